@@ -1,0 +1,131 @@
+//! The audit trail: every create, update and delete writes one row in the same transaction as the change.
+
+pub mod handlers;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::Actor;
+use crate::db::Conn;
+use crate::db::schema::audit_log;
+use crate::http::{ApiResult, Cursor, Keyed};
+
+crate::text_enum! {
+    /// What a write did.
+    pub enum AuditAction {
+        /// A record was created.
+        Create => "create",
+        /// A record was changed.
+        Update => "update",
+        /// A record was deleted.
+        Delete => "delete",
+    }
+}
+
+/// One row of the audit log.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, ToSchema)]
+#[diesel(table_name = audit_log, check_for_backend(diesel::pg::Pg))]
+pub struct AuditEntry {
+    /// The entry id (time-ordered).
+    pub id: Uuid,
+    /// When the change was committed.
+    pub occurred_at: DateTime<Utc>,
+    /// The user who made it.
+    pub actor_id: Option<Uuid>,
+    /// What was done.
+    pub action: AuditAction,
+    /// The kind of record, e.g. `organization`.
+    pub entity_type: String,
+    /// The record's id (or code, for regions).
+    pub entity_id: String,
+    /// The record before the change (null on create).
+    pub before: Option<serde_json::Value>,
+    /// The record after the change (null on delete).
+    pub after: Option<serde_json::Value>,
+    /// The request that made the change.
+    pub request_id: Option<String>,
+}
+
+/// Sort order of the audit log: newest first.
+pub const NEWEST: &str = "newest";
+
+impl Keyed for AuditEntry {
+    fn cursor(&self, sort: &str) -> Cursor {
+        Cursor::new(sort, "", self.id)
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_log)]
+struct NewAuditEntry<'a> {
+    id: Uuid,
+    actor_id: Uuid,
+    action: AuditAction,
+    entity_type: &'a str,
+    entity_id: &'a str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+    request_id: &'a str,
+}
+
+/// Writes an audit row. Call it inside the transaction of the change it records.
+pub async fn record<T: Serialize>(
+    conn: &mut Conn,
+    actor: &Actor,
+    action: AuditAction,
+    entity_type: &str,
+    entity_id: &str,
+    before: Option<&T>,
+    after: Option<&T>,
+) -> ApiResult<()> {
+    let to_json = |v: Option<&T>| -> ApiResult<Option<serde_json::Value>> {
+        v.map(serde_json::to_value).transpose().map_err(|e| anyhow::Error::new(e).context("audit snapshot").into())
+    };
+    diesel::insert_into(audit_log::table)
+        .values(NewAuditEntry {
+            id: Uuid::now_v7(),
+            actor_id: actor.id,
+            action,
+            entity_type,
+            entity_id,
+            before: to_json(before)?,
+            after: to_json(after)?,
+            request_id: &actor.request_id,
+        })
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Filters of the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Only this kind of record.
+    pub entity_type: Option<String>,
+    /// Only this record.
+    pub entity_id: Option<String>,
+    /// Only changes by this user.
+    pub actor_id: Option<Uuid>,
+}
+
+/// A page of the audit log, newest first (`limit + 1` rows; see `Page::from_rows`).
+pub async fn list(conn: &mut Conn, filter: &AuditFilter, after: Option<Cursor>, limit: i64) -> ApiResult<Vec<AuditEntry>> {
+    let mut query = audit_log::table.select(AuditEntry::as_select()).into_boxed();
+    if let Some(t) = &filter.entity_type {
+        query = query.filter(audit_log::entity_type.eq(t.clone()));
+    }
+    if let Some(id) = &filter.entity_id {
+        query = query.filter(audit_log::entity_id.eq(id.clone()));
+    }
+    if let Some(actor) = filter.actor_id {
+        query = query.filter(audit_log::actor_id.eq(actor));
+    }
+    if let Some(cursor) = after {
+        query = query.filter(audit_log::id.lt(cursor.id));
+    }
+    Ok(query.order(audit_log::id.desc()).limit(limit + 1).load(conn).await?)
+}

@@ -1,0 +1,89 @@
+//! Who is calling: the `Caller` (maybe anonymous) and `Actor` (authenticated) extractors.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::web::Data;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use uuid::Uuid;
+
+use super::Role;
+use crate::AppState;
+use crate::http::ApiError;
+use crate::http::request_id::RequestId;
+
+/// An authenticated user, as its access token describes it, plus the id of the request it makes.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// The user id.
+    pub id: Uuid,
+    /// The role.
+    pub role: Role,
+    /// The organisation of an `ngo_member`.
+    pub organization_id: Option<Uuid>,
+    /// The agency of an `agency_officer`.
+    pub agency_id: Option<Uuid>,
+    /// The councils of a `secretary`.
+    pub council_ids: Vec<Uuid>,
+    /// The request id, written into audit rows.
+    pub request_id: String,
+}
+
+/// The caller of a public endpoint: an actor, or nobody.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The authenticated user, if a token was sent.
+    pub actor: Option<Actor>,
+}
+
+impl Caller {
+    /// The caller's role, if authenticated.
+    pub fn role(&self) -> Option<Role> {
+        self.actor.as_ref().map(|a| a.role)
+    }
+}
+
+fn authenticate(req: &HttpRequest) -> Result<Option<Actor>, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else { return Ok(None) };
+    const INVALID: &str = "The access token is malformed, expired or not issued by this server.";
+    let invalid = || ApiError::Unauthorized(INVALID);
+    let value = value.to_str().map_err(|_| invalid())?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .ok_or_else(invalid)?;
+    let state = req
+        .app_data::<Data<AppState>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the app state is not registered")))?;
+    let claims = state.tokens.verify(token).ok_or_else(invalid)?;
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    Ok(Some(Actor {
+        id: claims.sub,
+        role: claims.role,
+        organization_id: claims.org,
+        agency_id: claims.agency,
+        council_ids: claims.councils,
+        request_id,
+    }))
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    /// A bad token is refused even on public endpoints: the client meant to authenticate and should know.
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(authenticate(req).map(|actor| Caller { actor }))
+    }
+}
+
+impl FromRequest for Actor {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(authenticate(req).and_then(|actor| {
+            actor.ok_or(ApiError::Unauthorized("This operation needs a bearer access token."))
+        }))
+    }
+}

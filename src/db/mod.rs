@@ -1,0 +1,95 @@
+//! The database: connection pool, embedded migrations, the generated schema and shared SQL pieces.
+
+pub mod schema;
+pub mod sql;
+pub mod text_enum;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel::ConnectionError;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+/// The connection type used everywhere.
+pub type Conn = AsyncPgConnection;
+/// A pooled connection.
+pub type PooledConn = Object<AsyncPgConnection>;
+/// The pool.
+pub type DbPool = Pool<AsyncPgConnection>;
+
+/// The migrations, compiled into the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Settings applied to every new connection: a name in `pg_stat_activity` and a bound on runaway queries.
+const SESSION_SETUP: &str = "SET application_name = 'hamkori'; SET statement_timeout = '15s'; SET timezone = 'UTC'";
+
+/// Builds the pool. Connections are made lazily, so this succeeds while the database is down.
+///
+/// Recycling is `Fast` (no health query per check-out): a broken connection surfaces as a 503 and is
+/// dropped, and the next request gets a fresh one.
+pub fn pool(url: &str, max_size: usize) -> anyhow::Result<DbPool> {
+    let mut config = ManagerConfig::<AsyncPgConnection>::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    config.custom_setup = Box::new(|url| {
+        let url = url.to_owned();
+        Box::pin(async move {
+            let mut conn = AsyncPgConnection::establish(&url).await?;
+            conn.batch_execute(SESSION_SETUP).await.map_err(ConnectionError::CouldntSetupConfiguration)?;
+            Ok(conn)
+        })
+    });
+    let manager = AsyncDieselConnectionManager::new_with_config(url, config);
+    Pool::builder(manager)
+        .max_size(max_size.max(2))
+        .wait_timeout(Some(Duration::from_secs(5)))
+        .create_timeout(Some(Duration::from_secs(5)))
+        .recycle_timeout(Some(Duration::from_secs(5)))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .context("building the database pool")
+}
+
+/// Creates the database named in `url` when it does not exist yet.
+pub async fn create_database_if_missing(url: &str) -> anyhow::Result<()> {
+    let parsed = url::Url::parse(url).context("DATABASE_URL is not a URL")?;
+    let name = parsed.path().trim_start_matches('/').to_owned();
+    anyhow::ensure!(!name.is_empty(), "DATABASE_URL names no database");
+    if AsyncPgConnection::establish(url).await.is_ok() {
+        return Ok(());
+    }
+    let mut admin_url = parsed.clone();
+    admin_url.set_path("/postgres");
+    let mut conn = AsyncPgConnection::establish(admin_url.as_str())
+        .await
+        .context("connecting to the server's `postgres` database to create ours")?;
+    let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+    match diesel::sql_query(format!("CREATE DATABASE {quoted}")).execute(&mut conn).await {
+        Ok(_) => {
+            tracing::info!(database = %name, "created the database");
+            Ok(())
+        }
+        // Another process created it between our two checks.
+        Err(diesel::result::Error::DatabaseError(_, info)) if info.message().contains("already exists") => Ok(()),
+        Err(e) => Err(e).context("creating the database"),
+    }
+}
+
+/// Applies pending migrations on a blocking thread (the harness is synchronous).
+pub async fn migrate(url: &str) -> anyhow::Result<()> {
+    let url = url.to_owned();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(&url)
+            .context("connecting to apply migrations")?;
+        let applied = conn.run_pending_migrations(MIGRATIONS).map_err(|e| anyhow::anyhow!("{e}"))?;
+        for version in applied {
+            tracing::info!(%version, "applied migration");
+        }
+        Ok(())
+    })
+    .await
+    .context("the migration task panicked")?
+}

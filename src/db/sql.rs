@@ -1,0 +1,64 @@
+//! SQL pieces diesel's DSL cannot write: row-value keyset bounds and the region subtree.
+
+use chrono::{DateTime, Utc};
+use diesel::BoxableExpression;
+use diesel::dsl::sql;
+use diesel::pg::Pg;
+use diesel::sql_types::{Bool, Text, Timestamptz, Uuid as SqlUuid};
+use uuid::Uuid;
+
+/// A boolean SQL expression usable in any boxed query.
+pub type BoxedCondition<QS> = Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>>;
+
+/// The value of a sort key at a cursor.
+#[derive(Debug, Clone)]
+pub enum KeyValue {
+    /// A text key such as a name.
+    Text(String),
+    /// A timestamp key such as `created_at`.
+    Time(DateTime<Utc>),
+}
+
+/// `(key_column, id_column) > (key, id)` (or `<` when descending): the row-value form lets Postgres walk
+/// a `(key, id)` index from the cursor; the OR-expanded form would not.
+///
+/// `key_column` and `id_column` are trusted SQL from the caller, never client input.
+pub fn after<QS: 'static>(
+    key_column: &'static str,
+    id_column: &'static str,
+    descending: bool,
+    key: KeyValue,
+    id: Uuid,
+) -> BoxedCondition<QS> {
+    let op = if descending { "<" } else { ">" };
+    let head = format!("({key_column}, {id_column}) {op} (");
+    match key {
+        KeyValue::Text(value) => Box::new(
+            sql::<Bool>(&head).bind::<Text, _>(value).sql(", ").bind::<SqlUuid, _>(id).sql(")"),
+        ),
+        KeyValue::Time(value) => Box::new(
+            sql::<Bool>(&head).bind::<Timestamptz, _>(value).sql(", ").bind::<SqlUuid, _>(id).sql(")"),
+        ),
+    }
+}
+
+/// `column` is the region `code` or one of its descendants.
+pub fn in_region<QS: 'static>(column: &'static str, code: String) -> BoxedCondition<QS> {
+    Box::new(
+        sql::<Bool>(&format!(
+            "{column} IN (WITH RECURSIVE subtree(code) AS (SELECT code FROM regions WHERE code = "
+        ))
+        .bind::<Text, _>(code)
+        .sql(" UNION ALL SELECT r.code FROM regions r JOIN subtree s ON r.parent_code = s.code) SELECT code FROM subtree)"),
+    )
+}
+
+/// The trigram-indexed `name || ' ' || coalesce(short_name, '')` of a directory table contains `q`
+/// (case-insensitive).
+pub fn name_matches<QS: 'static>(table: &'static str, q: &str) -> BoxedCondition<QS> {
+    let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    Box::new(
+        sql::<Bool>(&format!("({table}.name || ' ' || coalesce({table}.short_name, '')) ILIKE "))
+            .bind::<Text, _>(pattern),
+    )
+}

@@ -1,0 +1,62 @@
+//! Optimistic concurrency: `ETag: "<version>"` on reads, `If-Match` on writes.
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use serde::Serialize;
+
+use super::error::ApiError;
+
+/// The `If-Match` header of a write: absent, `*`, or a list of entity tags.
+#[derive(Debug, Clone, Default)]
+pub struct IfMatch(Option<Vec<String>>);
+
+impl IfMatch {
+    /// Passes when there is no `If-Match`, when it is `*`, or when one of its tags is the current version.
+    pub fn check(&self, current_version: i32) -> Result<(), ApiError> {
+        let Some(tags) = &self.0 else { return Ok(()) };
+        let current = current_version.to_string();
+        let matches = tags.iter().any(|tag| {
+            let tag = tag.trim();
+            let tag = tag.strip_prefix("W/").unwrap_or(tag);
+            tag == "*" || tag.trim_matches('"') == current
+        });
+        if matches { Ok(()) } else { Err(ApiError::PreconditionFailed) }
+    }
+}
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let values: Vec<String> = req
+            .headers()
+            .get_all(header::IF_MATCH)
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .collect();
+        let present = req.headers().contains_key(header::IF_MATCH);
+        std::future::ready(Ok(IfMatch(present.then_some(values))))
+    }
+}
+
+fn etag(version: i32) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
+}
+
+/// A JSON response carrying the record's version as its `ETag`.
+pub fn ok_versioned<T: Serialize>(body: &T, version: i32) -> HttpResponse {
+    HttpResponse::Ok().insert_header((header::ETAG, etag(version))).json(body)
+}
+
+/// A `201 Created` with `Location` and `ETag`.
+pub fn created<T: Serialize>(location: &str, body: &T, version: i32) -> HttpResponse {
+    HttpResponse::build(StatusCode::CREATED)
+        .insert_header((header::ETAG, etag(version)))
+        .insert_header((header::LOCATION, location))
+        .json(body)
+}

@@ -1,0 +1,111 @@
+//! Operations endpoints: liveness, readiness, Prometheus metrics, the OpenAPI document.
+
+use std::time::Duration;
+
+use actix_web::web::Data;
+use actix_web::{HttpResponse, get};
+use diesel_async::RunQueryDsl;
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::MetricFamily;
+use prometheus::{Encoder, IntGauge, Opts, TextEncoder};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::db::DbPool;
+use crate::http::{ApiError, ApiResult, ProblemResponses};
+
+/// Registers the operations routes.
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
+    cfg.service(healthz).service(readyz).service(metrics).service(openapi_json);
+}
+
+/// A health answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` or `ready`.
+    pub status: &'static str,
+}
+
+/// The process is alive.
+#[utoipa::path(tag = "operations", responses((status = 200, body = Health)))]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok" })
+}
+
+/// The database answers; 503 while it does not (the pool reconnects by itself when it returns).
+#[utoipa::path(tag = "operations", responses((status = 200, body = Health), ProblemResponses))]
+#[get("/readyz")]
+pub async fn readyz(state: Data<AppState>) -> ApiResult<HttpResponse> {
+    let check = async {
+        let mut conn = state.db().await?;
+        diesel::sql_query("SELECT 1").execute(&mut conn).await?;
+        Ok::<_, ApiError>(())
+    };
+    match tokio::time::timeout(Duration::from_secs(3), check).await {
+        Ok(Ok(())) => Ok(HttpResponse::Ok().json(Health { status: "ready" })),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "not ready");
+            Err(ApiError::Unavailable("database unreachable".into()))
+        }
+        Err(_) => Err(ApiError::Unavailable("database check timed out".into())),
+    }
+}
+
+/// Prometheus metrics: requests by route and status, latency histograms, pool usage.
+#[utoipa::path(tag = "operations", responses((status = 200, content_type = "text/plain", body = String)))]
+#[get("/metrics")]
+pub async fn metrics(state: Data<AppState>) -> ApiResult<HttpResponse> {
+    let mut buffer = Vec::new();
+    TextEncoder::new()
+        .encode(&state.metrics.registry.gather(), &mut buffer)
+        .map_err(|e| anyhow::anyhow!("encoding metrics: {e}"))?;
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(buffer))
+}
+
+/// This API's OpenAPI 3.1 document.
+#[utoipa::path(tag = "operations", responses((status = 200, content_type = "application/json", body = Object)))]
+#[get("/openapi.json")]
+pub async fn openapi_json(state: Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(state.openapi_json.as_str().to_owned())
+}
+
+/// Reports the pool's size, idle and waiting counts at each scrape.
+pub struct PoolCollector {
+    pool: DbPool,
+    size: IntGauge,
+    available: IntGauge,
+    waiting: IntGauge,
+    max_size: IntGauge,
+}
+
+impl PoolCollector {
+    /// A collector for a pool.
+    pub fn new(pool: DbPool) -> anyhow::Result<Self> {
+        let gauge = |name: &str, help: &str| IntGauge::with_opts(Opts::new(name, help).namespace("hamkori"));
+        Ok(Self {
+            pool,
+            size: gauge("db_pool_connections", "Open connections in the pool")?,
+            available: gauge("db_pool_idle_connections", "Idle connections in the pool")?,
+            waiting: gauge("db_pool_waiting_requests", "Requests waiting for a connection")?,
+            max_size: gauge("db_pool_max_connections", "Largest size of the pool")?,
+        })
+    }
+}
+
+impl Collector for PoolCollector {
+    fn desc(&self) -> Vec<&Desc> {
+        [&self.size, &self.available, &self.waiting, &self.max_size].into_iter().flat_map(|g| g.desc()).collect()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        let status = self.pool.status();
+        let to_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        self.size.set(to_i64(status.size));
+        self.available.set(to_i64(status.available));
+        self.waiting.set(to_i64(status.waiting));
+        self.max_size.set(to_i64(status.max_size));
+        [&self.size, &self.available, &self.waiting, &self.max_size].into_iter().flat_map(|g| g.collect()).collect()
+    }
+}

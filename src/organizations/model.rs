@@ -1,0 +1,373 @@
+//! Organisations: rows, request bodies, filters and queries.
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::db::Conn;
+use crate::db::schema::organizations;
+use crate::db::sql::{self, KeyValue};
+use crate::http::export::{CsvRow, join, opt};
+use crate::http::patch::{nullable, required};
+use crate::http::{ApiResult, Cursor, Keyed};
+
+crate::text_enum! {
+    /// What kind of non-state actor an organisation is.
+    pub enum OrganizationKind {
+        /// A non-governmental organisation.
+        Ngo => "ngo",
+        /// A coalition or network of organisations.
+        Coalition => "coalition",
+        /// An international organisation.
+        InternationalOrganization => "international_organization",
+        /// A donor.
+        Donor => "donor",
+        /// A media outlet.
+        Media => "media",
+        /// A business.
+        Business => "business",
+        /// Anything else.
+        Other => "other",
+    }
+}
+
+crate::text_enum! {
+    /// Where an organisation works from.
+    pub enum Settlement {
+        /// A town or city.
+        Urban => "urban",
+        /// A village.
+        Rural => "rural",
+    }
+}
+
+crate::text_enum! {
+    /// Whether an organisation still works.
+    pub enum OrganizationStatus {
+        /// Working.
+        Active => "active",
+        /// Not working at the moment.
+        Inactive => "inactive",
+        /// Closed for good.
+        Dissolved => "dissolved",
+    }
+}
+
+crate::text_enum! {
+    /// Sort orders of the organisation list; `-` means descending.
+    pub enum OrganizationSort {
+        /// By name, A to Z (default).
+        Name => "name",
+        /// By name, Z to A.
+        NameDesc => "-name",
+        /// Oldest record first.
+        CreatedAt => "created_at",
+        /// Newest record first.
+        CreatedAtDesc => "-created_at",
+    }
+}
+
+/// An organisation.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, ToSchema)]
+#[diesel(table_name = organizations, check_for_backend(diesel::pg::Pg))]
+pub struct Organization {
+    /// Id.
+    pub id: Uuid,
+    /// Full name.
+    pub name: String,
+    /// Short name or acronym.
+    pub short_name: Option<String>,
+    /// Kind.
+    pub kind: OrganizationKind,
+    /// State registration number (unique).
+    pub registration_number: Option<String>,
+    /// Date of registration.
+    pub registered_on: Option<NaiveDate>,
+    /// Region of its seat.
+    pub region_code: Option<String>,
+    /// Urban or rural.
+    pub settlement: Option<Settlement>,
+    /// Spheres it works in.
+    pub sphere_codes: Vec<String>,
+    /// Website.
+    pub website: Option<String>,
+    /// Contact email.
+    pub email: Option<String>,
+    /// Contact phone.
+    pub phone: Option<String>,
+    /// What it does.
+    pub description: Option<String>,
+    /// Status.
+    pub status: OrganizationStatus,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+    /// Version, +1 on each change; also the `ETag`.
+    pub version: i32,
+}
+
+/// A new organisation.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema, Insertable)]
+#[serde(deny_unknown_fields)]
+#[diesel(table_name = organizations)]
+pub struct CreateOrganization {
+    /// Full name.
+    #[validate(length(min = 1, max = 300))]
+    #[schema(min_length = 1, max_length = 300)]
+    pub name: String,
+    /// Short name or acronym.
+    #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub short_name: Option<String>,
+    /// Kind.
+    pub kind: OrganizationKind,
+    /// State registration number (unique).
+    #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
+    pub registration_number: Option<String>,
+    /// Date of registration.
+    pub registered_on: Option<NaiveDate>,
+    /// Region of its seat (a code from `GET /regions`).
+    #[validate(length(min = 2, max = 40))]
+    #[schema(min_length = 2, max_length = 40)]
+    pub region_code: Option<String>,
+    /// Urban or rural.
+    pub settlement: Option<Settlement>,
+    /// Spheres it works in (codes from `GET /spheres`).
+    #[serde(default)]
+    #[validate(length(max = 15))]
+    #[schema(max_items = 15)]
+    pub sphere_codes: Vec<String>,
+    /// Website (absolute URL).
+    #[validate(url, length(max = 500))]
+    #[schema(format = "uri", max_length = 500)]
+    pub website: Option<String>,
+    /// Contact email.
+    #[validate(email, length(max = 254))]
+    #[schema(format = Email, max_length = 254)]
+    pub email: Option<String>,
+    /// Contact phone.
+    #[validate(length(min = 3, max = 40))]
+    #[schema(min_length = 3, max_length = 40)]
+    pub phone: Option<String>,
+    /// What it does.
+    #[validate(length(max = 10000))]
+    #[schema(max_length = 10000)]
+    pub description: Option<String>,
+    /// Status (default `active`).
+    #[serde(default = "active")]
+    pub status: OrganizationStatus,
+}
+
+fn active() -> OrganizationStatus {
+    OrganizationStatus::Active
+}
+
+/// Changes to an organisation: absent fields stay, `null` clears a nullable one.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema, AsChangeset)]
+#[serde(deny_unknown_fields)]
+#[diesel(table_name = organizations)]
+pub struct UpdateOrganization {
+    /// Full name.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(min = 1, max = 300))]
+    #[schema(min_length = 1, max_length = 300, nullable = false)]
+    pub name: Option<String>,
+    /// Short name or acronym.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub short_name: Option<Option<String>>,
+    /// Kind.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub kind: Option<OrganizationKind>,
+    /// State registration number (unique).
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
+    pub registration_number: Option<Option<String>>,
+    /// Date of registration.
+    #[serde(default, deserialize_with = "nullable")]
+    pub registered_on: Option<Option<NaiveDate>>,
+    /// Region of its seat.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(min = 2, max = 40))]
+    #[schema(min_length = 2, max_length = 40)]
+    pub region_code: Option<Option<String>>,
+    /// Urban or rural.
+    #[serde(default, deserialize_with = "nullable")]
+    pub settlement: Option<Option<Settlement>>,
+    /// Spheres it works in (replaces the list).
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(max = 15))]
+    #[schema(max_items = 15, nullable = false)]
+    pub sphere_codes: Option<Vec<String>>,
+    /// Website.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(url, length(max = 500))]
+    #[schema(format = "uri", max_length = 500)]
+    pub website: Option<Option<String>>,
+    /// Contact email.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(email, length(max = 254))]
+    #[schema(format = Email, max_length = 254)]
+    pub email: Option<Option<String>>,
+    /// Contact phone.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(min = 3, max = 40))]
+    #[schema(min_length = 3, max_length = 40)]
+    pub phone: Option<Option<String>>,
+    /// What it does.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(max = 10000))]
+    #[schema(max_length = 10000)]
+    pub description: Option<Option<String>>,
+    /// Status.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub status: Option<OrganizationStatus>,
+}
+
+/// Filters of the organisation list.
+#[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrganizationFilter {
+    /// Part of the name or short name (case-insensitive).
+    #[validate(length(min = 1, max = 200))]
+    #[param(min_length = 1, max_length = 200)]
+    pub q: Option<String>,
+    /// Kind.
+    #[param(inline)]
+    pub kind: Option<OrganizationKind>,
+    /// Region, including its sub-regions.
+    #[validate(length(min = 2, max = 40))]
+    #[param(min_length = 2, max_length = 40)]
+    pub region_code: Option<String>,
+    /// Works in this sphere.
+    #[validate(length(min = 1, max = 64))]
+    #[param(min_length = 1, max_length = 64)]
+    pub sphere_code: Option<String>,
+    /// Status.
+    #[param(inline)]
+    pub status: Option<OrganizationStatus>,
+    /// Urban or rural.
+    #[param(inline)]
+    pub settlement: Option<Settlement>,
+    /// Sort order (default `name`).
+    #[param(inline)]
+    pub sort: Option<OrganizationSort>,
+}
+
+impl OrganizationFilter {
+    /// The sort order in force.
+    pub fn sort(&self) -> OrganizationSort {
+        self.sort.unwrap_or(OrganizationSort::Name)
+    }
+}
+
+impl Keyed for Organization {
+    fn cursor(&self, sort: &str) -> Cursor {
+        match sort.trim_start_matches('-') {
+            "created_at" => Cursor::new(sort, self.created_at.to_rfc3339_opts(SecondsFormat::Micros, true), self.id),
+            _ => Cursor::new(sort, self.name.clone(), self.id),
+        }
+    }
+}
+
+impl CsvRow for Organization {
+    const HEADER: &'static [&'static str] = &[
+        "id", "name", "short_name", "kind", "registration_number", "registered_on", "region_code", "settlement",
+        "sphere_codes", "website", "email", "phone", "description", "status", "created_at", "updated_at", "version",
+    ];
+
+    fn record(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.name.clone(),
+            opt(&self.short_name),
+            self.kind.to_string(),
+            opt(&self.registration_number),
+            opt(&self.registered_on),
+            opt(&self.region_code),
+            opt(&self.settlement),
+            join(&self.sphere_codes),
+            opt(&self.website),
+            opt(&self.email),
+            opt(&self.phone),
+            opt(&self.description),
+            self.status.to_string(),
+            self.created_at.to_rfc3339(),
+            self.updated_at.to_rfc3339(),
+            self.version.to_string(),
+        ]
+    }
+}
+
+impl Organization {
+    /// One organisation.
+    pub async fn find(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
+        Ok(organizations::table.find(id).select(Self::as_select()).first(conn).await?)
+    }
+
+    /// One organisation, locked for the rest of the transaction.
+    pub async fn find_for_update(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
+        Ok(organizations::table.find(id).select(Self::as_select()).for_update().first(conn).await?)
+    }
+
+    /// Whether an organisation exists.
+    pub async fn exists(conn: &mut Conn, id: Uuid) -> ApiResult<bool> {
+        Ok(diesel::select(diesel::dsl::exists(organizations::table.find(id))).get_result(conn).await?)
+    }
+
+    /// A keyset page (`limit + 1` rows) of organisations matching the filter.
+    #[tracing::instrument(skip(conn))]
+    pub async fn list(conn: &mut Conn, filter: &OrganizationFilter, after: Option<Cursor>, limit: i64) -> ApiResult<Vec<Self>> {
+        use organizations::dsl as o;
+        let mut query = o::organizations.select(Self::as_select()).into_boxed();
+        if let Some(q) = &filter.q {
+            query = query.filter(sql::name_matches("organizations", q));
+        }
+        if let Some(kind) = filter.kind {
+            query = query.filter(o::kind.eq(kind));
+        }
+        if let Some(code) = &filter.region_code {
+            query = query.filter(sql::in_region("organizations.region_code", code.clone()));
+        }
+        if let Some(sphere) = &filter.sphere_code {
+            query = query.filter(o::sphere_codes.contains(vec![sphere.clone()]));
+        }
+        if let Some(status) = filter.status {
+            query = query.filter(o::status.eq(status));
+        }
+        if let Some(settlement) = filter.settlement {
+            query = query.filter(o::settlement.eq(settlement));
+        }
+        let sort = filter.sort();
+        let descending = sort.as_str().starts_with('-');
+        if let Some(cursor) = after {
+            let bound = match sort {
+                OrganizationSort::Name | OrganizationSort::NameDesc => {
+                    sql::after("organizations.name", "organizations.id", descending, KeyValue::Text(cursor.key), cursor.id)
+                }
+                OrganizationSort::CreatedAt | OrganizationSort::CreatedAtDesc => {
+                    let key = KeyValue::Time(cursor.time_key()?);
+                    sql::after("organizations.created_at", "organizations.id", descending, key, cursor.id)
+                }
+            };
+            query = query.filter(bound);
+        }
+        query = match sort {
+            OrganizationSort::Name => query.order((o::name.asc(), o::id.asc())),
+            OrganizationSort::NameDesc => query.order((o::name.desc(), o::id.desc())),
+            OrganizationSort::CreatedAt => query.order((o::created_at.asc(), o::id.asc())),
+            OrganizationSort::CreatedAtDesc => query.order((o::created_at.desc(), o::id.desc())),
+        };
+        Ok(query.limit(limit + 1).load(conn).await?)
+    }
+}

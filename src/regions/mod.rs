@@ -1,0 +1,151 @@
+//! Regions: ISO 3166-2 style codes in a tree (country → regions → districts added by admins).
+
+use actix_web::web::{self, Data};
+use actix_web::{HttpResponse, get, post};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::AppState;
+use crate::audit::{self, AuditAction};
+use crate::auth::Actor;
+use crate::db::Conn;
+use crate::db::schema::regions;
+use crate::http::{ApiError, ApiResult, Json, Page, ProblemResponses, created};
+
+/// Registers the routes.
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
+    cfg.service(list_regions).service(create_region);
+}
+
+crate::text_enum! {
+    /// The level of a region in the tree.
+    pub enum RegionLevel {
+        /// The country.
+        Country => "country",
+        /// A province or the capital.
+        Region => "region",
+        /// A district or town.
+        District => "district",
+    }
+}
+
+/// A region.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize, ToSchema)]
+#[diesel(table_name = regions, check_for_backend(diesel::pg::Pg))]
+pub struct Region {
+    /// Code, e.g. `TJ-SU`.
+    pub code: String,
+    /// The enclosing region's code.
+    pub parent_code: Option<String>,
+    /// Level in the tree.
+    pub level: RegionLevel,
+    /// Name in Russian.
+    pub name_ru: String,
+    /// Name in English.
+    pub name_en: String,
+    /// Name in Tajik.
+    pub name_tg: Option<String>,
+    /// Created at.
+    #[diesel(skip_insertion)]
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    #[diesel(skip_insertion)]
+    pub updated_at: DateTime<Utc>,
+    /// Version, +1 on each change.
+    #[diesel(skip_insertion)]
+    pub version: i32,
+}
+
+/// A new region (a district, usually).
+#[derive(Debug, Deserialize, Validate, ToSchema, Insertable)]
+#[serde(deny_unknown_fields)]
+#[diesel(table_name = regions)]
+pub struct CreateRegion {
+    /// Code: the parent's code plus a suffix, e.g. `TJ-SU-KHJ`.
+    #[validate(length(min = 2, max = 40), custom(function = "valid_code"))]
+    #[schema(min_length = 2, max_length = 40, pattern = "^[A-Z]{2}(-[A-Z0-9]{1,12})*$")]
+    pub code: String,
+    /// The enclosing region's code (required below the country).
+    #[validate(length(min = 2, max = 40))]
+    #[schema(min_length = 2, max_length = 40)]
+    pub parent_code: Option<String>,
+    /// Level in the tree.
+    pub level: RegionLevel,
+    /// Name in Russian.
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name_ru: String,
+    /// Name in English.
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name_en: String,
+    /// Name in Tajik.
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name_tg: Option<String>,
+}
+
+fn valid_code(code: &str) -> Result<(), validator::ValidationError> {
+    let mut parts = code.split('-');
+    let country_ok = parts.next().is_some_and(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()));
+    let rest_ok = parts.all(|p| (1..=12).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
+    if country_ok && rest_ok {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("code").with_message("must look like `TJ-SU-KHJ`".into()))
+    }
+}
+
+/// Fails with 422 on `field` when the region does not exist.
+pub async fn ensure_exists(conn: &mut Conn, code: &str, field: &str) -> ApiResult<()> {
+    let found: bool = diesel::select(diesel::dsl::exists(regions::table.find(code))).get_result(conn).await?;
+    if found { Ok(()) } else { Err(ApiError::field(field, format!("unknown region `{code}`"))) }
+}
+
+/// Lists every region, parents before children.
+#[utoipa::path(tag = "reference", responses((status = 200, body = Page<Region>), ProblemResponses))]
+#[get("/regions")]
+pub async fn list_regions(state: Data<AppState>) -> ApiResult<web::Json<Page<Region>>> {
+    let mut conn = state.db().await?;
+    let items = regions::table
+        .select(Region::as_select())
+        .order(regions::code.asc())
+        .load(&mut conn)
+        .await?;
+    Ok(web::Json(Page { items, next_cursor: None }))
+}
+
+/// Adds a region under an existing one (admins).
+#[utoipa::path(tag = "reference", request_body = CreateRegion, security(("bearer" = [])),
+    responses((status = 201, body = Region), ProblemResponses))]
+#[post("/regions")]
+pub async fn create_region(state: Data<AppState>, actor: Actor, body: Json<CreateRegion>) -> ApiResult<HttpResponse> {
+    actor.require_admin()?;
+    let new = body.0;
+    let mut conn = state.db().await?;
+    let region = conn
+        .transaction(async |conn| {
+            match &new.parent_code {
+                Some(parent) => {
+                    ensure_exists(conn, parent, "parent_code").await?;
+                    if !new.code.starts_with(&format!("{parent}-")) {
+                        return Err(ApiError::field("code", format!("must start with `{parent}-`")));
+                    }
+                }
+                None if new.level != RegionLevel::Country => {
+                    return Err(ApiError::field("parent_code", "is required below the country level"));
+                }
+                None => {}
+            }
+            let region: Region =
+                diesel::insert_into(regions::table).values(&new).returning(Region::as_returning()).get_result(conn).await?;
+            audit::record(conn, &actor, AuditAction::Create, "region", &region.code, None, Some(&region)).await?;
+            Ok::<_, ApiError>(region)
+        })
+        .await?;
+    Ok(created(&format!("/api/v1/regions/{}", region.code), &region, region.version))
+}
