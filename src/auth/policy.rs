@@ -40,3 +40,17 @@ impl Actor {
         matches!(self.role, Role::Admin | Role::Analyst)
     }
 }
+
+impl Actor {
+    /// The actor of changes made by the server itself (start-up, the CLI, demo data): the nil user id.
+    pub fn system() -> Self {
+        Self {
+            id: Uuid::nil(),
+            role: Role::Admin,
+            organization_id: None,
+            agency_id: None,
+            council_ids: Vec::new(),
+            request_id: "system".to_owned(),
+        }
+    }
+}

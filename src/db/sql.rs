@@ -24,8 +24,8 @@ pub enum KeyValue {
 ///
 /// `key_column` and `id_column` are trusted SQL from the caller, never client input.
 pub fn after<QS: 'static>(
-    key_column: &'static str,
-    id_column: &'static str,
+    key_column: &str,
+    id_column: &str,
     descending: bool,
     key: KeyValue,
     id: Uuid,
@@ -61,4 +61,55 @@ pub fn name_matches<QS: 'static>(table: &'static str, q: &str) -> BoxedCondition
         sql::<Bool>(&format!("({table}.name || ' ' || coalesce({table}.short_name, '')) ILIKE "))
             .bind::<Text, _>(pattern),
     )
+}
+
+crate::text_enum! {
+    /// Sort orders of directory lists (organisations, agencies, …); `-` means descending.
+    pub enum DirectorySort {
+        /// By name, A to Z (the default).
+        Name => "name",
+        /// By name, Z to A.
+        NameDesc => "-name",
+        /// Oldest record first.
+        CreatedAt => "created_at",
+        /// Newest record first.
+        CreatedAtDesc => "-created_at",
+    }
+}
+
+impl DirectorySort {
+    fn by_name(self) -> bool {
+        matches!(self, Self::Name | Self::NameDesc)
+    }
+
+    fn descending(self) -> bool {
+        matches!(self, Self::NameDesc | Self::CreatedAtDesc)
+    }
+
+    /// `ORDER BY` for `table`: the sort column, then the id as tie-breaker, in the same direction.
+    pub fn order_by(self, table: &str) -> diesel::expression::SqlLiteral<Text> {
+        let column = if self.by_name() { "name" } else { "created_at" };
+        let dir = if self.descending() { "DESC" } else { "ASC" };
+        sql::<Text>(&format!("{table}.{column} {dir}, {table}.id {dir}"))
+    }
+
+    /// The keyset bound after a cursor of this sort.
+    pub fn after<QS: 'static>(self, table: &str, cursor: crate::http::Cursor) -> Result<BoxedCondition<QS>, crate::http::ApiError> {
+        let (column, key) = if self.by_name() {
+            ("name", KeyValue::Text(cursor.key.clone()))
+        } else {
+            ("created_at", KeyValue::Time(cursor.time_key()?))
+        };
+        Ok(after(&format!("{table}.{column}"), &format!("{table}.id"), self.descending(), key, cursor.id))
+    }
+
+    /// The cursor after a row with this name and creation time.
+    pub fn cursor(self, name: &str, created_at: DateTime<Utc>, id: Uuid) -> crate::http::Cursor {
+        let key = if self.by_name() {
+            name.to_owned()
+        } else {
+            created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        };
+        crate::http::Cursor::new(self.as_str(), key, id)
+    }
 }

@@ -1,6 +1,6 @@
 //! Organisations: rows, request bodies, filters and queries.
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
@@ -10,7 +10,7 @@ use validator::Validate;
 
 use crate::db::Conn;
 use crate::db::schema::organizations;
-use crate::db::sql::{self, KeyValue};
+use crate::db::sql::{self, DirectorySort};
 use crate::http::export::{CsvRow, join, opt};
 use crate::http::patch::{nullable, required};
 use crate::http::{ApiResult, Cursor, Keyed};
@@ -54,20 +54,6 @@ crate::text_enum! {
         Inactive => "inactive",
         /// Closed for good.
         Dissolved => "dissolved",
-    }
-}
-
-crate::text_enum! {
-    /// Sort orders of the organisation list; `-` means descending.
-    pub enum OrganizationSort {
-        /// By name, A to Z (default).
-        Name => "name",
-        /// By name, Z to A.
-        NameDesc => "-name",
-        /// Oldest record first.
-        CreatedAt => "created_at",
-        /// Newest record first.
-        CreatedAtDesc => "-created_at",
     }
 }
 
@@ -261,22 +247,20 @@ pub struct OrganizationFilter {
     pub settlement: Option<Settlement>,
     /// Sort order (default `name`).
     #[param(inline)]
-    pub sort: Option<OrganizationSort>,
+    pub sort: Option<DirectorySort>,
 }
 
 impl OrganizationFilter {
     /// The sort order in force.
-    pub fn sort(&self) -> OrganizationSort {
-        self.sort.unwrap_or(OrganizationSort::Name)
+    pub fn sort(&self) -> DirectorySort {
+        self.sort.unwrap_or(DirectorySort::Name)
     }
 }
 
 impl Keyed for Organization {
     fn cursor(&self, sort: &str) -> Cursor {
-        match sort.trim_start_matches('-') {
-            "created_at" => Cursor::new(sort, self.created_at.to_rfc3339_opts(SecondsFormat::Micros, true), self.id),
-            _ => Cursor::new(sort, self.name.clone(), self.id),
-        }
+        let sort = sort.parse().unwrap_or(DirectorySort::Name);
+        sort.cursor(&self.name, self.created_at, self.id)
     }
 }
 
@@ -349,25 +333,10 @@ impl Organization {
             query = query.filter(o::settlement.eq(settlement));
         }
         let sort = filter.sort();
-        let descending = sort.as_str().starts_with('-');
         if let Some(cursor) = after {
-            let bound = match sort {
-                OrganizationSort::Name | OrganizationSort::NameDesc => {
-                    sql::after("organizations.name", "organizations.id", descending, KeyValue::Text(cursor.key), cursor.id)
-                }
-                OrganizationSort::CreatedAt | OrganizationSort::CreatedAtDesc => {
-                    let key = KeyValue::Time(cursor.time_key()?);
-                    sql::after("organizations.created_at", "organizations.id", descending, key, cursor.id)
-                }
-            };
-            query = query.filter(bound);
+            query = query.filter(sort.after("organizations", cursor)?);
         }
-        query = match sort {
-            OrganizationSort::Name => query.order((o::name.asc(), o::id.asc())),
-            OrganizationSort::NameDesc => query.order((o::name.desc(), o::id.desc())),
-            OrganizationSort::CreatedAt => query.order((o::created_at.asc(), o::id.asc())),
-            OrganizationSort::CreatedAtDesc => query.order((o::created_at.desc(), o::id.desc())),
-        };
+        query = query.order(sort.order_by("organizations"));
         Ok(query.limit(limit + 1).load(conn).await?)
     }
 }

@@ -1,0 +1,172 @@
+//! HTTP handlers of agencies.
+
+use actix_web::web::Data;
+use actix_web::{HttpResponse, delete, get, patch, post};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::model::{Agency, AgencyFilter, CreateAgency, UpdateAgency};
+use crate::AppState;
+use crate::audit::{self, AuditAction, AuditFilter};
+use crate::auth::{Actor, Caller};
+use crate::db::schema::agencies;
+use crate::http::export::{self, EXPORT_BATCH};
+use crate::http::{
+    ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query,
+    created, ok_versioned,
+};
+use crate::regions;
+
+const ENTITY: &str = "agency";
+
+/// Lists agencies, filtered and keyset-paged; `format=csv|ndjson` streams the whole filtered list.
+#[utoipa::path(tag = "agencies", params(AgencyFilter, PageParams, FormatParam),
+    responses((status = 200, description = "A page, or the whole list as CSV/NDJSON", content(
+        (Page<Agency> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"))),
+        ProblemResponses))]
+#[get("/agencies")]
+pub async fn list_agencies(
+    state: Data<AppState>,
+    _caller: Caller,
+    filter: Query<AgencyFilter>,
+    page: Query<PageParams>,
+    format: Query<FormatParam>,
+) -> ApiResult<HttpResponse> {
+    let filter = filter.0;
+    let sort = filter.sort().as_str();
+    let mut conn = state.db().await?;
+    if let Some(code) = &filter.region_code {
+        regions::ensure_exists(&mut conn, code, "region_code").await?;
+    }
+    match format.get() {
+        Format::Json => {
+            let rows = Agency::list(&mut conn, &filter, page.cursor(sort)?, page.limit()).await?;
+            Ok(HttpResponse::Ok().json(Page::from_rows(rows, page.limit(), sort)))
+        }
+        format => Ok(export::stream(
+            format,
+            "agencies",
+            conn,
+            sort,
+            Box::new(move |conn, cursor| {
+                let filter = filter.clone();
+                Box::pin(async move { Agency::list(conn, &filter, cursor, EXPORT_BATCH - 1).await })
+            }),
+        )),
+    }
+}
+
+/// Gets one agency; its `ETag` is its version.
+#[utoipa::path(tag = "agencies", params(IdPath),
+    responses((status = 200, body = Agency, headers(("ETag" = String, description = "The version, quoted"))),
+        ProblemResponses))]
+#[get("/agencies/{id}")]
+pub async fn get_agency(state: Data<AppState>, _caller: Caller, path: Path<IdPath>) -> ApiResult<HttpResponse> {
+    let mut conn = state.db().await?;
+    let agency = Agency::find(&mut conn, path.id).await?;
+    Ok(ok_versioned(&agency, agency.version))
+}
+
+/// Creates an agency (admins).
+#[utoipa::path(tag = "agencies", request_body = CreateAgency, security(("bearer" = [])),
+    responses((status = 201, body = Agency, headers(("Location" = String), ("ETag" = String))), ProblemResponses))]
+#[post("/agencies")]
+pub async fn create_agency(state: Data<AppState>, actor: Actor, body: Json<CreateAgency>) -> ApiResult<HttpResponse> {
+    actor.require_admin()?;
+    let new = body.0;
+    let mut conn = state.db().await?;
+    let agency = conn
+        .transaction(async |conn| {
+            if let Some(code) = &new.region_code {
+                regions::ensure_exists(conn, code, "region_code").await?;
+            }
+            if let Some(parent) = new.parent_id {
+                Agency::ensure_exists(conn, parent, "parent_id").await?;
+            }
+            let id = Uuid::now_v7();
+            let agency: Agency = diesel::insert_into(agencies::table)
+                .values((&new, agencies::id.eq(id), agencies::created_by.eq(actor.id)))
+                .returning(Agency::as_returning())
+                .get_result(conn)
+                .await?;
+            audit::record(conn, &actor, AuditAction::Create, ENTITY, &id.to_string(), None, Some(&agency)).await?;
+            Ok::<_, ApiError>(agency)
+        })
+        .await?;
+    Ok(created(&format!("/api/v1/agencies/{}", agency.id), &agency, agency.version))
+}
+
+/// Changes an agency (admins). `If-Match` guards against lost updates.
+#[utoipa::path(tag = "agencies", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    request_body = UpdateAgency, security(("bearer" = [])),
+    responses((status = 200, body = Agency, headers(("ETag" = String))), ProblemResponses))]
+#[patch("/agencies/{id}")]
+pub async fn update_agency(
+    state: Data<AppState>,
+    actor: Actor,
+    path: Path<IdPath>,
+    if_match: IfMatch,
+    body: Json<UpdateAgency>,
+) -> ApiResult<HttpResponse> {
+    actor.require_admin()?;
+    let changes = body.0;
+    let id = path.id;
+    let mut conn = state.db().await?;
+    let agency = conn
+        .transaction(async |conn| {
+            let before = Agency::find_for_update(conn, id).await?;
+            if_match.check(before.version)?;
+            if let Some(Some(code)) = &changes.region_code {
+                regions::ensure_exists(conn, code, "region_code").await?;
+            }
+            if let Some(Some(parent)) = changes.parent_id {
+                Agency::ensure_exists(conn, parent, "parent_id").await?;
+                Agency::ensure_no_cycle(conn, id, parent).await?;
+            }
+            let after: Agency = diesel::update(agencies::table.find(id))
+                .set((&changes, agencies::updated_at.eq(diesel::dsl::now), agencies::version.eq(agencies::version + 1)))
+                .returning(Agency::as_returning())
+                .get_result(conn)
+                .await?;
+            audit::record(conn, &actor, AuditAction::Update, ENTITY, &id.to_string(), Some(&before), Some(&after)).await?;
+            Ok::<_, ApiError>(after)
+        })
+        .await?;
+    Ok(ok_versioned(&agency, agency.version))
+}
+
+/// Deletes an agency (admins); 409 while other records (sub-agencies, councils, users, …) refer to it.
+#[utoipa::path(tag = "agencies", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    security(("bearer" = [])), responses((status = 204, description = "Deleted"), ProblemResponses))]
+#[delete("/agencies/{id}")]
+pub async fn delete_agency(state: Data<AppState>, actor: Actor, path: Path<IdPath>, if_match: IfMatch) -> ApiResult<HttpResponse> {
+    actor.require_admin()?;
+    let id = path.id;
+    let mut conn = state.db().await?;
+    conn.transaction(async |conn| {
+        let before = Agency::find_for_update(conn, id).await?;
+        if_match.check(before.version)?;
+        diesel::delete(agencies::table.find(id)).execute(conn).await?;
+        audit::record(conn, &actor, AuditAction::Delete, ENTITY, &id.to_string(), Some(&before), None).await
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The change history of an agency, newest first (admins and analysts).
+#[utoipa::path(tag = "agencies", params(IdPath, PageParams), security(("bearer" = [])),
+    responses((status = 200, body = Page<crate::audit::AuditEntry>), ProblemResponses))]
+#[get("/agencies/{id}/history")]
+pub async fn agency_history(
+    state: Data<AppState>,
+    actor: Actor,
+    path: Path<IdPath>,
+    page: Query<PageParams>,
+) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
+    if !actor.may_read_audit() {
+        return Err(ApiError::Forbidden("Only admins and analysts may read an agency's history."));
+    }
+    let filter = AuditFilter { entity_type: Some(ENTITY.to_owned()), entity_id: Some(path.id.to_string()), actor_id: None };
+    audit::handlers::history_page(&state, filter, &page).await
+}

@@ -1,0 +1,292 @@
+//! Agencies: rows, request bodies, filters and queries.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Uuid as SqlUuid};
+use diesel_async::RunQueryDsl;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::db::Conn;
+use crate::db::schema::agencies;
+use crate::db::sql::{self, DirectorySort};
+use crate::http::export::{CsvRow, opt};
+use crate::http::patch::{nullable, required};
+use crate::http::{ApiError, ApiResult, Cursor, Keyed};
+
+crate::text_enum! {
+    /// The level of government a body belongs to.
+    pub enum GovernmentLevel {
+        /// The republic.
+        National => "national",
+        /// A province (viloyat).
+        Regional => "regional",
+        /// A district (nohiya).
+        District => "district",
+        /// A city.
+        City => "city",
+        /// A rural municipality (jamoat).
+        Jamoat => "jamoat",
+    }
+}
+
+crate::text_enum! {
+    /// What kind of government body an agency is.
+    pub enum AgencyKind {
+        /// A parliament or one of its chambers.
+        Parliament => "parliament",
+        /// The Executive Office of the President.
+        PresidentialAdministration => "presidential_administration",
+        /// The government as a whole.
+        Government => "government",
+        /// A ministry.
+        Ministry => "ministry",
+        /// A state committee.
+        StateCommittee => "state_committee",
+        /// An agency or service.
+        Agency => "agency",
+        /// A local executive body (hukumat).
+        LocalExecutive => "local_executive",
+        /// Police, prosecutors and other law enforcement.
+        LawEnforcement => "law_enforcement",
+        /// A court.
+        Court => "court",
+        /// The ombudsman.
+        Ombudsman => "ombudsman",
+        /// Anything else.
+        Other => "other",
+    }
+}
+
+/// An agency.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, ToSchema)]
+#[diesel(table_name = agencies, check_for_backend(diesel::pg::Pg))]
+pub struct Agency {
+    /// Id.
+    pub id: Uuid,
+    /// Full name.
+    pub name: String,
+    /// Short name or acronym.
+    pub short_name: Option<String>,
+    /// Level of government.
+    pub level: GovernmentLevel,
+    /// Kind of body.
+    pub kind: AgencyKind,
+    /// The agency it belongs to.
+    pub parent_id: Option<Uuid>,
+    /// Region it serves.
+    pub region_code: Option<String>,
+    /// Website.
+    pub website: Option<String>,
+    /// What it does.
+    pub description: Option<String>,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+    /// Version, +1 on each change; also the `ETag`.
+    pub version: i32,
+}
+
+/// A new agency.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema, Insertable)]
+#[serde(deny_unknown_fields)]
+#[diesel(table_name = agencies)]
+pub struct CreateAgency {
+    /// Full name.
+    #[validate(length(min = 1, max = 300))]
+    #[schema(min_length = 1, max_length = 300)]
+    pub name: String,
+    /// Short name or acronym.
+    #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub short_name: Option<String>,
+    /// Level of government.
+    pub level: GovernmentLevel,
+    /// Kind of body.
+    pub kind: AgencyKind,
+    /// The agency it belongs to.
+    pub parent_id: Option<Uuid>,
+    /// Region it serves (a code from `GET /regions`).
+    #[validate(length(min = 2, max = 40))]
+    #[schema(min_length = 2, max_length = 40)]
+    pub region_code: Option<String>,
+    /// Website (absolute URL).
+    #[validate(url, length(max = 500))]
+    #[schema(format = "uri", max_length = 500)]
+    pub website: Option<String>,
+    /// What it does.
+    #[validate(length(max = 10000))]
+    #[schema(max_length = 10000)]
+    pub description: Option<String>,
+}
+
+/// Changes to an agency: absent fields stay, `null` clears a nullable one.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema, AsChangeset)]
+#[serde(deny_unknown_fields)]
+#[diesel(table_name = agencies)]
+pub struct UpdateAgency {
+    /// Full name.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(min = 1, max = 300))]
+    #[schema(min_length = 1, max_length = 300, nullable = false)]
+    pub name: Option<String>,
+    /// Short name or acronym.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub short_name: Option<Option<String>>,
+    /// Level of government.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub level: Option<GovernmentLevel>,
+    /// Kind of body.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub kind: Option<AgencyKind>,
+    /// The agency it belongs to.
+    #[serde(default, deserialize_with = "nullable")]
+    pub parent_id: Option<Option<Uuid>>,
+    /// Region it serves.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(min = 2, max = 40))]
+    #[schema(min_length = 2, max_length = 40)]
+    pub region_code: Option<Option<String>>,
+    /// Website.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(url, length(max = 500))]
+    #[schema(format = "uri", max_length = 500)]
+    pub website: Option<Option<String>>,
+    /// What it does.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(max = 10000))]
+    #[schema(max_length = 10000)]
+    pub description: Option<Option<String>>,
+}
+
+/// Filters of the agency list.
+#[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AgencyFilter {
+    /// Part of the name or short name (case-insensitive).
+    #[validate(length(min = 1, max = 200))]
+    #[param(min_length = 1, max_length = 200)]
+    pub q: Option<String>,
+    /// Level of government.
+    #[param(inline)]
+    pub level: Option<GovernmentLevel>,
+    /// Kind of body.
+    #[param(inline)]
+    pub kind: Option<AgencyKind>,
+    /// Region, including its sub-regions.
+    #[validate(length(min = 2, max = 40))]
+    #[param(min_length = 2, max_length = 40)]
+    pub region_code: Option<String>,
+    /// Only the direct subordinates of this agency.
+    pub parent_id: Option<Uuid>,
+    /// Sort order (default `name`).
+    #[param(inline)]
+    pub sort: Option<DirectorySort>,
+}
+
+impl AgencyFilter {
+    /// The sort order in force.
+    pub fn sort(&self) -> DirectorySort {
+        self.sort.unwrap_or(DirectorySort::Name)
+    }
+}
+
+impl Keyed for Agency {
+    fn cursor(&self, sort: &str) -> Cursor {
+        let sort = sort.parse().unwrap_or(DirectorySort::Name);
+        sort.cursor(&self.name, self.created_at, self.id)
+    }
+}
+
+impl CsvRow for Agency {
+    const HEADER: &'static [&'static str] = &[
+        "id", "name", "short_name", "level", "kind", "parent_id", "region_code", "website", "description",
+        "created_at", "updated_at", "version",
+    ];
+
+    fn record(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.name.clone(),
+            opt(&self.short_name),
+            self.level.to_string(),
+            self.kind.to_string(),
+            opt(&self.parent_id),
+            opt(&self.region_code),
+            opt(&self.website),
+            opt(&self.description),
+            self.created_at.to_rfc3339(),
+            self.updated_at.to_rfc3339(),
+            self.version.to_string(),
+        ]
+    }
+}
+
+impl Agency {
+    /// One agency.
+    pub async fn find(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
+        Ok(agencies::table.find(id).select(Self::as_select()).first(conn).await?)
+    }
+
+    /// One agency, locked for the rest of the transaction.
+    pub async fn find_for_update(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
+        Ok(agencies::table.find(id).select(Self::as_select()).for_update().first(conn).await?)
+    }
+
+    /// Fails with 422 on `field` when the agency does not exist.
+    pub async fn ensure_exists(conn: &mut Conn, id: Uuid, field: &str) -> ApiResult<()> {
+        let found: bool = diesel::select(diesel::dsl::exists(agencies::table.find(id))).get_result(conn).await?;
+        if found { Ok(()) } else { Err(ApiError::field(field, format!("unknown agency `{id}`"))) }
+    }
+
+    /// Fails with 422 on `parent_id` when making `parent` the parent of `id` would close a loop.
+    pub async fn ensure_no_cycle(conn: &mut Conn, id: Uuid, parent: Uuid) -> ApiResult<()> {
+        let cycle: bool = diesel::select(
+            diesel::dsl::sql::<Bool>(
+                "EXISTS (WITH RECURSIVE up(id, parent_id) AS (SELECT id, parent_id FROM agencies WHERE id = ",
+            )
+            .bind::<SqlUuid, _>(parent)
+            .sql(" UNION SELECT a.id, a.parent_id FROM agencies a JOIN up ON a.id = up.parent_id) SELECT 1 FROM up WHERE id = ")
+            .bind::<SqlUuid, _>(id)
+            .sql(")"),
+        )
+        .get_result(conn)
+        .await?;
+        if cycle { Err(ApiError::field("parent_id", "would make the agency its own ancestor")) } else { Ok(()) }
+    }
+
+    /// A keyset page (`limit + 1` rows) of agencies matching the filter.
+    #[tracing::instrument(skip(conn))]
+    pub async fn list(conn: &mut Conn, filter: &AgencyFilter, after: Option<Cursor>, limit: i64) -> ApiResult<Vec<Self>> {
+        use agencies::dsl as a;
+        let mut query = a::agencies.select(Self::as_select()).into_boxed();
+        if let Some(q) = &filter.q {
+            query = query.filter(sql::name_matches("agencies", q));
+        }
+        if let Some(level) = filter.level {
+            query = query.filter(a::level.eq(level));
+        }
+        if let Some(kind) = filter.kind {
+            query = query.filter(a::kind.eq(kind));
+        }
+        if let Some(code) = &filter.region_code {
+            query = query.filter(sql::in_region("agencies.region_code", code.clone()));
+        }
+        if let Some(parent) = filter.parent_id {
+            query = query.filter(a::parent_id.eq(parent));
+        }
+        let sort = filter.sort();
+        if let Some(cursor) = after {
+            query = query.filter(sort.after("agencies", cursor)?);
+        }
+        query = query.order(sort.order_by("agencies"));
+        Ok(query.limit(limit + 1).load(conn).await?)
+    }
+}

@@ -1,0 +1,159 @@
+//! HTTP handlers of users (admins only).
+
+use actix_web::web::Data;
+use actix_web::{HttpResponse, delete, get, patch, post};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::model::{self, Binding, CreateUser, NewUser, OLDEST, UpdateUser, User, normalize_email};
+use crate::AppState;
+use crate::audit::{self, AuditAction};
+use crate::auth::{Actor, password};
+use crate::db::Conn;
+use crate::db::schema::users;
+use crate::http::{
+    ApiError, ApiResult, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query, created, ok_versioned,
+};
+
+const ENTITY: &str = "user";
+
+/// Lists users, oldest first (admins).
+#[utoipa::path(tag = "users", params(PageParams), security(("bearer" = [])),
+    responses((status = 200, body = Page<User>), ProblemResponses))]
+#[get("/users")]
+pub async fn list_users(state: Data<AppState>, actor: Actor, page: Query<PageParams>) -> ApiResult<HttpResponse> {
+    actor.require_admin()?;
+    let mut conn = state.db().await?;
+    let rows = User::list(&mut conn, page.cursor(OLDEST)?, page.limit()).await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(rows, page.limit(), OLDEST)))
+}
+
+/// Gets one user (admins).
+#[utoipa::path(tag = "users", params(IdPath), security(("bearer" = [])),
+    responses((status = 200, body = User, headers(("ETag" = String))), ProblemResponses))]
+#[get("/users/{id}")]
+pub async fn get_user(state: Data<AppState>, actor: Actor, path: Path<IdPath>) -> ApiResult<HttpResponse> {
+    actor.require_admin()?;
+    let mut conn = state.db().await?;
+    let user = User::find(&mut conn, path.id).await?;
+    Ok(ok_versioned(&user, user.version))
+}
+
+/// Creates a user (admins). The password is stored as an Argon2id hash and never returned.
+#[utoipa::path(tag = "users", request_body = CreateUser, security(("bearer" = [])),
+    responses((status = 201, body = User, headers(("Location" = String), ("ETag" = String))), ProblemResponses))]
+#[post("/users")]
+pub async fn create_user(state: Data<AppState>, actor: Actor, body: Json<CreateUser>) -> ApiResult<HttpResponse> {
+    actor.require_admin()?;
+    let new = body.0;
+    let hash = password::hash(new.password.clone()).await?;
+    let mut conn = state.db().await?;
+    let user = conn.transaction(async |conn| create(conn, &actor, &new, &hash).await).await?;
+    Ok(created(&format!("/api/v1/users/{}", user.id), &user, user.version))
+}
+
+/// Creates a user with an audit row; shared by the API, `hamkori user create` and start-up.
+pub async fn create(conn: &mut Conn, actor: &Actor, new: &CreateUser, hash: &str) -> ApiResult<User> {
+    let binding = Binding {
+        role: new.role,
+        organization_id: new.organization_id,
+        agency_id: new.agency_id,
+        council_ids: new.council_ids.clone(),
+    };
+    binding.check(conn).await?;
+    let email = normalize_email(&new.email);
+    let user = model::insert(
+        conn,
+        NewUser {
+            id: Uuid::now_v7(),
+            email: &email,
+            display_name: &new.display_name,
+            role: new.role,
+            organization_id: new.organization_id,
+            agency_id: new.agency_id,
+            password_hash: hash,
+        },
+        &new.council_ids,
+    )
+    .await?;
+    audit::record(conn, actor, AuditAction::Create, ENTITY, &user.id.to_string(), None, Some(&user)).await?;
+    Ok(user)
+}
+
+/// Changes a user (admins). A new password replaces the old one and ends the user's sessions.
+#[utoipa::path(tag = "users", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    request_body = UpdateUser, security(("bearer" = [])),
+    responses((status = 200, body = User, headers(("ETag" = String))), ProblemResponses))]
+#[patch("/users/{id}")]
+pub async fn update_user(
+    state: Data<AppState>,
+    actor: Actor,
+    path: Path<IdPath>,
+    if_match: IfMatch,
+    body: Json<UpdateUser>,
+) -> ApiResult<HttpResponse> {
+    actor.require_admin()?;
+    let changes = body.0;
+    let id = path.id;
+    let hash = match &changes.password {
+        Some(p) => Some(password::hash(p.clone()).await?),
+        None => None,
+    };
+    let mut conn = state.db().await?;
+    let user = conn
+        .transaction(async |conn| {
+            let before = User::find_for_update(conn, id).await?;
+            if_match.check(before.version)?;
+            let binding = Binding {
+                role: changes.role.unwrap_or(before.role),
+                organization_id: changes.organization_id.unwrap_or(before.organization_id),
+                agency_id: changes.agency_id.unwrap_or(before.agency_id),
+                council_ids: changes.council_ids.clone().unwrap_or_else(|| before.council_ids.clone()),
+            };
+            binding.check(conn).await?;
+            let email = changes.email.as_deref().map(normalize_email).unwrap_or_else(|| before.email.clone());
+            let display_name = changes.display_name.clone().unwrap_or_else(|| before.display_name.clone());
+            let update = diesel::update(users::table.find(id)).set((
+                users::email.eq(&email),
+                users::display_name.eq(&display_name),
+                users::role.eq(binding.role),
+                users::organization_id.eq(binding.organization_id),
+                users::agency_id.eq(binding.agency_id),
+                users::updated_at.eq(diesel::dsl::now),
+                users::version.eq(users::version + 1),
+            ));
+            update.execute(conn).await?;
+            if let Some(hash) = &hash {
+                diesel::update(users::table.find(id)).set(users::password_hash.eq(hash)).execute(conn).await?;
+                crate::auth::handlers::revoke_all(conn, id).await?;
+            }
+            User::set_councils(conn, id, &binding.council_ids).await?;
+            let after = User::find(conn, id).await?;
+            audit::record(conn, &actor, AuditAction::Update, ENTITY, &id.to_string(), Some(&before), Some(&after)).await?;
+            Ok::<_, ApiError>(after)
+        })
+        .await?;
+    Ok(ok_versioned(&user, user.version))
+}
+
+/// Deletes a user (admins); an admin cannot delete their own account.
+#[utoipa::path(tag = "users", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    security(("bearer" = [])), responses((status = 204, description = "Deleted"), ProblemResponses))]
+#[delete("/users/{id}")]
+pub async fn delete_user(state: Data<AppState>, actor: Actor, path: Path<IdPath>, if_match: IfMatch) -> ApiResult<HttpResponse> {
+    actor.require_admin()?;
+    let id = path.id;
+    let mut conn = state.db().await?;
+    conn.transaction(async |conn| {
+        let before = User::find_for_update(conn, id).await?;
+        if id == actor.id {
+            return Err(ApiError::Conflict("You cannot delete your own account.".to_owned()));
+        }
+        if_match.check(before.version)?;
+        diesel::delete(users::table.find(id)).execute(conn).await?;
+        audit::record(conn, &actor, AuditAction::Delete, ENTITY, &id.to_string(), Some(&before), None).await
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
