@@ -50,7 +50,9 @@ impl AppState {
     /// Assembles the state; nothing here touches the database.
     pub fn new(pool: DbPool, jwt_secret: &[u8]) -> anyhow::Result<Self> {
         let metrics = PrometheusMetricsBuilder::new("hamkori")
-            .buckets(&[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0])
+            .buckets(&[
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ])
             .mask_unmatched_patterns("UNKNOWN")
             .build()
             .map_err(|e| anyhow::anyhow!("building metrics: {e}"))?;
@@ -100,7 +102,10 @@ pub fn build_app(
         InitError = (),
     >,
 > {
-    let (app, _) = App::new().into_utoipa_app().configure(routes).split_for_parts();
+    let (app, _) = App::new()
+        .into_utoipa_app()
+        .configure(routes)
+        .split_for_parts();
     app.app_data(Data::new(state.clone()))
         .app_data(Data::new(state.routes.clone()))
         .service(
@@ -109,7 +114,11 @@ pub fn build_app(
         )
         .route(
             "/docs",
-            web::get().to(|| async { HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish() }),
+            web::get().to(|| async {
+                HttpResponse::PermanentRedirect()
+                    .insert_header(("Location", "/docs/"))
+                    .finish()
+            }),
         )
         .default_service(actix_web::dev::fn_service(http::fallback::not_routed))
         .wrap(state.metrics.clone())

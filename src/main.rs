@@ -9,7 +9,11 @@ use hamkori::config::{Config, DbConfig, LogFormat};
 use hamkori::{AppState, build_app, db, demo, users};
 
 #[derive(Parser)]
-#[command(name = "hamkori", version, about = "Records how NGOs and government agencies work together.")]
+#[command(
+    name = "hamkori",
+    version,
+    about = "Records how NGOs and government agencies work together."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -75,9 +79,15 @@ enum UserCommand {
 fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
-        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
         LogFormat::Pretty => builder.init(),
     }
 }
@@ -109,7 +119,11 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", hamkori::openapi::document_json());
             Ok(())
         }
-        Some(Command::Generate { db: db_config, organizations, agencies }) => {
+        Some(Command::Generate {
+            db: db_config,
+            organizations,
+            agencies,
+        }) => {
             init_tracing(LogFormat::Pretty);
             prepare(&db_config.database_url).await?;
             let pool = db::pool(&db_config.database_url, 2)?;
@@ -129,24 +143,33 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let url = &config.db.database_url;
     prepare(url).await?;
     let pool = db::pool(url, config.db.pool_size)?;
-    if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) {
-        if users::model::ensure_admin(&pool, email, password).await? {
-            tracing::info!(%email, "created the admin account");
-        }
+    if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password)
+        && users::model::ensure_admin(&pool, email, password).await?
+    {
+        tracing::info!(%email, "created the admin account");
     }
     if config.demo {
         print_accounts(&demo::load(&pool).await?);
     }
-    let secret = config.jwt_secret.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| {
-        tracing::warn!("JWT_SECRET is not set: using a random secret; tokens will not survive a restart");
-        hamkori::auth::token::random_secret()
-    });
+    let secret = config
+        .jwt_secret
+        .clone()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| {
+            tracing::warn!(
+                "JWT_SECRET is not set: using a random secret; tokens will not survive a restart"
+            );
+            hamkori::auth::token::random_secret()
+        });
     let state = AppState::new(pool, secret.as_bytes())?;
-    let mut server = actix_web::HttpServer::new(move || build_app(state.clone())).shutdown_timeout(30);
+    let mut server =
+        actix_web::HttpServer::new(move || build_app(state.clone())).shutdown_timeout(30);
     if let Some(workers) = config.workers {
         server = server.workers(workers);
     }
-    let server = server.bind(&config.bind).with_context(|| format!("binding {}", config.bind))?;
+    let server = server
+        .bind(&config.bind)
+        .with_context(|| format!("binding {}", config.bind))?;
     tracing::info!(bind = %config.bind, "listening; API docs at /docs");
     server.run().await.context("the server failed")
 }
@@ -159,12 +182,22 @@ fn print_accounts(accounts: &[(String, Role)]) {
 }
 
 async fn create_user(command: UserCommand) -> anyhow::Result<()> {
-    let UserCommand::Create { db: db_config, email, display_name, role, organization_id, agency_id, council_ids } =
-        command;
+    let UserCommand::Create {
+        db: db_config,
+        email,
+        display_name,
+        role,
+        organization_id,
+        agency_id,
+        council_ids,
+    } = command;
     let role: Role = role.parse().map_err(|e| anyhow::anyhow!("--role: {e}"))?;
     eprintln!("Password for {email} (one line on standard input):");
     let mut password = String::new();
-    std::io::stdin().lock().read_line(&mut password).context("reading the password")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .context("reading the password")?;
     let password = password.trim_end_matches(['\n', '\r']).to_owned();
     prepare(&db_config.database_url).await?;
     let pool = db::pool(&db_config.database_url, 2)?;

@@ -13,8 +13,8 @@ use crate::auth::{Actor, Caller};
 use crate::db::schema::agencies;
 use crate::http::export::{self, EXPORT_BATCH};
 use crate::http::{
-    ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query,
-    created, ok_versioned,
+    ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
+    ProblemResponses, Query, created, ok_versioned,
 };
 use crate::regions;
 
@@ -62,7 +62,11 @@ pub async fn list_agencies(
     responses((status = 200, body = Agency, headers(("ETag" = String, description = "The version, quoted"))),
         ProblemResponses))]
 #[get("/agencies/{id}")]
-pub async fn get_agency(state: Data<AppState>, _caller: Caller, path: Path<IdPath>) -> ApiResult<HttpResponse> {
+pub async fn get_agency(
+    state: Data<AppState>,
+    _caller: Caller,
+    path: Path<IdPath>,
+) -> ApiResult<HttpResponse> {
     let mut conn = state.db().await?;
     let agency = Agency::find(&mut conn, path.id).await?;
     Ok(ok_versioned(&agency, agency.version))
@@ -72,7 +76,11 @@ pub async fn get_agency(state: Data<AppState>, _caller: Caller, path: Path<IdPat
 #[utoipa::path(tag = "agencies", request_body = CreateAgency, security(("bearer" = [])),
     responses((status = 201, body = Agency, headers(("Location" = String), ("ETag" = String))), ProblemResponses))]
 #[post("/agencies")]
-pub async fn create_agency(state: Data<AppState>, actor: Actor, body: Json<CreateAgency>) -> ApiResult<HttpResponse> {
+pub async fn create_agency(
+    state: Data<AppState>,
+    actor: Actor,
+    body: Json<CreateAgency>,
+) -> ApiResult<HttpResponse> {
     actor.require_admin()?;
     let new = body.0;
     let mut conn = state.db().await?;
@@ -90,11 +98,24 @@ pub async fn create_agency(state: Data<AppState>, actor: Actor, body: Json<Creat
                 .returning(Agency::as_returning())
                 .get_result(conn)
                 .await?;
-            audit::record(conn, &actor, AuditAction::Create, ENTITY, &id.to_string(), None, Some(&agency)).await?;
+            audit::record(
+                conn,
+                &actor,
+                AuditAction::Create,
+                ENTITY,
+                &id.to_string(),
+                None,
+                Some(&agency),
+            )
+            .await?;
             Ok::<_, ApiError>(agency)
         })
         .await?;
-    Ok(created(&format!("/api/v1/agencies/{}", agency.id), &agency, agency.version))
+    Ok(created(
+        &format!("/api/v1/agencies/{}", agency.id),
+        &agency,
+        agency.version,
+    ))
 }
 
 /// Changes an agency (admins). `If-Match` guards against lost updates.
@@ -125,11 +146,24 @@ pub async fn update_agency(
                 Agency::ensure_no_cycle(conn, id, parent).await?;
             }
             let after: Agency = diesel::update(agencies::table.find(id))
-                .set((&changes, agencies::updated_at.eq(diesel::dsl::now), agencies::version.eq(agencies::version + 1)))
+                .set((
+                    &changes,
+                    agencies::updated_at.eq(diesel::dsl::now),
+                    agencies::version.eq(agencies::version + 1),
+                ))
                 .returning(Agency::as_returning())
                 .get_result(conn)
                 .await?;
-            audit::record(conn, &actor, AuditAction::Update, ENTITY, &id.to_string(), Some(&before), Some(&after)).await?;
+            audit::record(
+                conn,
+                &actor,
+                AuditAction::Update,
+                ENTITY,
+                &id.to_string(),
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
             Ok::<_, ApiError>(after)
         })
         .await?;
@@ -140,15 +174,31 @@ pub async fn update_agency(
 #[utoipa::path(tag = "agencies", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     security(("bearer" = [])), responses((status = 204, description = "Deleted"), ProblemResponses))]
 #[delete("/agencies/{id}")]
-pub async fn delete_agency(state: Data<AppState>, actor: Actor, path: Path<IdPath>, if_match: IfMatch) -> ApiResult<HttpResponse> {
+pub async fn delete_agency(
+    state: Data<AppState>,
+    actor: Actor,
+    path: Path<IdPath>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
     actor.require_admin()?;
     let id = path.id;
     let mut conn = state.db().await?;
     conn.transaction(async |conn| {
         let before = Agency::find_for_update(conn, id).await?;
         if_match.check(before.version)?;
-        diesel::delete(agencies::table.find(id)).execute(conn).await?;
-        audit::record(conn, &actor, AuditAction::Delete, ENTITY, &id.to_string(), Some(&before), None).await
+        diesel::delete(agencies::table.find(id))
+            .execute(conn)
+            .await?;
+        audit::record(
+            conn,
+            &actor,
+            AuditAction::Delete,
+            ENTITY,
+            &id.to_string(),
+            Some(&before),
+            None,
+        )
+        .await
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -165,8 +215,14 @@ pub async fn agency_history(
     page: Query<PageParams>,
 ) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
     if !actor.may_read_audit() {
-        return Err(ApiError::Forbidden("Only admins and analysts may read an agency's history."));
+        return Err(ApiError::Forbidden(
+            "Only admins and analysts may read an agency's history.",
+        ));
     }
-    let filter = AuditFilter { entity_type: Some(ENTITY.to_owned()), entity_id: Some(path.id.to_string()), actor_id: None };
+    let filter = AuditFilter {
+        entity_type: Some(ENTITY.to_owned()),
+        entity_id: Some(path.id.to_string()),
+        actor_id: None,
+    };
     audit::handlers::history_page(&state, filter, &page).await
 }

@@ -207,8 +207,18 @@ impl Keyed for Agency {
 
 impl CsvRow for Agency {
     const HEADER: &'static [&'static str] = &[
-        "id", "name", "short_name", "level", "kind", "parent_id", "region_code", "website", "description",
-        "created_at", "updated_at", "version",
+        "id",
+        "name",
+        "short_name",
+        "level",
+        "kind",
+        "parent_id",
+        "region_code",
+        "website",
+        "description",
+        "created_at",
+        "updated_at",
+        "version",
     ];
 
     fn record(&self) -> Vec<String> {
@@ -232,18 +242,33 @@ impl CsvRow for Agency {
 impl Agency {
     /// One agency.
     pub async fn find(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
-        Ok(agencies::table.find(id).select(Self::as_select()).first(conn).await?)
+        Ok(agencies::table
+            .find(id)
+            .select(Self::as_select())
+            .first(conn)
+            .await?)
     }
 
     /// One agency, locked for the rest of the transaction.
     pub async fn find_for_update(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
-        Ok(agencies::table.find(id).select(Self::as_select()).for_update().first(conn).await?)
+        Ok(agencies::table
+            .find(id)
+            .select(Self::as_select())
+            .for_update()
+            .first(conn)
+            .await?)
     }
 
     /// Fails with 422 on `field` when the agency does not exist.
     pub async fn ensure_exists(conn: &mut Conn, id: Uuid, field: &str) -> ApiResult<()> {
-        let found: bool = diesel::select(diesel::dsl::exists(agencies::table.find(id))).get_result(conn).await?;
-        if found { Ok(()) } else { Err(ApiError::field(field, format!("unknown agency `{id}`"))) }
+        let found: bool = diesel::select(diesel::dsl::exists(agencies::table.find(id)))
+            .get_result(conn)
+            .await?;
+        if found {
+            Ok(())
+        } else {
+            Err(ApiError::field(field, format!("unknown agency `{id}`")))
+        }
     }
 
     /// Fails with 422 on `parent_id` when making `parent` the parent of `id` would close a loop.
@@ -259,12 +284,24 @@ impl Agency {
         )
         .get_result(conn)
         .await?;
-        if cycle { Err(ApiError::field("parent_id", "would make the agency its own ancestor")) } else { Ok(()) }
+        if cycle {
+            Err(ApiError::field(
+                "parent_id",
+                "would make the agency its own ancestor",
+            ))
+        } else {
+            Ok(())
+        }
     }
 
     /// A keyset page (`limit + 1` rows) of agencies matching the filter.
     #[tracing::instrument(skip(conn))]
-    pub async fn list(conn: &mut Conn, filter: &AgencyFilter, after: Option<Cursor>, limit: i64) -> ApiResult<Vec<Self>> {
+    pub async fn list(
+        conn: &mut Conn,
+        filter: &AgencyFilter,
+        after: Option<Cursor>,
+        limit: i64,
+    ) -> ApiResult<Vec<Self>> {
         use agencies::dsl as a;
         let mut query = a::agencies.select(Self::as_select()).into_boxed();
         if let Some(q) = &filter.q {

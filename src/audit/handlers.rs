@@ -39,7 +39,9 @@ pub async fn list_audit(
     page: Query<PageParams>,
 ) -> ApiResult<web::Json<Page<AuditEntry>>> {
     if !actor.may_read_audit() {
-        return Err(ApiError::Forbidden("Only admins and analysts may read the audit log."));
+        return Err(ApiError::Forbidden(
+            "Only admins and analysts may read the audit log.",
+        ));
     }
     let filter = AuditFilter {
         entity_type: filter.0.entity_type,
@@ -50,7 +52,11 @@ pub async fn list_audit(
 }
 
 /// A page of audit entries; the nouns' `history` handlers call this after their own access check.
-pub async fn history_page(state: &AppState, filter: AuditFilter, page: &PageParams) -> ApiResult<web::Json<Page<AuditEntry>>> {
+pub async fn history_page(
+    state: &AppState,
+    filter: AuditFilter,
+    page: &PageParams,
+) -> ApiResult<web::Json<Page<AuditEntry>>> {
     let mut conn = state.db().await?;
     let rows = super::list(&mut conn, &filter, page.cursor(NEWEST)?, page.limit()).await?;
     Ok(web::Json(Page::from_rows(rows, page.limit(), NEWEST)))

@@ -83,7 +83,9 @@ pub async fn record<T: Serialize>(
     after: Option<&T>,
 ) -> ApiResult<()> {
     let to_json = |v: Option<&T>| -> ApiResult<Option<serde_json::Value>> {
-        v.map(serde_json::to_value).transpose().map_err(|e| anyhow::Error::new(e).context("audit snapshot").into())
+        v.map(serde_json::to_value)
+            .transpose()
+            .map_err(|e| anyhow::Error::new(e).context("audit snapshot").into())
     };
     diesel::insert_into(audit_log::table)
         .values(NewAuditEntry {
@@ -113,8 +115,15 @@ pub struct AuditFilter {
 }
 
 /// A page of the audit log, newest first (`limit + 1` rows; see `Page::from_rows`).
-pub async fn list(conn: &mut Conn, filter: &AuditFilter, after: Option<Cursor>, limit: i64) -> ApiResult<Vec<AuditEntry>> {
-    let mut query = audit_log::table.select(AuditEntry::as_select()).into_boxed();
+pub async fn list(
+    conn: &mut Conn,
+    filter: &AuditFilter,
+    after: Option<Cursor>,
+    limit: i64,
+) -> ApiResult<Vec<AuditEntry>> {
+    let mut query = audit_log::table
+        .select(AuditEntry::as_select())
+        .into_boxed();
     if let Some(t) = &filter.entity_type {
         query = query.filter(audit_log::entity_type.eq(t.clone()));
     }
@@ -127,5 +136,9 @@ pub async fn list(conn: &mut Conn, filter: &AuditFilter, after: Option<Cursor>, 
     if let Some(cursor) = after {
         query = query.filter(audit_log::id.lt(cursor.id));
     }
-    Ok(query.order(audit_log::id.desc()).limit(limit + 1).load(conn).await?)
+    Ok(query
+        .order(audit_log::id.desc())
+        .limit(limit + 1)
+        .load(conn)
+        .await?)
 }

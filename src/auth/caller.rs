@@ -43,7 +43,9 @@ impl Caller {
 }
 
 fn authenticate(req: &HttpRequest) -> Result<Option<Actor>, ApiError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else { return Ok(None) };
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
     const INVALID: &str = "The access token is malformed, expired or not issued by this server.";
     let invalid = || ApiError::Unauthorized(INVALID);
     let value = value.to_str().map_err(|_| invalid())?;
@@ -56,7 +58,11 @@ fn authenticate(req: &HttpRequest) -> Result<Option<Actor>, ApiError> {
         .app_data::<Data<AppState>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the app state is not registered")))?;
     let claims = state.tokens.verify(token).ok_or_else(invalid)?;
-    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
     Ok(Some(Actor {
         id: claims.sub,
         role: claims.role,
@@ -83,7 +89,9 @@ impl FromRequest for Actor {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(authenticate(req).and_then(|actor| {
-            actor.ok_or(ApiError::Unauthorized("This operation needs a bearer access token."))
+            actor.ok_or(ApiError::Unauthorized(
+                "This operation needs a bearer access token.",
+            ))
         }))
     }
 }

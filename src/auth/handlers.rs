@@ -29,7 +29,10 @@ const BAD_REFRESH: &str = "The refresh token is unknown, expired or already used
 
 /// Registers the routes.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
-    cfg.service(login).service(refresh).service(logout).service(me);
+    cfg.service(login)
+        .service(refresh)
+        .service(logout)
+        .service(me);
 }
 
 /// Credentials.
@@ -54,6 +57,17 @@ pub struct RefreshRequest {
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
     pub refresh_token: String,
+}
+
+/// The stored state of a refresh token.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens, check_for_backend(diesel::pg::Pg))]
+struct StoredRefresh {
+    id: Uuid,
+    user_id: Uuid,
+    family_id: Uuid,
+    expires_at: chrono::DateTime<Utc>,
+    revoked_at: Option<chrono::DateTime<Utc>>,
 }
 
 /// A new access token and refresh token.
@@ -86,13 +100,22 @@ pub async fn login(state: Data<AppState>, body: Json<LoginRequest>) -> ApiResult
     };
     let ok = password::verify(body.password.clone(), hash).await?;
     let Some(user_id) = user_id.filter(|_| ok) else {
-        diesel::insert_into(login_failures::table).values(login_failures::email.eq(&email)).execute(&mut conn).await?;
+        diesel::insert_into(login_failures::table)
+            .values(login_failures::email.eq(&email))
+            .execute(&mut conn)
+            .await?;
         tracing::info!("failed login");
         return Err(ApiError::Unauthorized(BAD_CREDENTIALS));
     };
-    diesel::delete(login_failures::table.filter(login_failures::email.eq(&email))).execute(&mut conn).await?;
-    let pair = conn.transaction(async |conn| issue(conn, &state, user_id, Uuid::now_v7()).await).await?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(pair))
+    diesel::delete(login_failures::table.filter(login_failures::email.eq(&email)))
+        .execute(&mut conn)
+        .await?;
+    let pair = conn
+        .transaction(async |conn| issue(conn, &state, user_id, Uuid::now_v7()).await)
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(pair))
 }
 
 /// Seconds until the email may try again, when it has failed too often.
@@ -101,18 +124,30 @@ async fn locked_out(conn: &mut Conn, email: &str) -> ApiResult<Option<u64>> {
     let (count, oldest): (i64, Option<chrono::DateTime<Utc>>) = login_failures::table
         .filter(login_failures::email.eq(email))
         .filter(login_failures::attempted_at.gt(since))
-        .select((diesel::dsl::count_star(), diesel::dsl::min(login_failures::attempted_at)))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(login_failures::attempted_at),
+        ))
         .first(conn)
         .await?;
     if count < MAX_FAILURES {
         return Ok(None);
     }
     let until = oldest.unwrap_or_else(Utc::now) + Duration::minutes(FAILURE_WINDOW_MINUTES);
-    Ok(Some(u64::try_from((until - Utc::now()).num_seconds()).unwrap_or(0).max(1)))
+    Ok(Some(
+        u64::try_from((until - Utc::now()).num_seconds())
+            .unwrap_or(0)
+            .max(1),
+    ))
 }
 
 /// Stores a new refresh token in `family` and signs an access token with the user's current role.
-async fn issue(conn: &mut Conn, state: &AppState, user_id: Uuid, family: Uuid) -> ApiResult<TokenPair> {
+async fn issue(
+    conn: &mut Conn,
+    state: &AppState,
+    user_id: Uuid,
+    family: Uuid,
+) -> ApiResult<TokenPair> {
     let user = User::find(conn, user_id).await?;
     let (refresh_token, digest) = token::new_refresh_token();
     diesel::insert_into(refresh_tokens::table)
@@ -125,8 +160,13 @@ async fn issue(conn: &mut Conn, state: &AppState, user_id: Uuid, family: Uuid) -
         ))
         .execute(conn)
         .await?;
-    let access =
-        state.tokens.issue(user.id, user.role, user.organization_id, user.agency_id, user.council_ids.clone())?;
+    let access = state.tokens.issue(
+        user.id,
+        user.role,
+        user.organization_id,
+        user.agency_id,
+        user.council_ids.clone(),
+    )?;
     Ok(TokenPair {
         access_token: access,
         token_type: "Bearer".to_owned(),
@@ -145,21 +185,16 @@ pub async fn refresh(state: Data<AppState>, body: Json<RefreshRequest>) -> ApiRe
     let mut conn = state.db().await?;
     let outcome = conn
         .transaction(async |conn| {
-            let found: Option<(Uuid, Uuid, Uuid, chrono::DateTime<Utc>, Option<chrono::DateTime<Utc>>)> =
-                refresh_tokens::table
-                    .filter(refresh_tokens::token_hash.eq(&digest))
-                    .select((
-                        refresh_tokens::id,
-                        refresh_tokens::user_id,
-                        refresh_tokens::family_id,
-                        refresh_tokens::expires_at,
-                        refresh_tokens::revoked_at,
-                    ))
-                    .for_update()
-                    .first(conn)
-                    .await
-                    .optional()?;
-            let Some((id, user_id, family, expires_at, revoked_at)) = found else { return Ok(None) };
+            let found: Option<StoredRefresh> = refresh_tokens::table
+                .filter(refresh_tokens::token_hash.eq(&digest))
+                .select(StoredRefresh::as_select())
+                .for_update()
+                .first(conn)
+                .await
+                .optional()?;
+            let Some(StoredRefresh { id, user_id, family_id: family, expires_at, revoked_at }) = found else {
+                return Ok(None);
+            };
             if revoked_at.is_some() {
                 tracing::warn!(%user_id, "a used refresh token was presented again; revoking its family");
                 revoke_family(conn, family).await?;
@@ -176,7 +211,9 @@ pub async fn refresh(state: Data<AppState>, body: Json<RefreshRequest>) -> ApiRe
         })
         .await?;
     match outcome {
-        Some(pair) => Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(pair)),
+        Some(pair) => Ok(HttpResponse::Ok()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(pair)),
         None => Err(ApiError::Unauthorized(BAD_REFRESH)),
     }
 }
@@ -208,7 +245,9 @@ pub async fn me(state: Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> 
     let mut conn = state.db().await?;
     match User::find(&mut conn, actor.id).await {
         Ok(user) => Ok(HttpResponse::Ok().json(user)),
-        Err(ApiError::NotFound) => Err(ApiError::Unauthorized("The account of this token no longer exists.")),
+        Err(ApiError::NotFound) => Err(ApiError::Unauthorized(
+            "The account of this token no longer exists.",
+        )),
         Err(e) => Err(e),
     }
 }

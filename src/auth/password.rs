@@ -6,8 +6,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 
 /// Hashed when the email is unknown, so that a wrong email costs as much time as a wrong password.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2lCk2X8zqfhwXoTPdOV6Xu9M8Mz9NAfY6a5h3z0h2Mg";
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2lCk2X8zqfhwXoTPdOV6Xu9M8Mz9NAfY6a5h3z0h2Mg";
 
 fn hasher() -> Argon2<'static> {
     // OWASP's recommended Argon2id parameters: 19 MiB, 2 passes, 1 lane.
@@ -32,8 +31,11 @@ pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
-        let parsed = PasswordHash::new(&stored).map_err(|e| anyhow::anyhow!("a stored hash is malformed: {e}"))?;
-        let ok = hasher().verify_password(password.as_bytes(), &parsed).is_ok();
+        let parsed = PasswordHash::new(&stored)
+            .map_err(|e| anyhow::anyhow!("a stored hash is malformed: {e}"))?;
+        let ok = hasher()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
         Ok(known && ok)
     })
     .await

@@ -13,7 +13,11 @@ impl Actor {
 
     /// Refuses anyone but an admin.
     pub fn require_admin(&self) -> Result<(), ApiError> {
-        if self.is_admin() { Ok(()) } else { Err(ApiError::Forbidden("Only an admin may do this.")) }
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("Only an admin may do this."))
+        }
     }
 
     /// Refuses anyone but the listed roles.
@@ -27,7 +31,8 @@ impl Actor {
 
     /// Admins, and members of the organisation itself, may edit an organisation.
     pub fn may_edit_organization(&self, organization_id: Uuid) -> bool {
-        self.is_admin() || (self.role == Role::NgoMember && self.organization_id == Some(organization_id))
+        self.is_admin()
+            || (self.role == Role::NgoMember && self.organization_id == Some(organization_id))
     }
 
     /// Admins, and secretaries of the council, may edit a council and its members.

@@ -69,14 +69,23 @@ impl TokenKeys {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 30;
         Ok(Self {
-            encoding: EncodingKey::from_secret(secret).map_err(|e| anyhow::anyhow!("bad JWT secret: {e}"))?,
-            decoding: DecodingKey::from_secret(secret).map_err(|e| anyhow::anyhow!("bad JWT secret: {e}"))?,
+            encoding: EncodingKey::from_secret(secret)
+                .map_err(|e| anyhow::anyhow!("bad JWT secret: {e}"))?,
+            decoding: DecodingKey::from_secret(secret)
+                .map_err(|e| anyhow::anyhow!("bad JWT secret: {e}"))?,
             validation,
         })
     }
 
     /// Signs an access token for a user.
-    pub fn issue(&self, sub: Uuid, role: Role, org: Option<Uuid>, agency: Option<Uuid>, councils: Vec<Uuid>) -> anyhow::Result<String> {
+    pub fn issue(
+        &self,
+        sub: Uuid,
+        role: Role,
+        org: Option<Uuid>,
+        agency: Option<Uuid>,
+        councils: Vec<Uuid>,
+    ) -> anyhow::Result<String> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub,
@@ -95,7 +104,9 @@ impl TokenKeys {
 
     /// Verifies an access token's signature, algorithm, expiry, issuer and audience.
     pub fn verify(&self, token: &str) -> Option<Claims> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok().map(|data| data.claims)
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()
+            .map(|data| data.claims)
     }
 }
 

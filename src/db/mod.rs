@@ -10,7 +10,9 @@ use anyhow::Context;
 use diesel::ConnectionError;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -25,7 +27,8 @@ pub type DbPool = Pool<AsyncPgConnection>;
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// Settings applied to every new connection: a name in `pg_stat_activity` and a bound on runaway queries.
-const SESSION_SETUP: &str = "SET application_name = 'hamkori'; SET statement_timeout = '15s'; SET timezone = 'UTC'";
+const SESSION_SETUP: &str =
+    "SET application_name = 'hamkori'; SET statement_timeout = '15s'; SET timezone = 'UTC'";
 
 /// Builds the pool. Connections are made lazily, so this succeeds while the database is down.
 ///
@@ -38,7 +41,9 @@ pub fn pool(url: &str, max_size: usize) -> anyhow::Result<DbPool> {
         let url = url.to_owned();
         Box::pin(async move {
             let mut conn = AsyncPgConnection::establish(&url).await?;
-            conn.batch_execute(SESSION_SETUP).await.map_err(ConnectionError::CouldntSetupConfiguration)?;
+            conn.batch_execute(SESSION_SETUP)
+                .await
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
             Ok(conn)
         })
     });
@@ -67,13 +72,20 @@ pub async fn create_database_if_missing(url: &str) -> anyhow::Result<()> {
         .await
         .context("connecting to the server's `postgres` database to create ours")?;
     let quoted = format!("\"{}\"", name.replace('"', "\"\""));
-    match diesel::sql_query(format!("CREATE DATABASE {quoted}")).execute(&mut conn).await {
+    match diesel::sql_query(format!("CREATE DATABASE {quoted}"))
+        .execute(&mut conn)
+        .await
+    {
         Ok(_) => {
             tracing::info!(database = %name, "created the database");
             Ok(())
         }
         // Another process created it between our two checks.
-        Err(diesel::result::Error::DatabaseError(_, info)) if info.message().contains("already exists") => Ok(()),
+        Err(diesel::result::Error::DatabaseError(_, info))
+            if info.message().contains("already exists") =>
+        {
+            Ok(())
+        }
         Err(e) => Err(e).context("creating the database"),
     }
 }
@@ -82,9 +94,12 @@ pub async fn create_database_if_missing(url: &str) -> anyhow::Result<()> {
 pub async fn migrate(url: &str) -> anyhow::Result<()> {
     let url = url.to_owned();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-        let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(&url)
-            .context("connecting to apply migrations")?;
-        let applied = conn.run_pending_migrations(MIGRATIONS).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut conn =
+            <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(&url)
+                .context("connecting to apply migrations")?;
+        let applied = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         for version in applied {
             tracing::info!(%version, "applied migration");
         }

@@ -34,10 +34,18 @@ pub fn after<QS: 'static>(
     let head = format!("({key_column}, {id_column}) {op} (");
     match key {
         KeyValue::Text(value) => Box::new(
-            sql::<Bool>(&head).bind::<Text, _>(value).sql(", ").bind::<SqlUuid, _>(id).sql(")"),
+            sql::<Bool>(&head)
+                .bind::<Text, _>(value)
+                .sql(", ")
+                .bind::<SqlUuid, _>(id)
+                .sql(")"),
         ),
         KeyValue::Time(value) => Box::new(
-            sql::<Bool>(&head).bind::<Timestamptz, _>(value).sql(", ").bind::<SqlUuid, _>(id).sql(")"),
+            sql::<Bool>(&head)
+                .bind::<Timestamptz, _>(value)
+                .sql(", ")
+                .bind::<SqlUuid, _>(id)
+                .sql(")"),
         ),
     }
 }
@@ -56,10 +64,17 @@ pub fn in_region<QS: 'static>(column: &'static str, code: String) -> BoxedCondit
 /// The trigram-indexed `name || ' ' || coalesce(short_name, '')` of a directory table contains `q`
 /// (case-insensitive).
 pub fn name_matches<QS: 'static>(table: &'static str, q: &str) -> BoxedCondition<QS> {
-    let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let pattern = format!(
+        "%{}%",
+        q.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
     Box::new(
-        sql::<Bool>(&format!("({table}.name || ' ' || coalesce({table}.short_name, '')) ILIKE "))
-            .bind::<Text, _>(pattern),
+        sql::<Bool>(&format!(
+            "({table}.name || ' ' || coalesce({table}.short_name, '')) ILIKE "
+        ))
+        .bind::<Text, _>(pattern),
     )
 }
 
@@ -94,13 +109,23 @@ impl DirectorySort {
     }
 
     /// The keyset bound after a cursor of this sort.
-    pub fn after<QS: 'static>(self, table: &str, cursor: crate::http::Cursor) -> Result<BoxedCondition<QS>, crate::http::ApiError> {
+    pub fn after<QS: 'static>(
+        self,
+        table: &str,
+        cursor: crate::http::Cursor,
+    ) -> Result<BoxedCondition<QS>, crate::http::ApiError> {
         let (column, key) = if self.by_name() {
             ("name", KeyValue::Text(cursor.key.clone()))
         } else {
             ("created_at", KeyValue::Time(cursor.time_key()?))
         };
-        Ok(after(&format!("{table}.{column}"), &format!("{table}.id"), self.descending(), key, cursor.id))
+        Ok(after(
+            &format!("{table}.{column}"),
+            &format!("{table}.id"),
+            self.descending(),
+            key,
+            cursor.id,
+        ))
     }
 
     /// The cursor after a row with this name and creation time.

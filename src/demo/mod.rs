@@ -24,8 +24,22 @@ struct DemoUser {
 }
 
 const USERS: &[DemoUser] = &[
-    DemoUser { email: "admin@demo.hamkori.tj", name: "Администратор (демо)", role: Role::Admin, organization: None, agency: None, councils: &[] },
-    DemoUser { email: "analyst@demo.hamkori.tj", name: "Аналитик (демо)", role: Role::Analyst, organization: None, agency: None, councils: &[] },
+    DemoUser {
+        email: "admin@demo.hamkori.tj",
+        name: "Администратор (демо)",
+        role: Role::Admin,
+        organization: None,
+        agency: None,
+        councils: &[],
+    },
+    DemoUser {
+        email: "analyst@demo.hamkori.tj",
+        name: "Аналитик (демо)",
+        role: Role::Analyst,
+        organization: None,
+        agency: None,
+        councils: &[],
+    },
     DemoUser {
         email: "ngo@demo.hamkori.tj",
         name: "Сотрудник «Ҳуқуқ ва Адолат»",
@@ -56,7 +70,10 @@ const USERS: &[DemoUser] = &[
         role: Role::Secretary,
         organization: None,
         agency: None,
-        councils: &["0193a000-0000-7000-8000-00000000c002", "0193a000-0000-7000-8000-00000000c005"],
+        councils: &[
+            "0193a000-0000-7000-8000-00000000c002",
+            "0193a000-0000-7000-8000-00000000c005",
+        ],
     },
 ];
 
@@ -72,7 +89,11 @@ pub async fn load(pool: &DbPool) -> anyhow::Result<Vec<(String, Role)>> {
     let mut accounts = Vec::new();
     for demo in USERS {
         accounts.push((demo.email.to_owned(), demo.role));
-        if User::credentials(&mut conn, demo.email).await.map_err(|e| anyhow::anyhow!("{e}"))?.is_some() {
+        if User::credentials(&mut conn, demo.email)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .is_some()
+        {
             continue;
         }
         let request = CreateUser {
@@ -81,13 +102,19 @@ pub async fn load(pool: &DbPool) -> anyhow::Result<Vec<(String, Role)>> {
             role: demo.role,
             organization_id: demo.organization.map(id).transpose()?,
             agency_id: demo.agency.map(id).transpose()?,
-            council_ids: demo.councils.iter().map(|c| id(c)).collect::<Result<_, _>>()?,
+            council_ids: demo
+                .councils
+                .iter()
+                .map(|c| id(c))
+                .collect::<Result<_, _>>()?,
             password: DEMO_PASSWORD.to_owned(),
         };
         let hash = password::hash(DEMO_PASSWORD.to_owned()).await?;
-        conn.transaction(async |conn| crate::users::handlers::create(conn, &actor, &request, &hash).await)
-            .await
-            .map_err(|e| anyhow::anyhow!("creating demo user {}: {e:?}", demo.email))?;
+        conn.transaction(async |conn| {
+            crate::users::handlers::create(conn, &actor, &request, &hash).await
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("creating demo user {}: {e:?}", demo.email))?;
     }
     Ok(accounts)
 }

@@ -22,7 +22,10 @@ pub struct FieldError {
 impl FieldError {
     /// A field error from anything printable.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -126,7 +129,8 @@ impl ApiError {
             Self::MethodNotAllowed(allow) => format!("This path supports only: {allow}."),
             Self::Conflict(why) => why.clone(),
             Self::PreconditionFailed => {
-                "The resource has changed since the version named in If-Match; fetch it again.".to_owned()
+                "The resource has changed since the version named in If-Match; fetch it again."
+                    .to_owned()
             }
             Self::PayloadTooLarge(limit) => format!("The request body exceeds {limit} bytes."),
             Self::UnsupportedMediaType => "The request body must be application/json.".to_owned(),
@@ -134,9 +138,15 @@ impl ApiError {
                 format!("The field `{}` is invalid.", errors[0].field)
             }
             Self::Validation(errors) => format!("{} fields are invalid.", errors.len()),
-            Self::TooManyRequests(secs) => format!("Too many failed attempts; retry in {secs} seconds."),
-            Self::Unavailable(_) => "The service is temporarily unavailable; retry shortly.".to_owned(),
-            Self::Internal(_) => "An unexpected error occurred; quote the request id when reporting it.".to_owned(),
+            Self::TooManyRequests(secs) => {
+                format!("Too many failed attempts; retry in {secs} seconds.")
+            }
+            Self::Unavailable(_) => {
+                "The service is temporarily unavailable; retry shortly.".to_owned()
+            }
+            Self::Internal(_) => {
+                "An unexpected error occurred; quote the request id when reporting it.".to_owned()
+            }
         }
     }
 
@@ -182,7 +192,8 @@ impl ResponseError for ApiError {
         response.content_type(PROBLEM_JSON);
         match self {
             Self::Unauthorized(_) => {
-                response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
             Self::MethodNotAllowed(allow) => {
                 if let Ok(value) = HeaderValue::from_str(allow) {

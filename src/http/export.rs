@@ -25,7 +25,11 @@ pub trait CsvRow {
 
 /// Joins a list for one CSV cell.
 pub fn join<T: std::fmt::Display>(items: &[T]) -> String {
-    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(";")
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 /// An optional value as a CSV cell.
@@ -35,7 +39,10 @@ pub fn opt<T: std::fmt::Display>(value: &Option<T>) -> String {
 
 /// Fetches one batch after a cursor.
 pub type FetchBatch<T> = Box<
-    dyn for<'c> Fn(&'c mut crate::db::Conn, Option<Cursor>) -> Pin<Box<dyn Future<Output = Result<Vec<T>, ApiError>> + 'c>>,
+    dyn for<'c> Fn(
+        &'c mut crate::db::Conn,
+        Option<Cursor>,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<T>, ApiError>> + 'c>>,
 >;
 
 struct State<T> {
@@ -49,11 +56,24 @@ struct State<T> {
 
 /// Streams every row `fetch` yields, batch after batch, in the requested format. The response starts before
 /// the whole list is read, so memory stays flat; a failure mid-stream is logged and ends the body.
-pub fn stream<T>(format: Format, name: &str, conn: PooledConn, sort: &'static str, fetch: FetchBatch<T>) -> HttpResponse
+pub fn stream<T>(
+    format: Format,
+    name: &str,
+    conn: PooledConn,
+    sort: &'static str,
+    fetch: FetchBatch<T>,
+) -> HttpResponse
 where
     T: CsvRow + Serialize + Keyed + 'static,
 {
-    let state = State { conn, cursor: None, fetch, sort, header_pending: format == Format::Csv, done: false };
+    let state = State {
+        conn,
+        cursor: None,
+        fetch,
+        sort,
+        header_pending: format == Format::Csv,
+        done: false,
+    };
     let body = stream::unfold(state, move |mut st| async move {
         if st.done {
             return None;
@@ -62,7 +82,10 @@ where
         if st.header_pending {
             st.header_pending = false;
             out.extend_from_slice("\u{feff}".as_bytes());
-            write_csv(&mut out, T::HEADER.iter().map(|s| (*s).to_owned()).collect());
+            write_csv(
+                &mut out,
+                T::HEADER.iter().map(|s| (*s).to_owned()).collect(),
+            );
         }
         let rows = match (st.fetch)(&mut st.conn, st.cursor.take()).await {
             Ok(rows) => rows,
@@ -93,7 +116,10 @@ where
     };
     HttpResponse::Ok()
         .content_type(content_type)
-        .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}.{extension}\"")))
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{name}.{extension}\""),
+        ))
         .streaming(body)
 }
 

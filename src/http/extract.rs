@@ -64,11 +64,21 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
 }
 
 fn is_json(req: &HttpRequest) -> bool {
-    let Some(value) = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Deserializes JSON, telling syntax errors (400) from data errors (422 with the field's path).
@@ -78,7 +88,9 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         let path = err.path().to_string();
         let inner = err.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Data => ApiError::Validation(vec![data_error(&path, &inner.to_string())]),
+            serde_json::error::Category::Data => {
+                ApiError::Validation(vec![data_error(&path, &inner.to_string())])
+            }
             _ => ApiError::BadRequest(inner.to_string()),
         }
     })
@@ -86,19 +98,42 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 
 /// Names the field of a serde data error: an unknown field is reported by its own name.
 fn data_error(path: &str, message: &str) -> FieldError {
-    let message = message.split(" at line ").next().unwrap_or(message).to_owned();
-    let base = if path == "." { String::new() } else { path.to_owned() };
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_owned();
+    let base = if path == "." {
+        String::new()
+    } else {
+        path.to_owned()
+    };
     if let Some(rest) = message.strip_prefix("unknown field `") {
-        let name = rest.split('`').next().unwrap_or_default();
-        let field = if base.is_empty() { name.to_owned() } else { format!("{base}.{name}") };
+        // The path already ends with the unknown key; at the top level it may be empty.
+        let field = if base.is_empty() {
+            rest.split('`').next().unwrap_or_default().to_owned()
+        } else {
+            base
+        };
         return FieldError::new(field, "unknown field");
     }
     if let Some(rest) = message.strip_prefix("missing field `") {
         let name = rest.split('`').next().unwrap_or_default();
-        let field = if base.is_empty() { name.to_owned() } else { format!("{base}.{name}") };
+        let field = if base.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{base}.{name}")
+        };
         return FieldError::new(field, "is required");
     }
-    FieldError::new(if base.is_empty() { "body".to_owned() } else { base }, message)
+    FieldError::new(
+        if base.is_empty() {
+            "body".to_owned()
+        } else {
+            base
+        },
+        message,
+    )
 }
 
 /// Query parameters, deserialized (repeated keys become lists) and validated; errors name the parameter.
@@ -144,11 +179,19 @@ pub fn validate<T: Validate>(value: &T) -> Result<(), ApiError> {
 
 fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
     for (field, kind) in errors.errors() {
-        let name = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
+        let name = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
         match kind {
             ValidationErrorsKind::Field(list) => {
                 for e in list {
-                    let message = e.message.as_ref().map(ToString::to_string).unwrap_or_else(|| describe(e));
+                    let message = e
+                        .message
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_else(|| describe(e));
                     out.push(FieldError::new(name.clone(), message));
                 }
             }
@@ -166,8 +209,12 @@ fn describe(error: &validator::ValidationError) -> String {
     let param = |key: &str| error.params.get(key).map(ToString::to_string);
     match error.code.as_ref() {
         "length" => match (param("min"), param("max")) {
-            (Some(min), Some(max)) if min == "1" => format!("must be non-empty and at most {max} characters"),
-            (Some(min), Some(max)) => format!("must have between {min} and {max} characters or items"),
+            (Some(min), Some(max)) if min == "1" => {
+                format!("must be non-empty and at most {max} characters")
+            }
+            (Some(min), Some(max)) => {
+                format!("must have between {min} and {max} characters or items")
+            }
             (Some(min), None) => format!("must have at least {min} characters or items"),
             (None, Some(max)) => format!("must have at most {max} characters or items"),
             _ => "has a wrong length".to_owned(),
@@ -201,10 +248,12 @@ impl<T: DeserializeOwned> FromRequest for Path<T> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let de = actix_router::PathDeserializer::new(req.match_info());
-        let result = serde_path_to_error::deserialize(de).map(Path).map_err(|err| {
-            let path = err.path().to_string();
-            ApiError::Validation(vec![data_error(&path, &err.into_inner().to_string())])
-        });
+        let result = serde_path_to_error::deserialize(de)
+            .map(Path)
+            .map_err(|err| {
+                let path = err.path().to_string();
+                ApiError::Validation(vec![data_error(&path, &err.into_inner().to_string())])
+            });
         std::future::ready(result)
     }
 }

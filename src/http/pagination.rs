@@ -65,7 +65,10 @@ impl PageParams {
 
     /// Decodes the cursor, which must have been made for the same sort order.
     pub fn cursor(&self, sort: &str) -> Result<Option<Cursor>, ApiError> {
-        self.cursor.as_deref().map(|c| Cursor::decode(c, sort)).transpose()
+        self.cursor
+            .as_deref()
+            .map(|c| Cursor::decode(c, sort))
+            .transpose()
     }
 }
 
@@ -86,7 +89,11 @@ pub struct Cursor {
 impl Cursor {
     /// A cursor after a row.
     pub fn new(sort: &str, key: impl Into<String>, id: Uuid) -> Self {
-        Self { sort: sort.to_owned(), key: key.into(), id }
+        Self {
+            sort: sort.to_owned(),
+            key: key.into(),
+            id,
+        }
     }
 
     /// The opaque form given to clients.
@@ -138,6 +145,9 @@ impl<T: Keyed> Page<T> {
         } else {
             None
         };
-        Self { items: rows, next_cursor }
+        Self {
+            items: rows,
+            next_cursor,
+        }
     }
 }

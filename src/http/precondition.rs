@@ -22,7 +22,11 @@ impl IfMatch {
             let tag = tag.strip_prefix("W/").unwrap_or(tag);
             tag == "*" || tag.trim_matches('"') == current
         });
-        if matches { Ok(()) } else { Err(ApiError::PreconditionFailed) }
+        if matches {
+            Ok(())
+        } else {
+            Err(ApiError::PreconditionFailed)
+        }
     }
 }
 
@@ -45,12 +49,15 @@ impl FromRequest for IfMatch {
 }
 
 fn etag(version: i32) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
+    HeaderValue::from_str(&format!("\"{version}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
 }
 
 /// A JSON response carrying the record's version as its `ETag`.
 pub fn ok_versioned<T: Serialize>(body: &T, version: i32) -> HttpResponse {
-    HttpResponse::Ok().insert_header((header::ETAG, etag(version))).json(body)
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(version)))
+        .json(body)
 }
 
 /// A `201 Created` with `Location` and `ETag`.

@@ -33,7 +33,8 @@ fn choose_id(req: &ServiceRequest) -> String {
         .filter(|v| {
             !v.is_empty()
                 && v.len() <= 64
-                && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
         })
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
 }
@@ -48,10 +49,13 @@ pub async fn middleware(
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
     let authenticated = req.headers().contains_key(header::AUTHORIZATION);
     let is_api = req.path().starts_with("/api/");
-    let is_read = req.method() == actix_web::http::Method::GET || req.method() == actix_web::http::Method::HEAD;
+    let is_read = req.method() == actix_web::http::Method::GET
+        || req.method() == actix_web::http::Method::HEAD;
     let started = Instant::now();
 
-    let mut res = REQUEST_ID.scope(id.clone(), next.call(req).instrument(span.clone())).await?;
+    let mut res = REQUEST_ID
+        .scope(id.clone(), next.call(req).instrument(span.clone()))
+        .await?;
 
     let status = res.status();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -67,11 +71,18 @@ pub async fn middleware(
     if let Ok(value) = HeaderValue::from_str(&id) {
         headers.insert(X_REQUEST_ID, value);
     }
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     if is_api && !headers.contains_key(header::CACHE_CONTROL) {
         // Anything a credential unlocked, and every non-read, must not be stored by caches;
         // anonymous reads of public data may be cached but must be revalidated (ETag).
-        let value = if authenticated || !is_read || !status.is_success() { "no-store" } else { "no-cache" };
+        let value = if authenticated || !is_read || !status.is_success() {
+            "no-store"
+        } else {
+            "no-cache"
+        };
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     }
     Ok(res)

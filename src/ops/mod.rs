@@ -17,7 +17,10 @@ use crate::http::{ApiError, ApiResult, ProblemResponses};
 
 /// Registers the operations routes.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
-    cfg.service(healthz).service(readyz).service(metrics).service(openapi_json);
+    cfg.service(healthz)
+        .service(readyz)
+        .service(metrics)
+        .service(openapi_json);
 }
 
 /// A health answer.
@@ -61,14 +64,18 @@ pub async fn metrics(state: Data<AppState>) -> ApiResult<HttpResponse> {
     TextEncoder::new()
         .encode(&state.metrics.registry.gather(), &mut buffer)
         .map_err(|e| anyhow::anyhow!("encoding metrics: {e}"))?;
-    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(buffer))
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(buffer))
 }
 
 /// This API's OpenAPI 3.1 document.
 #[utoipa::path(tag = "operations", responses((status = 200, content_type = "application/json", body = Object)))]
 #[get("/openapi.json")]
 pub async fn openapi_json(state: Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(state.openapi_json.as_str().to_owned())
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(state.openapi_json.as_str().to_owned())
 }
 
 /// Reports the pool's size, idle and waiting counts at each scrape.
@@ -83,12 +90,17 @@ pub struct PoolCollector {
 impl PoolCollector {
     /// A collector for a pool.
     pub fn new(pool: DbPool) -> anyhow::Result<Self> {
-        let gauge = |name: &str, help: &str| IntGauge::with_opts(Opts::new(name, help).namespace("hamkori"));
+        let gauge = |name: &str, help: &str| {
+            IntGauge::with_opts(Opts::new(name, help).namespace("hamkori"))
+        };
         Ok(Self {
             pool,
             size: gauge("db_pool_connections", "Open connections in the pool")?,
             available: gauge("db_pool_idle_connections", "Idle connections in the pool")?,
-            waiting: gauge("db_pool_waiting_requests", "Requests waiting for a connection")?,
+            waiting: gauge(
+                "db_pool_waiting_requests",
+                "Requests waiting for a connection",
+            )?,
             max_size: gauge("db_pool_max_connections", "Largest size of the pool")?,
         })
     }
@@ -96,7 +108,10 @@ impl PoolCollector {
 
 impl Collector for PoolCollector {
     fn desc(&self) -> Vec<&Desc> {
-        [&self.size, &self.available, &self.waiting, &self.max_size].into_iter().flat_map(|g| g.desc()).collect()
+        [&self.size, &self.available, &self.waiting, &self.max_size]
+            .into_iter()
+            .flat_map(|g| g.desc())
+            .collect()
     }
 
     fn collect(&self) -> Vec<MetricFamily> {
@@ -106,6 +121,9 @@ impl Collector for PoolCollector {
         self.available.set(to_i64(status.available));
         self.waiting.set(to_i64(status.waiting));
         self.max_size.set(to_i64(status.max_size));
-        [&self.size, &self.available, &self.waiting, &self.max_size].into_iter().flat_map(|g| g.collect()).collect()
+        [&self.size, &self.available, &self.waiting, &self.max_size]
+            .into_iter()
+            .flat_map(|g| g.collect())
+            .collect()
     }
 }

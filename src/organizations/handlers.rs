@@ -13,8 +13,8 @@ use crate::auth::{Actor, Caller};
 use crate::db::schema::organizations;
 use crate::http::export::{self, EXPORT_BATCH};
 use crate::http::{
-    ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query,
-    created, ok_versioned,
+    ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
+    ProblemResponses, Query, created, ok_versioned,
 };
 use crate::{regions, spheres};
 
@@ -44,7 +44,8 @@ pub async fn list_organizations(
     }
     match format.get() {
         Format::Json => {
-            let rows = Organization::list(&mut conn, &filter, page.cursor(sort)?, page.limit()).await?;
+            let rows =
+                Organization::list(&mut conn, &filter, page.cursor(sort)?, page.limit()).await?;
             Ok(HttpResponse::Ok().json(Page::from_rows(rows, page.limit(), sort)))
         }
         format => Ok(export::stream(
@@ -54,7 +55,9 @@ pub async fn list_organizations(
             sort,
             Box::new(move |conn, cursor| {
                 let filter = filter.clone();
-                Box::pin(async move { Organization::list(conn, &filter, cursor, EXPORT_BATCH - 1).await })
+                Box::pin(async move {
+                    Organization::list(conn, &filter, cursor, EXPORT_BATCH - 1).await
+                })
             }),
         )),
     }
@@ -65,7 +68,11 @@ pub async fn list_organizations(
     responses((status = 200, body = Organization, headers(("ETag" = String, description = "The version, quoted"))),
         ProblemResponses))]
 #[get("/organizations/{id}")]
-pub async fn get_organization(state: Data<AppState>, _caller: Caller, path: Path<IdPath>) -> ApiResult<HttpResponse> {
+pub async fn get_organization(
+    state: Data<AppState>,
+    _caller: Caller,
+    path: Path<IdPath>,
+) -> ApiResult<HttpResponse> {
     let mut conn = state.db().await?;
     let org = Organization::find(&mut conn, path.id).await?;
     Ok(ok_versioned(&org, org.version))
@@ -91,15 +98,32 @@ pub async fn create_organization(
             spheres::ensure_all_exist(conn, &new.sphere_codes, "sphere_codes").await?;
             let id = Uuid::now_v7();
             let org: Organization = diesel::insert_into(organizations::table)
-                .values((&new, organizations::id.eq(id), organizations::created_by.eq(actor.id)))
+                .values((
+                    &new,
+                    organizations::id.eq(id),
+                    organizations::created_by.eq(actor.id),
+                ))
                 .returning(Organization::as_returning())
                 .get_result(conn)
                 .await?;
-            audit::record(conn, &actor, AuditAction::Create, ENTITY, &id.to_string(), None, Some(&org)).await?;
+            audit::record(
+                conn,
+                &actor,
+                AuditAction::Create,
+                ENTITY,
+                &id.to_string(),
+                None,
+                Some(&org),
+            )
+            .await?;
             Ok::<_, ApiError>(org)
         })
         .await?;
-    Ok(created(&format!("/api/v1/organizations/{}", org.id), &org, org.version))
+    Ok(created(
+        &format!("/api/v1/organizations/{}", org.id),
+        &org,
+        org.version,
+    ))
 }
 
 /// Changes an organisation (admins, and members of that organisation). `If-Match` guards against lost updates.
@@ -121,7 +145,9 @@ pub async fn update_organization(
         .transaction(async |conn| {
             let before = Organization::find_for_update(conn, id).await?;
             if !actor.may_edit_organization(id) {
-                return Err(ApiError::Forbidden("You may edit only your own organisation."));
+                return Err(ApiError::Forbidden(
+                    "You may edit only your own organisation.",
+                ));
             }
             if_match.check(before.version)?;
             if let Some(Some(code)) = &changes.region_code {
@@ -139,7 +165,16 @@ pub async fn update_organization(
                 .returning(Organization::as_returning())
                 .get_result(conn)
                 .await?;
-            audit::record(conn, &actor, AuditAction::Update, ENTITY, &id.to_string(), Some(&before), Some(&after)).await?;
+            audit::record(
+                conn,
+                &actor,
+                AuditAction::Update,
+                ENTITY,
+                &id.to_string(),
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
             Ok::<_, ApiError>(after)
         })
         .await?;
@@ -162,8 +197,19 @@ pub async fn delete_organization(
     conn.transaction(async |conn| {
         let before = Organization::find_for_update(conn, id).await?;
         if_match.check(before.version)?;
-        diesel::delete(organizations::table.find(id)).execute(conn).await?;
-        audit::record(conn, &actor, AuditAction::Delete, ENTITY, &id.to_string(), Some(&before), None).await
+        diesel::delete(organizations::table.find(id))
+            .execute(conn)
+            .await?;
+        audit::record(
+            conn,
+            &actor,
+            AuditAction::Delete,
+            ENTITY,
+            &id.to_string(),
+            Some(&before),
+            None,
+        )
+        .await
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -180,8 +226,14 @@ pub async fn organization_history(
     page: Query<PageParams>,
 ) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
     if !(actor.may_read_audit() || actor.may_edit_organization(path.id)) {
-        return Err(ApiError::Forbidden("Only admins, analysts and the organisation's members may read its history."));
+        return Err(ApiError::Forbidden(
+            "Only admins, analysts and the organisation's members may read its history.",
+        ));
     }
-    let filter = AuditFilter { entity_type: Some(ENTITY.to_owned()), entity_id: Some(path.id.to_string()), actor_id: None };
+    let filter = AuditFilter {
+        entity_type: Some(ENTITY.to_owned()),
+        entity_id: Some(path.id.to_string()),
+        actor_id: None,
+    };
     audit::handlers::history_page(&state, filter, &page).await
 }

@@ -266,8 +266,23 @@ impl Keyed for Organization {
 
 impl CsvRow for Organization {
     const HEADER: &'static [&'static str] = &[
-        "id", "name", "short_name", "kind", "registration_number", "registered_on", "region_code", "settlement",
-        "sphere_codes", "website", "email", "phone", "description", "status", "created_at", "updated_at", "version",
+        "id",
+        "name",
+        "short_name",
+        "kind",
+        "registration_number",
+        "registered_on",
+        "region_code",
+        "settlement",
+        "sphere_codes",
+        "website",
+        "email",
+        "phone",
+        "description",
+        "status",
+        "created_at",
+        "updated_at",
+        "version",
     ];
 
     fn record(&self) -> Vec<String> {
@@ -296,22 +311,40 @@ impl CsvRow for Organization {
 impl Organization {
     /// One organisation.
     pub async fn find(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
-        Ok(organizations::table.find(id).select(Self::as_select()).first(conn).await?)
+        Ok(organizations::table
+            .find(id)
+            .select(Self::as_select())
+            .first(conn)
+            .await?)
     }
 
     /// One organisation, locked for the rest of the transaction.
     pub async fn find_for_update(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
-        Ok(organizations::table.find(id).select(Self::as_select()).for_update().first(conn).await?)
+        Ok(organizations::table
+            .find(id)
+            .select(Self::as_select())
+            .for_update()
+            .first(conn)
+            .await?)
     }
 
     /// Whether an organisation exists.
     pub async fn exists(conn: &mut Conn, id: Uuid) -> ApiResult<bool> {
-        Ok(diesel::select(diesel::dsl::exists(organizations::table.find(id))).get_result(conn).await?)
+        Ok(
+            diesel::select(diesel::dsl::exists(organizations::table.find(id)))
+                .get_result(conn)
+                .await?,
+        )
     }
 
     /// A keyset page (`limit + 1` rows) of organisations matching the filter.
     #[tracing::instrument(skip(conn))]
-    pub async fn list(conn: &mut Conn, filter: &OrganizationFilter, after: Option<Cursor>, limit: i64) -> ApiResult<Vec<Self>> {
+    pub async fn list(
+        conn: &mut Conn,
+        filter: &OrganizationFilter,
+        after: Option<Cursor>,
+        limit: i64,
+    ) -> ApiResult<Vec<Self>> {
         use organizations::dsl as o;
         let mut query = o::organizations.select(Self::as_select()).into_boxed();
         if let Some(q) = &filter.q {

@@ -67,7 +67,11 @@ pub struct Region {
 pub struct CreateRegion {
     /// Code: the parent's code plus a suffix, e.g. `TJ-SU-KHJ`.
     #[validate(length(min = 2, max = 40), custom(function = "valid_code"))]
-    #[schema(min_length = 2, max_length = 40, pattern = "^[A-Z]{2}(-[A-Z0-9]{1,12})*$")]
+    #[schema(
+        min_length = 2,
+        max_length = 40,
+        pattern = "^[A-Z]{2}(-[A-Z0-9]{1,12})*$"
+    )]
     pub code: String,
     /// The enclosing region's code (required below the country).
     #[validate(length(min = 2, max = 40))]
@@ -91,19 +95,32 @@ pub struct CreateRegion {
 
 fn valid_code(code: &str) -> Result<(), validator::ValidationError> {
     let mut parts = code.split('-');
-    let country_ok = parts.next().is_some_and(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()));
-    let rest_ok = parts.all(|p| (1..=12).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
+    let country_ok = parts
+        .next()
+        .is_some_and(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()));
+    let rest_ok = parts.all(|p| {
+        (1..=12).contains(&p.len())
+            && p.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    });
     if country_ok && rest_ok {
         Ok(())
     } else {
-        Err(validator::ValidationError::new("code").with_message("must look like `TJ-SU-KHJ`".into()))
+        Err(validator::ValidationError::new("code")
+            .with_message("must look like `TJ-SU-KHJ`".into()))
     }
 }
 
 /// Fails with 422 on `field` when the region does not exist.
 pub async fn ensure_exists(conn: &mut Conn, code: &str, field: &str) -> ApiResult<()> {
-    let found: bool = diesel::select(diesel::dsl::exists(regions::table.find(code))).get_result(conn).await?;
-    if found { Ok(()) } else { Err(ApiError::field(field, format!("unknown region `{code}`"))) }
+    let found: bool = diesel::select(diesel::dsl::exists(regions::table.find(code)))
+        .get_result(conn)
+        .await?;
+    if found {
+        Ok(())
+    } else {
+        Err(ApiError::field(field, format!("unknown region `{code}`")))
+    }
 }
 
 /// Lists every region, parents before children.
@@ -116,14 +133,21 @@ pub async fn list_regions(state: Data<AppState>) -> ApiResult<web::Json<Page<Reg
         .order(regions::code.asc())
         .load(&mut conn)
         .await?;
-    Ok(web::Json(Page { items, next_cursor: None }))
+    Ok(web::Json(Page {
+        items,
+        next_cursor: None,
+    }))
 }
 
 /// Adds a region under an existing one (admins).
 #[utoipa::path(tag = "reference", request_body = CreateRegion, security(("bearer" = [])),
     responses((status = 201, body = Region), ProblemResponses))]
 #[post("/regions")]
-pub async fn create_region(state: Data<AppState>, actor: Actor, body: Json<CreateRegion>) -> ApiResult<HttpResponse> {
+pub async fn create_region(
+    state: Data<AppState>,
+    actor: Actor,
+    body: Json<CreateRegion>,
+) -> ApiResult<HttpResponse> {
     actor.require_admin()?;
     let new = body.0;
     let mut conn = state.db().await?;
@@ -133,19 +157,41 @@ pub async fn create_region(state: Data<AppState>, actor: Actor, body: Json<Creat
                 Some(parent) => {
                     ensure_exists(conn, parent, "parent_code").await?;
                     if !new.code.starts_with(&format!("{parent}-")) {
-                        return Err(ApiError::field("code", format!("must start with `{parent}-`")));
+                        return Err(ApiError::field(
+                            "code",
+                            format!("must start with `{parent}-`"),
+                        ));
                     }
                 }
                 None if new.level != RegionLevel::Country => {
-                    return Err(ApiError::field("parent_code", "is required below the country level"));
+                    return Err(ApiError::field(
+                        "parent_code",
+                        "is required below the country level",
+                    ));
                 }
                 None => {}
             }
-            let region: Region =
-                diesel::insert_into(regions::table).values(&new).returning(Region::as_returning()).get_result(conn).await?;
-            audit::record(conn, &actor, AuditAction::Create, "region", &region.code, None, Some(&region)).await?;
+            let region: Region = diesel::insert_into(regions::table)
+                .values(&new)
+                .returning(Region::as_returning())
+                .get_result(conn)
+                .await?;
+            audit::record(
+                conn,
+                &actor,
+                AuditAction::Create,
+                "region",
+                &region.code,
+                None,
+                Some(&region),
+            )
+            .await?;
             Ok::<_, ApiError>(region)
         })
         .await?;
-    Ok(created(&format!("/api/v1/regions/{}", region.code), &region, region.version))
+    Ok(created(
+        &format!("/api/v1/regions/{}", region.code),
+        &region,
+        region.version,
+    ))
 }

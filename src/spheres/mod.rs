@@ -41,10 +41,16 @@ pub async fn ensure_all_exist(conn: &mut Conn, codes: &[String], field: &str) ->
     if codes.is_empty() {
         return Ok(());
     }
-    let known: Vec<String> =
-        spheres::table.select(spheres::code).filter(spheres::code.eq_any(codes)).load(conn).await?;
+    let known: Vec<String> = spheres::table
+        .select(spheres::code)
+        .filter(spheres::code.eq_any(codes))
+        .load(conn)
+        .await?;
     match codes.iter().find(|c| !known.contains(c)) {
-        Some(unknown) => Err(ApiError::field(field, format!("unknown sphere `{unknown}`"))),
+        Some(unknown) => Err(ApiError::field(
+            field,
+            format!("unknown sphere `{unknown}`"),
+        )),
         None => Ok(()),
     }
 }
@@ -54,6 +60,13 @@ pub async fn ensure_all_exist(conn: &mut Conn, codes: &[String], field: &str) ->
 #[get("/spheres")]
 pub async fn list_spheres(state: Data<AppState>) -> ApiResult<web::Json<Page<Sphere>>> {
     let mut conn = state.db().await?;
-    let items = spheres::table.select(Sphere::as_select()).order(spheres::code.asc()).load(&mut conn).await?;
-    Ok(web::Json(Page { items, next_cursor: None }))
+    let items = spheres::table
+        .select(Sphere::as_select())
+        .order(spheres::code.asc())
+        .load(&mut conn)
+        .await?;
+    Ok(web::Json(Page {
+        items,
+        next_cursor: None,
+    }))
 }

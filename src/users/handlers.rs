@@ -13,7 +13,8 @@ use crate::auth::{Actor, password};
 use crate::db::Conn;
 use crate::db::schema::users;
 use crate::http::{
-    ApiError, ApiResult, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query, created, ok_versioned,
+    ApiError, ApiResult, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query,
+    created, ok_versioned,
 };
 
 const ENTITY: &str = "user";
@@ -22,7 +23,11 @@ const ENTITY: &str = "user";
 #[utoipa::path(tag = "users", params(PageParams), security(("bearer" = [])),
     responses((status = 200, body = Page<User>), ProblemResponses))]
 #[get("/users")]
-pub async fn list_users(state: Data<AppState>, actor: Actor, page: Query<PageParams>) -> ApiResult<HttpResponse> {
+pub async fn list_users(
+    state: Data<AppState>,
+    actor: Actor,
+    page: Query<PageParams>,
+) -> ApiResult<HttpResponse> {
     actor.require_admin()?;
     let mut conn = state.db().await?;
     let rows = User::list(&mut conn, page.cursor(OLDEST)?, page.limit()).await?;
@@ -33,7 +38,11 @@ pub async fn list_users(state: Data<AppState>, actor: Actor, page: Query<PagePar
 #[utoipa::path(tag = "users", params(IdPath), security(("bearer" = [])),
     responses((status = 200, body = User, headers(("ETag" = String))), ProblemResponses))]
 #[get("/users/{id}")]
-pub async fn get_user(state: Data<AppState>, actor: Actor, path: Path<IdPath>) -> ApiResult<HttpResponse> {
+pub async fn get_user(
+    state: Data<AppState>,
+    actor: Actor,
+    path: Path<IdPath>,
+) -> ApiResult<HttpResponse> {
     actor.require_admin()?;
     let mut conn = state.db().await?;
     let user = User::find(&mut conn, path.id).await?;
@@ -44,17 +53,32 @@ pub async fn get_user(state: Data<AppState>, actor: Actor, path: Path<IdPath>) -
 #[utoipa::path(tag = "users", request_body = CreateUser, security(("bearer" = [])),
     responses((status = 201, body = User, headers(("Location" = String), ("ETag" = String))), ProblemResponses))]
 #[post("/users")]
-pub async fn create_user(state: Data<AppState>, actor: Actor, body: Json<CreateUser>) -> ApiResult<HttpResponse> {
+pub async fn create_user(
+    state: Data<AppState>,
+    actor: Actor,
+    body: Json<CreateUser>,
+) -> ApiResult<HttpResponse> {
     actor.require_admin()?;
     let new = body.0;
     let hash = password::hash(new.password.clone()).await?;
     let mut conn = state.db().await?;
-    let user = conn.transaction(async |conn| create(conn, &actor, &new, &hash).await).await?;
-    Ok(created(&format!("/api/v1/users/{}", user.id), &user, user.version))
+    let user = conn
+        .transaction(async |conn| create(conn, &actor, &new, &hash).await)
+        .await?;
+    Ok(created(
+        &format!("/api/v1/users/{}", user.id),
+        &user,
+        user.version,
+    ))
 }
 
 /// Creates a user with an audit row; shared by the API, `hamkori user create` and start-up.
-pub async fn create(conn: &mut Conn, actor: &Actor, new: &CreateUser, hash: &str) -> ApiResult<User> {
+pub async fn create(
+    conn: &mut Conn,
+    actor: &Actor,
+    new: &CreateUser,
+    hash: &str,
+) -> ApiResult<User> {
     let binding = Binding {
         role: new.role,
         organization_id: new.organization_id,
@@ -77,7 +101,16 @@ pub async fn create(conn: &mut Conn, actor: &Actor, new: &CreateUser, hash: &str
         &new.council_ids,
     )
     .await?;
-    audit::record(conn, actor, AuditAction::Create, ENTITY, &user.id.to_string(), None, Some(&user)).await?;
+    audit::record(
+        conn,
+        actor,
+        AuditAction::Create,
+        ENTITY,
+        &user.id.to_string(),
+        None,
+        Some(&user),
+    )
+    .await?;
     Ok(user)
 }
 
@@ -109,11 +142,21 @@ pub async fn update_user(
                 role: changes.role.unwrap_or(before.role),
                 organization_id: changes.organization_id.unwrap_or(before.organization_id),
                 agency_id: changes.agency_id.unwrap_or(before.agency_id),
-                council_ids: changes.council_ids.clone().unwrap_or_else(|| before.council_ids.clone()),
+                council_ids: changes
+                    .council_ids
+                    .clone()
+                    .unwrap_or_else(|| before.council_ids.clone()),
             };
             binding.check(conn).await?;
-            let email = changes.email.as_deref().map(normalize_email).unwrap_or_else(|| before.email.clone());
-            let display_name = changes.display_name.clone().unwrap_or_else(|| before.display_name.clone());
+            let email = changes
+                .email
+                .as_deref()
+                .map(normalize_email)
+                .unwrap_or_else(|| before.email.clone());
+            let display_name = changes
+                .display_name
+                .clone()
+                .unwrap_or_else(|| before.display_name.clone());
             let update = diesel::update(users::table.find(id)).set((
                 users::email.eq(&email),
                 users::display_name.eq(&display_name),
@@ -125,12 +168,24 @@ pub async fn update_user(
             ));
             update.execute(conn).await?;
             if let Some(hash) = &hash {
-                diesel::update(users::table.find(id)).set(users::password_hash.eq(hash)).execute(conn).await?;
+                diesel::update(users::table.find(id))
+                    .set(users::password_hash.eq(hash))
+                    .execute(conn)
+                    .await?;
                 crate::auth::handlers::revoke_all(conn, id).await?;
             }
             User::set_councils(conn, id, &binding.council_ids).await?;
             let after = User::find(conn, id).await?;
-            audit::record(conn, &actor, AuditAction::Update, ENTITY, &id.to_string(), Some(&before), Some(&after)).await?;
+            audit::record(
+                conn,
+                &actor,
+                AuditAction::Update,
+                ENTITY,
+                &id.to_string(),
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
             Ok::<_, ApiError>(after)
         })
         .await?;
@@ -141,18 +196,34 @@ pub async fn update_user(
 #[utoipa::path(tag = "users", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     security(("bearer" = [])), responses((status = 204, description = "Deleted"), ProblemResponses))]
 #[delete("/users/{id}")]
-pub async fn delete_user(state: Data<AppState>, actor: Actor, path: Path<IdPath>, if_match: IfMatch) -> ApiResult<HttpResponse> {
+pub async fn delete_user(
+    state: Data<AppState>,
+    actor: Actor,
+    path: Path<IdPath>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
     actor.require_admin()?;
     let id = path.id;
     let mut conn = state.db().await?;
     conn.transaction(async |conn| {
         let before = User::find_for_update(conn, id).await?;
         if id == actor.id {
-            return Err(ApiError::Conflict("You cannot delete your own account.".to_owned()));
+            return Err(ApiError::Conflict(
+                "You cannot delete your own account.".to_owned(),
+            ));
         }
         if_match.check(before.version)?;
         diesel::delete(users::table.find(id)).execute(conn).await?;
-        audit::record(conn, &actor, AuditAction::Delete, ENTITY, &id.to_string(), Some(&before), None).await
+        audit::record(
+            conn,
+            &actor,
+            AuditAction::Delete,
+            ENTITY,
+            &id.to_string(),
+            Some(&before),
+            None,
+        )
+        .await
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -87,7 +87,11 @@ pub const OLDEST: &str = "created_at";
 
 impl Keyed for User {
     fn cursor(&self, sort: &str) -> Cursor {
-        Cursor::new(sort, self.created_at.to_rfc3339_opts(SecondsFormat::Micros, true), self.id)
+        Cursor::new(
+            sort,
+            self.created_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+            self.id,
+        )
     }
 }
 
@@ -175,51 +179,90 @@ impl Binding {
         let mut errors = Vec::new();
         match self.role {
             Role::NgoMember if self.organization_id.is_none() => {
-                errors.push(FieldError::new("organization_id", "is required for the ngo_member role"));
+                errors.push(FieldError::new(
+                    "organization_id",
+                    "is required for the ngo_member role",
+                ));
             }
             Role::AgencyOfficer if self.agency_id.is_none() => {
-                errors.push(FieldError::new("agency_id", "is required for the agency_officer role"));
+                errors.push(FieldError::new(
+                    "agency_id",
+                    "is required for the agency_officer role",
+                ));
             }
             Role::Secretary if self.council_ids.is_empty() => {
-                errors.push(FieldError::new("council_ids", "needs at least one council for the secretary role"));
+                errors.push(FieldError::new(
+                    "council_ids",
+                    "needs at least one council for the secretary role",
+                ));
             }
             _ => {}
         }
         if let Some(id) = self.organization_id {
-            let found: bool =
-                diesel::select(diesel::dsl::exists(organizations::table.find(id))).get_result(conn).await?;
+            let found: bool = diesel::select(diesel::dsl::exists(organizations::table.find(id)))
+                .get_result(conn)
+                .await?;
             if !found {
-                errors.push(FieldError::new("organization_id", format!("unknown organisation `{id}`")));
+                errors.push(FieldError::new(
+                    "organization_id",
+                    format!("unknown organisation `{id}`"),
+                ));
             }
         }
         if let Some(id) = self.agency_id
-            && let Err(ApiError::Validation(mut e)) = crate::agencies::Agency::ensure_exists(conn, id, "agency_id").await
+            && let Err(ApiError::Validation(mut e)) =
+                crate::agencies::Agency::ensure_exists(conn, id, "agency_id").await
         {
             errors.append(&mut e);
         }
         if !self.council_ids.is_empty() {
-            let known: Vec<Uuid> =
-                councils::table.select(councils::id).filter(councils::id.eq_any(&self.council_ids)).load(conn).await?;
+            let known: Vec<Uuid> = councils::table
+                .select(councils::id)
+                .filter(councils::id.eq_any(&self.council_ids))
+                .load(conn)
+                .await?;
             if let Some(unknown) = self.council_ids.iter().find(|id| !known.contains(id)) {
-                errors.push(FieldError::new("council_ids", format!("unknown council `{unknown}`")));
+                errors.push(FieldError::new(
+                    "council_ids",
+                    format!("unknown council `{unknown}`"),
+                ));
             }
         }
-        if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(errors))
+        }
     }
 }
 
 impl User {
     /// One user.
     pub async fn find(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
-        let row: UserRow = users::table.find(id).select(UserRow::as_select()).first(conn).await?;
-        let councils = council_ids(conn, &[id]).await?.remove(&id).unwrap_or_default();
+        let row: UserRow = users::table
+            .find(id)
+            .select(UserRow::as_select())
+            .first(conn)
+            .await?;
+        let councils = council_ids(conn, &[id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default();
         Ok(Self::from_row(row, councils))
     }
 
     /// One user, locked for the rest of the transaction.
     pub async fn find_for_update(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
-        let row: UserRow = users::table.find(id).select(UserRow::as_select()).for_update().first(conn).await?;
-        let councils = council_ids(conn, &[id]).await?.remove(&id).unwrap_or_default();
+        let row: UserRow = users::table
+            .find(id)
+            .select(UserRow::as_select())
+            .for_update()
+            .first(conn)
+            .await?;
+        let councils = council_ids(conn, &[id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default();
         Ok(Self::from_row(row, councils))
     }
 
@@ -228,16 +271,28 @@ impl User {
         let mut query = users::table.select(UserRow::as_select()).into_boxed();
         if let Some(cursor) = after {
             let key = crate::db::sql::KeyValue::Time(cursor.time_key()?);
-            query = query.filter(crate::db::sql::after("users.created_at", "users.id", false, key, cursor.id));
+            query = query.filter(crate::db::sql::after(
+                "users.created_at",
+                "users.id",
+                false,
+                key,
+                cursor.id,
+            ));
         }
-        let rows: Vec<UserRow> =
-            query.order((users::created_at.asc(), users::id.asc())).limit(limit + 1).load(conn).await?;
+        let rows: Vec<UserRow> = query
+            .order((users::created_at.asc(), users::id.asc()))
+            .limit(limit + 1)
+            .load(conn)
+            .await?;
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
         let mut councils = council_ids(conn, &ids).await?;
-        Ok(rows.into_iter().map(|r| {
-            let c = councils.remove(&r.id).unwrap_or_default();
-            Self::from_row(r, c)
-        }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let c = councils.remove(&r.id).unwrap_or_default();
+                Self::from_row(r, c)
+            })
+            .collect())
     }
 
     /// The id and password hash of the user with this email.
@@ -251,14 +306,29 @@ impl User {
     }
 
     /// Replaces a user's councils.
-    pub async fn set_councils(conn: &mut Conn, user_id: Uuid, council_ids: &[Uuid]) -> ApiResult<()> {
-        diesel::delete(user_councils::table.filter(user_councils::user_id.eq(user_id))).execute(conn).await?;
+    pub async fn set_councils(
+        conn: &mut Conn,
+        user_id: Uuid,
+        council_ids: &[Uuid],
+    ) -> ApiResult<()> {
+        diesel::delete(user_councils::table.filter(user_councils::user_id.eq(user_id)))
+            .execute(conn)
+            .await?;
         let rows: Vec<_> = council_ids
             .iter()
-            .map(|c| (user_councils::user_id.eq(user_id), user_councils::council_id.eq(*c)))
+            .map(|c| {
+                (
+                    user_councils::user_id.eq(user_id),
+                    user_councils::council_id.eq(*c),
+                )
+            })
             .collect();
         if !rows.is_empty() {
-            diesel::insert_into(user_councils::table).values(rows).on_conflict_do_nothing().execute(conn).await?;
+            diesel::insert_into(user_councils::table)
+                .values(rows)
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await?;
         }
         Ok(())
     }
@@ -307,16 +377,27 @@ pub struct NewUser<'a> {
 /// Inserts a user and their councils; the caller runs it in a transaction with the audit row.
 pub async fn insert(conn: &mut Conn, new: NewUser<'_>, council_ids: &[Uuid]) -> ApiResult<User> {
     let id = new.id;
-    diesel::insert_into(users::table).values(&new).execute(conn).await?;
+    diesel::insert_into(users::table)
+        .values(&new)
+        .execute(conn)
+        .await?;
     User::set_councils(conn, id, council_ids).await?;
     User::find(conn, id).await
 }
 
 /// Creates an admin with this email unless a user with it exists; returns whether one was created.
-pub async fn ensure_admin(pool: &crate::db::DbPool, email: &str, password: &str) -> anyhow::Result<bool> {
+pub async fn ensure_admin(
+    pool: &crate::db::DbPool,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<bool> {
     let email = normalize_email(email);
     let mut conn = pool.get().await?;
-    if User::credentials(&mut conn, &email).await.map_err(|e| anyhow::anyhow!("{e}"))?.is_some() {
+    if User::credentials(&mut conn, &email)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .is_some()
+    {
         return Ok(false);
     }
     let request = CreateUser {
@@ -333,7 +414,10 @@ pub async fn ensure_admin(pool: &crate::db::DbPool, email: &str, password: &str)
 }
 
 /// Validates, hashes and creates a user outside any request (the CLI).
-pub async fn create_with_password(pool: &crate::db::DbPool, request: &CreateUser) -> anyhow::Result<User> {
+pub async fn create_with_password(
+    pool: &crate::db::DbPool,
+    request: &CreateUser,
+) -> anyhow::Result<User> {
     use diesel_async::AsyncConnection;
     crate::http::extract::validate(request).map_err(|e| anyhow::anyhow!("invalid user: {e:?}"))?;
     let hash = crate::auth::password::hash(request.password.clone()).await?;

@@ -1,0 +1,162 @@
+//! Agencies: CRUD, hierarchy, conflicts, access.
+
+use hamkori::auth::Role;
+use serde_json::json;
+
+use crate::support::TestApp;
+
+#[actix_web::test]
+async fn admin_manages_agencies_with_a_hierarchy() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let mvd = app.create_agency(&admin, json!({"name": "Министерство внутренних дел", "short_name": "МВД", "level": "national", "kind": "ministry", "region_code": "TJ"})).await;
+    let mvd_id = mvd["id"].as_str().expect("id");
+    let sughd = app.create_agency(&admin, json!({"name": "УМВД по Согдийской области", "level": "regional", "kind": "law_enforcement", "parent_id": mvd_id, "region_code": "TJ-SU"})).await;
+    let sughd_id = sughd["id"].as_str().expect("id");
+
+    let children = app
+        .get(&format!("/api/v1/agencies?parent_id={mvd_id}"), None)
+        .await;
+    children.assert_status(200);
+    assert_eq!(children.json()["items"][0]["id"], sughd_id);
+    let in_sughd = app.get("/api/v1/agencies?region_code=TJ-SU&level=regional&kind=law_enforcement&q=%D1%81%D0%BE%D0%B3%D0%B4", None).await;
+    assert_eq!(in_sughd.json()["items"].as_array().map(Vec::len), Some(1));
+
+    let before = app.snapshot().await;
+    app.patch(
+        &format!("/api/v1/agencies/{mvd_id}"),
+        Some(&admin),
+        &json!({"parent_id": sughd_id}),
+    )
+    .await
+    .assert_invalid("parent_id");
+    app.patch(
+        &format!("/api/v1/agencies/{mvd_id}"),
+        Some(&admin),
+        &json!({"parent_id": mvd_id}),
+    )
+    .await
+    .assert_invalid("parent_id");
+    app.post("/api/v1/agencies", Some(&admin), &json!({"name": "X", "level": "national", "kind": "ministry", "parent_id": uuid::Uuid::now_v7()}))
+        .await
+        .assert_invalid("parent_id");
+    app.post(
+        "/api/v1/agencies",
+        Some(&admin),
+        &json!({"name": "X", "level": "galactic", "kind": "ministry"}),
+    )
+    .await
+    .assert_invalid("level");
+    app.post(
+        "/api/v1/agencies",
+        Some(&admin),
+        &json!({"name": "", "level": "national", "kind": "ministry"}),
+    )
+    .await
+    .assert_invalid("name");
+    // A parent with a sub-agency is referenced: deleting it is a conflict.
+    app.delete(&format!("/api/v1/agencies/{mvd_id}"), Some(&admin))
+        .await
+        .assert_problem(409);
+    assert_eq!(app.snapshot().await, before);
+
+    let res = app
+        .patch(
+            &format!("/api/v1/agencies/{sughd_id}"),
+            Some(&admin),
+            &json!({"parent_id": null, "website": "https://mvd.tj"}),
+        )
+        .await;
+    res.assert_status(200);
+    assert_eq!(res.json()["parent_id"], serde_json::Value::Null);
+    app.delete(&format!("/api/v1/agencies/{sughd_id}"), Some(&admin))
+        .await
+        .assert_status(204);
+    app.delete(&format!("/api/v1/agencies/{mvd_id}"), Some(&admin))
+        .await
+        .assert_status(204);
+    let history = app
+        .get(&format!("/api/v1/agencies/{mvd_id}/history"), Some(&admin))
+        .await;
+    assert_eq!(history.json()["items"][0]["action"], "delete");
+}
+
+#[actix_web::test]
+async fn an_agency_referenced_by_an_officer_cannot_be_deleted() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let agency = app
+        .create_agency(
+            &admin,
+            json!({"name": "Минюст", "level": "national", "kind": "ministry"}),
+        )
+        .await;
+    let id: uuid::Uuid = agency["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("id");
+    app.officer(id).await;
+    let before = app.snapshot().await;
+    app.delete(&format!("/api/v1/agencies/{id}"), Some(&admin))
+        .await
+        .assert_problem(409);
+    assert_eq!(app.snapshot().await, before);
+}
+
+#[actix_web::test]
+async fn only_admins_write_agencies() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let agency = app
+        .create_agency(
+            &admin,
+            json!({"name": "Хукумат", "level": "city", "kind": "local_executive"}),
+        )
+        .await;
+    let id: uuid::Uuid = agency["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("id");
+    let officer = app.officer(id).await;
+    let analyst = app.analyst().await;
+    let org = app
+        .create_organization(&admin, json!({"name": "NGO", "kind": "ngo"}))
+        .await;
+    let member = app
+        .ngo_member(org["id"].as_str().and_then(|s| s.parse().ok()).expect("id"))
+        .await;
+    let (_, secretary) = app.user(Role::Secretary, None, None, &[]).await;
+    let before = app.snapshot().await;
+    for token in [&officer, &analyst, &member, &secretary] {
+        app.post(
+            "/api/v1/agencies",
+            Some(token),
+            &json!({"name": "X", "level": "city", "kind": "other"}),
+        )
+        .await
+        .assert_problem(403);
+        app.patch(
+            &format!("/api/v1/agencies/{id}"),
+            Some(token),
+            &json!({"name": "Y"}),
+        )
+        .await
+        .assert_problem(403);
+        app.delete(&format!("/api/v1/agencies/{id}"), Some(token))
+            .await
+            .assert_problem(403);
+    }
+    app.post(
+        "/api/v1/agencies",
+        None,
+        &json!({"name": "X", "level": "city", "kind": "other"}),
+    )
+    .await
+    .assert_problem(401);
+    assert_eq!(app.snapshot().await, before);
+    app.get(&format!("/api/v1/agencies/{id}"), None)
+        .await
+        .assert_status(200);
+    let csv = app.get("/api/v1/agencies?format=csv", None).await;
+    assert_eq!(csv.text().lines().count(), 2);
+}

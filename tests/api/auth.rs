@@ -1,0 +1,234 @@
+//! Login, refresh rotation, logout, lock-out after repeated failures, token validation.
+
+use hamkori::auth::Role;
+use hamkori::users::model::{CreateUser, create_with_password};
+use serde_json::json;
+
+use crate::support::TestApp;
+
+async fn registered(app: &TestApp, email: &str, password: &str) {
+    let request = CreateUser {
+        email: email.to_owned(),
+        display_name: "Test".to_owned(),
+        role: Role::Analyst,
+        organization_id: None,
+        agency_id: None,
+        council_ids: Vec::new(),
+        password: password.to_owned(),
+    };
+    create_with_password(app.pool(), &request)
+        .await
+        .expect("user");
+}
+
+#[actix_web::test]
+async fn login_me_refresh_rotation_and_logout() {
+    let app = TestApp::new().await;
+    registered(&app, "analyst@example.tj", "a long passphrase").await;
+    let res = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": "Analyst@example.tj", "password": "a long passphrase"}),
+        )
+        .await;
+    res.assert_status(200);
+    let pair = res.json();
+    assert_eq!(pair["token_type"], "Bearer");
+    assert_eq!(pair["expires_in"], 900);
+    let access = pair["access_token"].as_str().expect("access").to_owned();
+    let refresh = pair["refresh_token"].as_str().expect("refresh").to_owned();
+
+    let me = app.get("/api/v1/auth/me", Some(&access)).await;
+    me.assert_status(200);
+    assert_eq!(me.json()["email"], "analyst@example.tj");
+    assert_eq!(me.header("cache-control").as_deref(), Some("no-store"));
+
+    let rotated = app
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": refresh}),
+        )
+        .await;
+    rotated.assert_status(200);
+    let new_refresh = rotated.json()["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_owned();
+    assert_ne!(new_refresh, refresh);
+    // The old token is spent; presenting it again also revokes the whole family.
+    app.post(
+        "/api/v1/auth/refresh",
+        None,
+        &json!({"refresh_token": refresh}),
+    )
+    .await
+    .assert_problem(401);
+    app.post(
+        "/api/v1/auth/refresh",
+        None,
+        &json!({"refresh_token": new_refresh}),
+    )
+    .await
+    .assert_problem(401);
+
+    let again = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": "analyst@example.tj", "password": "a long passphrase"}),
+        )
+        .await;
+    let refresh = again.json()["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_owned();
+    app.post(
+        "/api/v1/auth/logout",
+        None,
+        &json!({"refresh_token": refresh}),
+    )
+    .await
+    .assert_status(204);
+    app.post(
+        "/api/v1/auth/refresh",
+        None,
+        &json!({"refresh_token": refresh}),
+    )
+    .await
+    .assert_problem(401);
+    app.post(
+        "/api/v1/auth/logout",
+        None,
+        &json!({"refresh_token": "unknown"}),
+    )
+    .await
+    .assert_status(204);
+    let raw = app
+        .count(&format!(
+            "SELECT count(*) FROM refresh_tokens WHERE token_hash = convert_to('{refresh}', 'UTF8')"
+        ))
+        .await;
+    let digested = app.count(&format!("SELECT count(*) FROM refresh_tokens WHERE token_hash = sha256(convert_to('{refresh}', 'UTF8'))")).await;
+    assert_eq!(
+        (raw, digested),
+        (0, 1),
+        "refresh tokens are stored only as digests"
+    );
+}
+
+#[actix_web::test]
+async fn wrong_email_and_wrong_password_look_the_same_and_repeated_failures_are_429() {
+    let app = TestApp::new().await;
+    registered(&app, "victim@example.tj", "the right password").await;
+    let wrong_password = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": "victim@example.tj", "password": "guess one"}),
+        )
+        .await;
+    wrong_password.assert_problem(401);
+    let wrong_email = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": "nobody@example.tj", "password": "guess one"}),
+        )
+        .await;
+    wrong_email.assert_problem(401);
+    assert_eq!(
+        wrong_password.json()["detail"],
+        wrong_email.json()["detail"]
+    );
+
+    for _ in 0..4 {
+        app.post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": "victim@example.tj", "password": "guess"}),
+        )
+        .await
+        .assert_problem(401);
+    }
+    let locked = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": "victim@example.tj", "password": "the right password"}),
+        )
+        .await;
+    locked.assert_problem(429);
+    let retry: u64 = locked
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!(retry > 0 && retry <= 15 * 60);
+    // Another account is not affected.
+    registered(&app, "other@example.tj", "another password").await;
+    app.post(
+        "/api/v1/auth/login",
+        None,
+        &json!({"email": "other@example.tj", "password": "another password"}),
+    )
+    .await
+    .assert_status(200);
+}
+
+#[actix_web::test]
+async fn forged_expired_and_foreign_tokens_are_refused() {
+    let app = TestApp::new().await;
+    let now = chrono::Utc::now().timestamp();
+    let claims = |exp: i64, aud: &str| json!({"sub": uuid::Uuid::now_v7(), "role": "admin", "iat": now, "exp": exp, "iss": "hamkori", "aud": aud});
+    let sign = |claims: &serde_json::Value, secret: &[u8]| {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret).expect("key"),
+        )
+        .expect("sign")
+    };
+    let expired = sign(&claims(now - 3600, "hamkori-api"), crate::support::SECRET);
+    let foreign = sign(
+        &claims(now + 3600, "hamkori-api"),
+        b"someone else's secret, also long enough",
+    );
+    let wrong_audience = sign(&claims(now + 3600, "another-api"), crate::support::SECRET);
+    let unsigned = {
+        use base64::Engine;
+        let enc = |v: &serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        format!(
+            "{}.{}.",
+            enc(&json!({"alg": "none", "typ": "JWT"})),
+            enc(&claims(now + 3600, "hamkori-api"))
+        )
+    };
+    let good = sign(&claims(now + 3600, "hamkori-api"), crate::support::SECRET);
+    app.get("/api/v1/users", Some(&good))
+        .await
+        .assert_status(200);
+    for token in [expired, foreign, wrong_audience, unsigned] {
+        let res = app.get("/api/v1/users", Some(&token)).await;
+        res.assert_problem(401);
+        assert_eq!(res.header("www-authenticate").as_deref(), Some("Bearer"));
+    }
+    app.get("/api/v1/auth/me", None).await.assert_problem(401);
+}
+
+#[actix_web::test]
+async fn login_validates_its_body() {
+    let app = TestApp::new().await;
+    app.post("/api/v1/auth/login", None, &json!({"email": "a@b.tj"}))
+        .await
+        .assert_invalid("password");
+    app.post(
+        "/api/v1/auth/login",
+        None,
+        &json!({"email": "a@b.tj", "password": "x", "remember": true}),
+    )
+    .await
+    .assert_invalid("remember");
+}

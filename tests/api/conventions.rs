@@ -1,0 +1,109 @@
+//! HTTP conventions that hold for every endpoint: problem+json everywhere, 405 with Allow, request ids, headers.
+
+use actix_web::test::TestRequest;
+
+use crate::support::TestApp;
+
+#[actix_web::test]
+async fn unknown_routes_bad_path_ids_and_wrong_methods_are_problems() {
+    let app = TestApp::new().await;
+    app.get("/api/v1/no-such-thing", None)
+        .await
+        .assert_problem(404);
+    app.get("/nowhere", None).await.assert_problem(404);
+    app.get("/api/v1/organizations/not-a-uuid", None)
+        .await
+        .assert_invalid("id");
+    app.get(
+        &format!("/api/v1/organizations/{}", uuid::Uuid::now_v7()),
+        None,
+    )
+    .await
+    .assert_problem(404);
+
+    let res = app
+        .call(TestRequest::put().uri("/api/v1/organizations"))
+        .await;
+    res.assert_problem(405);
+    assert_eq!(res.header("allow").as_deref(), Some("GET, POST"));
+    let res = app
+        .call(TestRequest::post().uri(&format!("/api/v1/organizations/{}", uuid::Uuid::now_v7())))
+        .await;
+    res.assert_problem(405);
+    assert_eq!(res.header("allow").as_deref(), Some("DELETE, GET, PATCH"));
+}
+
+#[actix_web::test]
+async fn request_ids_are_echoed_or_made_and_headers_are_set() {
+    let app = TestApp::new().await;
+    let res = app
+        .call(
+            TestRequest::get()
+                .uri("/api/v1/spheres")
+                .insert_header(("X-Request-Id", "trace-42")),
+        )
+        .await;
+    res.assert_status(200);
+    assert_eq!(res.header("x-request-id").as_deref(), Some("trace-42"));
+    assert_eq!(
+        res.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
+    assert_eq!(res.header("cache-control").as_deref(), Some("no-cache"));
+
+    let hostile = app
+        .call(
+            TestRequest::get()
+                .uri("/api/v1/spheres")
+                .insert_header(("X-Request-Id", "not allowed; has spaces")),
+        )
+        .await;
+    let made = hostile.header("x-request-id").expect("an id");
+    assert!(
+        uuid::Uuid::parse_str(&made).is_ok(),
+        "an unsafe incoming id is replaced: {made}"
+    );
+
+    let admin = app.admin().await;
+    let authed = app.get("/api/v1/spheres", Some(&admin)).await;
+    assert_eq!(authed.header("cache-control").as_deref(), Some("no-store"));
+    let problem = app.get("/api/v1/nothing", None).await;
+    assert_eq!(
+        problem.json()["request_id"].as_str(),
+        problem.header("x-request-id").as_deref()
+    );
+}
+
+#[actix_web::test]
+async fn reference_data_is_public_and_regions_are_admin_managed() {
+    let app = TestApp::new().await;
+    let spheres = app.get("/api/v1/spheres", None).await;
+    spheres.assert_status(200);
+    assert_eq!(spheres.json()["items"].as_array().map(Vec::len), Some(15));
+    let regions = app.get("/api/v1/regions", None).await;
+    assert_eq!(regions.json()["items"].as_array().map(Vec::len), Some(6));
+
+    let admin = app.admin().await;
+    let analyst = app.analyst().await;
+    let district = serde_json::json!({"code": "TJ-KT-BKH", "parent_code": "TJ-KT", "level": "district", "name_ru": "Бохтар", "name_en": "Bokhtar"});
+    let before = app.snapshot().await;
+    app.post("/api/v1/regions", Some(&analyst), &district)
+        .await
+        .assert_problem(403);
+    app.post("/api/v1/regions", Some(&admin), &serde_json::json!({"code": "TJ-SU-X", "parent_code": "TJ-KT", "level": "district", "name_ru": "X", "name_en": "X"}))
+        .await
+        .assert_invalid("code");
+    app.post("/api/v1/regions", Some(&admin), &serde_json::json!({"code": "TJ-QQ-X", "parent_code": "TJ-QQ", "level": "district", "name_ru": "X", "name_en": "X"}))
+        .await
+        .assert_invalid("parent_code");
+    app.post("/api/v1/regions", Some(&admin), &serde_json::json!({"code": "tj-lower", "level": "district", "name_ru": "X", "name_en": "X"}))
+        .await
+        .assert_invalid("code");
+    assert_eq!(app.snapshot().await, before);
+    app.post("/api/v1/regions", Some(&admin), &district)
+        .await
+        .assert_status(201);
+    app.post("/api/v1/regions", Some(&admin), &district)
+        .await
+        .assert_problem(409);
+}

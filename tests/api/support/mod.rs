@@ -1,0 +1,414 @@
+//! The test harness: a fresh database per test, cloned from a template migrated once per migration set,
+//! and helpers that drive the real app in-process.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::HeaderMap;
+use actix_web::test::{self, TestRequest};
+use actix_web::web::Bytes;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use hamkori::auth::Role;
+use hamkori::db::DbPool;
+use hamkori::{AppState, build_app};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// The server the tests use; override with `HAMKORI_TEST_PG`.
+pub fn server_url() -> String {
+    std::env::var("HAMKORI_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+}
+
+/// The secret test tokens are signed with.
+pub const SECRET: &[u8] = b"test-secret-of-at-least-thirty-two-bytes";
+
+/// Name of the template for the current migrations: changing a migration makes a new template.
+fn template_name() -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut files: Vec<_> = walk(&dir);
+    files.sort();
+    let mut hasher = Sha256::new();
+    for file in files {
+        hasher.update(file.to_string_lossy().as_bytes());
+        hasher.update(std::fs::read(&file).unwrap_or_default());
+    }
+    format!("hamkori_tpl_{}", &hex::encode(hasher.finalize())[..16])
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path))
+        } else {
+            out.push(path)
+        }
+    }
+    out
+}
+
+async fn admin_conn() -> AsyncPgConnection {
+    AsyncPgConnection::establish(&format!("{}/postgres", server_url()))
+        .await
+        .expect("Postgres must run on 127.0.0.1:5432 (or set HAMKORI_TEST_PG)")
+}
+
+/// Makes the template once; an advisory lock serialises test processes, and a rename publishes it whole.
+async fn ensure_template() -> String {
+    static READY: AtomicBool = AtomicBool::new(false);
+    let name = template_name();
+    if AtomicBool::load(&READY, Ordering::Acquire) {
+        return name;
+    }
+    let mut conn = admin_conn().await;
+    diesel::sql_query("SELECT pg_advisory_lock(72091)")
+        .execute(&mut conn)
+        .await
+        .expect("lock");
+    let exists: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+        "EXISTS (SELECT 1 FROM pg_database WHERE datname = '{name}')"
+    )))
+    .get_result(&mut conn)
+    .await
+    .expect("check template");
+    if !exists {
+        let building = format!("{name}_building");
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
+            .execute(&mut conn)
+            .await
+            .expect("drop");
+        diesel::sql_query(format!("CREATE DATABASE {building}"))
+            .execute(&mut conn)
+            .await
+            .expect("create");
+        hamkori::db::migrate(&format!("{}/{building}", server_url()))
+            .await
+            .expect("migrate the template");
+        diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("rename");
+    }
+    diesel::sql_query("SELECT pg_advisory_unlock(72091)")
+        .execute(&mut conn)
+        .await
+        .expect("unlock");
+    READY.store(true, Ordering::Release);
+    name
+}
+
+/// One test's app and database.
+pub struct TestApp {
+    /// The state the app is built around.
+    pub state: AppState,
+    /// The test database's name.
+    pub db_name: String,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Response {
+    /// Status.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body bytes.
+    pub body: Bytes,
+}
+
+impl Response {
+    /// The body as JSON (Null when it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    /// The fields named by a problem's `errors`.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.json()["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn assert_status(&self, expected: u16) -> &Self {
+        assert_eq!(
+            self.status.as_u16(),
+            expected,
+            "unexpected status; body: {}",
+            self.text()
+        );
+        self
+    }
+
+    /// Asserts a 4xx/5xx problem+json with this status.
+    #[track_caller]
+    pub fn assert_problem(&self, expected: u16) -> &Self {
+        self.assert_status(expected);
+        assert_eq!(
+            self.header("content-type").as_deref(),
+            Some("application/problem+json"),
+            "{}",
+            self.text()
+        );
+        assert_eq!(self.json()["status"], expected);
+        self
+    }
+
+    /// Asserts a 422 naming this field.
+    #[track_caller]
+    pub fn assert_invalid(&self, field: &str) -> &Self {
+        self.assert_problem(422);
+        assert!(
+            self.error_fields().iter().any(|f| f == field),
+            "expected `{field}` in {}",
+            self.text()
+        );
+        self
+    }
+}
+
+impl TestApp {
+    /// A fresh database cloned from the template, and an app around it.
+    pub async fn new() -> Self {
+        let template = ensure_template().await;
+        let db_name = format!("hamkori_t_{}", Uuid::now_v7().simple());
+        let mut conn = admin_conn().await;
+        diesel::sql_query(format!("CREATE DATABASE {db_name} TEMPLATE {template}"))
+            .execute(&mut conn)
+            .await
+            .expect("clone the template");
+        let pool = hamkori::db::pool(&format!("{}/{db_name}", server_url()), 4).expect("pool");
+        let state = AppState::new(pool, SECRET).expect("state");
+        Self { state, db_name }
+    }
+
+    /// The pool, for assertions straight on the database.
+    pub fn pool(&self) -> &DbPool {
+        &self.state.pool
+    }
+
+    /// Sends a request through the whole app.
+    pub async fn call(&self, req: TestRequest) -> Response {
+        let app = test::init_service(build_app(self.state.clone())).await;
+        let res = test::call_service(&app, req.to_request()).await;
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = test::read_body(res).await;
+        Response {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// GET, with an optional bearer token.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        self.call(with_token(TestRequest::get().uri(path), token))
+            .await
+    }
+
+    /// POST a JSON body.
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        self.call(with_token(
+            TestRequest::post().uri(path).set_json(body),
+            token,
+        ))
+        .await
+    }
+
+    /// PATCH a JSON body.
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        self.call(with_token(
+            TestRequest::patch().uri(path).set_json(body),
+            token,
+        ))
+        .await
+    }
+
+    /// DELETE.
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
+        self.call(with_token(TestRequest::delete().uri(path), token))
+            .await
+    }
+
+    /// Inserts a user (without a usable password) and signs a token for it.
+    pub async fn user(
+        &self,
+        role: Role,
+        organization_id: Option<Uuid>,
+        agency_id: Option<Uuid>,
+        councils: &[Uuid],
+    ) -> (Uuid, String) {
+        use hamkori::db::schema::{user_councils, users};
+        let id = Uuid::now_v7();
+        let mut conn = self.state.pool.get().await.expect("conn");
+        diesel::insert_into(users::table)
+            .values((
+                users::id.eq(id),
+                users::email.eq(format!("{id}@test.example")),
+                users::display_name.eq(format!("{role} {id}")),
+                users::role.eq(role),
+                users::organization_id.eq(organization_id),
+                users::agency_id.eq(agency_id),
+                users::password_hash.eq("!"),
+            ))
+            .execute(&mut conn)
+            .await
+            .expect("insert user");
+        for council in councils {
+            diesel::insert_into(user_councils::table)
+                .values((
+                    user_councils::user_id.eq(id),
+                    user_councils::council_id.eq(council),
+                ))
+                .execute(&mut conn)
+                .await
+                .expect("bind council");
+        }
+        let token = self
+            .state
+            .tokens
+            .issue(id, role, organization_id, agency_id, councils.to_vec())
+            .expect("token");
+        (id, token)
+    }
+
+    /// A token of a new admin.
+    pub async fn admin(&self) -> String {
+        self.user(Role::Admin, None, None, &[]).await.1
+    }
+
+    /// A token of a new analyst.
+    pub async fn analyst(&self) -> String {
+        self.user(Role::Analyst, None, None, &[]).await.1
+    }
+
+    /// A token of a new member of an organisation.
+    pub async fn ngo_member(&self, organization_id: Uuid) -> String {
+        self.user(Role::NgoMember, Some(organization_id), None, &[])
+            .await
+            .1
+    }
+
+    /// A token of a new officer of an agency.
+    pub async fn officer(&self, agency_id: Uuid) -> String {
+        self.user(Role::AgencyOfficer, None, Some(agency_id), &[])
+            .await
+            .1
+    }
+
+    /// Creates an organisation through the API and returns its body.
+    pub async fn create_organization(&self, admin: &str, body: Value) -> Value {
+        let res = self.post("/api/v1/organizations", Some(admin), &body).await;
+        res.assert_status(201);
+        res.json()
+    }
+
+    /// Creates an agency through the API and returns its body.
+    pub async fn create_agency(&self, admin: &str, body: Value) -> Value {
+        let res = self.post("/api/v1/agencies", Some(admin), &body).await;
+        res.assert_status(201);
+        res.json()
+    }
+
+    /// Runs a SQL count.
+    pub async fn count(&self, sql: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.state.pool.get().await.expect("conn");
+        diesel::sql_query(format!("SELECT ({sql})::bigint AS n"))
+            .get_result::<Count>(&mut conn)
+            .await
+            .expect("count")
+            .n
+    }
+
+    /// A digest of every table's rows: equal before and after a refused request means nothing changed.
+    pub async fn snapshot(&self) -> String {
+        #[derive(QueryableByName)]
+        struct Dump {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            dump: String,
+        }
+        let tables = [
+            "regions",
+            "spheres",
+            "organizations",
+            "agencies",
+            "councils",
+            "users",
+            "user_councils",
+            "audit_log",
+        ];
+        let mut out = String::new();
+        let mut conn = self.state.pool.get().await.expect("conn");
+        for table in tables {
+            let dump: Dump = diesel::sql_query(format!(
+                "SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '') AS dump FROM {table} t"
+            ))
+            .get_result(&mut conn)
+            .await
+            .expect("dump");
+            out.push_str(table);
+            out.push('\n');
+            out.push_str(&dump.dump);
+        }
+        out
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.state.pool.close();
+        let name = self.db_name.clone();
+        // Drop runs inside the test's runtime; a thread of its own may block on a second one.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                let mut conn = admin_conn().await;
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await;
+            });
+        })
+        .join();
+    }
+}
+
+fn with_token(req: TestRequest, token: Option<&str>) -> TestRequest {
+    match token {
+        Some(t) => req.insert_header(("Authorization", format!("Bearer {t}"))),
+        None => req,
+    }
+}

@@ -1,0 +1,118 @@
+//! Users: admin-only management, role bindings, secrets never returned.
+
+use hamkori::auth::Role;
+use serde_json::json;
+
+use crate::support::TestApp;
+
+#[actix_web::test]
+async fn admin_creates_reads_updates_and_deletes_users() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let org = app
+        .create_organization(&admin, json!({"name": "NGO", "kind": "ngo"}))
+        .await;
+    let res = app
+        .post("/api/v1/users", Some(&admin), &json!({"email": "Member@Example.TJ", "display_name": "Мадина", "role": "ngo_member", "organization_id": org["id"], "password": "correct horse battery"}))
+        .await;
+    res.assert_status(201);
+    let user = res.json();
+    assert_eq!(
+        user["email"], "member@example.tj",
+        "emails are stored in lower case"
+    );
+    assert!(user.get("password").is_none() && user.get("password_hash").is_none());
+    assert!(!res.text().contains("argon2"));
+    let path = format!("/api/v1/users/{}", user["id"].as_str().expect("id"));
+
+    let list = app.get("/api/v1/users", Some(&admin)).await;
+    list.assert_status(200);
+    assert!(!list.text().contains("argon2"));
+
+    let updated = app
+        .patch(
+            &path,
+            Some(&admin),
+            &json!({"role": "analyst", "display_name": "Мадина А."}),
+        )
+        .await;
+    updated.assert_status(200);
+    assert_eq!(updated.json()["role"], "analyst");
+    assert_eq!(updated.json()["version"], 2);
+    let audit = app.count("SELECT count(*) FROM audit_log WHERE entity_type = 'user' AND after::text LIKE '%argon2%'").await;
+    assert_eq!(audit, 0, "hashes never reach the audit log");
+
+    app.delete(&path, Some(&admin)).await.assert_status(204);
+    app.get(&path, Some(&admin)).await.assert_problem(404);
+}
+
+#[actix_web::test]
+async fn roles_need_their_bindings_and_references_must_exist() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let before = app.snapshot().await;
+    let base = |role: &str| json!({"email": "x@example.tj", "display_name": "X", "role": role, "password": "long enough pw"});
+    app.post("/api/v1/users", Some(&admin), &base("ngo_member"))
+        .await
+        .assert_invalid("organization_id");
+    app.post("/api/v1/users", Some(&admin), &base("agency_officer"))
+        .await
+        .assert_invalid("agency_id");
+    app.post("/api/v1/users", Some(&admin), &base("secretary"))
+        .await
+        .assert_invalid("council_ids");
+    app.post("/api/v1/users", Some(&admin), &base("emperor"))
+        .await
+        .assert_invalid("role");
+    let mut unknown_org = base("ngo_member");
+    unknown_org["organization_id"] = json!(uuid::Uuid::now_v7());
+    app.post("/api/v1/users", Some(&admin), &unknown_org)
+        .await
+        .assert_invalid("organization_id");
+    let mut short = base("analyst");
+    short["password"] = json!("short");
+    app.post("/api/v1/users", Some(&admin), &short)
+        .await
+        .assert_invalid("password");
+    let mut bad_email = base("analyst");
+    bad_email["email"] = json!("nobody");
+    app.post("/api/v1/users", Some(&admin), &bad_email)
+        .await
+        .assert_invalid("email");
+    assert_eq!(app.snapshot().await, before);
+
+    app.post("/api/v1/users", Some(&admin), &base("analyst"))
+        .await
+        .assert_status(201);
+    let before = app.snapshot().await;
+    app.post("/api/v1/users", Some(&admin), &base("analyst"))
+        .await
+        .assert_problem(409);
+    assert_eq!(app.snapshot().await, before);
+}
+
+#[actix_web::test]
+async fn only_admins_manage_users_and_nobody_deletes_themselves() {
+    let app = TestApp::new().await;
+    let (admin_id, admin) = app.user(Role::Admin, None, None, &[]).await;
+    let analyst = app.analyst().await;
+    let before = app.snapshot().await;
+    app.get("/api/v1/users", Some(&analyst))
+        .await
+        .assert_problem(403);
+    app.get("/api/v1/users", None).await.assert_problem(401);
+    app.post(
+        "/api/v1/users",
+        Some(&analyst),
+        &json!({"email": "a@b.tj", "display_name": "A", "role": "admin", "password": "0123456789"}),
+    )
+    .await
+    .assert_problem(403);
+    app.get(&format!("/api/v1/users/{admin_id}"), Some(&analyst))
+        .await
+        .assert_problem(403);
+    app.delete(&format!("/api/v1/users/{admin_id}"), Some(&admin))
+        .await
+        .assert_problem(409);
+    assert_eq!(app.snapshot().await, before);
+}
