@@ -143,7 +143,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let url = &config.db.database_url;
     prepare(url).await?;
     let pool = db::pool(url, config.db.pool_size)?;
-    if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password)
+    let admin_email = config.admin_email.as_deref().filter(|s| !s.is_empty());
+    let admin_password = config.admin_password.as_deref().filter(|s| !s.is_empty());
+    if let (Some(email), Some(password)) = (admin_email, admin_password)
         && users::model::ensure_admin(&pool, email, password).await?
     {
         tracing::info!(%email, "created the admin account");

@@ -200,7 +200,7 @@ impl AgencyFilter {
 
 impl Keyed for Agency {
     fn cursor(&self, sort: &str) -> Cursor {
-        let sort = sort.parse().unwrap_or(DirectorySort::Name);
+        let sort = DirectorySort::parse(sort).unwrap_or(DirectorySort::Name);
         sort.cursor(&self.name, self.created_at, self.id)
     }
 }

@@ -78,21 +78,48 @@ pub fn name_matches<QS: 'static>(table: &'static str, q: &str) -> BoxedCondition
     )
 }
 
-crate::text_enum! {
-    /// Sort orders of directory lists (organisations, agencies, …); `-` means descending.
-    pub enum DirectorySort {
-        /// By name, A to Z (the default).
-        Name => "name",
-        /// By name, Z to A.
-        NameDesc => "-name",
-        /// Oldest record first.
-        CreatedAt => "created_at",
-        /// Newest record first.
-        CreatedAtDesc => "-created_at",
-    }
+/// Sort orders of directory lists (organisations, agencies, …); `-` means descending.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+pub enum DirectorySort {
+    /// By name, A to Z (the default).
+    #[serde(rename = "name")]
+    Name,
+    /// By name, Z to A.
+    #[serde(rename = "-name")]
+    NameDesc,
+    /// Oldest record first.
+    #[serde(rename = "created_at")]
+    CreatedAt,
+    /// Newest record first.
+    #[serde(rename = "-created_at")]
+    CreatedAtDesc,
 }
 
 impl DirectorySort {
+    /// The name used in `sort=` and in cursors.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::NameDesc => "-name",
+            Self::CreatedAt => "created_at",
+            Self::CreatedAtDesc => "-created_at",
+        }
+    }
+
+    /// The sort a cursor was made for.
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            Self::Name,
+            Self::NameDesc,
+            Self::CreatedAt,
+            Self::CreatedAtDesc,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+    }
+
     fn by_name(self) -> bool {
         matches!(self, Self::Name | Self::NameDesc)
     }

@@ -11,6 +11,9 @@ macro_rules! text_enum {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
                  utoipa::ToSchema, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
         #[diesel(sql_type = diesel::sql_types::Text)]
+        // utoipa does not read names that arrive through a macro; `rename_all` gives it the same ones, and
+        // the `text_enums_serialize_as_stored` test holds the two in step.
+        #[serde(rename_all = "snake_case")]
         $vis enum $name {
             $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
         }
@@ -54,4 +57,28 @@ macro_rules! text_enum {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    fn check<T: serde::Serialize + std::fmt::Display>(all: &[T]) {
+        for value in all {
+            assert_eq!(
+                serde_json::to_value(value).ok(),
+                Some(serde_json::Value::String(value.to_string()))
+            );
+        }
+    }
+
+    #[test]
+    fn text_enums_serialize_as_stored() {
+        check(crate::auth::Role::ALL);
+        check(crate::audit::AuditAction::ALL);
+        check(crate::regions::RegionLevel::ALL);
+        check(crate::organizations::model::OrganizationKind::ALL);
+        check(crate::organizations::model::Settlement::ALL);
+        check(crate::organizations::model::OrganizationStatus::ALL);
+        check(crate::agencies::model::GovernmentLevel::ALL);
+        check(crate::agencies::model::AgencyKind::ALL);
+    }
 }

@@ -56,6 +56,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
+            reject_nul_in_json(&body)?;
             let value = parse_json::<T>(&body)?;
             validate(&value)?;
             Ok(Json(value))
@@ -94,6 +95,53 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             _ => ApiError::BadRequest(inner.to_string()),
         }
     })
+}
+
+const NUL_MESSAGE: &str = "must not contain NUL characters";
+
+/// Postgres text cannot hold U+0000: refuse it up front, naming the field, instead of failing in the database.
+fn reject_nul_in_json(body: &[u8]) -> Result<(), ApiError> {
+    if !body.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        return Ok(());
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Ok(());
+    };
+    match nul_path(&value, String::new()) {
+        Some(path) => Err(ApiError::field(
+            if path.is_empty() {
+                "body".to_owned()
+            } else {
+                path
+            },
+            NUL_MESSAGE,
+        )),
+        None => Ok(()),
+    }
+}
+
+fn nul_path(value: &serde_json::Value, here: String) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => Some(here),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_path(v, format!("{here}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                return Some(here.clone());
+            }
+            nul_path(
+                v,
+                if here.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{here}.{k}")
+                },
+            )
+        }),
+        _ => None,
+    }
 }
 
 /// Names the field of a serde data error: an unknown field is reported by its own name.
@@ -158,6 +206,11 @@ impl<T: DeserializeOwned + Validate> FromRequest for Query<T> {
 
 /// Parses and validates a query string.
 pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, ApiError> {
+    if let Some((key, _)) =
+        url::form_urlencoded::parse(query.as_bytes()).find(|(_, v)| v.contains('\0'))
+    {
+        return Err(ApiError::field(key.into_owned(), NUL_MESSAGE));
+    }
     let de = serde_html_form::Deserializer::from_bytes(query.as_bytes());
     let value: T = serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();

@@ -259,7 +259,7 @@ impl OrganizationFilter {
 
 impl Keyed for Organization {
     fn cursor(&self, sort: &str) -> Cursor {
-        let sort = sort.parse().unwrap_or(DirectorySort::Name);
+        let sort = DirectorySort::parse(sort).unwrap_or(DirectorySort::Name);
         sort.cursor(&self.name, self.created_at, self.id)
     }
 }

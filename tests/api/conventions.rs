@@ -107,3 +107,28 @@ async fn reference_data_is_public_and_regions_are_admin_managed() {
         .await
         .assert_problem(409);
 }
+
+#[actix_web::test]
+async fn nul_characters_are_refused_naming_the_field() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let before = app.snapshot().await;
+    app.post(
+        "/api/v1/organizations",
+        Some(&admin),
+        &serde_json::json!({"name": "A\u{0}B", "kind": "ngo"}),
+    )
+    .await
+    .assert_invalid("name");
+    app.post(
+        "/api/v1/organizations",
+        Some(&admin),
+        &serde_json::json!({"name": "A", "kind": "ngo", "sphere_codes": ["x\u{0}"]}),
+    )
+    .await
+    .assert_invalid("sphere_codes[0]");
+    app.get("/api/v1/organizations?q=a%00b", None)
+        .await
+        .assert_invalid("q");
+    assert_eq!(app.snapshot().await, before);
+}

@@ -1,0 +1,19 @@
+# Build: the API is pure Rust (no libpq), so the runtime image needs only CA certificates.
+FROM rust:1.95-bookworm AS build
+WORKDIR /src
+COPY Cargo.toml Cargo.lock ./
+COPY .cargo .cargo
+COPY src src
+COPY migrations migrations
+RUN cargo build --release --locked --bin hamkori
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 hamkori
+COPY --from=build /src/target/release/hamkori /usr/local/bin/hamkori
+USER hamkori
+ENV BIND=0.0.0.0:8080 LOG_FORMAT=json
+EXPOSE 8080
+ENTRYPOINT ["hamkori"]
+CMD ["serve"]
