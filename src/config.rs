@@ -9,6 +9,7 @@
 //! | `HAMKORI_ADMIN_PASSWORD` | `--admin-password` | none (prefer the variable: flags show in `ps`) |
 //! | `DATABASE_POOL_SIZE` | `--pool-size` | 16 |
 //! | `HAMKORI_WORKERS` | `--workers` | one per CPU |
+//! | `HAMKORI_DEMO` | `--demo` | off: `true` loads the demo data set and its accounts |
 //! | `LOG_FORMAT` | `--log-format` | `pretty` (`json` for log shippers) |
 //! | `RUST_LOG` | | `info` |
 
@@ -60,7 +61,7 @@ pub struct Config {
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
     /// Load the demo data set (once; a second start adds nothing) and print the demo accounts.
-    #[arg(long)]
+    #[arg(long, env = "HAMKORI_DEMO")]
     pub demo: bool,
 }
 

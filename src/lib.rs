@@ -6,12 +6,16 @@ pub mod agencies;
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod councils;
 pub mod db;
 pub mod demo;
+pub mod engagements;
 pub mod http;
+pub mod meetings;
 pub mod openapi;
 pub mod ops;
 pub mod organizations;
+pub mod recommendations;
 pub mod regions;
 pub mod spheres;
 pub mod users;
@@ -86,6 +90,10 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         spheres::routes(api);
         organizations::routes(api);
         agencies::routes(api);
+        councils::routes(api);
+        engagements::routes(api);
+        meetings::routes(api);
+        recommendations::routes(api);
         api.service(audit::handlers::list_audit);
     }));
 }

@@ -152,6 +152,7 @@ CREATE TABLE login_failures (
     attempted_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX login_failures_email_idx ON login_failures (email, attempted_at);
+CREATE INDEX login_failures_attempted_idx ON login_failures (attempted_at);
 
 CREATE TABLE audit_log (
     id          uuid PRIMARY KEY,

@@ -47,7 +47,7 @@ pub async fn list_agencies(
         format => Ok(export::stream(
             format,
             "agencies",
-            conn,
+            state.pool.clone(),
             sort,
             Box::new(move |conn, cursor| {
                 let filter = filter.clone();
@@ -142,6 +142,10 @@ pub async fn update_agency(
                 regions::ensure_exists(conn, code, "region_code").await?;
             }
             if let Some(Some(parent)) = changes.parent_id {
+                // Serialise re-parenting, so that two concurrent moves cannot close a loop between them.
+                diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('agencies.parent_id'))")
+                    .execute(conn)
+                    .await?;
                 Agency::ensure_exists(conn, parent, "parent_id").await?;
                 Agency::ensure_no_cycle(conn, id, parent).await?;
             }
@@ -223,6 +227,7 @@ pub async fn agency_history(
         entity_type: Some(ENTITY.to_owned()),
         entity_id: Some(path.id.to_string()),
         actor_id: None,
+        hide_users: true,
     };
     audit::handlers::history_page(&state, filter, &page).await
 }

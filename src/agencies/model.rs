@@ -13,6 +13,7 @@ use crate::db::Conn;
 use crate::db::schema::agencies;
 use crate::db::sql::{self, DirectorySort};
 use crate::http::export::{CsvRow, opt};
+use crate::http::extract::{not_blank, web_url};
 use crate::http::patch::{nullable, required};
 use crate::http::{ApiError, ApiResult, Cursor, Keyed};
 
@@ -96,7 +97,7 @@ pub struct Agency {
 #[diesel(table_name = agencies)]
 pub struct CreateAgency {
     /// Full name.
-    #[validate(length(min = 1, max = 300))]
+    #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
     #[schema(min_length = 1, max_length = 300)]
     pub name: String,
     /// Short name or acronym.
@@ -114,7 +115,7 @@ pub struct CreateAgency {
     #[schema(min_length = 2, max_length = 40)]
     pub region_code: Option<String>,
     /// Website (absolute URL).
-    #[validate(url, length(max = 500))]
+    #[validate(custom(function = "web_url"), length(max = 500))]
     #[schema(format = "uri", max_length = 500)]
     pub website: Option<String>,
     /// What it does.
@@ -130,7 +131,7 @@ pub struct CreateAgency {
 pub struct UpdateAgency {
     /// Full name.
     #[serde(default, deserialize_with = "required")]
-    #[validate(length(min = 1, max = 300))]
+    #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
     #[schema(min_length = 1, max_length = 300, nullable = false)]
     pub name: Option<String>,
     /// Short name or acronym.
@@ -156,7 +157,7 @@ pub struct UpdateAgency {
     pub region_code: Option<Option<String>>,
     /// Website.
     #[serde(default, deserialize_with = "nullable")]
-    #[validate(url, length(max = 500))]
+    #[validate(custom(function = "web_url"), length(max = 500))]
     #[schema(format = "uri", max_length = 500)]
     pub website: Option<Option<String>>,
     /// What it does.

@@ -47,6 +47,7 @@ pub async fn list_audit(
         entity_type: filter.0.entity_type,
         entity_id: filter.0.entity_id,
         actor_id: filter.0.actor_id,
+        hide_users: !actor.is_admin(),
     };
     history_page(&state, filter, &page).await
 }

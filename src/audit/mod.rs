@@ -112,6 +112,8 @@ pub struct AuditFilter {
     pub entity_id: Option<String>,
     /// Only changes by this user.
     pub actor_id: Option<Uuid>,
+    /// Leave out user accounts (their emails and bindings are for admins only).
+    pub hide_users: bool,
 }
 
 /// A page of the audit log, newest first (`limit + 1` rows; see `Page::from_rows`).
@@ -132,6 +134,9 @@ pub async fn list(
     }
     if let Some(actor) = filter.actor_id {
         query = query.filter(audit_log::actor_id.eq(actor));
+    }
+    if filter.hide_users {
+        query = query.filter(audit_log::entity_type.ne("user"));
     }
     if let Some(cursor) = after {
         query = query.filter(audit_log::id.lt(cursor.id));

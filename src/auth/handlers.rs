@@ -89,48 +89,58 @@ pub struct TokenPair {
 #[post("/auth/login")]
 pub async fn login(state: Data<AppState>, body: Json<LoginRequest>) -> ApiResult<HttpResponse> {
     let email = normalize_email(&body.email);
-    let mut conn = state.db().await?;
-    if let Some(retry_after) = locked_out(&mut conn, &email).await? {
-        return Err(ApiError::TooManyRequests(retry_after));
-    }
-    let credentials = User::credentials(&mut conn, &email).await?;
+    // The attempt is recorded before the slow check so that parallel guesses count against the limit too;
+    // a success deletes it again. The connection goes back to the pool while the password is hashed.
+    let credentials = {
+        let mut conn = state.db().await?;
+        diesel::insert_into(login_failures::table)
+            .values(login_failures::email.eq(&email))
+            .execute(&mut conn)
+            .await?;
+        if let Some(retry_after) = locked_out(&mut conn, &email).await? {
+            return Err(ApiError::TooManyRequests(retry_after));
+        }
+        User::credentials(&mut conn, &email).await?
+    };
     let (user_id, hash) = match credentials {
         Some((id, hash)) => (Some(id), Some(hash)),
         None => (None, None),
     };
     let ok = password::verify(body.password.clone(), hash).await?;
+    let mut conn = state.db().await?;
     let Some(user_id) = user_id.filter(|_| ok) else {
-        diesel::insert_into(login_failures::table)
-            .values(login_failures::email.eq(&email))
-            .execute(&mut conn)
-            .await?;
         tracing::info!("failed login");
         return Err(ApiError::Unauthorized(BAD_CREDENTIALS));
     };
-    diesel::delete(login_failures::table.filter(login_failures::email.eq(&email)))
-        .execute(&mut conn)
-        .await?;
     let pair = conn
-        .transaction(async |conn| issue(conn, &state, user_id, Uuid::now_v7()).await)
+        .transaction(async |conn| {
+            diesel::delete(login_failures::table.filter(login_failures::email.eq(&email)))
+                .execute(conn)
+                .await?;
+            issue(conn, &state, user_id, Uuid::now_v7()).await
+        })
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(pair))
 }
 
-/// Seconds until the email may try again, when it has failed too often.
+/// Seconds until the email may try again, when it has failed too often; old failures are forgotten here.
 async fn locked_out(conn: &mut Conn, email: &str) -> ApiResult<Option<u64>> {
     let since = Utc::now() - Duration::minutes(FAILURE_WINDOW_MINUTES);
+    diesel::delete(login_failures::table.filter(login_failures::attempted_at.le(since)))
+        .execute(conn)
+        .await?;
     let (count, oldest): (i64, Option<chrono::DateTime<Utc>>) = login_failures::table
         .filter(login_failures::email.eq(email))
-        .filter(login_failures::attempted_at.gt(since))
         .select((
             diesel::dsl::count_star(),
             diesel::dsl::min(login_failures::attempted_at),
         ))
         .first(conn)
         .await?;
-    if count < MAX_FAILURES {
+    // The attempt being made is counted: the sixth within the window is refused.
+    if count <= MAX_FAILURES {
         return Ok(None);
     }
     let until = oldest.unwrap_or_else(Utc::now) + Duration::minutes(FAILURE_WINDOW_MINUTES);

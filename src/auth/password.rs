@@ -8,6 +8,19 @@ use argon2::{Algorithm, Argon2, Params, Version};
 /// Hashed when the email is unknown, so that a wrong email costs as much time as a wrong password.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2lCk2X8zqfhwXoTPdOV6Xu9M8Mz9NAfY6a5h3z0h2Mg";
 
+/// Each hash takes 19 MiB and a core for tens of milliseconds: at most one per core runs at a time, so a flood
+/// of logins queues instead of exhausting memory.
+fn permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        tokio::sync::Semaphore::new(
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
+        )
+    })
+}
+
 fn hasher() -> Argon2<'static> {
     // OWASP's recommended Argon2id parameters: 19 MiB, 2 passes, 1 lane.
     Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::default())
@@ -15,6 +28,10 @@ fn hasher() -> Argon2<'static> {
 
 /// Hashes a password into a PHC string.
 pub async fn hash(password: String) -> anyhow::Result<String> {
+    let _permit = permits()
+        .acquire()
+        .await
+        .context("the hashing semaphore closed")?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         hasher()

@@ -62,7 +62,10 @@ impl std::fmt::Debug for TokenKeys {
 impl TokenKeys {
     /// Keys from a shared secret; the algorithm is pinned to HS256 and `exp`, `iss`, `aud` are required.
     pub fn new(secret: &[u8]) -> anyhow::Result<Self> {
-        anyhow::ensure!(!secret.is_empty(), "JWT_SECRET must not be empty");
+        anyhow::ensure!(
+            secret.len() >= 32,
+            "JWT_SECRET must be at least 32 bytes long"
+        );
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);

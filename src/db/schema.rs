@@ -1,5 +1,11 @@
 // @generated automatically by Diesel CLI.
 
+pub mod sql_types {
+    #[derive(diesel::query_builder::QueryId, Clone, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "tsvector", schema = "pg_catalog"))]
+    pub struct Tsvector;
+}
+
 diesel::table! {
     agencies (id) {
         id -> Uuid,
@@ -33,6 +39,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    council_members (id) {
+        id -> Uuid,
+        council_id -> Uuid,
+        organization_id -> Nullable<Uuid>,
+        agency_id -> Nullable<Uuid>,
+        role -> Text,
+        representative_name -> Nullable<Text>,
+        since -> Nullable<Date>,
+        until -> Nullable<Date>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
     councils (id) {
         id -> Uuid,
         name -> Text,
@@ -55,10 +77,68 @@ diesel::table! {
 }
 
 diesel::table! {
+    engagement_parties (id) {
+        id -> Int8,
+        engagement_id -> Uuid,
+        organization_id -> Nullable<Uuid>,
+        agency_id -> Nullable<Uuid>,
+        role -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Tsvector;
+
+    engagements (id) {
+        id -> Uuid,
+        kind -> Text,
+        title -> Text,
+        summary -> Nullable<Text>,
+        status -> Text,
+        starts_on -> Date,
+        ends_on -> Nullable<Date>,
+        region_code -> Nullable<Text>,
+        sphere_codes -> Array<Text>,
+        visibility -> Text,
+        owner_organization_id -> Nullable<Uuid>,
+        council_id -> Nullable<Uuid>,
+        documents -> Jsonb,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+        search -> Nullable<Tsvector>,
+    }
+}
+
+diesel::table! {
     login_failures (id) {
         id -> Int8,
         email -> Text,
         attempted_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    meeting_attendance (meeting_id, position) {
+        meeting_id -> Uuid,
+        position -> Int4,
+        organization_id -> Nullable<Uuid>,
+        agency_id -> Nullable<Uuid>,
+        representative_name -> Nullable<Text>,
+        present -> Bool,
+    }
+}
+
+diesel::table! {
+    meetings (id) {
+        id -> Uuid,
+        starts_at -> Timestamptz,
+        location -> Nullable<Text>,
+        format -> Text,
+        agenda -> Jsonb,
+        minutes -> Nullable<Text>,
     }
 }
 
@@ -78,6 +158,35 @@ diesel::table! {
         phone -> Nullable<Text>,
         description -> Nullable<Text>,
         status -> Text,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    recommendation_status_history (id) {
+        id -> Uuid,
+        recommendation_id -> Uuid,
+        status -> Text,
+        note -> Nullable<Text>,
+        changed_at -> Timestamptz,
+        changed_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    recommendations (id) {
+        id -> Uuid,
+        engagement_id -> Uuid,
+        text -> Text,
+        addressed_to_agency_id -> Uuid,
+        issued_on -> Date,
+        due_on -> Nullable<Date>,
+        priority -> Text,
+        status -> Text,
+        visibility -> Text,
         created_by -> Nullable<Uuid>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
@@ -145,9 +254,25 @@ diesel::table! {
 }
 
 diesel::joinable!(agencies -> regions (region_code));
+diesel::joinable!(council_members -> agencies (agency_id));
+diesel::joinable!(council_members -> councils (council_id));
+diesel::joinable!(council_members -> organizations (organization_id));
 diesel::joinable!(councils -> agencies (host_agency_id));
 diesel::joinable!(councils -> regions (region_code));
+diesel::joinable!(engagement_parties -> agencies (agency_id));
+diesel::joinable!(engagement_parties -> engagements (engagement_id));
+diesel::joinable!(engagement_parties -> organizations (organization_id));
+diesel::joinable!(engagements -> councils (council_id));
+diesel::joinable!(engagements -> organizations (owner_organization_id));
+diesel::joinable!(engagements -> regions (region_code));
+diesel::joinable!(meeting_attendance -> agencies (agency_id));
+diesel::joinable!(meeting_attendance -> meetings (meeting_id));
+diesel::joinable!(meeting_attendance -> organizations (organization_id));
+diesel::joinable!(meetings -> engagements (id));
 diesel::joinable!(organizations -> regions (region_code));
+diesel::joinable!(recommendation_status_history -> recommendations (recommendation_id));
+diesel::joinable!(recommendations -> agencies (addressed_to_agency_id));
+diesel::joinable!(recommendations -> engagements (engagement_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(user_councils -> councils (council_id));
 diesel::joinable!(user_councils -> users (user_id));
@@ -157,9 +282,16 @@ diesel::joinable!(users -> organizations (organization_id));
 diesel::allow_tables_to_appear_in_same_query!(
     agencies,
     audit_log,
+    council_members,
     councils,
+    engagement_parties,
+    engagements,
     login_failures,
+    meeting_attendance,
+    meetings,
     organizations,
+    recommendation_status_history,
+    recommendations,
     refresh_tokens,
     regions,
     spheres,

@@ -17,6 +17,8 @@ pub enum KeyValue {
     Text(String),
     /// A timestamp key such as `created_at`.
     Time(DateTime<Utc>),
+    /// A date key such as `starts_on`.
+    Date(chrono::NaiveDate),
 }
 
 /// `(key_column, id_column) > (key, id)` (or `<` when descending): the row-value form lets Postgres walk
@@ -43,6 +45,13 @@ pub fn after<QS: 'static>(
         KeyValue::Time(value) => Box::new(
             sql::<Bool>(&head)
                 .bind::<Timestamptz, _>(value)
+                .sql(", ")
+                .bind::<SqlUuid, _>(id)
+                .sql(")"),
+        ),
+        KeyValue::Date(value) => Box::new(
+            sql::<Bool>(&head)
+                .bind::<diesel::sql_types::Date, _>(value)
                 .sql(", ")
                 .bind::<SqlUuid, _>(id)
                 .sql(")"),
@@ -164,4 +173,24 @@ impl DirectorySort {
         };
         crate::http::Cursor::new(self.as_str(), key, id)
     }
+}
+
+/// `EXPLAIN` of any diesel query: tests use it to check that the queries the app builds use their indexes.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+pub struct Explain<Q>(pub Q);
+
+impl<Q: diesel::query_builder::QueryFragment<Pg>> diesel::query_builder::QueryFragment<Pg>
+    for Explain<Q>
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, Pg>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql("EXPLAIN ");
+        self.0.walk_ast(out.reborrow())
+    }
+}
+
+impl<Q> diesel::query_builder::Query for Explain<Q> {
+    type SqlType = Text;
 }

@@ -227,6 +227,10 @@ impl From<DieselError> for ApiError {
                     DatabaseErrorKind::ForeignKeyViolation => Self::Conflict(
                         "The record is referenced by other records, or refers to one that does not exist.".to_owned(),
                     ),
+                    DatabaseErrorKind::ExclusionViolation => Self::Conflict(exclusion_message(&constraint)),
+                    DatabaseErrorKind::RestrictViolation => Self::Conflict(
+                        "The record is referenced by other records.".to_owned(),
+                    ),
                     DatabaseErrorKind::ClosedConnection => Self::Unavailable("database connection closed".into()),
                     DatabaseErrorKind::SerializationFailure => {
                         Self::Conflict("A concurrent change interfered; retry the request.".to_owned())
@@ -235,12 +239,29 @@ impl From<DieselError> for ApiError {
                         check_field(&constraint),
                         "violates a rule of the data model",
                     )]),
+                    _ if is_data_error(info.message()) => Self::Validation(vec![FieldError::new(
+                        info.column_name().unwrap_or("body"),
+                        "is out of the range the database can store",
+                    )]),
                     _ => Self::Internal(anyhow::anyhow!("database error ({kind:?}): {}", info.message())),
                 }
             }
             other => Self::Internal(anyhow::Error::new(other).context("database query failed")),
         }
     }
+}
+
+/// Whether Postgres refused a value itself (SQLSTATE class 22: out of range, bad encoding): a client error that
+/// validation should have caught, so it is answered as one rather than as a 500.
+fn is_data_error(message: &str) -> bool {
+    [
+        "out of range",
+        "invalid byte sequence",
+        "invalid input syntax",
+        "value too long",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
 }
 
 /// The client-facing message for a unique constraint, by its name.
@@ -255,11 +276,25 @@ fn unique_message(constraint: &str) -> String {
     }
 }
 
+/// The client-facing message for an exclusion constraint, by its name.
+fn exclusion_message(constraint: &str) -> String {
+    match constraint {
+        "council_members_one_seat_per_organization" => {
+            "The organisation already holds a seat on this council for an overlapping term."
+                .to_owned()
+        }
+        _ => "The record overlaps an existing one.".to_owned(),
+    }
+}
+
 /// The request field a check constraint guards, by its name.
 fn check_field(constraint: &str) -> &'static str {
     match constraint {
         "councils_dissolved_after_established" => "dissolved_on",
         "agencies_not_own_parent" => "parent_id",
+        "council_members_until_after_since" => "until",
+        "engagements_ends_after_starts" => "ends_on",
+        "recommendations_due_after_issued" => "due_on",
         _ => "body",
     }
 }

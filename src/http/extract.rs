@@ -310,3 +310,33 @@ impl<T: DeserializeOwned> FromRequest for Path<T> {
         std::future::ready(result)
     }
 }
+
+/// A `validator` rule: the text is not only whitespace.
+pub fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
+    if value.trim().is_empty() {
+        Err(validator::ValidationError::new("blank").with_message("must not be blank".into()))
+    } else {
+        Ok(())
+    }
+}
+
+/// A `validator` rule: an absolute `http` or `https` URL.
+pub fn web_url(value: &str) -> Result<(), validator::ValidationError> {
+    match url::Url::parse(value) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Ok(()),
+        _ => Err(validator::ValidationError::new("url")
+            .with_message("must be an absolute http(s) URL".into())),
+    }
+}
+
+/// A `validator` rule: an RFC 3339 full-date, i.e. a four-digit year (chrono also reads signed years,
+/// which Postgres may not store).
+pub fn rfc3339_date(value: &chrono::NaiveDate) -> Result<(), validator::ValidationError> {
+    use chrono::Datelike;
+    if (0..=9999).contains(&value.year()) {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("date")
+            .with_message("must be a date with a four-digit year".into()))
+    }
+}

@@ -106,6 +106,9 @@ impl Cursor {
         let invalid = || ApiError::field("cursor", "is not a cursor returned by this list");
         let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
         let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        if cursor.key.len() > 400 || cursor.key.contains('\0') {
+            return Err(invalid());
+        }
         if cursor.sort != sort {
             return Err(ApiError::field("cursor", "belongs to another sort order"));
         }

@@ -51,7 +51,7 @@ pub async fn list_organizations(
         format => Ok(export::stream(
             format,
             "organizations",
-            conn,
+            state.pool.clone(),
             sort,
             Box::new(move |conn, cursor| {
                 let filter = filter.clone();
@@ -234,6 +234,7 @@ pub async fn organization_history(
         entity_type: Some(ENTITY.to_owned()),
         entity_id: Some(path.id.to_string()),
         actor_id: None,
+        hide_users: true,
     };
     audit::handlers::history_page(&state, filter, &page).await
 }

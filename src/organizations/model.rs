@@ -12,6 +12,7 @@ use crate::db::Conn;
 use crate::db::schema::organizations;
 use crate::db::sql::{self, DirectorySort};
 use crate::http::export::{CsvRow, join, opt};
+use crate::http::extract::{not_blank, web_url};
 use crate::http::patch::{nullable, required};
 use crate::http::{ApiResult, Cursor, Keyed};
 
@@ -103,7 +104,7 @@ pub struct Organization {
 #[diesel(table_name = organizations)]
 pub struct CreateOrganization {
     /// Full name.
-    #[validate(length(min = 1, max = 300))]
+    #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
     #[schema(min_length = 1, max_length = 300)]
     pub name: String,
     /// Short name or acronym.
@@ -117,6 +118,7 @@ pub struct CreateOrganization {
     #[schema(min_length = 1, max_length = 64)]
     pub registration_number: Option<String>,
     /// Date of registration.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
     pub registered_on: Option<NaiveDate>,
     /// Region of its seat (a code from `GET /regions`).
     #[validate(length(min = 2, max = 40))]
@@ -130,7 +132,7 @@ pub struct CreateOrganization {
     #[schema(max_items = 15)]
     pub sphere_codes: Vec<String>,
     /// Website (absolute URL).
-    #[validate(url, length(max = 500))]
+    #[validate(custom(function = "web_url"), length(max = 500))]
     #[schema(format = "uri", max_length = 500)]
     pub website: Option<String>,
     /// Contact email.
@@ -161,7 +163,7 @@ fn active() -> OrganizationStatus {
 pub struct UpdateOrganization {
     /// Full name.
     #[serde(default, deserialize_with = "required")]
-    #[validate(length(min = 1, max = 300))]
+    #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
     #[schema(min_length = 1, max_length = 300, nullable = false)]
     pub name: Option<String>,
     /// Short name or acronym.
@@ -180,6 +182,7 @@ pub struct UpdateOrganization {
     pub registration_number: Option<Option<String>>,
     /// Date of registration.
     #[serde(default, deserialize_with = "nullable")]
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
     pub registered_on: Option<Option<NaiveDate>>,
     /// Region of its seat.
     #[serde(default, deserialize_with = "nullable")]
@@ -196,7 +199,7 @@ pub struct UpdateOrganization {
     pub sphere_codes: Option<Vec<String>>,
     /// Website.
     #[serde(default, deserialize_with = "nullable")]
-    #[validate(url, length(max = 500))]
+    #[validate(custom(function = "web_url"), length(max = 500))]
     #[schema(format = "uri", max_length = 500)]
     pub website: Option<Option<String>>,
     /// Contact email.
@@ -345,6 +348,21 @@ impl Organization {
         after: Option<Cursor>,
         limit: i64,
     ) -> ApiResult<Vec<Self>> {
+        Ok(Self::query(filter, after, limit)?.load(conn).await?)
+    }
+
+    /// The query behind [`Organization::list`].
+    pub fn query(
+        filter: &OrganizationFilter,
+        after: Option<Cursor>,
+        limit: i64,
+    ) -> ApiResult<
+        organizations::BoxedQuery<
+            'static,
+            diesel::pg::Pg,
+            diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Self, diesel::pg::Pg>>,
+        >,
+    > {
         use organizations::dsl as o;
         let mut query = o::organizations.select(Self::as_select()).into_boxed();
         if let Some(q) = &filter.q {
@@ -370,6 +388,6 @@ impl Organization {
             query = query.filter(sort.after("organizations", cursor)?);
         }
         query = query.order(sort.order_by("organizations"));
-        Ok(query.limit(limit + 1).load(conn).await?)
+        Ok(query.limit(limit + 1))
     }
 }

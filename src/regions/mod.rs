@@ -18,7 +18,9 @@ use crate::http::{ApiError, ApiResult, Json, Page, ProblemResponses, created};
 
 /// Registers the routes.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
-    cfg.service(list_regions).service(create_region);
+    cfg.service(list_regions)
+        .service(get_region)
+        .service(create_region);
 }
 
 crate::text_enum! {
@@ -137,6 +139,31 @@ pub async fn list_regions(state: Data<AppState>) -> ApiResult<web::Json<Page<Reg
         items,
         next_cursor: None,
     }))
+}
+
+/// A region's path.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CodePath {
+    /// The region's code, e.g. `TJ-SU`.
+    pub code: String,
+}
+
+/// Gets one region.
+#[utoipa::path(tag = "reference", params(CodePath),
+    responses((status = 200, body = Region, headers(("ETag" = String))), ProblemResponses))]
+#[get("/regions/{code}")]
+pub async fn get_region(
+    state: Data<AppState>,
+    path: crate::http::Path<CodePath>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.db().await?;
+    let region: Region = regions::table
+        .find(&path.code)
+        .select(Region::as_select())
+        .first(&mut conn)
+        .await?;
+    Ok(crate::http::ok_versioned(&region, region.version))
 }
 
 /// Adds a region under an existing one (admins).

@@ -86,6 +86,7 @@ pub async fn create(
         council_ids: new.council_ids.clone(),
     };
     binding.check(conn).await?;
+    let binding = binding.normalized();
     let email = normalize_email(&new.email);
     let user = model::insert(
         conn,
@@ -94,11 +95,11 @@ pub async fn create(
             email: &email,
             display_name: &new.display_name,
             role: new.role,
-            organization_id: new.organization_id,
-            agency_id: new.agency_id,
+            organization_id: binding.organization_id,
+            agency_id: binding.agency_id,
             password_hash: hash,
         },
-        &new.council_ids,
+        &binding.council_ids,
     )
     .await?;
     audit::record(
@@ -148,6 +149,7 @@ pub async fn update_user(
                     .unwrap_or_else(|| before.council_ids.clone()),
             };
             binding.check(conn).await?;
+            let binding = binding.normalized();
             let email = changes
                 .email
                 .as_deref()

@@ -13,6 +13,7 @@ use validator::Validate;
 use crate::auth::Role;
 use crate::db::Conn;
 use crate::db::schema::{councils, organizations, user_councils, users};
+use crate::http::extract::not_blank;
 use crate::http::patch::{nullable, required};
 use crate::http::{ApiError, ApiResult, Cursor, FieldError, Keyed};
 
@@ -104,7 +105,7 @@ pub struct CreateUser {
     #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// Name shown to others.
-    #[validate(length(min = 1, max = 200))]
+    #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
     #[schema(min_length = 1, max_length = 200)]
     pub display_name: String,
     /// Role.
@@ -135,7 +136,7 @@ pub struct UpdateUser {
     pub email: Option<String>,
     /// Name shown to others.
     #[serde(default, deserialize_with = "required")]
-    #[validate(length(min = 1, max = 200))]
+    #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
     #[schema(min_length = 1, max_length = 200, nullable = false)]
     pub display_name: Option<String>,
     /// Role.
@@ -174,6 +175,20 @@ pub struct Binding {
 }
 
 impl Binding {
+    /// Keeps only what the role uses, so that a role change leaves no stale binding behind.
+    pub fn normalized(mut self) -> Self {
+        if self.role != Role::NgoMember {
+            self.organization_id = None;
+        }
+        if self.role != Role::AgencyOfficer {
+            self.agency_id = None;
+        }
+        if self.role != Role::Secretary {
+            self.council_ids.clear();
+        }
+        self
+    }
+
     /// Checks that the role has what it needs and that everything named exists.
     pub async fn check(&self, conn: &mut Conn) -> ApiResult<()> {
         let mut errors = Vec::new();

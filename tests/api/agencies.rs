@@ -160,3 +160,52 @@ async fn only_admins_write_agencies() {
     let csv = app.get("/api/v1/agencies?format=csv", None).await;
     assert_eq!(csv.text().lines().count(), 2);
 }
+
+#[actix_web::test]
+async fn agency_writes_check_regions_and_versions() {
+    use actix_web::test::TestRequest;
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let agency = app
+        .create_agency(
+            &admin,
+            json!({"name": "Минздрав", "level": "national", "kind": "ministry"}),
+        )
+        .await;
+    let path = format!("/api/v1/agencies/{}", agency["id"].as_str().expect("id"));
+    let before = app.snapshot().await;
+    app.post(
+        "/api/v1/agencies",
+        Some(&admin),
+        &json!({"name": "X", "level": "national", "kind": "ministry", "region_code": "XX-YY"}),
+    )
+    .await
+    .assert_invalid("region_code");
+    app.patch(&path, Some(&admin), &json!({"region_code": "TJ-NOPE"}))
+        .await
+        .assert_invalid("region_code");
+    app.patch(&path, Some(&admin), &json!({"website": "ftp://files"}))
+        .await
+        .assert_invalid("website");
+    let stale = app
+        .call(
+            TestRequest::patch()
+                .uri(&path)
+                .insert_header(("Authorization", format!("Bearer {admin}")))
+                .insert_header(("If-Match", "\"7\""))
+                .set_json(json!({"name": "Y"})),
+        )
+        .await;
+    stale.assert_problem(412);
+    assert_eq!(app.snapshot().await, before);
+    let star = app
+        .call(
+            TestRequest::patch()
+                .uri(&path)
+                .insert_header(("Authorization", format!("Bearer {admin}")))
+                .insert_header(("If-Match", "*"))
+                .set_json(json!({"name": "Y"})),
+        )
+        .await;
+    star.assert_status(200);
+}

@@ -232,3 +232,24 @@ async fn login_validates_its_body() {
     .await
     .assert_invalid("remember");
 }
+
+#[actix_web::test]
+async fn parallel_guesses_count_against_the_limit() {
+    let app = TestApp::new().await;
+    registered(&app, "target@example.tj", "the right password").await;
+    let guesses = (0..12).map(|i| {
+        let body = json!({"email": "target@example.tj", "password": format!("guess {i}")});
+        let app = &app;
+        async move {
+            app.post("/api/v1/auth/login", None, &body)
+                .await
+                .status
+                .as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    let wrong = statuses.iter().filter(|s| **s == 401).count();
+    assert_eq!(refused + wrong, 12);
+    assert!(wrong <= 5, "at most five guesses are checked: {statuses:?}");
+}

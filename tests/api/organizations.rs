@@ -82,6 +82,15 @@ async fn invalid_bodies_are_refused_naming_the_field_and_nothing_is_written() {
         ),
         (json!({"name": "X".repeat(301), "kind": "ngo"}), "name"),
         (json!({"name": 5, "kind": "ngo"}), "name"),
+        (json!({"name": "   ", "kind": "ngo"}), "name"),
+        (
+            json!({"name": "X", "kind": "ngo", "website": "javascript:alert(1)"}),
+            "website",
+        ),
+        (
+            json!({"name": "X", "kind": "ngo", "registered_on": "-5000-01-01"}),
+            "registered_on",
+        ),
     ];
     for (body, field) in cases {
         app.post("/api/v1/organizations", Some(&admin), &body)
@@ -548,4 +557,65 @@ async fn exports_stream_the_whole_filtered_list_as_csv_and_ndjson() {
     app.get("/api/v1/organizations?format=xml", None)
         .await
         .assert_invalid("format");
+}
+
+#[actix_web::test]
+async fn patch_needs_a_token_and_keeps_registration_numbers_unique() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    app.create_organization(
+        &admin,
+        json!({"name": "A", "kind": "ngo", "registration_number": "111"}),
+    )
+    .await;
+    let b = app
+        .create_organization(
+            &admin,
+            json!({"name": "B", "kind": "ngo", "registration_number": "222"}),
+        )
+        .await;
+    let path = format!("/api/v1/organizations/{}", b["id"].as_str().expect("id"));
+    let before = app.snapshot().await;
+    app.patch(&path, None, &json!({"name": "Anonymous edit"}))
+        .await
+        .assert_problem(401);
+    app.patch(&path, Some("garbage"), &json!({"name": "Bad token"}))
+        .await
+        .assert_problem(401);
+    app.patch(&path, Some(&admin), &json!({"registration_number": "111"}))
+        .await
+        .assert_problem(409);
+    assert_eq!(app.snapshot().await, before);
+}
+
+#[actix_web::test]
+async fn large_exports_cross_batches_and_defuse_formulas() {
+    use diesel_async::SimpleAsyncConnection;
+    let app = TestApp::new().await;
+    let mut conn = app.pool().get().await.expect("conn");
+    conn.batch_execute(
+        "INSERT INTO organizations (id, name, kind) SELECT gen_random_uuid(), 'Org ' || lpad(g::text, 5, '0'), 'ngo' FROM generate_series(1, 1234) g;
+         INSERT INTO organizations (id, name, kind, description) VALUES (gen_random_uuid(), 'Formula', 'media', '=HYPERLINK(\"http://evil\")');",
+    )
+    .await
+    .expect("rows");
+    let csv = app
+        .get("/api/v1/organizations?format=csv&kind=ngo", None)
+        .await;
+    csv.assert_status(200);
+    let text = csv.text();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let names: Vec<String> = reader
+        .records()
+        .map(|r| r.expect("row")[1].to_owned())
+        .collect();
+    assert_eq!(names.len(), 1234, "every batch of 500 is streamed");
+    let unique: std::collections::HashSet<&String> = names.iter().collect();
+    assert_eq!(unique.len(), 1234);
+    let nd = app.get("/api/v1/organizations?format=ndjson", None).await;
+    assert_eq!(nd.text().lines().count(), 1235);
+    let media = app
+        .get("/api/v1/organizations?format=csv&kind=media", None)
+        .await;
+    assert!(media.text().contains("'=HYPERLINK"), "{}", media.text());
 }

@@ -116,30 +116,77 @@ async fn page_size_and_cursor_are_validated() {
 }
 
 #[actix_web::test]
-async fn the_keyset_page_uses_the_name_index() {
+async fn the_keyset_pages_the_app_builds_use_their_indexes() {
+    use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+    use hamkori::db::sql::{DirectorySort, Explain};
+    use hamkori::organizations::{Organization, OrganizationFilter};
+
     let app = TestApp::new().await;
     let mut conn = app.pool().get().await.expect("conn");
-    use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
     conn.batch_execute(
-        "INSERT INTO organizations (id, name, kind) SELECT gen_random_uuid(), 'Org ' || g, 'ngo' FROM generate_series(1, 5000) g; ANALYZE organizations;",
+        "INSERT INTO organizations (id, name, kind, region_code, created_at) \
+         SELECT gen_random_uuid(), 'Org ' || g, CASE WHEN g % 7 = 0 THEN 'media' ELSE 'ngo' END, 'TJ-DU', now() - make_interval(secs => g) \
+         FROM generate_series(1, 20000) g; ANALYZE organizations;",
     )
     .await
     .expect("rows");
-    #[derive(diesel::QueryableByName)]
-    struct Plan {
-        #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
-        line: String,
+    let cursor = hamkori::http::Cursor::new("name", "Org 2500", uuid::Uuid::nil());
+    let cases = [
+        (
+            OrganizationFilter::default(),
+            Some(cursor.clone()),
+            "organizations_name_idx",
+        ),
+        (
+            OrganizationFilter {
+                kind: Some(hamkori::organizations::model::OrganizationKind::Media),
+                ..Default::default()
+            },
+            Some(cursor),
+            "organizations_kind_idx",
+        ),
+        (
+            OrganizationFilter {
+                sort: Some(DirectorySort::CreatedAtDesc),
+                ..Default::default()
+            },
+            None,
+            "organizations_created_at_idx",
+        ),
+    ];
+    for (filter, cursor, index) in cases {
+        let query = Organization::query(&filter, cursor, 50).expect("query");
+        let plan: Vec<String> = Explain(query).load(&mut conn).await.expect("explain");
+        let plan = plan.join("\n");
+        assert!(plan.contains(index), "{index} expected in:\n{plan}");
+        assert!(!plan.contains("Sort"), "the index gives the order:\n{plan}");
     }
-    let plan: Vec<Plan> = diesel::sql_query(
-        "EXPLAIN SELECT * FROM organizations WHERE (organizations.name, organizations.id) > ('Org 2500', '00000000-0000-0000-0000-000000000000') ORDER BY organizations.name ASC, organizations.id ASC LIMIT 51",
-    )
-    .load(&mut conn)
-    .await
-    .expect("explain");
-    let text: String = plan
-        .into_iter()
-        .map(|p| p.line)
-        .collect::<Vec<_>>()
-        .join("\n");
-    assert!(text.contains("organizations_name_idx"), "{text}");
+}
+
+#[actix_web::test]
+async fn tampered_cursors_are_refused_not_failed() {
+    use base64::Engine;
+    let app = TestApp::new().await;
+    let encode = |v: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+    for raw in [
+        r#"{"s":"name","k":"a\u0000b","i":"00000000-0000-0000-0000-000000000000"}"#,
+        r#"{"s":"created_at","k":"yesterday","i":"00000000-0000-0000-0000-000000000000"}"#,
+        r#"{"s":"name","k":"x","i":"not-a-uuid"}"#,
+        r#"[1,2,3]"#,
+    ] {
+        app.get(
+            &format!(
+                "/api/v1/organizations?sort={}&cursor={}",
+                if raw.contains("created_at") {
+                    "created_at"
+                } else {
+                    "name"
+                },
+                encode(raw)
+            ),
+            None,
+        )
+        .await
+        .assert_invalid("cursor");
+    }
 }

@@ -116,3 +116,48 @@ async fn only_admins_manage_users_and_nobody_deletes_themselves() {
         .assert_problem(409);
     assert_eq!(app.snapshot().await, before);
 }
+
+#[actix_web::test]
+async fn a_role_change_drops_the_old_binding_and_analysts_never_see_user_audit_rows() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let org = app
+        .create_organization(&admin, json!({"name": "NGO", "kind": "ngo"}))
+        .await;
+    let created = app
+        .post("/api/v1/users", Some(&admin), &json!({"email": "m@example.tj", "display_name": "M", "role": "ngo_member", "organization_id": org["id"], "password": "0123456789ab"}))
+        .await;
+    created.assert_status(201);
+    let path = format!(
+        "/api/v1/users/{}",
+        created.json()["id"].as_str().expect("id")
+    );
+    let changed = app
+        .patch(&path, Some(&admin), &json!({"role": "analyst"}))
+        .await;
+    changed.assert_status(200);
+    assert_eq!(changed.json()["organization_id"], serde_json::Value::Null);
+    app.delete(
+        &format!("/api/v1/organizations/{}", org["id"].as_str().expect("id")),
+        Some(&admin),
+    )
+    .await
+    .assert_status(204);
+
+    let analyst = app.analyst().await;
+    let audit = app
+        .get("/api/v1/audit?entity_type=user", Some(&analyst))
+        .await;
+    audit.assert_status(200);
+    assert_eq!(audit.json()["items"].as_array().map(Vec::len), Some(0));
+    let as_admin = app
+        .get("/api/v1/audit?entity_type=user", Some(&admin))
+        .await;
+    assert!(
+        as_admin.json()["items"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or(0)
+            >= 2
+    );
+}

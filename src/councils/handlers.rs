@@ -1,0 +1,364 @@
+//! HTTP handlers of councils.
+
+use actix_web::web::Data;
+use actix_web::{HttpResponse, delete, get, patch, post};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::model::{Council, CouncilFilter, CouncilKind, CreateCouncil, Member, UpdateCouncil};
+use crate::AppState;
+use crate::agencies::Agency;
+use crate::audit::{self, AuditAction, AuditFilter};
+use crate::auth::{Actor, Caller};
+use crate::db::Conn;
+use crate::db::schema::{agencies, councils};
+use crate::http::{
+    ApiError, ApiResult, FieldError, IdPath, IfMatch, Json, Page, PageParams, Path,
+    ProblemResponses, Query, created, ok_versioned,
+};
+use crate::{regions, spheres};
+
+const ENTITY: &str = "council";
+
+/// A short reference to an agency.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Queryable)]
+pub struct AgencyRef {
+    /// Id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Short name.
+    pub short_name: Option<String>,
+}
+
+/// A short reference to a council.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Queryable)]
+pub struct CouncilRef {
+    /// Id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: CouncilKind,
+}
+
+/// A council's page: the council, its host agency, parent, children and current members.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CouncilPage {
+    /// The council.
+    #[serde(flatten)]
+    pub council: Council,
+    /// The host agency.
+    pub host_agency: Option<AgencyRef>,
+    /// The parent council.
+    pub parent: Option<CouncilRef>,
+    /// Regional branches and commissions the caller may see.
+    pub children: Vec<CouncilRef>,
+    /// Seats whose term runs today.
+    pub members: Vec<Member>,
+}
+
+/// Lists councils, filtered and keyset-paged (`parent_id` gives a council's branches and commissions).
+#[utoipa::path(tag = "councils", params(CouncilFilter, PageParams),
+    responses((status = 200, body = Page<Council>), ProblemResponses))]
+#[get("/councils")]
+pub async fn list_councils(
+    state: Data<AppState>,
+    caller: Caller,
+    filter: Query<CouncilFilter>,
+    page: Query<PageParams>,
+) -> ApiResult<HttpResponse> {
+    let sort = filter.sort().as_str();
+    let mut conn = state.db().await?;
+    if let Some(code) = &filter.region_code {
+        regions::ensure_exists(&mut conn, code, "region_code").await?;
+    }
+    let rows = Council::list(
+        &mut conn,
+        &caller,
+        &filter,
+        page.cursor(sort)?,
+        page.limit(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(rows, page.limit(), sort)))
+}
+
+/// Gets a council's page: host agency, parent, children and current members.
+#[utoipa::path(tag = "councils", params(IdPath),
+    responses((status = 200, body = CouncilPage, headers(("ETag" = String))), ProblemResponses))]
+#[get("/councils/{id}")]
+pub async fn get_council(
+    state: Data<AppState>,
+    caller: Caller,
+    path: Path<IdPath>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.db().await?;
+    let council = Council::find(&mut conn, &caller, path.id).await?;
+    let host_agency = match council.host_agency_id {
+        Some(id) => agencies::table
+            .find(id)
+            .select((agencies::id, agencies::name, agencies::short_name))
+            .first::<AgencyRef>(&mut conn)
+            .await
+            .optional()?,
+        None => None,
+    };
+    let parent = match council.parent_id {
+        Some(id) => councils::table
+            .find(id)
+            .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                &super::model::readable_sql(&caller),
+            ))
+            .select((councils::id, councils::name, councils::kind))
+            .first::<CouncilRef>(&mut conn)
+            .await
+            .optional()?,
+        None => None,
+    };
+    let children = councils::table
+        .filter(councils::parent_id.eq(council.id))
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            &super::model::readable_sql(&caller),
+        ))
+        .select((councils::id, councils::name, councils::kind))
+        .order((councils::name.asc(), councils::id.asc()))
+        .load::<CouncilRef>(&mut conn)
+        .await?;
+    let members = Member::list(&mut conn, council.id, true, None, 1000).await?;
+    let version = council.version;
+    let page = CouncilPage {
+        council,
+        host_agency,
+        parent,
+        children,
+        members,
+    };
+    Ok(ok_versioned(&page, version))
+}
+
+/// Checks a council's references: host agency, parent, region, spheres, and the order of its dates.
+async fn check(
+    conn: &mut Conn,
+    id: Option<Uuid>,
+    host: Option<Uuid>,
+    parent: Option<Uuid>,
+    region: Option<&str>,
+    sphere_codes: &[String],
+    dates: (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>),
+) -> ApiResult<()> {
+    if let (Some(from), Some(to)) = dates
+        && to < from
+    {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "dissolved_on",
+            "must not be before established_on",
+        )]));
+    }
+    if let Some(host) = host {
+        Agency::ensure_exists(conn, host, "host_agency_id").await?;
+    }
+    if let Some(parent) = parent {
+        Council::ensure_exists(conn, parent, "parent_id").await?;
+        if let Some(id) = id {
+            // Serialise re-parenting, so that two concurrent moves cannot close a loop between them.
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('councils.parent_id'))")
+                .execute(conn)
+                .await?;
+            Council::ensure_no_cycle(conn, id, parent).await?;
+        }
+    }
+    if let Some(code) = region {
+        regions::ensure_exists(conn, code, "region_code").await?;
+    }
+    spheres::ensure_all_exist(conn, sphere_codes, "sphere_codes").await
+}
+
+/// Creates a council (admins).
+#[utoipa::path(tag = "councils", request_body = CreateCouncil, security(("bearer" = [])),
+    responses((status = 201, body = Council, headers(("Location" = String), ("ETag" = String))), ProblemResponses))]
+#[post("/councils")]
+pub async fn create_council(
+    state: Data<AppState>,
+    actor: Actor,
+    body: Json<CreateCouncil>,
+) -> ApiResult<HttpResponse> {
+    actor.require_admin()?;
+    let new = body.0;
+    let mut conn = state.db().await?;
+    let council = conn
+        .transaction(async |conn| {
+            let dates = (new.established_on, new.dissolved_on);
+            check(
+                conn,
+                None,
+                new.host_agency_id,
+                new.parent_id,
+                new.region_code.as_deref(),
+                &new.sphere_codes,
+                dates,
+            )
+            .await?;
+            let id = Uuid::now_v7();
+            let council: Council = diesel::insert_into(councils::table)
+                .values((&new, councils::id.eq(id), councils::created_by.eq(actor.id)))
+                .returning(Council::as_returning())
+                .get_result(conn)
+                .await?;
+            audit::record(
+                conn,
+                &actor,
+                AuditAction::Create,
+                ENTITY,
+                &id.to_string(),
+                None,
+                Some(&council),
+            )
+            .await?;
+            Ok::<_, ApiError>(council)
+        })
+        .await?;
+    Ok(created(
+        &format!("/api/v1/councils/{}", council.id),
+        &council,
+        council.version,
+    ))
+}
+
+/// Changes a council (admins, and the council's secretaries).
+#[utoipa::path(tag = "councils", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    request_body = UpdateCouncil, security(("bearer" = [])),
+    responses((status = 200, body = Council, headers(("ETag" = String))), ProblemResponses))]
+#[patch("/councils/{id}")]
+pub async fn update_council(
+    state: Data<AppState>,
+    actor: Actor,
+    path: Path<IdPath>,
+    if_match: IfMatch,
+    body: Json<UpdateCouncil>,
+) -> ApiResult<HttpResponse> {
+    let changes = body.0;
+    let id = path.id;
+    let caller = Caller {
+        actor: Some(actor.clone()),
+    };
+    let mut conn = state.db().await?;
+    let council = conn
+        .transaction(async |conn| {
+            Council::find(conn, &caller, id).await?;
+            let before = Council::find_for_update(conn, id).await?;
+            if !actor.may_edit_council(id) {
+                return Err(ApiError::Forbidden(
+                    "Only admins and the council's secretaries may edit it.",
+                ));
+            }
+            if_match.check(before.version)?;
+            let host = changes.host_agency_id.unwrap_or(before.host_agency_id);
+            let parent = changes.parent_id.unwrap_or(before.parent_id);
+            let region = changes
+                .region_code
+                .clone()
+                .unwrap_or(before.region_code.clone());
+            let spheres = changes
+                .sphere_codes
+                .clone()
+                .unwrap_or(before.sphere_codes.clone());
+            let dates = (
+                changes.established_on.unwrap_or(before.established_on),
+                changes.dissolved_on.unwrap_or(before.dissolved_on),
+            );
+            check(
+                conn,
+                Some(id),
+                host,
+                parent,
+                region.as_deref(),
+                &spheres,
+                dates,
+            )
+            .await?;
+            let after: Council = diesel::update(councils::table.find(id))
+                .set((
+                    &changes,
+                    councils::updated_at.eq(diesel::dsl::now),
+                    councils::version.eq(councils::version + 1),
+                ))
+                .returning(Council::as_returning())
+                .get_result(conn)
+                .await?;
+            audit::record(
+                conn,
+                &actor,
+                AuditAction::Update,
+                ENTITY,
+                &id.to_string(),
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
+            Ok::<_, ApiError>(after)
+        })
+        .await?;
+    Ok(ok_versioned(&council, council.version))
+}
+
+/// Deletes a council (admins); 409 while meetings, branches or secretaries refer to it.
+#[utoipa::path(tag = "councils", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    security(("bearer" = [])), responses((status = 204, description = "Deleted"), ProblemResponses))]
+#[delete("/councils/{id}")]
+pub async fn delete_council(
+    state: Data<AppState>,
+    actor: Actor,
+    path: Path<IdPath>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    actor.require_admin()?;
+    let id = path.id;
+    let mut conn = state.db().await?;
+    conn.transaction(async |conn| {
+        let before = Council::find_for_update(conn, id).await?;
+        if_match.check(before.version)?;
+        diesel::delete(councils::table.find(id))
+            .execute(conn)
+            .await?;
+        audit::record(
+            conn,
+            &actor,
+            AuditAction::Delete,
+            ENTITY,
+            &id.to_string(),
+            Some(&before),
+            None,
+        )
+        .await
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The change history of a council (admins, analysts and its secretaries).
+#[utoipa::path(tag = "councils", params(IdPath, PageParams), security(("bearer" = [])),
+    responses((status = 200, body = Page<crate::audit::AuditEntry>), ProblemResponses))]
+#[get("/councils/{id}/history")]
+pub async fn council_history(
+    state: Data<AppState>,
+    actor: Actor,
+    path: Path<IdPath>,
+    page: Query<PageParams>,
+) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
+    if !(actor.may_read_audit() || actor.may_edit_council(path.id)) {
+        return Err(ApiError::Forbidden(
+            "Only admins, analysts and the council's secretaries may read its history.",
+        ));
+    }
+    let filter = AuditFilter {
+        entity_type: Some(ENTITY.to_owned()),
+        entity_id: Some(path.id.to_string()),
+        actor_id: None,
+        hide_users: true,
+    };
+    audit::handlers::history_page(&state, filter, &page).await
+}

@@ -1,0 +1,501 @@
+//! Councils and their members: rows, bodies, filters and queries.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+use diesel_async::RunQueryDsl;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::agencies::GovernmentLevel;
+use crate::auth::{Caller, Role};
+use crate::db::Conn;
+use crate::db::schema::{council_members, councils};
+use crate::db::sql::{self, DirectorySort};
+use crate::engagements::Visibility;
+use crate::http::extract::not_blank;
+use crate::http::patch::{nullable, required};
+use crate::http::{ApiResult, Cursor, Keyed};
+
+crate::text_enum! {
+    /// What kind of standing body a council is.
+    pub enum CouncilKind {
+        /// A public council.
+        PublicCouncil => "public_council",
+        /// A coordination council.
+        CoordinationCouncil => "coordination_council",
+        /// An expert council.
+        ExpertCouncil => "expert_council",
+        /// A commission.
+        Commission => "commission",
+        /// A working group.
+        WorkingGroup => "working_group",
+    }
+}
+
+crate::text_enum! {
+    /// A member's role in a council.
+    pub enum MemberRole {
+        /// Chair.
+        Chair => "chair",
+        /// Deputy chair.
+        DeputyChair => "deputy_chair",
+        /// Secretary.
+        Secretary => "secretary",
+        /// Member.
+        Member => "member",
+        /// Observer.
+        Observer => "observer",
+    }
+}
+
+/// A council.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, ToSchema)]
+#[diesel(table_name = councils, check_for_backend(diesel::pg::Pg))]
+pub struct Council {
+    /// Id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: CouncilKind,
+    /// Level of government it works at.
+    pub level: GovernmentLevel,
+    /// The agency that hosts it.
+    pub host_agency_id: Option<Uuid>,
+    /// The council it is a branch or commission of.
+    pub parent_id: Option<Uuid>,
+    /// Region.
+    pub region_code: Option<String>,
+    /// Spheres.
+    pub sphere_codes: Vec<String>,
+    /// Founded on.
+    pub established_on: Option<NaiveDate>,
+    /// Dissolved on.
+    pub dissolved_on: Option<NaiveDate>,
+    /// The act it was set up by.
+    pub legal_basis: Option<String>,
+    /// What it does.
+    pub description: Option<String>,
+    /// Who may read it.
+    pub visibility: Visibility,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+    /// Version; also the `ETag`.
+    pub version: i32,
+}
+
+/// A new council.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema, Insertable)]
+#[serde(deny_unknown_fields)]
+#[diesel(table_name = councils)]
+pub struct CreateCouncil {
+    /// Name.
+    #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 300)]
+    pub name: String,
+    /// Kind.
+    pub kind: CouncilKind,
+    /// Level of government.
+    pub level: GovernmentLevel,
+    /// Host agency.
+    pub host_agency_id: Option<Uuid>,
+    /// Parent council.
+    pub parent_id: Option<Uuid>,
+    /// Region.
+    #[validate(length(min = 2, max = 40))]
+    #[schema(min_length = 2, max_length = 40)]
+    pub region_code: Option<String>,
+    /// Spheres.
+    #[serde(default)]
+    #[validate(length(max = 15))]
+    #[schema(max_items = 15)]
+    pub sphere_codes: Vec<String>,
+    /// Founded on.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub established_on: Option<NaiveDate>,
+    /// Dissolved on (not before `established_on`).
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub dissolved_on: Option<NaiveDate>,
+    /// The act it was set up by.
+    #[validate(length(min = 1, max = 1000))]
+    #[schema(min_length = 1, max_length = 1000)]
+    pub legal_basis: Option<String>,
+    /// What it does.
+    #[validate(length(max = 10000))]
+    #[schema(max_length = 10000)]
+    pub description: Option<String>,
+    /// Who may read it (default `public`: councils are part of the directory).
+    #[serde(default = "public")]
+    pub visibility: Visibility,
+}
+
+fn public() -> Visibility {
+    Visibility::Public
+}
+
+/// Changes to a council.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema, AsChangeset)]
+#[serde(deny_unknown_fields)]
+#[diesel(table_name = councils)]
+pub struct UpdateCouncil {
+    /// Name.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 300, nullable = false)]
+    pub name: Option<String>,
+    /// Kind.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub kind: Option<CouncilKind>,
+    /// Level.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub level: Option<GovernmentLevel>,
+    /// Host agency.
+    #[serde(default, deserialize_with = "nullable")]
+    pub host_agency_id: Option<Option<Uuid>>,
+    /// Parent council.
+    #[serde(default, deserialize_with = "nullable")]
+    pub parent_id: Option<Option<Uuid>>,
+    /// Region.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(min = 2, max = 40))]
+    #[schema(min_length = 2, max_length = 40)]
+    pub region_code: Option<Option<String>>,
+    /// Spheres.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(max = 15))]
+    #[schema(max_items = 15, nullable = false)]
+    pub sphere_codes: Option<Vec<String>>,
+    /// Founded on.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub established_on: Option<Option<NaiveDate>>,
+    /// Dissolved on.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub dissolved_on: Option<Option<NaiveDate>>,
+    /// Legal basis.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(min = 1, max = 1000))]
+    #[schema(min_length = 1, max_length = 1000)]
+    pub legal_basis: Option<Option<String>>,
+    /// Description.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(max = 10000))]
+    #[schema(max_length = 10000)]
+    pub description: Option<Option<String>>,
+    /// Visibility.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub visibility: Option<Visibility>,
+}
+
+/// Filters of the council list.
+#[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CouncilFilter {
+    /// Part of the name (case-insensitive).
+    #[validate(length(min = 1, max = 200))]
+    #[param(min_length = 1, max_length = 200)]
+    pub q: Option<String>,
+    /// Only the branches and commissions of this council.
+    pub parent_id: Option<Uuid>,
+    /// Host agency.
+    pub host_agency_id: Option<Uuid>,
+    /// Kind.
+    #[param(inline)]
+    pub kind: Option<CouncilKind>,
+    /// Level.
+    #[param(inline)]
+    pub level: Option<GovernmentLevel>,
+    /// Region, including its sub-regions.
+    #[validate(length(min = 2, max = 40))]
+    #[param(min_length = 2, max_length = 40)]
+    pub region_code: Option<String>,
+    /// Sort order (default `name`).
+    #[param(inline)]
+    pub sort: Option<DirectorySort>,
+}
+
+impl CouncilFilter {
+    /// The sort order in force.
+    pub fn sort(&self) -> DirectorySort {
+        self.sort.unwrap_or(DirectorySort::Name)
+    }
+}
+
+impl Keyed for Council {
+    fn cursor(&self, sort: &str) -> Cursor {
+        DirectorySort::parse(sort)
+            .unwrap_or(DirectorySort::Name)
+            .cursor(&self.name, self.created_at, self.id)
+    }
+}
+
+/// SQL that is true when the caller may read a council: public to all, internal to the signed-in,
+/// restricted to admins and the council's secretaries.
+pub fn readable_sql(caller: &Caller) -> String {
+    match &caller.actor {
+        None => "councils.visibility = 'public'".to_owned(),
+        Some(actor) if actor.role == Role::Admin => "TRUE".to_owned(),
+        Some(actor) if actor.role == Role::Secretary && !actor.council_ids.is_empty() => {
+            let ids: Vec<String> = actor.council_ids.iter().map(|c| format!("'{c}'")).collect();
+            format!(
+                "(councils.visibility IN ('public', 'internal') OR councils.id IN ({}))",
+                ids.join(", ")
+            )
+        }
+        Some(_) => "councils.visibility IN ('public', 'internal')".to_owned(),
+    }
+}
+
+fn readable<QS: 'static>(caller: &Caller) -> sql::BoxedCondition<QS> {
+    Box::new(diesel::dsl::sql::<Bool>(&readable_sql(caller)))
+}
+
+impl Council {
+    /// One council the caller may read (404 otherwise).
+    pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Self> {
+        Ok(councils::table
+            .find(id)
+            .filter(readable::<councils::table>(caller))
+            .select(Self::as_select())
+            .first(conn)
+            .await?)
+    }
+
+    /// One council, locked for an update.
+    pub async fn find_for_update(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
+        Ok(councils::table
+            .find(id)
+            .select(Self::as_select())
+            .for_update()
+            .first(conn)
+            .await?)
+    }
+
+    /// Fails with 422 on `field` when the council does not exist.
+    pub async fn ensure_exists(conn: &mut Conn, id: Uuid, field: &str) -> ApiResult<()> {
+        let found: bool = diesel::select(diesel::dsl::exists(councils::table.find(id)))
+            .get_result(conn)
+            .await?;
+        if found {
+            Ok(())
+        } else {
+            Err(crate::http::ApiError::field(
+                field,
+                format!("unknown council `{id}`"),
+            ))
+        }
+    }
+
+    /// Fails with 422 on `parent_id` when `parent` is `id` or one of its descendants.
+    pub async fn ensure_no_cycle(conn: &mut Conn, id: Uuid, parent: Uuid) -> ApiResult<()> {
+        use diesel::sql_types::Uuid as SqlUuid;
+        let cycle: bool = diesel::select(
+            diesel::dsl::sql::<Bool>(
+                "EXISTS (WITH RECURSIVE up(id, parent_id) AS (SELECT id, parent_id FROM councils WHERE id = ",
+            )
+            .bind::<SqlUuid, _>(parent)
+            .sql(" UNION SELECT c.id, c.parent_id FROM councils c JOIN up ON c.id = up.parent_id) SELECT 1 FROM up WHERE id = ")
+            .bind::<SqlUuid, _>(id)
+            .sql(")"),
+        )
+        .get_result(conn)
+        .await?;
+        if cycle {
+            Err(crate::http::ApiError::field(
+                "parent_id",
+                "would make the council its own ancestor",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A keyset page (`limit + 1` rows) of the councils the caller may read.
+    pub async fn list(
+        conn: &mut Conn,
+        caller: &Caller,
+        filter: &CouncilFilter,
+        after: Option<Cursor>,
+        limit: i64,
+    ) -> ApiResult<Vec<Self>> {
+        use councils::dsl as c;
+        let mut query = c::councils
+            .select(Self::as_select())
+            .filter(readable(caller))
+            .into_boxed();
+        if let Some(q) = &filter.q {
+            let pattern = format!(
+                "%{}%",
+                q.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            query = query.filter(c::name.ilike(pattern));
+        }
+        if let Some(parent) = filter.parent_id {
+            query = query.filter(c::parent_id.eq(parent));
+        }
+        if let Some(host) = filter.host_agency_id {
+            query = query.filter(c::host_agency_id.eq(host));
+        }
+        if let Some(kind) = filter.kind {
+            query = query.filter(c::kind.eq(kind));
+        }
+        if let Some(level) = filter.level {
+            query = query.filter(c::level.eq(level));
+        }
+        if let Some(code) = &filter.region_code {
+            query = query.filter(sql::in_region("councils.region_code", code.clone()));
+        }
+        let sort = filter.sort();
+        if let Some(cursor) = after {
+            query = query.filter(sort.after("councils", cursor)?);
+        }
+        Ok(query
+            .order(sort.order_by("councils"))
+            .limit(limit + 1)
+            .load(conn)
+            .await?)
+    }
+}
+
+/// A seat on a council.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, ToSchema)]
+#[diesel(table_name = council_members, check_for_backend(diesel::pg::Pg))]
+pub struct Member {
+    /// Id.
+    pub id: Uuid,
+    /// The council.
+    pub council_id: Uuid,
+    /// The organisation holding the seat (or null for an agency).
+    pub organization_id: Option<Uuid>,
+    /// The agency holding the seat (or null for an organisation).
+    pub agency_id: Option<Uuid>,
+    /// Role.
+    pub role: MemberRole,
+    /// The person who sits.
+    pub representative_name: Option<String>,
+    /// Since.
+    pub since: Option<NaiveDate>,
+    /// Until (null while the term runs).
+    pub until: Option<NaiveDate>,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+    /// Version; also the `ETag`.
+    pub version: i32,
+}
+
+/// A new seat: exactly one of `organization_id` and `agency_id`.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema, Insertable)]
+#[serde(deny_unknown_fields)]
+#[diesel(table_name = council_members)]
+pub struct CreateMember {
+    /// The organisation.
+    pub organization_id: Option<Uuid>,
+    /// The agency.
+    pub agency_id: Option<Uuid>,
+    /// Role.
+    pub role: MemberRole,
+    /// The person who sits.
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub representative_name: Option<String>,
+    /// Since.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub since: Option<NaiveDate>,
+    /// Until.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub until: Option<NaiveDate>,
+}
+
+/// Changes to a seat.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema, AsChangeset)]
+#[serde(deny_unknown_fields)]
+#[diesel(table_name = council_members)]
+pub struct UpdateMember {
+    /// Role.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub role: Option<MemberRole>,
+    /// The person who sits.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub representative_name: Option<Option<String>>,
+    /// Since.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub since: Option<Option<NaiveDate>>,
+    /// Until.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub until: Option<Option<NaiveDate>>,
+}
+
+/// Filters of a council's member list.
+#[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MemberFilter {
+    /// Only seats whose term runs today (default), or all of them with `false`.
+    pub current: Option<bool>,
+}
+
+/// Sort order of members: by creation.
+pub const MEMBER_ORDER: &str = "id";
+
+impl Keyed for Member {
+    fn cursor(&self, sort: &str) -> Cursor {
+        Cursor::new(sort, "", self.id)
+    }
+}
+
+/// SQL for "the term runs today".
+pub const CURRENT_SEAT: &str = "(council_members.since IS NULL OR council_members.since <= current_date) AND (council_members.until IS NULL OR council_members.until >= current_date)";
+
+impl Member {
+    /// A page of a council's seats (`limit + 1` rows).
+    pub async fn list(
+        conn: &mut Conn,
+        council_id: Uuid,
+        current: bool,
+        after: Option<Cursor>,
+        limit: i64,
+    ) -> ApiResult<Vec<Self>> {
+        let mut query = council_members::table
+            .filter(council_members::council_id.eq(council_id))
+            .select(Self::as_select())
+            .into_boxed();
+        if current {
+            query = query.filter(diesel::dsl::sql::<Bool>(CURRENT_SEAT));
+        }
+        if let Some(cursor) = after {
+            query = query.filter(council_members::id.gt(cursor.id));
+        }
+        Ok(query
+            .order(council_members::id.asc())
+            .limit(limit + 1)
+            .load(conn)
+            .await?)
+    }
+
+    /// One seat of a council.
+    pub async fn find(conn: &mut Conn, council_id: Uuid, id: Uuid) -> ApiResult<Self> {
+        Ok(council_members::table
+            .find(id)
+            .filter(council_members::council_id.eq(council_id))
+            .select(Self::as_select())
+            .first(conn)
+            .await?)
+    }
+}

@@ -1,0 +1,90 @@
+//! `GET /engagements` and `GET /engagements/{id}`.
+
+use actix_web::web::Data;
+use actix_web::{HttpResponse, get};
+
+use super::model::{self, Engagement, EngagementFilter, NEWEST};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::http::export::{self, EXPORT_BATCH};
+use crate::http::{
+    ApiResult, Format, FormatParam, IdPath, Page, PageParams, Path, ProblemResponses, Query,
+    ok_versioned,
+};
+use crate::{regions, spheres};
+
+/// Lists engagements of every kind the caller may read, newest first; `format=csv|ndjson` streams them all.
+#[utoipa::path(tag = "engagements", params(EngagementFilter, PageParams, FormatParam),
+    responses((status = 200, description = "A page, or the whole list as CSV/NDJSON", content(
+        (Page<Engagement> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"))),
+        ProblemResponses))]
+#[get("/engagements")]
+pub async fn list_engagements(
+    state: Data<AppState>,
+    caller: Caller,
+    filter: Query<EngagementFilter>,
+    page: Query<PageParams>,
+    format: Query<FormatParam>,
+) -> ApiResult<HttpResponse> {
+    let filter = filter.0;
+    let mut conn = state.db().await?;
+    check_filter(&mut conn, &filter).await?;
+    match format.get() {
+        Format::Json => {
+            let rows = model::list(
+                &mut conn,
+                &caller,
+                &filter,
+                page.cursor(NEWEST)?,
+                page.limit(),
+            )
+            .await?;
+            Ok(HttpResponse::Ok().json(Page::from_rows(rows, page.limit(), NEWEST)))
+        }
+        format => Ok(export::stream(
+            format,
+            "engagements",
+            state.pool.clone(),
+            NEWEST,
+            Box::new(move |conn, cursor| {
+                let (filter, caller) = (filter.clone(), caller.clone());
+                Box::pin(async move {
+                    model::list(conn, &caller, &filter, cursor, EXPORT_BATCH - 1).await
+                })
+            }),
+        )),
+    }
+}
+
+/// Refuses filters that name a region or sphere that does not exist, or a range that ends before it starts.
+pub async fn check_filter(conn: &mut crate::db::Conn, filter: &EngagementFilter) -> ApiResult<()> {
+    if let Some(code) = &filter.region_code {
+        regions::ensure_exists(conn, code, "region_code").await?;
+    }
+    if let Some(code) = &filter.sphere_code {
+        spheres::ensure_all_exist(conn, std::slice::from_ref(code), "sphere_code").await?;
+    }
+    if let (Some(from), Some(to)) = (filter.from, filter.to)
+        && to < from
+    {
+        return Err(crate::http::ApiError::field(
+            "to",
+            "must not be before `from`",
+        ));
+    }
+    Ok(())
+}
+
+/// Gets one engagement's common core with its parties and documents.
+#[utoipa::path(tag = "engagements", params(IdPath),
+    responses((status = 200, body = Engagement, headers(("ETag" = String))), ProblemResponses))]
+#[get("/engagements/{id}")]
+pub async fn get_engagement(
+    state: Data<AppState>,
+    caller: Caller,
+    path: Path<IdPath>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.db().await?;
+    let engagement = model::find(&mut conn, &caller, path.id).await?;
+    Ok(ok_versioned(&engagement, engagement.version))
+}

@@ -1,0 +1,13 @@
+//! Engagements: the common core of every kind of interaction, its parties, and the cross-kind list.
+
+pub mod handlers;
+pub mod model;
+pub mod write;
+
+pub use model::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
+
+/// Registers the routes.
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
+    cfg.service(handlers::list_engagements)
+        .service(handlers::get_engagement);
+}

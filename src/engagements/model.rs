@@ -1,0 +1,531 @@
+//! The engagement core every kind shares: rows, parties, documents, visibility, and the list query.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+use diesel_async::RunQueryDsl;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::auth::{Caller, Role};
+use crate::db::Conn;
+use crate::db::schema::{engagement_parties, engagements};
+use crate::db::sql::{self, KeyValue};
+use crate::http::export::{CsvRow, join, opt};
+use crate::http::{ApiResult, Cursor, Keyed};
+
+crate::text_enum! {
+    /// The kinds of engagement.
+    pub enum EngagementKind {
+        /// A meeting of a council.
+        Meeting => "meeting",
+        /// A public hearing organised by civil society.
+        Hearing => "hearing",
+        /// A public consultation on a draft act.
+        Consultation => "consultation",
+        /// A monitoring visit to a facility.
+        MonitoringVisit => "monitoring_visit",
+        /// Support to an NGO.
+        Grant => "grant",
+    }
+}
+
+crate::text_enum! {
+    /// Who may read a record (DESIGN.md §5).
+    pub enum Visibility {
+        /// Everyone, including anonymous readers.
+        Public => "public",
+        /// Every signed-in user.
+        Internal => "internal",
+        /// Only the owning organisation, the council's secretaries, and admins.
+        Restricted => "restricted",
+    }
+}
+
+crate::text_enum! {
+    /// The part an organisation or agency plays in an engagement.
+    pub enum PartyRole {
+        /// Organised it.
+        Organizer => "organizer",
+        /// Took part.
+        Participant => "participant",
+        /// Was invited.
+        Invited => "invited",
+        /// Hosted it.
+        Host => "host",
+        /// Is responsible for it (e.g. the agency behind a draft act).
+        Responsible => "responsible",
+        /// Submitted a proposal.
+        Submitter => "submitter",
+        /// Monitored.
+        Monitor => "monitor",
+        /// Operates the monitored facility.
+        Operator => "operator",
+        /// Funded.
+        Funder => "funder",
+        /// Received support.
+        Recipient => "recipient",
+    }
+}
+
+crate::text_enum! {
+    /// What a linked document is.
+    pub enum DocumentKind {
+        /// An agenda.
+        Agenda => "agenda",
+        /// Minutes.
+        Minutes => "minutes",
+        /// A decision or resolution.
+        Decision => "decision",
+        /// A report.
+        Report => "report",
+        /// A draft act.
+        Draft => "draft",
+        /// A letter or official answer.
+        Letter => "letter",
+        /// Press coverage.
+        Media => "media",
+        /// Anything else.
+        Other => "other",
+    }
+}
+
+/// A document linked to an engagement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Document {
+    /// Title.
+    #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
+    pub title: String,
+    /// Where it is (absolute URL).
+    #[validate(custom(function = "crate::http::extract::web_url"), length(max = 2000))]
+    #[schema(format = "uri", max_length = 2000)]
+    pub url: String,
+    /// What it is.
+    pub kind: DocumentKind,
+}
+
+/// An organisation or agency involved in an engagement.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, Queryable, Selectable,
+)]
+#[diesel(table_name = engagement_parties, check_for_backend(diesel::pg::Pg))]
+pub struct Party {
+    /// The organisation (or null when an agency).
+    pub organization_id: Option<Uuid>,
+    /// The agency (or null when an organisation).
+    pub agency_id: Option<Uuid>,
+    /// Its role.
+    pub role: PartyRole,
+}
+
+impl Party {
+    /// An organisation in a role.
+    pub fn organization(id: Uuid, role: PartyRole) -> Self {
+        Self {
+            organization_id: Some(id),
+            agency_id: None,
+            role,
+        }
+    }
+
+    /// An agency in a role.
+    pub fn agency(id: Uuid, role: PartyRole) -> Self {
+        Self {
+            organization_id: None,
+            agency_id: Some(id),
+            role,
+        }
+    }
+}
+
+/// The stored core of an engagement.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = engagements, check_for_backend(diesel::pg::Pg))]
+pub struct EngagementRow {
+    /// Id.
+    pub id: Uuid,
+    /// Kind.
+    pub kind: EngagementKind,
+    /// Title.
+    pub title: String,
+    /// Summary.
+    pub summary: Option<String>,
+    /// Status (its values depend on the kind).
+    pub status: String,
+    /// First day.
+    pub starts_on: NaiveDate,
+    /// Last day.
+    pub ends_on: Option<NaiveDate>,
+    /// Region.
+    pub region_code: Option<String>,
+    /// Spheres.
+    pub sphere_codes: Vec<String>,
+    /// Who may read it.
+    pub visibility: Visibility,
+    /// The organisation that owns the record.
+    pub owner_organization_id: Option<Uuid>,
+    /// The council it belongs to.
+    pub council_id: Option<Uuid>,
+    /// Linked documents (JSON array).
+    pub documents: serde_json::Value,
+    /// Who created it.
+    pub created_by: Option<Uuid>,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+    /// Version.
+    pub version: i32,
+}
+
+/// An engagement of any kind: the common core with its parties and documents.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Engagement {
+    /// Id (shared with the kind-specific record).
+    pub id: Uuid,
+    /// Kind.
+    pub kind: EngagementKind,
+    /// Title.
+    pub title: String,
+    /// Summary.
+    pub summary: Option<String>,
+    /// Status; its values depend on the kind.
+    pub status: String,
+    /// First day.
+    pub starts_on: NaiveDate,
+    /// Last day.
+    pub ends_on: Option<NaiveDate>,
+    /// Region.
+    pub region_code: Option<String>,
+    /// Spheres.
+    pub sphere_codes: Vec<String>,
+    /// Who may read it.
+    pub visibility: Visibility,
+    /// The organisation that owns the record.
+    pub owner_organization_id: Option<Uuid>,
+    /// The council it belongs to.
+    pub council_id: Option<Uuid>,
+    /// Linked documents.
+    pub documents: Vec<Document>,
+    /// Organisations and agencies involved, with their roles (derived from the kind-specific fields).
+    pub parties: Vec<Party>,
+    /// Who created it.
+    pub created_by: Option<Uuid>,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+    /// Version, +1 on each change; also the `ETag`.
+    pub version: i32,
+}
+
+impl Engagement {
+    /// Joins a core row with its parties.
+    pub fn from_row(row: EngagementRow, parties: Vec<Party>) -> Self {
+        Self {
+            id: row.id,
+            kind: row.kind,
+            title: row.title,
+            summary: row.summary,
+            status: row.status,
+            starts_on: row.starts_on,
+            ends_on: row.ends_on,
+            region_code: row.region_code,
+            sphere_codes: row.sphere_codes,
+            visibility: row.visibility,
+            owner_organization_id: row.owner_organization_id,
+            council_id: row.council_id,
+            documents: serde_json::from_value(row.documents).unwrap_or_default(),
+            parties,
+            created_by: row.created_by,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            version: row.version,
+        }
+    }
+}
+
+/// Sort order of engagements: newest `starts_on` first.
+pub const NEWEST: &str = "-starts_on";
+
+impl Keyed for Engagement {
+    fn cursor(&self, sort: &str) -> Cursor {
+        Cursor::new(sort, self.starts_on.to_string(), self.id)
+    }
+}
+
+impl CsvRow for Engagement {
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "kind",
+        "title",
+        "summary",
+        "status",
+        "starts_on",
+        "ends_on",
+        "region_code",
+        "sphere_codes",
+        "visibility",
+        "owner_organization_id",
+        "council_id",
+        "organization_ids",
+        "agency_ids",
+        "created_at",
+        "updated_at",
+        "version",
+    ];
+
+    fn record(&self) -> Vec<String> {
+        let orgs: Vec<String> = self
+            .parties
+            .iter()
+            .filter_map(|p| p.organization_id.map(|id| format!("{id}:{}", p.role)))
+            .collect();
+        let agencies: Vec<String> = self
+            .parties
+            .iter()
+            .filter_map(|p| p.agency_id.map(|id| format!("{id}:{}", p.role)))
+            .collect();
+        vec![
+            self.id.to_string(),
+            self.kind.to_string(),
+            self.title.clone(),
+            opt(&self.summary),
+            self.status.clone(),
+            self.starts_on.to_string(),
+            opt(&self.ends_on),
+            opt(&self.region_code),
+            join(&self.sphere_codes),
+            self.visibility.to_string(),
+            opt(&self.owner_organization_id),
+            opt(&self.council_id),
+            join(&orgs),
+            join(&agencies),
+            self.created_at.to_rfc3339(),
+            self.updated_at.to_rfc3339(),
+            self.version.to_string(),
+        ]
+    }
+}
+
+/// Filters of `GET /engagements` (and the base of the kinds' lists).
+#[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EngagementFilter {
+    /// Kinds (repeatable: `kind=meeting&kind=hearing`).
+    #[serde(default)]
+    #[validate(length(max = 5))]
+    #[param(inline, max_items = 5)]
+    pub kind: Vec<EngagementKind>,
+    /// An organisation in any party role.
+    pub organization_id: Option<Uuid>,
+    /// An agency in any party role.
+    pub agency_id: Option<Uuid>,
+    /// The council.
+    pub council_id: Option<Uuid>,
+    /// Region, including its sub-regions.
+    #[validate(length(min = 2, max = 40))]
+    #[param(min_length = 2, max_length = 40)]
+    pub region_code: Option<String>,
+    /// A sphere.
+    #[validate(length(min = 1, max = 64))]
+    #[param(min_length = 1, max_length = 64)]
+    pub sphere_code: Option<String>,
+    /// Status (values depend on the kind).
+    #[validate(length(min = 1, max = 40))]
+    #[param(min_length = 1, max_length = 40)]
+    pub status: Option<String>,
+    /// Starting on or after this day.
+    pub from: Option<NaiveDate>,
+    /// Starting on or before this day.
+    pub to: Option<NaiveDate>,
+    /// Full-text search in title and summary (Russian stemming).
+    #[validate(length(min = 1, max = 200))]
+    #[param(min_length = 1, max_length = 200)]
+    pub q: Option<String>,
+    /// Visibility.
+    #[param(inline)]
+    pub visibility: Option<Visibility>,
+}
+
+/// SQL that is true when the caller may read a record whose visibility is `visibility_column`, judged by the
+/// engagement `engagement` (its owner, parties and council). The one place DESIGN.md §5's read rule lives.
+///
+/// Only values we produce (UUIDs) are formatted into the SQL.
+pub fn readable_sql(caller: &Caller, visibility_column: &str, engagement: &str) -> String {
+    let Some(actor) = &caller.actor else {
+        return format!("{visibility_column} = 'public'");
+    };
+    let open = format!("{visibility_column} IN ('public', 'internal')");
+    match actor.role {
+        Role::Admin => "TRUE".to_owned(),
+        Role::Analyst | Role::AgencyOfficer => open,
+        Role::NgoMember => match actor.organization_id {
+            Some(org) => format!(
+                "({open} OR {engagement}.owner_organization_id = '{org}' OR EXISTS (SELECT 1 FROM engagement_parties ep \
+                 WHERE ep.engagement_id = {engagement}.id AND ep.organization_id = '{org}'))"
+            ),
+            None => open,
+        },
+        Role::Secretary if !actor.council_ids.is_empty() => {
+            let ids: Vec<String> = actor.council_ids.iter().map(|c| format!("'{c}'")).collect();
+            format!(
+                "({open} OR {engagement}.council_id IN ({}))",
+                ids.join(", ")
+            )
+        }
+        Role::Secretary => open,
+    }
+}
+
+/// The engagement read rule as a diesel condition on `engagements`.
+pub fn readable<QS: 'static>(caller: &Caller) -> sql::BoxedCondition<QS> {
+    Box::new(diesel::dsl::sql::<Bool>(&readable_sql(
+        caller,
+        "engagements.visibility",
+        "engagements",
+    )))
+}
+
+impl EngagementRow {
+    /// One core row the caller may read (404 otherwise).
+    pub async fn find_readable(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Self> {
+        Ok(engagements::table
+            .find(id)
+            .filter(readable::<engagements::table>(caller))
+            .select(Self::as_select())
+            .first(conn)
+            .await?)
+    }
+
+    /// One core row locked for an update (no read check: callers check access themselves).
+    pub async fn find_for_update(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
+        Ok(engagements::table
+            .find(id)
+            .select(Self::as_select())
+            .for_update()
+            .first(conn)
+            .await?)
+    }
+}
+
+/// The parties of each engagement, in one query.
+pub async fn parties_of(conn: &mut Conn, ids: &[Uuid]) -> ApiResult<HashMap<Uuid, Vec<Party>>> {
+    let rows: Vec<(Uuid, Party)> = engagement_parties::table
+        .filter(engagement_parties::engagement_id.eq_any(ids))
+        .order(engagement_parties::id.asc())
+        .select((engagement_parties::engagement_id, Party::as_select()))
+        .load(conn)
+        .await?;
+    let mut map: HashMap<Uuid, Vec<Party>> = HashMap::new();
+    for (id, party) in rows {
+        map.entry(id).or_default().push(party);
+    }
+    Ok(map)
+}
+
+/// Attaches parties to core rows: one query whatever the number of rows.
+pub async fn with_parties(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Vec<Engagement>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut parties = parties_of(conn, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let p = parties.remove(&r.id).unwrap_or_default();
+            Engagement::from_row(r, p)
+        })
+        .collect())
+}
+
+/// One engagement with its parties, if the caller may read it.
+pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Engagement> {
+    let row = EngagementRow::find_readable(conn, caller, id).await?;
+    Ok(with_parties(conn, vec![row]).await?.remove(0))
+}
+
+/// A keyset page (`limit + 1` rows) of the engagements the caller may read, newest first: two queries.
+#[tracing::instrument(skip(conn, caller))]
+pub async fn list(
+    conn: &mut Conn,
+    caller: &Caller,
+    filter: &EngagementFilter,
+    after: Option<Cursor>,
+    limit: i64,
+) -> ApiResult<Vec<Engagement>> {
+    use engagements::dsl as e;
+    let mut query = e::engagements
+        .select(EngagementRow::as_select())
+        .filter(readable(caller))
+        .into_boxed();
+    if !filter.kind.is_empty() {
+        query = query.filter(e::kind.eq_any(filter.kind.clone()));
+    }
+    if let Some(org) = filter.organization_id {
+        let ids = engagement_parties::table
+            .filter(engagement_parties::organization_id.eq(org))
+            .select(engagement_parties::engagement_id);
+        query = query.filter(
+            e::id
+                .eq_any(ids)
+                .or(e::owner_organization_id.eq(org).assume_not_null()),
+        );
+    }
+    if let Some(agency) = filter.agency_id {
+        let ids = engagement_parties::table
+            .filter(engagement_parties::agency_id.eq(agency))
+            .select(engagement_parties::engagement_id);
+        query = query.filter(e::id.eq_any(ids));
+    }
+    if let Some(council) = filter.council_id {
+        query = query.filter(e::council_id.eq(council));
+    }
+    if let Some(code) = &filter.region_code {
+        query = query.filter(sql::in_region("engagements.region_code", code.clone()));
+    }
+    if let Some(sphere) = &filter.sphere_code {
+        query = query.filter(e::sphere_codes.contains(vec![sphere.clone()]));
+    }
+    if let Some(status) = &filter.status {
+        query = query.filter(e::status.eq(status.clone()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(e::starts_on.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(e::starts_on.le(to));
+    }
+    if let Some(q) = &filter.q {
+        query = query.filter(
+            diesel::dsl::sql::<Bool>("engagements.search @@ websearch_to_tsquery('russian', ")
+                .bind::<diesel::sql_types::Text, _>(q.clone())
+                .sql(")"),
+        );
+    }
+    if let Some(visibility) = filter.visibility {
+        query = query.filter(e::visibility.eq(visibility));
+    }
+    if let Some(cursor) = after {
+        let key = cursor.key.parse::<NaiveDate>().map_err(|_| {
+            crate::http::ApiError::field("cursor", "is not a cursor returned by this list")
+        })?;
+        query = query.filter(sql::after(
+            "engagements.starts_on",
+            "engagements.id",
+            true,
+            KeyValue::Date(key),
+            cursor.id,
+        ));
+    }
+    let rows: Vec<EngagementRow> = query
+        .order((e::starts_on.desc(), e::id.desc()))
+        .limit(limit + 1)
+        .load(conn)
+        .await?;
+    with_parties(conn, rows).await
+}

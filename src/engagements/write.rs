@@ -1,0 +1,190 @@
+//! The write path every kind shares: the core row, its parties, and who may change it.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use super::model::{Document, EngagementKind, EngagementRow, Party, PartyRole, Visibility};
+use crate::auth::{Actor, Role};
+use crate::db::Conn;
+use crate::db::schema::{engagement_parties, engagements};
+use crate::http::{ApiError, ApiResult, FieldError};
+use crate::{regions, spheres};
+
+/// The core fields a kind writes; the kind derives them from its own body.
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = engagements, treat_none_as_null = true)]
+pub struct Core {
+    /// Kind.
+    pub kind: EngagementKind,
+    /// Title.
+    pub title: String,
+    /// Summary.
+    pub summary: Option<String>,
+    /// Status (kind-specific value).
+    pub status: String,
+    /// First day.
+    pub starts_on: NaiveDate,
+    /// Last day.
+    pub ends_on: Option<NaiveDate>,
+    /// Region.
+    pub region_code: Option<String>,
+    /// Spheres.
+    pub sphere_codes: Vec<String>,
+    /// Who may read it.
+    pub visibility: Visibility,
+    /// Owning organisation.
+    pub owner_organization_id: Option<Uuid>,
+    /// Council.
+    pub council_id: Option<Uuid>,
+    /// Documents, as JSON.
+    pub documents: serde_json::Value,
+}
+
+impl Core {
+    /// Serialises documents for the `documents` column.
+    pub fn documents_json(documents: &[Document]) -> serde_json::Value {
+        serde_json::to_value(documents).unwrap_or_else(|_| serde_json::Value::Array(Vec::new()))
+    }
+
+    /// Checks the references every kind shares: region and spheres exist, the end is not before the start.
+    pub async fn check(&self, conn: &mut Conn) -> ApiResult<()> {
+        if let Some(code) = &self.region_code {
+            regions::ensure_exists(conn, code, "region_code").await?;
+        }
+        spheres::ensure_all_exist(conn, &self.sphere_codes, "sphere_codes").await?;
+        if let Some(end) = self.ends_on
+            && end < self.starts_on
+        {
+            return Err(ApiError::field("ends_on", "must not be before the start"));
+        }
+        Ok(())
+    }
+
+    /// Inserts the core row.
+    pub async fn insert(&self, conn: &mut Conn, id: Uuid, actor: &Actor) -> ApiResult<()> {
+        diesel::insert_into(engagements::table)
+            .values((
+                self,
+                engagements::id.eq(id),
+                engagements::created_by.eq(actor.id),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Rewrites the core row and bumps its version.
+    pub async fn update(&self, conn: &mut Conn, id: Uuid) -> ApiResult<()> {
+        diesel::update(engagements::table.find(id))
+            .set((
+                self,
+                engagements::updated_at.eq(diesel::dsl::now),
+                engagements::version.eq(engagements::version + 1),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Replaces the parties of an engagement (duplicates collapse to one).
+pub async fn set_parties(conn: &mut Conn, id: Uuid, parties: &[Party]) -> ApiResult<()> {
+    diesel::delete(engagement_parties::table.filter(engagement_parties::engagement_id.eq(id)))
+        .execute(conn)
+        .await?;
+    let mut seen = std::collections::HashSet::new();
+    let rows: Vec<_> = parties
+        .iter()
+        .filter(|p| seen.insert((*p).clone()))
+        .map(|p| {
+            (
+                engagement_parties::engagement_id.eq(id),
+                engagement_parties::organization_id.eq(p.organization_id),
+                engagement_parties::agency_id.eq(p.agency_id),
+                engagement_parties::role.eq(p.role),
+            )
+        })
+        .collect();
+    if !rows.is_empty() {
+        diesel::insert_into(engagement_parties::table)
+            .values(rows)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Whether the actor may change an engagement (DESIGN.md §5): admins; secretaries for their councils' meetings;
+/// members of the owning organisation or of an organiser, submitter, monitor or recipient.
+pub fn may_write(actor: &Actor, row: &EngagementRow, parties: &[Party]) -> bool {
+    match actor.role {
+        Role::Admin => true,
+        Role::Secretary => {
+            row.kind == EngagementKind::Meeting
+                && row
+                    .council_id
+                    .is_some_and(|c| actor.council_ids.contains(&c))
+        }
+        Role::NgoMember => actor.organization_id.is_some_and(|org| {
+            row.owner_organization_id == Some(org)
+                || parties.iter().any(|p| {
+                    p.organization_id == Some(org)
+                        && matches!(
+                            p.role,
+                            PartyRole::Organizer
+                                | PartyRole::Submitter
+                                | PartyRole::Monitor
+                                | PartyRole::Recipient
+                        )
+                })
+        }),
+        Role::Analyst | Role::AgencyOfficer => false,
+    }
+}
+
+/// Fails with 422 naming each organisation or agency id (by its field path) that does not exist.
+pub async fn ensure_actors_exist(
+    conn: &mut Conn,
+    organizations: &[(String, Uuid)],
+    agencies: &[(String, Uuid)],
+) -> ApiResult<()> {
+    use crate::db::schema::{agencies as a, organizations as o};
+    let org_ids: Vec<Uuid> = organizations.iter().map(|(_, id)| *id).collect();
+    let agency_ids: Vec<Uuid> = agencies.iter().map(|(_, id)| *id).collect();
+    let known_orgs: Vec<Uuid> = if org_ids.is_empty() {
+        Vec::new()
+    } else {
+        o::table
+            .select(o::id)
+            .filter(o::id.eq_any(&org_ids))
+            .load(conn)
+            .await?
+    };
+    let known_agencies: Vec<Uuid> = if agency_ids.is_empty() {
+        Vec::new()
+    } else {
+        a::table
+            .select(a::id)
+            .filter(a::id.eq_any(&agency_ids))
+            .load(conn)
+            .await?
+    };
+    let mut errors: Vec<FieldError> = organizations
+        .iter()
+        .filter(|(_, id)| !known_orgs.contains(id))
+        .map(|(field, id)| FieldError::new(field.clone(), format!("unknown organisation `{id}`")))
+        .collect();
+    errors.extend(
+        agencies
+            .iter()
+            .filter(|(_, id)| !known_agencies.contains(id))
+            .map(|(field, id)| FieldError::new(field.clone(), format!("unknown agency `{id}`"))),
+    );
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
