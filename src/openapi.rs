@@ -23,6 +23,10 @@ lists are keyset-paged `{items, next_cursor}`; writes accept `If-Match` and answ
         (name = "reference", description = "Regions and spheres"),
         (name = "organizations", description = "NGOs and other non-state actors"),
         (name = "agencies", description = "Government bodies"),
+        (name = "councils", description = "Public councils, their branches, commissions and members"),
+        (name = "engagements", description = "Every kind of interaction, with its parties"),
+        (name = "meetings", description = "Meetings of councils"),
+        (name = "recommendations", description = "Recommendations followed to the agency until implemented or rejected"),
         (name = "audit", description = "Who changed what")
     )
 )]

@@ -80,5 +80,15 @@ mod tests {
         check(crate::organizations::model::OrganizationStatus::ALL);
         check(crate::agencies::model::GovernmentLevel::ALL);
         check(crate::agencies::model::AgencyKind::ALL);
+        check(crate::councils::model::CouncilKind::ALL);
+        check(crate::councils::model::MemberRole::ALL);
+        check(crate::engagements::EngagementKind::ALL);
+        check(crate::engagements::Visibility::ALL);
+        check(crate::engagements::PartyRole::ALL);
+        check(crate::engagements::model::DocumentKind::ALL);
+        check(crate::meetings::model::MeetingStatus::ALL);
+        check(crate::meetings::model::MeetingFormat::ALL);
+        check(crate::recommendations::RecommendationStatus::ALL);
+        check(crate::recommendations::model::Priority::ALL);
     }
 }

@@ -1,0 +1,504 @@
+//! Meetings of councils: an engagement of kind `meeting` plus time, place, format, agenda, attendance, minutes.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::auth::Caller;
+use crate::db::Conn;
+use crate::db::schema::{engagements, meeting_attendance, meetings};
+use crate::db::sql::KeyValue;
+use crate::engagements::model::{self as core, EngagementRow, NEWEST};
+use crate::engagements::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
+use crate::http::extract::not_blank;
+use crate::http::patch::{nullable, required};
+use crate::http::{ApiError, ApiResult, Cursor, FieldError, Keyed};
+
+crate::text_enum! {
+    /// Where a meeting stands.
+    pub enum MeetingStatus {
+        /// Scheduled.
+        Planned => "planned",
+        /// Took place.
+        Held => "held",
+        /// Called off.
+        Cancelled => "cancelled",
+        /// Moved to a later date.
+        Postponed => "postponed",
+    }
+}
+
+crate::text_enum! {
+    /// How a meeting is held.
+    pub enum MeetingFormat {
+        /// In one room.
+        InPerson => "in_person",
+        /// Online.
+        Online => "online",
+        /// Both.
+        Hybrid => "hybrid",
+    }
+}
+
+/// An item of the agenda, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgendaItem {
+    /// What is discussed.
+    #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 500)]
+    pub title: String,
+    /// Who presents it.
+    #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
+    pub presenter: Option<String>,
+    /// Notes.
+    #[validate(length(max = 5000))]
+    #[schema(max_length = 5000)]
+    pub notes: Option<String>,
+}
+
+/// Who was expected, and whether they came: exactly one of `organization_id` and `agency_id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema, Queryable, Selectable)]
+#[serde(deny_unknown_fields)]
+#[diesel(table_name = meeting_attendance, check_for_backend(diesel::pg::Pg))]
+pub struct Attendance {
+    /// The organisation.
+    pub organization_id: Option<Uuid>,
+    /// The agency.
+    pub agency_id: Option<Uuid>,
+    /// The person who came (or was expected).
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub representative_name: Option<String>,
+    /// Whether they were present (default true).
+    #[serde(default = "yes")]
+    pub present: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A meeting of a council.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Meeting {
+    /// Id (also the engagement's id).
+    pub id: Uuid,
+    /// The council.
+    pub council_id: Uuid,
+    /// Title.
+    pub title: String,
+    /// Summary of what was decided.
+    pub summary: Option<String>,
+    /// Status.
+    pub status: MeetingStatus,
+    /// When it starts.
+    pub starts_at: DateTime<Utc>,
+    /// Where.
+    pub location: Option<String>,
+    /// Region.
+    pub region_code: Option<String>,
+    /// Format.
+    pub format: MeetingFormat,
+    /// The agenda, in order.
+    pub agenda: Vec<AgendaItem>,
+    /// Who was expected and who came.
+    pub attendance: Vec<Attendance>,
+    /// Minutes.
+    pub minutes: Option<String>,
+    /// Spheres.
+    pub sphere_codes: Vec<String>,
+    /// Who may read it.
+    pub visibility: Visibility,
+    /// Linked documents.
+    pub documents: Vec<Document>,
+    /// Derived parties: the host agency, and the attendance (present → participant, absent → invited).
+    pub parties: Vec<Party>,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+    /// Version; also the `ETag`.
+    pub version: i32,
+}
+
+/// The stored meeting-specific part.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = meetings, check_for_backend(diesel::pg::Pg))]
+pub struct MeetingRow {
+    /// Id.
+    pub id: Uuid,
+    /// When it starts.
+    pub starts_at: DateTime<Utc>,
+    /// Where.
+    pub location: Option<String>,
+    /// Format.
+    pub format: MeetingFormat,
+    /// Agenda (JSON array).
+    pub agenda: serde_json::Value,
+    /// Minutes.
+    pub minutes: Option<String>,
+}
+
+impl Meeting {
+    fn assemble(row: Engagement, meeting: MeetingRow, attendance: Vec<Attendance>) -> ApiResult<Self> {
+        let status = row.status.parse().map_err(|e: String| anyhow::anyhow!("meeting {}: {e}", row.id))?;
+        Ok(Self {
+            id: row.id,
+            council_id: row.council_id.ok_or_else(|| anyhow::anyhow!("meeting {} has no council", row.id))?,
+            title: row.title,
+            summary: row.summary,
+            status,
+            starts_at: meeting.starts_at,
+            location: meeting.location,
+            region_code: row.region_code,
+            format: meeting.format,
+            agenda: serde_json::from_value(meeting.agenda).unwrap_or_default(),
+            attendance,
+            minutes: meeting.minutes,
+            sphere_codes: row.sphere_codes,
+            visibility: row.visibility,
+            documents: row.documents,
+            parties: row.parties,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            version: row.version,
+        })
+    }
+
+    /// The parties a meeting implies.
+    pub fn derive_parties(host_agency_id: Option<Uuid>, attendance: &[Attendance]) -> Vec<Party> {
+        let mut parties: Vec<Party> = host_agency_id.map(|a| Party::agency(a, PartyRole::Host)).into_iter().collect();
+        for a in attendance {
+            let role = if a.present { PartyRole::Participant } else { PartyRole::Invited };
+            parties.push(Party { organization_id: a.organization_id, agency_id: a.agency_id, role });
+        }
+        parties
+    }
+}
+
+impl Keyed for Meeting {
+    fn cursor(&self, sort: &str) -> Cursor {
+        Cursor::new(sort, self.starts_at.date_naive().to_string(), self.id)
+    }
+}
+
+/// Filters of meeting lists.
+#[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MeetingFilter {
+    /// The council (on `GET /meetings`; the path gives it on a council's list).
+    pub council_id: Option<Uuid>,
+    /// Status.
+    #[param(inline)]
+    pub status: Option<MeetingStatus>,
+    /// On or after this day.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub from: Option<NaiveDate>,
+    /// On or before this day.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub to: Option<NaiveDate>,
+}
+
+/// Loads full meetings for core rows (three more queries, whatever their number).
+async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Vec<Meeting>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let engagements = core::with_parties(conn, rows).await?;
+    let mut specific: HashMap<Uuid, MeetingRow> = meetings::table
+        .filter(meetings::id.eq_any(&ids))
+        .select(MeetingRow::as_select())
+        .load(conn)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    let mut attendance: HashMap<Uuid, Vec<Attendance>> = HashMap::new();
+    let rows: Vec<(Uuid, Attendance)> = meeting_attendance::table
+        .filter(meeting_attendance::meeting_id.eq_any(&ids))
+        .order((meeting_attendance::meeting_id, meeting_attendance::position))
+        .select((meeting_attendance::meeting_id, Attendance::as_select()))
+        .load(conn)
+        .await?;
+    for (id, a) in rows {
+        attendance.entry(id).or_default().push(a);
+    }
+    engagements
+        .into_iter()
+        .map(|e| {
+            let m = specific.remove(&e.id).ok_or_else(|| anyhow::anyhow!("meeting {} lacks its row", e.id))?;
+            let a = attendance.remove(&e.id).unwrap_or_default();
+            Meeting::assemble(e, m, a)
+        })
+        .collect()
+}
+
+/// One meeting the caller may read.
+pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Meeting> {
+    let row = EngagementRow::find_readable(conn, caller, id).await?;
+    if row.kind != EngagementKind::Meeting {
+        return Err(ApiError::NotFound);
+    }
+    assemble_all(conn, vec![row]).await?.pop().ok_or(ApiError::NotFound)
+}
+
+/// A keyset page (`limit + 1` rows) of the meetings the caller may read, newest first.
+pub async fn list(
+    conn: &mut Conn,
+    caller: &Caller,
+    filter: &MeetingFilter,
+    after: Option<Cursor>,
+    limit: i64,
+) -> ApiResult<Vec<Meeting>> {
+    use engagements::dsl as e;
+    let mut query = e::engagements
+        .select(EngagementRow::as_select())
+        .filter(e::kind.eq(EngagementKind::Meeting))
+        .filter(core::readable(caller))
+        .into_boxed();
+    if let Some(council) = filter.council_id {
+        query = query.filter(e::council_id.eq(council));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(e::status.eq(status.as_str()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(e::starts_on.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(e::starts_on.le(to));
+    }
+    if let Some(cursor) = after {
+        let key = cursor.key.parse::<NaiveDate>().map_err(|_| ApiError::field("cursor", "is not a cursor returned by this list"))?;
+        query = query.filter(crate::db::sql::after("engagements.starts_on", "engagements.id", true, KeyValue::Date(key), cursor.id));
+    }
+    let rows = query.order((e::starts_on.desc(), e::id.desc())).limit(limit + 1).load(conn).await?;
+    assemble_all(conn, rows).await
+}
+
+/// The sort of meeting lists.
+pub const ORDER: &str = NEWEST;
+
+/// A new meeting.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMeeting {
+    /// Title.
+    #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 500)]
+    pub title: String,
+    /// Summary of what was decided.
+    #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
+    pub summary: Option<String>,
+    /// Status (default `planned`).
+    #[serde(default = "planned")]
+    pub status: MeetingStatus,
+    /// When it starts (RFC 3339).
+    pub starts_at: DateTime<Utc>,
+    /// Where.
+    #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
+    pub location: Option<String>,
+    /// Region (default: the council's).
+    #[validate(length(min = 2, max = 40))]
+    #[schema(min_length = 2, max_length = 40)]
+    pub region_code: Option<String>,
+    /// Format (default `in_person`).
+    #[serde(default = "in_person")]
+    pub format: MeetingFormat,
+    /// The agenda, in order.
+    #[serde(default)]
+    #[validate(length(max = 100), nested)]
+    #[schema(max_items = 100)]
+    pub agenda: Vec<AgendaItem>,
+    /// Who was expected and who came.
+    #[serde(default)]
+    #[validate(length(max = 500), nested)]
+    #[schema(max_items = 500)]
+    pub attendance: Vec<Attendance>,
+    /// Minutes.
+    #[validate(length(max = 100000))]
+    #[schema(max_length = 100000)]
+    pub minutes: Option<String>,
+    /// Spheres (default: the council's).
+    #[validate(length(max = 15))]
+    #[schema(max_items = 15)]
+    pub sphere_codes: Option<Vec<String>>,
+    /// Who may read it (default `internal`).
+    #[serde(default = "internal")]
+    pub visibility: Visibility,
+    /// Linked documents.
+    #[serde(default)]
+    #[validate(length(max = 50), nested)]
+    #[schema(max_items = 50)]
+    pub documents: Vec<Document>,
+}
+
+fn planned() -> MeetingStatus {
+    MeetingStatus::Planned
+}
+
+fn in_person() -> MeetingFormat {
+    MeetingFormat::InPerson
+}
+
+fn internal() -> Visibility {
+    Visibility::Internal
+}
+
+/// Changes to a meeting; lists (agenda, attendance, documents, spheres) are replaced whole.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMeeting {
+    /// Title.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 500, nullable = false)]
+    pub title: Option<String>,
+    /// Summary.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
+    pub summary: Option<Option<String>>,
+    /// Status.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub status: Option<MeetingStatus>,
+    /// When it starts.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub starts_at: Option<DateTime<Utc>>,
+    /// Where.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
+    pub location: Option<Option<String>>,
+    /// Region.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(min = 2, max = 40))]
+    #[schema(min_length = 2, max_length = 40)]
+    pub region_code: Option<Option<String>>,
+    /// Format.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub format: Option<MeetingFormat>,
+    /// The agenda (replaced whole).
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(max = 100), nested)]
+    #[schema(max_items = 100, nullable = false)]
+    pub agenda: Option<Vec<AgendaItem>>,
+    /// Attendance (replaced whole).
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(max = 500), nested)]
+    #[schema(max_items = 500, nullable = false)]
+    pub attendance: Option<Vec<Attendance>>,
+    /// Minutes.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(max = 100000))]
+    #[schema(max_length = 100000)]
+    pub minutes: Option<Option<String>>,
+    /// Spheres (replaced whole).
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(max = 15))]
+    #[schema(max_items = 15, nullable = false)]
+    pub sphere_codes: Option<Vec<String>>,
+    /// Who may read it.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub visibility: Option<Visibility>,
+    /// Documents (replaced whole).
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(max = 50), nested)]
+    #[schema(max_items = 50, nullable = false)]
+    pub documents: Option<Vec<Document>>,
+}
+
+impl UpdateMeeting {
+    /// The meeting as a full body once these changes are applied to it.
+    pub fn apply(self, m: Meeting) -> CreateMeeting {
+        CreateMeeting {
+            title: self.title.unwrap_or(m.title),
+            summary: self.summary.unwrap_or(m.summary),
+            status: self.status.unwrap_or(m.status),
+            starts_at: self.starts_at.unwrap_or(m.starts_at),
+            location: self.location.unwrap_or(m.location),
+            region_code: self.region_code.unwrap_or(m.region_code),
+            format: self.format.unwrap_or(m.format),
+            agenda: self.agenda.unwrap_or(m.agenda),
+            attendance: self.attendance.unwrap_or(m.attendance),
+            minutes: self.minutes.unwrap_or(m.minutes),
+            sphere_codes: Some(self.sphere_codes.unwrap_or(m.sphere_codes)),
+            visibility: self.visibility.unwrap_or(m.visibility),
+            documents: self.documents.unwrap_or(m.documents),
+        }
+    }
+}
+
+/// Checks an attendance list: one actor per entry, no one twice, everyone exists.
+pub async fn check_attendance(conn: &mut Conn, attendance: &[Attendance]) -> ApiResult<()> {
+    let mut errors = Vec::new();
+    let mut orgs = Vec::new();
+    let mut agencies = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, a) in attendance.iter().enumerate() {
+        match (a.organization_id, a.agency_id) {
+            (Some(id), None) => orgs.push((format!("attendance[{i}].organization_id"), id)),
+            (None, Some(id)) => agencies.push((format!("attendance[{i}].agency_id"), id)),
+            _ => errors.push(FieldError::new(
+                format!("attendance[{i}]"),
+                "give exactly one of organization_id and agency_id",
+            )),
+        }
+        if !seen.insert((a.organization_id, a.agency_id)) {
+            errors.push(FieldError::new(format!("attendance[{i}]"), "lists someone already listed"));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    crate::engagements::write::ensure_actors_exist(conn, &orgs, &agencies).await
+}
+
+/// Writes the meeting-specific rows (the core is written by the caller).
+pub async fn write_specific(conn: &mut Conn, id: Uuid, body: &CreateMeeting, replace: bool) -> ApiResult<()> {
+    let agenda = serde_json::to_value(&body.agenda).map_err(anyhow::Error::new)?;
+    let values = (
+        meetings::starts_at.eq(body.starts_at),
+        meetings::location.eq(&body.location),
+        meetings::format.eq(body.format),
+        meetings::agenda.eq(agenda),
+        meetings::minutes.eq(&body.minutes),
+    );
+    if replace {
+        diesel::update(meetings::table.find(id)).set(values).execute(conn).await?;
+        diesel::delete(meeting_attendance::table.filter(meeting_attendance::meeting_id.eq(id))).execute(conn).await?;
+    } else {
+        diesel::insert_into(meetings::table).values((meetings::id.eq(id), values)).execute(conn).await?;
+    }
+    let rows: Vec<_> = body
+        .attendance
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            (
+                meeting_attendance::meeting_id.eq(id),
+                meeting_attendance::position.eq(i32::try_from(i).unwrap_or(i32::MAX)),
+                meeting_attendance::organization_id.eq(a.organization_id),
+                meeting_attendance::agency_id.eq(a.agency_id),
+                meeting_attendance::representative_name.eq(&a.representative_name),
+                meeting_attendance::present.eq(a.present),
+            )
+        })
+        .collect();
+    if !rows.is_empty() {
+        diesel::insert_into(meeting_attendance::table).values(rows).execute(conn).await?;
+    }
+    Ok(())
+}

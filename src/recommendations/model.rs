@@ -1,0 +1,373 @@
+//! Recommendations: rows, bodies, filters, the read rule and queries.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+use diesel_async::RunQueryDsl;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use super::lifecycle::RecommendationStatus;
+use crate::auth::{Caller, Role};
+use crate::db::Conn;
+use crate::db::schema::{engagements, recommendation_status_history as history, recommendations};
+use crate::db::sql::KeyValue;
+use crate::engagements::model::readable_sql;
+use crate::engagements::{EngagementKind, Visibility};
+use crate::http::export::{CsvRow, opt};
+use crate::http::extract::not_blank;
+use crate::http::patch::{nullable, required};
+use crate::http::{ApiError, ApiResult, Cursor, Keyed};
+
+crate::text_enum! {
+    /// How urgent a recommendation is.
+    pub enum Priority {
+        /// Low.
+        Low => "low",
+        /// Normal.
+        Normal => "normal",
+        /// High.
+        High => "high",
+    }
+}
+
+/// One change of status.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Queryable, Selectable)]
+#[diesel(table_name = history, check_for_backend(diesel::pg::Pg))]
+pub struct StatusChange {
+    /// The new status.
+    pub status: RecommendationStatus,
+    /// Why, or what the agency answered.
+    pub note: Option<String>,
+    /// When.
+    pub changed_at: DateTime<Utc>,
+    /// Who recorded it.
+    pub changed_by: Option<Uuid>,
+}
+
+/// The stored recommendation.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = recommendations, check_for_backend(diesel::pg::Pg))]
+pub struct RecommendationRow {
+    /// Id.
+    pub id: Uuid,
+    /// The engagement it came from.
+    pub engagement_id: Uuid,
+    /// Text.
+    pub text: String,
+    /// The agency it is addressed to.
+    pub addressed_to_agency_id: Uuid,
+    /// Issued on.
+    pub issued_on: NaiveDate,
+    /// Due on.
+    pub due_on: Option<NaiveDate>,
+    /// Priority.
+    pub priority: Priority,
+    /// Status.
+    pub status: RecommendationStatus,
+    /// Who may read it.
+    pub visibility: Visibility,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+    /// Version.
+    pub version: i32,
+}
+
+/// A recommendation followed to the agency it was addressed to.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Recommendation {
+    /// Id.
+    pub id: Uuid,
+    /// The engagement it came from.
+    pub engagement_id: Uuid,
+    /// That engagement's kind.
+    pub engagement_kind: EngagementKind,
+    /// Text.
+    pub text: String,
+    /// The agency it is addressed to.
+    pub addressed_to_agency_id: Uuid,
+    /// Issued on.
+    pub issued_on: NaiveDate,
+    /// Due on.
+    pub due_on: Option<NaiveDate>,
+    /// Priority.
+    pub priority: Priority,
+    /// Status.
+    pub status: RecommendationStatus,
+    /// Every change of status, oldest first.
+    pub status_history: Vec<StatusChange>,
+    /// Past `due_on` and not closed.
+    pub overdue: bool,
+    /// Who may read it.
+    pub visibility: Visibility,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+    /// Version; also the `ETag`.
+    pub version: i32,
+}
+
+/// Sort order of recommendations: newest `issued_on` first.
+pub const NEWEST: &str = "-issued_on";
+
+impl Keyed for Recommendation {
+    fn cursor(&self, sort: &str) -> Cursor {
+        Cursor::new(sort, self.issued_on.to_string(), self.id)
+    }
+}
+
+impl CsvRow for Recommendation {
+    const HEADER: &'static [&'static str] = &[
+        "id", "engagement_id", "engagement_kind", "text", "addressed_to_agency_id", "issued_on", "due_on", "priority",
+        "status", "overdue", "visibility", "status_changes", "created_at", "updated_at", "version",
+    ];
+
+    fn record(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.engagement_id.to_string(),
+            self.engagement_kind.to_string(),
+            self.text.clone(),
+            self.addressed_to_agency_id.to_string(),
+            self.issued_on.to_string(),
+            opt(&self.due_on),
+            self.priority.to_string(),
+            self.status.to_string(),
+            self.overdue.to_string(),
+            self.visibility.to_string(),
+            self.status_history.len().to_string(),
+            self.created_at.to_rfc3339(),
+            self.updated_at.to_rfc3339(),
+            self.version.to_string(),
+        ]
+    }
+}
+
+/// Whether a recommendation is overdue on a day.
+pub fn is_overdue(status: RecommendationStatus, due_on: Option<NaiveDate>, today: NaiveDate) -> bool {
+    !status.is_closed() && due_on.is_some_and(|due| due < today)
+}
+
+/// SQL that is true when the caller may read a recommendation (joined with its engagement): both the
+/// recommendation's and the engagement's visibility must allow it, except that an agency's officers always see
+/// what is addressed to their agency — they are the ones who must answer it.
+pub fn readable(caller: &Caller) -> String {
+    let both = format!(
+        "({} AND {})",
+        readable_sql(caller, "recommendations.visibility", "engagements"),
+        readable_sql(caller, "engagements.visibility", "engagements")
+    );
+    match caller.actor.as_ref().filter(|a| a.role == Role::AgencyOfficer).and_then(|a| a.agency_id) {
+        Some(agency) => format!("({both} OR recommendations.addressed_to_agency_id = '{agency}')"),
+        None => both,
+    }
+}
+
+/// Filters of `GET /recommendations`.
+#[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RecommendationFilter {
+    /// Addressed to this agency.
+    pub addressed_to_agency_id: Option<Uuid>,
+    /// Status.
+    #[param(inline)]
+    pub status: Option<RecommendationStatus>,
+    /// Only overdue ones (`true`) or only those that are not (`false`).
+    pub overdue: Option<bool>,
+    /// From this engagement.
+    pub engagement_id: Option<Uuid>,
+    /// From engagements of this kind.
+    #[param(inline)]
+    pub kind: Option<EngagementKind>,
+    /// Issued on or after this day.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub from: Option<NaiveDate>,
+    /// Issued on or before this day.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub to: Option<NaiveDate>,
+}
+
+/// The SQL for "overdue", matching [`is_overdue`].
+const OVERDUE: &str = "(recommendations.due_on < current_date AND recommendations.status NOT IN ('implemented', 'partially_implemented', 'rejected'))";
+
+async fn assemble(conn: &mut Conn, rows: Vec<(RecommendationRow, EngagementKind)>) -> ApiResult<Vec<Recommendation>> {
+    let ids: Vec<Uuid> = rows.iter().map(|(r, _)| r.id).collect();
+    let changes: Vec<(Uuid, StatusChange)> = history::table
+        .filter(history::recommendation_id.eq_any(&ids))
+        .order((history::recommendation_id, history::id))
+        .select((history::recommendation_id, StatusChange::as_select()))
+        .load(conn)
+        .await?;
+    let mut by_id: HashMap<Uuid, Vec<StatusChange>> = HashMap::new();
+    for (id, change) in changes {
+        by_id.entry(id).or_default().push(change);
+    }
+    let today = Utc::now().date_naive();
+    Ok(rows
+        .into_iter()
+        .map(|(r, kind)| Recommendation {
+            status_history: by_id.remove(&r.id).unwrap_or_default(),
+            overdue: is_overdue(r.status, r.due_on, today),
+            id: r.id,
+            engagement_id: r.engagement_id,
+            engagement_kind: kind,
+            text: r.text,
+            addressed_to_agency_id: r.addressed_to_agency_id,
+            issued_on: r.issued_on,
+            due_on: r.due_on,
+            priority: r.priority,
+            status: r.status,
+            visibility: r.visibility,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            version: r.version,
+        })
+        .collect())
+}
+
+/// One recommendation the caller may read (404 otherwise).
+pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Recommendation> {
+    let row: (RecommendationRow, EngagementKind) = recommendations::table
+        .inner_join(engagements::table)
+        .filter(recommendations::id.eq(id))
+        .filter(diesel::dsl::sql::<Bool>(&readable(caller)))
+        .select((RecommendationRow::as_select(), engagements::kind))
+        .first(conn)
+        .await?;
+    assemble(conn, vec![row]).await?.pop().ok_or(ApiError::NotFound)
+}
+
+/// A keyset page (`limit + 1` rows) of the recommendations the caller may read: two queries.
+pub async fn list(
+    conn: &mut Conn,
+    caller: &Caller,
+    filter: &RecommendationFilter,
+    after: Option<Cursor>,
+    limit: i64,
+) -> ApiResult<Vec<Recommendation>> {
+    use recommendations::dsl as r;
+    let mut query = r::recommendations
+        .inner_join(engagements::table)
+        .filter(diesel::dsl::sql::<Bool>(&readable(caller)))
+        .select((RecommendationRow::as_select(), engagements::kind))
+        .into_boxed();
+    if let Some(agency) = filter.addressed_to_agency_id {
+        query = query.filter(r::addressed_to_agency_id.eq(agency));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(r::status.eq(status));
+    }
+    match filter.overdue {
+        Some(true) => query = query.filter(diesel::dsl::sql::<Bool>(OVERDUE)),
+        Some(false) => query = query.filter(diesel::dsl::sql::<Bool>(&format!("NOT coalesce({OVERDUE}, false)"))),
+        None => {}
+    }
+    if let Some(engagement) = filter.engagement_id {
+        query = query.filter(r::engagement_id.eq(engagement));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(engagements::kind.eq(kind));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(r::issued_on.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(r::issued_on.le(to));
+    }
+    if let Some(cursor) = after {
+        let key = cursor.key.parse::<NaiveDate>().map_err(|_| ApiError::field("cursor", "is not a cursor returned by this list"))?;
+        query = query.filter(crate::db::sql::after(
+            "recommendations.issued_on",
+            "recommendations.id",
+            true,
+            KeyValue::Date(key),
+            cursor.id,
+        ));
+    }
+    let rows = query.order((r::issued_on.desc(), r::id.desc())).limit(limit + 1).load(conn).await?;
+    assemble(conn, rows).await
+}
+
+/// A new recommendation.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRecommendation {
+    /// Text.
+    #[validate(length(min = 1, max = 10000), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 10000)]
+    pub text: String,
+    /// The agency it is addressed to.
+    pub addressed_to_agency_id: Uuid,
+    /// Issued on (default today).
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub issued_on: Option<NaiveDate>,
+    /// Due on (not before `issued_on`).
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub due_on: Option<NaiveDate>,
+    /// Priority (default `normal`).
+    #[serde(default = "normal")]
+    pub priority: Priority,
+    /// Who may read it (default `internal`).
+    #[serde(default = "internal")]
+    pub visibility: Visibility,
+}
+
+fn normal() -> Priority {
+    Priority::Normal
+}
+
+fn internal() -> Visibility {
+    Visibility::Internal
+}
+
+/// Changes to a recommendation (its status moves through `POST /recommendations/{id}/status`).
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema, AsChangeset)]
+#[serde(deny_unknown_fields)]
+#[diesel(table_name = recommendations)]
+pub struct UpdateRecommendation {
+    /// Text.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(min = 1, max = 10000), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 10000, nullable = false)]
+    pub text: Option<String>,
+    /// The agency it is addressed to.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub addressed_to_agency_id: Option<Uuid>,
+    /// Issued on.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    #[schema(nullable = false)]
+    pub issued_on: Option<NaiveDate>,
+    /// Due on.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub due_on: Option<Option<NaiveDate>>,
+    /// Priority.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub priority: Option<Priority>,
+    /// Who may read it.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub visibility: Option<Visibility>,
+}
+
+/// A change of status.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeStatus {
+    /// The new status.
+    pub status: RecommendationStatus,
+    /// Why, or what the agency answered (required for `rejected` and to reopen).
+    #[validate(length(max = 10000))]
+    #[schema(max_length = 10000)]
+    pub note: Option<String>,
+}
