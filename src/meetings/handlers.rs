@@ -16,7 +16,8 @@ use crate::db::schema::engagements;
 use crate::engagements::write::{Core, set_parties};
 use crate::engagements::{EngagementKind, Party};
 use crate::http::{
-    ApiError, ApiResult, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query, created, ok_versioned,
+    ApiError, ApiResult, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query,
+    created, ok_versioned,
 };
 
 const ENTITY: &str = "meeting";
@@ -34,8 +35,18 @@ pub async fn list_council_meetings(
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.db().await?;
     Council::find(&mut conn, &caller, path.id).await?;
-    let filter = MeetingFilter { council_id: Some(path.id), ..filter.0 };
-    let rows = model::list(&mut conn, &caller, &filter, page.cursor(ORDER)?, page.limit()).await?;
+    let filter = MeetingFilter {
+        council_id: Some(path.id),
+        ..filter.0
+    };
+    let rows = model::list(
+        &mut conn,
+        &caller,
+        &filter,
+        page.cursor(ORDER)?,
+        page.limit(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(rows, page.limit(), ORDER)))
 }
 
@@ -50,7 +61,14 @@ pub async fn list_meetings(
     page: Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.db().await?;
-    let rows = model::list(&mut conn, &caller, &filter, page.cursor(ORDER)?, page.limit()).await?;
+    let rows = model::list(
+        &mut conn,
+        &caller,
+        &filter,
+        page.cursor(ORDER)?,
+        page.limit(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(rows, page.limit(), ORDER)))
 }
 
@@ -58,14 +76,25 @@ pub async fn list_meetings(
 #[utoipa::path(tag = "meetings", params(IdPath),
     responses((status = 200, body = Meeting, headers(("ETag" = String))), ProblemResponses))]
 #[get("/meetings/{id}")]
-pub async fn get_meeting(state: Data<AppState>, caller: Caller, path: Path<IdPath>) -> ApiResult<HttpResponse> {
+pub async fn get_meeting(
+    state: Data<AppState>,
+    caller: Caller,
+    path: Path<IdPath>,
+) -> ApiResult<HttpResponse> {
     let mut conn = state.db().await?;
     let meeting = model::find(&mut conn, &caller, path.id).await?;
     Ok(ok_versioned(&meeting, meeting.version))
 }
 
 /// Checks a meeting body and writes the whole meeting: core, specific part, attendance, parties.
-async fn save(conn: &mut Conn, actor: &Actor, council: &Council, id: Uuid, body: &CreateMeeting, existing: bool) -> ApiResult<()> {
+async fn save(
+    conn: &mut Conn,
+    actor: &Actor,
+    council: &Council,
+    id: Uuid,
+    body: &CreateMeeting,
+    existing: bool,
+) -> ApiResult<()> {
     model::check_attendance(conn, &body.attendance).await?;
     let core = Core {
         kind: EngagementKind::Meeting,
@@ -74,8 +103,14 @@ async fn save(conn: &mut Conn, actor: &Actor, council: &Council, id: Uuid, body:
         status: body.status.to_string(),
         starts_on: body.starts_at.date_naive(),
         ends_on: None,
-        region_code: body.region_code.clone().or_else(|| council.region_code.clone()),
-        sphere_codes: body.sphere_codes.clone().unwrap_or_else(|| council.sphere_codes.clone()),
+        region_code: body
+            .region_code
+            .clone()
+            .or_else(|| council.region_code.clone()),
+        sphere_codes: body
+            .sphere_codes
+            .clone()
+            .unwrap_or_else(|| council.sphere_codes.clone()),
         visibility: body.visibility,
         owner_organization_id: None,
         council_id: Some(council.id),
@@ -104,31 +139,57 @@ pub async fn create_meeting(
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
     let council_id = path.id;
-    let caller = Caller { actor: Some(actor.clone()) };
+    let caller = Caller {
+        actor: Some(actor.clone()),
+    };
     let mut conn = state.db().await?;
     let meeting = conn
         .transaction(async |conn| {
             let council = Council::find(conn, &caller, council_id).await?;
             if !actor.may_edit_council(council_id) {
-                return Err(ApiError::Forbidden("Only admins and the council's secretaries may record its meetings."));
+                return Err(ApiError::Forbidden(
+                    "Only admins and the council's secretaries may record its meetings.",
+                ));
             }
             let id = Uuid::now_v7();
             save(conn, &actor, &council, id, &body, false).await?;
             let meeting = model::find(conn, &caller, id).await?;
-            audit::record(conn, &actor, AuditAction::Create, ENTITY, &id.to_string(), None, Some(&meeting)).await?;
+            audit::record(
+                conn,
+                &actor,
+                AuditAction::Create,
+                ENTITY,
+                &id.to_string(),
+                None,
+                Some(&meeting),
+            )
+            .await?;
             Ok::<_, ApiError>(meeting)
         })
         .await?;
-    Ok(created(&format!("/api/v1/meetings/{}", meeting.id), &meeting, meeting.version))
+    Ok(created(
+        &format!("/api/v1/meetings/{}", meeting.id),
+        &meeting,
+        meeting.version,
+    ))
 }
 
 /// Loads a meeting for a write: 404 when the caller may not read it, 403 when they may not change it.
 async fn writable(conn: &mut Conn, actor: &Actor, id: Uuid) -> ApiResult<(Meeting, Council)> {
-    let caller = Caller { actor: Some(actor.clone()) };
+    let caller = Caller {
+        actor: Some(actor.clone()),
+    };
     let meeting = model::find(conn, &caller, id).await?;
-    engagements::table.find(id).select(engagements::id).for_update().first::<Uuid>(conn).await?;
+    engagements::table
+        .find(id)
+        .select(engagements::id)
+        .for_update()
+        .first::<Uuid>(conn)
+        .await?;
     if !actor.may_edit_council(meeting.council_id) {
-        return Err(ApiError::Forbidden("Only admins and the council's secretaries may change its meetings."));
+        return Err(ApiError::Forbidden(
+            "Only admins and the council's secretaries may change its meetings.",
+        ));
     }
     let council = Council::find_for_update(conn, meeting.council_id).await?;
     Ok((meeting, council))
@@ -148,7 +209,9 @@ pub async fn update_meeting(
 ) -> ApiResult<HttpResponse> {
     let changes = body.0;
     let id = path.id;
-    let caller = Caller { actor: Some(actor.clone()) };
+    let caller = Caller {
+        actor: Some(actor.clone()),
+    };
     let mut conn = state.db().await?;
     let meeting = conn
         .transaction(async |conn| {
@@ -157,7 +220,16 @@ pub async fn update_meeting(
             let merged = changes.apply(before.clone());
             save(conn, &actor, &council, id, &merged, true).await?;
             let after = model::find(conn, &caller, id).await?;
-            audit::record(conn, &actor, AuditAction::Update, ENTITY, &id.to_string(), Some(&before), Some(&after)).await?;
+            audit::record(
+                conn,
+                &actor,
+                AuditAction::Update,
+                ENTITY,
+                &id.to_string(),
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
             Ok::<_, ApiError>(after)
         })
         .await?;
@@ -168,14 +240,30 @@ pub async fn update_meeting(
 #[utoipa::path(tag = "meetings", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     security(("bearer" = [])), responses((status = 204, description = "Deleted"), ProblemResponses))]
 #[delete("/meetings/{id}")]
-pub async fn delete_meeting(state: Data<AppState>, actor: Actor, path: Path<IdPath>, if_match: IfMatch) -> ApiResult<HttpResponse> {
+pub async fn delete_meeting(
+    state: Data<AppState>,
+    actor: Actor,
+    path: Path<IdPath>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
     let id = path.id;
     let mut conn = state.db().await?;
     conn.transaction(async |conn| {
         let (before, _) = writable(conn, &actor, id).await?;
         if_match.check(before.version)?;
-        diesel::delete(engagements::table.find(id)).execute(conn).await?;
-        audit::record(conn, &actor, AuditAction::Delete, ENTITY, &id.to_string(), Some(&before), None).await
+        diesel::delete(engagements::table.find(id))
+            .execute(conn)
+            .await?;
+        audit::record(
+            conn,
+            &actor,
+            AuditAction::Delete,
+            ENTITY,
+            &id.to_string(),
+            Some(&before),
+            None,
+        )
+        .await
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -192,7 +280,14 @@ pub async fn meeting_history(
     page: Query<PageParams>,
 ) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
     let mut conn = state.db().await?;
-    let meeting = model::find(&mut conn, &Caller { actor: Some(actor.clone()) }, path.id).await;
+    let meeting = model::find(
+        &mut conn,
+        &Caller {
+            actor: Some(actor.clone()),
+        },
+        path.id,
+    )
+    .await;
     drop(conn);
     let allowed = match &meeting {
         Ok(m) => actor.may_read_audit() || actor.may_edit_council(m.council_id),
@@ -202,7 +297,9 @@ pub async fn meeting_history(
     if !allowed {
         return match meeting {
             Err(e) => Err(e),
-            Ok(_) => Err(ApiError::Forbidden("Only admins, analysts and the council's secretaries may read its history.")),
+            Ok(_) => Err(ApiError::Forbidden(
+                "Only admins, analysts and the council's secretaries may read its history.",
+            )),
         };
     }
     let filter = AuditFilter {

@@ -65,7 +65,9 @@ pub struct AgendaItem {
 }
 
 /// Who was expected, and whether they came: exactly one of `organization_id` and `agency_id`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema, Queryable, Selectable)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema, Queryable, Selectable,
+)]
 #[serde(deny_unknown_fields)]
 #[diesel(table_name = meeting_attendance, check_for_backend(diesel::pg::Pg))]
 pub struct Attendance {
@@ -148,11 +150,20 @@ pub struct MeetingRow {
 }
 
 impl Meeting {
-    fn assemble(row: Engagement, meeting: MeetingRow, attendance: Vec<Attendance>) -> ApiResult<Self> {
-        let status = row.status.parse().map_err(|e: String| anyhow::anyhow!("meeting {}: {e}", row.id))?;
+    fn assemble(
+        row: Engagement,
+        meeting: MeetingRow,
+        attendance: Vec<Attendance>,
+    ) -> ApiResult<Self> {
+        let status = row
+            .status
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("meeting {}: {e}", row.id))?;
         Ok(Self {
             id: row.id,
-            council_id: row.council_id.ok_or_else(|| anyhow::anyhow!("meeting {} has no council", row.id))?,
+            council_id: row
+                .council_id
+                .ok_or_else(|| anyhow::anyhow!("meeting {} has no council", row.id))?,
             title: row.title,
             summary: row.summary,
             status,
@@ -175,10 +186,21 @@ impl Meeting {
 
     /// The parties a meeting implies.
     pub fn derive_parties(host_agency_id: Option<Uuid>, attendance: &[Attendance]) -> Vec<Party> {
-        let mut parties: Vec<Party> = host_agency_id.map(|a| Party::agency(a, PartyRole::Host)).into_iter().collect();
+        let mut parties: Vec<Party> = host_agency_id
+            .map(|a| Party::agency(a, PartyRole::Host))
+            .into_iter()
+            .collect();
         for a in attendance {
-            let role = if a.present { PartyRole::Participant } else { PartyRole::Invited };
-            parties.push(Party { organization_id: a.organization_id, agency_id: a.agency_id, role });
+            let role = if a.present {
+                PartyRole::Participant
+            } else {
+                PartyRole::Invited
+            };
+            parties.push(Party {
+                organization_id: a.organization_id,
+                agency_id: a.agency_id,
+                role,
+            });
         }
         parties
     }
@@ -232,7 +254,9 @@ async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Ve
     engagements
         .into_iter()
         .map(|e| {
-            let m = specific.remove(&e.id).ok_or_else(|| anyhow::anyhow!("meeting {} lacks its row", e.id))?;
+            let m = specific
+                .remove(&e.id)
+                .ok_or_else(|| anyhow::anyhow!("meeting {} lacks its row", e.id))?;
             let a = attendance.remove(&e.id).unwrap_or_default();
             Meeting::assemble(e, m, a)
         })
@@ -245,7 +269,10 @@ pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Meeti
     if row.kind != EngagementKind::Meeting {
         return Err(ApiError::NotFound);
     }
-    assemble_all(conn, vec![row]).await?.pop().ok_or(ApiError::NotFound)
+    assemble_all(conn, vec![row])
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound)
 }
 
 /// A keyset page (`limit + 1` rows) of the meetings the caller may read, newest first.
@@ -275,10 +302,23 @@ pub async fn list(
         query = query.filter(e::starts_on.le(to));
     }
     if let Some(cursor) = after {
-        let key = cursor.key.parse::<NaiveDate>().map_err(|_| ApiError::field("cursor", "is not a cursor returned by this list"))?;
-        query = query.filter(crate::db::sql::after("engagements.starts_on", "engagements.id", true, KeyValue::Date(key), cursor.id));
+        let key = cursor
+            .key
+            .parse::<NaiveDate>()
+            .map_err(|_| ApiError::field("cursor", "is not a cursor returned by this list"))?;
+        query = query.filter(crate::db::sql::after(
+            "engagements.starts_on",
+            "engagements.id",
+            true,
+            KeyValue::Date(key),
+            cursor.id,
+        ));
     }
-    let rows = query.order((e::starts_on.desc(), e::id.desc())).limit(limit + 1).load(conn).await?;
+    let rows = query
+        .order((e::starts_on.desc(), e::id.desc()))
+        .limit(limit + 1)
+        .load(conn)
+        .await?;
     assemble_all(conn, rows).await
 }
 
@@ -457,7 +497,10 @@ pub async fn check_attendance(conn: &mut Conn, attendance: &[Attendance]) -> Api
             )),
         }
         if !seen.insert((a.organization_id, a.agency_id)) {
-            errors.push(FieldError::new(format!("attendance[{i}]"), "lists someone already listed"));
+            errors.push(FieldError::new(
+                format!("attendance[{i}]"),
+                "lists someone already listed",
+            ));
         }
     }
     if !errors.is_empty() {
@@ -467,7 +510,12 @@ pub async fn check_attendance(conn: &mut Conn, attendance: &[Attendance]) -> Api
 }
 
 /// Writes the meeting-specific rows (the core is written by the caller).
-pub async fn write_specific(conn: &mut Conn, id: Uuid, body: &CreateMeeting, replace: bool) -> ApiResult<()> {
+pub async fn write_specific(
+    conn: &mut Conn,
+    id: Uuid,
+    body: &CreateMeeting,
+    replace: bool,
+) -> ApiResult<()> {
     let agenda = serde_json::to_value(&body.agenda).map_err(anyhow::Error::new)?;
     let values = (
         meetings::starts_at.eq(body.starts_at),
@@ -477,10 +525,18 @@ pub async fn write_specific(conn: &mut Conn, id: Uuid, body: &CreateMeeting, rep
         meetings::minutes.eq(&body.minutes),
     );
     if replace {
-        diesel::update(meetings::table.find(id)).set(values).execute(conn).await?;
-        diesel::delete(meeting_attendance::table.filter(meeting_attendance::meeting_id.eq(id))).execute(conn).await?;
+        diesel::update(meetings::table.find(id))
+            .set(values)
+            .execute(conn)
+            .await?;
+        diesel::delete(meeting_attendance::table.filter(meeting_attendance::meeting_id.eq(id)))
+            .execute(conn)
+            .await?;
     } else {
-        diesel::insert_into(meetings::table).values((meetings::id.eq(id), values)).execute(conn).await?;
+        diesel::insert_into(meetings::table)
+            .values((meetings::id.eq(id), values))
+            .execute(conn)
+            .await?;
     }
     let rows: Vec<_> = body
         .attendance
@@ -498,7 +554,10 @@ pub async fn write_specific(conn: &mut Conn, id: Uuid, body: &CreateMeeting, rep
         })
         .collect();
     if !rows.is_empty() {
-        diesel::insert_into(meeting_attendance::table).values(rows).execute(conn).await?;
+        diesel::insert_into(meeting_attendance::table)
+            .values(rows)
+            .execute(conn)
+            .await?;
     }
     Ok(())
 }

@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use super::lifecycle::{RecommendationStatus, Transition};
 use super::model::{
-    self, ChangeStatus, CreateRecommendation, NEWEST, Recommendation, RecommendationFilter, UpdateRecommendation,
+    self, ChangeStatus, CreateRecommendation, NEWEST, Recommendation, RecommendationFilter,
+    UpdateRecommendation,
 };
 use crate::AppState;
 use crate::agencies::Agency;
@@ -21,23 +22,30 @@ use crate::engagements::model::{EngagementRow, parties_of};
 use crate::engagements::write::may_write;
 use crate::http::export::{self, EXPORT_BATCH};
 use crate::http::{
-    ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query,
-    created, ok_versioned,
+    ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
+    ProblemResponses, Query, created, ok_versioned,
 };
 
 const ENTITY: &str = "recommendation";
 
 /// The engagement behind a write, with whether the actor may change it: 404 when they may not read it.
 async fn engagement_access(conn: &mut Conn, actor: &Actor, engagement_id: Uuid) -> ApiResult<bool> {
-    let caller = Caller { actor: Some(actor.clone()) };
+    let caller = Caller {
+        actor: Some(actor.clone()),
+    };
     let row = EngagementRow::find_readable(conn, &caller, engagement_id).await?;
-    let parties = parties_of(conn, &[engagement_id]).await?.remove(&engagement_id).unwrap_or_default();
+    let parties = parties_of(conn, &[engagement_id])
+        .await?
+        .remove(&engagement_id)
+        .unwrap_or_default();
     Ok(may_write(actor, &row, &parties))
 }
 
 fn check_dates(issued_on: chrono::NaiveDate, due_on: Option<chrono::NaiveDate>) -> ApiResult<()> {
     match due_on {
-        Some(due) if due < issued_on => Err(ApiError::field("due_on", "must not be before issued_on")),
+        Some(due) if due < issued_on => {
+            Err(ApiError::field("due_on", "must not be before issued_on"))
+        }
         _ => Ok(()),
     }
 }
@@ -54,16 +62,21 @@ pub async fn create_recommendation(
 ) -> ApiResult<HttpResponse> {
     let new = body.0;
     let engagement_id = path.id;
-    let caller = Caller { actor: Some(actor.clone()) };
+    let caller = Caller {
+        actor: Some(actor.clone()),
+    };
     let mut conn = state.db().await?;
     let recommendation = conn
         .transaction(async |conn| {
             if !engagement_access(conn, &actor, engagement_id).await? {
-                return Err(ApiError::Forbidden("You may not issue recommendations from this engagement."));
+                return Err(ApiError::Forbidden(
+                    "You may not issue recommendations from this engagement.",
+                ));
             }
             let issued_on = new.issued_on.unwrap_or_else(|| Utc::now().date_naive());
             check_dates(issued_on, new.due_on)?;
-            Agency::ensure_exists(conn, new.addressed_to_agency_id, "addressed_to_agency_id").await?;
+            Agency::ensure_exists(conn, new.addressed_to_agency_id, "addressed_to_agency_id")
+                .await?;
             let id = Uuid::now_v7();
             diesel::insert_into(recommendations::table)
                 .values((
@@ -81,8 +94,16 @@ pub async fn create_recommendation(
                 .await?;
             record_change(conn, &actor, id, RecommendationStatus::Issued, None).await?;
             let recommendation = model::find(conn, &caller, id).await?;
-            audit::record(conn, &actor, AuditAction::Create, ENTITY, &id.to_string(), None, Some(&recommendation))
-                .await?;
+            audit::record(
+                conn,
+                &actor,
+                AuditAction::Create,
+                ENTITY,
+                &id.to_string(),
+                None,
+                Some(&recommendation),
+            )
+            .await?;
             Ok::<_, ApiError>(recommendation)
         })
         .await?;
@@ -132,7 +153,14 @@ pub async fn list_recommendations(
     match format.get() {
         Format::Json => {
             let mut conn = state.db().await?;
-            let rows = model::list(&mut conn, &caller, &filter, page.cursor(NEWEST)?, page.limit()).await?;
+            let rows = model::list(
+                &mut conn,
+                &caller,
+                &filter,
+                page.cursor(NEWEST)?,
+                page.limit(),
+            )
+            .await?;
             Ok(HttpResponse::Ok().json(Page::from_rows(rows, page.limit(), NEWEST)))
         }
         format => Ok(export::stream(
@@ -142,7 +170,9 @@ pub async fn list_recommendations(
             NEWEST,
             Box::new(move |conn, cursor| {
                 let (filter, caller) = (filter.clone(), caller.clone());
-                Box::pin(async move { model::list(conn, &caller, &filter, cursor, EXPORT_BATCH - 1).await })
+                Box::pin(async move {
+                    model::list(conn, &caller, &filter, cursor, EXPORT_BATCH - 1).await
+                })
             }),
         )),
     }
@@ -152,7 +182,11 @@ pub async fn list_recommendations(
 #[utoipa::path(tag = "recommendations", params(IdPath),
     responses((status = 200, body = Recommendation, headers(("ETag" = String))), ProblemResponses))]
 #[get("/recommendations/{id}")]
-pub async fn get_recommendation(state: Data<AppState>, caller: Caller, path: Path<IdPath>) -> ApiResult<HttpResponse> {
+pub async fn get_recommendation(
+    state: Data<AppState>,
+    caller: Caller,
+    path: Path<IdPath>,
+) -> ApiResult<HttpResponse> {
     let mut conn = state.db().await?;
     let recommendation = model::find(&mut conn, &caller, path.id).await?;
     Ok(ok_versioned(&recommendation, recommendation.version))
@@ -160,8 +194,20 @@ pub async fn get_recommendation(state: Data<AppState>, caller: Caller, path: Pat
 
 /// Locks a recommendation and loads it as the actor sees it (404 when they may not).
 async fn lock(conn: &mut Conn, actor: &Actor, id: Uuid) -> ApiResult<Recommendation> {
-    recommendations::table.find(id).select(recommendations::id).for_update().first::<Uuid>(conn).await?;
-    model::find(conn, &Caller { actor: Some(actor.clone()) }, id).await
+    recommendations::table
+        .find(id)
+        .select(recommendations::id)
+        .for_update()
+        .first::<Uuid>(conn)
+        .await?;
+    model::find(
+        conn,
+        &Caller {
+            actor: Some(actor.clone()),
+        },
+        id,
+    )
+    .await
 }
 
 /// Changes a recommendation's text, addressee, dates, priority or visibility (whoever may change its engagement).
@@ -178,16 +224,23 @@ pub async fn update_recommendation(
 ) -> ApiResult<HttpResponse> {
     let changes = body.0;
     let id = path.id;
-    let caller = Caller { actor: Some(actor.clone()) };
+    let caller = Caller {
+        actor: Some(actor.clone()),
+    };
     let mut conn = state.db().await?;
     let recommendation = conn
         .transaction(async |conn| {
             let before = lock(conn, &actor, id).await?;
             if !engagement_access(conn, &actor, before.engagement_id).await? {
-                return Err(ApiError::Forbidden("You may not change recommendations of this engagement."));
+                return Err(ApiError::Forbidden(
+                    "You may not change recommendations of this engagement.",
+                ));
             }
             if_match.check(before.version)?;
-            check_dates(changes.issued_on.unwrap_or(before.issued_on), changes.due_on.unwrap_or(before.due_on))?;
+            check_dates(
+                changes.issued_on.unwrap_or(before.issued_on),
+                changes.due_on.unwrap_or(before.due_on),
+            )?;
             if let Some(agency) = changes.addressed_to_agency_id {
                 Agency::ensure_exists(conn, agency, "addressed_to_agency_id").await?;
             }
@@ -200,7 +253,16 @@ pub async fn update_recommendation(
                 .execute(conn)
                 .await?;
             let after = model::find(conn, &caller, id).await?;
-            audit::record(conn, &actor, AuditAction::Update, ENTITY, &id.to_string(), Some(&before), Some(&after)).await?;
+            audit::record(
+                conn,
+                &actor,
+                AuditAction::Update,
+                ENTITY,
+                &id.to_string(),
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
             Ok::<_, ApiError>(after)
         })
         .await?;
@@ -222,7 +284,9 @@ pub async fn change_recommendation_status(
 ) -> ApiResult<HttpResponse> {
     let change = body.0;
     let id = path.id;
-    let caller = Caller { actor: Some(actor.clone()) };
+    let caller = Caller {
+        actor: Some(actor.clone()),
+    };
     let mut conn = state.db().await?;
     let recommendation = conn
         .transaction(async |conn| {

@@ -28,7 +28,10 @@ crate::text_enum! {
 impl RecommendationStatus {
     /// Whether the recommendation has reached an end.
     pub fn is_closed(self) -> bool {
-        matches!(self, Self::Implemented | Self::PartiallyImplemented | Self::Rejected)
+        matches!(
+            self,
+            Self::Implemented | Self::PartiallyImplemented | Self::Rejected
+        )
     }
 
     fn rank(self) -> u8 {
@@ -62,7 +65,11 @@ impl Transition<'_> {
     /// Accepts a transition that makes sense, or says why not (422 on `status` or `note`).
     pub fn check(&self) -> Result<(), ApiError> {
         use RecommendationStatus::*;
-        let refuse = |message: String| Err(ApiError::Validation(vec![FieldError::new("status", message)]));
+        let refuse = |message: String| {
+            Err(ApiError::Validation(vec![FieldError::new(
+                "status", message,
+            )]))
+        };
         let has_note = self.note.is_some_and(|n| !n.trim().is_empty());
         if self.to == self.from {
             return refuse(format!("is already `{}`", self.from));
@@ -73,26 +80,43 @@ impl Transition<'_> {
         if self.from.is_closed() {
             if self.by_admin && self.to == InProgress {
                 if !has_note {
-                    return Err(ApiError::field("note", "is required to reopen a closed recommendation"));
+                    return Err(ApiError::field(
+                        "note",
+                        "is required to reopen a closed recommendation",
+                    ));
                 }
                 return Ok(());
             }
-            return refuse(format!("`{}` is closed; only an admin may reopen it, to `in_progress`", self.from));
+            return refuse(format!(
+                "`{}` is closed; only an admin may reopen it, to `in_progress`",
+                self.from
+            ));
         }
         if self.to == NoResponse {
             if self.from != Issued {
-                return refuse(format!("`no_response` cannot follow `{}`: an answer came", self.from));
+                return refuse(format!(
+                    "`no_response` cannot follow `{}`: an answer came",
+                    self.from
+                ));
             }
             if !self.due_on.is_some_and(|due| due < self.today) {
-                return refuse("`no_response` can be recorded only once `due_on` has passed".to_owned());
+                return refuse(
+                    "`no_response` can be recorded only once `due_on` has passed".to_owned(),
+                );
             }
             return Ok(());
         }
         if self.to.rank() <= self.from.rank() && self.from != NoResponse {
-            return refuse(format!("cannot move back from `{}` to `{}`", self.from, self.to));
+            return refuse(format!(
+                "cannot move back from `{}` to `{}`",
+                self.from, self.to
+            ));
         }
         if self.to == Rejected && !has_note {
-            return Err(ApiError::field("note", "must give the reason for the rejection"));
+            return Err(ApiError::field(
+                "note",
+                "must give the reason for the rejection",
+            ));
         }
         Ok(())
     }
@@ -103,17 +127,42 @@ mod tests {
     use super::RecommendationStatus::{self, *};
     use super::Transition;
 
-    fn check(from: RecommendationStatus, to: RecommendationStatus, note: Option<&str>, admin: bool, overdue: bool) -> bool {
+    fn check(
+        from: RecommendationStatus,
+        to: RecommendationStatus,
+        note: Option<&str>,
+        admin: bool,
+        overdue: bool,
+    ) -> bool {
         let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap_or_default();
-        let due_on = Some(if overdue { today.pred_opt().unwrap_or(today) } else { today });
-        Transition { from, to, note, due_on, today, by_admin: admin }.check().is_ok()
+        let due_on = Some(if overdue {
+            today.pred_opt().unwrap_or(today)
+        } else {
+            today
+        });
+        Transition {
+            from,
+            to,
+            note,
+            due_on,
+            today,
+            by_admin: admin,
+        }
+        .check()
+        .is_ok()
     }
 
     #[test]
     fn forward_moves_may_skip_steps() {
         assert!(check(Issued, Acknowledged, None, false, false));
         assert!(check(Issued, Implemented, None, false, false));
-        assert!(check(Acknowledged, PartiallyImplemented, None, false, false));
+        assert!(check(
+            Acknowledged,
+            PartiallyImplemented,
+            None,
+            false,
+            false
+        ));
         assert!(check(InProgress, Rejected, Some("no budget"), false, false));
     }
 
@@ -133,7 +182,13 @@ mod tests {
 
     #[test]
     fn only_an_admin_reopens_and_only_to_in_progress_with_a_note() {
-        assert!(check(Implemented, InProgress, Some("not really done"), true, false));
+        assert!(check(
+            Implemented,
+            InProgress,
+            Some("not really done"),
+            true,
+            false
+        ));
         assert!(!check(Implemented, InProgress, None, true, false));
         assert!(!check(Implemented, InProgress, Some("x"), false, false));
         assert!(!check(Rejected, Acknowledged, Some("x"), true, false));

@@ -125,8 +125,21 @@ impl Keyed for Recommendation {
 
 impl CsvRow for Recommendation {
     const HEADER: &'static [&'static str] = &[
-        "id", "engagement_id", "engagement_kind", "text", "addressed_to_agency_id", "issued_on", "due_on", "priority",
-        "status", "overdue", "visibility", "status_changes", "created_at", "updated_at", "version",
+        "id",
+        "engagement_id",
+        "engagement_kind",
+        "text",
+        "addressed_to_agency_id",
+        "issued_on",
+        "due_on",
+        "priority",
+        "status",
+        "overdue",
+        "visibility",
+        "status_changes",
+        "created_at",
+        "updated_at",
+        "version",
     ];
 
     fn record(&self) -> Vec<String> {
@@ -151,7 +164,11 @@ impl CsvRow for Recommendation {
 }
 
 /// Whether a recommendation is overdue on a day.
-pub fn is_overdue(status: RecommendationStatus, due_on: Option<NaiveDate>, today: NaiveDate) -> bool {
+pub fn is_overdue(
+    status: RecommendationStatus,
+    due_on: Option<NaiveDate>,
+    today: NaiveDate,
+) -> bool {
     !status.is_closed() && due_on.is_some_and(|due| due < today)
 }
 
@@ -164,7 +181,12 @@ pub fn readable(caller: &Caller) -> String {
         readable_sql(caller, "recommendations.visibility", "engagements"),
         readable_sql(caller, "engagements.visibility", "engagements")
     );
-    match caller.actor.as_ref().filter(|a| a.role == Role::AgencyOfficer).and_then(|a| a.agency_id) {
+    match caller
+        .actor
+        .as_ref()
+        .filter(|a| a.role == Role::AgencyOfficer)
+        .and_then(|a| a.agency_id)
+    {
         Some(agency) => format!("({both} OR recommendations.addressed_to_agency_id = '{agency}')"),
         None => both,
     }
@@ -197,7 +219,10 @@ pub struct RecommendationFilter {
 /// The SQL for "overdue", matching [`is_overdue`].
 const OVERDUE: &str = "(recommendations.due_on < current_date AND recommendations.status NOT IN ('implemented', 'partially_implemented', 'rejected'))";
 
-async fn assemble(conn: &mut Conn, rows: Vec<(RecommendationRow, EngagementKind)>) -> ApiResult<Vec<Recommendation>> {
+async fn assemble(
+    conn: &mut Conn,
+    rows: Vec<(RecommendationRow, EngagementKind)>,
+) -> ApiResult<Vec<Recommendation>> {
     let ids: Vec<Uuid> = rows.iter().map(|(r, _)| r.id).collect();
     let changes: Vec<(Uuid, StatusChange)> = history::table
         .filter(history::recommendation_id.eq_any(&ids))
@@ -241,7 +266,10 @@ pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Recom
         .select((RecommendationRow::as_select(), engagements::kind))
         .first(conn)
         .await?;
-    assemble(conn, vec![row]).await?.pop().ok_or(ApiError::NotFound)
+    assemble(conn, vec![row])
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound)
 }
 
 /// A keyset page (`limit + 1` rows) of the recommendations the caller may read: two queries.
@@ -266,7 +294,11 @@ pub async fn list(
     }
     match filter.overdue {
         Some(true) => query = query.filter(diesel::dsl::sql::<Bool>(OVERDUE)),
-        Some(false) => query = query.filter(diesel::dsl::sql::<Bool>(&format!("NOT coalesce({OVERDUE}, false)"))),
+        Some(false) => {
+            query = query.filter(diesel::dsl::sql::<Bool>(&format!(
+                "NOT coalesce({OVERDUE}, false)"
+            )))
+        }
         None => {}
     }
     if let Some(engagement) = filter.engagement_id {
@@ -282,7 +314,10 @@ pub async fn list(
         query = query.filter(r::issued_on.le(to));
     }
     if let Some(cursor) = after {
-        let key = cursor.key.parse::<NaiveDate>().map_err(|_| ApiError::field("cursor", "is not a cursor returned by this list"))?;
+        let key = cursor
+            .key
+            .parse::<NaiveDate>()
+            .map_err(|_| ApiError::field("cursor", "is not a cursor returned by this list"))?;
         query = query.filter(crate::db::sql::after(
             "recommendations.issued_on",
             "recommendations.id",
@@ -291,7 +326,11 @@ pub async fn list(
             cursor.id,
         ));
     }
-    let rows = query.order((r::issued_on.desc(), r::id.desc())).limit(limit + 1).load(conn).await?;
+    let rows = query
+        .order((r::issued_on.desc(), r::id.desc()))
+        .limit(limit + 1)
+        .load(conn)
+        .await?;
     assemble(conn, rows).await
 }
 

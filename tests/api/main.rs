@@ -1,11 +1,16 @@
 //! Integration tests: the real app, in-process, against a real Postgres database per test.
 
+mod access_matrix;
 mod agencies;
 mod auth;
 mod conventions;
+mod councils;
+mod engagements;
+mod meetings;
 mod openapi;
 mod operations;
 mod organizations;
 mod pagination;
+mod recommendations;
 mod support;
 mod users;

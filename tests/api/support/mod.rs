@@ -412,3 +412,176 @@ fn with_token(req: TestRequest, token: Option<&str>) -> TestRequest {
         None => req,
     }
 }
+
+/// A small world for the engagement tests: two agencies, two organisations, two councils with their
+/// secretaries, a meeting of council A attended by organisation A, a restricted one, and a recommendation.
+pub struct World {
+    /// Admin token.
+    pub admin: String,
+    /// Analyst token.
+    pub analyst: String,
+    /// Member of organisation A (attends council A's meetings).
+    pub ngo_a: String,
+    /// Member of organisation B (no part in anything).
+    pub ngo_b: String,
+    /// Secretary of council A.
+    pub secretary_a: String,
+    /// Secretary of council B.
+    pub secretary_b: String,
+    /// Officer of the agency that hosts council A and receives the recommendation.
+    pub officer_host: String,
+    /// Officer of another agency.
+    pub officer_other: String,
+    /// The host agency.
+    pub host_agency: Uuid,
+    /// The other agency.
+    pub other_agency: Uuid,
+    /// Organisation A.
+    pub org_a: Uuid,
+    /// Organisation B.
+    pub org_b: Uuid,
+    /// Council A.
+    pub council_a: Uuid,
+    /// Council B.
+    pub council_b: Uuid,
+    /// An internal meeting of council A.
+    pub meeting: Uuid,
+    /// A restricted meeting of council A.
+    pub restricted: Uuid,
+    /// A recommendation from `meeting` to the host agency.
+    pub recommendation: Uuid,
+}
+
+/// The id in a JSON body.
+pub fn id_of(body: &Value) -> Uuid {
+    body["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("an id")
+}
+
+impl TestApp {
+    /// Builds the [`World`] through the API.
+    pub async fn world(&self) -> World {
+        use serde_json::json;
+        let admin = self.admin().await;
+        let host_agency = id_of(&self.create_agency(&admin, json!({"name": "МВД", "level": "national", "kind": "ministry", "region_code": "TJ"})).await);
+        let other_agency = id_of(
+            &self
+                .create_agency(
+                    &admin,
+                    json!({"name": "Минюст", "level": "national", "kind": "ministry"}),
+                )
+                .await,
+        );
+        let org_a = id_of(
+            &self
+                .create_organization(
+                    &admin,
+                    json!({"name": "Ҳуқуқ ва Адолат", "kind": "ngo", "region_code": "TJ-DU"}),
+                )
+                .await,
+        );
+        let org_b = id_of(
+            &self
+                .create_organization(
+                    &admin,
+                    json!({"name": "Голос женщин", "kind": "ngo", "region_code": "TJ-SU"}),
+                )
+                .await,
+        );
+        let council = |name: &str, host: Option<Uuid>| json!({"name": name, "kind": "public_council", "level": "national", "host_agency_id": host, "region_code": "TJ", "sphere_codes": ["public_order"]});
+        let res = self
+            .post(
+                "/api/v1/councils",
+                Some(&admin),
+                &council("Совет по реформе милиции", Some(host_agency)),
+            )
+            .await;
+        res.assert_status(201);
+        let council_a = id_of(&res.json());
+        let res = self
+            .post(
+                "/api/v1/councils",
+                Some(&admin),
+                &council("Общественный совет РТ", None),
+            )
+            .await;
+        res.assert_status(201);
+        let council_b = id_of(&res.json());
+        let secretary_a = self.user(Role::Secretary, None, None, &[council_a]).await.1;
+        let secretary_b = self.user(Role::Secretary, None, None, &[council_b]).await.1;
+        let meeting_body = |title: &str, visibility: &str| {
+            json!({"title": title, "status": "held", "starts_at": "2026-03-10T10:00:00Z", "location": "Душанбе",
+                   "agenda": [{"title": "Мониторинг ИВС"}],
+                   "attendance": [{"organization_id": org_a, "representative_name": "Мадина", "present": true}],
+                   "visibility": visibility})
+        };
+        let res = self
+            .post(
+                &format!("/api/v1/councils/{council_a}/meetings"),
+                Some(&admin),
+                &meeting_body("Заседание совета", "internal"),
+            )
+            .await;
+        res.assert_status(201);
+        let meeting = id_of(&res.json());
+        let res = self
+            .post(
+                &format!("/api/v1/councils/{council_a}/meetings"),
+                Some(&admin),
+                &meeting_body("Закрытое заседание", "restricted"),
+            )
+            .await;
+        res.assert_status(201);
+        let restricted = id_of(&res.json());
+        let res = self
+            .post(&format!("/api/v1/engagements/{meeting}/recommendations"), Some(&admin),
+                  &json!({"text": "Обеспечить доступ адвокатов в ИВС", "addressed_to_agency_id": host_agency, "issued_on": "2026-03-10", "due_on": "2026-06-10"}))
+            .await;
+        res.assert_status(201);
+        let recommendation = id_of(&res.json());
+        World {
+            analyst: self.analyst().await,
+            ngo_a: self.ngo_member(org_a).await,
+            ngo_b: self.ngo_member(org_b).await,
+            secretary_a,
+            secretary_b,
+            officer_host: self.officer(host_agency).await,
+            officer_other: self.officer(other_agency).await,
+            admin,
+            host_agency,
+            other_agency,
+            org_a,
+            org_b,
+            council_a,
+            council_b,
+            meeting,
+            restricted,
+            recommendation,
+        }
+    }
+
+    /// Inserts an engagement row directly (for kinds whose endpoints come later): returns its id.
+    pub async fn insert_engagement(
+        &self,
+        kind: &str,
+        owner: Option<Uuid>,
+        visibility: &str,
+        parties: &[(Uuid, &str)],
+    ) -> Uuid {
+        use diesel_async::SimpleAsyncConnection;
+        let id = Uuid::now_v7();
+        let owner = owner.map_or("NULL".to_owned(), |o| format!("'{o}'"));
+        let mut sql = format!(
+            "INSERT INTO engagements (id, kind, title, status, starts_on, visibility, owner_organization_id) \
+             VALUES ('{id}', '{kind}', 'Слушания о реформе', 'held', '2026-02-01', '{visibility}', {owner});"
+        );
+        for (org, role) in parties {
+            sql.push_str(&format!("INSERT INTO engagement_parties (engagement_id, organization_id, role) VALUES ('{id}', '{org}', '{role}');"));
+        }
+        let mut conn = self.state.pool.get().await.expect("conn");
+        conn.batch_execute(&sql).await.expect("insert engagement");
+        id
+    }
+}

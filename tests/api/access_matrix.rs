@@ -1,0 +1,409 @@
+//! Every role against every endpoint of councils, meetings, engagements and recommendations.
+//! A refused request must leave the database exactly as it was.
+
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, World};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Who {
+    Anonymous,
+    Analyst,
+    NgoA,
+    NgoB,
+    SecretaryA,
+    SecretaryB,
+    OfficerHost,
+    OfficerOther,
+    Admin,
+}
+
+use Who::*;
+
+const EVERYONE: [Who; 9] = [
+    Anonymous,
+    Analyst,
+    NgoA,
+    NgoB,
+    SecretaryA,
+    SecretaryB,
+    OfficerHost,
+    OfficerOther,
+    Admin,
+];
+
+fn token(w: &World, who: Who) -> Option<&str> {
+    Some(match who {
+        Anonymous => return None,
+        Analyst => &w.analyst,
+        NgoA => &w.ngo_a,
+        NgoB => &w.ngo_b,
+        SecretaryA => &w.secretary_a,
+        SecretaryB => &w.secretary_b,
+        OfficerHost => &w.officer_host,
+        OfficerOther => &w.officer_other,
+        Admin => &w.admin,
+    })
+}
+
+/// The expected status for each caller; `allowed` callers get `ok`, anonymous 401 (or `anon` for reads),
+/// the callers in `hidden` 404, everyone else 403.
+struct Rule<'a> {
+    allowed: &'a [Who],
+    ok: u16,
+    hidden: &'a [Who],
+    anon: u16,
+    /// Callers not tried in this row (tried in another).
+    skip: &'a [Who],
+}
+
+impl Rule<'_> {
+    fn expect(&self, who: Who) -> u16 {
+        if self.allowed.contains(&who) {
+            self.ok
+        } else if who == Anonymous {
+            self.anon
+        } else if self.hidden.contains(&who) {
+            404
+        } else {
+            403
+        }
+    }
+}
+
+async fn run(app: &TestApp, w: &World, method: &str, path: &str, body: Value, rule: Rule<'_>) {
+    // Refused callers first (each must change nothing), then the allowed ones.
+    let mut order: Vec<Who> = EVERYONE
+        .iter()
+        .copied()
+        .filter(|w| !rule.allowed.contains(w) && !rule.skip.contains(w))
+        .collect();
+    order.extend(rule.allowed.iter().copied());
+    for who in order {
+        let before = app.snapshot().await;
+        let t = token(w, who);
+        let res = match method {
+            "GET" => app.get(path, t).await,
+            "POST" => app.post(path, t, &body).await,
+            "PATCH" => app.patch(path, t, &body).await,
+            "DELETE" => app.delete(path, t).await,
+            other => panic!("method {other}"),
+        };
+        let expected = rule.expect(who);
+        assert_eq!(
+            res.status.as_u16(),
+            expected,
+            "{method} {path} as {who:?}: {}",
+            res.text()
+        );
+        if expected >= 400 {
+            assert_eq!(
+                app.snapshot().await,
+                before,
+                "{method} {path} as {who:?} changed the database"
+            );
+        }
+    }
+}
+
+#[actix_web::test]
+async fn every_role_against_every_engagement_endpoint() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let (ca, cb, m, restricted, r) = (
+        w.council_a,
+        w.council_b,
+        w.meeting,
+        w.restricted,
+        w.recommendation,
+    );
+    let none: &[Who] = &[];
+    let readers = [
+        Analyst,
+        NgoA,
+        NgoB,
+        SecretaryA,
+        SecretaryB,
+        OfficerHost,
+        OfficerOther,
+        Admin,
+    ];
+    let restricted_audience = [NgoA, SecretaryA, Admin];
+    let outside_restricted = [Analyst, NgoB, SecretaryB, OfficerHost, OfficerOther];
+
+    // Directory reads are public.
+    for path in [
+        format!("/api/v1/councils"),
+        format!("/api/v1/councils/{ca}"),
+        format!("/api/v1/councils/{ca}/members"),
+    ] {
+        run(
+            &app,
+            &w,
+            "GET",
+            &path,
+            Value::Null,
+            Rule {
+                allowed: &EVERYONE,
+                ok: 200,
+                hidden: none,
+                anon: 200,
+                skip: none,
+            },
+        )
+        .await;
+    }
+    // Internal engagements: every signed-in user; anonymous readers get 404.
+    for path in [
+        format!("/api/v1/meetings/{m}"),
+        format!("/api/v1/engagements/{m}"),
+        format!("/api/v1/recommendations/{r}"),
+    ] {
+        run(
+            &app,
+            &w,
+            "GET",
+            &path,
+            Value::Null,
+            Rule {
+                allowed: &readers,
+                ok: 200,
+                hidden: none,
+                anon: 404,
+                skip: none,
+            },
+        )
+        .await;
+    }
+    // Restricted: only the council's secretary, the attending organisation and admins.
+    for path in [
+        format!("/api/v1/meetings/{restricted}"),
+        format!("/api/v1/engagements/{restricted}"),
+    ] {
+        run(
+            &app,
+            &w,
+            "GET",
+            &path,
+            Value::Null,
+            Rule {
+                allowed: &restricted_audience,
+                ok: 200,
+                hidden: &outside_restricted,
+                anon: 404,
+                skip: none,
+            },
+        )
+        .await;
+    }
+    for path in [
+        "/api/v1/engagements",
+        "/api/v1/meetings",
+        "/api/v1/recommendations",
+    ] {
+        run(
+            &app,
+            &w,
+            "GET",
+            path,
+            Value::Null,
+            Rule {
+                allowed: &EVERYONE,
+                ok: 200,
+                hidden: none,
+                anon: 200,
+                skip: none,
+            },
+        )
+        .await;
+    }
+
+    // Councils: admins create; admins and the council's secretaries edit.
+    run(
+        &app,
+        &w,
+        "POST",
+        "/api/v1/councils",
+        json!({"name": "Новый совет", "kind": "expert_council", "level": "national"}),
+        Rule {
+            allowed: &[Admin],
+            ok: 201,
+            hidden: none,
+            anon: 401,
+            skip: none,
+        },
+    )
+    .await;
+    run(
+        &app,
+        &w,
+        "PATCH",
+        &format!("/api/v1/councils/{ca}"),
+        json!({"description": "Описание"}),
+        Rule {
+            allowed: &[SecretaryA, Admin],
+            ok: 200,
+            hidden: none,
+            anon: 401,
+            skip: none,
+        },
+    )
+    .await;
+    run(
+        &app,
+        &w,
+        "POST",
+        &format!("/api/v1/councils/{ca}/members"),
+        json!({"agency_id": w.other_agency, "role": "observer"}),
+        Rule {
+            allowed: &[SecretaryA, Admin],
+            ok: 201,
+            hidden: none,
+            anon: 401,
+            skip: none,
+        },
+    )
+    .await;
+
+    // Meetings: the council's secretary and admins.
+    run(
+        &app,
+        &w,
+        "POST",
+        &format!("/api/v1/councils/{ca}/meetings"),
+        json!({"title": "Заседание", "starts_at": "2026-12-01T10:00:00Z"}),
+        Rule {
+            allowed: &[SecretaryA, Admin],
+            ok: 201,
+            hidden: none,
+            anon: 401,
+            skip: none,
+        },
+    )
+    .await;
+    run(
+        &app,
+        &w,
+        "PATCH",
+        &format!("/api/v1/meetings/{m}"),
+        json!({"location": "Хукумат"}),
+        Rule {
+            allowed: &[SecretaryA, Admin],
+            ok: 200,
+            hidden: none,
+            anon: 401,
+            skip: none,
+        },
+    )
+    .await;
+    run(
+        &app,
+        &w,
+        "PATCH",
+        &format!("/api/v1/meetings/{restricted}"),
+        json!({"location": "Хукумат"}),
+        Rule {
+            allowed: &[SecretaryA, Admin],
+            ok: 200,
+            hidden: &outside_restricted,
+            anon: 401,
+            skip: none,
+        },
+    )
+    .await;
+
+    // Recommendations: issued and edited by whoever may change the engagement.
+    run(
+        &app,
+        &w,
+        "POST",
+        &format!("/api/v1/engagements/{m}/recommendations"),
+        json!({"text": "Рекомендация", "addressed_to_agency_id": w.host_agency}),
+        Rule {
+            allowed: &[SecretaryA, Admin],
+            ok: 201,
+            hidden: none,
+            anon: 401,
+            skip: none,
+        },
+    )
+    .await;
+    run(
+        &app,
+        &w,
+        "PATCH",
+        &format!("/api/v1/recommendations/{r}"),
+        json!({"priority": "high"}),
+        Rule {
+            allowed: &[SecretaryA, Admin],
+            ok: 200,
+            hidden: none,
+            anon: 401,
+            skip: none,
+        },
+    )
+    .await;
+    // Answers: the addressed agency's officer (then an admin, moving it further).
+    run(
+        &app,
+        &w,
+        "POST",
+        &format!("/api/v1/recommendations/{r}/status"),
+        json!({"status": "acknowledged"}),
+        Rule {
+            allowed: &[OfficerHost],
+            ok: 200,
+            hidden: none,
+            anon: 401,
+            skip: &[Admin],
+        },
+    )
+    .await;
+    run(
+        &app,
+        &w,
+        "POST",
+        &format!("/api/v1/recommendations/{r}/status"),
+        json!({"status": "in_progress"}),
+        Rule {
+            allowed: &[Admin],
+            ok: 200,
+            hidden: none,
+            anon: 401,
+            skip: &[OfficerHost],
+        },
+    )
+    .await;
+
+    // Deletes: the council's secretary deletes a meeting; only admins delete councils (referenced → 409).
+    run(
+        &app,
+        &w,
+        "DELETE",
+        &format!("/api/v1/meetings/{restricted}"),
+        Value::Null,
+        Rule {
+            allowed: &[SecretaryA],
+            ok: 204,
+            hidden: &outside_restricted,
+            anon: 401,
+            skip: &[Admin],
+        },
+    )
+    .await;
+    run(
+        &app,
+        &w,
+        "DELETE",
+        &format!("/api/v1/councils/{cb}"),
+        Value::Null,
+        Rule {
+            allowed: &[Admin],
+            ok: 409,
+            hidden: none,
+            anon: 401,
+            skip: none,
+        },
+    )
+    .await;
+}

@@ -1,0 +1,243 @@
+//! Councils: the directory of councils, their branches and commissions, and their members.
+
+use serde_json::json;
+
+use crate::support::{TestApp, id_of};
+
+#[actix_web::test]
+async fn a_council_page_shows_host_parent_children_and_current_members() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let branch = app
+        .post("/api/v1/councils", Some(&w.admin), &json!({"name": "Региональный совет в Согдийской области", "kind": "public_council", "level": "regional", "parent_id": w.council_a, "region_code": "TJ-SU"}))
+        .await;
+    branch.assert_status(201);
+    let commission = app
+        .post("/api/v1/councils", Some(&w.admin), &json!({"name": "Комиссия по мониторингу", "kind": "commission", "level": "national", "parent_id": w.council_a}))
+        .await;
+    commission.assert_status(201);
+    app.post(&format!("/api/v1/councils/{}/members", w.council_a), Some(&w.secretary_a), &json!({"organization_id": w.org_a, "role": "member", "representative_name": "Мадина", "since": "2024-01-01"}))
+        .await
+        .assert_status(201);
+    app.post(&format!("/api/v1/councils/{}/members", w.council_a), Some(&w.secretary_a), &json!({"organization_id": w.org_b, "role": "observer", "since": "2020-01-01", "until": "2021-12-31"}))
+        .await
+        .assert_status(201);
+
+    let children = app
+        .get(&format!("/api/v1/councils?parent_id={}", w.council_a), None)
+        .await;
+    children.assert_status(200);
+    assert_eq!(children.json()["items"].as_array().map(Vec::len), Some(2));
+
+    let page = app
+        .get(&format!("/api/v1/councils/{}", w.council_a), None)
+        .await;
+    page.assert_status(200);
+    let body = page.json();
+    assert_eq!(body["host_agency"]["id"], w.host_agency.to_string());
+    assert_eq!(body["children"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        body["members"].as_array().map(Vec::len),
+        Some(1),
+        "the expired seat is not current: {body}"
+    );
+    assert_eq!(body["members"][0]["organization_id"], w.org_a.to_string());
+    let branch_page = app
+        .get(&format!("/api/v1/councils/{}", id_of(&branch.json())), None)
+        .await;
+    assert_eq!(branch_page.json()["parent"]["id"], w.council_a.to_string());
+
+    let all = app
+        .get(
+            &format!("/api/v1/councils/{}/members?current=false", w.council_a),
+            None,
+        )
+        .await;
+    assert_eq!(all.json()["items"].as_array().map(Vec::len), Some(2));
+}
+
+#[actix_web::test]
+async fn council_input_is_validated_and_nothing_half_written_remains() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let before = app.snapshot().await;
+    let base = json!({"name": "X", "kind": "expert_council", "level": "national"});
+    let with = |k: &str, v: serde_json::Value| {
+        let mut b = base.clone();
+        b[k] = v;
+        b
+    };
+    app.post("/api/v1/councils", Some(&w.admin), &json!({"name": "X", "kind": "expert_council", "level": "national", "established_on": "2020-05-01", "dissolved_on": "2019-01-01"}))
+        .await
+        .assert_invalid("dissolved_on");
+    app.post(
+        "/api/v1/councils",
+        Some(&w.admin),
+        &with("host_agency_id", json!(uuid::Uuid::now_v7())),
+    )
+    .await
+    .assert_invalid("host_agency_id");
+    app.post(
+        "/api/v1/councils",
+        Some(&w.admin),
+        &with("parent_id", json!(uuid::Uuid::now_v7())),
+    )
+    .await
+    .assert_invalid("parent_id");
+    app.post(
+        "/api/v1/councils",
+        Some(&w.admin),
+        &with("kind", json!("party_cell")),
+    )
+    .await
+    .assert_invalid("kind");
+    app.post("/api/v1/councils", Some(&w.admin), &with("name", json!("")))
+        .await
+        .assert_invalid("name");
+    app.patch(
+        &format!("/api/v1/councils/{}", w.council_a),
+        Some(&w.admin),
+        &json!({"parent_id": w.council_a}),
+    )
+    .await
+    .assert_invalid("parent_id");
+    let members = format!("/api/v1/councils/{}/members", w.council_a);
+    app.post(&members, Some(&w.admin), &json!({"role": "member"}))
+        .await
+        .assert_invalid("organization_id");
+    app.post(
+        &members,
+        Some(&w.admin),
+        &json!({"organization_id": w.org_a, "agency_id": w.host_agency, "role": "member"}),
+    )
+    .await
+    .assert_invalid("organization_id");
+    app.post(
+        &members,
+        Some(&w.admin),
+        &json!({"organization_id": uuid::Uuid::now_v7(), "role": "member"}),
+    )
+    .await
+    .assert_invalid("organization_id");
+    app.post(&members, Some(&w.admin), &json!({"organization_id": w.org_a, "role": "member", "since": "2024-02-01", "until": "2024-01-01"})).await.assert_invalid("until");
+    app.post(
+        &members,
+        Some(&w.admin),
+        &json!({"organization_id": w.org_a, "role": "emperor"}),
+    )
+    .await
+    .assert_invalid("role");
+    app.post(
+        &format!("/api/v1/councils/{}/members", uuid::Uuid::now_v7()),
+        Some(&w.admin),
+        &json!({"organization_id": w.org_a, "role": "member"}),
+    )
+    .await
+    .assert_problem(404);
+    assert_eq!(app.snapshot().await, before);
+}
+
+#[actix_web::test]
+async fn an_organisation_holds_one_seat_per_council_at_a_time() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let members = format!("/api/v1/councils/{}/members", w.council_a);
+    app.post(
+        &members,
+        Some(&w.admin),
+        &json!({"organization_id": w.org_a, "role": "member", "since": "2023-01-01"}),
+    )
+    .await
+    .assert_status(201);
+    let before = app.snapshot().await;
+    app.post(
+        &members,
+        Some(&w.admin),
+        &json!({"organization_id": w.org_a, "role": "chair", "since": "2025-01-01"}),
+    )
+    .await
+    .assert_problem(409);
+    assert_eq!(app.snapshot().await, before);
+    // A seat in another council, an earlier closed term, and agencies are fine.
+    app.post(
+        &format!("/api/v1/councils/{}/members", w.council_b),
+        Some(&w.admin),
+        &json!({"organization_id": w.org_a, "role": "member"}),
+    )
+    .await
+    .assert_status(201);
+    app.post(&members, Some(&w.admin), &json!({"organization_id": w.org_a, "role": "member", "since": "2019-01-01", "until": "2022-12-31"})).await.assert_status(201);
+    app.post(
+        &members,
+        Some(&w.admin),
+        &json!({"agency_id": w.host_agency, "role": "chair"}),
+    )
+    .await
+    .assert_status(201);
+}
+
+#[actix_web::test]
+async fn secretaries_edit_only_their_own_councils() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let path = format!("/api/v1/councils/{}", w.council_a);
+    let res = app
+        .patch(
+            &path,
+            Some(&w.secretary_a),
+            &json!({"description": "Заседания раз в квартал"}),
+        )
+        .await;
+    res.assert_status(200);
+    assert_eq!(res.json()["version"], 2);
+    let before = app.snapshot().await;
+    app.patch(
+        &path,
+        Some(&w.secretary_b),
+        &json!({"description": "hijack"}),
+    )
+    .await
+    .assert_problem(403);
+    app.post(
+        &format!("{path}/members"),
+        Some(&w.secretary_b),
+        &json!({"organization_id": w.org_b, "role": "member"}),
+    )
+    .await
+    .assert_problem(403);
+    app.delete(&path, Some(&w.secretary_a))
+        .await
+        .assert_problem(403);
+    app.delete(&format!("/api/v1/councils/{}", w.council_b), Some(&w.admin))
+        .await
+        .assert_problem(409);
+    assert_eq!(app.snapshot().await, before);
+}
+
+#[actix_web::test]
+async fn a_restricted_council_is_seen_only_by_its_secretaries_and_admins() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    app.patch(
+        &format!("/api/v1/councils/{}", w.council_b),
+        Some(&w.admin),
+        &json!({"visibility": "restricted"}),
+    )
+    .await
+    .assert_status(200);
+    let path = format!("/api/v1/councils/{}", w.council_b);
+    for token in [
+        None,
+        Some(w.analyst.as_str()),
+        Some(w.secretary_a.as_str()),
+        Some(w.ngo_a.as_str()),
+    ] {
+        app.get(&path, token).await.assert_problem(404);
+        let list = app.get("/api/v1/councils?limit=200", token).await;
+        assert!(!list.text().contains(&w.council_b.to_string()));
+    }
+    app.get(&path, Some(&w.secretary_b))
+        .await
+        .assert_status(200);
+    app.get(&path, Some(&w.admin)).await.assert_status(200);
+}
