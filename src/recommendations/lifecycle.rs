@@ -99,7 +99,7 @@ impl Transition<'_> {
                     self.from
                 ));
             }
-            if !self.due_on.is_some_and(|due| due < self.today) {
+            if self.due_on.is_none_or(|due| due >= self.today) {
                 return refuse(
                     "`no_response` can be recorded only once `due_on` has passed".to_owned(),
                 );
