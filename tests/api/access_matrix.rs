@@ -133,7 +133,7 @@ async fn every_role_against_every_engagement_endpoint() {
 
     // Directory reads are public.
     for path in [
-        format!("/api/v1/councils"),
+        "/api/v1/councils".to_owned(),
         format!("/api/v1/councils/{ca}"),
         format!("/api/v1/councils/{ca}/members"),
     ] {
