@@ -9,6 +9,7 @@ use crate::db::DbPool;
 use crate::users::model::{CreateUser, User};
 
 const DIRECTORY: &str = include_str!("directory.sql");
+const ENGAGEMENTS: &str = include_str!("engagements.sql");
 
 /// The password of every demo account (printed at start-up; demo databases only).
 pub const DEMO_PASSWORD: &str = "hamkori-demo-2026";
@@ -84,7 +85,11 @@ fn id(text: &str) -> anyhow::Result<Uuid> {
 /// Loads the demo data; a second call adds nothing. Returns the demo accounts as (email, role).
 pub async fn load(pool: &DbPool) -> anyhow::Result<Vec<(String, Role)>> {
     let mut conn = pool.get().await?;
-    conn.batch_execute(DIRECTORY).await?;
+    conn.transaction(async |conn| {
+        conn.batch_execute(DIRECTORY).await?;
+        conn.batch_execute(ENGAGEMENTS).await
+    })
+    .await?;
     let actor = Actor::system();
     let mut accounts = Vec::new();
     for demo in USERS {

@@ -5,6 +5,7 @@ mod agencies;
 mod auth;
 mod conventions;
 mod councils;
+mod demo;
 mod engagements;
 mod meetings;
 mod openapi;

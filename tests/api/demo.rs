@@ -1,0 +1,71 @@
+//! The demo data set loads twice without duplicates and is what the API itself would have written.
+
+use serde_json::json;
+
+use crate::support::TestApp;
+
+#[actix_web::test]
+async fn demo_data_loads_idempotently_and_matches_the_api() {
+    let app = TestApp::new().await;
+    let tables = [
+        "organizations",
+        "agencies",
+        "councils",
+        "council_members",
+        "users",
+        "engagements",
+        "engagement_parties",
+        "recommendations",
+        "recommendation_status_history",
+    ];
+    hamkori::demo::load(app.pool()).await.expect("first load");
+    let mut first = Vec::new();
+    for t in tables {
+        first.push(app.count(&format!("SELECT count(*) FROM {t}")).await);
+    }
+    hamkori::demo::load(app.pool()).await.expect("second load");
+    for (t, n) in tables.iter().zip(&first) {
+        assert_eq!(
+            app.count(&format!("SELECT count(*) FROM {t}")).await,
+            *n,
+            "{t} grew on the second load"
+        );
+    }
+    let statuses = app
+        .count("SELECT count(DISTINCT status) FROM recommendations")
+        .await;
+    assert_eq!(statuses, 7, "recommendations in every status");
+
+    let admin = app.admin().await;
+    let meetings = app.get("/api/v1/meetings", Some(&admin)).await;
+    meetings.assert_status(200);
+    for meeting in meetings.json()["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
+        let id = meeting["id"].as_str().expect("id");
+        // Saving a meeting unchanged re-derives its parties: the demo's must be the same.
+        let saved = app
+            .patch(&format!("/api/v1/meetings/{id}"), Some(&admin), &json!({}))
+            .await;
+        saved.assert_status(200);
+        let mut before: Vec<String> = meeting["parties"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| p.to_string())
+            .collect();
+        let mut after: Vec<String> = saved.json()["parties"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| p.to_string())
+            .collect();
+        before.sort();
+        after.sort();
+        assert_eq!(before, after, "parties of demo meeting {id}");
+    }
+    let login = app.post("/api/v1/auth/login", None, &json!({"email": "secretary@demo.hamkori.tj", "password": hamkori::demo::DEMO_PASSWORD})).await;
+    login.assert_status(200);
+}
