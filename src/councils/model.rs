@@ -96,7 +96,7 @@ pub struct Council {
 pub struct CreateCouncil {
     /// Name.
     #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
-    #[schema(min_length = 1, max_length = 300)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 300)]
     pub name: String,
     /// Kind.
     pub kind: CouncilKind,
@@ -146,7 +146,7 @@ pub struct UpdateCouncil {
     /// Name.
     #[serde(default, deserialize_with = "required")]
     #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
-    #[schema(min_length = 1, max_length = 300, nullable = false)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 300, nullable = false)]
     pub name: Option<String>,
     /// Kind.
     #[serde(default, deserialize_with = "required")]

@@ -52,7 +52,7 @@ crate::text_enum! {
 pub struct AgendaItem {
     /// What is discussed.
     #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 500)]
     pub title: String,
     /// Who presents it.
     #[validate(length(max = 200))]
@@ -331,7 +331,7 @@ pub const ORDER: &str = NEWEST;
 pub struct CreateMeeting {
     /// Title.
     #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 500)]
     pub title: String,
     /// Summary of what was decided.
     #[validate(length(max = 20000))]
@@ -400,7 +400,7 @@ pub struct UpdateMeeting {
     /// Title.
     #[serde(default, deserialize_with = "required")]
     #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
-    #[schema(min_length = 1, max_length = 500, nullable = false)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 500, nullable = false)]
     pub title: Option<String>,
     /// Summary.
     #[serde(default, deserialize_with = "nullable")]

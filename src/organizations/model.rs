@@ -105,7 +105,7 @@ pub struct Organization {
 pub struct CreateOrganization {
     /// Full name.
     #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
-    #[schema(min_length = 1, max_length = 300)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 300)]
     pub name: String,
     /// Short name or acronym.
     #[validate(length(min = 1, max = 100))]
@@ -164,7 +164,7 @@ pub struct UpdateOrganization {
     /// Full name.
     #[serde(default, deserialize_with = "required")]
     #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
-    #[schema(min_length = 1, max_length = 300, nullable = false)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 300, nullable = false)]
     pub name: Option<String>,
     /// Short name or acronym.
     #[serde(default, deserialize_with = "nullable")]

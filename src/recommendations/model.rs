@@ -340,7 +340,7 @@ pub async fn list(
 pub struct CreateRecommendation {
     /// Text.
     #[validate(length(min = 1, max = 10000), custom(function = "not_blank"))]
-    #[schema(min_length = 1, max_length = 10000)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 10000)]
     pub text: String,
     /// The agency it is addressed to.
     pub addressed_to_agency_id: Uuid,
@@ -374,7 +374,7 @@ pub struct UpdateRecommendation {
     /// Text.
     #[serde(default, deserialize_with = "required")]
     #[validate(length(min = 1, max = 10000), custom(function = "not_blank"))]
-    #[schema(min_length = 1, max_length = 10000, nullable = false)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 10000, nullable = false)]
     pub text: Option<String>,
     /// The agency it is addressed to.
     #[serde(default, deserialize_with = "required")]

@@ -106,7 +106,7 @@ pub struct CreateUser {
     pub email: String,
     /// Name shown to others.
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub display_name: String,
     /// Role.
     pub role: Role,
@@ -137,7 +137,7 @@ pub struct UpdateUser {
     /// Name shown to others.
     #[serde(default, deserialize_with = "required")]
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
-    #[schema(min_length = 1, max_length = 200, nullable = false)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200, nullable = false)]
     pub display_name: Option<String>,
     /// Role.
     #[serde(default, deserialize_with = "required")]

@@ -198,3 +198,57 @@ async fn pages_of_engagements_cover_every_row_once() {
     let unique: std::collections::HashSet<&String> = seen.iter().collect();
     assert_eq!((seen.len(), unique.len()), (37, 37));
 }
+
+thread_local! {
+    static QUERIES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts the queries started on this thread (each test runs on its own thread).
+struct CountQueries;
+
+impl diesel::connection::Instrumentation for CountQueries {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        if let diesel::connection::InstrumentationEvent::StartQuery { .. } = event {
+            QUERIES.with(|q| q.set(q.get() + 1));
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_page_of_engagements_takes_two_queries_whatever_its_size() {
+    use diesel_async::SimpleAsyncConnection;
+    diesel::connection::set_default_instrumentation(|| Some(Box::new(CountQueries)))
+        .expect("instrumentation");
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let mut conn = app.pool().get().await.expect("conn");
+    conn.batch_execute(&format!(
+        "INSERT INTO engagements (id, kind, title, status, starts_on, visibility) \
+         SELECT gen_random_uuid(), 'hearing', 'Слушания ' || g, 'held', date '2026-01-01' + g, 'internal' FROM generate_series(1, 120) g;
+         INSERT INTO engagement_parties (engagement_id, organization_id, role) SELECT id, '{}', 'organizer' FROM engagements WHERE kind = 'hearing';",
+        w.org_a
+    ))
+    .await
+    .expect("rows");
+    drop(conn);
+    app.get("/api/v1/engagements?limit=1", Some(&w.analyst))
+        .await
+        .assert_status(200);
+    let mut counts = Vec::new();
+    for limit in [1, 10, 100] {
+        QUERIES.with(|q| q.set(0));
+        let res = app
+            .get(
+                &format!(
+                    "/api/v1/engagements?limit={limit}&organization_id={}",
+                    w.org_a
+                ),
+                Some(&w.analyst),
+            )
+            .await;
+        res.assert_status(200);
+        assert_eq!(res.json()["items"].as_array().map(Vec::len), Some(limit));
+        counts.push(QUERIES.with(std::cell::Cell::get));
+    }
+    assert_eq!(counts, [2, 2, 2], "page + parties, never one per row");
+}
