@@ -26,6 +26,8 @@ lists are keyset-paged `{items, next_cursor}`; writes accept `If-Match` and answ
         (name = "councils", description = "Public councils, their branches, commissions and members"),
         (name = "engagements", description = "Every kind of interaction, with its parties"),
         (name = "meetings", description = "Meetings of councils"),
+        (name = "hearings", description = "Public hearings organised by civil society"),
+        (name = "consultations", description = "Public consultations on draft acts, with submissions and answers"),
         (name = "recommendations", description = "Recommendations followed to the agency until implemented or rejected"),
         (name = "audit", description = "Who changed what")
     )

@@ -39,6 +39,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    consultations (id) {
+        id -> Uuid,
+        act_type -> Text,
+        responsible_agency_id -> Uuid,
+        level -> Text,
+        opens_on -> Date,
+        closes_on -> Date,
+        draft_url -> Nullable<Text>,
+        adopted_act -> Nullable<Jsonb>,
+    }
+}
+
+diesel::table! {
     council_members (id) {
         id -> Uuid,
         council_id -> Uuid,
@@ -109,6 +122,33 @@ diesel::table! {
         updated_at -> Timestamptz,
         version -> Int4,
         search -> Nullable<Tsvector>,
+    }
+}
+
+diesel::table! {
+    hearing_invited_agencies (hearing_id, agency_id) {
+        hearing_id -> Uuid,
+        agency_id -> Uuid,
+        position -> Int4,
+        attended -> Bool,
+    }
+}
+
+diesel::table! {
+    hearing_organizers (hearing_id, organization_id) {
+        hearing_id -> Uuid,
+        organization_id -> Uuid,
+        position -> Int4,
+    }
+}
+
+diesel::table! {
+    hearings (id) {
+        id -> Uuid,
+        location -> Nullable<Text>,
+        participants_count -> Nullable<Int4>,
+        findings -> Nullable<Text>,
+        media -> Jsonb,
     }
 }
 
@@ -232,6 +272,33 @@ diesel::table! {
 }
 
 diesel::table! {
+    submission_organizations (submission_id, organization_id) {
+        submission_id -> Uuid,
+        organization_id -> Uuid,
+        position -> Int4,
+    }
+}
+
+diesel::table! {
+    submissions (id) {
+        id -> Uuid,
+        consultation_id -> Uuid,
+        provision -> Nullable<Text>,
+        proposal -> Text,
+        rationale -> Nullable<Text>,
+        submitted_on -> Date,
+        response_status -> Text,
+        response_text -> Nullable<Text>,
+        responded_on -> Nullable<Date>,
+        responded_by -> Nullable<Uuid>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
     user_councils (user_id, council_id) {
         user_id -> Uuid,
         council_id -> Uuid,
@@ -254,6 +321,8 @@ diesel::table! {
 }
 
 diesel::joinable!(agencies -> regions (region_code));
+diesel::joinable!(consultations -> agencies (responsible_agency_id));
+diesel::joinable!(consultations -> engagements (id));
 diesel::joinable!(council_members -> agencies (agency_id));
 diesel::joinable!(council_members -> councils (council_id));
 diesel::joinable!(council_members -> organizations (organization_id));
@@ -265,6 +334,11 @@ diesel::joinable!(engagement_parties -> organizations (organization_id));
 diesel::joinable!(engagements -> councils (council_id));
 diesel::joinable!(engagements -> organizations (owner_organization_id));
 diesel::joinable!(engagements -> regions (region_code));
+diesel::joinable!(hearing_invited_agencies -> agencies (agency_id));
+diesel::joinable!(hearing_invited_agencies -> hearings (hearing_id));
+diesel::joinable!(hearing_organizers -> hearings (hearing_id));
+diesel::joinable!(hearing_organizers -> organizations (organization_id));
+diesel::joinable!(hearings -> engagements (id));
 diesel::joinable!(meeting_attendance -> agencies (agency_id));
 diesel::joinable!(meeting_attendance -> meetings (meeting_id));
 diesel::joinable!(meeting_attendance -> organizations (organization_id));
@@ -274,6 +348,9 @@ diesel::joinable!(recommendation_status_history -> recommendations (recommendati
 diesel::joinable!(recommendations -> agencies (addressed_to_agency_id));
 diesel::joinable!(recommendations -> engagements (engagement_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(submission_organizations -> organizations (organization_id));
+diesel::joinable!(submission_organizations -> submissions (submission_id));
+diesel::joinable!(submissions -> consultations (consultation_id));
 diesel::joinable!(user_councils -> councils (council_id));
 diesel::joinable!(user_councils -> users (user_id));
 diesel::joinable!(users -> agencies (agency_id));
@@ -282,10 +359,14 @@ diesel::joinable!(users -> organizations (organization_id));
 diesel::allow_tables_to_appear_in_same_query!(
     agencies,
     audit_log,
+    consultations,
     council_members,
     councils,
     engagement_parties,
     engagements,
+    hearing_invited_agencies,
+    hearing_organizers,
+    hearings,
     login_failures,
     meeting_attendance,
     meetings,
@@ -295,6 +376,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     regions,
     spheres,
+    submission_organizations,
+    submissions,
     user_councils,
     users,
 );

@@ -90,5 +90,9 @@ mod tests {
         check(crate::meetings::model::MeetingFormat::ALL);
         check(crate::recommendations::RecommendationStatus::ALL);
         check(crate::recommendations::model::Priority::ALL);
+        check(crate::hearings::model::HearingStatus::ALL);
+        check(crate::consultations::model::ActType::ALL);
+        check(crate::consultations::model::ConsultationStatus::ALL);
+        check(crate::submissions::model::ResponseStatus::ALL);
     }
 }

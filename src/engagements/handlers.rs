@@ -88,3 +88,35 @@ pub async fn get_engagement(
     let engagement = model::find(&mut conn, &caller, path.id).await?;
     Ok(ok_versioned(&engagement, engagement.version))
 }
+
+/// The change history of an engagement of any kind, for admins, analysts and those who may change it.
+pub async fn history(
+    state: &AppState,
+    actor: &crate::auth::Actor,
+    entity_type: &str,
+    id: uuid::Uuid,
+    page: &PageParams,
+) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
+    let mut conn = state.db().await?;
+    let caller = Caller {
+        actor: Some(actor.clone()),
+    };
+    let row = model::EngagementRow::find_readable(&mut conn, &caller, id).await?;
+    let parties = model::parties_of(&mut conn, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    drop(conn);
+    if !(actor.may_read_audit() || super::write::may_write(actor, &row, &parties)) {
+        return Err(crate::http::ApiError::Forbidden(
+            "Only admins, analysts and its editors may read its history.",
+        ));
+    }
+    let filter = crate::audit::AuditFilter {
+        entity_type: Some(entity_type.to_owned()),
+        entity_id: Some(id.to_string()),
+        actor_id: None,
+        hide_users: true,
+    };
+    crate::audit::handlers::history_page(state, filter, page).await
+}

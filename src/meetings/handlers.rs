@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::model::{self, CreateMeeting, Meeting, MeetingFilter, ORDER, UpdateMeeting};
 use crate::AppState;
-use crate::audit::{self, AuditAction, AuditFilter};
+use crate::audit::{self, AuditAction};
 use crate::auth::{Actor, Caller};
 use crate::councils::Council;
 use crate::db::Conn;
@@ -279,34 +279,5 @@ pub async fn meeting_history(
     path: Path<IdPath>,
     page: Query<PageParams>,
 ) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
-    let mut conn = state.db().await?;
-    let meeting = model::find(
-        &mut conn,
-        &Caller {
-            actor: Some(actor.clone()),
-        },
-        path.id,
-    )
-    .await;
-    drop(conn);
-    let allowed = match &meeting {
-        Ok(m) => actor.may_read_audit() || actor.may_edit_council(m.council_id),
-        Err(ApiError::NotFound) => actor.is_admin(),
-        Err(_) => false,
-    };
-    if !allowed {
-        return match meeting {
-            Err(e) => Err(e),
-            Ok(_) => Err(ApiError::Forbidden(
-                "Only admins, analysts and the council's secretaries may read its history.",
-            )),
-        };
-    }
-    let filter = AuditFilter {
-        entity_type: Some(ENTITY.to_owned()),
-        entity_id: Some(path.id.to_string()),
-        actor_id: None,
-        hide_users: true,
-    };
-    audit::handlers::history_page(&state, filter, &page).await
+    crate::engagements::handlers::history(&state, &actor, ENTITY, path.id, &page).await
 }

@@ -1,0 +1,1 @@
+DROP TABLE submission_organizations, submissions, consultations, hearing_invited_agencies, hearing_organizers, hearings;

@@ -1,0 +1,280 @@
+//! HTTP handlers of consultations.
+
+use actix_web::web::Data;
+use actix_web::{HttpResponse, delete, get, patch, post};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::model::{
+    self, Consultation, ConsultationFilter, CreateConsultation, UpdateConsultation,
+};
+use crate::AppState;
+use crate::agencies::Agency;
+use crate::audit::{self, AuditAction};
+use crate::auth::{Actor, Caller, Role};
+use crate::db::Conn;
+use crate::db::schema::engagements;
+use crate::engagements::EngagementKind;
+use crate::engagements::model::{EngagementRow, NEWEST, parties_of};
+use crate::engagements::write::{Core, may_write};
+use crate::http::export::{self, EXPORT_BATCH};
+use crate::http::{
+    ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
+    ProblemResponses, Query, created, ok_versioned,
+};
+
+const ENTITY: &str = "consultation";
+
+/// Lists the consultations the caller may read, latest opening first; `open_on` finds those open on a day;
+/// `format=csv|ndjson` streams them all.
+#[utoipa::path(tag = "consultations", params(ConsultationFilter, PageParams, FormatParam),
+    responses((status = 200, description = "A page, or the whole list as CSV/NDJSON", content(
+        (Page<Consultation> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"))),
+        ProblemResponses))]
+#[get("/consultations")]
+pub async fn list_consultations(
+    state: Data<AppState>,
+    caller: Caller,
+    filter: Query<ConsultationFilter>,
+    page: Query<PageParams>,
+    format: Query<FormatParam>,
+) -> ApiResult<HttpResponse> {
+    let filter = filter.0;
+    if let Some(code) = &filter.region_code {
+        crate::regions::ensure_exists(&mut *state.db().await?, code, "region_code").await?;
+    }
+    match format.get() {
+        Format::Json => {
+            let mut conn = state.db().await?;
+            let rows = model::list(
+                &mut conn,
+                &caller,
+                &filter,
+                page.cursor(NEWEST)?,
+                page.limit(),
+            )
+            .await?;
+            Ok(HttpResponse::Ok().json(Page::from_rows(rows, page.limit(), NEWEST)))
+        }
+        format => Ok(export::stream(
+            format,
+            "consultations",
+            state.pool.clone(),
+            NEWEST,
+            Box::new(move |conn, cursor| {
+                let (filter, caller) = (filter.clone(), caller.clone());
+                Box::pin(async move {
+                    model::list(conn, &caller, &filter, cursor, EXPORT_BATCH - 1).await
+                })
+            }),
+        )),
+    }
+}
+
+/// Gets one consultation.
+#[utoipa::path(tag = "consultations", params(IdPath),
+    responses((status = 200, body = Consultation, headers(("ETag" = String))), ProblemResponses))]
+#[get("/consultations/{id}")]
+pub async fn get_consultation(
+    state: Data<AppState>,
+    caller: Caller,
+    path: Path<IdPath>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.db().await?;
+    let consultation = model::find(&mut conn, &caller, path.id).await?;
+    Ok(ok_versioned(&consultation, consultation.version))
+}
+
+async fn save(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: Uuid,
+    owner: Option<Uuid>,
+    body: &CreateConsultation,
+    existing: bool,
+) -> ApiResult<()> {
+    body.check_rules()?;
+    Agency::ensure_exists(conn, body.responsible_agency_id, "responsible_agency_id").await?;
+    let core = Core {
+        kind: EngagementKind::Consultation,
+        title: body.title.clone(),
+        summary: body.summary.clone(),
+        status: body.status.to_string(),
+        starts_on: body.opens_on,
+        ends_on: Some(body.closes_on),
+        region_code: body.region_code.clone(),
+        sphere_codes: body.sphere_codes.clone(),
+        visibility: body.visibility,
+        owner_organization_id: owner,
+        council_id: None,
+        documents: Core::documents_json(&body.documents),
+    };
+    core.check(conn).await?;
+    if existing {
+        core.update(conn, id).await?;
+    } else {
+        core.insert(conn, id, actor).await?;
+    }
+    model::write_specific(conn, id, body, existing).await?;
+    model::refresh_parties(conn, id).await
+}
+
+/// Logs a consultation on a draft act (admins, and NGO members for their organisation).
+#[utoipa::path(tag = "consultations", request_body = CreateConsultation, security(("bearer" = [])),
+    responses((status = 201, body = Consultation, headers(("Location" = String), ("ETag" = String))), ProblemResponses))]
+#[post("/consultations")]
+pub async fn create_consultation(
+    state: Data<AppState>,
+    actor: Actor,
+    body: Json<CreateConsultation>,
+) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    let owner = match actor.role {
+        Role::Admin => None,
+        Role::NgoMember => actor.organization_id,
+        _ => {
+            return Err(ApiError::Forbidden(
+                "Only NGO members and admins log consultations.",
+            ));
+        }
+    };
+    let caller = Caller {
+        actor: Some(actor.clone()),
+    };
+    let mut conn = state.db().await?;
+    let consultation = conn
+        .transaction(async |conn| {
+            let id = Uuid::now_v7();
+            save(conn, &actor, id, owner, &body, false).await?;
+            let consultation = model::find(conn, &caller, id).await?;
+            audit::record(
+                conn,
+                &actor,
+                AuditAction::Create,
+                ENTITY,
+                &id.to_string(),
+                None,
+                Some(&consultation),
+            )
+            .await?;
+            Ok::<_, ApiError>(consultation)
+        })
+        .await?;
+    Ok(created(
+        &format!("/api/v1/consultations/{}", consultation.id),
+        &consultation,
+        consultation.version,
+    ))
+}
+
+async fn writable(conn: &mut Conn, actor: &Actor, id: Uuid) -> ApiResult<Consultation> {
+    let caller = Caller {
+        actor: Some(actor.clone()),
+    };
+    let consultation = model::find(conn, &caller, id).await?;
+    let row = engagements::table
+        .find(id)
+        .select(EngagementRow::as_select())
+        .for_update()
+        .first(conn)
+        .await?;
+    let parties = parties_of(conn, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    if !may_write(actor, &row, &parties) {
+        return Err(ApiError::Forbidden(
+            "Only the owning organisation, submitters and admins may change it.",
+        ));
+    }
+    Ok(consultation)
+}
+
+/// Changes a consultation.
+#[utoipa::path(tag = "consultations", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    request_body = UpdateConsultation, security(("bearer" = [])),
+    responses((status = 200, body = Consultation, headers(("ETag" = String))), ProblemResponses))]
+#[patch("/consultations/{id}")]
+pub async fn update_consultation(
+    state: Data<AppState>,
+    actor: Actor,
+    path: Path<IdPath>,
+    if_match: IfMatch,
+    body: Json<UpdateConsultation>,
+) -> ApiResult<HttpResponse> {
+    let changes = body.0;
+    let id = path.id;
+    let caller = Caller {
+        actor: Some(actor.clone()),
+    };
+    let mut conn = state.db().await?;
+    let consultation = conn
+        .transaction(async |conn| {
+            let before = writable(conn, &actor, id).await?;
+            if_match.check(before.version)?;
+            let owner = before.owner_organization_id;
+            let merged = changes.apply(before.clone());
+            save(conn, &actor, id, owner, &merged, true).await?;
+            let after = model::find(conn, &caller, id).await?;
+            audit::record(
+                conn,
+                &actor,
+                AuditAction::Update,
+                ENTITY,
+                &id.to_string(),
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
+            Ok::<_, ApiError>(after)
+        })
+        .await?;
+    Ok(ok_versioned(&consultation, consultation.version))
+}
+
+/// Deletes a consultation; 409 while submissions or recommendations refer to it.
+#[utoipa::path(tag = "consultations", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    security(("bearer" = [])), responses((status = 204, description = "Deleted"), ProblemResponses))]
+#[delete("/consultations/{id}")]
+pub async fn delete_consultation(
+    state: Data<AppState>,
+    actor: Actor,
+    path: Path<IdPath>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    let id = path.id;
+    let mut conn = state.db().await?;
+    conn.transaction(async |conn| {
+        let before = writable(conn, &actor, id).await?;
+        if_match.check(before.version)?;
+        diesel::delete(engagements::table.find(id))
+            .execute(conn)
+            .await?;
+        audit::record(
+            conn,
+            &actor,
+            AuditAction::Delete,
+            ENTITY,
+            &id.to_string(),
+            Some(&before),
+            None,
+        )
+        .await
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The change history of a consultation.
+#[utoipa::path(tag = "consultations", params(IdPath, PageParams), security(("bearer" = [])),
+    responses((status = 200, body = Page<crate::audit::AuditEntry>), ProblemResponses))]
+#[get("/consultations/{id}/history")]
+pub async fn consultation_history(
+    state: Data<AppState>,
+    actor: Actor,
+    path: Path<IdPath>,
+    page: Query<PageParams>,
+) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
+    crate::engagements::handlers::history(&state, &actor, ENTITY, path.id, &page).await
+}

@@ -1,0 +1,584 @@
+//! Consultations on draft acts: an engagement of kind `consultation` plus act type, responsible agency, level,
+//! comment period, draft and adopted act.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::agencies::GovernmentLevel;
+use crate::auth::Caller;
+use crate::db::Conn;
+use crate::db::schema::{consultations, engagements};
+use crate::db::sql::{self, KeyValue};
+use crate::engagements::model::{self as core, EngagementRow};
+use crate::engagements::{Document, Engagement, EngagementKind, Party, Visibility};
+use crate::http::export::{CsvRow, join, opt};
+use crate::http::extract::not_blank;
+use crate::http::patch::{nullable, required};
+use crate::http::{ApiError, ApiResult, Cursor, Keyed};
+
+crate::text_enum! {
+    /// The kind of act under discussion.
+    pub enum ActType {
+        /// A law.
+        Law => "law",
+        /// A code.
+        Code => "code",
+        /// A decree.
+        Decree => "decree",
+        /// A resolution of the government.
+        GovernmentResolution => "government_resolution",
+        /// A regulation.
+        Regulation => "regulation",
+        /// A local act.
+        LocalAct => "local_act",
+        /// A strategy or programme.
+        Strategy => "strategy",
+        /// Anything else.
+        Other => "other",
+    }
+}
+
+crate::text_enum! {
+    /// Where a consultation stands.
+    pub enum ConsultationStatus {
+        /// Announced, not yet open.
+        Planned => "planned",
+        /// Open for comments.
+        Open => "open",
+        /// The comment period has ended.
+        Closed => "closed",
+        /// The act was adopted.
+        Adopted => "adopted",
+        /// The act was rejected.
+        Rejected => "rejected",
+        /// The draft was withdrawn.
+        Withdrawn => "withdrawn",
+    }
+}
+
+/// The act as adopted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdoptedAct {
+    /// Its title.
+    #[validate(length(min = 1, max = 1000), custom(function = "not_blank"))]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 1000)]
+    pub title: String,
+    /// When it was adopted.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub adopted_on: NaiveDate,
+    /// Where it is published.
+    #[validate(custom(function = "crate::http::extract::web_url"), length(max = 2000))]
+    #[schema(format = "uri", max_length = 2000)]
+    pub url: Option<String>,
+}
+
+/// A public consultation on a draft act.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Consultation {
+    /// Id (also the engagement's id).
+    pub id: Uuid,
+    /// The draft's title.
+    pub title: String,
+    /// Act type.
+    pub act_type: ActType,
+    /// The agency responsible for the draft.
+    pub responsible_agency_id: Uuid,
+    /// Level of government.
+    pub level: GovernmentLevel,
+    /// First day of the comment period.
+    pub opens_on: NaiveDate,
+    /// Last day of the comment period.
+    pub closes_on: NaiveDate,
+    /// Status.
+    pub status: ConsultationStatus,
+    /// Where the draft is.
+    pub draft_url: Option<String>,
+    /// Summary.
+    pub summary: Option<String>,
+    /// The act as adopted, once adopted.
+    pub adopted_act: Option<AdoptedAct>,
+    /// Region.
+    pub region_code: Option<String>,
+    /// Spheres.
+    pub sphere_codes: Vec<String>,
+    /// The organisation that owns the record.
+    pub owner_organization_id: Option<Uuid>,
+    /// Who may read it.
+    pub visibility: Visibility,
+    /// Linked documents.
+    pub documents: Vec<Document>,
+    /// Derived parties: the responsible agency and every submitting organisation.
+    pub parties: Vec<Party>,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+    /// Version; also the `ETag`.
+    pub version: i32,
+}
+
+impl Keyed for Consultation {
+    fn cursor(&self, sort: &str) -> Cursor {
+        Cursor::new(sort, self.opens_on.to_string(), self.id)
+    }
+}
+
+impl CsvRow for Consultation {
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "title",
+        "act_type",
+        "responsible_agency_id",
+        "level",
+        "opens_on",
+        "closes_on",
+        "status",
+        "draft_url",
+        "adopted_act_title",
+        "adopted_on",
+        "region_code",
+        "sphere_codes",
+        "visibility",
+        "created_at",
+        "updated_at",
+        "version",
+    ];
+
+    fn record(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.title.clone(),
+            self.act_type.to_string(),
+            self.responsible_agency_id.to_string(),
+            self.level.to_string(),
+            self.opens_on.to_string(),
+            self.closes_on.to_string(),
+            self.status.to_string(),
+            opt(&self.draft_url),
+            self.adopted_act
+                .as_ref()
+                .map(|a| a.title.clone())
+                .unwrap_or_default(),
+            self.adopted_act
+                .as_ref()
+                .map(|a| a.adopted_on.to_string())
+                .unwrap_or_default(),
+            opt(&self.region_code),
+            join(&self.sphere_codes),
+            self.visibility.to_string(),
+            self.created_at.to_rfc3339(),
+            self.updated_at.to_rfc3339(),
+            self.version.to_string(),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = consultations, check_for_backend(diesel::pg::Pg))]
+struct ConsultationRow {
+    id: Uuid,
+    act_type: ActType,
+    responsible_agency_id: Uuid,
+    level: GovernmentLevel,
+    opens_on: NaiveDate,
+    closes_on: NaiveDate,
+    draft_url: Option<String>,
+    adopted_act: Option<serde_json::Value>,
+}
+
+/// Filters of the consultation list.
+#[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConsultationFilter {
+    /// Open for comments on this day (`opens_on` ≤ day ≤ `closes_on`).
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub open_on: Option<NaiveDate>,
+    /// Status.
+    #[param(inline)]
+    pub status: Option<ConsultationStatus>,
+    /// Act type.
+    #[param(inline)]
+    pub act_type: Option<ActType>,
+    /// The responsible agency.
+    pub responsible_agency_id: Option<Uuid>,
+    /// Level of government.
+    #[param(inline)]
+    pub level: Option<GovernmentLevel>,
+    /// Region, including its sub-regions.
+    #[validate(length(min = 2, max = 40))]
+    #[param(min_length = 2, max_length = 40)]
+    pub region_code: Option<String>,
+    /// Opening on or after this day.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub from: Option<NaiveDate>,
+    /// Opening on or before this day.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub to: Option<NaiveDate>,
+}
+
+async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Vec<Consultation>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let engagements = core::with_parties(conn, rows).await?;
+    let mut specific: HashMap<Uuid, ConsultationRow> = consultations::table
+        .filter(consultations::id.eq_any(&ids))
+        .select(ConsultationRow::as_select())
+        .load(conn)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    engagements
+        .into_iter()
+        .map(|e: Engagement| {
+            let c = specific
+                .remove(&e.id)
+                .ok_or_else(|| anyhow::anyhow!("consultation {} lacks its row", e.id))?;
+            let status = e
+                .status
+                .parse()
+                .map_err(|err: String| anyhow::anyhow!("consultation {}: {err}", e.id))?;
+            Ok(Consultation {
+                act_type: c.act_type,
+                responsible_agency_id: c.responsible_agency_id,
+                level: c.level,
+                opens_on: c.opens_on,
+                closes_on: c.closes_on,
+                draft_url: c.draft_url,
+                adopted_act: c.adopted_act.and_then(|v| serde_json::from_value(v).ok()),
+                id: e.id,
+                title: e.title,
+                status,
+                summary: e.summary,
+                region_code: e.region_code,
+                sphere_codes: e.sphere_codes,
+                owner_organization_id: e.owner_organization_id,
+                visibility: e.visibility,
+                documents: e.documents,
+                parties: e.parties,
+                created_at: e.created_at,
+                updated_at: e.updated_at,
+                version: e.version,
+            })
+        })
+        .collect()
+}
+
+/// One consultation the caller may read.
+pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Consultation> {
+    let row = EngagementRow::find_readable(conn, caller, id).await?;
+    if row.kind != EngagementKind::Consultation {
+        return Err(ApiError::NotFound);
+    }
+    assemble_all(conn, vec![row])
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound)
+}
+
+/// A keyset page (`limit + 1` rows) of the consultations the caller may read, latest opening first.
+pub async fn list(
+    conn: &mut Conn,
+    caller: &Caller,
+    filter: &ConsultationFilter,
+    after: Option<Cursor>,
+    limit: i64,
+) -> ApiResult<Vec<Consultation>> {
+    use engagements::dsl as e;
+    let mut query = e::engagements
+        .select(EngagementRow::as_select())
+        .filter(e::kind.eq(EngagementKind::Consultation))
+        .filter(core::readable(caller))
+        .into_boxed();
+    if let Some(day) = filter.open_on {
+        query = query
+            .filter(e::starts_on.le(day))
+            .filter(e::ends_on.ge(day));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(e::status.eq(status.as_str()));
+    }
+    if filter.act_type.is_some() || filter.responsible_agency_id.is_some() || filter.level.is_some()
+    {
+        let mut specific = consultations::table.select(consultations::id).into_boxed();
+        if let Some(act_type) = filter.act_type {
+            specific = specific.filter(consultations::act_type.eq(act_type));
+        }
+        if let Some(agency) = filter.responsible_agency_id {
+            specific = specific.filter(consultations::responsible_agency_id.eq(agency));
+        }
+        if let Some(level) = filter.level {
+            specific = specific.filter(consultations::level.eq(level));
+        }
+        query = query.filter(e::id.eq_any(specific));
+    }
+    if let Some(code) = &filter.region_code {
+        query = query.filter(sql::in_region("engagements.region_code", code.clone()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(e::starts_on.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(e::starts_on.le(to));
+    }
+    if let Some(cursor) = after {
+        let key = cursor
+            .key
+            .parse::<NaiveDate>()
+            .map_err(|_| ApiError::field("cursor", "is not a cursor returned by this list"))?;
+        query = query.filter(sql::after(
+            "engagements.starts_on",
+            "engagements.id",
+            true,
+            KeyValue::Date(key),
+            cursor.id,
+        ));
+    }
+    let rows = query
+        .order((e::starts_on.desc(), e::id.desc()))
+        .limit(limit + 1)
+        .load(conn)
+        .await?;
+    assemble_all(conn, rows).await
+}
+
+/// A new consultation.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateConsultation {
+    /// The draft's title.
+    #[validate(length(min = 1, max = 1000), custom(function = "not_blank"))]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 1000)]
+    pub title: String,
+    /// Act type.
+    pub act_type: ActType,
+    /// The agency responsible for the draft.
+    pub responsible_agency_id: Uuid,
+    /// Level of government.
+    pub level: GovernmentLevel,
+    /// First day of the comment period.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub opens_on: NaiveDate,
+    /// Last day of the comment period (not before `opens_on`).
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub closes_on: NaiveDate,
+    /// Status (default `open`).
+    #[serde(default = "open")]
+    pub status: ConsultationStatus,
+    /// Where the draft is.
+    #[validate(custom(function = "crate::http::extract::web_url"), length(max = 2000))]
+    #[schema(format = "uri", max_length = 2000)]
+    pub draft_url: Option<String>,
+    /// Summary.
+    #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
+    pub summary: Option<String>,
+    /// The act as adopted (only with status `adopted`).
+    #[validate(nested)]
+    pub adopted_act: Option<AdoptedAct>,
+    /// Region.
+    #[validate(length(min = 2, max = 40))]
+    #[schema(min_length = 2, max_length = 40)]
+    pub region_code: Option<String>,
+    /// Spheres.
+    #[serde(default)]
+    #[validate(length(max = 15))]
+    #[schema(max_items = 15)]
+    pub sphere_codes: Vec<String>,
+    /// Who may read it (default `internal`).
+    #[serde(default = "internal")]
+    pub visibility: Visibility,
+    /// Linked documents.
+    #[serde(default)]
+    #[validate(length(max = 50), nested)]
+    #[schema(max_items = 50)]
+    pub documents: Vec<Document>,
+}
+
+fn open() -> ConsultationStatus {
+    ConsultationStatus::Open
+}
+
+fn internal() -> Visibility {
+    Visibility::Internal
+}
+
+/// Changes to a consultation.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateConsultation {
+    /// The draft's title.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(min = 1, max = 1000), custom(function = "not_blank"))]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 1000, nullable = false)]
+    pub title: Option<String>,
+    /// Act type.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub act_type: Option<ActType>,
+    /// The responsible agency.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub responsible_agency_id: Option<Uuid>,
+    /// Level.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub level: Option<GovernmentLevel>,
+    /// First day of the comment period.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    #[schema(nullable = false)]
+    pub opens_on: Option<NaiveDate>,
+    /// Last day of the comment period.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    #[schema(nullable = false)]
+    pub closes_on: Option<NaiveDate>,
+    /// Status.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub status: Option<ConsultationStatus>,
+    /// Where the draft is.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(custom(function = "crate::http::extract::web_url"), length(max = 2000))]
+    #[schema(format = "uri", max_length = 2000)]
+    pub draft_url: Option<Option<String>>,
+    /// Summary.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
+    pub summary: Option<Option<String>>,
+    /// The act as adopted.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(nested)]
+    pub adopted_act: Option<Option<AdoptedAct>>,
+    /// Region.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(min = 2, max = 40))]
+    #[schema(min_length = 2, max_length = 40)]
+    pub region_code: Option<Option<String>>,
+    /// Spheres.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(max = 15))]
+    #[schema(max_items = 15, nullable = false)]
+    pub sphere_codes: Option<Vec<String>>,
+    /// Who may read it.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub visibility: Option<Visibility>,
+    /// Documents.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(max = 50), nested)]
+    #[schema(max_items = 50, nullable = false)]
+    pub documents: Option<Vec<Document>>,
+}
+
+impl UpdateConsultation {
+    /// The consultation as a full body once these changes are applied.
+    pub fn apply(self, c: Consultation) -> CreateConsultation {
+        CreateConsultation {
+            title: self.title.unwrap_or(c.title),
+            act_type: self.act_type.unwrap_or(c.act_type),
+            responsible_agency_id: self
+                .responsible_agency_id
+                .unwrap_or(c.responsible_agency_id),
+            level: self.level.unwrap_or(c.level),
+            opens_on: self.opens_on.unwrap_or(c.opens_on),
+            closes_on: self.closes_on.unwrap_or(c.closes_on),
+            status: self.status.unwrap_or(c.status),
+            draft_url: self.draft_url.unwrap_or(c.draft_url),
+            summary: self.summary.unwrap_or(c.summary),
+            adopted_act: self.adopted_act.unwrap_or(c.adopted_act),
+            region_code: self.region_code.unwrap_or(c.region_code),
+            sphere_codes: self.sphere_codes.unwrap_or(c.sphere_codes),
+            visibility: self.visibility.unwrap_or(c.visibility),
+            documents: self.documents.unwrap_or(c.documents),
+        }
+    }
+}
+
+impl CreateConsultation {
+    /// Cross-field rules: the period's order, and an adopted act only for an adopted draft.
+    pub fn check_rules(&self) -> ApiResult<()> {
+        if self.closes_on < self.opens_on {
+            return Err(ApiError::field("closes_on", "must not be before opens_on"));
+        }
+        if self.adopted_act.is_some() && self.status != ConsultationStatus::Adopted {
+            return Err(ApiError::field(
+                "adopted_act",
+                "is only for a consultation with status `adopted`",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Rewrites a consultation's parties: the responsible agency and every organisation that submitted.
+pub async fn refresh_parties(conn: &mut Conn, id: Uuid) -> ApiResult<()> {
+    use crate::db::schema::{submission_organizations as so, submissions as s};
+    let responsible: Uuid = consultations::table
+        .find(id)
+        .select(consultations::responsible_agency_id)
+        .first(conn)
+        .await?;
+    let submitters: Vec<Uuid> = so::table
+        .inner_join(s::table)
+        .filter(s::consultation_id.eq(id))
+        .select(so::organization_id)
+        .distinct()
+        .load(conn)
+        .await?;
+    let mut parties = vec![Party::agency(
+        responsible,
+        crate::engagements::PartyRole::Responsible,
+    )];
+    parties.extend(
+        submitters
+            .into_iter()
+            .map(|o| Party::organization(o, crate::engagements::PartyRole::Submitter)),
+    );
+    crate::engagements::write::set_parties(conn, id, &parties).await
+}
+
+/// Writes the consultation-specific row (the core is written by the caller).
+pub async fn write_specific(
+    conn: &mut Conn,
+    id: Uuid,
+    body: &CreateConsultation,
+    replace: bool,
+) -> ApiResult<()> {
+    let adopted = body
+        .adopted_act
+        .as_ref()
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(anyhow::Error::new)?;
+    let values = (
+        consultations::act_type.eq(body.act_type),
+        consultations::responsible_agency_id.eq(body.responsible_agency_id),
+        consultations::level.eq(body.level),
+        consultations::opens_on.eq(body.opens_on),
+        consultations::closes_on.eq(body.closes_on),
+        consultations::draft_url.eq(&body.draft_url),
+        consultations::adopted_act.eq(adopted),
+    );
+    if replace {
+        diesel::update(consultations::table.find(id))
+            .set(values)
+            .execute(conn)
+            .await?;
+    } else {
+        diesel::insert_into(consultations::table)
+            .values((consultations::id.eq(id), values))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,644 @@
+//! Public hearings organised by civil society: an engagement of kind `hearing` plus organisers, invited
+//! agencies (and whether each came), media, participant count and findings.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::auth::Caller;
+use crate::db::Conn;
+use crate::db::schema::{
+    engagement_parties, engagements, hearing_invited_agencies, hearing_organizers, hearings,
+};
+use crate::db::sql::{self, KeyValue};
+use crate::engagements::model::{self as core, EngagementRow};
+use crate::engagements::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
+use crate::http::export::{CsvRow, join, opt};
+use crate::http::extract::not_blank;
+use crate::http::patch::{nullable, required};
+use crate::http::{ApiError, ApiResult, Cursor, FieldError, Keyed};
+
+crate::text_enum! {
+    /// Where a hearing stands.
+    pub enum HearingStatus {
+        /// Announced.
+        Planned => "planned",
+        /// Took place.
+        Held => "held",
+        /// Called off.
+        Cancelled => "cancelled",
+    }
+}
+
+/// An agency invited to a hearing.
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema, Queryable, Selectable,
+)]
+#[serde(deny_unknown_fields)]
+#[diesel(table_name = hearing_invited_agencies, check_for_backend(diesel::pg::Pg))]
+pub struct InvitedAgency {
+    /// The agency.
+    pub agency_id: Uuid,
+    /// Whether it sent someone.
+    #[serde(default)]
+    pub attended: bool,
+}
+
+/// A media outlet that covered the hearing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MediaPresence {
+    /// The outlet.
+    #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 300)]
+    pub outlet: String,
+    /// A link to its coverage.
+    #[validate(custom(function = "crate::http::extract::web_url"), length(max = 2000))]
+    #[schema(format = "uri", max_length = 2000)]
+    pub url: Option<String>,
+}
+
+/// A public hearing.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Hearing {
+    /// Id (also the engagement's id).
+    pub id: Uuid,
+    /// Topic.
+    pub title: String,
+    /// Summary.
+    pub summary: Option<String>,
+    /// Status.
+    pub status: HearingStatus,
+    /// The day.
+    pub starts_on: NaiveDate,
+    /// Where.
+    pub location: Option<String>,
+    /// Region.
+    pub region_code: Option<String>,
+    /// Spheres.
+    pub sphere_codes: Vec<String>,
+    /// The organisations that organised it.
+    pub organizer_ids: Vec<Uuid>,
+    /// The agencies invited, and whether each came.
+    pub invited_agencies: Vec<InvitedAgency>,
+    /// Media present.
+    pub media: Vec<MediaPresence>,
+    /// How many took part.
+    pub participants_count: Option<i32>,
+    /// Facts and conclusions set out.
+    pub findings: Option<String>,
+    /// The organisation that owns the record.
+    pub owner_organization_id: Option<Uuid>,
+    /// Who may read it.
+    pub visibility: Visibility,
+    /// Linked documents.
+    pub documents: Vec<Document>,
+    /// Derived parties: organisers (`organizer`) and invited agencies (`invited`).
+    pub parties: Vec<Party>,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+    /// Version; also the `ETag`.
+    pub version: i32,
+}
+
+impl Keyed for Hearing {
+    fn cursor(&self, sort: &str) -> Cursor {
+        Cursor::new(sort, self.starts_on.to_string(), self.id)
+    }
+}
+
+impl CsvRow for Hearing {
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "title",
+        "status",
+        "starts_on",
+        "location",
+        "region_code",
+        "sphere_codes",
+        "organizer_ids",
+        "invited_agency_ids",
+        "attended_agency_ids",
+        "media_outlets",
+        "participants_count",
+        "findings",
+        "visibility",
+        "created_at",
+        "updated_at",
+        "version",
+    ];
+
+    fn record(&self) -> Vec<String> {
+        let invited: Vec<Uuid> = self.invited_agencies.iter().map(|a| a.agency_id).collect();
+        let attended: Vec<Uuid> = self
+            .invited_agencies
+            .iter()
+            .filter(|a| a.attended)
+            .map(|a| a.agency_id)
+            .collect();
+        let outlets: Vec<String> = self.media.iter().map(|m| m.outlet.clone()).collect();
+        vec![
+            self.id.to_string(),
+            self.title.clone(),
+            self.status.to_string(),
+            self.starts_on.to_string(),
+            opt(&self.location),
+            opt(&self.region_code),
+            join(&self.sphere_codes),
+            join(&self.organizer_ids),
+            join(&invited),
+            join(&attended),
+            join(&outlets),
+            opt(&self.participants_count),
+            opt(&self.findings),
+            self.visibility.to_string(),
+            self.created_at.to_rfc3339(),
+            self.updated_at.to_rfc3339(),
+            self.version.to_string(),
+        ]
+    }
+}
+
+/// The stored hearing-specific part.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = hearings, check_for_backend(diesel::pg::Pg))]
+struct HearingRow {
+    id: Uuid,
+    location: Option<String>,
+    participants_count: Option<i32>,
+    findings: Option<String>,
+    media: serde_json::Value,
+}
+
+/// Filters of the hearing list.
+#[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HearingFilter {
+    /// Organised by this organisation.
+    pub organization_id: Option<Uuid>,
+    /// This agency was invited.
+    pub agency_id: Option<Uuid>,
+    /// Status.
+    #[param(inline)]
+    pub status: Option<HearingStatus>,
+    /// Region, including its sub-regions.
+    #[validate(length(min = 2, max = 40))]
+    #[param(min_length = 2, max_length = 40)]
+    pub region_code: Option<String>,
+    /// On or after this day.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub from: Option<NaiveDate>,
+    /// On or before this day.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub to: Option<NaiveDate>,
+}
+
+async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Vec<Hearing>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let engagements = core::with_parties(conn, rows).await?;
+    let mut specific: HashMap<Uuid, HearingRow> = hearings::table
+        .filter(hearings::id.eq_any(&ids))
+        .select(HearingRow::as_select())
+        .load(conn)
+        .await?
+        .into_iter()
+        .map(|h| (h.id, h))
+        .collect();
+    let mut organizers: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    let rows: Vec<(Uuid, Uuid)> = hearing_organizers::table
+        .filter(hearing_organizers::hearing_id.eq_any(&ids))
+        .order((hearing_organizers::hearing_id, hearing_organizers::position))
+        .select((
+            hearing_organizers::hearing_id,
+            hearing_organizers::organization_id,
+        ))
+        .load(conn)
+        .await?;
+    for (id, org) in rows {
+        organizers.entry(id).or_default().push(org);
+    }
+    let mut invited: HashMap<Uuid, Vec<InvitedAgency>> = HashMap::new();
+    let rows: Vec<(Uuid, InvitedAgency)> = hearing_invited_agencies::table
+        .filter(hearing_invited_agencies::hearing_id.eq_any(&ids))
+        .order((
+            hearing_invited_agencies::hearing_id,
+            hearing_invited_agencies::position,
+        ))
+        .select((
+            hearing_invited_agencies::hearing_id,
+            InvitedAgency::as_select(),
+        ))
+        .load(conn)
+        .await?;
+    for (id, agency) in rows {
+        invited.entry(id).or_default().push(agency);
+    }
+    engagements
+        .into_iter()
+        .map(|e: Engagement| {
+            let h = specific
+                .remove(&e.id)
+                .ok_or_else(|| anyhow::anyhow!("hearing {} lacks its row", e.id))?;
+            let status = e
+                .status
+                .parse()
+                .map_err(|err: String| anyhow::anyhow!("hearing {}: {err}", e.id))?;
+            Ok(Hearing {
+                organizer_ids: organizers.remove(&e.id).unwrap_or_default(),
+                invited_agencies: invited.remove(&e.id).unwrap_or_default(),
+                media: serde_json::from_value(h.media).unwrap_or_default(),
+                location: h.location,
+                participants_count: h.participants_count,
+                findings: h.findings,
+                id: e.id,
+                title: e.title,
+                summary: e.summary,
+                status,
+                starts_on: e.starts_on,
+                region_code: e.region_code,
+                sphere_codes: e.sphere_codes,
+                owner_organization_id: e.owner_organization_id,
+                visibility: e.visibility,
+                documents: e.documents,
+                parties: e.parties,
+                created_at: e.created_at,
+                updated_at: e.updated_at,
+                version: e.version,
+            })
+        })
+        .collect()
+}
+
+/// One hearing the caller may read.
+pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Hearing> {
+    let row = EngagementRow::find_readable(conn, caller, id).await?;
+    if row.kind != EngagementKind::Hearing {
+        return Err(ApiError::NotFound);
+    }
+    assemble_all(conn, vec![row])
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound)
+}
+
+/// A keyset page (`limit + 1` rows) of the hearings the caller may read, newest first.
+pub async fn list(
+    conn: &mut Conn,
+    caller: &Caller,
+    filter: &HearingFilter,
+    after: Option<Cursor>,
+    limit: i64,
+) -> ApiResult<Vec<Hearing>> {
+    use engagements::dsl as e;
+    let mut query = e::engagements
+        .select(EngagementRow::as_select())
+        .filter(e::kind.eq(EngagementKind::Hearing))
+        .filter(core::readable(caller))
+        .into_boxed();
+    if let Some(org) = filter.organization_id {
+        let ids = engagement_parties::table
+            .filter(engagement_parties::organization_id.eq(org))
+            .filter(engagement_parties::role.eq(PartyRole::Organizer))
+            .select(engagement_parties::engagement_id);
+        query = query.filter(e::id.eq_any(ids));
+    }
+    if let Some(agency) = filter.agency_id {
+        let ids = engagement_parties::table
+            .filter(engagement_parties::agency_id.eq(agency))
+            .select(engagement_parties::engagement_id);
+        query = query.filter(e::id.eq_any(ids));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(e::status.eq(status.as_str()));
+    }
+    if let Some(code) = &filter.region_code {
+        query = query.filter(sql::in_region("engagements.region_code", code.clone()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(e::starts_on.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(e::starts_on.le(to));
+    }
+    if let Some(cursor) = after {
+        let key = cursor
+            .key
+            .parse::<NaiveDate>()
+            .map_err(|_| ApiError::field("cursor", "is not a cursor returned by this list"))?;
+        query = query.filter(sql::after(
+            "engagements.starts_on",
+            "engagements.id",
+            true,
+            KeyValue::Date(key),
+            cursor.id,
+        ));
+    }
+    let rows = query
+        .order((e::starts_on.desc(), e::id.desc()))
+        .limit(limit + 1)
+        .load(conn)
+        .await?;
+    assemble_all(conn, rows).await
+}
+
+/// A new hearing.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateHearing {
+    /// Topic.
+    #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 500)]
+    pub title: String,
+    /// Summary.
+    #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
+    pub summary: Option<String>,
+    /// Status (default `planned`).
+    #[serde(default = "planned")]
+    pub status: HearingStatus,
+    /// The day.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub starts_on: NaiveDate,
+    /// Where.
+    #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
+    pub location: Option<String>,
+    /// Region.
+    #[validate(length(min = 2, max = 40))]
+    #[schema(min_length = 2, max_length = 40)]
+    pub region_code: Option<String>,
+    /// Spheres.
+    #[serde(default)]
+    #[validate(length(max = 15))]
+    #[schema(max_items = 15)]
+    pub sphere_codes: Vec<String>,
+    /// The organising organisations (at least one; an NGO member must list their own).
+    #[validate(length(min = 1, max = 50))]
+    #[schema(min_items = 1, max_items = 50)]
+    pub organizer_ids: Vec<Uuid>,
+    /// The agencies invited.
+    #[serde(default)]
+    #[validate(length(max = 100), nested)]
+    #[schema(max_items = 100)]
+    pub invited_agencies: Vec<InvitedAgency>,
+    /// Media present.
+    #[serde(default)]
+    #[validate(length(max = 100), nested)]
+    #[schema(max_items = 100)]
+    pub media: Vec<MediaPresence>,
+    /// How many took part.
+    #[validate(range(min = 0, max = 1000000))]
+    #[schema(minimum = 0, maximum = 1000000)]
+    pub participants_count: Option<i32>,
+    /// Facts and conclusions set out.
+    #[validate(length(max = 100000))]
+    #[schema(max_length = 100000)]
+    pub findings: Option<String>,
+    /// Who may read it (default `internal`).
+    #[serde(default = "internal")]
+    pub visibility: Visibility,
+    /// Linked documents.
+    #[serde(default)]
+    #[validate(length(max = 50), nested)]
+    #[schema(max_items = 50)]
+    pub documents: Vec<Document>,
+}
+
+fn planned() -> HearingStatus {
+    HearingStatus::Planned
+}
+
+fn internal() -> Visibility {
+    Visibility::Internal
+}
+
+/// Changes to a hearing; lists are replaced whole.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateHearing {
+    /// Topic.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 500, nullable = false)]
+    pub title: Option<String>,
+    /// Summary.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
+    pub summary: Option<Option<String>>,
+    /// Status.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub status: Option<HearingStatus>,
+    /// The day.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    #[schema(nullable = false)]
+    pub starts_on: Option<NaiveDate>,
+    /// Where.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
+    pub location: Option<Option<String>>,
+    /// Region.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(min = 2, max = 40))]
+    #[schema(min_length = 2, max_length = 40)]
+    pub region_code: Option<Option<String>>,
+    /// Spheres.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(max = 15))]
+    #[schema(max_items = 15, nullable = false)]
+    pub sphere_codes: Option<Vec<String>>,
+    /// The organising organisations.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(min = 1, max = 50))]
+    #[schema(min_items = 1, max_items = 50, nullable = false)]
+    pub organizer_ids: Option<Vec<Uuid>>,
+    /// The agencies invited.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(max = 100), nested)]
+    #[schema(max_items = 100, nullable = false)]
+    pub invited_agencies: Option<Vec<InvitedAgency>>,
+    /// Media present.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(max = 100), nested)]
+    #[schema(max_items = 100, nullable = false)]
+    pub media: Option<Vec<MediaPresence>>,
+    /// How many took part.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(range(min = 0, max = 1000000))]
+    #[schema(minimum = 0, maximum = 1000000)]
+    pub participants_count: Option<Option<i32>>,
+    /// Findings.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(max = 100000))]
+    #[schema(max_length = 100000)]
+    pub findings: Option<Option<String>>,
+    /// Who may read it.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub visibility: Option<Visibility>,
+    /// Documents.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(max = 50), nested)]
+    #[schema(max_items = 50, nullable = false)]
+    pub documents: Option<Vec<Document>>,
+}
+
+impl UpdateHearing {
+    /// The hearing as a full body once these changes are applied.
+    pub fn apply(self, h: Hearing) -> CreateHearing {
+        CreateHearing {
+            title: self.title.unwrap_or(h.title),
+            summary: self.summary.unwrap_or(h.summary),
+            status: self.status.unwrap_or(h.status),
+            starts_on: self.starts_on.unwrap_or(h.starts_on),
+            location: self.location.unwrap_or(h.location),
+            region_code: self.region_code.unwrap_or(h.region_code),
+            sphere_codes: self.sphere_codes.unwrap_or(h.sphere_codes),
+            organizer_ids: self.organizer_ids.unwrap_or(h.organizer_ids),
+            invited_agencies: self.invited_agencies.unwrap_or(h.invited_agencies),
+            media: self.media.unwrap_or(h.media),
+            participants_count: self.participants_count.unwrap_or(h.participants_count),
+            findings: self.findings.unwrap_or(h.findings),
+            visibility: self.visibility.unwrap_or(h.visibility),
+            documents: self.documents.unwrap_or(h.documents),
+        }
+    }
+}
+
+impl CreateHearing {
+    /// Checks that organisers and agencies exist and none is listed twice.
+    pub async fn check_actors(&self, conn: &mut Conn) -> ApiResult<()> {
+        let mut errors = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (i, id) in self.organizer_ids.iter().enumerate() {
+            if !seen.insert(*id) {
+                errors.push(FieldError::new(
+                    format!("organizer_ids[{i}]"),
+                    "is listed twice",
+                ));
+            }
+        }
+        for (i, a) in self.invited_agencies.iter().enumerate() {
+            if !seen.insert(a.agency_id) {
+                errors.push(FieldError::new(
+                    format!("invited_agencies[{i}].agency_id"),
+                    "is listed twice",
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        let orgs: Vec<(String, Uuid)> = self
+            .organizer_ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (format!("organizer_ids[{i}]"), *id))
+            .collect();
+        let agencies: Vec<(String, Uuid)> = self
+            .invited_agencies
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (format!("invited_agencies[{i}].agency_id"), a.agency_id))
+            .collect();
+        crate::engagements::write::ensure_actors_exist(conn, &orgs, &agencies).await
+    }
+
+    /// The parties a hearing implies.
+    pub fn parties(&self) -> Vec<Party> {
+        let mut parties: Vec<Party> = self
+            .organizer_ids
+            .iter()
+            .map(|id| Party::organization(*id, PartyRole::Organizer))
+            .collect();
+        parties.extend(
+            self.invited_agencies
+                .iter()
+                .map(|a| Party::agency(a.agency_id, PartyRole::Invited)),
+        );
+        parties
+    }
+}
+
+/// Writes the hearing-specific rows (the core is written by the caller).
+pub async fn write_specific(
+    conn: &mut Conn,
+    id: Uuid,
+    body: &CreateHearing,
+    replace: bool,
+) -> ApiResult<()> {
+    let media = serde_json::to_value(&body.media).map_err(anyhow::Error::new)?;
+    let values = (
+        hearings::location.eq(&body.location),
+        hearings::participants_count.eq(body.participants_count),
+        hearings::findings.eq(&body.findings),
+        hearings::media.eq(media),
+    );
+    if replace {
+        diesel::update(hearings::table.find(id))
+            .set(values)
+            .execute(conn)
+            .await?;
+        diesel::delete(hearing_organizers::table.filter(hearing_organizers::hearing_id.eq(id)))
+            .execute(conn)
+            .await?;
+        diesel::delete(
+            hearing_invited_agencies::table.filter(hearing_invited_agencies::hearing_id.eq(id)),
+        )
+        .execute(conn)
+        .await?;
+    } else {
+        diesel::insert_into(hearings::table)
+            .values((hearings::id.eq(id), values))
+            .execute(conn)
+            .await?;
+    }
+    let position = |i: usize| i32::try_from(i).unwrap_or(i32::MAX);
+    let organizers: Vec<_> = body
+        .organizer_ids
+        .iter()
+        .enumerate()
+        .map(|(i, org)| {
+            (
+                hearing_organizers::hearing_id.eq(id),
+                hearing_organizers::organization_id.eq(*org),
+                hearing_organizers::position.eq(position(i)),
+            )
+        })
+        .collect();
+    diesel::insert_into(hearing_organizers::table)
+        .values(organizers)
+        .execute(conn)
+        .await?;
+    let invited: Vec<_> = body
+        .invited_agencies
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            (
+                hearing_invited_agencies::hearing_id.eq(id),
+                hearing_invited_agencies::agency_id.eq(a.agency_id),
+                hearing_invited_agencies::position.eq(position(i)),
+                hearing_invited_agencies::attended.eq(a.attended),
+            )
+        })
+        .collect();
+    if !invited.is_empty() {
+        diesel::insert_into(hearing_invited_agencies::table)
+            .values(invited)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}

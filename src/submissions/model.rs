@@ -1,0 +1,375 @@
+//! Submissions to consultations: one or several organisations propose a change to a provision, and the
+//! responsible agency's answer is recorded.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+use diesel_async::RunQueryDsl;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::auth::Caller;
+use crate::db::Conn;
+use crate::db::schema::{consultations, submission_organizations as so, submissions};
+use crate::db::sql::KeyValue;
+use crate::engagements::model::readable_sql;
+use crate::http::export::{CsvRow, join, opt};
+use crate::http::extract::not_blank;
+use crate::http::patch::{nullable, required};
+use crate::http::{ApiError, ApiResult, Cursor, Keyed};
+
+crate::text_enum! {
+    /// What the agency did with a proposal.
+    pub enum ResponseStatus {
+        /// No answer yet.
+        Pending => "pending",
+        /// Taken into account.
+        Accepted => "accepted",
+        /// Partly taken into account.
+        PartiallyAccepted => "partially_accepted",
+        /// Refused.
+        Rejected => "rejected",
+        /// Not considered at all.
+        NotConsidered => "not_considered",
+    }
+}
+
+/// The agency's answer to a submission.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmissionResponse {
+    /// What became of the proposal.
+    pub status: ResponseStatus,
+    /// The answer's text.
+    #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
+    pub text: Option<String>,
+    /// When the answer was given (default today for an answer other than `pending`).
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub responded_on: Option<NaiveDate>,
+}
+
+/// A submission.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Submission {
+    /// Id.
+    pub id: Uuid,
+    /// The consultation.
+    pub consultation_id: Uuid,
+    /// The submitting organisations (a coalition when several).
+    pub organization_ids: Vec<Uuid>,
+    /// The provision concerned (article, paragraph).
+    pub provision: Option<String>,
+    /// The proposed change.
+    pub proposal: String,
+    /// Why.
+    pub rationale: Option<String>,
+    /// When it was submitted.
+    pub submitted_on: NaiveDate,
+    /// Submitted after the comment period closed (kept, but marked).
+    pub late: bool,
+    /// The agency's answer.
+    pub response: SubmissionResponse,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+    /// Version; also the `ETag`.
+    pub version: i32,
+}
+
+impl Keyed for Submission {
+    fn cursor(&self, sort: &str) -> Cursor {
+        Cursor::new(sort, self.submitted_on.to_string(), self.id)
+    }
+}
+
+impl CsvRow for Submission {
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "consultation_id",
+        "organization_ids",
+        "provision",
+        "proposal",
+        "rationale",
+        "submitted_on",
+        "late",
+        "response_status",
+        "response_text",
+        "responded_on",
+        "created_at",
+        "updated_at",
+        "version",
+    ];
+
+    fn record(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.consultation_id.to_string(),
+            join(&self.organization_ids),
+            opt(&self.provision),
+            self.proposal.clone(),
+            opt(&self.rationale),
+            self.submitted_on.to_string(),
+            self.late.to_string(),
+            self.response.status.to_string(),
+            opt(&self.response.text),
+            opt(&self.response.responded_on),
+            self.created_at.to_rfc3339(),
+            self.updated_at.to_rfc3339(),
+            self.version.to_string(),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = submissions, check_for_backend(diesel::pg::Pg))]
+struct SubmissionRow {
+    id: Uuid,
+    consultation_id: Uuid,
+    provision: Option<String>,
+    proposal: String,
+    rationale: Option<String>,
+    submitted_on: NaiveDate,
+    response_status: ResponseStatus,
+    response_text: Option<String>,
+    responded_on: Option<NaiveDate>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    version: i32,
+}
+
+/// Sort order: newest submissions first.
+pub const NEWEST: &str = "-submitted_on";
+
+/// Filters of submission lists.
+#[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SubmissionFilter {
+    /// The consultation (given by the path on a consultation's list).
+    pub consultation_id: Option<Uuid>,
+    /// Submitted by this organisation (alone or in a coalition).
+    pub organization_id: Option<Uuid>,
+    /// What became of it.
+    #[param(inline)]
+    pub response_status: Option<ResponseStatus>,
+    /// The agency responsible for the consultation.
+    pub responsible_agency_id: Option<Uuid>,
+}
+
+/// SQL that is true when the caller may read the submission's consultation.
+fn readable(caller: &Caller) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM engagements WHERE engagements.id = submissions.consultation_id AND {})",
+        readable_sql(caller, "engagements.visibility", "engagements")
+    )
+}
+
+async fn assemble(
+    conn: &mut Conn,
+    rows: Vec<(SubmissionRow, NaiveDate)>,
+) -> ApiResult<Vec<Submission>> {
+    let ids: Vec<Uuid> = rows.iter().map(|(r, _)| r.id).collect();
+    let pairs: Vec<(Uuid, Uuid)> = so::table
+        .filter(so::submission_id.eq_any(&ids))
+        .order((so::submission_id, so::position))
+        .select((so::submission_id, so::organization_id))
+        .load(conn)
+        .await?;
+    let mut orgs: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for (id, org) in pairs {
+        orgs.entry(id).or_default().push(org);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(r, closes_on)| Submission {
+            organization_ids: orgs.remove(&r.id).unwrap_or_default(),
+            late: r.submitted_on > closes_on,
+            response: SubmissionResponse {
+                status: r.response_status,
+                text: r.response_text,
+                responded_on: r.responded_on,
+            },
+            id: r.id,
+            consultation_id: r.consultation_id,
+            provision: r.provision,
+            proposal: r.proposal,
+            rationale: r.rationale,
+            submitted_on: r.submitted_on,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            version: r.version,
+        })
+        .collect())
+}
+
+/// One submission the caller may read.
+pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Submission> {
+    let row: (SubmissionRow, NaiveDate) = submissions::table
+        .inner_join(consultations::table)
+        .filter(submissions::id.eq(id))
+        .filter(diesel::dsl::sql::<Bool>(&readable(caller)))
+        .select((SubmissionRow::as_select(), consultations::closes_on))
+        .first(conn)
+        .await?;
+    assemble(conn, vec![row])
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound)
+}
+
+/// A keyset page (`limit + 1` rows) of the submissions the caller may read, newest first: two queries.
+pub async fn list(
+    conn: &mut Conn,
+    caller: &Caller,
+    filter: &SubmissionFilter,
+    after: Option<Cursor>,
+    limit: i64,
+) -> ApiResult<Vec<Submission>> {
+    let mut query = submissions::table
+        .inner_join(consultations::table)
+        .filter(diesel::dsl::sql::<Bool>(&readable(caller)))
+        .select((SubmissionRow::as_select(), consultations::closes_on))
+        .into_boxed();
+    if let Some(id) = filter.consultation_id {
+        query = query.filter(submissions::consultation_id.eq(id));
+    }
+    if let Some(org) = filter.organization_id {
+        query = query.filter(
+            submissions::id.eq_any(
+                so::table
+                    .filter(so::organization_id.eq(org))
+                    .select(so::submission_id),
+            ),
+        );
+    }
+    if let Some(status) = filter.response_status {
+        query = query.filter(submissions::response_status.eq(status));
+    }
+    if let Some(agency) = filter.responsible_agency_id {
+        query = query.filter(consultations::responsible_agency_id.eq(agency));
+    }
+    if let Some(cursor) = after {
+        let key = cursor
+            .key
+            .parse::<NaiveDate>()
+            .map_err(|_| ApiError::field("cursor", "is not a cursor returned by this list"))?;
+        query = query.filter(crate::db::sql::after(
+            "submissions.submitted_on",
+            "submissions.id",
+            true,
+            KeyValue::Date(key),
+            cursor.id,
+        ));
+    }
+    let rows = query
+        .order((submissions::submitted_on.desc(), submissions::id.desc()))
+        .limit(limit + 1)
+        .load(conn)
+        .await?;
+    assemble(conn, rows).await
+}
+
+/// A new submission.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSubmission {
+    /// The submitting organisations (at least one; an NGO member must list their own).
+    #[validate(length(min = 1, max = 50))]
+    #[schema(min_items = 1, max_items = 50)]
+    pub organization_ids: Vec<Uuid>,
+    /// The provision concerned.
+    #[validate(length(min = 1, max = 1000))]
+    #[schema(min_length = 1, max_length = 1000)]
+    pub provision: Option<String>,
+    /// The proposed change.
+    #[validate(length(min = 1, max = 50000), custom(function = "not_blank"))]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 50000)]
+    pub proposal: String,
+    /// Why.
+    #[validate(length(max = 50000))]
+    #[schema(max_length = 50000)]
+    pub rationale: Option<String>,
+    /// When it was submitted (default today).
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub submitted_on: Option<NaiveDate>,
+}
+
+/// Changes to a submission (its answer goes through `PUT /submissions/{id}/response`).
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSubmission {
+    /// The submitting organisations (replaces the list).
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(min = 1, max = 50))]
+    #[schema(min_items = 1, max_items = 50, nullable = false)]
+    pub organization_ids: Option<Vec<Uuid>>,
+    /// The provision concerned.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(min = 1, max = 1000))]
+    #[schema(min_length = 1, max_length = 1000)]
+    pub provision: Option<Option<String>>,
+    /// The proposed change.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(min = 1, max = 50000), custom(function = "not_blank"))]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 50000, nullable = false)]
+    pub proposal: Option<String>,
+    /// Why.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(max = 50000))]
+    #[schema(max_length = 50000)]
+    pub rationale: Option<Option<String>>,
+    /// When it was submitted.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    #[schema(nullable = false)]
+    pub submitted_on: Option<NaiveDate>,
+}
+
+/// Replaces the organisations of a submission.
+pub async fn set_organizations(
+    conn: &mut Conn,
+    id: Uuid,
+    organization_ids: &[Uuid],
+) -> ApiResult<()> {
+    diesel::delete(so::table.filter(so::submission_id.eq(id)))
+        .execute(conn)
+        .await?;
+    let rows: Vec<_> = organization_ids
+        .iter()
+        .enumerate()
+        .map(|(i, org)| {
+            (
+                so::submission_id.eq(id),
+                so::organization_id.eq(*org),
+                so::position.eq(i32::try_from(i).unwrap_or(i32::MAX)),
+            )
+        })
+        .collect();
+    diesel::insert_into(so::table)
+        .values(rows)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Checks that the organisations exist and none is listed twice.
+pub async fn check_organizations(conn: &mut Conn, organization_ids: &[Uuid]) -> ApiResult<()> {
+    let mut seen = std::collections::HashSet::new();
+    if let Some(i) = organization_ids.iter().position(|id| !seen.insert(*id)) {
+        return Err(ApiError::field(
+            format!("organization_ids[{i}]"),
+            "is listed twice",
+        ));
+    }
+    let orgs: Vec<(String, Uuid)> = organization_ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (format!("organization_ids[{i}]"), *id))
+        .collect();
+    crate::engagements::write::ensure_actors_exist(conn, &orgs, &[]).await
+}
