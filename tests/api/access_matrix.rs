@@ -87,6 +87,7 @@ async fn run(app: &TestApp, w: &World, method: &str, path: &str, body: Value, ru
             "POST" => app.post(path, t, &body).await,
             "PATCH" => app.patch(path, t, &body).await,
             "DELETE" => app.delete(path, t).await,
+            "PUT" => app.put(path, t, &body).await,
             other => panic!("method {other}"),
         };
         let expected = rule.expect(who);
@@ -403,6 +404,240 @@ async fn every_role_against_every_engagement_endpoint() {
             hidden: none,
             anon: 401,
             skip: none,
+        },
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn every_role_against_every_hearing_and_consultation_endpoint() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let none: &[Who] = &[];
+    let readers = [
+        Analyst,
+        NgoA,
+        NgoB,
+        SecretaryA,
+        SecretaryB,
+        OfficerHost,
+        OfficerOther,
+        Admin,
+    ];
+    let hearing_body = json!({"title": "Слушания", "starts_on": "2026-04-02", "organizer_ids": [w.org_a],
+                              "invited_agencies": [{"agency_id": w.host_agency}]});
+    let res = app
+        .post("/api/v1/hearings", Some(&w.ngo_a), &hearing_body)
+        .await;
+    res.assert_status(201);
+    let h = crate::support::id_of(&res.json());
+    let consultation_body = json!({"title": "Проект закона", "act_type": "law", "responsible_agency_id": w.host_agency,
+                                   "level": "national", "opens_on": "2026-02-01", "closes_on": "2026-03-01"});
+    let res = app
+        .post("/api/v1/consultations", Some(&w.ngo_a), &consultation_body)
+        .await;
+    res.assert_status(201);
+    let c = crate::support::id_of(&res.json());
+    let res = app
+        .post(
+            &format!("/api/v1/consultations/{c}/submissions"),
+            Some(&w.ngo_a),
+            &json!({"organization_ids": [w.org_a], "proposal": "Предложение"}),
+        )
+        .await;
+    res.assert_status(201);
+    let s = crate::support::id_of(&res.json());
+
+    for path in [
+        format!("/api/v1/hearings/{h}"),
+        format!("/api/v1/consultations/{c}"),
+        format!("/api/v1/submissions/{s}"),
+        format!("/api/v1/consultations/{c}/submissions"),
+    ] {
+        run(
+            &app,
+            &w,
+            "GET",
+            &path,
+            Value::Null,
+            Rule {
+                allowed: &readers,
+                ok: 200,
+                hidden: none,
+                anon: 404,
+                skip: none,
+            },
+        )
+        .await;
+    }
+    for path in [
+        "/api/v1/hearings",
+        "/api/v1/consultations",
+        "/api/v1/submissions",
+    ] {
+        run(
+            &app,
+            &w,
+            "GET",
+            path,
+            Value::Null,
+            Rule {
+                allowed: &EVERYONE,
+                ok: 200,
+                hidden: none,
+                anon: 200,
+                skip: none,
+            },
+        )
+        .await;
+    }
+    run(
+        &app,
+        &w,
+        "POST",
+        "/api/v1/hearings",
+        hearing_body,
+        Rule {
+            allowed: &[NgoA, Admin],
+            ok: 201,
+            hidden: none,
+            anon: 401,
+            skip: none,
+        },
+    )
+    .await;
+    run(
+        &app,
+        &w,
+        "PATCH",
+        &format!("/api/v1/hearings/{h}"),
+        json!({"findings": "Выводы"}),
+        Rule {
+            allowed: &[NgoA, Admin],
+            ok: 200,
+            hidden: none,
+            anon: 401,
+            skip: none,
+        },
+    )
+    .await;
+    run(
+        &app,
+        &w,
+        "POST",
+        &format!("/api/v1/engagements/{h}/recommendations"),
+        json!({"text": "Рекомендация", "addressed_to_agency_id": w.host_agency}),
+        Rule {
+            allowed: &[NgoA, Admin],
+            ok: 201,
+            hidden: none,
+            anon: 401,
+            skip: none,
+        },
+    )
+    .await;
+    run(
+        &app,
+        &w,
+        "POST",
+        "/api/v1/consultations",
+        consultation_body,
+        Rule {
+            allowed: &[NgoA, NgoB, Admin],
+            ok: 201,
+            hidden: none,
+            anon: 401,
+            skip: none,
+        },
+    )
+    .await;
+    run(
+        &app,
+        &w,
+        "PATCH",
+        &format!("/api/v1/consultations/{c}"),
+        json!({"status": "closed"}),
+        Rule {
+            allowed: &[NgoA, Admin],
+            ok: 200,
+            hidden: none,
+            anon: 401,
+            skip: none,
+        },
+    )
+    .await;
+    run(
+        &app,
+        &w,
+        "POST",
+        &format!("/api/v1/consultations/{c}/submissions"),
+        json!({"organization_ids": [w.org_a], "proposal": "Ещё"}),
+        Rule {
+            allowed: &[NgoA, Admin],
+            ok: 201,
+            hidden: none,
+            anon: 401,
+            skip: none,
+        },
+    )
+    .await;
+    run(
+        &app,
+        &w,
+        "PATCH",
+        &format!("/api/v1/submissions/{s}"),
+        json!({"rationale": "Потому что"}),
+        Rule {
+            allowed: &[NgoA, Admin],
+            ok: 200,
+            hidden: none,
+            anon: 401,
+            skip: none,
+        },
+    )
+    .await;
+    run(
+        &app,
+        &w,
+        "PUT",
+        &format!("/api/v1/submissions/{s}/response"),
+        json!({"status": "accepted"}),
+        Rule {
+            allowed: &[OfficerHost, NgoA, Admin],
+            ok: 200,
+            hidden: none,
+            anon: 401,
+            skip: none,
+        },
+    )
+    .await;
+    run(
+        &app,
+        &w,
+        "DELETE",
+        &format!("/api/v1/submissions/{s}"),
+        Value::Null,
+        Rule {
+            allowed: &[NgoA],
+            ok: 204,
+            hidden: none,
+            anon: 401,
+            skip: &[Admin],
+        },
+    )
+    .await;
+    run(
+        &app,
+        &w,
+        "DELETE",
+        &format!("/api/v1/hearings/{h}"),
+        Value::Null,
+        Rule {
+            allowed: &[Admin],
+            ok: 409,
+            hidden: none,
+            anon: 401,
+            skip: &[NgoA],
         },
     )
     .await;

@@ -66,6 +66,36 @@ async fn demo_data_loads_idempotently_and_matches_the_api() {
         after.sort();
         assert_eq!(before, after, "parties of demo meeting {id}");
     }
+    let answers = app
+        .count("SELECT count(DISTINCT response_status) FROM submissions")
+        .await;
+    assert_eq!(answers, 5, "submissions in every response status");
+    for kind in ["hearings", "consultations"] {
+        let list = app.get(&format!("/api/v1/{kind}"), Some(&admin)).await;
+        list.assert_status(200);
+        for item in list.json()["items"].as_array().cloned().unwrap_or_default() {
+            let id = item["id"].as_str().expect("id");
+            let saved = app
+                .patch(&format!("/api/v1/{kind}/{id}"), Some(&admin), &json!({}))
+                .await;
+            saved.assert_status(200);
+            let mut before: Vec<String> = item["parties"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| p.to_string())
+                .collect();
+            let mut after: Vec<String> = saved.json()["parties"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| p.to_string())
+                .collect();
+            before.sort();
+            after.sort();
+            assert_eq!(before, after, "parties of demo {kind} {id}");
+        }
+    }
     let login = app.post("/api/v1/auth/login", None, &json!({"email": "secretary@demo.hamkori.tj", "password": hamkori::demo::DEMO_PASSWORD})).await;
     login.assert_status(200);
 }

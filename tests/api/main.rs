@@ -3,10 +3,12 @@
 mod access_matrix;
 mod agencies;
 mod auth;
+mod consultations;
 mod conventions;
 mod councils;
 mod demo;
 mod engagements;
+mod hearings;
 mod meetings;
 mod openapi;
 mod operations;

@@ -248,6 +248,15 @@ impl TestApp {
         .await
     }
 
+    /// PUT a JSON body.
+    pub async fn put(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        self.call(with_token(
+            TestRequest::put().uri(path).set_json(body),
+            token,
+        ))
+        .await
+    }
+
     /// DELETE.
     pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
         self.call(with_token(TestRequest::delete().uri(path), token))
