@@ -28,6 +28,8 @@ lists are keyset-paged `{items, next_cursor}`; writes accept `If-Match` and answ
         (name = "meetings", description = "Meetings of councils"),
         (name = "hearings", description = "Public hearings organised by civil society"),
         (name = "consultations", description = "Public consultations on draft acts, with submissions and answers"),
+        (name = "monitoring", description = "Monitored facilities and monitoring visits with their findings"),
+        (name = "grants", description = "Grants and other support to NGOs"),
         (name = "recommendations", description = "Recommendations followed to the agency until implemented or rejected"),
         (name = "audit", description = "Who changed what")
     )

@@ -126,6 +126,37 @@ diesel::table! {
 }
 
 diesel::table! {
+    facilities (id) {
+        id -> Uuid,
+        name -> Text,
+        facility_type -> Text,
+        operating_agency_id -> Uuid,
+        region_code -> Nullable<Text>,
+        address -> Nullable<Text>,
+        capacity -> Nullable<Int4>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    grants (id) {
+        id -> Uuid,
+        support_type -> Text,
+        funder_agency_id -> Nullable<Uuid>,
+        funder_organization_id -> Nullable<Uuid>,
+        recipient_organization_id -> Uuid,
+        program -> Nullable<Text>,
+        amount -> Numeric,
+        currency -> Text,
+        awarded_on -> Nullable<Date>,
+        reports -> Jsonb,
+    }
+}
+
+diesel::table! {
     hearing_invited_agencies (hearing_id, agency_id) {
         hearing_id -> Uuid,
         agency_id -> Uuid,
@@ -179,6 +210,16 @@ diesel::table! {
         format -> Text,
         agenda -> Jsonb,
         minutes -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    monitoring_visits (id) {
+        id -> Uuid,
+        facility_id -> Uuid,
+        announced -> Bool,
+        mandate_council_id -> Nullable<Uuid>,
+        access -> Nullable<Text>,
     }
 }
 
@@ -320,6 +361,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    visit_findings (visit_id, position) {
+        visit_id -> Uuid,
+        position -> Int4,
+        category -> Text,
+        severity -> Text,
+        description -> Nullable<Text>,
+        confidential -> Bool,
+    }
+}
+
+diesel::table! {
+    visit_monitors (visit_id, organization_id) {
+        visit_id -> Uuid,
+        organization_id -> Uuid,
+        position -> Int4,
+    }
+}
+
 diesel::joinable!(agencies -> regions (region_code));
 diesel::joinable!(consultations -> agencies (responsible_agency_id));
 diesel::joinable!(consultations -> engagements (id));
@@ -334,6 +394,10 @@ diesel::joinable!(engagement_parties -> organizations (organization_id));
 diesel::joinable!(engagements -> councils (council_id));
 diesel::joinable!(engagements -> organizations (owner_organization_id));
 diesel::joinable!(engagements -> regions (region_code));
+diesel::joinable!(facilities -> agencies (operating_agency_id));
+diesel::joinable!(facilities -> regions (region_code));
+diesel::joinable!(grants -> agencies (funder_agency_id));
+diesel::joinable!(grants -> engagements (id));
 diesel::joinable!(hearing_invited_agencies -> agencies (agency_id));
 diesel::joinable!(hearing_invited_agencies -> hearings (hearing_id));
 diesel::joinable!(hearing_organizers -> hearings (hearing_id));
@@ -343,6 +407,9 @@ diesel::joinable!(meeting_attendance -> agencies (agency_id));
 diesel::joinable!(meeting_attendance -> meetings (meeting_id));
 diesel::joinable!(meeting_attendance -> organizations (organization_id));
 diesel::joinable!(meetings -> engagements (id));
+diesel::joinable!(monitoring_visits -> councils (mandate_council_id));
+diesel::joinable!(monitoring_visits -> engagements (id));
+diesel::joinable!(monitoring_visits -> facilities (facility_id));
 diesel::joinable!(organizations -> regions (region_code));
 diesel::joinable!(recommendation_status_history -> recommendations (recommendation_id));
 diesel::joinable!(recommendations -> agencies (addressed_to_agency_id));
@@ -355,6 +422,9 @@ diesel::joinable!(user_councils -> councils (council_id));
 diesel::joinable!(user_councils -> users (user_id));
 diesel::joinable!(users -> agencies (agency_id));
 diesel::joinable!(users -> organizations (organization_id));
+diesel::joinable!(visit_findings -> monitoring_visits (visit_id));
+diesel::joinable!(visit_monitors -> monitoring_visits (visit_id));
+diesel::joinable!(visit_monitors -> organizations (organization_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     agencies,
@@ -364,12 +434,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     councils,
     engagement_parties,
     engagements,
+    facilities,
+    grants,
     hearing_invited_agencies,
     hearing_organizers,
     hearings,
     login_failures,
     meeting_attendance,
     meetings,
+    monitoring_visits,
     organizations,
     recommendation_status_history,
     recommendations,
@@ -380,4 +453,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     submissions,
     user_councils,
     users,
+    visit_findings,
+    visit_monitors,
 );

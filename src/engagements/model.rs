@@ -360,11 +360,11 @@ pub struct EngagementFilter {
 /// Only values we produce (UUIDs) are formatted into the SQL.
 pub fn readable_sql(caller: &Caller, visibility_column: &str, engagement: &str) -> String {
     let Some(actor) = &caller.actor else {
-        return format!("{visibility_column} = 'public'");
+        return format!("({visibility_column} = 'public' AND {})", not_planned_visit(engagement, None));
     };
     let open = format!("{visibility_column} IN ('public', 'internal')");
-    match actor.role {
-        Role::Admin => "TRUE".to_owned(),
+    let rule = match actor.role {
+        Role::Admin => return "TRUE".to_owned(),
         Role::Analyst | Role::AgencyOfficer => open,
         Role::NgoMember => match actor.organization_id {
             Some(org) => format!(
@@ -375,12 +375,23 @@ pub fn readable_sql(caller: &Caller, visibility_column: &str, engagement: &str) 
         },
         Role::Secretary if !actor.council_ids.is_empty() => {
             let ids: Vec<String> = actor.council_ids.iter().map(|c| format!("'{c}'")).collect();
-            format!(
-                "({open} OR {engagement}.council_id IN ({}))",
-                ids.join(", ")
-            )
+            format!("({open} OR {engagement}.council_id IN ({}))", ids.join(", "))
         }
         Role::Secretary => open,
+    };
+    let org = actor.organization_id.filter(|_| actor.role == Role::NgoMember);
+    format!("({rule} AND {})", not_planned_visit(engagement, org))
+}
+
+/// A planned monitoring visit is seen only by its monitors (and admins): announcing it would defeat it.
+fn not_planned_visit(engagement: &str, monitor: Option<Uuid>) -> String {
+    let hidden = format!("({engagement}.kind = 'monitoring_visit' AND {engagement}.status = 'planned')");
+    match monitor {
+        Some(org) => format!(
+            "(NOT {hidden} OR EXISTS (SELECT 1 FROM engagement_parties mp WHERE mp.engagement_id = {engagement}.id \
+             AND mp.organization_id = '{org}' AND mp.role = 'monitor'))"
+        ),
+        None => format!("NOT {hidden}"),
     }
 }
 

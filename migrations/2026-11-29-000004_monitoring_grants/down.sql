@@ -1,0 +1,1 @@
+DROP TABLE grants, visit_findings, visit_monitors, monitoring_visits, facilities;

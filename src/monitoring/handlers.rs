@@ -1,0 +1,235 @@
+//! HTTP handlers of monitoring visits.
+
+use actix_web::web::Data;
+use actix_web::{HttpResponse, delete, get, patch, post};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::model::{self, CreateVisit, NEWEST, OLDEST, UpdateVisit, Visit, VisitFilter};
+use crate::AppState;
+use crate::audit::{self, AuditAction};
+use crate::auth::{Actor, Caller, Role};
+use crate::councils::Council;
+use crate::db::Conn;
+use crate::db::schema::engagements;
+use crate::engagements::model::{EngagementRow, parties_of};
+use crate::engagements::write::{Core, may_write, set_parties};
+use crate::engagements::{EngagementKind, Party, PartyRole};
+use crate::facilities::Facility;
+use crate::http::export::{self, EXPORT_BATCH};
+use crate::http::{
+    ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query,
+    created, ok_versioned,
+};
+
+const ENTITY: &str = "monitoring_visit";
+
+async fn page(state: &AppState, caller: Caller, filter: VisitFilter, sort: &'static str, params: &PageParams, format: Format) -> ApiResult<HttpResponse> {
+    if let Some(code) = &filter.region_code {
+        crate::regions::ensure_exists(&mut *state.db().await?, code, "region_code").await?;
+    }
+    match format {
+        Format::Json => {
+            let mut conn = state.db().await?;
+            let rows = model::list(&mut conn, &caller, &filter, sort, params.cursor(sort)?, params.limit()).await?;
+            Ok(HttpResponse::Ok().json(Page::from_rows(rows, params.limit(), sort)))
+        }
+        format => Ok(export::stream(
+            format,
+            "monitoring-visits",
+            state.pool.clone(),
+            sort,
+            Box::new(move |conn, cursor| {
+                let (filter, caller) = (filter.clone(), caller.clone());
+                Box::pin(async move { model::list(conn, &caller, &filter, sort, cursor, EXPORT_BATCH - 1).await })
+            }),
+        )),
+    }
+}
+
+/// Lists the visits the caller may read, newest first; confidential findings are redacted for outsiders.
+#[utoipa::path(tag = "monitoring", params(VisitFilter, PageParams, FormatParam),
+    responses((status = 200, description = "A page, or the whole list as CSV/NDJSON", content(
+        (Page<Visit> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"))),
+        ProblemResponses))]
+#[get("/monitoring-visits")]
+pub async fn list_visits(
+    state: Data<AppState>,
+    caller: Caller,
+    filter: Query<VisitFilter>,
+    params: Query<PageParams>,
+    format: Query<FormatParam>,
+) -> ApiResult<HttpResponse> {
+    page(&state, caller, filter.0, NEWEST, &params, format.get()).await
+}
+
+/// A facility's visits, oldest first: what it was and what it became.
+#[utoipa::path(tag = "monitoring", params(IdPath, VisitFilter, PageParams, FormatParam),
+    responses((status = 200, description = "A page, or the whole list as CSV/NDJSON", content(
+        (Page<Visit> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"))),
+        ProblemResponses))]
+#[get("/facilities/{id}/visits")]
+pub async fn list_facility_visits(
+    state: Data<AppState>,
+    caller: Caller,
+    path: Path<IdPath>,
+    filter: Query<VisitFilter>,
+    params: Query<PageParams>,
+    format: Query<FormatParam>,
+) -> ApiResult<HttpResponse> {
+    Facility::find(&mut *state.db().await?, path.id).await?;
+    let filter = VisitFilter { facility_id: Some(path.id), ..filter.0 };
+    page(&state, caller, filter, OLDEST, &params, format.get()).await
+}
+
+/// Gets one visit; confidential findings are redacted for anyone but its monitors and admins.
+#[utoipa::path(tag = "monitoring", params(IdPath),
+    responses((status = 200, body = Visit, headers(("ETag" = String))), ProblemResponses))]
+#[get("/monitoring-visits/{id}")]
+pub async fn get_visit(state: Data<AppState>, caller: Caller, path: Path<IdPath>) -> ApiResult<HttpResponse> {
+    let mut conn = state.db().await?;
+    let visit = model::find(&mut conn, &caller, path.id).await?;
+    Ok(ok_versioned(&visit, visit.version))
+}
+
+async fn save(conn: &mut Conn, actor: &Actor, id: Uuid, owner: Option<Uuid>, body: &CreateVisit, existing: bool) -> ApiResult<()> {
+    let facility = Facility::find_for_field(conn, body.facility_id, "facility_id").await?;
+    if let Some(council) = body.mandate_council_id {
+        Council::ensure_exists(conn, council, "mandate_council_id").await?;
+    }
+    model::check_monitors(conn, &body.monitor_organization_ids).await?;
+    let core = Core {
+        kind: EngagementKind::MonitoringVisit,
+        title: body.title.clone().unwrap_or_else(|| format!("Мониторинговый визит: {}", facility.name)),
+        summary: body.summary.clone(),
+        status: body.status.to_string(),
+        starts_on: body.visited_on,
+        ends_on: None,
+        region_code: facility.region_code.clone(),
+        sphere_codes: body.sphere_codes.clone().unwrap_or_else(|| vec!["human_rights".to_owned()]),
+        visibility: body.visibility,
+        owner_organization_id: owner,
+        council_id: body.mandate_council_id,
+        documents: Core::documents_json(&body.documents),
+    };
+    core.check(conn).await?;
+    if existing {
+        core.update(conn, id).await?;
+    } else {
+        core.insert(conn, id, actor).await?;
+    }
+    model::write_specific(conn, id, body, existing).await?;
+    let mut parties: Vec<Party> =
+        body.monitor_organization_ids.iter().map(|o| Party::organization(*o, PartyRole::Monitor)).collect();
+    parties.push(Party::agency(facility.operating_agency_id, PartyRole::Operator));
+    set_parties(conn, id, &parties).await
+}
+
+/// The audit log keeps visits as an outsider sees them: confidential text never reaches it.
+fn audit_view(visit: &Visit) -> Visit {
+    visit.clone().as_seen_by(&Caller { actor: None })
+}
+
+/// Records a monitoring visit (admins, and NGO members for visits their organisation monitors).
+#[utoipa::path(tag = "monitoring", request_body = CreateVisit, security(("bearer" = [])),
+    responses((status = 201, body = Visit, headers(("Location" = String), ("ETag" = String))), ProblemResponses))]
+#[post("/monitoring-visits")]
+pub async fn create_visit(state: Data<AppState>, actor: Actor, body: Json<CreateVisit>) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    let owner = match actor.role {
+        Role::Admin => <[Uuid]>::first(&body.monitor_organization_ids).copied(),
+        Role::NgoMember if actor.organization_id.is_some_and(|o| body.monitor_organization_ids.contains(&o)) => actor.organization_id,
+        Role::NgoMember => return Err(ApiError::Forbidden("An NGO member may record only visits their organisation monitors.")),
+        _ => return Err(ApiError::Forbidden("Only monitoring organisations and admins record visits.")),
+    };
+    let caller = Caller { actor: Some(actor.clone()) };
+    let mut conn = state.db().await?;
+    let visit = conn
+        .transaction(async |conn| {
+            let id = Uuid::now_v7();
+            save(conn, &actor, id, owner, &body, false).await?;
+            let visit = model::find(conn, &caller, id).await?;
+            audit::record(conn, &actor, AuditAction::Create, ENTITY, &id.to_string(), None, Some(&audit_view(&visit))).await?;
+            Ok::<_, ApiError>(visit)
+        })
+        .await?;
+    Ok(created(&format!("/api/v1/monitoring-visits/{}", visit.id), &visit, visit.version))
+}
+
+async fn writable(conn: &mut Conn, actor: &Actor, id: Uuid) -> ApiResult<Visit> {
+    let caller = Caller { actor: Some(actor.clone()) };
+    let visit = model::find(conn, &caller, id).await?;
+    let row = engagements::table.find(id).select(EngagementRow::as_select()).for_update().first(conn).await?;
+    let parties = parties_of(conn, &[id]).await?.remove(&id).unwrap_or_default();
+    if !may_write(actor, &row, &parties) {
+        return Err(ApiError::Forbidden("Only the monitoring organisations and admins may change this visit."));
+    }
+    Ok(visit)
+}
+
+/// Changes a visit; lists in the body replace the stored ones.
+#[utoipa::path(tag = "monitoring", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    request_body = UpdateVisit, security(("bearer" = [])),
+    responses((status = 200, body = Visit, headers(("ETag" = String))), ProblemResponses))]
+#[patch("/monitoring-visits/{id}")]
+pub async fn update_visit(
+    state: Data<AppState>,
+    actor: Actor,
+    path: Path<IdPath>,
+    if_match: IfMatch,
+    body: Json<UpdateVisit>,
+) -> ApiResult<HttpResponse> {
+    let changes = body.0;
+    let id = path.id;
+    let caller = Caller { actor: Some(actor.clone()) };
+    let mut conn = state.db().await?;
+    let visit = conn
+        .transaction(async |conn| {
+            let before = writable(conn, &actor, id).await?;
+            if_match.check(before.version)?;
+            let owner = before.owner_organization_id;
+            let stored = model::stored_findings(conn, id).await?;
+            let merged = changes.apply(before.clone(), stored);
+            if actor.role == Role::NgoMember && !actor.organization_id.is_some_and(|o| merged.monitor_organization_ids.contains(&o)) {
+                return Err(ApiError::field("monitor_organization_ids", "must still include your organisation"));
+            }
+            save(conn, &actor, id, owner, &merged, true).await?;
+            let after = model::find(conn, &caller, id).await?;
+            audit::record(conn, &actor, AuditAction::Update, ENTITY, &id.to_string(), Some(&audit_view(&before)), Some(&audit_view(&after)))
+                .await?;
+            Ok::<_, ApiError>(after)
+        })
+        .await?;
+    Ok(ok_versioned(&visit, visit.version))
+}
+
+/// Deletes a visit; 409 while recommendations come from it.
+#[utoipa::path(tag = "monitoring", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    security(("bearer" = [])), responses((status = 204, description = "Deleted"), ProblemResponses))]
+#[delete("/monitoring-visits/{id}")]
+pub async fn delete_visit(state: Data<AppState>, actor: Actor, path: Path<IdPath>, if_match: IfMatch) -> ApiResult<HttpResponse> {
+    let id = path.id;
+    let mut conn = state.db().await?;
+    conn.transaction(async |conn| {
+        let before = writable(conn, &actor, id).await?;
+        if_match.check(before.version)?;
+        diesel::delete(engagements::table.find(id)).execute(conn).await?;
+        audit::record(conn, &actor, AuditAction::Delete, ENTITY, &id.to_string(), Some(&audit_view(&before)), None).await
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The change history of a visit (admins, analysts and its monitors); confidential text is never in it.
+#[utoipa::path(tag = "monitoring", params(IdPath, PageParams), security(("bearer" = [])),
+    responses((status = 200, body = Page<crate::audit::AuditEntry>), ProblemResponses))]
+#[get("/monitoring-visits/{id}/history")]
+pub async fn visit_history(
+    state: Data<AppState>,
+    actor: Actor,
+    path: Path<IdPath>,
+    page: Query<PageParams>,
+) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
+    crate::engagements::handlers::history(&state, &actor, ENTITY, path.id, &page).await
+}

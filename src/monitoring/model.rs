@@ -1,0 +1,614 @@
+//! Monitoring visits: an engagement of kind `monitoring_visit` plus facility, mandate, monitors and findings.
+//!
+//! Confidential findings are redacted in one place, [`Visit::as_seen_by`]: every read path (one visit, lists,
+//! exports, a facility's visits) and the audit snapshot go through it, so no path can forget it.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::auth::{Caller, Role};
+use crate::db::Conn;
+use crate::db::schema::{engagement_parties, engagements, monitoring_visits, visit_findings, visit_monitors};
+use crate::db::sql::{self, KeyValue};
+use crate::engagements::model::{self as core, EngagementRow};
+use crate::engagements::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
+use crate::http::export::{CsvRow, join, opt};
+use crate::http::patch::{nullable, required};
+use crate::http::{ApiError, ApiResult, Cursor, FieldError, Keyed};
+
+crate::text_enum! {
+    /// Where a visit stands.
+    pub enum VisitStatus {
+        /// Scheduled (seen only by its monitors and admins).
+        Planned => "planned",
+        /// Done.
+        Completed => "completed",
+        /// Called off.
+        Cancelled => "cancelled",
+    }
+}
+
+crate::text_enum! {
+    /// Whether the monitors got in.
+    pub enum VisitAccess {
+        /// Full access.
+        Granted => "granted",
+        /// Some places or people were off limits.
+        Partial => "partial",
+        /// Refused.
+        Refused => "refused",
+    }
+}
+
+crate::text_enum! {
+    /// What a finding is about.
+    pub enum FindingCategory {
+        /// Material conditions.
+        Conditions => "conditions",
+        /// Treatment of detainees.
+        Treatment => "treatment",
+        /// Legal safeguards (lawyer, family, doctor).
+        LegalSafeguards => "legal_safeguards",
+        /// Health care.
+        HealthCare => "health_care",
+        /// Food and water.
+        FoodWater => "food_water",
+        /// Contact with the outside world.
+        ContactWithOutside => "contact_with_outside",
+        /// Registers and records.
+        Documentation => "documentation",
+        /// Staff conduct.
+        StaffConduct => "staff_conduct",
+        /// Anything else.
+        Other => "other",
+    }
+}
+
+crate::text_enum! {
+    /// How grave a finding is.
+    pub enum Severity {
+        /// For information.
+        Info => "info",
+        /// Minor.
+        Minor => "minor",
+        /// Serious.
+        Serious => "serious",
+        /// Critical.
+        Critical => "critical",
+    }
+}
+
+/// A finding as submitted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FindingInput {
+    /// Category.
+    pub category: FindingCategory,
+    /// Severity.
+    pub severity: Severity,
+    /// What was found.
+    #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
+    pub description: Option<String>,
+    /// Shown whole only to the monitoring organisations' members and admins (default false).
+    #[serde(default)]
+    pub confidential: bool,
+}
+
+/// A finding as a reader sees it: a confidential one outside the monitors has `description: null, redacted: true`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Finding {
+    /// Category.
+    pub category: FindingCategory,
+    /// Severity.
+    pub severity: Severity,
+    /// What was found (null when redacted).
+    pub description: Option<String>,
+    /// Whether it is confidential.
+    pub confidential: bool,
+    /// Whether the description was withheld from this reader.
+    pub redacted: bool,
+}
+
+/// A monitoring visit.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Visit {
+    /// Id (also the engagement's id).
+    pub id: Uuid,
+    /// Title.
+    pub title: String,
+    /// The facility.
+    pub facility_id: Uuid,
+    /// The day of the visit.
+    pub visited_on: NaiveDate,
+    /// Whether the facility was told in advance.
+    pub announced: bool,
+    /// The council or commission whose mandate it was.
+    pub mandate_council_id: Option<Uuid>,
+    /// The monitoring organisations.
+    pub monitor_organization_ids: Vec<Uuid>,
+    /// Public summary.
+    pub summary: Option<String>,
+    /// Status.
+    pub status: VisitStatus,
+    /// Whether the monitors got in.
+    pub access: Option<VisitAccess>,
+    /// Findings, in order.
+    pub findings: Vec<Finding>,
+    /// Region (the facility's).
+    pub region_code: Option<String>,
+    /// Spheres.
+    pub sphere_codes: Vec<String>,
+    /// The organisation that owns the record.
+    pub owner_organization_id: Option<Uuid>,
+    /// Who may read it.
+    pub visibility: Visibility,
+    /// Linked documents.
+    pub documents: Vec<Document>,
+    /// Derived parties: monitors (`monitor`) and the facility's operating agency (`operator`).
+    pub parties: Vec<Party>,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+    /// Version; also the `ETag`.
+    pub version: i32,
+}
+
+impl Visit {
+    /// The visit as `caller` may see it: confidential descriptions stay only with the monitoring organisations'
+    /// members and admins. Every read path and the audit snapshot go through here.
+    pub fn as_seen_by(mut self, caller: &Caller) -> Self {
+        let insider = caller.actor.as_ref().is_some_and(|a| {
+            a.role == Role::Admin
+                || (a.role == Role::NgoMember
+                    && a.organization_id.is_some_and(|org| self.monitor_organization_ids.contains(&org)))
+        });
+        if !insider {
+            for finding in self.findings.iter_mut().filter(|f| f.confidential) {
+                finding.description = None;
+                finding.redacted = true;
+            }
+        }
+        self
+    }
+}
+
+impl Keyed for Visit {
+    fn cursor(&self, sort: &str) -> Cursor {
+        Cursor::new(sort, self.visited_on.to_string(), self.id)
+    }
+}
+
+impl CsvRow for Visit {
+    const HEADER: &'static [&'static str] = &[
+        "id", "title", "facility_id", "visited_on", "announced", "mandate_council_id", "monitor_organization_ids",
+        "status", "access", "summary", "findings", "serious_or_critical_findings", "visibility", "created_at",
+        "updated_at", "version",
+    ];
+
+    fn record(&self) -> Vec<String> {
+        let grave = self.findings.iter().filter(|f| matches!(f.severity, Severity::Serious | Severity::Critical)).count();
+        vec![
+            self.id.to_string(),
+            self.title.clone(),
+            self.facility_id.to_string(),
+            self.visited_on.to_string(),
+            self.announced.to_string(),
+            opt(&self.mandate_council_id),
+            join(&self.monitor_organization_ids),
+            self.status.to_string(),
+            opt(&self.access),
+            opt(&self.summary),
+            self.findings.len().to_string(),
+            grave.to_string(),
+            self.visibility.to_string(),
+            self.created_at.to_rfc3339(),
+            self.updated_at.to_rfc3339(),
+            self.version.to_string(),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = monitoring_visits, check_for_backend(diesel::pg::Pg))]
+struct VisitRow {
+    id: Uuid,
+    facility_id: Uuid,
+    announced: bool,
+    mandate_council_id: Option<Uuid>,
+    access: Option<VisitAccess>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = visit_findings, check_for_backend(diesel::pg::Pg))]
+struct FindingRow {
+    category: FindingCategory,
+    severity: Severity,
+    description: Option<String>,
+    confidential: bool,
+}
+
+/// Filters of visit lists.
+#[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VisitFilter {
+    /// The facility (given by the path on a facility's list).
+    pub facility_id: Option<Uuid>,
+    /// Monitored by this organisation.
+    pub organization_id: Option<Uuid>,
+    /// Under this council's mandate.
+    pub mandate_council_id: Option<Uuid>,
+    /// Status.
+    #[param(inline)]
+    pub status: Option<VisitStatus>,
+    /// Region, including its sub-regions.
+    #[validate(length(min = 2, max = 40))]
+    #[param(min_length = 2, max_length = 40)]
+    pub region_code: Option<String>,
+    /// On or after this day.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub from: Option<NaiveDate>,
+    /// On or before this day.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub to: Option<NaiveDate>,
+}
+
+/// Newest visits first.
+pub const NEWEST: &str = "-visited_on";
+/// Oldest visits first (a facility's history).
+pub const OLDEST: &str = "visited_on";
+
+async fn assemble_all(conn: &mut Conn, caller: &Caller, rows: Vec<EngagementRow>) -> ApiResult<Vec<Visit>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let engagements = core::with_parties(conn, rows).await?;
+    let mut specific: HashMap<Uuid, VisitRow> = monitoring_visits::table
+        .filter(monitoring_visits::id.eq_any(&ids))
+        .select(VisitRow::as_select())
+        .load(conn)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v))
+        .collect();
+    let mut monitors: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    let pairs: Vec<(Uuid, Uuid)> = visit_monitors::table
+        .filter(visit_monitors::visit_id.eq_any(&ids))
+        .order((visit_monitors::visit_id, visit_monitors::position))
+        .select((visit_monitors::visit_id, visit_monitors::organization_id))
+        .load(conn)
+        .await?;
+    for (id, org) in pairs {
+        monitors.entry(id).or_default().push(org);
+    }
+    let mut findings: HashMap<Uuid, Vec<Finding>> = HashMap::new();
+    let rows: Vec<(Uuid, FindingRow)> = visit_findings::table
+        .filter(visit_findings::visit_id.eq_any(&ids))
+        .order((visit_findings::visit_id, visit_findings::position))
+        .select((visit_findings::visit_id, FindingRow::as_select()))
+        .load(conn)
+        .await?;
+    for (id, f) in rows {
+        findings.entry(id).or_default().push(Finding {
+            category: f.category,
+            severity: f.severity,
+            description: f.description,
+            confidential: f.confidential,
+            redacted: false,
+        });
+    }
+    engagements
+        .into_iter()
+        .map(|e: Engagement| {
+            let v = specific.remove(&e.id).ok_or_else(|| anyhow::anyhow!("visit {} lacks its row", e.id))?;
+            let status = e.status.parse().map_err(|err: String| anyhow::anyhow!("visit {}: {err}", e.id))?;
+            let visit = Visit {
+                facility_id: v.facility_id,
+                announced: v.announced,
+                mandate_council_id: v.mandate_council_id,
+                access: v.access,
+                monitor_organization_ids: monitors.remove(&e.id).unwrap_or_default(),
+                findings: findings.remove(&e.id).unwrap_or_default(),
+                id: e.id,
+                title: e.title,
+                visited_on: e.starts_on,
+                summary: e.summary,
+                status,
+                region_code: e.region_code,
+                sphere_codes: e.sphere_codes,
+                owner_organization_id: e.owner_organization_id,
+                visibility: e.visibility,
+                documents: e.documents,
+                parties: e.parties,
+                created_at: e.created_at,
+                updated_at: e.updated_at,
+                version: e.version,
+            };
+            Ok(visit.as_seen_by(caller))
+        })
+        .collect()
+}
+
+/// One visit the caller may read, as they may see it.
+pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Visit> {
+    let row = EngagementRow::find_readable(conn, caller, id).await?;
+    if row.kind != EngagementKind::MonitoringVisit {
+        return Err(ApiError::NotFound);
+    }
+    assemble_all(conn, caller, vec![row]).await?.pop().ok_or(ApiError::NotFound)
+}
+
+/// A keyset page (`limit + 1` rows) of the visits the caller may read, in `sort` order (`NEWEST` or `OLDEST`).
+pub async fn list(
+    conn: &mut Conn,
+    caller: &Caller,
+    filter: &VisitFilter,
+    sort: &str,
+    after: Option<Cursor>,
+    limit: i64,
+) -> ApiResult<Vec<Visit>> {
+    use engagements::dsl as e;
+    let mut query = e::engagements
+        .select(EngagementRow::as_select())
+        .filter(e::kind.eq(EngagementKind::MonitoringVisit))
+        .filter(core::readable(caller))
+        .into_boxed();
+    if filter.facility_id.is_some() || filter.mandate_council_id.is_some() {
+        let mut specific = monitoring_visits::table.select(monitoring_visits::id).into_boxed();
+        if let Some(facility) = filter.facility_id {
+            specific = specific.filter(monitoring_visits::facility_id.eq(facility));
+        }
+        if let Some(council) = filter.mandate_council_id {
+            specific = specific.filter(monitoring_visits::mandate_council_id.eq(council));
+        }
+        query = query.filter(e::id.eq_any(specific));
+    }
+    if let Some(org) = filter.organization_id {
+        let ids = engagement_parties::table
+            .filter(engagement_parties::organization_id.eq(org))
+            .filter(engagement_parties::role.eq(PartyRole::Monitor))
+            .select(engagement_parties::engagement_id);
+        query = query.filter(e::id.eq_any(ids));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(e::status.eq(status.as_str()));
+    }
+    if let Some(code) = &filter.region_code {
+        query = query.filter(sql::in_region("engagements.region_code", code.clone()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(e::starts_on.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(e::starts_on.le(to));
+    }
+    let oldest_first = sort == OLDEST;
+    if let Some(cursor) = after {
+        let key = cursor.key.parse::<NaiveDate>().map_err(|_| ApiError::field("cursor", "is not a cursor returned by this list"))?;
+        query = query.filter(sql::after("engagements.starts_on", "engagements.id", !oldest_first, KeyValue::Date(key), cursor.id));
+    }
+    query = if oldest_first {
+        query.order((e::starts_on.asc(), e::id.asc()))
+    } else {
+        query.order((e::starts_on.desc(), e::id.desc()))
+    };
+    let rows = query.limit(limit + 1).load(conn).await?;
+    assemble_all(conn, caller, rows).await
+}
+
+/// A new visit.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateVisit {
+    /// Title (default: "Мониторинговый визит: " and the facility's name).
+    #[validate(length(min = 1, max = 500), custom(function = "crate::http::extract::not_blank"))]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 500)]
+    pub title: Option<String>,
+    /// The facility.
+    pub facility_id: Uuid,
+    /// The day of the visit.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub visited_on: NaiveDate,
+    /// Whether the facility was told in advance (default false).
+    #[serde(default)]
+    pub announced: bool,
+    /// The council or commission whose mandate it was.
+    pub mandate_council_id: Option<Uuid>,
+    /// The monitoring organisations (at least one; an NGO member must list their own).
+    #[validate(length(min = 1, max = 20))]
+    #[schema(min_items = 1, max_items = 20)]
+    pub monitor_organization_ids: Vec<Uuid>,
+    /// Public summary.
+    #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
+    pub summary: Option<String>,
+    /// Status (default `planned`).
+    #[serde(default = "planned")]
+    pub status: VisitStatus,
+    /// Whether the monitors got in.
+    pub access: Option<VisitAccess>,
+    /// Findings, in order.
+    #[serde(default)]
+    #[validate(length(max = 200), nested)]
+    #[schema(max_items = 200)]
+    pub findings: Vec<FindingInput>,
+    /// Spheres (default `human_rights`).
+    #[validate(length(max = 15))]
+    #[schema(max_items = 15)]
+    pub sphere_codes: Option<Vec<String>>,
+    /// Who may read it (default `internal`).
+    #[serde(default = "internal")]
+    pub visibility: Visibility,
+    /// Linked documents.
+    #[serde(default)]
+    #[validate(length(max = 50), nested)]
+    #[schema(max_items = 50)]
+    pub documents: Vec<Document>,
+}
+
+fn planned() -> VisitStatus {
+    VisitStatus::Planned
+}
+
+fn internal() -> Visibility {
+    Visibility::Internal
+}
+
+/// Changes to a visit; lists are replaced whole.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateVisit {
+    /// Title.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(min = 1, max = 500), custom(function = "crate::http::extract::not_blank"))]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 500, nullable = false)]
+    pub title: Option<String>,
+    /// The facility.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub facility_id: Option<Uuid>,
+    /// The day of the visit.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    #[schema(nullable = false)]
+    pub visited_on: Option<NaiveDate>,
+    /// Announced.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub announced: Option<bool>,
+    /// Mandate.
+    #[serde(default, deserialize_with = "nullable")]
+    pub mandate_council_id: Option<Option<Uuid>>,
+    /// Monitors (replaces the list).
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(min = 1, max = 20))]
+    #[schema(min_items = 1, max_items = 20, nullable = false)]
+    pub monitor_organization_ids: Option<Vec<Uuid>>,
+    /// Public summary.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
+    pub summary: Option<Option<String>>,
+    /// Status.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub status: Option<VisitStatus>,
+    /// Access.
+    #[serde(default, deserialize_with = "nullable")]
+    pub access: Option<Option<VisitAccess>>,
+    /// Findings (replaces the list; send them whole, including confidential descriptions).
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(max = 200), nested)]
+    #[schema(max_items = 200, nullable = false)]
+    pub findings: Option<Vec<FindingInput>>,
+    /// Spheres.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(max = 15))]
+    #[schema(max_items = 15, nullable = false)]
+    pub sphere_codes: Option<Vec<String>>,
+    /// Who may read it.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub visibility: Option<Visibility>,
+    /// Documents.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(max = 50), nested)]
+    #[schema(max_items = 50, nullable = false)]
+    pub documents: Option<Vec<Document>>,
+}
+
+impl UpdateVisit {
+    /// The visit as a full body once these changes are applied (findings come from the stored, unredacted ones).
+    pub fn apply(self, v: Visit, stored_findings: Vec<FindingInput>) -> CreateVisit {
+        CreateVisit {
+            title: Some(self.title.unwrap_or(v.title)),
+            facility_id: self.facility_id.unwrap_or(v.facility_id),
+            visited_on: self.visited_on.unwrap_or(v.visited_on),
+            announced: self.announced.unwrap_or(v.announced),
+            mandate_council_id: self.mandate_council_id.unwrap_or(v.mandate_council_id),
+            monitor_organization_ids: self.monitor_organization_ids.unwrap_or(v.monitor_organization_ids),
+            summary: self.summary.unwrap_or(v.summary),
+            status: self.status.unwrap_or(v.status),
+            access: self.access.unwrap_or(v.access),
+            findings: self.findings.unwrap_or(stored_findings),
+            sphere_codes: Some(self.sphere_codes.unwrap_or(v.sphere_codes)),
+            visibility: self.visibility.unwrap_or(v.visibility),
+            documents: self.documents.unwrap_or(v.documents),
+        }
+    }
+}
+
+/// The stored findings of a visit, whole (for the write path only).
+pub async fn stored_findings(conn: &mut Conn, id: Uuid) -> ApiResult<Vec<FindingInput>> {
+    let rows: Vec<FindingRow> = visit_findings::table
+        .filter(visit_findings::visit_id.eq(id))
+        .order(visit_findings::position)
+        .select(FindingRow::as_select())
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|f| FindingInput { category: f.category, severity: f.severity, description: f.description, confidential: f.confidential })
+        .collect())
+}
+
+/// Checks the monitors exist and none is listed twice.
+pub async fn check_monitors(conn: &mut Conn, ids: &[Uuid]) -> ApiResult<()> {
+    let mut seen = std::collections::HashSet::new();
+    if let Some(i) = ids.iter().position(|id| !seen.insert(*id)) {
+        return Err(ApiError::Validation(vec![FieldError::new(format!("monitor_organization_ids[{i}]"), "is listed twice")]));
+    }
+    let orgs: Vec<(String, Uuid)> =
+        ids.iter().enumerate().map(|(i, id)| (format!("monitor_organization_ids[{i}]"), *id)).collect();
+    crate::engagements::write::ensure_actors_exist(conn, &orgs, &[]).await
+}
+
+/// Writes the visit-specific rows (the core is written by the caller).
+pub async fn write_specific(conn: &mut Conn, id: Uuid, body: &CreateVisit, replace: bool) -> ApiResult<()> {
+    let values = (
+        monitoring_visits::facility_id.eq(body.facility_id),
+        monitoring_visits::announced.eq(body.announced),
+        monitoring_visits::mandate_council_id.eq(body.mandate_council_id),
+        monitoring_visits::access.eq(body.access),
+    );
+    if replace {
+        diesel::update(monitoring_visits::table.find(id)).set(values).execute(conn).await?;
+        diesel::delete(visit_monitors::table.filter(visit_monitors::visit_id.eq(id))).execute(conn).await?;
+        diesel::delete(visit_findings::table.filter(visit_findings::visit_id.eq(id))).execute(conn).await?;
+    } else {
+        diesel::insert_into(monitoring_visits::table).values((monitoring_visits::id.eq(id), values)).execute(conn).await?;
+    }
+    let position = |i: usize| i32::try_from(i).unwrap_or(i32::MAX);
+    let monitors: Vec<_> = body
+        .monitor_organization_ids
+        .iter()
+        .enumerate()
+        .map(|(i, org)| (visit_monitors::visit_id.eq(id), visit_monitors::organization_id.eq(*org), visit_monitors::position.eq(position(i))))
+        .collect();
+    diesel::insert_into(visit_monitors::table).values(monitors).execute(conn).await?;
+    let findings: Vec<_> = body
+        .findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            (
+                visit_findings::visit_id.eq(id),
+                visit_findings::position.eq(position(i)),
+                visit_findings::category.eq(f.category),
+                visit_findings::severity.eq(f.severity),
+                visit_findings::description.eq(&f.description),
+                visit_findings::confidential.eq(f.confidential),
+            )
+        })
+        .collect();
+    if !findings.is_empty() {
+        diesel::insert_into(visit_findings::table).values(findings).execute(conn).await?;
+    }
+    Ok(())
+}
