@@ -12,6 +12,7 @@ pub mod db;
 pub mod demo;
 pub mod engagements;
 pub mod facilities;
+pub mod grants;
 pub mod hearings;
 pub mod http;
 pub mod meetings;
@@ -103,6 +104,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         submissions::routes(api);
         facilities::routes(api);
         monitoring::routes(api);
+        grants::routes(api);
         recommendations::routes(api);
         api.service(audit::handlers::list_audit);
     }));

@@ -57,7 +57,7 @@ CREATE TABLE grants (
     funder_organization_id    uuid REFERENCES organizations (id) ON DELETE RESTRICT,
     recipient_organization_id uuid NOT NULL REFERENCES organizations (id) ON DELETE RESTRICT,
     program                   text,
-    amount                    numeric(20, 4) NOT NULL CHECK (amount >= 0),
+    amount                    numeric NOT NULL CHECK (amount >= 0),
     currency                  text NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
     awarded_on                date,
     reports                   jsonb NOT NULL DEFAULT '[]',

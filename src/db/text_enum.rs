@@ -94,5 +94,12 @@ mod tests {
         check(crate::consultations::model::ActType::ALL);
         check(crate::consultations::model::ConsultationStatus::ALL);
         check(crate::submissions::model::ResponseStatus::ALL);
+        check(crate::facilities::model::FacilityType::ALL);
+        check(crate::monitoring::model::VisitStatus::ALL);
+        check(crate::monitoring::model::VisitAccess::ALL);
+        check(crate::monitoring::model::FindingCategory::ALL);
+        check(crate::monitoring::model::Severity::ALL);
+        check(crate::grants::model::SupportType::ALL);
+        check(crate::grants::model::GrantStatus::ALL);
     }
 }

@@ -360,7 +360,10 @@ pub struct EngagementFilter {
 /// Only values we produce (UUIDs) are formatted into the SQL.
 pub fn readable_sql(caller: &Caller, visibility_column: &str, engagement: &str) -> String {
     let Some(actor) = &caller.actor else {
-        return format!("({visibility_column} = 'public' AND {})", not_planned_visit(engagement, None));
+        return format!(
+            "({visibility_column} = 'public' AND {})",
+            not_planned_visit(engagement, None)
+        );
     };
     let open = format!("{visibility_column} IN ('public', 'internal')");
     let rule = match actor.role {
@@ -375,17 +378,23 @@ pub fn readable_sql(caller: &Caller, visibility_column: &str, engagement: &str) 
         },
         Role::Secretary if !actor.council_ids.is_empty() => {
             let ids: Vec<String> = actor.council_ids.iter().map(|c| format!("'{c}'")).collect();
-            format!("({open} OR {engagement}.council_id IN ({}))", ids.join(", "))
+            format!(
+                "({open} OR {engagement}.council_id IN ({}))",
+                ids.join(", ")
+            )
         }
         Role::Secretary => open,
     };
-    let org = actor.organization_id.filter(|_| actor.role == Role::NgoMember);
+    let org = actor
+        .organization_id
+        .filter(|_| actor.role == Role::NgoMember);
     format!("({rule} AND {})", not_planned_visit(engagement, org))
 }
 
 /// A planned monitoring visit is seen only by its monitors (and admins): announcing it would defeat it.
 fn not_planned_visit(engagement: &str, monitor: Option<Uuid>) -> String {
-    let hidden = format!("({engagement}.kind = 'monitoring_visit' AND {engagement}.status = 'planned')");
+    let hidden =
+        format!("({engagement}.kind = 'monitoring_visit' AND {engagement}.status = 'planned')");
     match monitor {
         Some(org) => format!(
             "(NOT {hidden} OR EXISTS (SELECT 1 FROM engagement_parties mp WHERE mp.engagement_id = {engagement}.id \

@@ -14,8 +14,8 @@ use crate::auth::{Actor, Caller};
 use crate::db::schema::facilities;
 use crate::http::export::{self, EXPORT_BATCH};
 use crate::http::{
-    ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query,
-    created, ok_versioned,
+    ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
+    ProblemResponses, Query, created, ok_versioned,
 };
 use crate::regions;
 
@@ -52,7 +52,9 @@ pub async fn list_facilities(
             sort,
             Box::new(move |conn, cursor| {
                 let filter = filter.clone();
-                Box::pin(async move { Facility::list(conn, &filter, cursor, EXPORT_BATCH - 1).await })
+                Box::pin(
+                    async move { Facility::list(conn, &filter, cursor, EXPORT_BATCH - 1).await },
+                )
             }),
         )),
     }
@@ -62,7 +64,11 @@ pub async fn list_facilities(
 #[utoipa::path(tag = "monitoring", params(IdPath),
     responses((status = 200, body = Facility, headers(("ETag" = String))), ProblemResponses))]
 #[get("/facilities/{id}")]
-pub async fn get_facility(state: Data<AppState>, _caller: Caller, path: Path<IdPath>) -> ApiResult<HttpResponse> {
+pub async fn get_facility(
+    state: Data<AppState>,
+    _caller: Caller,
+    path: Path<IdPath>,
+) -> ApiResult<HttpResponse> {
     let mut conn = state.db().await?;
     let facility = Facility::find(&mut conn, path.id).await?;
     Ok(ok_versioned(&facility, facility.version))
@@ -72,7 +78,11 @@ pub async fn get_facility(state: Data<AppState>, _caller: Caller, path: Path<IdP
 #[utoipa::path(tag = "monitoring", request_body = CreateFacility, security(("bearer" = [])),
     responses((status = 201, body = Facility, headers(("Location" = String), ("ETag" = String))), ProblemResponses))]
 #[post("/facilities")]
-pub async fn create_facility(state: Data<AppState>, actor: Actor, body: Json<CreateFacility>) -> ApiResult<HttpResponse> {
+pub async fn create_facility(
+    state: Data<AppState>,
+    actor: Actor,
+    body: Json<CreateFacility>,
+) -> ApiResult<HttpResponse> {
     actor.require_admin()?;
     let new = body.0;
     let mut conn = state.db().await?;
@@ -84,15 +94,32 @@ pub async fn create_facility(state: Data<AppState>, actor: Actor, body: Json<Cre
             }
             let id = Uuid::now_v7();
             let facility: Facility = diesel::insert_into(facilities::table)
-                .values((&new, facilities::id.eq(id), facilities::created_by.eq(actor.id)))
+                .values((
+                    &new,
+                    facilities::id.eq(id),
+                    facilities::created_by.eq(actor.id),
+                ))
                 .returning(Facility::as_returning())
                 .get_result(conn)
                 .await?;
-            audit::record(conn, &actor, AuditAction::Create, ENTITY, &id.to_string(), None, Some(&facility)).await?;
+            audit::record(
+                conn,
+                &actor,
+                AuditAction::Create,
+                ENTITY,
+                &id.to_string(),
+                None,
+                Some(&facility),
+            )
+            .await?;
             Ok::<_, ApiError>(facility)
         })
         .await?;
-    Ok(created(&format!("/api/v1/facilities/{}", facility.id), &facility, facility.version))
+    Ok(created(
+        &format!("/api/v1/facilities/{}", facility.id),
+        &facility,
+        facility.version,
+    ))
 }
 
 /// Changes a facility (admins).
@@ -122,11 +149,24 @@ pub async fn update_facility(
                 regions::ensure_exists(conn, code, "region_code").await?;
             }
             let after: Facility = diesel::update(facilities::table.find(id))
-                .set((&changes, facilities::updated_at.eq(diesel::dsl::now), facilities::version.eq(facilities::version + 1)))
+                .set((
+                    &changes,
+                    facilities::updated_at.eq(diesel::dsl::now),
+                    facilities::version.eq(facilities::version + 1),
+                ))
                 .returning(Facility::as_returning())
                 .get_result(conn)
                 .await?;
-            audit::record(conn, &actor, AuditAction::Update, ENTITY, &id.to_string(), Some(&before), Some(&after)).await?;
+            audit::record(
+                conn,
+                &actor,
+                AuditAction::Update,
+                ENTITY,
+                &id.to_string(),
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
             Ok::<_, ApiError>(after)
         })
         .await?;
@@ -137,15 +177,31 @@ pub async fn update_facility(
 #[utoipa::path(tag = "monitoring", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     security(("bearer" = [])), responses((status = 204, description = "Deleted"), ProblemResponses))]
 #[delete("/facilities/{id}")]
-pub async fn delete_facility(state: Data<AppState>, actor: Actor, path: Path<IdPath>, if_match: IfMatch) -> ApiResult<HttpResponse> {
+pub async fn delete_facility(
+    state: Data<AppState>,
+    actor: Actor,
+    path: Path<IdPath>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
     actor.require_admin()?;
     let id = path.id;
     let mut conn = state.db().await?;
     conn.transaction(async |conn| {
         let before = Facility::find_for_update(conn, id).await?;
         if_match.check(before.version)?;
-        diesel::delete(facilities::table.find(id)).execute(conn).await?;
-        audit::record(conn, &actor, AuditAction::Delete, ENTITY, &id.to_string(), Some(&before), None).await
+        diesel::delete(facilities::table.find(id))
+            .execute(conn)
+            .await?;
+        audit::record(
+            conn,
+            &actor,
+            AuditAction::Delete,
+            ENTITY,
+            &id.to_string(),
+            Some(&before),
+            None,
+        )
+        .await
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -162,8 +218,15 @@ pub async fn facility_history(
     page: Query<PageParams>,
 ) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
     if !actor.may_read_audit() {
-        return Err(ApiError::Forbidden("Only admins and analysts may read a facility's history."));
+        return Err(ApiError::Forbidden(
+            "Only admins and analysts may read a facility's history.",
+        ));
     }
-    let filter = AuditFilter { entity_type: Some(ENTITY.to_owned()), entity_id: Some(path.id.to_string()), actor_id: None, hide_users: true };
+    let filter = AuditFilter {
+        entity_type: Some(ENTITY.to_owned()),
+        entity_id: Some(path.id.to_string()),
+        actor_id: None,
+        hide_users: true,
+    };
     audit::handlers::history_page(&state, filter, &page).await
 }

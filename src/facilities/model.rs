@@ -161,14 +161,24 @@ impl FacilityFilter {
 
 impl Keyed for Facility {
     fn cursor(&self, sort: &str) -> Cursor {
-        DirectorySort::parse(sort).unwrap_or(DirectorySort::Name).cursor(&self.name, self.created_at, self.id)
+        DirectorySort::parse(sort)
+            .unwrap_or(DirectorySort::Name)
+            .cursor(&self.name, self.created_at, self.id)
     }
 }
 
 impl CsvRow for Facility {
     const HEADER: &'static [&'static str] = &[
-        "id", "name", "facility_type", "operating_agency_id", "region_code", "address", "capacity", "created_at",
-        "updated_at", "version",
+        "id",
+        "name",
+        "facility_type",
+        "operating_agency_id",
+        "region_code",
+        "address",
+        "capacity",
+        "created_at",
+        "updated_at",
+        "version",
     ];
 
     fn record(&self) -> Vec<String> {
@@ -190,28 +200,49 @@ impl CsvRow for Facility {
 impl Facility {
     /// One facility.
     pub async fn find(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
-        Ok(facilities::table.find(id).select(Self::as_select()).first(conn).await?)
+        Ok(facilities::table
+            .find(id)
+            .select(Self::as_select())
+            .first(conn)
+            .await?)
     }
 
     /// One facility, locked for an update.
     pub async fn find_for_update(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
-        Ok(facilities::table.find(id).select(Self::as_select()).for_update().first(conn).await?)
+        Ok(facilities::table
+            .find(id)
+            .select(Self::as_select())
+            .for_update()
+            .first(conn)
+            .await?)
     }
 
     /// The facility named by `field`, or 422.
     pub async fn find_for_field(conn: &mut Conn, id: Uuid, field: &str) -> ApiResult<Self> {
         match Self::find(conn, id).await {
-            Err(ApiError::NotFound) => Err(ApiError::field(field, format!("unknown facility `{id}`"))),
+            Err(ApiError::NotFound) => {
+                Err(ApiError::field(field, format!("unknown facility `{id}`")))
+            }
             other => other,
         }
     }
 
     /// A keyset page (`limit + 1` rows) of facilities.
-    pub async fn list(conn: &mut Conn, filter: &FacilityFilter, after: Option<Cursor>, limit: i64) -> ApiResult<Vec<Self>> {
+    pub async fn list(
+        conn: &mut Conn,
+        filter: &FacilityFilter,
+        after: Option<Cursor>,
+        limit: i64,
+    ) -> ApiResult<Vec<Self>> {
         use facilities::dsl as f;
         let mut query = f::facilities.select(Self::as_select()).into_boxed();
         if let Some(q) = &filter.q {
-            let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            let pattern = format!(
+                "%{}%",
+                q.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
             query = query.filter(f::name.ilike(pattern));
         }
         if let Some(t) = filter.facility_type {
@@ -227,6 +258,10 @@ impl Facility {
         if let Some(cursor) = after {
             query = query.filter(sort.after("facilities", cursor)?);
         }
-        Ok(query.order(sort.order_by("facilities")).limit(limit + 1).load(conn).await?)
+        Ok(query
+            .order(sort.order_by("facilities"))
+            .limit(limit + 1)
+            .load(conn)
+            .await?)
     }
 }

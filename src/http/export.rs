@@ -50,14 +50,94 @@ struct State<T> {
     cursor: Option<Cursor>,
     fetch: FetchBatch<T>,
     sort: &'static str,
-    header_pending: bool,
+    head: Option<Vec<u8>>,
+    tail: Option<Vec<u8>>,
+    rows_written: usize,
     done: bool,
 }
 
-/// Streams every row `fetch` yields, batch after batch, in the requested format. The response starts before
-/// the whole list is read, so memory stays flat; each batch borrows a pooled connection only while it is read,
-/// so slow downloads do not starve the pool. A failure mid-stream is logged with the request id and aborts the
+/// Writes one row; the flag says whether it is the first row of the whole body.
+type Encode<T> = Box<dyn Fn(&mut Vec<u8>, &T, bool)>;
+
+/// Streams every row `fetch` yields, batch after batch: `head`, the rows, `tail`. The response starts before the
+/// whole list is read, so memory stays flat; each batch borrows a pooled connection only while it is read, so slow
+/// downloads do not starve the pool. A failure mid-stream is logged with the request id and aborts the
 /// connection, so that a truncated file never looks complete.
+fn stream_rows<T: Keyed + 'static>(
+    pool: DbPool,
+    sort: &'static str,
+    fetch: FetchBatch<T>,
+    head: Vec<u8>,
+    encode: Encode<T>,
+    tail: Vec<u8>,
+) -> impl futures_util::Stream<Item = Result<Bytes, actix_web::Error>> {
+    let request_id = super::request_id::current().unwrap_or_default();
+    let state = State {
+        pool,
+        cursor: None,
+        fetch,
+        sort,
+        head: Some(head),
+        tail: Some(tail),
+        rows_written: 0,
+        done: false,
+    };
+    let encode = std::rc::Rc::new(encode);
+    stream::unfold(state, move |mut st| {
+        let (request_id, encode) = (request_id.clone(), encode.clone());
+        async move {
+            if st.done {
+                return st
+                    .tail
+                    .take()
+                    .filter(|t| !t.is_empty())
+                    .map(|t| (Ok(Bytes::from(t)), st));
+            }
+            let mut out = st.head.take().unwrap_or_default();
+            let batch = async {
+                let mut conn = st.pool.get().await?;
+                (st.fetch)(&mut conn, st.cursor.take()).await
+            };
+            let rows = match batch.await {
+                Ok(rows) => rows,
+                Err(error) => {
+                    tracing::error!(%request_id, ?error, "export aborted by a database error");
+                    st.done = true;
+                    st.tail = None;
+                    return Some((
+                        Err(actix_web::error::ErrorServiceUnavailable("export aborted")),
+                        st,
+                    ));
+                }
+            };
+            if usize::try_from(EXPORT_BATCH).is_ok_and(|batch| rows.len() < batch) {
+                st.done = true;
+            }
+            st.cursor = rows.last().map(|r| r.cursor(st.sort));
+            for row in &rows {
+                encode(&mut out, row, st.rows_written == 0);
+                st.rows_written += 1;
+            }
+            Some((Ok(Bytes::from(out)), st))
+        }
+    })
+}
+
+fn attachment(
+    content_type: &str,
+    file_name: &str,
+    body: impl futures_util::Stream<Item = Result<Bytes, actix_web::Error>> + 'static,
+) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{file_name}\""),
+        ))
+        .streaming(body)
+}
+
+/// Streams a whole filtered list as CSV (UTF-8 with a byte-order mark) or NDJSON.
 pub fn stream<T>(
     format: Format,
     name: &str,
@@ -68,71 +148,54 @@ pub fn stream<T>(
 where
     T: CsvRow + Serialize + Keyed + 'static,
 {
-    let request_id = super::request_id::current().unwrap_or_default();
-    let state = State {
-        pool,
-        cursor: None,
-        fetch,
-        sort,
-        header_pending: format == Format::Csv,
-        done: false,
-    };
-    let body = stream::unfold(state, move |mut st| {
-        let request_id = request_id.clone();
-        async move {
-            if st.done {
-                return None;
+    if format == Format::Csv {
+        let mut head = "\u{feff}".as_bytes().to_vec();
+        write_csv(
+            &mut head,
+            T::HEADER.iter().map(|s| (*s).to_owned()).collect(),
+        );
+        let body = stream_rows(
+            pool,
+            sort,
+            fetch,
+            head,
+            Box::new(|out, row: &T, _| write_csv(out, row.record())),
+            Vec::new(),
+        );
+        attachment("text/csv; charset=utf-8", &format!("{name}.csv"), body)
+    } else {
+        let encode = |out: &mut Vec<u8>, row: &T, _| {
+            if serde_json::to_writer(&mut *out, row).is_ok() {
+                out.push(b'\n');
             }
-            let mut out = Vec::with_capacity(64 * 1024);
-            if st.header_pending {
-                st.header_pending = false;
-                out.extend_from_slice("\u{feff}".as_bytes());
-                write_csv(
-                    &mut out,
-                    T::HEADER.iter().map(|s| (*s).to_owned()).collect(),
-                );
-            }
-            let batch = async {
-                let mut conn = st.pool.get().await?;
-                (st.fetch)(&mut conn, st.cursor.take()).await
-            };
-            let rows = match batch.await {
-                Ok(rows) => rows,
-                Err(error) => {
-                    tracing::error!(%request_id, ?error, "export aborted by a database error");
-                    st.done = true;
-                    let abort = actix_web::error::ErrorServiceUnavailable("export aborted");
-                    return Some((Err(abort), st));
-                }
-            };
-            if usize::try_from(EXPORT_BATCH).is_ok_and(|batch| rows.len() < batch) {
-                st.done = true;
-            }
-            st.cursor = rows.last().map(|r| r.cursor(st.sort));
-            for row in &rows {
-                match format {
-                    Format::Csv => write_csv(&mut out, row.record()),
-                    _ => {
-                        if serde_json::to_writer(&mut out, row).is_ok() {
-                            out.push(b'\n');
-                        }
-                    }
-                }
-            }
-            Some((Ok::<_, actix_web::Error>(Bytes::from(out)), st))
+        };
+        let body = stream_rows(pool, sort, fetch, Vec::new(), Box::new(encode), Vec::new());
+        attachment("application/x-ndjson", &format!("{name}.ndjson"), body)
+    }
+}
+
+/// Streams rows as the array `key` of one JSON object (e.g. a 360Giving package: `{"grants": [...]}`).
+pub fn stream_json_package<T>(
+    key: &str,
+    file_name: &str,
+    pool: DbPool,
+    sort: &'static str,
+    fetch: FetchBatch<T>,
+) -> HttpResponse
+where
+    T: Serialize + Keyed + 'static,
+{
+    let head = format!("{{{}:[", serde_json::Value::String(key.to_owned())).into_bytes();
+    let encode = |out: &mut Vec<u8>, row: &T, first: bool| {
+        if !first {
+            out.push(b',');
         }
-    });
-    let (content_type, extension) = match format {
-        Format::Csv => ("text/csv; charset=utf-8", "csv"),
-        _ => ("application/x-ndjson", "ndjson"),
+        if serde_json::to_writer(&mut *out, row).is_err() {
+            out.extend_from_slice(b"null");
+        }
     };
-    HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"{name}.{extension}\""),
-        ))
-        .streaming(body)
+    let body = stream_rows(pool, sort, fetch, head, Box::new(encode), b"]}".to_vec());
+    attachment("application/json", file_name, body)
 }
 
 /// A cell that a spreadsheet would run as a formula gets a leading apostrophe (OWASP's CSV-injection advice);

@@ -19,20 +19,35 @@ use crate::engagements::{EngagementKind, Party, PartyRole};
 use crate::facilities::Facility;
 use crate::http::export::{self, EXPORT_BATCH};
 use crate::http::{
-    ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query,
-    created, ok_versioned,
+    ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
+    ProblemResponses, Query, created, ok_versioned,
 };
 
 const ENTITY: &str = "monitoring_visit";
 
-async fn page(state: &AppState, caller: Caller, filter: VisitFilter, sort: &'static str, params: &PageParams, format: Format) -> ApiResult<HttpResponse> {
+async fn page(
+    state: &AppState,
+    caller: Caller,
+    filter: VisitFilter,
+    sort: &'static str,
+    params: &PageParams,
+    format: Format,
+) -> ApiResult<HttpResponse> {
     if let Some(code) = &filter.region_code {
         crate::regions::ensure_exists(&mut *state.db().await?, code, "region_code").await?;
     }
     match format {
         Format::Json => {
             let mut conn = state.db().await?;
-            let rows = model::list(&mut conn, &caller, &filter, sort, params.cursor(sort)?, params.limit()).await?;
+            let rows = model::list(
+                &mut conn,
+                &caller,
+                &filter,
+                sort,
+                params.cursor(sort)?,
+                params.limit(),
+            )
+            .await?;
             Ok(HttpResponse::Ok().json(Page::from_rows(rows, params.limit(), sort)))
         }
         format => Ok(export::stream(
@@ -42,7 +57,9 @@ async fn page(state: &AppState, caller: Caller, filter: VisitFilter, sort: &'sta
             sort,
             Box::new(move |conn, cursor| {
                 let (filter, caller) = (filter.clone(), caller.clone());
-                Box::pin(async move { model::list(conn, &caller, &filter, sort, cursor, EXPORT_BATCH - 1).await })
+                Box::pin(async move {
+                    model::list(conn, &caller, &filter, sort, cursor, EXPORT_BATCH - 1).await
+                })
             }),
         )),
     }
@@ -79,7 +96,10 @@ pub async fn list_facility_visits(
     format: Query<FormatParam>,
 ) -> ApiResult<HttpResponse> {
     Facility::find(&mut *state.db().await?, path.id).await?;
-    let filter = VisitFilter { facility_id: Some(path.id), ..filter.0 };
+    let filter = VisitFilter {
+        facility_id: Some(path.id),
+        ..filter.0
+    };
     page(&state, caller, filter, OLDEST, &params, format.get()).await
 }
 
@@ -87,13 +107,24 @@ pub async fn list_facility_visits(
 #[utoipa::path(tag = "monitoring", params(IdPath),
     responses((status = 200, body = Visit, headers(("ETag" = String))), ProblemResponses))]
 #[get("/monitoring-visits/{id}")]
-pub async fn get_visit(state: Data<AppState>, caller: Caller, path: Path<IdPath>) -> ApiResult<HttpResponse> {
+pub async fn get_visit(
+    state: Data<AppState>,
+    caller: Caller,
+    path: Path<IdPath>,
+) -> ApiResult<HttpResponse> {
     let mut conn = state.db().await?;
     let visit = model::find(&mut conn, &caller, path.id).await?;
     Ok(ok_versioned(&visit, visit.version))
 }
 
-async fn save(conn: &mut Conn, actor: &Actor, id: Uuid, owner: Option<Uuid>, body: &CreateVisit, existing: bool) -> ApiResult<()> {
+async fn save(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: Uuid,
+    owner: Option<Uuid>,
+    body: &CreateVisit,
+    existing: bool,
+) -> ApiResult<()> {
     let facility = Facility::find_for_field(conn, body.facility_id, "facility_id").await?;
     if let Some(council) = body.mandate_council_id {
         Council::ensure_exists(conn, council, "mandate_council_id").await?;
@@ -101,13 +132,19 @@ async fn save(conn: &mut Conn, actor: &Actor, id: Uuid, owner: Option<Uuid>, bod
     model::check_monitors(conn, &body.monitor_organization_ids).await?;
     let core = Core {
         kind: EngagementKind::MonitoringVisit,
-        title: body.title.clone().unwrap_or_else(|| format!("Мониторинговый визит: {}", facility.name)),
+        title: body
+            .title
+            .clone()
+            .unwrap_or_else(|| format!("Мониторинговый визит: {}", facility.name)),
         summary: body.summary.clone(),
         status: body.status.to_string(),
         starts_on: body.visited_on,
         ends_on: None,
         region_code: facility.region_code.clone(),
-        sphere_codes: body.sphere_codes.clone().unwrap_or_else(|| vec!["human_rights".to_owned()]),
+        sphere_codes: body
+            .sphere_codes
+            .clone()
+            .unwrap_or_else(|| vec!["human_rights".to_owned()]),
         visibility: body.visibility,
         owner_organization_id: owner,
         council_id: body.mandate_council_id,
@@ -120,9 +157,15 @@ async fn save(conn: &mut Conn, actor: &Actor, id: Uuid, owner: Option<Uuid>, bod
         core.insert(conn, id, actor).await?;
     }
     model::write_specific(conn, id, body, existing).await?;
-    let mut parties: Vec<Party> =
-        body.monitor_organization_ids.iter().map(|o| Party::organization(*o, PartyRole::Monitor)).collect();
-    parties.push(Party::agency(facility.operating_agency_id, PartyRole::Operator));
+    let mut parties: Vec<Party> = body
+        .monitor_organization_ids
+        .iter()
+        .map(|o| Party::organization(*o, PartyRole::Monitor))
+        .collect();
+    parties.push(Party::agency(
+        facility.operating_agency_id,
+        PartyRole::Operator,
+    ));
     set_parties(conn, id, &parties).await
 }
 
@@ -135,35 +178,80 @@ fn audit_view(visit: &Visit) -> Visit {
 #[utoipa::path(tag = "monitoring", request_body = CreateVisit, security(("bearer" = [])),
     responses((status = 201, body = Visit, headers(("Location" = String), ("ETag" = String))), ProblemResponses))]
 #[post("/monitoring-visits")]
-pub async fn create_visit(state: Data<AppState>, actor: Actor, body: Json<CreateVisit>) -> ApiResult<HttpResponse> {
+pub async fn create_visit(
+    state: Data<AppState>,
+    actor: Actor,
+    body: Json<CreateVisit>,
+) -> ApiResult<HttpResponse> {
     let body = body.0;
     let owner = match actor.role {
         Role::Admin => <[Uuid]>::first(&body.monitor_organization_ids).copied(),
-        Role::NgoMember if actor.organization_id.is_some_and(|o| body.monitor_organization_ids.contains(&o)) => actor.organization_id,
-        Role::NgoMember => return Err(ApiError::Forbidden("An NGO member may record only visits their organisation monitors.")),
-        _ => return Err(ApiError::Forbidden("Only monitoring organisations and admins record visits.")),
+        Role::NgoMember
+            if actor
+                .organization_id
+                .is_some_and(|o| body.monitor_organization_ids.contains(&o)) =>
+        {
+            actor.organization_id
+        }
+        Role::NgoMember => {
+            return Err(ApiError::Forbidden(
+                "An NGO member may record only visits their organisation monitors.",
+            ));
+        }
+        _ => {
+            return Err(ApiError::Forbidden(
+                "Only monitoring organisations and admins record visits.",
+            ));
+        }
     };
-    let caller = Caller { actor: Some(actor.clone()) };
+    let caller = Caller {
+        actor: Some(actor.clone()),
+    };
     let mut conn = state.db().await?;
     let visit = conn
         .transaction(async |conn| {
             let id = Uuid::now_v7();
             save(conn, &actor, id, owner, &body, false).await?;
             let visit = model::find(conn, &caller, id).await?;
-            audit::record(conn, &actor, AuditAction::Create, ENTITY, &id.to_string(), None, Some(&audit_view(&visit))).await?;
+            audit::record(
+                conn,
+                &actor,
+                AuditAction::Create,
+                ENTITY,
+                &id.to_string(),
+                None,
+                Some(&audit_view(&visit)),
+            )
+            .await?;
             Ok::<_, ApiError>(visit)
         })
         .await?;
-    Ok(created(&format!("/api/v1/monitoring-visits/{}", visit.id), &visit, visit.version))
+    Ok(created(
+        &format!("/api/v1/monitoring-visits/{}", visit.id),
+        &visit,
+        visit.version,
+    ))
 }
 
 async fn writable(conn: &mut Conn, actor: &Actor, id: Uuid) -> ApiResult<Visit> {
-    let caller = Caller { actor: Some(actor.clone()) };
+    let caller = Caller {
+        actor: Some(actor.clone()),
+    };
     let visit = model::find(conn, &caller, id).await?;
-    let row = engagements::table.find(id).select(EngagementRow::as_select()).for_update().first(conn).await?;
-    let parties = parties_of(conn, &[id]).await?.remove(&id).unwrap_or_default();
+    let row = engagements::table
+        .find(id)
+        .select(EngagementRow::as_select())
+        .for_update()
+        .first(conn)
+        .await?;
+    let parties = parties_of(conn, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
     if !may_write(actor, &row, &parties) {
-        return Err(ApiError::Forbidden("Only the monitoring organisations and admins may change this visit."));
+        return Err(ApiError::Forbidden(
+            "Only the monitoring organisations and admins may change this visit.",
+        ));
     }
     Ok(visit)
 }
@@ -182,7 +270,9 @@ pub async fn update_visit(
 ) -> ApiResult<HttpResponse> {
     let changes = body.0;
     let id = path.id;
-    let caller = Caller { actor: Some(actor.clone()) };
+    let caller = Caller {
+        actor: Some(actor.clone()),
+    };
     let mut conn = state.db().await?;
     let visit = conn
         .transaction(async |conn| {
@@ -191,13 +281,28 @@ pub async fn update_visit(
             let owner = before.owner_organization_id;
             let stored = model::stored_findings(conn, id).await?;
             let merged = changes.apply(before.clone(), stored);
-            if actor.role == Role::NgoMember && !actor.organization_id.is_some_and(|o| merged.monitor_organization_ids.contains(&o)) {
-                return Err(ApiError::field("monitor_organization_ids", "must still include your organisation"));
+            if actor.role == Role::NgoMember
+                && !actor
+                    .organization_id
+                    .is_some_and(|o| merged.monitor_organization_ids.contains(&o))
+            {
+                return Err(ApiError::field(
+                    "monitor_organization_ids",
+                    "must still include your organisation",
+                ));
             }
             save(conn, &actor, id, owner, &merged, true).await?;
             let after = model::find(conn, &caller, id).await?;
-            audit::record(conn, &actor, AuditAction::Update, ENTITY, &id.to_string(), Some(&audit_view(&before)), Some(&audit_view(&after)))
-                .await?;
+            audit::record(
+                conn,
+                &actor,
+                AuditAction::Update,
+                ENTITY,
+                &id.to_string(),
+                Some(&audit_view(&before)),
+                Some(&audit_view(&after)),
+            )
+            .await?;
             Ok::<_, ApiError>(after)
         })
         .await?;
@@ -208,14 +313,30 @@ pub async fn update_visit(
 #[utoipa::path(tag = "monitoring", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     security(("bearer" = [])), responses((status = 204, description = "Deleted"), ProblemResponses))]
 #[delete("/monitoring-visits/{id}")]
-pub async fn delete_visit(state: Data<AppState>, actor: Actor, path: Path<IdPath>, if_match: IfMatch) -> ApiResult<HttpResponse> {
+pub async fn delete_visit(
+    state: Data<AppState>,
+    actor: Actor,
+    path: Path<IdPath>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
     let id = path.id;
     let mut conn = state.db().await?;
     conn.transaction(async |conn| {
         let before = writable(conn, &actor, id).await?;
         if_match.check(before.version)?;
-        diesel::delete(engagements::table.find(id)).execute(conn).await?;
-        audit::record(conn, &actor, AuditAction::Delete, ENTITY, &id.to_string(), Some(&audit_view(&before)), None).await
+        diesel::delete(engagements::table.find(id))
+            .execute(conn)
+            .await?;
+        audit::record(
+            conn,
+            &actor,
+            AuditAction::Delete,
+            ENTITY,
+            &id.to_string(),
+            Some(&audit_view(&before)),
+            None,
+        )
+        .await
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -15,7 +15,9 @@ use validator::Validate;
 
 use crate::auth::{Caller, Role};
 use crate::db::Conn;
-use crate::db::schema::{engagement_parties, engagements, monitoring_visits, visit_findings, visit_monitors};
+use crate::db::schema::{
+    engagement_parties, engagements, monitoring_visits, visit_findings, visit_monitors,
+};
 use crate::db::sql::{self, KeyValue};
 use crate::engagements::model::{self as core, EngagementRow};
 use crate::engagements::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
@@ -169,7 +171,8 @@ impl Visit {
         let insider = caller.actor.as_ref().is_some_and(|a| {
             a.role == Role::Admin
                 || (a.role == Role::NgoMember
-                    && a.organization_id.is_some_and(|org| self.monitor_organization_ids.contains(&org)))
+                    && a.organization_id
+                        .is_some_and(|org| self.monitor_organization_ids.contains(&org)))
         });
         if !insider {
             for finding in self.findings.iter_mut().filter(|f| f.confidential) {
@@ -189,13 +192,30 @@ impl Keyed for Visit {
 
 impl CsvRow for Visit {
     const HEADER: &'static [&'static str] = &[
-        "id", "title", "facility_id", "visited_on", "announced", "mandate_council_id", "monitor_organization_ids",
-        "status", "access", "summary", "findings", "serious_or_critical_findings", "visibility", "created_at",
-        "updated_at", "version",
+        "id",
+        "title",
+        "facility_id",
+        "visited_on",
+        "announced",
+        "mandate_council_id",
+        "monitor_organization_ids",
+        "status",
+        "access",
+        "summary",
+        "findings",
+        "serious_or_critical_findings",
+        "visibility",
+        "created_at",
+        "updated_at",
+        "version",
     ];
 
     fn record(&self) -> Vec<String> {
-        let grave = self.findings.iter().filter(|f| matches!(f.severity, Severity::Serious | Severity::Critical)).count();
+        let grave = self
+            .findings
+            .iter()
+            .filter(|f| matches!(f.severity, Severity::Serious | Severity::Critical))
+            .count();
         vec![
             self.id.to_string(),
             self.title.clone(),
@@ -266,7 +286,11 @@ pub const NEWEST: &str = "-visited_on";
 /// Oldest visits first (a facility's history).
 pub const OLDEST: &str = "visited_on";
 
-async fn assemble_all(conn: &mut Conn, caller: &Caller, rows: Vec<EngagementRow>) -> ApiResult<Vec<Visit>> {
+async fn assemble_all(
+    conn: &mut Conn,
+    caller: &Caller,
+    rows: Vec<EngagementRow>,
+) -> ApiResult<Vec<Visit>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let engagements = core::with_parties(conn, rows).await?;
     let mut specific: HashMap<Uuid, VisitRow> = monitoring_visits::table
@@ -306,8 +330,13 @@ async fn assemble_all(conn: &mut Conn, caller: &Caller, rows: Vec<EngagementRow>
     engagements
         .into_iter()
         .map(|e: Engagement| {
-            let v = specific.remove(&e.id).ok_or_else(|| anyhow::anyhow!("visit {} lacks its row", e.id))?;
-            let status = e.status.parse().map_err(|err: String| anyhow::anyhow!("visit {}: {err}", e.id))?;
+            let v = specific
+                .remove(&e.id)
+                .ok_or_else(|| anyhow::anyhow!("visit {} lacks its row", e.id))?;
+            let status = e
+                .status
+                .parse()
+                .map_err(|err: String| anyhow::anyhow!("visit {}: {err}", e.id))?;
             let visit = Visit {
                 facility_id: v.facility_id,
                 announced: v.announced,
@@ -341,7 +370,10 @@ pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Visit
     if row.kind != EngagementKind::MonitoringVisit {
         return Err(ApiError::NotFound);
     }
-    assemble_all(conn, caller, vec![row]).await?.pop().ok_or(ApiError::NotFound)
+    assemble_all(conn, caller, vec![row])
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound)
 }
 
 /// A keyset page (`limit + 1` rows) of the visits the caller may read, in `sort` order (`NEWEST` or `OLDEST`).
@@ -360,7 +392,9 @@ pub async fn list(
         .filter(core::readable(caller))
         .into_boxed();
     if filter.facility_id.is_some() || filter.mandate_council_id.is_some() {
-        let mut specific = monitoring_visits::table.select(monitoring_visits::id).into_boxed();
+        let mut specific = monitoring_visits::table
+            .select(monitoring_visits::id)
+            .into_boxed();
         if let Some(facility) = filter.facility_id {
             specific = specific.filter(monitoring_visits::facility_id.eq(facility));
         }
@@ -390,8 +424,17 @@ pub async fn list(
     }
     let oldest_first = sort == OLDEST;
     if let Some(cursor) = after {
-        let key = cursor.key.parse::<NaiveDate>().map_err(|_| ApiError::field("cursor", "is not a cursor returned by this list"))?;
-        query = query.filter(sql::after("engagements.starts_on", "engagements.id", !oldest_first, KeyValue::Date(key), cursor.id));
+        let key = cursor
+            .key
+            .parse::<NaiveDate>()
+            .map_err(|_| ApiError::field("cursor", "is not a cursor returned by this list"))?;
+        query = query.filter(sql::after(
+            "engagements.starts_on",
+            "engagements.id",
+            !oldest_first,
+            KeyValue::Date(key),
+            cursor.id,
+        ));
     }
     query = if oldest_first {
         query.order((e::starts_on.asc(), e::id.asc()))
@@ -407,7 +450,10 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct CreateVisit {
     /// Title (default: "Мониторинговый визит: " and the facility's name).
-    #[validate(length(min = 1, max = 500), custom(function = "crate::http::extract::not_blank"))]
+    #[validate(
+        length(min = 1, max = 500),
+        custom(function = "crate::http::extract::not_blank")
+    )]
     #[schema(pattern = r"\S", min_length = 1, max_length = 500)]
     pub title: Option<String>,
     /// The facility.
@@ -466,7 +512,10 @@ fn internal() -> Visibility {
 pub struct UpdateVisit {
     /// Title.
     #[serde(default, deserialize_with = "required")]
-    #[validate(length(min = 1, max = 500), custom(function = "crate::http::extract::not_blank"))]
+    #[validate(
+        length(min = 1, max = 500),
+        custom(function = "crate::http::extract::not_blank")
+    )]
     #[schema(pattern = r"\S", min_length = 1, max_length = 500, nullable = false)]
     pub title: Option<String>,
     /// The facility.
@@ -532,7 +581,9 @@ impl UpdateVisit {
             visited_on: self.visited_on.unwrap_or(v.visited_on),
             announced: self.announced.unwrap_or(v.announced),
             mandate_council_id: self.mandate_council_id.unwrap_or(v.mandate_council_id),
-            monitor_organization_ids: self.monitor_organization_ids.unwrap_or(v.monitor_organization_ids),
+            monitor_organization_ids: self
+                .monitor_organization_ids
+                .unwrap_or(v.monitor_organization_ids),
             summary: self.summary.unwrap_or(v.summary),
             status: self.status.unwrap_or(v.status),
             access: self.access.unwrap_or(v.access),
@@ -554,7 +605,12 @@ pub async fn stored_findings(conn: &mut Conn, id: Uuid) -> ApiResult<Vec<Finding
         .await?;
     Ok(rows
         .into_iter()
-        .map(|f| FindingInput { category: f.category, severity: f.severity, description: f.description, confidential: f.confidential })
+        .map(|f| FindingInput {
+            category: f.category,
+            severity: f.severity,
+            description: f.description,
+            confidential: f.confidential,
+        })
         .collect())
 }
 
@@ -562,15 +618,26 @@ pub async fn stored_findings(conn: &mut Conn, id: Uuid) -> ApiResult<Vec<Finding
 pub async fn check_monitors(conn: &mut Conn, ids: &[Uuid]) -> ApiResult<()> {
     let mut seen = std::collections::HashSet::new();
     if let Some(i) = ids.iter().position(|id| !seen.insert(*id)) {
-        return Err(ApiError::Validation(vec![FieldError::new(format!("monitor_organization_ids[{i}]"), "is listed twice")]));
+        return Err(ApiError::Validation(vec![FieldError::new(
+            format!("monitor_organization_ids[{i}]"),
+            "is listed twice",
+        )]));
     }
-    let orgs: Vec<(String, Uuid)> =
-        ids.iter().enumerate().map(|(i, id)| (format!("monitor_organization_ids[{i}]"), *id)).collect();
+    let orgs: Vec<(String, Uuid)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (format!("monitor_organization_ids[{i}]"), *id))
+        .collect();
     crate::engagements::write::ensure_actors_exist(conn, &orgs, &[]).await
 }
 
 /// Writes the visit-specific rows (the core is written by the caller).
-pub async fn write_specific(conn: &mut Conn, id: Uuid, body: &CreateVisit, replace: bool) -> ApiResult<()> {
+pub async fn write_specific(
+    conn: &mut Conn,
+    id: Uuid,
+    body: &CreateVisit,
+    replace: bool,
+) -> ApiResult<()> {
     let values = (
         monitoring_visits::facility_id.eq(body.facility_id),
         monitoring_visits::announced.eq(body.announced),
@@ -578,20 +645,39 @@ pub async fn write_specific(conn: &mut Conn, id: Uuid, body: &CreateVisit, repla
         monitoring_visits::access.eq(body.access),
     );
     if replace {
-        diesel::update(monitoring_visits::table.find(id)).set(values).execute(conn).await?;
-        diesel::delete(visit_monitors::table.filter(visit_monitors::visit_id.eq(id))).execute(conn).await?;
-        diesel::delete(visit_findings::table.filter(visit_findings::visit_id.eq(id))).execute(conn).await?;
+        diesel::update(monitoring_visits::table.find(id))
+            .set(values)
+            .execute(conn)
+            .await?;
+        diesel::delete(visit_monitors::table.filter(visit_monitors::visit_id.eq(id)))
+            .execute(conn)
+            .await?;
+        diesel::delete(visit_findings::table.filter(visit_findings::visit_id.eq(id)))
+            .execute(conn)
+            .await?;
     } else {
-        diesel::insert_into(monitoring_visits::table).values((monitoring_visits::id.eq(id), values)).execute(conn).await?;
+        diesel::insert_into(monitoring_visits::table)
+            .values((monitoring_visits::id.eq(id), values))
+            .execute(conn)
+            .await?;
     }
     let position = |i: usize| i32::try_from(i).unwrap_or(i32::MAX);
     let monitors: Vec<_> = body
         .monitor_organization_ids
         .iter()
         .enumerate()
-        .map(|(i, org)| (visit_monitors::visit_id.eq(id), visit_monitors::organization_id.eq(*org), visit_monitors::position.eq(position(i))))
+        .map(|(i, org)| {
+            (
+                visit_monitors::visit_id.eq(id),
+                visit_monitors::organization_id.eq(*org),
+                visit_monitors::position.eq(position(i)),
+            )
+        })
         .collect();
-    diesel::insert_into(visit_monitors::table).values(monitors).execute(conn).await?;
+    diesel::insert_into(visit_monitors::table)
+        .values(monitors)
+        .execute(conn)
+        .await?;
     let findings: Vec<_> = body
         .findings
         .iter()
@@ -608,7 +694,10 @@ pub async fn write_specific(conn: &mut Conn, id: Uuid, body: &CreateVisit, repla
         })
         .collect();
     if !findings.is_empty() {
-        diesel::insert_into(visit_findings::table).values(findings).execute(conn).await?;
+        diesel::insert_into(visit_findings::table)
+            .values(findings)
+            .execute(conn)
+            .await?;
     }
     Ok(())
 }

@@ -1,0 +1,352 @@
+//! HTTP handlers of grants and the 360Giving export.
+
+use actix_web::web::Data;
+use actix_web::{HttpResponse, delete, get, patch, post};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::model::{self, CreateGrant, Grant, GrantFilter, NEWEST, UpdateGrant};
+use super::threesixty;
+use crate::AppState;
+use crate::agencies::Agency;
+use crate::audit::{self, AuditAction};
+use crate::auth::{Actor, Caller, Role};
+use crate::db::Conn;
+use crate::db::schema::engagements;
+use crate::engagements::EngagementKind;
+use crate::engagements::model::{EngagementRow, parties_of};
+use crate::engagements::write::{Core, ensure_actors_exist, may_write, set_parties};
+use crate::http::export::{self, EXPORT_BATCH};
+use crate::http::{
+    ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
+    ProblemResponses, Query, created, ok_versioned,
+};
+
+const ENTITY: &str = "grant";
+
+async fn check_filter(state: &AppState, filter: &GrantFilter) -> ApiResult<()> {
+    for (value, field) in [
+        (&filter.amount_min, "amount_min"),
+        (&filter.amount_max, "amount_max"),
+    ] {
+        if let Some(v) = value {
+            super::money::filter_amount(v, field)?;
+        }
+    }
+    if let Some(c) = &filter.currency {
+        super::money::minor_unit(c).map_err(|e| ApiError::Validation(vec![e]))?;
+    }
+    let mut conn = state.db().await?;
+    if let Some(code) = &filter.region_code {
+        crate::regions::ensure_exists(&mut conn, code, "region_code").await?;
+    }
+    if let Some(code) = &filter.sphere_code {
+        crate::spheres::ensure_all_exist(&mut conn, std::slice::from_ref(code), "sphere_code")
+            .await?;
+    }
+    Ok(())
+}
+
+/// Lists the grants the caller may read, newest first; `format=csv|ndjson` streams them all.
+#[utoipa::path(tag = "grants", params(GrantFilter, PageParams, FormatParam),
+    responses((status = 200, description = "A page, or the whole list as CSV/NDJSON", content(
+        (Page<Grant> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"))),
+        ProblemResponses))]
+#[get("/grants")]
+pub async fn list_grants(
+    state: Data<AppState>,
+    caller: Caller,
+    filter: Query<GrantFilter>,
+    page: Query<PageParams>,
+    format: Query<FormatParam>,
+) -> ApiResult<HttpResponse> {
+    let filter = filter.0;
+    check_filter(&state, &filter).await?;
+    match format.get() {
+        Format::Json => {
+            let mut conn = state.db().await?;
+            let rows = model::list(
+                &mut conn,
+                &caller,
+                &filter,
+                page.cursor(NEWEST)?,
+                page.limit(),
+            )
+            .await?;
+            Ok(HttpResponse::Ok().json(Page::from_rows(rows, page.limit(), NEWEST)))
+        }
+        format => Ok(export::stream(
+            format,
+            "grants",
+            state.pool.clone(),
+            NEWEST,
+            Box::new(move |conn, cursor| {
+                let (filter, caller) = (filter.clone(), caller.clone());
+                Box::pin(async move {
+                    model::list(conn, &caller, &filter, cursor, EXPORT_BATCH - 1).await
+                })
+            }),
+        )),
+    }
+}
+
+/// The awarded grants the caller may read (with the list's filters) as a 360Giving Data Standard package,
+/// `{"grants": [...]}`, streamed. Identifiers start with `360G-hamkori-`.
+#[utoipa::path(tag = "grants", params(GrantFilter),
+    responses((status = 200, description = "A 360Giving JSON package", content_type = "application/json", body = Object),
+        ProblemResponses))]
+#[get("/grants/export/360giving")]
+pub async fn export_360giving(
+    state: Data<AppState>,
+    caller: Caller,
+    filter: Query<GrantFilter>,
+) -> ApiResult<HttpResponse> {
+    let filter = GrantFilter {
+        awarded_only: true,
+        ..filter.0
+    };
+    check_filter(&state, &filter).await?;
+    Ok(export::stream_json_package(
+        "grants",
+        "grants-360giving.json",
+        state.pool.clone(),
+        NEWEST,
+        Box::new(move |conn, cursor| {
+            let (filter, caller) = (filter.clone(), caller.clone());
+            Box::pin(async move {
+                let grants = model::list(conn, &caller, &filter, cursor, EXPORT_BATCH - 1).await?;
+                threesixty::convert(conn, grants, NEWEST).await
+            })
+        }),
+    ))
+}
+
+/// Gets one grant.
+#[utoipa::path(tag = "grants", params(IdPath),
+    responses((status = 200, body = Grant, headers(("ETag" = String))), ProblemResponses))]
+#[get("/grants/{id}")]
+pub async fn get_grant(
+    state: Data<AppState>,
+    caller: Caller,
+    path: Path<IdPath>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.db().await?;
+    let grant = model::find(&mut conn, &caller, path.id).await?;
+    Ok(ok_versioned(&grant, grant.version))
+}
+
+async fn save(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: Uuid,
+    owner: Option<Uuid>,
+    body: &CreateGrant,
+    existing: bool,
+) -> ApiResult<()> {
+    let (amount, starts_on) = body.check_rules()?;
+    if let Some(agency) = body.funder_agency_id {
+        Agency::ensure_exists(conn, agency, "funder_agency_id").await?;
+    }
+    let mut orgs = vec![(
+        "recipient_organization_id".to_owned(),
+        body.recipient_organization_id,
+    )];
+    orgs.extend(
+        body.funder_organization_id
+            .map(|o| ("funder_organization_id".to_owned(), o)),
+    );
+    ensure_actors_exist(conn, &orgs, &[]).await?;
+    let core = Core {
+        kind: EngagementKind::Grant,
+        title: body.title.clone(),
+        summary: body.description.clone(),
+        status: body.status.to_string(),
+        starts_on,
+        ends_on: body.ends_on,
+        region_code: body.region_code.clone(),
+        sphere_codes: body.sphere_codes.clone(),
+        visibility: body.visibility,
+        owner_organization_id: owner,
+        council_id: None,
+        documents: Core::documents_json(&body.documents),
+    };
+    core.check(conn).await?;
+    if existing {
+        core.update(conn, id).await?;
+    } else {
+        core.insert(conn, id, actor).await?;
+    }
+    model::write_specific(conn, id, body, &amount, existing).await?;
+    set_parties(conn, id, &body.parties()).await
+}
+
+/// Records support given to an NGO (admins, and members of the recipient or the funding organisation).
+#[utoipa::path(tag = "grants", request_body = CreateGrant, security(("bearer" = [])),
+    responses((status = 201, body = Grant, headers(("Location" = String), ("ETag" = String))), ProblemResponses))]
+#[post("/grants")]
+pub async fn create_grant(
+    state: Data<AppState>,
+    actor: Actor,
+    body: Json<CreateGrant>,
+) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    let owner = match actor.role {
+        Role::Admin => Some(body.recipient_organization_id),
+        Role::NgoMember
+            if actor.organization_id.is_some_and(|o| {
+                o == body.recipient_organization_id || body.funder_organization_id == Some(o)
+            }) =>
+        {
+            actor.organization_id
+        }
+        Role::NgoMember => {
+            return Err(ApiError::Forbidden(
+                "An NGO member may record only grants their organisation received or gave.",
+            ));
+        }
+        _ => {
+            return Err(ApiError::Forbidden(
+                "Only NGO members and admins record grants.",
+            ));
+        }
+    };
+    let caller = Caller {
+        actor: Some(actor.clone()),
+    };
+    let mut conn = state.db().await?;
+    let grant = conn
+        .transaction(async |conn| {
+            let id = Uuid::now_v7();
+            save(conn, &actor, id, owner, &body, false).await?;
+            let grant = model::find(conn, &caller, id).await?;
+            audit::record(
+                conn,
+                &actor,
+                AuditAction::Create,
+                ENTITY,
+                &id.to_string(),
+                None,
+                Some(&grant),
+            )
+            .await?;
+            Ok::<_, ApiError>(grant)
+        })
+        .await?;
+    Ok(created(
+        &format!("/api/v1/grants/{}", grant.id),
+        &grant,
+        grant.version,
+    ))
+}
+
+async fn writable(conn: &mut Conn, actor: &Actor, id: Uuid) -> ApiResult<Grant> {
+    let caller = Caller {
+        actor: Some(actor.clone()),
+    };
+    let grant = model::find(conn, &caller, id).await?;
+    let row = engagements::table
+        .find(id)
+        .select(EngagementRow::as_select())
+        .for_update()
+        .first(conn)
+        .await?;
+    let parties = parties_of(conn, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    if !may_write(actor, &row, &parties) {
+        return Err(ApiError::Forbidden(
+            "Only the owning organisation, the recipient and admins may change this grant.",
+        ));
+    }
+    Ok(grant)
+}
+
+/// Changes a grant.
+#[utoipa::path(tag = "grants", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    request_body = UpdateGrant, security(("bearer" = [])),
+    responses((status = 200, body = Grant, headers(("ETag" = String))), ProblemResponses))]
+#[patch("/grants/{id}")]
+pub async fn update_grant(
+    state: Data<AppState>,
+    actor: Actor,
+    path: Path<IdPath>,
+    if_match: IfMatch,
+    body: Json<UpdateGrant>,
+) -> ApiResult<HttpResponse> {
+    let changes = body.0;
+    let id = path.id;
+    let caller = Caller {
+        actor: Some(actor.clone()),
+    };
+    let mut conn = state.db().await?;
+    let grant = conn
+        .transaction(async |conn| {
+            let before = writable(conn, &actor, id).await?;
+            if_match.check(before.version)?;
+            let owner = before.owner_organization_id;
+            let merged = changes.apply(before.clone());
+            save(conn, &actor, id, owner, &merged, true).await?;
+            let after = model::find(conn, &caller, id).await?;
+            audit::record(
+                conn,
+                &actor,
+                AuditAction::Update,
+                ENTITY,
+                &id.to_string(),
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
+            Ok::<_, ApiError>(after)
+        })
+        .await?;
+    Ok(ok_versioned(&grant, grant.version))
+}
+
+/// Deletes a grant.
+#[utoipa::path(tag = "grants", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    security(("bearer" = [])), responses((status = 204, description = "Deleted"), ProblemResponses))]
+#[delete("/grants/{id}")]
+pub async fn delete_grant(
+    state: Data<AppState>,
+    actor: Actor,
+    path: Path<IdPath>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    let id = path.id;
+    let mut conn = state.db().await?;
+    conn.transaction(async |conn| {
+        let before = writable(conn, &actor, id).await?;
+        if_match.check(before.version)?;
+        diesel::delete(engagements::table.find(id))
+            .execute(conn)
+            .await?;
+        audit::record(
+            conn,
+            &actor,
+            AuditAction::Delete,
+            ENTITY,
+            &id.to_string(),
+            Some(&before),
+            None,
+        )
+        .await
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The change history of a grant.
+#[utoipa::path(tag = "grants", params(IdPath, PageParams), security(("bearer" = [])),
+    responses((status = 200, body = Page<crate::audit::AuditEntry>), ProblemResponses))]
+#[get("/grants/{id}/history")]
+pub async fn grant_history(
+    state: Data<AppState>,
+    actor: Actor,
+    path: Path<IdPath>,
+    page: Query<PageParams>,
+) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
+    crate::engagements::handlers::history(&state, &actor, ENTITY, path.id, &page).await
+}

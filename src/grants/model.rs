@@ -1,0 +1,774 @@
+//! Grants and other support: an engagement of kind `grant` plus support type, funder, recipient, exact amount
+//! and currency, dates and reports.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Numeric, Text};
+use diesel_async::RunQueryDsl;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::auth::Caller;
+use crate::db::Conn;
+use crate::db::schema::{engagements, grants};
+use crate::db::sql::{self, KeyValue};
+use crate::engagements::model::{self as core, EngagementRow};
+use crate::engagements::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
+use crate::http::export::{CsvRow, join, opt};
+use crate::http::patch::{nullable, required};
+use crate::http::{ApiError, ApiResult, Cursor, Keyed};
+
+crate::text_enum! {
+    /// The form of support.
+    pub enum SupportType {
+        /// A grant.
+        Grant => "grant",
+        /// A subsidy.
+        Subsidy => "subsidy",
+        /// A state social order (contract).
+        StateSocialOrder => "state_social_order",
+        /// Free or cheap premises.
+        Premises => "premises",
+        /// A tax benefit.
+        TaxBenefit => "tax_benefit",
+        /// Support in kind.
+        InKind => "in_kind",
+        /// Anything else.
+        Other => "other",
+    }
+}
+
+crate::text_enum! {
+    /// Where a grant stands.
+    pub enum GrantStatus {
+        /// Announced (a call).
+        Announced => "announced",
+        /// Applied for.
+        Applied => "applied",
+        /// Awarded.
+        Awarded => "awarded",
+        /// Running.
+        Active => "active",
+        /// Finished.
+        Completed => "completed",
+        /// Ended early.
+        Terminated => "terminated",
+        /// Not awarded.
+        Rejected => "rejected",
+    }
+}
+
+impl GrantStatus {
+    /// Whether money was awarded (what a 360Giving file reports).
+    pub fn is_awarded(self) -> bool {
+        matches!(
+            self,
+            Self::Awarded | Self::Active | Self::Completed | Self::Terminated
+        )
+    }
+}
+
+/// A report the recipient owes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    /// When it is due.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub due_on: NaiveDate,
+    /// When it came in.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub submitted_on: Option<NaiveDate>,
+    /// Past due and not submitted (computed; ignored on input).
+    #[serde(default)]
+    pub overdue: bool,
+}
+
+/// Support given to an NGO.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Grant {
+    /// Id (also the engagement's id).
+    pub id: Uuid,
+    /// Title.
+    pub title: String,
+    /// Form of support.
+    pub support_type: SupportType,
+    /// The funding agency (or null when an organisation funds).
+    pub funder_agency_id: Option<Uuid>,
+    /// The funding organisation (or null when an agency funds).
+    pub funder_organization_id: Option<Uuid>,
+    /// The recipient.
+    pub recipient_organization_id: Uuid,
+    /// The programme it belongs to.
+    pub program: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Exact amount as a decimal string, with the currency's number of decimals.
+    #[schema(example = "125000.00")]
+    pub amount: String,
+    /// ISO 4217 currency.
+    #[schema(example = "TJS")]
+    pub currency: String,
+    /// When it was awarded.
+    pub awarded_on: Option<NaiveDate>,
+    /// First day of the funded activity.
+    pub starts_on: NaiveDate,
+    /// Last day of the funded activity.
+    pub ends_on: Option<NaiveDate>,
+    /// Status.
+    pub status: GrantStatus,
+    /// Region.
+    pub region_code: Option<String>,
+    /// Spheres.
+    pub sphere_codes: Vec<String>,
+    /// Reports owed, with overdue ones flagged.
+    pub reports: Vec<Report>,
+    /// The organisation that owns the record.
+    pub owner_organization_id: Option<Uuid>,
+    /// Who may read it.
+    pub visibility: Visibility,
+    /// Linked documents.
+    pub documents: Vec<Document>,
+    /// Derived parties: the funder (`funder`) and the recipient (`recipient`).
+    pub parties: Vec<Party>,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+    /// Version; also the `ETag`.
+    pub version: i32,
+}
+
+impl Keyed for Grant {
+    fn cursor(&self, sort: &str) -> Cursor {
+        Cursor::new(sort, self.starts_on.to_string(), self.id)
+    }
+}
+
+impl CsvRow for Grant {
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "title",
+        "support_type",
+        "funder_agency_id",
+        "funder_organization_id",
+        "recipient_organization_id",
+        "program",
+        "amount",
+        "currency",
+        "awarded_on",
+        "starts_on",
+        "ends_on",
+        "status",
+        "region_code",
+        "sphere_codes",
+        "overdue_reports",
+        "visibility",
+        "created_at",
+        "updated_at",
+        "version",
+    ];
+
+    fn record(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.title.clone(),
+            self.support_type.to_string(),
+            opt(&self.funder_agency_id),
+            opt(&self.funder_organization_id),
+            self.recipient_organization_id.to_string(),
+            opt(&self.program),
+            self.amount.clone(),
+            self.currency.clone(),
+            opt(&self.awarded_on),
+            self.starts_on.to_string(),
+            opt(&self.ends_on),
+            self.status.to_string(),
+            opt(&self.region_code),
+            join(&self.sphere_codes),
+            self.reports
+                .iter()
+                .filter(|r| r.overdue)
+                .count()
+                .to_string(),
+            self.visibility.to_string(),
+            self.created_at.to_rfc3339(),
+            self.updated_at.to_rfc3339(),
+            self.version.to_string(),
+        ]
+    }
+}
+
+type GrantRow = (
+    Uuid,
+    SupportType,
+    Option<Uuid>,
+    Option<Uuid>,
+    Uuid,
+    Option<String>,
+    String,
+    String,
+    Option<NaiveDate>,
+    serde_json::Value,
+);
+
+/// Filters of the grant list.
+#[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GrantFilter {
+    /// Funded by this agency.
+    pub funder_agency_id: Option<Uuid>,
+    /// Funded by this organisation.
+    pub funder_organization_id: Option<Uuid>,
+    /// Received by this organisation.
+    pub recipient_organization_id: Option<Uuid>,
+    /// Form of support.
+    #[param(inline)]
+    pub support_type: Option<SupportType>,
+    /// Status.
+    #[param(inline)]
+    pub status: Option<GrantStatus>,
+    /// A sphere.
+    #[validate(length(min = 1, max = 64))]
+    #[param(min_length = 1, max_length = 64)]
+    pub sphere_code: Option<String>,
+    /// Region, including its sub-regions.
+    #[validate(length(min = 2, max = 40))]
+    #[param(min_length = 2, max_length = 40)]
+    pub region_code: Option<String>,
+    /// Starting in this year.
+    #[validate(range(min = 1900, max = 2200))]
+    #[param(minimum = 1900, maximum = 2200)]
+    pub year: Option<i32>,
+    /// ISO 4217 currency.
+    #[validate(length(equal = 3))]
+    #[param(min_length = 3, max_length = 3, pattern = "^[A-Z]{3}$")]
+    pub currency: Option<String>,
+    /// Amount at least (decimal string).
+    #[validate(length(min = 1, max = 30))]
+    #[param(min_length = 1, max_length = 30, pattern = r"^[0-9]+(\.[0-9]+)?$")]
+    pub amount_min: Option<String>,
+    /// Amount at most (decimal string).
+    #[validate(length(min = 1, max = 30))]
+    #[param(min_length = 1, max_length = 30, pattern = r"^[0-9]+(\.[0-9]+)?$")]
+    pub amount_max: Option<String>,
+    /// Only grants where money was awarded (the 360Giving export); not a query parameter.
+    #[serde(skip)]
+    #[param(ignore)]
+    pub awarded_only: bool,
+}
+
+/// Newest first.
+pub const NEWEST: &str = "-starts_on";
+
+async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Vec<Grant>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let engagements = core::with_parties(conn, rows).await?;
+    let specific: Vec<GrantRow> = grants::table
+        .filter(grants::id.eq_any(&ids))
+        .select((
+            grants::id,
+            grants::support_type,
+            grants::funder_agency_id,
+            grants::funder_organization_id,
+            grants::recipient_organization_id,
+            grants::program,
+            diesel::dsl::sql::<Text>("grants.amount::text"),
+            grants::currency,
+            grants::awarded_on,
+            grants::reports,
+        ))
+        .load(conn)
+        .await?;
+    let mut specific: HashMap<Uuid, GrantRow> = specific.into_iter().map(|g| (g.0, g)).collect();
+    let today = Utc::now().date_naive();
+    engagements
+        .into_iter()
+        .map(|e: Engagement| {
+            let (
+                _,
+                support_type,
+                funder_agency_id,
+                funder_organization_id,
+                recipient,
+                program,
+                amount,
+                currency,
+                awarded_on,
+                reports,
+            ) = specific
+                .remove(&e.id)
+                .ok_or_else(|| anyhow::anyhow!("grant {} lacks its row", e.id))?;
+            let status = e
+                .status
+                .parse()
+                .map_err(|err: String| anyhow::anyhow!("grant {}: {err}", e.id))?;
+            let mut reports: Vec<Report> = serde_json::from_value(reports).unwrap_or_default();
+            for r in &mut reports {
+                r.overdue = r.submitted_on.is_none() && r.due_on < today;
+            }
+            Ok(Grant {
+                support_type,
+                funder_agency_id,
+                funder_organization_id,
+                recipient_organization_id: recipient,
+                program,
+                amount,
+                currency,
+                awarded_on,
+                reports,
+                id: e.id,
+                title: e.title,
+                description: e.summary,
+                starts_on: e.starts_on,
+                ends_on: e.ends_on,
+                status,
+                region_code: e.region_code,
+                sphere_codes: e.sphere_codes,
+                owner_organization_id: e.owner_organization_id,
+                visibility: e.visibility,
+                documents: e.documents,
+                parties: e.parties,
+                created_at: e.created_at,
+                updated_at: e.updated_at,
+                version: e.version,
+            })
+        })
+        .collect()
+}
+
+/// One grant the caller may read.
+pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Grant> {
+    let row = EngagementRow::find_readable(conn, caller, id).await?;
+    if row.kind != EngagementKind::Grant {
+        return Err(ApiError::NotFound);
+    }
+    assemble_all(conn, vec![row])
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound)
+}
+
+/// A keyset page (`limit + 1` rows) of the grants the caller may read, newest first.
+pub async fn list(
+    conn: &mut Conn,
+    caller: &Caller,
+    filter: &GrantFilter,
+    after: Option<Cursor>,
+    limit: i64,
+) -> ApiResult<Vec<Grant>> {
+    use engagements::dsl as e;
+    let mut query = e::engagements
+        .select(EngagementRow::as_select())
+        .filter(e::kind.eq(EngagementKind::Grant))
+        .filter(core::readable(caller))
+        .into_boxed();
+    let specific_filtered = filter.funder_agency_id.is_some()
+        || filter.funder_organization_id.is_some()
+        || filter.recipient_organization_id.is_some()
+        || filter.support_type.is_some()
+        || filter.currency.is_some()
+        || filter.amount_min.is_some()
+        || filter.amount_max.is_some();
+    if specific_filtered {
+        let mut specific = grants::table.select(grants::id).into_boxed();
+        if let Some(id) = filter.funder_agency_id {
+            specific = specific.filter(grants::funder_agency_id.eq(id));
+        }
+        if let Some(id) = filter.funder_organization_id {
+            specific = specific.filter(grants::funder_organization_id.eq(id));
+        }
+        if let Some(id) = filter.recipient_organization_id {
+            specific = specific.filter(grants::recipient_organization_id.eq(id));
+        }
+        if let Some(t) = filter.support_type {
+            specific = specific.filter(grants::support_type.eq(t));
+        }
+        if let Some(c) = &filter.currency {
+            specific = specific.filter(grants::currency.eq(c.clone()));
+        }
+        if let Some(min) = &filter.amount_min {
+            specific = specific.filter(
+                diesel::dsl::sql::<Bool>("grants.amount >= ")
+                    .bind::<Text, _>(min.clone())
+                    .sql("::numeric"),
+            );
+        }
+        if let Some(max) = &filter.amount_max {
+            specific = specific.filter(
+                diesel::dsl::sql::<Bool>("grants.amount <= ")
+                    .bind::<Text, _>(max.clone())
+                    .sql("::numeric"),
+            );
+        }
+        query = query.filter(e::id.eq_any(specific));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(e::status.eq(status.as_str()));
+    }
+    if filter.awarded_only {
+        let awarded: Vec<&str> = GrantStatus::ALL
+            .iter()
+            .filter(|s| s.is_awarded())
+            .map(|s| s.as_str())
+            .collect();
+        query = query.filter(e::status.eq_any(awarded));
+    }
+    if let Some(sphere) = &filter.sphere_code {
+        query = query.filter(e::sphere_codes.contains(vec![sphere.clone()]));
+    }
+    if let Some(code) = &filter.region_code {
+        query = query.filter(sql::in_region("engagements.region_code", code.clone()));
+    }
+    if let Some(year) = filter.year {
+        let first = NaiveDate::from_ymd_opt(year, 1, 1)
+            .ok_or_else(|| ApiError::field("year", "is out of range"))?;
+        let last = NaiveDate::from_ymd_opt(year, 12, 31)
+            .ok_or_else(|| ApiError::field("year", "is out of range"))?;
+        query = query.filter(e::starts_on.between(first, last));
+    }
+    if let Some(cursor) = after {
+        let key = cursor
+            .key
+            .parse::<NaiveDate>()
+            .map_err(|_| ApiError::field("cursor", "is not a cursor returned by this list"))?;
+        query = query.filter(sql::after(
+            "engagements.starts_on",
+            "engagements.id",
+            true,
+            KeyValue::Date(key),
+            cursor.id,
+        ));
+    }
+    let rows = query
+        .order((e::starts_on.desc(), e::id.desc()))
+        .limit(limit + 1)
+        .load(conn)
+        .await?;
+    assemble_all(conn, rows).await
+}
+
+/// A new grant: exactly one of `funder_agency_id` and `funder_organization_id`.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateGrant {
+    /// Title.
+    #[validate(
+        length(min = 1, max = 500),
+        custom(function = "crate::http::extract::not_blank")
+    )]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 500)]
+    pub title: String,
+    /// Form of support.
+    pub support_type: SupportType,
+    /// The funding agency.
+    pub funder_agency_id: Option<Uuid>,
+    /// The funding organisation.
+    pub funder_organization_id: Option<Uuid>,
+    /// The recipient.
+    pub recipient_organization_id: Uuid,
+    /// The programme.
+    #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
+    pub program: Option<String>,
+    /// Description.
+    #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
+    pub description: Option<String>,
+    /// Exact non-negative amount as a decimal string, at most the currency's number of decimals.
+    #[validate(length(min = 1, max = 30))]
+    #[schema(
+        min_length = 1,
+        max_length = 30,
+        pattern = r"^[0-9]+(\.[0-9]+)?$",
+        example = "125000.00"
+    )]
+    pub amount: String,
+    /// ISO 4217 currency code.
+    #[validate(length(equal = 3))]
+    #[schema(
+        min_length = 3,
+        max_length = 3,
+        pattern = "^[A-Z]{3}$",
+        example = "TJS"
+    )]
+    pub currency: String,
+    /// When it was awarded.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub awarded_on: Option<NaiveDate>,
+    /// First day of the funded activity (default `awarded_on`; one of the two is required).
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub starts_on: Option<NaiveDate>,
+    /// Last day of the funded activity (not before the first).
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub ends_on: Option<NaiveDate>,
+    /// Status (default `awarded`).
+    #[serde(default = "awarded")]
+    pub status: GrantStatus,
+    /// Region.
+    #[validate(length(min = 2, max = 40))]
+    #[schema(min_length = 2, max_length = 40)]
+    pub region_code: Option<String>,
+    /// Spheres.
+    #[serde(default)]
+    #[validate(length(max = 15))]
+    #[schema(max_items = 15)]
+    pub sphere_codes: Vec<String>,
+    /// Reports owed.
+    #[serde(default)]
+    #[validate(length(max = 50), nested)]
+    #[schema(max_items = 50)]
+    pub reports: Vec<Report>,
+    /// Who may read it (default `internal`).
+    #[serde(default = "internal")]
+    pub visibility: Visibility,
+    /// Linked documents.
+    #[serde(default)]
+    #[validate(length(max = 50), nested)]
+    #[schema(max_items = 50)]
+    pub documents: Vec<Document>,
+}
+
+fn awarded() -> GrantStatus {
+    GrantStatus::Awarded
+}
+
+fn internal() -> Visibility {
+    Visibility::Internal
+}
+
+/// Changes to a grant.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateGrant {
+    /// Title.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(
+        length(min = 1, max = 500),
+        custom(function = "crate::http::extract::not_blank")
+    )]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 500, nullable = false)]
+    pub title: Option<String>,
+    /// Form of support.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub support_type: Option<SupportType>,
+    /// The funding agency.
+    #[serde(default, deserialize_with = "nullable")]
+    pub funder_agency_id: Option<Option<Uuid>>,
+    /// The funding organisation.
+    #[serde(default, deserialize_with = "nullable")]
+    pub funder_organization_id: Option<Option<Uuid>>,
+    /// The recipient.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub recipient_organization_id: Option<Uuid>,
+    /// The programme.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
+    pub program: Option<Option<String>>,
+    /// Description.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
+    pub description: Option<Option<String>>,
+    /// Amount.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(min = 1, max = 30))]
+    #[schema(
+        min_length = 1,
+        max_length = 30,
+        pattern = r"^[0-9]+(\.[0-9]+)?$",
+        nullable = false
+    )]
+    pub amount: Option<String>,
+    /// Currency.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(equal = 3))]
+    #[schema(
+        min_length = 3,
+        max_length = 3,
+        pattern = "^[A-Z]{3}$",
+        nullable = false
+    )]
+    pub currency: Option<String>,
+    /// When it was awarded.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub awarded_on: Option<Option<NaiveDate>>,
+    /// First day.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    #[schema(nullable = false)]
+    pub starts_on: Option<NaiveDate>,
+    /// Last day.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub ends_on: Option<Option<NaiveDate>>,
+    /// Status.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub status: Option<GrantStatus>,
+    /// Region.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(min = 2, max = 40))]
+    #[schema(min_length = 2, max_length = 40)]
+    pub region_code: Option<Option<String>>,
+    /// Spheres.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(max = 15))]
+    #[schema(max_items = 15, nullable = false)]
+    pub sphere_codes: Option<Vec<String>>,
+    /// Reports.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(max = 50), nested)]
+    #[schema(max_items = 50, nullable = false)]
+    pub reports: Option<Vec<Report>>,
+    /// Who may read it.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub visibility: Option<Visibility>,
+    /// Documents.
+    #[serde(default, deserialize_with = "required")]
+    #[validate(length(max = 50), nested)]
+    #[schema(max_items = 50, nullable = false)]
+    pub documents: Option<Vec<Document>>,
+}
+
+impl UpdateGrant {
+    /// The grant as a full body once these changes are applied.
+    pub fn apply(self, g: Grant) -> CreateGrant {
+        CreateGrant {
+            title: self.title.unwrap_or(g.title),
+            support_type: self.support_type.unwrap_or(g.support_type),
+            funder_agency_id: self.funder_agency_id.unwrap_or(g.funder_agency_id),
+            funder_organization_id: self
+                .funder_organization_id
+                .unwrap_or(g.funder_organization_id),
+            recipient_organization_id: self
+                .recipient_organization_id
+                .unwrap_or(g.recipient_organization_id),
+            program: self.program.unwrap_or(g.program),
+            description: self.description.unwrap_or(g.description),
+            amount: self.amount.unwrap_or(g.amount),
+            currency: self.currency.unwrap_or(g.currency),
+            awarded_on: self.awarded_on.unwrap_or(g.awarded_on),
+            starts_on: Some(self.starts_on.unwrap_or(g.starts_on)),
+            ends_on: self.ends_on.unwrap_or(g.ends_on),
+            status: self.status.unwrap_or(g.status),
+            region_code: self.region_code.unwrap_or(g.region_code),
+            sphere_codes: self.sphere_codes.unwrap_or(g.sphere_codes),
+            reports: self.reports.unwrap_or(g.reports),
+            visibility: self.visibility.unwrap_or(g.visibility),
+            documents: self.documents.unwrap_or(g.documents),
+        }
+    }
+}
+
+impl CreateGrant {
+    /// Cross-field rules; returns the normalised amount and the first day.
+    pub fn check_rules(&self) -> ApiResult<(String, NaiveDate)> {
+        let mut errors = Vec::new();
+        if self.funder_agency_id.is_some() == self.funder_organization_id.is_some() {
+            errors.push(crate::http::FieldError::new(
+                "funder_agency_id",
+                "give exactly one of funder_agency_id and funder_organization_id",
+            ));
+        }
+        let amount = match super::money::minor_unit(&self.currency) {
+            Ok(decimals) => super::money::normalize(&self.amount, decimals, "amount")
+                .map_err(|e| errors.push(e))
+                .ok(),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        };
+        let starts_on = self.starts_on.or(self.awarded_on);
+        if starts_on.is_none() {
+            errors.push(crate::http::FieldError::new(
+                "starts_on",
+                "give starts_on or awarded_on",
+            ));
+        }
+        if let (Some(start), Some(end)) = (starts_on, self.ends_on)
+            && end < start
+        {
+            errors.push(crate::http::FieldError::new(
+                "ends_on",
+                "must not be before the start",
+            ));
+        }
+        match (amount, starts_on) {
+            (Some(amount), Some(start)) if errors.is_empty() => Ok((amount, start)),
+            _ => Err(ApiError::Validation(errors)),
+        }
+    }
+
+    /// The parties a grant implies.
+    pub fn parties(&self) -> Vec<Party> {
+        let funder = match (self.funder_agency_id, self.funder_organization_id) {
+            (Some(a), _) => Party::agency(a, PartyRole::Funder),
+            (None, Some(o)) => Party::organization(o, PartyRole::Funder),
+            (None, None) => {
+                return vec![Party::organization(
+                    self.recipient_organization_id,
+                    PartyRole::Recipient,
+                )];
+            }
+        };
+        vec![
+            funder,
+            Party::organization(self.recipient_organization_id, PartyRole::Recipient),
+        ]
+    }
+}
+
+/// Writes the grant-specific row (the core is written by the caller).
+pub async fn write_specific(
+    conn: &mut Conn,
+    id: Uuid,
+    body: &CreateGrant,
+    amount: &str,
+    replace: bool,
+) -> ApiResult<()> {
+    let reports: Vec<Report> = body
+        .reports
+        .iter()
+        .map(|r| Report {
+            overdue: false,
+            ..r.clone()
+        })
+        .collect();
+    let reports = serde_json::to_value(reports).map_err(anyhow::Error::new)?;
+    let amount = diesel::dsl::sql::<Numeric>("")
+        .bind::<Text, _>(amount.to_owned())
+        .sql("::numeric");
+    let values = (
+        grants::support_type.eq(body.support_type),
+        grants::funder_agency_id.eq(body.funder_agency_id),
+        grants::funder_organization_id.eq(body.funder_organization_id),
+        grants::recipient_organization_id.eq(body.recipient_organization_id),
+        grants::program.eq(&body.program),
+        grants::amount.eq(amount),
+        grants::currency.eq(&body.currency),
+        grants::awarded_on.eq(body.awarded_on),
+        grants::reports.eq(reports),
+    );
+    if replace {
+        diesel::update(grants::table.find(id))
+            .set(values)
+            .execute(conn)
+            .await?;
+    } else {
+        diesel::insert_into(grants::table)
+            .values((grants::id.eq(id), values))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
