@@ -11,6 +11,7 @@ use crate::users::model::{CreateUser, User};
 const DIRECTORY: &str = include_str!("directory.sql");
 const ENGAGEMENTS: &str = include_str!("engagements.sql");
 const CONSULTATIONS: &str = include_str!("consultations.sql");
+const MONITORING_GRANTS: &str = include_str!("monitoring_grants.sql");
 
 /// The password of every demo account (printed at start-up; demo databases only).
 pub const DEMO_PASSWORD: &str = "hamkori-demo-2026";
@@ -89,7 +90,8 @@ pub async fn load(pool: &DbPool) -> anyhow::Result<Vec<(String, Role)>> {
     conn.transaction(async |conn| {
         conn.batch_execute(DIRECTORY).await?;
         conn.batch_execute(ENGAGEMENTS).await?;
-        conn.batch_execute(CONSULTATIONS).await
+        conn.batch_execute(CONSULTATIONS).await?;
+        conn.batch_execute(MONITORING_GRANTS).await
     })
     .await?;
     let actor = Actor::system();

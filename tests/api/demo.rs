@@ -70,7 +70,7 @@ async fn demo_data_loads_idempotently_and_matches_the_api() {
         .count("SELECT count(DISTINCT response_status) FROM submissions")
         .await;
     assert_eq!(answers, 5, "submissions in every response status");
-    for kind in ["hearings", "consultations"] {
+    for kind in ["hearings", "consultations", "monitoring-visits", "grants"] {
         let list = app.get(&format!("/api/v1/{kind}"), Some(&admin)).await;
         list.assert_status(200);
         for item in list.json()["items"].as_array().cloned().unwrap_or_default() {
@@ -96,6 +96,14 @@ async fn demo_data_loads_idempotently_and_matches_the_api() {
             assert_eq!(before, after, "parties of demo {kind} {id}");
         }
     }
+    let currencies = app
+        .count("SELECT count(DISTINCT currency) FROM grants")
+        .await;
+    assert!(currencies >= 3);
+    let confidential = app
+        .count("SELECT count(*) FROM visit_findings WHERE confidential")
+        .await;
+    assert!(confidential >= 1);
     let login = app.post("/api/v1/auth/login", None, &json!({"email": "secretary@demo.hamkori.tj", "password": hamkori::demo::DEMO_PASSWORD})).await;
     login.assert_status(200);
 }
