@@ -6,10 +6,9 @@ use actix_web::{HttpResponse, get};
 use super::model::{self, Engagement, EngagementFilter, NEWEST};
 use crate::AppState;
 use crate::auth::Caller;
-use crate::http::export::{self, EXPORT_BATCH};
+use crate::http::export::{self};
 use crate::http::{
-    ApiResult, Format, FormatParam, IdPath, Page, PageParams, Path, ProblemResponses, Query,
-    ok_versioned,
+    ApiResult, FormatParam, IdPath, Page, PageParams, Path, ProblemResponses, Query, ok_versioned,
 };
 use crate::{regions, spheres};
 
@@ -29,31 +28,19 @@ pub async fn list_engagements(
     let filter = filter.0;
     let mut conn = state.db().await?;
     check_filter(&mut conn, &filter).await?;
-    match format.get() {
-        Format::Json => {
-            let rows = model::list(
-                &mut conn,
-                &caller,
-                &filter,
-                page.cursor(NEWEST)?,
-                page.limit(),
-            )
-            .await?;
-            Ok(HttpResponse::Ok().json(Page::from_rows(rows, page.limit(), NEWEST)))
-        }
-        format => Ok(export::stream(
-            format,
-            "engagements",
-            state.pool.clone(),
-            NEWEST,
-            Box::new(move |conn, cursor| {
-                let (filter, caller) = (filter.clone(), caller.clone());
-                Box::pin(async move {
-                    model::list(conn, &caller, &filter, cursor, EXPORT_BATCH - 1).await
-                })
-            }),
-        )),
-    }
+    drop(conn);
+    export::respond(
+        &state,
+        format.get(),
+        &page,
+        "engagements",
+        NEWEST,
+        Box::new(move |conn, cursor, limit| {
+            let (filter, caller) = (filter.clone(), caller.clone());
+            Box::pin(async move { model::list(conn, &caller, &filter, cursor, limit).await })
+        }),
+    )
+    .await
 }
 
 /// Refuses filters that name a region or sphere that does not exist, or a range that ends before it starts.

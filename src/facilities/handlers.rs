@@ -12,9 +12,9 @@ use crate::agencies::Agency;
 use crate::audit::{self, AuditAction, AuditFilter};
 use crate::auth::{Actor, Caller};
 use crate::db::schema::facilities;
-use crate::http::export::{self, EXPORT_BATCH};
+use crate::http::export::{self};
 use crate::http::{
-    ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
+    ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
     ProblemResponses, Query, created, ok_versioned,
 };
 use crate::regions;
@@ -40,24 +40,19 @@ pub async fn list_facilities(
     if let Some(code) = &filter.region_code {
         regions::ensure_exists(&mut conn, code, "region_code").await?;
     }
-    match format.get() {
-        Format::Json => {
-            let rows = Facility::list(&mut conn, &filter, page.cursor(sort)?, page.limit()).await?;
-            Ok(HttpResponse::Ok().json(Page::from_rows(rows, page.limit(), sort)))
-        }
-        format => Ok(export::stream(
-            format,
-            "facilities",
-            state.pool.clone(),
-            sort,
-            Box::new(move |conn, cursor| {
-                let filter = filter.clone();
-                Box::pin(
-                    async move { Facility::list(conn, &filter, cursor, EXPORT_BATCH - 1).await },
-                )
-            }),
-        )),
-    }
+    drop(conn);
+    export::respond(
+        &state,
+        format.get(),
+        &page,
+        "facilities",
+        sort,
+        Box::new(move |conn, cursor, limit| {
+            let filter = filter.clone();
+            Box::pin(async move { Facility::list(conn, &filter, cursor, limit).await })
+        }),
+    )
+    .await
 }
 
 /// Gets one facility.

@@ -19,7 +19,7 @@ use crate::engagements::model::{EngagementRow, parties_of};
 use crate::engagements::write::{Core, ensure_actors_exist, may_write, set_parties};
 use crate::http::export::{self, EXPORT_BATCH};
 use crate::http::{
-    ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
+    ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
     ProblemResponses, Query, created, ok_versioned,
 };
 
@@ -63,32 +63,18 @@ pub async fn list_grants(
 ) -> ApiResult<HttpResponse> {
     let filter = filter.0;
     check_filter(&state, &filter).await?;
-    match format.get() {
-        Format::Json => {
-            let mut conn = state.db().await?;
-            let rows = model::list(
-                &mut conn,
-                &caller,
-                &filter,
-                page.cursor(NEWEST)?,
-                page.limit(),
-            )
-            .await?;
-            Ok(HttpResponse::Ok().json(Page::from_rows(rows, page.limit(), NEWEST)))
-        }
-        format => Ok(export::stream(
-            format,
-            "grants",
-            state.pool.clone(),
-            NEWEST,
-            Box::new(move |conn, cursor| {
-                let (filter, caller) = (filter.clone(), caller.clone());
-                Box::pin(async move {
-                    model::list(conn, &caller, &filter, cursor, EXPORT_BATCH - 1).await
-                })
-            }),
-        )),
-    }
+    export::respond(
+        &state,
+        format.get(),
+        &page,
+        "grants",
+        NEWEST,
+        Box::new(move |conn, cursor, limit| {
+            let (filter, caller) = (filter.clone(), caller.clone());
+            Box::pin(async move { model::list(conn, &caller, &filter, cursor, limit).await })
+        }),
+    )
+    .await
 }
 
 /// The awarded grants the caller may read (with the list's filters) as a 360Giving Data Standard package,

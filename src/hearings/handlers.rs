@@ -15,9 +15,9 @@ use crate::db::schema::engagements;
 use crate::engagements::EngagementKind;
 use crate::engagements::model::{EngagementRow, NEWEST, parties_of};
 use crate::engagements::write::{Core, may_write, set_parties};
-use crate::http::export::{self, EXPORT_BATCH};
+use crate::http::export::{self};
 use crate::http::{
-    ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
+    ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
     ProblemResponses, Query, created, ok_versioned,
 };
 
@@ -40,32 +40,18 @@ pub async fn list_hearings(
     if let Some(code) = &filter.region_code {
         crate::regions::ensure_exists(&mut *state.db().await?, code, "region_code").await?;
     }
-    match format.get() {
-        Format::Json => {
-            let mut conn = state.db().await?;
-            let rows = model::list(
-                &mut conn,
-                &caller,
-                &filter,
-                page.cursor(NEWEST)?,
-                page.limit(),
-            )
-            .await?;
-            Ok(HttpResponse::Ok().json(Page::from_rows(rows, page.limit(), NEWEST)))
-        }
-        format => Ok(export::stream(
-            format,
-            "hearings",
-            state.pool.clone(),
-            NEWEST,
-            Box::new(move |conn, cursor| {
-                let (filter, caller) = (filter.clone(), caller.clone());
-                Box::pin(async move {
-                    model::list(conn, &caller, &filter, cursor, EXPORT_BATCH - 1).await
-                })
-            }),
-        )),
-    }
+    export::respond(
+        &state,
+        format.get(),
+        &page,
+        "hearings",
+        NEWEST,
+        Box::new(move |conn, cursor, limit| {
+            let (filter, caller) = (filter.clone(), caller.clone());
+            Box::pin(async move { model::list(conn, &caller, &filter, cursor, limit).await })
+        }),
+    )
+    .await
 }
 
 /// Gets one hearing.

@@ -37,6 +37,43 @@ pub fn opt<T: std::fmt::Display>(value: &Option<T>) -> String {
     value.as_ref().map(ToString::to_string).unwrap_or_default()
 }
 
+/// Fetches up to `limit + 1` rows after a cursor: one list query, used for pages and for export batches.
+pub type FetchPage<T> = Box<
+    dyn for<'c> Fn(
+        &'c mut crate::db::Conn,
+        Option<Cursor>,
+        i64,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<T>, ApiError>> + 'c>>,
+>;
+
+/// Answers a list request: a JSON page, or the whole filtered list streamed as CSV or NDJSON.
+pub async fn respond<T>(
+    state: &crate::AppState,
+    format: Format,
+    page: &super::PageParams,
+    name: &str,
+    sort: &'static str,
+    fetch: FetchPage<T>,
+) -> Result<HttpResponse, ApiError>
+where
+    T: CsvRow + Serialize + Keyed + 'static,
+{
+    match format {
+        Format::Json => {
+            let mut conn = state.db().await?;
+            let rows = fetch(&mut conn, page.cursor(sort)?, page.limit()).await?;
+            Ok(HttpResponse::Ok().json(super::Page::from_rows(rows, page.limit(), sort)))
+        }
+        format => Ok(stream(
+            format,
+            name,
+            state.pool.clone(),
+            sort,
+            Box::new(move |conn, cursor| fetch(conn, cursor, EXPORT_BATCH - 1)),
+        )),
+    }
+}
+
 /// Fetches one batch after a cursor.
 pub type FetchBatch<T> = Box<
     dyn for<'c> Fn(

@@ -17,7 +17,7 @@ use crate::engagements::model::{EngagementRow, parties_of};
 use crate::engagements::write::{Core, may_write, set_parties};
 use crate::engagements::{EngagementKind, Party, PartyRole};
 use crate::facilities::Facility;
-use crate::http::export::{self, EXPORT_BATCH};
+use crate::http::export::{self};
 use crate::http::{
     ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
     ProblemResponses, Query, created, ok_versioned,
@@ -36,33 +36,18 @@ async fn page(
     if let Some(code) = &filter.region_code {
         crate::regions::ensure_exists(&mut *state.db().await?, code, "region_code").await?;
     }
-    match format {
-        Format::Json => {
-            let mut conn = state.db().await?;
-            let rows = model::list(
-                &mut conn,
-                &caller,
-                &filter,
-                sort,
-                params.cursor(sort)?,
-                params.limit(),
-            )
-            .await?;
-            Ok(HttpResponse::Ok().json(Page::from_rows(rows, params.limit(), sort)))
-        }
-        format => Ok(export::stream(
-            format,
-            "monitoring-visits",
-            state.pool.clone(),
-            sort,
-            Box::new(move |conn, cursor| {
-                let (filter, caller) = (filter.clone(), caller.clone());
-                Box::pin(async move {
-                    model::list(conn, &caller, &filter, sort, cursor, EXPORT_BATCH - 1).await
-                })
-            }),
-        )),
-    }
+    export::respond(
+        state,
+        format,
+        params,
+        "monitoring-visits",
+        sort,
+        Box::new(move |conn, cursor, limit| {
+            let (filter, caller) = (filter.clone(), caller.clone());
+            Box::pin(async move { model::list(conn, &caller, &filter, sort, cursor, limit).await })
+        }),
+    )
+    .await
 }
 
 /// Lists the visits the caller may read, newest first; confidential findings are redacted for outsiders.

@@ -11,9 +11,9 @@ use crate::AppState;
 use crate::audit::{self, AuditAction, AuditFilter};
 use crate::auth::{Actor, Caller};
 use crate::db::schema::organizations;
-use crate::http::export::{self, EXPORT_BATCH};
+use crate::http::export::{self};
 use crate::http::{
-    ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
+    ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
     ProblemResponses, Query, created, ok_versioned,
 };
 use crate::{regions, spheres};
@@ -42,25 +42,19 @@ pub async fn list_organizations(
     if let Some(code) = &filter.sphere_code {
         spheres::ensure_all_exist(&mut conn, std::slice::from_ref(code), "sphere_code").await?;
     }
-    match format.get() {
-        Format::Json => {
-            let rows =
-                Organization::list(&mut conn, &filter, page.cursor(sort)?, page.limit()).await?;
-            Ok(HttpResponse::Ok().json(Page::from_rows(rows, page.limit(), sort)))
-        }
-        format => Ok(export::stream(
-            format,
-            "organizations",
-            state.pool.clone(),
-            sort,
-            Box::new(move |conn, cursor| {
-                let filter = filter.clone();
-                Box::pin(async move {
-                    Organization::list(conn, &filter, cursor, EXPORT_BATCH - 1).await
-                })
-            }),
-        )),
-    }
+    drop(conn);
+    export::respond(
+        &state,
+        format.get(),
+        &page,
+        "organizations",
+        sort,
+        Box::new(move |conn, cursor, limit| {
+            let filter = filter.clone();
+            Box::pin(async move { Organization::list(conn, &filter, cursor, limit).await })
+        }),
+    )
+    .await
 }
 
 /// Gets one organisation; its `ETag` is its version.

@@ -20,9 +20,9 @@ use crate::db::Conn;
 use crate::db::schema::{recommendation_status_history as history, recommendations};
 use crate::engagements::model::{EngagementRow, parties_of};
 use crate::engagements::write::may_write;
-use crate::http::export::{self, EXPORT_BATCH};
+use crate::http::export::{self};
 use crate::http::{
-    ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
+    ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
     ProblemResponses, Query, created, ok_versioned,
 };
 
@@ -150,32 +150,18 @@ pub async fn list_recommendations(
     {
         return Err(ApiError::field("to", "must not be before `from`"));
     }
-    match format.get() {
-        Format::Json => {
-            let mut conn = state.db().await?;
-            let rows = model::list(
-                &mut conn,
-                &caller,
-                &filter,
-                page.cursor(NEWEST)?,
-                page.limit(),
-            )
-            .await?;
-            Ok(HttpResponse::Ok().json(Page::from_rows(rows, page.limit(), NEWEST)))
-        }
-        format => Ok(export::stream(
-            format,
-            "recommendations",
-            state.pool.clone(),
-            NEWEST,
-            Box::new(move |conn, cursor| {
-                let (filter, caller) = (filter.clone(), caller.clone());
-                Box::pin(async move {
-                    model::list(conn, &caller, &filter, cursor, EXPORT_BATCH - 1).await
-                })
-            }),
-        )),
-    }
+    export::respond(
+        &state,
+        format.get(),
+        &page,
+        "recommendations",
+        NEWEST,
+        Box::new(move |conn, cursor, limit| {
+            let (filter, caller) = (filter.clone(), caller.clone());
+            Box::pin(async move { model::list(conn, &caller, &filter, cursor, limit).await })
+        }),
+    )
+    .await
 }
 
 /// Gets one recommendation with its status history.

@@ -17,7 +17,7 @@ use crate::auth::{Actor, Caller, Role};
 use crate::consultations::model::{self as consultations, refresh_parties};
 use crate::db::Conn;
 use crate::db::schema::submissions;
-use crate::http::export::{self, EXPORT_BATCH};
+use crate::http::export::{self};
 use crate::http::{
     ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
     ProblemResponses, Query, created, ok_versioned,
@@ -32,32 +32,18 @@ async fn page(
     page: &PageParams,
     format: Format,
 ) -> ApiResult<HttpResponse> {
-    match format {
-        Format::Json => {
-            let mut conn = state.db().await?;
-            let rows = model::list(
-                &mut conn,
-                &caller,
-                &filter,
-                page.cursor(NEWEST)?,
-                page.limit(),
-            )
-            .await?;
-            Ok(HttpResponse::Ok().json(Page::from_rows(rows, page.limit(), NEWEST)))
-        }
-        format => Ok(export::stream(
-            format,
-            "submissions",
-            state.pool.clone(),
-            NEWEST,
-            Box::new(move |conn, cursor| {
-                let (filter, caller) = (filter.clone(), caller.clone());
-                Box::pin(async move {
-                    model::list(conn, &caller, &filter, cursor, EXPORT_BATCH - 1).await
-                })
-            }),
-        )),
-    }
+    export::respond(
+        state,
+        format,
+        page,
+        "submissions",
+        NEWEST,
+        Box::new(move |conn, cursor, limit| {
+            let (filter, caller) = (filter.clone(), caller.clone());
+            Box::pin(async move { model::list(conn, &caller, &filter, cursor, limit).await })
+        }),
+    )
+    .await
 }
 
 /// Lists the submissions the caller may read, newest first; `format=csv|ndjson` streams them all.
