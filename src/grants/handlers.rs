@@ -34,8 +34,13 @@ async fn check_filter(state: &AppState, filter: &GrantFilter) -> ApiResult<()> {
             super::money::filter_amount(v, field)?;
         }
     }
-    if let Some(c) = &filter.currency {
-        super::money::minor_unit(c).map_err(|e| ApiError::Validation(vec![e]))?;
+    if let Some(c) = &filter.currency
+        && !(c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()))
+    {
+        return Err(ApiError::field(
+            "currency",
+            "must be a three-letter ISO 4217 code",
+        ));
     }
     let mut conn = state.db().await?;
     if let Some(code) = &filter.region_code {

@@ -79,6 +79,9 @@ async fn page_size_and_cursor_are_validated() {
     app.get("/api/v1/organizations?limit=0", None)
         .await
         .assert_invalid("limit");
+    app.get("/api/v1/organizations?limit=", None)
+        .await
+        .assert_invalid("limit");
     app.get("/api/v1/organizations?limit=abc", None)
         .await
         .assert_invalid("limit");
