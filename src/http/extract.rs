@@ -206,10 +206,14 @@ impl<T: DeserializeOwned + Validate> FromRequest for Query<T> {
 
 /// Parses and validates a query string.
 pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, ApiError> {
-    if let Some((key, _)) =
-        url::form_urlencoded::parse(query.as_bytes()).find(|(_, v)| v.contains('\0'))
-    {
-        return Err(ApiError::field(key.into_owned(), NUL_MESSAGE));
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        if value.contains('\0') {
+            return Err(ApiError::field(key.into_owned(), NUL_MESSAGE));
+        }
+        // `?limit=` would otherwise read as an absent parameter; a parameter given must have a value.
+        if value.is_empty() {
+            return Err(ApiError::field(key.into_owned(), "must not be empty"));
+        }
     }
     let de = serde_html_form::Deserializer::from_bytes(query.as_bytes());
     let value: T = serde_path_to_error::deserialize(de).map_err(|err| {
