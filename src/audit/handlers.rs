@@ -28,7 +28,8 @@ pub struct AuditQuery {
     pub actor_id: Option<Uuid>,
 }
 
-/// Lists audit entries, newest first (admins and analysts).
+/// Lists audit entries, newest first: everything for admins; for analysts the directory (engagements' changes
+/// are read through each record's `/history`, under its own read rule).
 #[utoipa::path(tag = "audit", params(AuditQuery, PageParams), security(("bearer" = [])),
     responses((status = 200, body = Page<AuditEntry>), ProblemResponses))]
 #[get("/audit")]
@@ -48,6 +49,7 @@ pub async fn list_audit(
         entity_id: filter.0.entity_id,
         actor_id: filter.0.actor_id,
         hide_users: !actor.is_admin(),
+        directory_only: !actor.is_admin(),
     };
     history_page(&state, filter, &page).await
 }

@@ -114,7 +114,17 @@ pub struct AuditFilter {
     pub actor_id: Option<Uuid>,
     /// Leave out user accounts (their emails and bindings are for admins only).
     pub hide_users: bool,
+    /// Only the directory (organisations, agencies, regions, facilities, councils that are not restricted, and
+    /// their seats): what a non-admin may read in the log as a whole. Engagements' changes are read through each
+    /// record's `/history`, which applies the record's own read rule.
+    pub directory_only: bool,
 }
+
+const DIRECTORY_ONLY: &str = "(audit_log.entity_type IN ('organization', 'agency', 'region', 'facility') \
+    OR (audit_log.entity_type = 'council' AND audit_log.entity_id IN \
+        (SELECT id::text FROM councils WHERE visibility <> 'restricted')) \
+    OR (audit_log.entity_type = 'council_member' AND audit_log.entity_id IN \
+        (SELECT m.id::text FROM council_members m JOIN councils c ON c.id = m.council_id WHERE c.visibility <> 'restricted')))";
 
 /// A page of the audit log, newest first (`limit + 1` rows; see `Page::from_rows`).
 pub async fn list(
@@ -137,6 +147,9 @@ pub async fn list(
     }
     if filter.hide_users {
         query = query.filter(audit_log::entity_type.ne("user"));
+    }
+    if filter.directory_only {
+        query = query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(DIRECTORY_ONLY));
     }
     if let Some(cursor) = after {
         query = query.filter(audit_log::id.lt(cursor.id));

@@ -16,8 +16,8 @@ use crate::auth::{Actor, Caller, Role};
 use crate::db::Conn;
 use crate::db::schema::engagements;
 use crate::engagements::EngagementKind;
-use crate::engagements::model::{EngagementRow, NEWEST, parties_of};
-use crate::engagements::write::{Core, may_write};
+use crate::engagements::model::NEWEST;
+use crate::engagements::write::{Core, lock_for_write};
 use crate::http::export::{self};
 use crate::http::{
     ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
@@ -155,26 +155,21 @@ pub async fn create_consultation(
 }
 
 async fn writable(conn: &mut Conn, actor: &Actor, id: Uuid) -> ApiResult<Consultation> {
-    let caller = Caller {
-        actor: Some(actor.clone()),
-    };
-    let consultation = model::find(conn, &caller, id).await?;
-    let row = engagements::table
-        .find(id)
-        .select(EngagementRow::as_select())
-        .for_update()
-        .first(conn)
-        .await?;
-    let parties = parties_of(conn, &[id])
-        .await?
-        .remove(&id)
-        .unwrap_or_default();
-    if !may_write(actor, &row, &parties) {
-        return Err(ApiError::Forbidden(
-            "Only the owning organisation, submitters and admins may change it.",
-        ));
-    }
-    Ok(consultation)
+    lock_for_write(
+        conn,
+        actor,
+        id,
+        "Only the owning organisation, submitters and admins may change it.",
+    )
+    .await?;
+    model::find(
+        conn,
+        &Caller {
+            actor: Some(actor.clone()),
+        },
+        id,
+    )
+    .await
 }
 
 /// Changes a consultation.

@@ -128,7 +128,9 @@ pub async fn get_council(
         .order((councils::name.asc(), councils::id.asc()))
         .load::<CouncilRef>(&mut conn)
         .await?;
-    let members = Member::list(&mut conn, council.id, true, None, 1000).await?;
+    // A page of up to 1000 seats (the list fetches one more row to see whether another page exists).
+    let mut members = Member::list(&mut conn, council.id, true, None, 999).await?;
+    members.truncate(1000);
     let version = council.version;
     let page = CouncilPage {
         council,
@@ -289,6 +291,22 @@ pub async fn update_council(
                 .returning(Council::as_returning())
                 .get_result(conn)
                 .await?;
+            if after.host_agency_id != before.host_agency_id {
+                use crate::db::schema::engagements as e;
+                let meetings: Vec<Uuid> = e::table
+                    .filter(e::council_id.eq(id))
+                    .filter(e::kind.eq(crate::engagements::EngagementKind::Meeting))
+                    .select(e::id)
+                    .load(conn)
+                    .await?;
+                crate::engagements::write::replace_agency_role(
+                    conn,
+                    &meetings,
+                    crate::engagements::PartyRole::Host,
+                    after.host_agency_id,
+                )
+                .await?;
+            }
             audit::record(
                 conn,
                 &actor,
@@ -349,6 +367,14 @@ pub async fn council_history(
     path: Path<IdPath>,
     page: Query<PageParams>,
 ) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
+    Council::find(
+        &mut *state.db().await?,
+        &Caller {
+            actor: Some(actor.clone()),
+        },
+        path.id,
+    )
+    .await?;
     if !(actor.may_read_audit() || actor.may_edit_council(path.id)) {
         return Err(ApiError::Forbidden(
             "Only admins, analysts and the council's secretaries may read its history.",
@@ -359,6 +385,7 @@ pub async fn council_history(
         entity_id: Some(path.id.to_string()),
         actor_id: None,
         hide_users: true,
+        directory_only: false,
     };
     audit::handlers::history_page(&state, filter, &page).await
 }

@@ -180,7 +180,7 @@ pub async fn update_member(
     let member = conn
         .transaction(async |conn| {
             writable_council(conn, &actor, council_id).await?;
-            let before = Member::find(conn, council_id, member_id).await?;
+            let before = Member::find_for_update(conn, council_id, member_id).await?;
             if_match.check(before.version)?;
             check_dates(
                 changes.since.unwrap_or(before.since),
@@ -228,7 +228,7 @@ pub async fn remove_member(
     let mut conn = state.db().await?;
     conn.transaction(async |conn| {
         writable_council(conn, &actor, council_id).await?;
-        let before = Member::find(conn, council_id, member_id).await?;
+        let before = Member::find_for_update(conn, council_id, member_id).await?;
         if_match.check(before.version)?;
         diesel::delete(council_members::table.find(member_id))
             .execute(conn)

@@ -489,6 +489,17 @@ impl Member {
             .await?)
     }
 
+    /// One seat of a council, locked for the rest of the transaction.
+    pub async fn find_for_update(conn: &mut Conn, council_id: Uuid, id: Uuid) -> ApiResult<Self> {
+        Ok(council_members::table
+            .find(id)
+            .filter(council_members::council_id.eq(council_id))
+            .select(Self::as_select())
+            .for_update()
+            .first(conn)
+            .await?)
+    }
+
     /// One seat of a council.
     pub async fn find(conn: &mut Conn, council_id: Uuid, id: Uuid) -> ApiResult<Self> {
         Ok(council_members::table

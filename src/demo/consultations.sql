@@ -70,7 +70,7 @@ INSERT INTO engagement_parties (engagement_id, organization_id, agency_id, role)
 SELECT hearing_id, organization_id, NULL, 'organizer' FROM hearing_organizers
  WHERE hearing_id IN ('0193a000-0000-7000-8000-0000000e1001', '0193a000-0000-7000-8000-0000000e1002')
 UNION ALL
-SELECT hearing_id, NULL, agency_id, 'invited' FROM hearing_invited_agencies
+SELECT hearing_id, NULL, agency_id, CASE WHEN attended THEN 'participant' ELSE 'invited' END FROM hearing_invited_agencies
  WHERE hearing_id IN ('0193a000-0000-7000-8000-0000000e1001', '0193a000-0000-7000-8000-0000000e1002')
 UNION ALL
 SELECT id, NULL, responsible_agency_id, 'responsible' FROM consultations WHERE id = '0193a000-0000-7000-8000-0000000e2001'

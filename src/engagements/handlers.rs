@@ -104,6 +104,7 @@ pub async fn history(
         entity_id: Some(id.to_string()),
         actor_id: None,
         hide_users: true,
+        directory_only: false,
     };
     crate::audit::handlers::history_page(state, filter, page).await
 }

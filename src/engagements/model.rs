@@ -342,8 +342,10 @@ pub struct EngagementFilter {
     #[param(min_length = 1, max_length = 40)]
     pub status: Option<String>,
     /// Starting on or after this day.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
     pub from: Option<NaiveDate>,
     /// Starting on or before this day.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
     pub to: Option<NaiveDate>,
     /// Full-text search in title and summary (Russian stemming).
     #[validate(length(min = 1, max = 200))]
@@ -361,8 +363,9 @@ pub struct EngagementFilter {
 pub fn readable_sql(caller: &Caller, visibility_column: &str, engagement: &str) -> String {
     let Some(actor) = &caller.actor else {
         return format!(
-            "({visibility_column} = 'public' AND {})",
-            not_planned_visit(engagement, None)
+            "({visibility_column} = 'public' AND {} AND {})",
+            not_planned_visit(engagement, None),
+            council_readable(caller, engagement)
         );
     };
     let open = format!("{visibility_column} IN ('public', 'internal')");
@@ -372,7 +375,8 @@ pub fn readable_sql(caller: &Caller, visibility_column: &str, engagement: &str) 
         Role::NgoMember => match actor.organization_id {
             Some(org) => format!(
                 "({open} OR {engagement}.owner_organization_id = '{org}' OR EXISTS (SELECT 1 FROM engagement_parties ep \
-                 WHERE ep.engagement_id = {engagement}.id AND ep.organization_id = '{org}'))"
+                 WHERE ep.engagement_id = {engagement}.id AND ep.organization_id = '{org}' \
+                 AND ep.role IN ('organizer', 'submitter', 'monitor', 'recipient')))"
             ),
             None => open,
         },
@@ -388,7 +392,33 @@ pub fn readable_sql(caller: &Caller, visibility_column: &str, engagement: &str) 
     let org = actor
         .organization_id
         .filter(|_| actor.role == Role::NgoMember);
-    format!("({rule} AND {})", not_planned_visit(engagement, org))
+    format!(
+        "({rule} AND {} AND {})",
+        not_planned_visit(engagement, org),
+        council_readable(caller, engagement)
+    )
+}
+
+/// A council's engagements are hidden from those who may not read the council itself: anonymous readers see
+/// only public councils' records, signed-in users all but restricted councils other than their own.
+fn council_readable(caller: &Caller, engagement: &str) -> String {
+    let column = format!("{engagement}.council_id");
+    match &caller.actor {
+        None => format!(
+            "({column} IS NULL OR {column} IN (SELECT id FROM councils WHERE visibility = 'public'))"
+        ),
+        Some(actor) => {
+            let own = if actor.role == Role::Secretary && !actor.council_ids.is_empty() {
+                let ids: Vec<String> = actor.council_ids.iter().map(|c| format!("'{c}'")).collect();
+                format!(" AND id NOT IN ({})", ids.join(", "))
+            } else {
+                String::new()
+            };
+            format!(
+                "({column} IS NULL OR {column} NOT IN (SELECT id FROM councils WHERE visibility = 'restricted'{own}))"
+            )
+        }
+    }
 }
 
 /// A planned monitoring visit is seen only by its monitors (and admins): announcing it would defeat it.

@@ -117,7 +117,7 @@ pub async fn set_parties(conn: &mut Conn, id: Uuid, parties: &[Party]) -> ApiRes
 }
 
 /// Whether the actor may change an engagement (DESIGN.md §5): admins; secretaries for their councils' meetings;
-/// members of the owning organisation or of an organiser, submitter, monitor or recipient.
+/// members of the owning organisation or of an organiser, monitor or recipient.
 pub fn may_write(actor: &Actor, row: &EngagementRow, parties: &[Party]) -> bool {
     match actor.role {
         Role::Admin => true,
@@ -133,10 +133,9 @@ pub fn may_write(actor: &Actor, row: &EngagementRow, parties: &[Party]) -> bool 
                     p.organization_id == Some(org)
                         && matches!(
                             p.role,
-                            PartyRole::Organizer
-                                | PartyRole::Submitter
-                                | PartyRole::Monitor
-                                | PartyRole::Recipient
+                            // A submitter edits its own submissions, not the consultation: sending one
+                            // must not grant the right to change the draft's period or answerer.
+                            PartyRole::Organizer | PartyRole::Monitor | PartyRole::Recipient
                         )
                 })
         }),
@@ -187,4 +186,72 @@ pub async fn ensure_actors_exist(
     } else {
         Err(ApiError::Validation(errors))
     }
+}
+
+/// Locks an engagement for a change and checks that the actor may make it: 404 when they may not read it, 403
+/// when they may not change it. The lock comes before any read, so that `If-Match` is compared with the version
+/// that will be replaced and two writers cannot both pass with the same tag.
+pub async fn lock_for_write(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: Uuid,
+    forbidden: &'static str,
+) -> ApiResult<()> {
+    engagements::table
+        .find(id)
+        .select(engagements::id)
+        .for_update()
+        .first::<Uuid>(conn)
+        .await?;
+    let caller = crate::auth::Caller {
+        actor: Some(actor.clone()),
+    };
+    let row = EngagementRow::find_readable(conn, &caller, id).await?;
+    let parties = super::model::parties_of(conn, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    if may_write(actor, &row, &parties) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(forbidden))
+    }
+}
+
+/// Re-derives one agency role on a set of engagements, after the record they take it from changes
+/// (a council's host agency for its meetings, a facility's operator for its visits).
+pub async fn replace_agency_role(
+    conn: &mut Conn,
+    ids: &[Uuid],
+    role: PartyRole,
+    agency: Option<Uuid>,
+) -> ApiResult<()> {
+    diesel::delete(
+        engagement_parties::table
+            .filter(engagement_parties::engagement_id.eq_any(ids))
+            .filter(engagement_parties::role.eq(role))
+            .filter(engagement_parties::agency_id.is_not_null()),
+    )
+    .execute(conn)
+    .await?;
+    if let Some(agency) = agency {
+        let rows: Vec<_> = ids
+            .iter()
+            .map(|id| {
+                (
+                    engagement_parties::engagement_id.eq(*id),
+                    engagement_parties::agency_id.eq(Some(agency)),
+                    engagement_parties::role.eq(role),
+                )
+            })
+            .collect();
+        if !rows.is_empty() {
+            diesel::insert_into(engagement_parties::table)
+                .values(rows)
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await?;
+        }
+    }
+    Ok(())
 }

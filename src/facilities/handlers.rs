@@ -152,6 +152,21 @@ pub async fn update_facility(
                 .returning(Facility::as_returning())
                 .get_result(conn)
                 .await?;
+            if after.operating_agency_id != before.operating_agency_id {
+                use crate::db::schema::monitoring_visits as v;
+                let visits: Vec<Uuid> = v::table
+                    .filter(v::facility_id.eq(id))
+                    .select(v::id)
+                    .load(conn)
+                    .await?;
+                crate::engagements::write::replace_agency_role(
+                    conn,
+                    &visits,
+                    crate::engagements::PartyRole::Operator,
+                    Some(after.operating_agency_id),
+                )
+                .await?;
+            }
             audit::record(
                 conn,
                 &actor,
@@ -212,6 +227,7 @@ pub async fn facility_history(
     path: Path<IdPath>,
     page: Query<PageParams>,
 ) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
+    Facility::find(&mut *state.db().await?, path.id).await?;
     if !actor.may_read_audit() {
         return Err(ApiError::Forbidden(
             "Only admins and analysts may read a facility's history.",
@@ -222,6 +238,7 @@ pub async fn facility_history(
         entity_id: Some(path.id.to_string()),
         actor_id: None,
         hide_users: true,
+        directory_only: false,
     };
     audit::handlers::history_page(&state, filter, &page).await
 }

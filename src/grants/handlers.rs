@@ -15,8 +15,7 @@ use crate::auth::{Actor, Caller, Role};
 use crate::db::Conn;
 use crate::db::schema::engagements;
 use crate::engagements::EngagementKind;
-use crate::engagements::model::{EngagementRow, parties_of};
-use crate::engagements::write::{Core, ensure_actors_exist, may_write, set_parties};
+use crate::engagements::write::{Core, ensure_actors_exist, lock_for_write, set_parties};
 use crate::http::export::{self, EXPORT_BATCH};
 use crate::http::{
     ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
@@ -232,26 +231,21 @@ pub async fn create_grant(
 }
 
 async fn writable(conn: &mut Conn, actor: &Actor, id: Uuid) -> ApiResult<Grant> {
-    let caller = Caller {
-        actor: Some(actor.clone()),
-    };
-    let grant = model::find(conn, &caller, id).await?;
-    let row = engagements::table
-        .find(id)
-        .select(EngagementRow::as_select())
-        .for_update()
-        .first(conn)
-        .await?;
-    let parties = parties_of(conn, &[id])
-        .await?
-        .remove(&id)
-        .unwrap_or_default();
-    if !may_write(actor, &row, &parties) {
-        return Err(ApiError::Forbidden(
-            "Only the owning organisation, the recipient and admins may change this grant.",
-        ));
-    }
-    Ok(grant)
+    lock_for_write(
+        conn,
+        actor,
+        id,
+        "Only the owning organisation, the recipient and admins may change this grant.",
+    )
+    .await?;
+    model::find(
+        conn,
+        &Caller {
+            actor: Some(actor.clone()),
+        },
+        id,
+    )
+    .await
 }
 
 /// Changes a grant.

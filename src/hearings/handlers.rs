@@ -13,8 +13,8 @@ use crate::auth::{Actor, Caller, Role};
 use crate::db::Conn;
 use crate::db::schema::engagements;
 use crate::engagements::EngagementKind;
-use crate::engagements::model::{EngagementRow, NEWEST, parties_of};
-use crate::engagements::write::{Core, may_write, set_parties};
+use crate::engagements::model::NEWEST;
+use crate::engagements::write::{Core, lock_for_write, set_parties};
 use crate::http::export::{self};
 use crate::http::{
     ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
@@ -163,26 +163,21 @@ pub async fn create_hearing(
 
 /// Loads a hearing for a write: 404 when the caller may not read it, 403 when they may not change it.
 async fn writable(conn: &mut Conn, actor: &Actor, id: Uuid) -> ApiResult<Hearing> {
-    let caller = Caller {
-        actor: Some(actor.clone()),
-    };
-    let hearing = model::find(conn, &caller, id).await?;
-    let row = engagements::table
-        .find(id)
-        .select(EngagementRow::as_select())
-        .for_update()
-        .first(conn)
-        .await?;
-    let parties = parties_of(conn, &[id])
-        .await?
-        .remove(&id)
-        .unwrap_or_default();
-    if !may_write(actor, &row, &parties) {
-        return Err(ApiError::Forbidden(
-            "Only the organisers and admins may change this hearing.",
-        ));
-    }
-    Ok(hearing)
+    lock_for_write(
+        conn,
+        actor,
+        id,
+        "Only the organisers and admins may change this hearing.",
+    )
+    .await?;
+    model::find(
+        conn,
+        &Caller {
+            actor: Some(actor.clone()),
+        },
+        id,
+    )
+    .await
 }
 
 /// Changes a hearing; lists in the body replace the stored ones.

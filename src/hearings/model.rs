@@ -99,7 +99,7 @@ pub struct Hearing {
     pub visibility: Visibility,
     /// Linked documents.
     pub documents: Vec<Document>,
-    /// Derived parties: organisers (`organizer`) and invited agencies (`invited`).
+    /// Derived parties: organisers (`organizer`), invited agencies that came (`participant`) or not (`invited`).
     pub parties: Vec<Party>,
     /// Created at.
     pub created_at: DateTime<Utc>,
@@ -562,11 +562,16 @@ impl CreateHearing {
             .iter()
             .map(|id| Party::organization(*id, PartyRole::Organizer))
             .collect();
-        parties.extend(
-            self.invited_agencies
-                .iter()
-                .map(|a| Party::agency(a.agency_id, PartyRole::Invited)),
-        );
+        parties.extend(self.invited_agencies.iter().map(|a| {
+            Party::agency(
+                a.agency_id,
+                if a.attended {
+                    PartyRole::Participant
+                } else {
+                    PartyRole::Invited
+                },
+            )
+        }));
         parties
     }
 }

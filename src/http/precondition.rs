@@ -18,9 +18,9 @@ impl IfMatch {
         let Some(tags) = &self.0 else { return Ok(()) };
         let current = current_version.to_string();
         let matches = tags.iter().any(|tag| {
+            // RFC 9110 §13.1.1: If-Match uses the strong comparison, so a weak tag never matches.
             let tag = tag.trim();
-            let tag = tag.strip_prefix("W/").unwrap_or(tag);
-            tag == "*" || tag.trim_matches('"') == current
+            tag == "*" || (!tag.starts_with("W/") && tag.trim_matches('"') == current)
         });
         if matches {
             Ok(())

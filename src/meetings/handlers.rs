@@ -101,7 +101,7 @@ async fn save(
         title: body.title.clone(),
         summary: body.summary.clone(),
         status: body.status.to_string(),
-        starts_on: body.starts_at.date_naive(),
+        starts_on: model::local_date(body.starts_at),
         ends_on: None,
         region_code: body
             .region_code
@@ -176,21 +176,16 @@ pub async fn create_meeting(
 
 /// Loads a meeting for a write: 404 when the caller may not read it, 403 when they may not change it.
 async fn writable(conn: &mut Conn, actor: &Actor, id: Uuid) -> ApiResult<(Meeting, Council)> {
-    let caller = Caller {
-        actor: Some(actor.clone()),
-    };
-    let meeting = model::find(conn, &caller, id).await?;
-    engagements::table
-        .find(id)
-        .select(engagements::id)
-        .for_update()
-        .first::<Uuid>(conn)
-        .await?;
-    if !actor.may_edit_council(meeting.council_id) {
-        return Err(ApiError::Forbidden(
-            "Only admins and the council's secretaries may change its meetings.",
-        ));
-    }
+    let message = "Only admins and the council's secretaries may change its meetings.";
+    crate::engagements::write::lock_for_write(conn, actor, id, message).await?;
+    let meeting = model::find(
+        conn,
+        &Caller {
+            actor: Some(actor.clone()),
+        },
+        id,
+    )
+    .await?;
     let council = Council::find_for_update(conn, meeting.council_id).await?;
     Ok((meeting, council))
 }

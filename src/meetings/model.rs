@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Offset, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
@@ -208,8 +208,14 @@ impl Meeting {
 
 impl Keyed for Meeting {
     fn cursor(&self, sort: &str) -> Cursor {
-        Cursor::new(sort, self.starts_at.date_naive().to_string(), self.id)
+        Cursor::new(sort, local_date(self.starts_at).to_string(), self.id)
     }
+}
+
+/// The day a meeting happens in Tajikistan (UTC+5 all year): the date filters and calendars work on it.
+pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
+    let tajikistan = chrono::FixedOffset::east_opt(5 * 3600).unwrap_or_else(|| Utc.fix());
+    at.with_timezone(&tajikistan).date_naive()
 }
 
 /// Filters of meeting lists.

@@ -13,8 +13,7 @@ use crate::auth::{Actor, Caller, Role};
 use crate::councils::Council;
 use crate::db::Conn;
 use crate::db::schema::engagements;
-use crate::engagements::model::{EngagementRow, parties_of};
-use crate::engagements::write::{Core, may_write, set_parties};
+use crate::engagements::write::{Core, lock_for_write, set_parties};
 use crate::engagements::{EngagementKind, Party, PartyRole};
 use crate::facilities::Facility;
 use crate::http::export::{self};
@@ -112,7 +111,26 @@ async fn save(
 ) -> ApiResult<()> {
     let facility = Facility::find_for_field(conn, body.facility_id, "facility_id").await?;
     if let Some(council) = body.mandate_council_id {
-        Council::ensure_exists(conn, council, "mandate_council_id").await?;
+        // Only a council the author may read: the mandate makes its secretaries readers of the visit.
+        match Council::find(
+            conn,
+            &Caller {
+                actor: Some(actor.clone()),
+            },
+            council,
+        )
+        .await
+        {
+            Err(ApiError::NotFound) => {
+                return Err(ApiError::field(
+                    "mandate_council_id",
+                    format!("unknown council `{council}`"),
+                ));
+            }
+            other => {
+                other?;
+            }
+        }
     }
     model::check_monitors(conn, &body.monitor_organization_ids).await?;
     let core = Core {
@@ -219,26 +237,21 @@ pub async fn create_visit(
 }
 
 async fn writable(conn: &mut Conn, actor: &Actor, id: Uuid) -> ApiResult<Visit> {
-    let caller = Caller {
-        actor: Some(actor.clone()),
-    };
-    let visit = model::find(conn, &caller, id).await?;
-    let row = engagements::table
-        .find(id)
-        .select(EngagementRow::as_select())
-        .for_update()
-        .first(conn)
-        .await?;
-    let parties = parties_of(conn, &[id])
-        .await?
-        .remove(&id)
-        .unwrap_or_default();
-    if !may_write(actor, &row, &parties) {
-        return Err(ApiError::Forbidden(
-            "Only the monitoring organisations and admins may change this visit.",
-        ));
-    }
-    Ok(visit)
+    lock_for_write(
+        conn,
+        actor,
+        id,
+        "Only the monitoring organisations and admins may change this visit.",
+    )
+    .await?;
+    model::find(
+        conn,
+        &Caller {
+            actor: Some(actor.clone()),
+        },
+        id,
+    )
+    .await
 }
 
 /// Changes a visit; lists in the body replace the stored ones.

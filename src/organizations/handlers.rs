@@ -229,6 +229,7 @@ pub async fn organization_history(
         entity_id: Some(path.id.to_string()),
         actor_id: None,
         hide_users: true,
+        directory_only: false,
     };
     audit::handlers::history_page(&state, filter, &page).await
 }

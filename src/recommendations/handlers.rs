@@ -314,3 +314,41 @@ pub async fn change_recommendation_status(
         .await?;
     Ok(ok_versioned(&recommendation, recommendation.version))
 }
+
+/// The change history of a recommendation (admins, analysts, and whoever may change its engagement); its status
+/// changes are also in `status_history`.
+#[utoipa::path(tag = "recommendations", params(IdPath, PageParams), security(("bearer" = [])),
+    responses((status = 200, body = Page<crate::audit::AuditEntry>), ProblemResponses))]
+#[get("/recommendations/{id}/history")]
+pub async fn recommendation_history(
+    state: Data<AppState>,
+    actor: Actor,
+    path: Path<IdPath>,
+    page: Query<PageParams>,
+) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
+    let mut conn = state.db().await?;
+    let recommendation = model::find(
+        &mut conn,
+        &Caller {
+            actor: Some(actor.clone()),
+        },
+        path.id,
+    )
+    .await?;
+    let allowed = actor.may_read_audit()
+        || engagement_access(&mut conn, &actor, recommendation.engagement_id).await?;
+    drop(conn);
+    if !allowed {
+        return Err(ApiError::Forbidden(
+            "Only admins, analysts and the engagement's editors may read its history.",
+        ));
+    }
+    let filter = crate::audit::AuditFilter {
+        entity_type: Some(ENTITY.to_owned()),
+        entity_id: Some(path.id.to_string()),
+        actor_id: None,
+        hide_users: true,
+        directory_only: false,
+    };
+    crate::audit::handlers::history_page(&state, filter, &page).await
+}

@@ -13,5 +13,6 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(handlers::list_recommendations)
         .service(handlers::get_recommendation)
         .service(handlers::update_recommendation)
-        .service(handlers::change_recommendation_status);
+        .service(handlers::change_recommendation_status)
+        .service(handlers::recommendation_history);
 }

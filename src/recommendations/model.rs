@@ -187,7 +187,10 @@ pub fn readable(caller: &Caller) -> String {
         .filter(|a| a.role == Role::AgencyOfficer)
         .and_then(|a| a.agency_id)
     {
-        Some(agency) => format!("({both} OR recommendations.addressed_to_agency_id = '{agency}')"),
+        Some(agency) => format!(
+            "({both} OR (recommendations.addressed_to_agency_id = '{agency}' \
+             AND NOT (engagements.kind = 'monitoring_visit' AND engagements.status = 'planned')))"
+        ),
         None => both,
     }
 }

@@ -129,8 +129,9 @@ async fn every_role_against_every_engagement_endpoint() {
         OfficerOther,
         Admin,
     ];
-    let restricted_audience = [NgoA, SecretaryA, Admin];
-    let outside_restricted = [Analyst, NgoB, SecretaryB, OfficerHost, OfficerOther];
+    let restricted_audience = [SecretaryA, Admin];
+    // Organisation A only attends: attendance is no ownership, so the restricted meeting stays hidden from it.
+    let outside_restricted = [Analyst, NgoA, NgoB, SecretaryB, OfficerHost, OfficerOther];
 
     // Directory reads are public.
     for path in [
