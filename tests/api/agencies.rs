@@ -209,3 +209,29 @@ async fn agency_writes_check_regions_and_versions() {
         .await;
     star.assert_status(200);
 }
+
+#[actix_web::test]
+async fn a_weak_if_match_never_matches() {
+    use actix_web::test::TestRequest;
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let agency = app
+        .create_agency(
+            &admin,
+            json!({"name": "Агентство", "level": "national", "kind": "agency"}),
+        )
+        .await;
+    let res = app
+        .call(
+            TestRequest::patch()
+                .uri(&format!(
+                    "/api/v1/agencies/{}",
+                    agency["id"].as_str().expect("id")
+                ))
+                .insert_header(("Authorization", format!("Bearer {admin}")))
+                .insert_header(("If-Match", "W/\"1\""))
+                .set_json(json!({"name": "Новое"})),
+        )
+        .await;
+    res.assert_problem(412);
+}

@@ -241,3 +241,60 @@ async fn a_restricted_council_is_seen_only_by_its_secretaries_and_admins() {
         .assert_status(200);
     app.get(&path, Some(&w.admin)).await.assert_status(200);
 }
+
+#[actix_web::test]
+async fn a_new_host_agency_becomes_the_host_party_of_the_councils_meetings() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    app.patch(
+        &format!("/api/v1/councils/{}", w.council_a),
+        Some(&w.admin),
+        &json!({"host_agency_id": w.other_agency}),
+    )
+    .await
+    .assert_status(200);
+    let by_new = app
+        .get(
+            &format!("/api/v1/engagements?agency_id={}", w.other_agency),
+            Some(&w.admin),
+        )
+        .await;
+    assert_eq!(by_new.json()["items"].as_array().map(Vec::len), Some(2));
+    let by_old = app
+        .get(
+            &format!("/api/v1/engagements?agency_id={}", w.host_agency),
+            Some(&w.admin),
+        )
+        .await;
+    assert_eq!(by_old.json()["items"].as_array().map(Vec::len), Some(0));
+}
+
+#[actix_web::test]
+async fn meetings_of_a_restricted_council_are_hidden_with_it() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    app.patch(
+        &format!("/api/v1/councils/{}", w.council_a),
+        Some(&w.admin),
+        &json!({"visibility": "restricted"}),
+    )
+    .await
+    .assert_status(200);
+    for token in [&w.analyst, &w.secretary_b, &w.ngo_a] {
+        app.get(&format!("/api/v1/meetings/{}", w.meeting), Some(token))
+            .await
+            .assert_problem(404);
+        assert!(
+            !app.get("/api/v1/engagements", Some(token))
+                .await
+                .text()
+                .contains(&w.meeting.to_string())
+        );
+    }
+    app.get(
+        &format!("/api/v1/meetings/{}", w.meeting),
+        Some(&w.secretary_a),
+    )
+    .await
+    .assert_status(200);
+}

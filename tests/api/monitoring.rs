@@ -317,3 +317,52 @@ async fn a_facility_shows_its_visits_oldest_first_and_visits_lead_to_recommendat
     rec.assert_status(201);
     assert_eq!(rec.json()["engagement_kind"], "monitoring_visit");
 }
+
+#[actix_web::test]
+async fn a_mandate_must_be_a_council_the_author_can_read_and_analysts_audit_only_the_directory() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let f = facility(&app, &w).await;
+    app.patch(
+        &format!("/api/v1/councils/{}", w.council_b),
+        Some(&w.admin),
+        &json!({"visibility": "restricted"}),
+    )
+    .await
+    .assert_status(200);
+    app.post(
+        "/api/v1/monitoring-visits",
+        Some(&w.ngo_a),
+        &json!({"facility_id": f, "visited_on": "2026-06-01",
+        "monitor_organization_ids": [w.org_a], "mandate_council_id": w.council_b}),
+    )
+    .await
+    .assert_invalid("mandate_council_id");
+    visit(&app, &w, f, "completed", "2026-05-10").await;
+    let audit = app.get("/api/v1/audit?limit=200", Some(&w.analyst)).await;
+    audit.assert_status(200);
+    let types: Vec<String> = audit.json()["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["entity_type"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        types.iter().all(|t| [
+            "organization",
+            "agency",
+            "region",
+            "facility",
+            "council",
+            "council_member"
+        ]
+        .contains(&t.as_str())),
+        "{types:?}"
+    );
+    assert!(
+        !types
+            .iter()
+            .any(|t| t == "council" && audit.text().contains(&w.council_b.to_string()))
+    );
+    assert!(types.contains(&"facility".to_owned()));
+}
