@@ -15,7 +15,6 @@ use crate::agencies::GovernmentLevel;
 use crate::auth::Caller;
 use crate::db::Conn;
 use crate::db::schema::{consultations, engagements};
-use crate::db::sql::{self, KeyValue};
 use crate::engagements::model::{self as core, EngagementRow};
 use crate::engagements::{Document, Engagement, EngagementKind, Party, Visibility};
 use crate::http::export::{CsvRow, join, opt};
@@ -273,10 +272,7 @@ async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Ve
 
 /// One consultation the caller may read.
 pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Consultation> {
-    let row = EngagementRow::find_readable(conn, caller, id).await?;
-    if row.kind != EngagementKind::Consultation {
-        return Err(ApiError::NotFound);
-    }
+    let row = core::find_of_kind(conn, caller, id, EngagementKind::Consultation).await?;
     assemble_all(conn, vec![row])
         .await?
         .pop()
@@ -292,11 +288,7 @@ pub async fn list(
     limit: i64,
 ) -> ApiResult<Vec<Consultation>> {
     use engagements::dsl as e;
-    let mut query = e::engagements
-        .select(EngagementRow::as_select())
-        .filter(e::kind.eq(EngagementKind::Consultation))
-        .filter(core::readable(caller))
-        .into_boxed();
+    let mut query = core::of_kind(EngagementKind::Consultation, caller);
     if let Some(day) = filter.open_on {
         query = query
             .filter(e::starts_on.le(day))
@@ -319,33 +311,19 @@ pub async fn list(
         }
         query = query.filter(e::id.eq_any(specific));
     }
-    if let Some(code) = &filter.region_code {
-        query = query.filter(sql::in_region("engagements.region_code", code.clone()));
-    }
-    if let Some(from) = filter.from {
-        query = query.filter(e::starts_on.ge(from));
-    }
-    if let Some(to) = filter.to {
-        query = query.filter(e::starts_on.le(to));
-    }
-    if let Some(cursor) = after {
-        let key = cursor
-            .key
-            .parse::<NaiveDate>()
-            .map_err(|_| ApiError::field("cursor", "is not a cursor returned by this list"))?;
-        query = query.filter(sql::after(
-            "engagements.starts_on",
-            "engagements.id",
-            true,
-            KeyValue::Date(key),
-            cursor.id,
-        ));
-    }
-    let rows = query
-        .order((e::starts_on.desc(), e::id.desc()))
-        .limit(limit + 1)
-        .load(conn)
-        .await?;
+    let rows = core::paged(
+        query,
+        core::CommonFilter {
+            region_code: filter.region_code.as_deref(),
+            from: filter.from,
+            to: filter.to,
+        },
+        after,
+        limit,
+        false,
+    )?
+    .load(conn)
+    .await?;
     assemble_all(conn, rows).await
 }
 

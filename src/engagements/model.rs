@@ -579,3 +579,82 @@ pub async fn list(
         .await?;
     with_parties(conn, rows).await
 }
+
+/// A boxed query over the core rows.
+pub type CoreQuery = engagements::BoxedQuery<
+    'static,
+    diesel::pg::Pg,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<EngagementRow, diesel::pg::Pg>>,
+>;
+
+/// The engagements of one kind the caller may read: the base of every kind's list.
+pub fn of_kind(kind: EngagementKind, caller: &Caller) -> CoreQuery {
+    engagements::table
+        .select(EngagementRow::as_select())
+        .filter(engagements::kind.eq(kind))
+        .filter(readable(caller))
+        .into_boxed()
+}
+
+/// The filters every kind's list shares, then the keyset page (`limit + 1` rows) on `(starts_on, id)`.
+pub struct CommonFilter<'a> {
+    /// Region, including its sub-regions.
+    pub region_code: Option<&'a str>,
+    /// Starting on or after.
+    pub from: Option<NaiveDate>,
+    /// Starting on or before.
+    pub to: Option<NaiveDate>,
+}
+
+/// Applies the shared filters and the keyset page, newest first unless `oldest_first`.
+pub fn paged(
+    mut query: CoreQuery,
+    common: CommonFilter<'_>,
+    after: Option<Cursor>,
+    limit: i64,
+    oldest_first: bool,
+) -> ApiResult<CoreQuery> {
+    use engagements::dsl as e;
+    if let Some(code) = common.region_code {
+        query = query.filter(sql::in_region("engagements.region_code", code.to_owned()));
+    }
+    if let Some(from) = common.from {
+        query = query.filter(e::starts_on.ge(from));
+    }
+    if let Some(to) = common.to {
+        query = query.filter(e::starts_on.le(to));
+    }
+    if let Some(cursor) = after {
+        let key = cursor.key.parse::<NaiveDate>().map_err(|_| {
+            crate::http::ApiError::field("cursor", "is not a cursor returned by this list")
+        })?;
+        query = query.filter(sql::after(
+            "engagements.starts_on",
+            "engagements.id",
+            !oldest_first,
+            KeyValue::Date(key),
+            cursor.id,
+        ));
+    }
+    query = if oldest_first {
+        query.order((e::starts_on.asc(), e::id.asc()))
+    } else {
+        query.order((e::starts_on.desc(), e::id.desc()))
+    };
+    Ok(query.limit(limit + 1))
+}
+
+/// One core row of a kind the caller may read (404 otherwise, also for another kind).
+pub async fn find_of_kind(
+    conn: &mut Conn,
+    caller: &Caller,
+    id: Uuid,
+    kind: EngagementKind,
+) -> ApiResult<EngagementRow> {
+    let row = EngagementRow::find_readable(conn, caller, id).await?;
+    if row.kind == kind {
+        Ok(row)
+    } else {
+        Err(crate::http::ApiError::NotFound)
+    }
+}

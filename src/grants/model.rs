@@ -15,7 +15,6 @@ use validator::Validate;
 use crate::auth::Caller;
 use crate::db::Conn;
 use crate::db::schema::{engagements, grants};
-use crate::db::sql::{self, KeyValue};
 use crate::engagements::model::{self as core, EngagementRow};
 use crate::engagements::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
 use crate::http::export::{CsvRow, join, opt};
@@ -342,10 +341,7 @@ async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Ve
 
 /// One grant the caller may read.
 pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Grant> {
-    let row = EngagementRow::find_readable(conn, caller, id).await?;
-    if row.kind != EngagementKind::Grant {
-        return Err(ApiError::NotFound);
-    }
+    let row = core::find_of_kind(conn, caller, id, EngagementKind::Grant).await?;
     assemble_all(conn, vec![row])
         .await?
         .pop()
@@ -361,11 +357,7 @@ pub async fn list(
     limit: i64,
 ) -> ApiResult<Vec<Grant>> {
     use engagements::dsl as e;
-    let mut query = e::engagements
-        .select(EngagementRow::as_select())
-        .filter(e::kind.eq(EngagementKind::Grant))
-        .filter(core::readable(caller))
-        .into_boxed();
+    let mut query = core::of_kind(EngagementKind::Grant, caller);
     let specific_filtered = filter.funder_agency_id.is_some()
         || filter.funder_organization_id.is_some()
         || filter.recipient_organization_id.is_some()
@@ -420,9 +412,6 @@ pub async fn list(
     if let Some(sphere) = &filter.sphere_code {
         query = query.filter(e::sphere_codes.contains(vec![sphere.clone()]));
     }
-    if let Some(code) = &filter.region_code {
-        query = query.filter(sql::in_region("engagements.region_code", code.clone()));
-    }
     if let Some(year) = filter.year {
         let first = NaiveDate::from_ymd_opt(year, 1, 1)
             .ok_or_else(|| ApiError::field("year", "is out of range"))?;
@@ -430,24 +419,19 @@ pub async fn list(
             .ok_or_else(|| ApiError::field("year", "is out of range"))?;
         query = query.filter(e::starts_on.between(first, last));
     }
-    if let Some(cursor) = after {
-        let key = cursor
-            .key
-            .parse::<NaiveDate>()
-            .map_err(|_| ApiError::field("cursor", "is not a cursor returned by this list"))?;
-        query = query.filter(sql::after(
-            "engagements.starts_on",
-            "engagements.id",
-            true,
-            KeyValue::Date(key),
-            cursor.id,
-        ));
-    }
-    let rows = query
-        .order((e::starts_on.desc(), e::id.desc()))
-        .limit(limit + 1)
-        .load(conn)
-        .await?;
+    let rows = core::paged(
+        query,
+        core::CommonFilter {
+            region_code: filter.region_code.as_deref(),
+            from: None,
+            to: None,
+        },
+        after,
+        limit,
+        false,
+    )?
+    .load(conn)
+    .await?;
     assemble_all(conn, rows).await
 }
 

@@ -16,7 +16,6 @@ use crate::db::Conn;
 use crate::db::schema::{
     engagement_parties, engagements, hearing_invited_agencies, hearing_organizers, hearings,
 };
-use crate::db::sql::{self, KeyValue};
 use crate::engagements::model::{self as core, EngagementRow};
 use crate::engagements::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
 use crate::http::export::{CsvRow, join, opt};
@@ -279,10 +278,7 @@ async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Ve
 
 /// One hearing the caller may read.
 pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Hearing> {
-    let row = EngagementRow::find_readable(conn, caller, id).await?;
-    if row.kind != EngagementKind::Hearing {
-        return Err(ApiError::NotFound);
-    }
+    let row = core::find_of_kind(conn, caller, id, EngagementKind::Hearing).await?;
     assemble_all(conn, vec![row])
         .await?
         .pop()
@@ -298,11 +294,7 @@ pub async fn list(
     limit: i64,
 ) -> ApiResult<Vec<Hearing>> {
     use engagements::dsl as e;
-    let mut query = e::engagements
-        .select(EngagementRow::as_select())
-        .filter(e::kind.eq(EngagementKind::Hearing))
-        .filter(core::readable(caller))
-        .into_boxed();
+    let mut query = core::of_kind(EngagementKind::Hearing, caller);
     if let Some(org) = filter.organization_id {
         let ids = engagement_parties::table
             .filter(engagement_parties::organization_id.eq(org))
@@ -319,33 +311,19 @@ pub async fn list(
     if let Some(status) = filter.status {
         query = query.filter(e::status.eq(status.as_str()));
     }
-    if let Some(code) = &filter.region_code {
-        query = query.filter(sql::in_region("engagements.region_code", code.clone()));
-    }
-    if let Some(from) = filter.from {
-        query = query.filter(e::starts_on.ge(from));
-    }
-    if let Some(to) = filter.to {
-        query = query.filter(e::starts_on.le(to));
-    }
-    if let Some(cursor) = after {
-        let key = cursor
-            .key
-            .parse::<NaiveDate>()
-            .map_err(|_| ApiError::field("cursor", "is not a cursor returned by this list"))?;
-        query = query.filter(sql::after(
-            "engagements.starts_on",
-            "engagements.id",
-            true,
-            KeyValue::Date(key),
-            cursor.id,
-        ));
-    }
-    let rows = query
-        .order((e::starts_on.desc(), e::id.desc()))
-        .limit(limit + 1)
-        .load(conn)
-        .await?;
+    let rows = core::paged(
+        query,
+        core::CommonFilter {
+            region_code: filter.region_code.as_deref(),
+            from: filter.from,
+            to: filter.to,
+        },
+        after,
+        limit,
+        false,
+    )?
+    .load(conn)
+    .await?;
     assemble_all(conn, rows).await
 }
 

@@ -13,7 +13,6 @@ use validator::Validate;
 use crate::auth::Caller;
 use crate::db::Conn;
 use crate::db::schema::{engagements, meeting_attendance, meetings};
-use crate::db::sql::KeyValue;
 use crate::engagements::model::{self as core, EngagementRow, NEWEST};
 use crate::engagements::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
 use crate::http::extract::not_blank;
@@ -271,10 +270,7 @@ async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Ve
 
 /// One meeting the caller may read.
 pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Meeting> {
-    let row = EngagementRow::find_readable(conn, caller, id).await?;
-    if row.kind != EngagementKind::Meeting {
-        return Err(ApiError::NotFound);
-    }
+    let row = core::find_of_kind(conn, caller, id, EngagementKind::Meeting).await?;
     assemble_all(conn, vec![row])
         .await?
         .pop()
@@ -290,41 +286,26 @@ pub async fn list(
     limit: i64,
 ) -> ApiResult<Vec<Meeting>> {
     use engagements::dsl as e;
-    let mut query = e::engagements
-        .select(EngagementRow::as_select())
-        .filter(e::kind.eq(EngagementKind::Meeting))
-        .filter(core::readable(caller))
-        .into_boxed();
+    let mut query = core::of_kind(EngagementKind::Meeting, caller);
     if let Some(council) = filter.council_id {
         query = query.filter(e::council_id.eq(council));
     }
     if let Some(status) = filter.status {
         query = query.filter(e::status.eq(status.as_str()));
     }
-    if let Some(from) = filter.from {
-        query = query.filter(e::starts_on.ge(from));
-    }
-    if let Some(to) = filter.to {
-        query = query.filter(e::starts_on.le(to));
-    }
-    if let Some(cursor) = after {
-        let key = cursor
-            .key
-            .parse::<NaiveDate>()
-            .map_err(|_| ApiError::field("cursor", "is not a cursor returned by this list"))?;
-        query = query.filter(crate::db::sql::after(
-            "engagements.starts_on",
-            "engagements.id",
-            true,
-            KeyValue::Date(key),
-            cursor.id,
-        ));
-    }
-    let rows = query
-        .order((e::starts_on.desc(), e::id.desc()))
-        .limit(limit + 1)
-        .load(conn)
-        .await?;
+    let rows = core::paged(
+        query,
+        core::CommonFilter {
+            region_code: None,
+            from: filter.from,
+            to: filter.to,
+        },
+        after,
+        limit,
+        false,
+    )?
+    .load(conn)
+    .await?;
     assemble_all(conn, rows).await
 }
 

@@ -18,7 +18,6 @@ use crate::db::Conn;
 use crate::db::schema::{
     engagement_parties, engagements, monitoring_visits, visit_findings, visit_monitors,
 };
-use crate::db::sql::{self, KeyValue};
 use crate::engagements::model::{self as core, EngagementRow};
 use crate::engagements::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
 use crate::http::export::{CsvRow, join, opt};
@@ -366,10 +365,7 @@ async fn assemble_all(
 
 /// One visit the caller may read, as they may see it.
 pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Visit> {
-    let row = EngagementRow::find_readable(conn, caller, id).await?;
-    if row.kind != EngagementKind::MonitoringVisit {
-        return Err(ApiError::NotFound);
-    }
+    let row = core::find_of_kind(conn, caller, id, EngagementKind::MonitoringVisit).await?;
     assemble_all(conn, caller, vec![row])
         .await?
         .pop()
@@ -386,11 +382,7 @@ pub async fn list(
     limit: i64,
 ) -> ApiResult<Vec<Visit>> {
     use engagements::dsl as e;
-    let mut query = e::engagements
-        .select(EngagementRow::as_select())
-        .filter(e::kind.eq(EngagementKind::MonitoringVisit))
-        .filter(core::readable(caller))
-        .into_boxed();
+    let mut query = core::of_kind(EngagementKind::MonitoringVisit, caller);
     if filter.facility_id.is_some() || filter.mandate_council_id.is_some() {
         let mut specific = monitoring_visits::table
             .select(monitoring_visits::id)
@@ -413,35 +405,20 @@ pub async fn list(
     if let Some(status) = filter.status {
         query = query.filter(e::status.eq(status.as_str()));
     }
-    if let Some(code) = &filter.region_code {
-        query = query.filter(sql::in_region("engagements.region_code", code.clone()));
-    }
-    if let Some(from) = filter.from {
-        query = query.filter(e::starts_on.ge(from));
-    }
-    if let Some(to) = filter.to {
-        query = query.filter(e::starts_on.le(to));
-    }
     let oldest_first = sort == OLDEST;
-    if let Some(cursor) = after {
-        let key = cursor
-            .key
-            .parse::<NaiveDate>()
-            .map_err(|_| ApiError::field("cursor", "is not a cursor returned by this list"))?;
-        query = query.filter(sql::after(
-            "engagements.starts_on",
-            "engagements.id",
-            !oldest_first,
-            KeyValue::Date(key),
-            cursor.id,
-        ));
-    }
-    query = if oldest_first {
-        query.order((e::starts_on.asc(), e::id.asc()))
-    } else {
-        query.order((e::starts_on.desc(), e::id.desc()))
-    };
-    let rows = query.limit(limit + 1).load(conn).await?;
+    let rows = core::paged(
+        query,
+        core::CommonFilter {
+            region_code: filter.region_code.as_deref(),
+            from: filter.from,
+            to: filter.to,
+        },
+        after,
+        limit,
+        oldest_first,
+    )?
+    .load(conn)
+    .await?;
     assemble_all(conn, caller, rows).await
 }
 
