@@ -36,8 +36,8 @@ pub struct PageParams {
     #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
-    #[validate(length(max = 512))]
-    #[param(max_length = 512)]
+    #[validate(length(min = 1, max = 512))]
+    #[param(min_length = 1, max_length = 512)]
     pub cursor: Option<String>,
 }
 
