@@ -123,7 +123,7 @@ pub async fn load(pool: &DbPool) -> anyhow::Result<Vec<(String, Role)>> {
             crate::users::handlers::create(conn, &actor, &request, &hash).await
         })
         .await
-        .map_err(|e| anyhow::anyhow!("creating demo user {}: {e:?}", demo.email))?;
+        .map_err(|e| anyhow::anyhow!("creating demo user {}: {}", demo.email, e.summary()))?;
     }
     Ok(accounts)
 }

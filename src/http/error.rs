@@ -150,6 +150,18 @@ impl ApiError {
         }
     }
 
+    /// A one-line account for people at a terminal (the CLI): the detail, or each invalid field.
+    pub fn summary(&self) -> String {
+        match self {
+            Self::Validation(errors) => errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.detail(),
+        }
+    }
+
     /// Builds the problem body.
     pub fn problem(&self, request_id: Option<String>) -> Problem {
         let (slug, title) = self.slug_and_title();

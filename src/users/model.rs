@@ -434,11 +434,12 @@ pub async fn create_with_password(
     request: &CreateUser,
 ) -> anyhow::Result<User> {
     use diesel_async::AsyncConnection;
-    crate::http::extract::validate(request).map_err(|e| anyhow::anyhow!("invalid user: {e:?}"))?;
+    crate::http::extract::validate(request)
+        .map_err(|e| anyhow::anyhow!("invalid user: {}", e.summary()))?;
     let hash = crate::auth::password::hash(request.password.clone()).await?;
     let mut conn = pool.get().await?;
     let actor = crate::auth::Actor::system();
     conn.transaction(async |conn| super::handlers::create(conn, &actor, request, &hash).await)
         .await
-        .map_err(|e| anyhow::anyhow!("creating the user: {e:?}"))
+        .map_err(|e| anyhow::anyhow!("creating the user: {}", e.summary()))
 }
