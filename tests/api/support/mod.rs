@@ -76,6 +76,26 @@ async fn ensure_template() -> String {
     .await
     .expect("check template");
     if !exists {
+        // Templates of earlier migration sets are of no further use.
+        #[derive(QueryableByName)]
+        struct Name {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            datname: String,
+        }
+        let stale: Vec<Name> = diesel::sql_query(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'hamkori\\_tpl\\_%' AND datname NOT LIKE '%\\_building'",
+        )
+        .load(&mut conn)
+        .await
+        .unwrap_or_default();
+        for old in stale {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                old.datname
+            ))
+            .execute(&mut conn)
+            .await;
+        }
         let building = format!("{name}_building");
         diesel::sql_query(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
             .execute(&mut conn)
