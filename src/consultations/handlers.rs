@@ -2,8 +2,7 @@
 
 use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, patch, post};
-use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use super::model::{
@@ -14,7 +13,6 @@ use crate::agencies::Agency;
 use crate::audit::{self, AuditAction};
 use crate::auth::{Actor, Caller, Role};
 use crate::db::Conn;
-use crate::db::schema::engagements;
 use crate::engagements::EngagementKind;
 use crate::engagements::model::NEWEST;
 use crate::engagements::write::{Core, lock_for_write};
@@ -228,18 +226,14 @@ pub async fn delete_consultation(
     let mut conn = state.db().await?;
     conn.transaction(async |conn| {
         let before = writable(conn, &actor, id).await?;
-        if_match.check(before.version)?;
-        diesel::delete(engagements::table.find(id))
-            .execute(conn)
-            .await?;
-        audit::record(
+        crate::engagements::write::delete_audited(
             conn,
             &actor,
-            AuditAction::Delete,
+            id,
             ENTITY,
-            &id.to_string(),
-            Some(&before),
-            None,
+            &if_match,
+            &before,
+            before.version,
         )
         .await
     })

@@ -255,3 +255,30 @@ pub async fn replace_agency_role(
     }
     Ok(())
 }
+
+/// Deletes an engagement of any kind (its kind's rows and parties cascade) with its audit row, once `If-Match`
+/// agrees with the locked version; recommendations that come from it make this a 409.
+pub async fn delete_audited<T: serde::Serialize>(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: Uuid,
+    entity: &str,
+    if_match: &crate::http::IfMatch,
+    before: &T,
+    version: i32,
+) -> ApiResult<()> {
+    if_match.check(version)?;
+    diesel::delete(engagements::table.find(id))
+        .execute(conn)
+        .await?;
+    crate::audit::record(
+        conn,
+        actor,
+        crate::audit::AuditAction::Delete,
+        entity,
+        &id.to_string(),
+        Some(before),
+        None,
+    )
+    .await
+}

@@ -2,8 +2,7 @@
 
 use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, patch, post};
-use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use super::model::{self, CreateGrant, Grant, GrantFilter, NEWEST, UpdateGrant};
@@ -13,7 +12,6 @@ use crate::agencies::Agency;
 use crate::audit::{self, AuditAction};
 use crate::auth::{Actor, Caller, Role};
 use crate::db::Conn;
-use crate::db::schema::engagements;
 use crate::engagements::EngagementKind;
 use crate::engagements::write::{Core, ensure_actors_exist, lock_for_write, set_parties};
 use crate::http::export::{self, EXPORT_BATCH};
@@ -304,18 +302,14 @@ pub async fn delete_grant(
     let mut conn = state.db().await?;
     conn.transaction(async |conn| {
         let before = writable(conn, &actor, id).await?;
-        if_match.check(before.version)?;
-        diesel::delete(engagements::table.find(id))
-            .execute(conn)
-            .await?;
-        audit::record(
+        crate::engagements::write::delete_audited(
             conn,
             &actor,
-            AuditAction::Delete,
+            id,
             ENTITY,
-            &id.to_string(),
-            Some(&before),
-            None,
+            &if_match,
+            &before,
+            before.version,
         )
         .await
     })

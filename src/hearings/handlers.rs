@@ -2,8 +2,7 @@
 
 use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, patch, post};
-use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use super::model::{self, CreateHearing, Hearing, HearingFilter, UpdateHearing};
@@ -11,7 +10,6 @@ use crate::AppState;
 use crate::audit::{self, AuditAction};
 use crate::auth::{Actor, Caller, Role};
 use crate::db::Conn;
-use crate::db::schema::engagements;
 use crate::engagements::EngagementKind;
 use crate::engagements::model::NEWEST;
 use crate::engagements::write::{Core, lock_for_write, set_parties};
@@ -236,18 +234,14 @@ pub async fn delete_hearing(
     let mut conn = state.db().await?;
     conn.transaction(async |conn| {
         let before = writable(conn, &actor, id).await?;
-        if_match.check(before.version)?;
-        diesel::delete(engagements::table.find(id))
-            .execute(conn)
-            .await?;
-        audit::record(
+        crate::engagements::write::delete_audited(
             conn,
             &actor,
-            AuditAction::Delete,
+            id,
             ENTITY,
-            &id.to_string(),
-            Some(&before),
-            None,
+            &if_match,
+            &before,
+            before.version,
         )
         .await
     })

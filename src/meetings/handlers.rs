@@ -2,8 +2,7 @@
 
 use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, patch, post};
-use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use super::model::{self, CreateMeeting, Meeting, MeetingFilter, ORDER, UpdateMeeting};
@@ -12,7 +11,6 @@ use crate::audit::{self, AuditAction};
 use crate::auth::{Actor, Caller};
 use crate::councils::Council;
 use crate::db::Conn;
-use crate::db::schema::engagements;
 use crate::engagements::write::{Core, set_parties};
 use crate::engagements::{EngagementKind, Party};
 use crate::http::{
@@ -245,18 +243,14 @@ pub async fn delete_meeting(
     let mut conn = state.db().await?;
     conn.transaction(async |conn| {
         let (before, _) = writable(conn, &actor, id).await?;
-        if_match.check(before.version)?;
-        diesel::delete(engagements::table.find(id))
-            .execute(conn)
-            .await?;
-        audit::record(
+        crate::engagements::write::delete_audited(
             conn,
             &actor,
-            AuditAction::Delete,
+            id,
             ENTITY,
-            &id.to_string(),
-            Some(&before),
-            None,
+            &if_match,
+            &before,
+            before.version,
         )
         .await
     })

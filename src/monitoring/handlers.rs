@@ -2,8 +2,7 @@
 
 use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, patch, post};
-use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use super::model::{self, CreateVisit, NEWEST, OLDEST, UpdateVisit, Visit, VisitFilter};
@@ -12,7 +11,6 @@ use crate::audit::{self, AuditAction};
 use crate::auth::{Actor, Caller, Role};
 use crate::councils::Council;
 use crate::db::Conn;
-use crate::db::schema::engagements;
 use crate::engagements::write::{Core, lock_for_write, set_parties};
 use crate::engagements::{EngagementKind, Party, PartyRole};
 use crate::facilities::Facility;
@@ -321,18 +319,14 @@ pub async fn delete_visit(
     let mut conn = state.db().await?;
     conn.transaction(async |conn| {
         let before = writable(conn, &actor, id).await?;
-        if_match.check(before.version)?;
-        diesel::delete(engagements::table.find(id))
-            .execute(conn)
-            .await?;
-        audit::record(
+        crate::engagements::write::delete_audited(
             conn,
             &actor,
-            AuditAction::Delete,
+            id,
             ENTITY,
-            &id.to_string(),
-            Some(&audit_view(&before)),
-            None,
+            &if_match,
+            &audit_view(&before),
+            before.version,
         )
         .await
     })
