@@ -141,6 +141,7 @@ pub fn build_app(
             }),
         )
         .default_service(actix_web::dev::fn_service(http::fallback::not_routed))
+        .wrap(from_fn(http::fallback::reject_undeclared_parameters))
         .wrap(state.metrics.clone())
         .wrap(from_fn(http::request_id::middleware))
 }

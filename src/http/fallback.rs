@@ -8,10 +8,17 @@ use actix_web::web::Data;
 
 use super::error::ApiError;
 
-/// The documented paths with their methods, taken from the OpenAPI document.
+/// A documented operation: its method and the query parameters it declares.
+#[derive(Debug)]
+struct Operation {
+    method: String,
+    query: Vec<String>,
+}
+
+/// The documented paths with their operations, taken from the OpenAPI document.
 #[derive(Debug, Default)]
 pub struct RouteTable {
-    routes: Vec<(ResourceDef, Vec<String>)>,
+    routes: Vec<(ResourceDef, Vec<Operation>)>,
 }
 
 impl RouteTable {
@@ -23,15 +30,25 @@ impl RouteTable {
             .iter()
             .map(|(path, item)| {
                 let value = serde_json::to_value(item).unwrap_or_default();
-                let mut methods: Vec<String> = value
+                let operations = value
                     .as_object()
                     .into_iter()
-                    .flat_map(|o| o.keys())
-                    .filter(|k| matches!(k.as_str(), "get" | "post" | "put" | "patch" | "delete"))
-                    .map(|k| k.to_ascii_uppercase())
+                    .flatten()
+                    .filter(|(k, _)| {
+                        matches!(k.as_str(), "get" | "post" | "put" | "patch" | "delete")
+                    })
+                    .map(|(method, op)| Operation {
+                        method: method.to_ascii_uppercase(),
+                        query: op["parameters"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter(|p| p["in"] == "query")
+                            .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                            .collect(),
+                    })
                     .collect();
-                methods.sort();
-                (ResourceDef::new(path.as_str()), methods)
+                (ResourceDef::new(path.as_str()), operations)
             })
             .collect();
         Self { routes }
@@ -43,7 +60,7 @@ impl RouteTable {
             .routes
             .iter()
             .filter(|(def, _)| def.is_match(path))
-            .flat_map(|(_, m)| m.iter().map(String::as_str))
+            .flat_map(|(_, ops)| ops.iter().map(|o| o.method.as_str()))
             .collect();
         if methods.is_empty() {
             return None;
@@ -51,6 +68,54 @@ impl RouteTable {
         methods.sort_unstable();
         methods.dedup();
         Some(methods.join(", "))
+    }
+
+    /// The first query parameter that the operation does not declare (a typo in a filter name would otherwise
+    /// silently widen a list). Paths outside the document, and outside `/api/`, are not checked.
+    pub fn undeclared_parameter(&self, method: &str, path: &str, query: &str) -> Option<String> {
+        // Operations endpoints (probes, scrapers) stay lenient; the API is strict.
+        if query.is_empty() || !path.starts_with("/api/") {
+            return None;
+        }
+        let declared: Vec<&str> = self
+            .routes
+            .iter()
+            .filter(|(def, _)| def.is_match(path))
+            .flat_map(|(_, ops)| ops.iter().filter(|o| o.method == method))
+            .flat_map(|o| o.query.iter().map(String::as_str))
+            .collect();
+        let known_operation = self
+            .routes
+            .iter()
+            .any(|(def, ops)| def.is_match(path) && ops.iter().any(|o| o.method == method));
+        if !known_operation {
+            return None;
+        }
+        url::form_urlencoded::parse(query.as_bytes())
+            .map(|(key, _)| key.into_owned())
+            .find(|key| !declared.contains(&key.as_str()))
+    }
+}
+
+/// Refuses a query parameter the operation does not declare, with 422 naming it.
+pub async fn reject_undeclared_parameters(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<
+    ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody + 'static>>,
+    actix_web::Error,
+> {
+    let undeclared = req.app_data::<Data<Arc<RouteTable>>>().and_then(|t| {
+        t.undeclared_parameter(req.method().as_str(), req.path(), req.query_string())
+    });
+    match undeclared {
+        Some(name) => {
+            let error = ApiError::field(name, "is not a parameter of this operation");
+            let (req, _) = req.into_parts();
+            let res = actix_web::ResponseError::error_response(&error);
+            Ok(ServiceResponse::new(req, res).map_into_right_body())
+        }
+        None => Ok(next.call(req).await?.map_into_left_body()),
     }
 }
 

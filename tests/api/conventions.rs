@@ -132,3 +132,18 @@ async fn nul_characters_are_refused_naming_the_field() {
         .assert_invalid("q");
     assert_eq!(app.snapshot().await, before);
 }
+
+#[actix_web::test]
+async fn an_undeclared_query_parameter_is_named_not_ignored() {
+    let app = TestApp::new().await;
+    app.get("/api/v1/organizations?regoin_code=TJ-SU", None)
+        .await
+        .assert_invalid("regoin_code");
+    app.get("/api/v1/engagements?kind=meeting&=0.0", None)
+        .await
+        .assert_invalid("");
+    app.get("/api/v1/organizations?region_code=TJ-SU&limit=5", None)
+        .await
+        .assert_status(200);
+    app.get("/healthz?probe=1", None).await.assert_status(200);
+}
