@@ -399,13 +399,15 @@ pub fn readable_sql(caller: &Caller, visibility_column: &str, engagement: &str) 
     )
 }
 
-/// A council's engagements are hidden from those who may not read the council itself: anonymous readers see
-/// only public councils' records, signed-in users all but restricted councils other than their own.
+/// A council's meetings are hidden from those who may not read the council itself: anonymous readers see only
+/// public councils' meetings, signed-in users all but restricted councils' other than their own.
 fn council_readable(caller: &Caller, engagement: &str) -> String {
     let column = format!("{engagement}.council_id");
+    // Only a council's own meetings follow its visibility; a visit under its mandate keeps its monitors' access.
+    let meeting_free = format!("({engagement}.kind <> 'meeting' OR {column} IS NULL)");
     match &caller.actor {
         None => format!(
-            "({column} IS NULL OR {column} IN (SELECT id FROM councils WHERE visibility = 'public'))"
+            "({meeting_free} OR {column} IN (SELECT id FROM councils WHERE visibility = 'public'))"
         ),
         Some(actor) => {
             let own = if actor.role == Role::Secretary && !actor.council_ids.is_empty() {
@@ -415,7 +417,7 @@ fn council_readable(caller: &Caller, engagement: &str) -> String {
                 String::new()
             };
             format!(
-                "({column} IS NULL OR {column} NOT IN (SELECT id FROM councils WHERE visibility = 'restricted'{own}))"
+                "({meeting_free} OR {column} NOT IN (SELECT id FROM councils WHERE visibility = 'restricted'{own}))"
             )
         }
     }

@@ -366,3 +366,23 @@ async fn a_mandate_must_be_a_council_the_author_can_read_and_analysts_audit_only
     );
     assert!(types.contains(&"facility".to_owned()));
 }
+
+#[actix_web::test]
+async fn monitors_keep_their_visit_under_a_restricted_councils_mandate() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let f = facility(&app, &w).await;
+    let v = visit(&app, &w, f, "completed", "2026-05-10").await;
+    app.patch(
+        &format!("/api/v1/councils/{}", w.council_a),
+        Some(&w.admin),
+        &json!({"visibility": "restricted"}),
+    )
+    .await
+    .assert_status(200);
+    let res = app
+        .get(&format!("/api/v1/monitoring-visits/{v}"), Some(&w.ngo_a))
+        .await;
+    res.assert_status(200);
+    assert_eq!(res.json()["findings"][1]["description"], SECRET);
+}
