@@ -7,7 +7,6 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::{Agency, AgencyFilter, CreateAgency, UpdateAgency};
-use crate::AppState;
 use crate::audit::{self, AuditAction, AuditFilter};
 use crate::auth::{Actor, Caller};
 use crate::db::schema::agencies;
@@ -17,6 +16,7 @@ use crate::http::{
     ProblemResponses, Query, created, ok_versioned,
 };
 use crate::regions;
+use crate::state::AppState;
 
 const ENTITY: &str = "agency";
 

@@ -8,9 +8,9 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::{AuditEntry, AuditFilter, NEWEST};
-use crate::AppState;
 use crate::auth::Actor;
 use crate::http::{ApiError, ApiResult, Page, PageParams, ProblemResponses, Query};
+use crate::state::AppState;
 
 /// Filters of `GET /audit`.
 #[derive(Debug, Deserialize, Validate, IntoParams)]

@@ -7,9 +7,9 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use uuid::Uuid;
 
 use super::Role;
-use crate::AppState;
 use crate::http::ApiError;
 use crate::http::request_id::RequestId;
+use crate::state::AppState;
 
 /// An authenticated user, as its access token describes it, plus the id of the request it makes.
 #[derive(Debug, Clone)]

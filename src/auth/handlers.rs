@@ -12,10 +12,10 @@ use validator::Validate;
 
 use super::token::{self, ACCESS_TTL_SECONDS, REFRESH_TTL_DAYS};
 use super::{Actor, password};
-use crate::AppState;
 use crate::db::Conn;
 use crate::db::schema::{login_failures, refresh_tokens};
 use crate::http::{ApiError, ApiResult, Json, ProblemResponses};
+use crate::state::AppState;
 use crate::users::User;
 use crate::users::model::normalize_email;
 

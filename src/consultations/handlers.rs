@@ -8,7 +8,6 @@ use uuid::Uuid;
 use super::model::{
     self, Consultation, ConsultationFilter, CreateConsultation, UpdateConsultation,
 };
-use crate::AppState;
 use crate::agencies::Agency;
 use crate::audit::{self, AuditAction};
 use crate::auth::{Actor, Caller, Role};
@@ -21,6 +20,7 @@ use crate::http::{
     ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
     ProblemResponses, Query, created, ok_versioned,
 };
+use crate::state::AppState;
 
 const ENTITY: &str = "consultation";
 

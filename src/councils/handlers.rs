@@ -9,7 +9,6 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::model::{Council, CouncilFilter, CouncilKind, CreateCouncil, Member, UpdateCouncil};
-use crate::AppState;
 use crate::agencies::Agency;
 use crate::audit::{self, AuditAction, AuditFilter};
 use crate::auth::{Actor, Caller};
@@ -19,6 +18,7 @@ use crate::http::{
     ApiError, ApiResult, FieldError, IdPath, IfMatch, Json, Page, PageParams, Path,
     ProblemResponses, Query, created, ok_versioned,
 };
+use crate::state::AppState;
 use crate::{regions, spheres};
 
 const ENTITY: &str = "council";

@@ -9,7 +9,6 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::model::{Council, CreateMember, MEMBER_ORDER, Member, MemberFilter, UpdateMember};
-use crate::AppState;
 use crate::audit::{self, AuditAction};
 use crate::auth::{Actor, Caller};
 use crate::db::schema::council_members;
@@ -18,6 +17,7 @@ use crate::http::{
     ApiError, ApiResult, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query,
     created, ok_versioned,
 };
+use crate::state::AppState;
 
 const ENTITY: &str = "council_member";
 

@@ -4,12 +4,12 @@ use actix_web::web::Data;
 use actix_web::{HttpResponse, get};
 
 use super::model::{self, Engagement, EngagementFilter, NEWEST};
-use crate::AppState;
 use crate::auth::Caller;
 use crate::http::export::{self};
 use crate::http::{
     ApiResult, FormatParam, IdPath, Page, PageParams, Path, ProblemResponses, Query, ok_versioned,
 };
+use crate::state::AppState;
 use crate::{regions, spheres};
 
 /// Lists engagements of every kind the caller may read, newest first; `format=csv|ndjson` streams them all.

@@ -4,7 +4,8 @@ pub mod handlers;
 pub mod model;
 pub mod write;
 
-pub use model::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
+pub use crate::domain::{EngagementKind, PartyRole, Visibility};
+pub use model::{Document, Engagement, Party};
 
 /// Registers the routes.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {

@@ -15,62 +15,9 @@ use crate::auth::{Caller, Role};
 use crate::db::Conn;
 use crate::db::schema::{engagement_parties, engagements};
 use crate::db::sql::{self, KeyValue};
+pub use crate::domain::{EngagementKind, PartyRole, Visibility};
 use crate::http::export::{CsvRow, join, opt};
 use crate::http::{ApiResult, Cursor, Keyed};
-
-crate::text_enum! {
-    /// The kinds of engagement.
-    pub enum EngagementKind {
-        /// A meeting of a council.
-        Meeting => "meeting",
-        /// A public hearing organised by civil society.
-        Hearing => "hearing",
-        /// A public consultation on a draft act.
-        Consultation => "consultation",
-        /// A monitoring visit to a facility.
-        MonitoringVisit => "monitoring_visit",
-        /// Support to an NGO.
-        Grant => "grant",
-    }
-}
-
-crate::text_enum! {
-    /// Who may read a record (DESIGN.md §5).
-    pub enum Visibility {
-        /// Everyone, including anonymous readers.
-        Public => "public",
-        /// Every signed-in user.
-        Internal => "internal",
-        /// Only the owning organisation, the council's secretaries, and admins.
-        Restricted => "restricted",
-    }
-}
-
-crate::text_enum! {
-    /// The part an organisation or agency plays in an engagement.
-    pub enum PartyRole {
-        /// Organised it.
-        Organizer => "organizer",
-        /// Took part.
-        Participant => "participant",
-        /// Was invited.
-        Invited => "invited",
-        /// Hosted it.
-        Host => "host",
-        /// Is responsible for it (e.g. the agency behind a draft act).
-        Responsible => "responsible",
-        /// Submitted a proposal.
-        Submitter => "submitter",
-        /// Monitored.
-        Monitor => "monitor",
-        /// Operates the monitored facility.
-        Operator => "operator",
-        /// Funded.
-        Funder => "funder",
-        /// Received support.
-        Recipient => "recipient",
-    }
-}
 
 crate::text_enum! {
     /// What a linked document is.

@@ -7,7 +7,6 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::{CreateFacility, Facility, FacilityFilter, UpdateFacility};
-use crate::AppState;
 use crate::agencies::Agency;
 use crate::audit::{self, AuditAction, AuditFilter};
 use crate::auth::{Actor, Caller};
@@ -18,6 +17,7 @@ use crate::http::{
     ProblemResponses, Query, created, ok_versioned,
 };
 use crate::regions;
+use crate::state::AppState;
 
 const ENTITY: &str = "facility";
 

@@ -7,7 +7,6 @@ use uuid::Uuid;
 
 use super::model::{self, CreateGrant, Grant, GrantFilter, NEWEST, UpdateGrant};
 use super::threesixty;
-use crate::AppState;
 use crate::agencies::Agency;
 use crate::audit::{self, AuditAction};
 use crate::auth::{Actor, Caller, Role};
@@ -19,6 +18,7 @@ use crate::http::{
     ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
     ProblemResponses, Query, created, ok_versioned,
 };
+use crate::state::AppState;
 
 const ENTITY: &str = "grant";
 

@@ -6,7 +6,6 @@ use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use super::model::{self, CreateHearing, Hearing, HearingFilter, UpdateHearing};
-use crate::AppState;
 use crate::audit::{self, AuditAction};
 use crate::auth::{Actor, Caller, Role};
 use crate::db::Conn;
@@ -18,6 +17,7 @@ use crate::http::{
     ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
     ProblemResponses, Query, created, ok_versioned,
 };
+use crate::state::AppState;
 
 const ENTITY: &str = "hearing";
 

@@ -6,7 +6,6 @@ use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use super::model::{self, CreateMeeting, Meeting, MeetingFilter, ORDER, UpdateMeeting};
-use crate::AppState;
 use crate::audit::{self, AuditAction};
 use crate::auth::{Actor, Caller};
 use crate::councils::Council;
@@ -17,6 +16,7 @@ use crate::http::{
     ApiError, ApiResult, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query,
     created, ok_versioned,
 };
+use crate::state::AppState;
 
 const ENTITY: &str = "meeting";
 

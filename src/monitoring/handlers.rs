@@ -6,7 +6,6 @@ use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use super::model::{self, CreateVisit, NEWEST, OLDEST, UpdateVisit, Visit, VisitFilter};
-use crate::AppState;
 use crate::audit::{self, AuditAction};
 use crate::auth::{Actor, Caller, Role};
 use crate::councils::Council;
@@ -19,6 +18,7 @@ use crate::http::{
     ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
     ProblemResponses, Query, created, ok_versioned,
 };
+use crate::state::AppState;
 
 const ENTITY: &str = "monitoring_visit";
 

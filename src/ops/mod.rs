@@ -11,9 +11,9 @@ use prometheus::{Encoder, IntGauge, Opts, TextEncoder};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::AppState;
 use crate::db::DbPool;
 use crate::http::{ApiError, ApiResult, ProblemResponses};
+use crate::state::AppState;
 
 /// Registers the operations routes.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {

@@ -7,7 +7,6 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::{CreateOrganization, Organization, OrganizationFilter, UpdateOrganization};
-use crate::AppState;
 use crate::audit::{self, AuditAction, AuditFilter};
 use crate::auth::{Actor, Caller};
 use crate::db::schema::organizations;
@@ -16,6 +15,7 @@ use crate::http::{
     ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
     ProblemResponses, Query, created, ok_versioned,
 };
+use crate::state::AppState;
 use crate::{regions, spheres};
 
 const ENTITY: &str = "organization";

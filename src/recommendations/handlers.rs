@@ -12,7 +12,6 @@ use super::model::{
     self, ChangeStatus, CreateRecommendation, NEWEST, Recommendation, RecommendationFilter,
     UpdateRecommendation,
 };
-use crate::AppState;
 use crate::agencies::Agency;
 use crate::audit::{self, AuditAction};
 use crate::auth::{Actor, Caller, Role};
@@ -25,6 +24,7 @@ use crate::http::{
     ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
     ProblemResponses, Query, created, ok_versioned,
 };
+use crate::state::AppState;
 
 const ENTITY: &str = "recommendation";
 

@@ -9,12 +9,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::AppState;
 use crate::audit::{self, AuditAction};
 use crate::auth::Actor;
 use crate::db::Conn;
 use crate::db::schema::regions;
 use crate::http::{ApiError, ApiResult, Json, Page, ProblemResponses, created};
+use crate::state::AppState;
 
 /// Registers the routes.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {

@@ -8,10 +8,10 @@ use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::AppState;
 use crate::db::Conn;
 use crate::db::schema::spheres;
 use crate::http::{ApiError, ApiResult, Page, ProblemResponses};
+use crate::state::AppState;
 
 /// Registers the routes.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {

@@ -11,7 +11,6 @@ use super::model::{
     self, CreateSubmission, NEWEST, ResponseStatus, Submission, SubmissionFilter,
     SubmissionResponse, UpdateSubmission,
 };
-use crate::AppState;
 use crate::audit::{self, AuditAction};
 use crate::auth::{Actor, Caller, Role};
 use crate::consultations::model::{self as consultations, refresh_parties};
@@ -22,6 +21,7 @@ use crate::http::{
     ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
     ProblemResponses, Query, created, ok_versioned,
 };
+use crate::state::AppState;
 
 const ENTITY: &str = "submission";
 

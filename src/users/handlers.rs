@@ -7,7 +7,6 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::{self, Binding, CreateUser, NewUser, OLDEST, UpdateUser, User, normalize_email};
-use crate::AppState;
 use crate::audit::{self, AuditAction};
 use crate::auth::{Actor, password};
 use crate::db::Conn;
@@ -16,6 +15,7 @@ use crate::http::{
     ApiError, ApiResult, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query,
     created, ok_versioned,
 };
+use crate::state::AppState;
 
 const ENTITY: &str = "user";
 

@@ -1,0 +1,74 @@
+//! The shared vocabulary of the domain: user roles, kinds of engagement, visibility and party roles.
+//!
+//! It sits below every other module so that the access policy (`auth::policy`), the read rule and the
+//! kinds can all speak of the same things without importing one another.
+
+crate::text_enum! {
+    /// What a user may do (DESIGN.md §1, §5).
+    pub enum Role {
+        /// Manages users and reference data, may change anything.
+        Admin => "admin",
+        /// Reads every non-restricted record.
+        Analyst => "analyst",
+        /// Staff of one organisation.
+        NgoMember => "ngo_member",
+        /// Officer of one agency; answers what is addressed to it.
+        AgencyOfficer => "agency_officer",
+        /// Secretary of one or more councils.
+        Secretary => "secretary",
+    }
+}
+
+crate::text_enum! {
+    /// The kinds of engagement.
+    pub enum EngagementKind {
+        /// A meeting of a council.
+        Meeting => "meeting",
+        /// A public hearing organised by civil society.
+        Hearing => "hearing",
+        /// A public consultation on a draft act.
+        Consultation => "consultation",
+        /// A monitoring visit to a facility.
+        MonitoringVisit => "monitoring_visit",
+        /// Support to an NGO.
+        Grant => "grant",
+    }
+}
+
+crate::text_enum! {
+    /// Who may read a record (DESIGN.md §5).
+    pub enum Visibility {
+        /// Everyone, including anonymous readers.
+        Public => "public",
+        /// Every signed-in user.
+        Internal => "internal",
+        /// Only the owning organisation, the council's secretaries, and admins.
+        Restricted => "restricted",
+    }
+}
+
+crate::text_enum! {
+    /// The part an organisation or agency plays in an engagement.
+    pub enum PartyRole {
+        /// Organised it.
+        Organizer => "organizer",
+        /// Took part.
+        Participant => "participant",
+        /// Was invited.
+        Invited => "invited",
+        /// Hosted it.
+        Host => "host",
+        /// Is responsible for it (e.g. the agency behind a draft act).
+        Responsible => "responsible",
+        /// Submitted a proposal.
+        Submitter => "submitter",
+        /// Monitored.
+        Monitor => "monitor",
+        /// Operates the monitored facility.
+        Operator => "operator",
+        /// Funded.
+        Funder => "funder",
+        /// Received support.
+        Recipient => "recipient",
+    }
+}
