@@ -1,6 +1,7 @@
 //! The audit trail: every create, update and delete writes one row in the same transaction as the change.
 
 pub mod handlers;
+pub mod write;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;

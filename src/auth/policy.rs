@@ -1,9 +1,283 @@
-//! The access policy of DESIGN.md §5, in one place: who may change which part of the directory.
+//! The access policy of DESIGN.md §5, in one place: who may change what.
+//!
+//! Everything here is a pure function of the actor, the action and what the record says about the actor's
+//! relation to it (its owner, the organisations named on it and their roles, its council, the agency it is
+//! addressed to). Handlers gather those facts and ask [`check`]; the SQL read rule takes its party-role list and
+//! the planned-visit rule from the constants below, so reading and writing cannot drift apart.
 
 use uuid::Uuid;
 
-use super::{Actor, Role};
+use super::Actor;
+use crate::domain::{EngagementKind, PartyRole, Role};
 use crate::http::ApiError;
+
+/// Party roles that let an organisation's members read a restricted engagement.
+pub const RESTRICTED_READER_ROLES: &[PartyRole] = &[
+    PartyRole::Organizer,
+    PartyRole::Submitter,
+    PartyRole::Monitor,
+    PartyRole::Recipient,
+];
+
+/// Party roles that let an organisation's members change an engagement. A submitter changes its own submissions,
+/// not the consultation: sending one must not grant the right to change the draft's period or answerer.
+pub const WRITER_ROLES: &[PartyRole] = &[
+    PartyRole::Organizer,
+    PartyRole::Monitor,
+    PartyRole::Recipient,
+];
+
+/// An engagement that is hidden from everyone but the organisations named on it in one role (and admins):
+/// a planned monitoring visit, because announcing it would defeat it.
+pub struct HiddenWhile {
+    /// The kind it applies to.
+    pub kind: EngagementKind,
+    /// The status during which it is hidden.
+    pub status: &'static str,
+    /// The party role whose organisations still see it.
+    pub seen_by: PartyRole,
+}
+
+/// The planned-visit rule, for the SQL read rule and for Rust alike.
+pub const PLANNED_VISIT: HiddenWhile = HiddenWhile {
+    kind: EngagementKind::MonitoringVisit,
+    status: "planned",
+    seen_by: PartyRole::Monitor,
+};
+
+/// What a request does to a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Records a new one.
+    Create,
+    /// Changes it.
+    Update,
+    /// Deletes it.
+    Delete,
+    /// Records an answer to it (a submission's response, a recommendation's status).
+    Answer,
+    /// Reads its change history.
+    ReadHistory,
+}
+
+/// What the rules need to know of an engagement: its kind, owner, council and the organisations named on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngagementFacts {
+    /// Its kind.
+    pub kind: EngagementKind,
+    /// The organisation that owns the record.
+    pub owner: Option<Uuid>,
+    /// The council it belongs to (a meeting's council, a visit's mandate).
+    pub council_id: Option<Uuid>,
+    /// Organisations named on it, with their roles.
+    pub organizations: Vec<(Uuid, PartyRole)>,
+}
+
+impl EngagementFacts {
+    fn names(&self, org: Uuid, roles: &[PartyRole]) -> bool {
+        self.organizations
+            .iter()
+            .any(|(o, role)| *o == org && roles.contains(role))
+    }
+}
+
+/// The record a request acts on, with the facts that decide access to it.
+#[derive(Debug, Clone, Copy)]
+pub enum Record<'a> {
+    /// An engagement of any kind (for `Create`: as the request would make it).
+    Engagement(&'a EngagementFacts),
+    /// A submission to a consultation.
+    Submission {
+        /// The submitting organisations.
+        organizations: &'a [Uuid],
+        /// The agency that answers it.
+        responsible_agency: Uuid,
+    },
+    /// A recommendation that comes out of an engagement.
+    Recommendation {
+        /// Its engagement.
+        engagement: &'a EngagementFacts,
+        /// The agency it is addressed to.
+        addressed_to: Uuid,
+    },
+    /// An organisation of the directory.
+    Organization(Uuid),
+    /// A council of the directory, or its members.
+    Council(Uuid),
+    /// An agency, facility, region or user: the admins' part of the directory.
+    AdminOnly,
+}
+
+/// Which named roles let an NGO member record a new engagement of a kind for their organisation; `None` when
+/// any member may (a consultation their organisation follows), an empty list when none may.
+fn creator_roles(kind: EngagementKind) -> Option<&'static [PartyRole]> {
+    match kind {
+        EngagementKind::Hearing => Some(&[PartyRole::Organizer]),
+        EngagementKind::MonitoringVisit => Some(&[PartyRole::Monitor]),
+        EngagementKind::Grant => Some(&[PartyRole::Recipient, PartyRole::Funder]),
+        EngagementKind::Consultation => None,
+        EngagementKind::Meeting => Some(&[]),
+    }
+}
+
+fn changes_engagement(actor: &Actor, e: &EngagementFacts) -> bool {
+    match actor.role {
+        Role::Admin => true,
+        Role::Secretary => {
+            e.kind == EngagementKind::Meeting
+                && e.council_id.is_some_and(|c| actor.council_ids.contains(&c))
+        }
+        Role::NgoMember => actor
+            .organization_id
+            .is_some_and(|org| e.owner == Some(org) || e.names(org, WRITER_ROLES)),
+        Role::Analyst | Role::AgencyOfficer => false,
+    }
+}
+
+fn creates_engagement(actor: &Actor, e: &EngagementFacts) -> bool {
+    match actor.role {
+        Role::Admin => true,
+        Role::Secretary => e.kind == EngagementKind::Meeting && changes_engagement(actor, e),
+        Role::NgoMember => actor
+            .organization_id
+            .is_some_and(|org| creator_roles(e.kind).is_none_or(|roles| e.names(org, roles))),
+        Role::Analyst | Role::AgencyOfficer => false,
+    }
+}
+
+fn speaks_for(actor: &Actor, organizations: &[Uuid]) -> bool {
+    actor.role == Role::NgoMember
+        && actor
+            .organization_id
+            .is_some_and(|org| organizations.contains(&org))
+}
+
+/// Whether the actor may do the action on the record (DESIGN.md §5).
+pub fn allows(actor: &Actor, action: Action, record: Record<'_>) -> bool {
+    use Action::*;
+    if actor.role == Role::Admin {
+        return true;
+    }
+    let audit_reader = actor.role == Role::Analyst;
+    match (record, action) {
+        (Record::Engagement(e), Create) => creates_engagement(actor, e),
+        (Record::Engagement(e), Update | Delete) => changes_engagement(actor, e),
+        (Record::Engagement(e), ReadHistory) => audit_reader || changes_engagement(actor, e),
+        (Record::Engagement(_), Answer) => false,
+        (Record::Submission { organizations, .. }, Create | Update | Delete) => {
+            speaks_for(actor, organizations)
+        }
+        (
+            Record::Submission {
+                organizations,
+                responsible_agency,
+            },
+            Answer,
+        ) => {
+            speaks_for(actor, organizations)
+                || (actor.role == Role::AgencyOfficer
+                    && actor.agency_id == Some(responsible_agency))
+        }
+        (Record::Submission { organizations, .. }, ReadHistory) => {
+            audit_reader || speaks_for(actor, organizations)
+        }
+        (Record::Recommendation { engagement, .. }, Create | Update | Delete) => {
+            changes_engagement(actor, engagement)
+        }
+        (
+            Record::Recommendation {
+                engagement,
+                addressed_to,
+            },
+            Answer,
+        ) => match actor.role {
+            Role::AgencyOfficer => actor.agency_id == Some(addressed_to),
+            Role::NgoMember => changes_engagement(actor, engagement),
+            _ => false,
+        },
+        (Record::Recommendation { engagement, .. }, ReadHistory) => {
+            audit_reader || changes_engagement(actor, engagement)
+        }
+        (Record::Organization(id), Update) => {
+            actor.role == Role::NgoMember && actor.organization_id == Some(id)
+        }
+        (Record::Organization(id), ReadHistory) => {
+            audit_reader || allows(actor, Update, Record::Organization(id))
+        }
+        (Record::Council(id), Update) => {
+            actor.role == Role::Secretary && actor.council_ids.contains(&id)
+        }
+        (Record::Council(id), ReadHistory) => {
+            audit_reader || allows(actor, Update, Record::Council(id))
+        }
+        (Record::AdminOnly, ReadHistory) => audit_reader,
+        (Record::Organization(_) | Record::Council(_) | Record::AdminOnly, _) => false,
+    }
+}
+
+/// [`allows`], as a 403 that says who may.
+pub fn check(actor: &Actor, action: Action, record: Record<'_>) -> Result<(), ApiError> {
+    if allows(actor, action, record) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(refusal(action, record)))
+    }
+}
+
+/// Who may do what was refused, in words.
+fn refusal(action: Action, record: Record<'_>) -> &'static str {
+    use Action::*;
+    match (record, action) {
+        (_, ReadHistory) => "Only admins, analysts and the record's editors may read its history.",
+        (Record::Engagement(e), Create) => match e.kind {
+            EngagementKind::Meeting => {
+                "Only admins and the council's secretaries may record its meetings."
+            }
+            EngagementKind::Hearing => {
+                "Only admins and NGO members for hearings their organisation organised may log them."
+            }
+            EngagementKind::Consultation => "Only NGO members and admins log consultations.",
+            EngagementKind::MonitoringVisit => {
+                "Only admins and NGO members for visits their organisation monitors may record them."
+            }
+            EngagementKind::Grant => {
+                "Only admins and NGO members for grants their organisation received or gave may record them."
+            }
+        },
+        (Record::Engagement(e), _) => match e.kind {
+            EngagementKind::Meeting => {
+                "Only admins and the council's secretaries may change its meetings."
+            }
+            _ => "Only admins and the organisations that own or run it may change it.",
+        },
+        (Record::Submission { .. }, Answer) => {
+            "Only the responsible agency, the submitting organisations and admins may record the answer."
+        }
+        (Record::Submission { .. }, _) => {
+            "Only the submitting organisations and admins may change a submission."
+        }
+        (Record::Recommendation { .. }, Answer) => {
+            "Only the agency addressed, the organisation that issued it and admins may record an answer."
+        }
+        (Record::Recommendation { .. }, _) => {
+            "Only admins and the engagement's editors may issue or change its recommendations."
+        }
+        (Record::Organization(_), _) => {
+            "Only admins and the organisation's own members may change it."
+        }
+        (Record::Council(_), _) => "Only admins and the council's secretaries may change it.",
+        (Record::AdminOnly, _) => "Only an admin may do this.",
+    }
+}
+
+/// The owner of a new engagement: an NGO member records it for their organisation; others leave the kind's
+/// default (e.g. the first organiser).
+pub fn owner_of_new(actor: &Actor, default: Option<Uuid>) -> Option<Uuid> {
+    match actor.role {
+        Role::NgoMember => actor.organization_id,
+        _ => default,
+    }
+}
 
 impl Actor {
     /// Whether the actor is an admin.
@@ -13,40 +287,31 @@ impl Actor {
 
     /// Refuses anyone but an admin.
     pub fn require_admin(&self) -> Result<(), ApiError> {
-        if self.is_admin() {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden("Only an admin may do this."))
-        }
-    }
-
-    /// Refuses anyone but the listed roles.
-    pub fn require_any(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden("Your role may not do this."))
-        }
+        check(self, Action::Update, Record::AdminOnly)
     }
 
     /// Admins, and members of the organisation itself, may edit an organisation.
     pub fn may_edit_organization(&self, organization_id: Uuid) -> bool {
-        self.is_admin()
-            || (self.role == Role::NgoMember && self.organization_id == Some(organization_id))
+        allows(self, Action::Update, Record::Organization(organization_id))
     }
 
     /// Admins, and secretaries of the council, may edit a council and its members.
     pub fn may_edit_council(&self, council_id: Uuid) -> bool {
-        self.is_admin() || (self.role == Role::Secretary && self.council_ids.contains(&council_id))
+        allows(self, Action::Update, Record::Council(council_id))
     }
 
     /// Admins and analysts read the whole audit log.
     pub fn may_read_audit(&self) -> bool {
-        matches!(self.role, Role::Admin | Role::Analyst)
+        allows(self, Action::ReadHistory, Record::AdminOnly)
     }
-}
 
-impl Actor {
+    /// The same actor as the caller of a read.
+    pub fn caller(&self) -> super::Caller {
+        super::Caller {
+            actor: Some(self.clone()),
+        }
+    }
+
     /// The actor of changes made by the server itself (start-up, the CLI, demo data): the nil user id.
     pub fn system() -> Self {
         Self {
@@ -57,5 +322,275 @@ impl Actor {
             council_ids: Vec::new(),
             request_id: "system".to_owned(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! DESIGN.md §5 as a table: each row is (who, what, on which record, allowed?).
+
+    use super::*;
+
+    const ORG: Uuid = Uuid::from_u128(1);
+    const OTHER_ORG: Uuid = Uuid::from_u128(2);
+    const AGENCY: Uuid = Uuid::from_u128(3);
+    const OTHER_AGENCY: Uuid = Uuid::from_u128(4);
+    const COUNCIL: Uuid = Uuid::from_u128(5);
+    const OTHER_COUNCIL: Uuid = Uuid::from_u128(6);
+
+    fn actor(role: Role) -> Actor {
+        Actor {
+            id: Uuid::from_u128(99),
+            role,
+            organization_id: (role == Role::NgoMember).then_some(ORG),
+            agency_id: (role == Role::AgencyOfficer).then_some(AGENCY),
+            council_ids: if role == Role::Secretary {
+                vec![COUNCIL]
+            } else {
+                Vec::new()
+            },
+            request_id: String::new(),
+        }
+    }
+
+    fn engagement(
+        kind: EngagementKind,
+        owner: Option<Uuid>,
+        council: Option<Uuid>,
+        named: &[(Uuid, PartyRole)],
+    ) -> EngagementFacts {
+        EngagementFacts {
+            kind,
+            owner,
+            council_id: council,
+            organizations: named.to_vec(),
+        }
+    }
+
+    use Action::*;
+    use EngagementKind as K;
+    use PartyRole as P;
+    use Role::*;
+
+    const ALL: [Role; 5] = [Admin, Analyst, NgoMember, AgencyOfficer, Secretary];
+
+    /// Asserts that exactly the listed roles may do the action.
+    fn only(allowed: &[Role], action: Action, record: Record<'_>, case: &str) {
+        for role in ALL {
+            assert_eq!(
+                allows(&actor(role), action, record),
+                allowed.contains(&role),
+                "{case}: {role} {action:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn engagements_are_changed_by_admins_owners_and_writing_parties() {
+        let own = engagement(K::Hearing, Some(ORG), None, &[]);
+        let other = engagement(K::Hearing, Some(OTHER_ORG), None, &[]);
+        for action in [Update, Delete] {
+            only(
+                &[Admin, NgoMember],
+                action,
+                Record::Engagement(&own),
+                "owned",
+            );
+            only(&[Admin], action, Record::Engagement(&other), "another's");
+            for role in [P::Organizer, P::Monitor, P::Recipient] {
+                let named = engagement(K::Hearing, Some(OTHER_ORG), None, &[(ORG, role)]);
+                only(
+                    &[Admin, NgoMember],
+                    action,
+                    Record::Engagement(&named),
+                    "writer",
+                );
+            }
+            // Being a participant, invitee, funder or submitter grants reading at most.
+            for role in [P::Participant, P::Invited, P::Submitter, P::Funder] {
+                let named = engagement(K::Consultation, Some(OTHER_ORG), None, &[(ORG, role)]);
+                only(&[Admin], action, Record::Engagement(&named), "named only");
+            }
+        }
+    }
+
+    #[test]
+    fn meetings_are_written_by_their_councils_secretaries() {
+        let ours = engagement(K::Meeting, None, Some(COUNCIL), &[(ORG, P::Participant)]);
+        let theirs = engagement(K::Meeting, None, Some(OTHER_COUNCIL), &[]);
+        for action in [Create, Update, Delete] {
+            only(
+                &[Admin, Secretary],
+                action,
+                Record::Engagement(&ours),
+                "own council",
+            );
+            only(
+                &[Admin],
+                action,
+                Record::Engagement(&theirs),
+                "other council",
+            );
+        }
+        // A secretary's council on a visit's mandate gives no write access to the visit.
+        let visit = engagement(K::MonitoringVisit, Some(OTHER_ORG), Some(COUNCIL), &[]);
+        only(&[Admin], Update, Record::Engagement(&visit), "mandate");
+    }
+
+    #[test]
+    fn ngo_members_record_engagements_that_name_their_organisation() {
+        let cases = [
+            (K::Hearing, P::Organizer),
+            (K::MonitoringVisit, P::Monitor),
+            (K::Grant, P::Recipient),
+            (K::Grant, P::Funder),
+        ];
+        for (kind, role) in cases {
+            let named = engagement(kind, None, None, &[(ORG, role)]);
+            only(
+                &[Admin, NgoMember],
+                Create,
+                Record::Engagement(&named),
+                "named",
+            );
+            let others = engagement(kind, None, None, &[(OTHER_ORG, role)]);
+            only(&[Admin], Create, Record::Engagement(&others), "not named");
+        }
+        let invited = engagement(K::Hearing, None, None, &[(ORG, P::Participant)]);
+        only(
+            &[Admin],
+            Create,
+            Record::Engagement(&invited),
+            "participant",
+        );
+        let consultation = engagement(K::Consultation, None, None, &[]);
+        only(
+            &[Admin, NgoMember],
+            Create,
+            Record::Engagement(&consultation),
+            "consultation",
+        );
+    }
+
+    #[test]
+    fn engagement_history_is_for_audit_readers_and_editors() {
+        let own = engagement(K::Grant, Some(ORG), None, &[]);
+        let other = engagement(K::Grant, Some(OTHER_ORG), None, &[]);
+        only(
+            &[Admin, Analyst, NgoMember],
+            ReadHistory,
+            Record::Engagement(&own),
+            "own",
+        );
+        only(
+            &[Admin, Analyst],
+            ReadHistory,
+            Record::Engagement(&other),
+            "other",
+        );
+    }
+
+    #[test]
+    fn submissions_are_written_by_their_organisations_and_answered_by_the_agency() {
+        let ours = Record::Submission {
+            organizations: &[OTHER_ORG, ORG],
+            responsible_agency: AGENCY,
+        };
+        let theirs = Record::Submission {
+            organizations: &[OTHER_ORG],
+            responsible_agency: OTHER_AGENCY,
+        };
+        for action in [Create, Update, Delete] {
+            only(&[Admin, NgoMember], action, ours, "ours");
+            only(&[Admin], action, theirs, "theirs");
+        }
+        only(
+            &[Admin, NgoMember, AgencyOfficer],
+            Answer,
+            ours,
+            "answer ours",
+        );
+        only(&[Admin], Answer, theirs, "answer theirs");
+    }
+
+    #[test]
+    fn recommendations_are_issued_by_editors_and_answered_by_the_agency_addressed() {
+        let own = engagement(K::MonitoringVisit, None, None, &[(ORG, P::Monitor)]);
+        let other = engagement(K::Hearing, Some(OTHER_ORG), None, &[(ORG, P::Participant)]);
+        let ours = Record::Recommendation {
+            engagement: &own,
+            addressed_to: AGENCY,
+        };
+        let theirs = Record::Recommendation {
+            engagement: &other,
+            addressed_to: OTHER_AGENCY,
+        };
+        for action in [Create, Update] {
+            only(&[Admin, NgoMember], action, ours, "ours");
+            only(&[Admin], action, theirs, "theirs");
+        }
+        only(
+            &[Admin, NgoMember, AgencyOfficer],
+            Answer,
+            ours,
+            "answer ours",
+        );
+        only(&[Admin], Answer, theirs, "answer theirs");
+        only(&[Admin, Analyst, NgoMember], ReadHistory, ours, "history");
+    }
+
+    #[test]
+    fn the_directory_is_edited_by_admins_members_and_secretaries() {
+        only(
+            &[Admin, NgoMember],
+            Update,
+            Record::Organization(ORG),
+            "own org",
+        );
+        only(
+            &[Admin],
+            Update,
+            Record::Organization(OTHER_ORG),
+            "other org",
+        );
+        only(
+            &[Admin, Secretary],
+            Update,
+            Record::Council(COUNCIL),
+            "own council",
+        );
+        only(
+            &[Admin],
+            Update,
+            Record::Council(OTHER_COUNCIL),
+            "other council",
+        );
+        for action in [Create, Delete] {
+            only(&[Admin], action, Record::Organization(ORG), "org");
+            only(&[Admin], action, Record::Council(COUNCIL), "council");
+        }
+        for action in [Create, Update, Delete] {
+            only(
+                &[Admin],
+                action,
+                Record::AdminOnly,
+                "agencies, facilities, regions, users",
+            );
+        }
+        only(
+            &[Admin, Analyst],
+            ReadHistory,
+            Record::AdminOnly,
+            "audit log",
+        );
+    }
+
+    #[test]
+    fn owners_of_new_records_are_the_recording_organisation() {
+        assert_eq!(owner_of_new(&actor(NgoMember), Some(OTHER_ORG)), Some(ORG));
+        assert_eq!(
+            owner_of_new(&actor(Admin), Some(OTHER_ORG)),
+            Some(OTHER_ORG)
+        );
     }
 }

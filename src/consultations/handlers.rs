@@ -2,27 +2,25 @@
 
 use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, patch, post};
-use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use super::model::{
     self, Consultation, ConsultationFilter, CreateConsultation, UpdateConsultation,
 };
 use crate::agencies::Agency;
-use crate::audit::{self, AuditAction};
-use crate::auth::{Actor, Caller, Role};
+use crate::audit::write::Audited;
+use crate::auth::policy::{Action, owner_of_new};
+use crate::auth::{Actor, Caller};
 use crate::db::Conn;
 use crate::engagements::EngagementKind;
 use crate::engagements::model::NEWEST;
-use crate::engagements::write::{Core, lock_for_write};
+use crate::engagements::write::{self, Core};
 use crate::http::export::{self};
 use crate::http::{
-    ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
-    ProblemResponses, Query, created, ok_versioned,
+    ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query,
+    created, ok_versioned,
 };
 use crate::state::AppState;
-
-const ENTITY: &str = "consultation";
 
 /// Lists the consultations the caller may read, latest opening first; `open_on` finds those open on a day;
 /// `format=csv|ndjson` streams them all.
@@ -94,12 +92,7 @@ async fn save(
         council_id: None,
         documents: Core::documents_json(&body.documents),
     };
-    core.check(conn).await?;
-    if existing {
-        core.update(conn, id).await?;
-    } else {
-        core.insert(conn, id, actor).await?;
-    }
+    core.save(conn, actor, id, existing).await?;
     model::write_specific(conn, id, body, existing).await?;
     model::refresh_parties(conn, id).await
 }
@@ -114,60 +107,23 @@ pub async fn create_consultation(
     body: Json<CreateConsultation>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
-    let owner = match actor.role {
-        Role::Admin => None,
-        Role::NgoMember => actor.organization_id,
-        _ => {
-            return Err(ApiError::Forbidden(
-                "Only NGO members and admins log consultations.",
-            ));
-        }
-    };
-    let caller = Caller {
-        actor: Some(actor.clone()),
-    };
-    let mut conn = state.db().await?;
-    let consultation = conn
-        .transaction(async |conn| {
-            let id = Uuid::now_v7();
-            save(conn, &actor, id, owner, &body, false).await?;
-            let consultation = model::find(conn, &caller, id).await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Create,
-                ENTITY,
-                &id.to_string(),
-                None,
-                Some(&consultation),
-            )
-            .await?;
-            Ok::<_, ApiError>(consultation)
-        })
-        .await?;
+    let id = Uuid::now_v7();
+    let owner = owner_of_new(&actor, None);
+    let facts = write::facts(EngagementKind::Consultation, owner, None, &[]);
+    let consultation = write::create(
+        &mut *state.db().await?,
+        &actor,
+        &facts,
+        id,
+        async |conn| save(conn, &actor, id, owner, &body, false).await,
+        model::find,
+    )
+    .await?;
     Ok(created(
-        &format!("/api/v1/consultations/{}", consultation.id),
+        &format!("/api/v1/consultations/{id}"),
         &consultation,
         consultation.version,
     ))
-}
-
-async fn writable(conn: &mut Conn, actor: &Actor, id: Uuid) -> ApiResult<Consultation> {
-    lock_for_write(
-        conn,
-        actor,
-        id,
-        "Only the owning organisation, submitters and admins may change it.",
-    )
-    .await?;
-    model::find(
-        conn,
-        &Caller {
-            actor: Some(actor.clone()),
-        },
-        id,
-    )
-    .await
 }
 
 /// Changes a consultation.
@@ -183,31 +139,24 @@ pub async fn update_consultation(
     body: Json<UpdateConsultation>,
 ) -> ApiResult<HttpResponse> {
     let changes = body.0;
-    let id = path.id;
-    let caller = Caller {
-        actor: Some(actor.clone()),
-    };
-    let mut conn = state.db().await?;
-    let consultation = conn
-        .transaction(async |conn| {
-            let before = writable(conn, &actor, id).await?;
-            if_match.check(before.version)?;
-            let owner = before.owner_organization_id;
-            let merged = changes.apply(before.clone());
-            save(conn, &actor, id, owner, &merged, true).await?;
-            let after = model::find(conn, &caller, id).await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Update,
-                ENTITY,
-                &id.to_string(),
-                Some(&before),
-                Some(&after),
-            )
-            .await?;
-            Ok::<_, ApiError>(after)
-        })
+    let consultation = write::existing(&actor, path.id, Action::Update, model::find)
+        .update(
+            &mut *state.db().await?,
+            &actor,
+            &if_match,
+            async |conn, before| {
+                let merged = changes.apply(before.clone());
+                save(
+                    conn,
+                    &actor,
+                    before.id,
+                    before.owner_organization_id,
+                    &merged,
+                    true,
+                )
+                .await
+            },
+        )
         .await?;
     Ok(ok_versioned(&consultation, consultation.version))
 }
@@ -222,22 +171,9 @@ pub async fn delete_consultation(
     path: Path<IdPath>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let id = path.id;
-    let mut conn = state.db().await?;
-    conn.transaction(async |conn| {
-        let before = writable(conn, &actor, id).await?;
-        crate::engagements::write::delete_audited(
-            conn,
-            &actor,
-            id,
-            ENTITY,
-            &if_match,
-            &before,
-            before.version,
-        )
-        .await
-    })
-    .await?;
+    write::existing(&actor, path.id, Action::Delete, model::find)
+        .delete(&mut *state.db().await?, &actor, &if_match, write::remove)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -251,5 +187,6 @@ pub async fn consultation_history(
     path: Path<IdPath>,
     page: Query<PageParams>,
 ) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
-    crate::engagements::handlers::history(&state, &actor, ENTITY, path.id, &page).await
+    crate::engagements::handlers::history(&state, &actor, Consultation::ENTITY, path.id, &page)
+        .await
 }

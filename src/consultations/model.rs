@@ -124,6 +124,11 @@ pub struct Consultation {
     pub version: i32,
 }
 
+crate::engagement_record!(Consultation, Consultation, "consultation", |c| (
+    c.owner_organization_id,
+    None
+));
+
 impl Keyed for Consultation {
     fn cursor(&self, sort: &str) -> Cursor {
         Cursor::new(sort, self.opens_on.to_string(), self.id)

@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, get};
 
 use super::model::{self, Engagement, EngagementFilter, NEWEST};
 use crate::auth::Caller;
+use crate::auth::policy::{self, Action, Record};
 use crate::http::export::{self};
 use crate::http::{
     ApiResult, FormatParam, IdPath, Page, PageParams, Path, ProblemResponses, Query, ok_versioned,
@@ -84,21 +85,12 @@ pub async fn history(
     id: uuid::Uuid,
     page: &PageParams,
 ) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
-    let mut conn = state.db().await?;
-    let caller = Caller {
-        actor: Some(actor.clone()),
-    };
-    let row = model::EngagementRow::find_readable(&mut conn, &caller, id).await?;
-    let parties = model::parties_of(&mut conn, &[id])
-        .await?
-        .remove(&id)
-        .unwrap_or_default();
-    drop(conn);
-    if !(actor.may_read_audit() || super::write::may_write(actor, &row, &parties)) {
-        return Err(crate::http::ApiError::Forbidden(
-            "Only admins, analysts and its editors may read its history.",
-        ));
-    }
+    let engagement = model::find(&mut *state.db().await?, &actor.caller(), id).await?;
+    policy::check(
+        actor,
+        Action::ReadHistory,
+        Record::Engagement(&engagement.facts()),
+    )?;
     let filter = crate::audit::AuditFilter {
         entity_type: Some(entity_type.to_owned()),
         entity_id: Some(id.to_string()),

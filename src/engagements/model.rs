@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::auth::policy::{HiddenWhile, PLANNED_VISIT, RESTRICTED_READER_ROLES};
 use crate::auth::{Caller, Role};
 use crate::db::Conn;
 use crate::db::schema::{engagement_parties, engagements};
@@ -173,6 +174,16 @@ pub struct Engagement {
 }
 
 impl Engagement {
+    /// What the access policy needs to know of it.
+    pub fn facts(&self) -> crate::auth::policy::EngagementFacts {
+        super::write::facts(
+            self.kind,
+            self.owner_organization_id,
+            self.council_id,
+            &self.parties,
+        )
+    }
+
     /// Joins a core row with its parties.
     pub fn from_row(row: EngagementRow, parties: Vec<Party>) -> Self {
         Self {
@@ -323,7 +334,8 @@ pub fn readable_sql(caller: &Caller, visibility_column: &str, engagement: &str) 
             Some(org) => format!(
                 "({open} OR {engagement}.owner_organization_id = '{org}' OR EXISTS (SELECT 1 FROM engagement_parties ep \
                  WHERE ep.engagement_id = {engagement}.id AND ep.organization_id = '{org}' \
-                 AND ep.role IN ('organizer', 'submitter', 'monitor', 'recipient')))"
+                 AND ep.role IN ({})))",
+                sql_list(RESTRICTED_READER_ROLES)
             ),
             None => open,
         },
@@ -344,6 +356,12 @@ pub fn readable_sql(caller: &Caller, visibility_column: &str, engagement: &str) 
         not_planned_visit(engagement, org),
         council_readable(caller, engagement)
     )
+}
+
+/// A list of enum values as SQL literals (`'a', 'b'`); the values are our own constants, never client input.
+fn sql_list(values: &[PartyRole]) -> String {
+    let quoted: Vec<String> = values.iter().map(|v| format!("'{v}'")).collect();
+    quoted.join(", ")
 }
 
 /// A council's meetings are hidden from those who may not read the council itself: anonymous readers see only
@@ -372,12 +390,16 @@ fn council_readable(caller: &Caller, engagement: &str) -> String {
 
 /// A planned monitoring visit is seen only by its monitors (and admins): announcing it would defeat it.
 fn not_planned_visit(engagement: &str, monitor: Option<Uuid>) -> String {
-    let hidden =
-        format!("({engagement}.kind = 'monitoring_visit' AND {engagement}.status = 'planned')");
+    let HiddenWhile {
+        kind,
+        status,
+        seen_by,
+    } = PLANNED_VISIT;
+    let hidden = format!("({engagement}.kind = '{kind}' AND {engagement}.status = '{status}')");
     match monitor {
         Some(org) => format!(
             "(NOT {hidden} OR EXISTS (SELECT 1 FROM engagement_parties mp WHERE mp.engagement_id = {engagement}.id \
-             AND mp.organization_id = '{org}' AND mp.role = 'monitor'))"
+             AND mp.organization_id = '{org}' AND mp.role = '{seen_by}'))"
         ),
         None => format!("NOT {hidden}"),
     }
@@ -440,6 +462,24 @@ pub async fn with_parties(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResul
             Engagement::from_row(r, p)
         })
         .collect())
+}
+
+/// What the access policy needs to know of an engagement, read without the read rule: for the rules of records
+/// that hang off it (a recommendation an agency's officer may answer although its engagement is hidden from them).
+pub async fn facts_of(
+    conn: &mut Conn,
+    id: Uuid,
+) -> ApiResult<crate::auth::policy::EngagementFacts> {
+    let row = engagements::table
+        .find(id)
+        .select(EngagementRow::as_select())
+        .first(conn)
+        .await?;
+    let parties = parties_of(conn, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    Ok(Engagement::from_row(row, parties).facts())
 }
 
 /// One engagement with its parties, if the caller may read it.

@@ -1,12 +1,14 @@
-//! The write path every kind shares: the core row, its parties, and who may change it.
+//! The write path every kind shares: the core row, its parties, and the kinds' part in `audit::write`.
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::model::{Document, EngagementKind, EngagementRow, Party, PartyRole, Visibility};
-use crate::auth::{Actor, Role};
+use super::model::{Document, EngagementKind, Party, PartyRole, Visibility};
+use crate::audit::write::{Audited, Existing, Table};
+use crate::auth::policy::{self, Action, EngagementFacts, Record};
+use crate::auth::{Actor, Caller};
 use crate::db::Conn;
 use crate::db::schema::{engagement_parties, engagements};
 use crate::http::{ApiError, ApiResult, FieldError};
@@ -49,7 +51,7 @@ impl Core {
     }
 
     /// Checks the references every kind shares: region and spheres exist, the end is not before the start.
-    pub async fn check(&self, conn: &mut Conn) -> ApiResult<()> {
+    async fn check(&self, conn: &mut Conn) -> ApiResult<()> {
         if let Some(code) = &self.region_code {
             regions::ensure_exists(conn, code, "region_code").await?;
         }
@@ -62,8 +64,24 @@ impl Core {
         Ok(())
     }
 
+    /// Checks and writes the core row: inserted for a new engagement, rewritten (version + 1) for an existing one.
+    pub async fn save(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        id: Uuid,
+        existing: bool,
+    ) -> ApiResult<()> {
+        self.check(conn).await?;
+        if existing {
+            self.update(conn, id).await
+        } else {
+            self.insert(conn, id, actor).await
+        }
+    }
+
     /// Inserts the core row.
-    pub async fn insert(&self, conn: &mut Conn, id: Uuid, actor: &Actor) -> ApiResult<()> {
+    async fn insert(&self, conn: &mut Conn, id: Uuid, actor: &Actor) -> ApiResult<()> {
         diesel::insert_into(engagements::table)
             .values((
                 self,
@@ -76,7 +94,7 @@ impl Core {
     }
 
     /// Rewrites the core row and bumps its version.
-    pub async fn update(&self, conn: &mut Conn, id: Uuid) -> ApiResult<()> {
+    async fn update(&self, conn: &mut Conn, id: Uuid) -> ApiResult<()> {
         diesel::update(engagements::table.find(id))
             .set((
                 self,
@@ -114,33 +132,6 @@ pub async fn set_parties(conn: &mut Conn, id: Uuid, parties: &[Party]) -> ApiRes
             .await?;
     }
     Ok(())
-}
-
-/// Whether the actor may change an engagement (DESIGN.md §5): admins; secretaries for their councils' meetings;
-/// members of the owning organisation or of an organiser, monitor or recipient.
-pub fn may_write(actor: &Actor, row: &EngagementRow, parties: &[Party]) -> bool {
-    match actor.role {
-        Role::Admin => true,
-        Role::Secretary => {
-            row.kind == EngagementKind::Meeting
-                && row
-                    .council_id
-                    .is_some_and(|c| actor.council_ids.contains(&c))
-        }
-        Role::NgoMember => actor.organization_id.is_some_and(|org| {
-            row.owner_organization_id == Some(org)
-                || parties.iter().any(|p| {
-                    p.organization_id == Some(org)
-                        && matches!(
-                            p.role,
-                            // A submitter edits its own submissions, not the consultation: sending one
-                            // must not grant the right to change the draft's period or answerer.
-                            PartyRole::Organizer | PartyRole::Monitor | PartyRole::Recipient
-                        )
-                })
-        }),
-        Role::Analyst | Role::AgencyOfficer => false,
-    }
 }
 
 /// Fails with 422 naming each organisation or agency id (by its field path) that does not exist.
@@ -188,36 +179,6 @@ pub async fn ensure_actors_exist(
     }
 }
 
-/// Locks an engagement for a change and checks that the actor may make it: 404 when they may not read it, 403
-/// when they may not change it. The lock comes before any read, so that `If-Match` is compared with the version
-/// that will be replaced and two writers cannot both pass with the same tag.
-pub async fn lock_for_write(
-    conn: &mut Conn,
-    actor: &Actor,
-    id: Uuid,
-    forbidden: &'static str,
-) -> ApiResult<()> {
-    engagements::table
-        .find(id)
-        .select(engagements::id)
-        .for_update()
-        .first::<Uuid>(conn)
-        .await?;
-    let caller = crate::auth::Caller {
-        actor: Some(actor.clone()),
-    };
-    let row = EngagementRow::find_readable(conn, &caller, id).await?;
-    let parties = super::model::parties_of(conn, &[id])
-        .await?
-        .remove(&id)
-        .unwrap_or_default();
-    if may_write(actor, &row, &parties) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(forbidden))
-    }
-}
-
 /// Re-derives one agency role on a set of engagements, after the record they take it from changes
 /// (a council's host agency for its meetings, a facility's operator for its visits).
 pub async fn replace_agency_role(
@@ -256,29 +217,107 @@ pub async fn replace_agency_role(
     Ok(())
 }
 
-/// Deletes an engagement of any kind (its kind's rows and parties cascade) with its audit row, once `If-Match`
-/// agrees with the locked version; recommendations that come from it make this a 409.
-pub async fn delete_audited<T: serde::Serialize>(
+/// A kind of engagement as the write path needs it.
+pub trait KindRecord: Audited {
+    /// The kind.
+    const KIND: EngagementKind;
+
+    /// The engagement's id.
+    fn id(&self) -> Uuid;
+
+    /// What the access policy needs to know of it.
+    fn facts(&self) -> EngagementFacts;
+}
+
+/// The policy's facts of an engagement from its owner, council and parties.
+pub fn facts(
+    kind: EngagementKind,
+    owner: Option<Uuid>,
+    council_id: Option<Uuid>,
+    parties: &[Party],
+) -> EngagementFacts {
+    EngagementFacts {
+        kind,
+        owner,
+        council_id,
+        organizations: parties
+            .iter()
+            .filter_map(|p| p.organization_id.map(|o| (o, p.role)))
+            .collect(),
+    }
+}
+
+/// Declares a kind's record type for the write path: its audit entity, version and policy facts.
+/// `engagement_record!(Hearing, Hearing, "hearing", |h| (h.owner_organization_id, None))` gives the owner and
+/// council of a record `h`.
+#[macro_export]
+macro_rules! engagement_record {
+    ($ty:ty, $kind:ident, $entity:literal, |$r:ident| $owner_council:expr) => {
+        $crate::audited!($ty, $entity);
+        $crate::engagement_record!(@facts $ty, $kind, |$r| $owner_council);
+    };
+    (@facts $ty:ty, $kind:ident, |$r:ident| $owner_council:expr) => {
+        impl $crate::engagements::write::KindRecord for $ty {
+            const KIND: $crate::domain::EngagementKind = $crate::domain::EngagementKind::$kind;
+
+            fn id(&self) -> uuid::Uuid {
+                self.id
+            }
+
+            fn facts(&self) -> $crate::auth::policy::EngagementFacts {
+                let $r = self;
+                let (owner, council) = $owner_council;
+                $crate::engagements::write::facts(Self::KIND, owner, council, &self.parties)
+            }
+        }
+    };
+}
+
+/// An existing engagement of one kind on the write path: its core row locked, read once with the kind's `find`
+/// as the actor may see it (404 otherwise), and the policy asked whether the actor may do `action` (403).
+pub fn existing<'a, T: KindRecord>(
+    actor: &'a Actor,
+    id: Uuid,
+    action: Action,
+    find: impl AsyncFn(&mut Conn, &Caller, Uuid) -> ApiResult<T> + 'a,
+) -> Existing<
+    impl AsyncFn(&mut Conn) -> ApiResult<T>,
+    impl AsyncFnOnce(&mut Conn, &T) -> ApiResult<()>,
+> {
+    let caller = actor.caller();
+    Existing {
+        table: Table::Engagements,
+        id,
+        find: async move |conn: &mut Conn| find(conn, &caller, id).await,
+        rule: async move |_: &mut Conn, record: &T| {
+            policy::check(actor, action, Record::Engagement(&record.facts()))
+        },
+    }
+}
+
+/// Records a new engagement once the policy allows it as the body would make it (`facts`): `save` writes it and
+/// the kind's `find` reads it back.
+pub async fn create<T: KindRecord>(
     conn: &mut Conn,
     actor: &Actor,
+    facts: &EngagementFacts,
     id: Uuid,
-    entity: &str,
-    if_match: &crate::http::IfMatch,
-    before: &T,
-    version: i32,
-) -> ApiResult<()> {
-    if_match.check(version)?;
-    diesel::delete(engagements::table.find(id))
+    save: impl AsyncFnOnce(&mut Conn) -> ApiResult<()>,
+    find: impl AsyncFnOnce(&mut Conn, &Caller, Uuid) -> ApiResult<T>,
+) -> ApiResult<T> {
+    policy::check(actor, Action::Create, Record::Engagement(facts))?;
+    let caller = actor.caller();
+    crate::audit::write::create(conn, actor, save, async |conn| {
+        find(conn, &caller, id).await
+    })
+    .await
+}
+
+/// Deletes an engagement of any kind: its kind's rows and parties cascade; recommendations that come from it
+/// make this a 409.
+pub async fn remove<T: KindRecord>(conn: &mut Conn, record: &T) -> ApiResult<()> {
+    diesel::delete(engagements::table.find(record.id()))
         .execute(conn)
         .await?;
-    crate::audit::record(
-        conn,
-        actor,
-        crate::audit::AuditAction::Delete,
-        entity,
-        &id.to_string(),
-        Some(before),
-        None,
-    )
-    .await
+    Ok(())
 }

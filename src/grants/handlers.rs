@@ -2,25 +2,23 @@
 
 use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, patch, post};
-use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use super::model::{self, CreateGrant, Grant, GrantFilter, NEWEST, UpdateGrant};
 use super::threesixty;
 use crate::agencies::Agency;
-use crate::audit::{self, AuditAction};
-use crate::auth::{Actor, Caller, Role};
+use crate::audit::write::Audited;
+use crate::auth::policy::{Action, owner_of_new};
+use crate::auth::{Actor, Caller};
 use crate::db::Conn;
-use crate::engagements::EngagementKind;
-use crate::engagements::write::{Core, ensure_actors_exist, lock_for_write, set_parties};
+use crate::engagements::write::{self, Core, ensure_actors_exist, set_parties};
+use crate::engagements::{EngagementKind, Party, PartyRole};
 use crate::http::export::{self, EXPORT_BATCH};
 use crate::http::{
     ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
     ProblemResponses, Query, created, ok_versioned,
 };
 use crate::state::AppState;
-
-const ENTITY: &str = "grant";
 
 async fn check_filter(state: &AppState, filter: &GrantFilter) -> ApiResult<()> {
     for (value, field) in [
@@ -159,12 +157,7 @@ async fn save(
         council_id: None,
         documents: Core::documents_json(&body.documents),
     };
-    core.check(conn).await?;
-    if existing {
-        core.update(conn, id).await?;
-    } else {
-        core.insert(conn, id, actor).await?;
-    }
+    core.save(conn, actor, id, existing).await?;
     model::write_specific(conn, id, body, &amount, existing).await?;
     set_parties(conn, id, &body.parties()).await
 }
@@ -179,71 +172,28 @@ pub async fn create_grant(
     body: Json<CreateGrant>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
-    let owner = match actor.role {
-        Role::Admin => Some(body.recipient_organization_id),
-        Role::NgoMember
-            if actor.organization_id.is_some_and(|o| {
-                o == body.recipient_organization_id || body.funder_organization_id == Some(o)
-            }) =>
-        {
-            actor.organization_id
-        }
-        Role::NgoMember => {
-            return Err(ApiError::Forbidden(
-                "An NGO member may record only grants their organisation received or gave.",
-            ));
-        }
-        _ => {
-            return Err(ApiError::Forbidden(
-                "Only NGO members and admins record grants.",
-            ));
-        }
-    };
-    let caller = Caller {
-        actor: Some(actor.clone()),
-    };
-    let mut conn = state.db().await?;
-    let grant = conn
-        .transaction(async |conn| {
-            let id = Uuid::now_v7();
-            save(conn, &actor, id, owner, &body, false).await?;
-            let grant = model::find(conn, &caller, id).await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Create,
-                ENTITY,
-                &id.to_string(),
-                None,
-                Some(&grant),
-            )
-            .await?;
-            Ok::<_, ApiError>(grant)
-        })
-        .await?;
+    let id = Uuid::now_v7();
+    let owner = owner_of_new(&actor, Some(body.recipient_organization_id));
+    let mut named = body.parties();
+    named.extend(
+        body.funder_organization_id
+            .map(|o| Party::organization(o, PartyRole::Funder)),
+    );
+    let facts = write::facts(EngagementKind::Grant, owner, None, &named);
+    let grant = write::create(
+        &mut *state.db().await?,
+        &actor,
+        &facts,
+        id,
+        async |conn| save(conn, &actor, id, owner, &body, false).await,
+        model::find,
+    )
+    .await?;
     Ok(created(
-        &format!("/api/v1/grants/{}", grant.id),
+        &format!("/api/v1/grants/{id}"),
         &grant,
         grant.version,
     ))
-}
-
-async fn writable(conn: &mut Conn, actor: &Actor, id: Uuid) -> ApiResult<Grant> {
-    lock_for_write(
-        conn,
-        actor,
-        id,
-        "Only the owning organisation, the recipient and admins may change this grant.",
-    )
-    .await?;
-    model::find(
-        conn,
-        &Caller {
-            actor: Some(actor.clone()),
-        },
-        id,
-    )
-    .await
 }
 
 /// Changes a grant.
@@ -259,31 +209,24 @@ pub async fn update_grant(
     body: Json<UpdateGrant>,
 ) -> ApiResult<HttpResponse> {
     let changes = body.0;
-    let id = path.id;
-    let caller = Caller {
-        actor: Some(actor.clone()),
-    };
-    let mut conn = state.db().await?;
-    let grant = conn
-        .transaction(async |conn| {
-            let before = writable(conn, &actor, id).await?;
-            if_match.check(before.version)?;
-            let owner = before.owner_organization_id;
-            let merged = changes.apply(before.clone());
-            save(conn, &actor, id, owner, &merged, true).await?;
-            let after = model::find(conn, &caller, id).await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Update,
-                ENTITY,
-                &id.to_string(),
-                Some(&before),
-                Some(&after),
-            )
-            .await?;
-            Ok::<_, ApiError>(after)
-        })
+    let grant = write::existing(&actor, path.id, Action::Update, model::find)
+        .update(
+            &mut *state.db().await?,
+            &actor,
+            &if_match,
+            async |conn, before| {
+                let merged = changes.apply(before.clone());
+                save(
+                    conn,
+                    &actor,
+                    before.id,
+                    before.owner_organization_id,
+                    &merged,
+                    true,
+                )
+                .await
+            },
+        )
         .await?;
     Ok(ok_versioned(&grant, grant.version))
 }
@@ -298,22 +241,9 @@ pub async fn delete_grant(
     path: Path<IdPath>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let id = path.id;
-    let mut conn = state.db().await?;
-    conn.transaction(async |conn| {
-        let before = writable(conn, &actor, id).await?;
-        crate::engagements::write::delete_audited(
-            conn,
-            &actor,
-            id,
-            ENTITY,
-            &if_match,
-            &before,
-            before.version,
-        )
-        .await
-    })
-    .await?;
+    write::existing(&actor, path.id, Action::Delete, model::find)
+        .delete(&mut *state.db().await?, &actor, &if_match, write::remove)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -327,5 +257,5 @@ pub async fn grant_history(
     path: Path<IdPath>,
     page: Query<PageParams>,
 ) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
-    crate::engagements::handlers::history(&state, &actor, ENTITY, path.id, &page).await
+    crate::engagements::handlers::history(&state, &actor, Grant::ENTITY, path.id, &page).await
 }

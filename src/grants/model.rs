@@ -141,6 +141,8 @@ pub struct Grant {
     pub version: i32,
 }
 
+crate::engagement_record!(Grant, Grant, "grant", |g| (g.owner_organization_id, None));
+
 impl Keyed for Grant {
     fn cursor(&self, sort: &str) -> Cursor {
         Cursor::new(sort, self.starts_on.to_string(), self.id)

@@ -2,24 +2,22 @@
 
 use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, patch, post};
-use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use super::model::{self, CreateHearing, Hearing, HearingFilter, UpdateHearing};
-use crate::audit::{self, AuditAction};
-use crate::auth::{Actor, Caller, Role};
+use crate::audit::write::Audited;
+use crate::auth::policy::{Action, owner_of_new};
+use crate::auth::{Actor, Caller};
 use crate::db::Conn;
 use crate::engagements::EngagementKind;
 use crate::engagements::model::NEWEST;
-use crate::engagements::write::{Core, lock_for_write, set_parties};
+use crate::engagements::write::{self, Core, set_parties};
 use crate::http::export::{self};
 use crate::http::{
-    ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
-    ProblemResponses, Query, created, ok_versioned,
+    ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query,
+    created, ok_versioned,
 };
 use crate::state::AppState;
-
-const ENTITY: &str = "hearing";
 
 /// Lists the hearings the caller may read, newest first; `format=csv|ndjson` streams them all.
 #[utoipa::path(tag = "hearings", params(HearingFilter, PageParams, FormatParam),
@@ -90,12 +88,7 @@ async fn save(
         council_id: None,
         documents: Core::documents_json(&body.documents),
     };
-    core.check(conn).await?;
-    if existing {
-        core.update(conn, id).await?;
-    } else {
-        core.insert(conn, id, actor).await?;
-    }
+    core.save(conn, actor, id, existing).await?;
     model::write_specific(conn, id, body, existing).await?;
     set_parties(conn, id, &body.parties()).await
 }
@@ -110,72 +103,24 @@ pub async fn create_hearing(
     body: Json<CreateHearing>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
-    let owner = match actor.role {
-        Role::Admin => <[Uuid]>::first(&body.organizer_ids).copied(),
-        Role::NgoMember
-            if actor
-                .organization_id
-                .is_some_and(|org| body.organizer_ids.contains(&org)) =>
-        {
-            actor.organization_id
-        }
-        Role::NgoMember => {
-            return Err(ApiError::Forbidden(
-                "An NGO member may log only hearings their organisation organised.",
-            ));
-        }
-        _ => {
-            return Err(ApiError::Forbidden(
-                "Only NGO members and admins log hearings.",
-            ));
-        }
-    };
-    let caller = Caller {
-        actor: Some(actor.clone()),
-    };
+    let id = Uuid::now_v7();
+    let owner = owner_of_new(&actor, body.organizer_ids.first().copied());
+    let facts = write::facts(EngagementKind::Hearing, owner, None, &body.parties());
     let mut conn = state.db().await?;
-    let hearing = conn
-        .transaction(async |conn| {
-            let id = Uuid::now_v7();
-            save(conn, &actor, id, owner, &body, false).await?;
-            let hearing = model::find(conn, &caller, id).await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Create,
-                ENTITY,
-                &id.to_string(),
-                None,
-                Some(&hearing),
-            )
-            .await?;
-            Ok::<_, ApiError>(hearing)
-        })
-        .await?;
+    let hearing = write::create(
+        &mut conn,
+        &actor,
+        &facts,
+        id,
+        async |conn| save(conn, &actor, id, owner, &body, false).await,
+        model::find,
+    )
+    .await?;
     Ok(created(
-        &format!("/api/v1/hearings/{}", hearing.id),
+        &format!("/api/v1/hearings/{id}"),
         &hearing,
         hearing.version,
     ))
-}
-
-/// Loads a hearing for a write: 404 when the caller may not read it, 403 when they may not change it.
-async fn writable(conn: &mut Conn, actor: &Actor, id: Uuid) -> ApiResult<Hearing> {
-    lock_for_write(
-        conn,
-        actor,
-        id,
-        "Only the organisers and admins may change this hearing.",
-    )
-    .await?;
-    model::find(
-        conn,
-        &Caller {
-            actor: Some(actor.clone()),
-        },
-        id,
-    )
-    .await
 }
 
 /// Changes a hearing; lists in the body replace the stored ones.
@@ -191,30 +136,19 @@ pub async fn update_hearing(
     body: Json<UpdateHearing>,
 ) -> ApiResult<HttpResponse> {
     let changes = body.0;
-    let id = path.id;
-    let caller = Caller {
-        actor: Some(actor.clone()),
-    };
     let mut conn = state.db().await?;
-    let hearing = conn
-        .transaction(async |conn| {
-            let before = writable(conn, &actor, id).await?;
-            if_match.check(before.version)?;
-            let owner = before.owner_organization_id;
+    let hearing = write::existing(&actor, path.id, Action::Update, model::find)
+        .update(&mut conn, &actor, &if_match, async |conn, before| {
             let merged = changes.apply(before.clone());
-            save(conn, &actor, id, owner, &merged, true).await?;
-            let after = model::find(conn, &caller, id).await?;
-            audit::record(
+            save(
                 conn,
                 &actor,
-                AuditAction::Update,
-                ENTITY,
-                &id.to_string(),
-                Some(&before),
-                Some(&after),
+                before.id,
+                before.owner_organization_id,
+                &merged,
+                true,
             )
-            .await?;
-            Ok::<_, ApiError>(after)
+            .await
         })
         .await?;
     Ok(ok_versioned(&hearing, hearing.version))
@@ -230,22 +164,9 @@ pub async fn delete_hearing(
     path: Path<IdPath>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let id = path.id;
-    let mut conn = state.db().await?;
-    conn.transaction(async |conn| {
-        let before = writable(conn, &actor, id).await?;
-        crate::engagements::write::delete_audited(
-            conn,
-            &actor,
-            id,
-            ENTITY,
-            &if_match,
-            &before,
-            before.version,
-        )
-        .await
-    })
-    .await?;
+    write::existing(&actor, path.id, Action::Delete, model::find)
+        .delete(&mut *state.db().await?, &actor, &if_match, write::remove)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -259,5 +180,5 @@ pub async fn hearing_history(
     path: Path<IdPath>,
     page: Query<PageParams>,
 ) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
-    crate::engagements::handlers::history(&state, &actor, ENTITY, path.id, &page).await
+    crate::engagements::handlers::history(&state, &actor, Hearing::ENTITY, path.id, &page).await
 }

@@ -108,6 +108,11 @@ pub struct Hearing {
     pub version: i32,
 }
 
+crate::engagement_record!(Hearing, Hearing, "hearing", |h| (
+    h.owner_organization_id,
+    None
+));
+
 impl Keyed for Hearing {
     fn cursor(&self, sort: &str) -> Cursor {
         Cursor::new(sort, self.starts_on.to_string(), self.id)

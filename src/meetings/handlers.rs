@@ -2,23 +2,21 @@
 
 use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, patch, post};
-use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use super::model::{self, CreateMeeting, Meeting, MeetingFilter, ORDER, UpdateMeeting};
-use crate::audit::{self, AuditAction};
+use crate::audit::write::Audited;
+use crate::auth::policy::Action;
 use crate::auth::{Actor, Caller};
 use crate::councils::Council;
 use crate::db::Conn;
-use crate::engagements::write::{Core, set_parties};
+use crate::engagements::write::{self, Core, set_parties};
 use crate::engagements::{EngagementKind, Party};
 use crate::http::{
-    ApiError, ApiResult, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query,
-    created, ok_versioned,
+    ApiResult, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query, created,
+    ok_versioned,
 };
 use crate::state::AppState;
-
-const ENTITY: &str = "meeting";
 
 /// Lists the meetings of a council the caller may read, newest first.
 #[utoipa::path(tag = "meetings", params(IdPath, MeetingFilter, PageParams),
@@ -114,12 +112,7 @@ async fn save(
         council_id: Some(council.id),
         documents: Core::documents_json(&body.documents),
     };
-    core.check(conn).await?;
-    if existing {
-        core.update(conn, id).await?;
-    } else {
-        core.insert(conn, id, actor).await?;
-    }
+    core.save(conn, actor, id, existing).await?;
     model::write_specific(conn, id, body, existing).await?;
     let parties: Vec<Party> = Meeting::derive_parties(council.host_agency_id, &body.attendance);
     set_parties(conn, id, &parties).await
@@ -136,56 +129,24 @@ pub async fn create_meeting(
     body: Json<CreateMeeting>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
-    let council_id = path.id;
-    let caller = Caller {
-        actor: Some(actor.clone()),
-    };
+    let id = Uuid::now_v7();
     let mut conn = state.db().await?;
-    let meeting = conn
-        .transaction(async |conn| {
-            let council = Council::find(conn, &caller, council_id).await?;
-            if !actor.may_edit_council(council_id) {
-                return Err(ApiError::Forbidden(
-                    "Only admins and the council's secretaries may record its meetings.",
-                ));
-            }
-            let id = Uuid::now_v7();
-            save(conn, &actor, &council, id, &body, false).await?;
-            let meeting = model::find(conn, &caller, id).await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Create,
-                ENTITY,
-                &id.to_string(),
-                None,
-                Some(&meeting),
-            )
-            .await?;
-            Ok::<_, ApiError>(meeting)
-        })
-        .await?;
+    let council = Council::find(&mut conn, &actor.caller(), path.id).await?;
+    let facts = write::facts(EngagementKind::Meeting, None, Some(council.id), &[]);
+    let meeting = write::create(
+        &mut conn,
+        &actor,
+        &facts,
+        id,
+        async |conn| save(conn, &actor, &council, id, &body, false).await,
+        model::find,
+    )
+    .await?;
     Ok(created(
-        &format!("/api/v1/meetings/{}", meeting.id),
+        &format!("/api/v1/meetings/{id}"),
         &meeting,
         meeting.version,
     ))
-}
-
-/// Loads a meeting for a write: 404 when the caller may not read it, 403 when they may not change it.
-async fn writable(conn: &mut Conn, actor: &Actor, id: Uuid) -> ApiResult<(Meeting, Council)> {
-    let message = "Only admins and the council's secretaries may change its meetings.";
-    crate::engagements::write::lock_for_write(conn, actor, id, message).await?;
-    let meeting = model::find(
-        conn,
-        &Caller {
-            actor: Some(actor.clone()),
-        },
-        id,
-    )
-    .await?;
-    let council = Council::find_for_update(conn, meeting.council_id).await?;
-    Ok((meeting, council))
 }
 
 /// Changes a meeting; lists in the body replace the stored ones.
@@ -201,30 +162,17 @@ pub async fn update_meeting(
     body: Json<UpdateMeeting>,
 ) -> ApiResult<HttpResponse> {
     let changes = body.0;
-    let id = path.id;
-    let caller = Caller {
-        actor: Some(actor.clone()),
-    };
-    let mut conn = state.db().await?;
-    let meeting = conn
-        .transaction(async |conn| {
-            let (before, council) = writable(conn, &actor, id).await?;
-            if_match.check(before.version)?;
-            let merged = changes.apply(before.clone());
-            save(conn, &actor, &council, id, &merged, true).await?;
-            let after = model::find(conn, &caller, id).await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Update,
-                ENTITY,
-                &id.to_string(),
-                Some(&before),
-                Some(&after),
-            )
-            .await?;
-            Ok::<_, ApiError>(after)
-        })
+    let meeting = write::existing(&actor, path.id, Action::Update, model::find)
+        .update(
+            &mut *state.db().await?,
+            &actor,
+            &if_match,
+            async |conn, before| {
+                let council = Council::find_for_update(conn, before.council_id).await?;
+                let merged = changes.apply(before.clone());
+                save(conn, &actor, &council, before.id, &merged, true).await
+            },
+        )
         .await?;
     Ok(ok_versioned(&meeting, meeting.version))
 }
@@ -239,22 +187,9 @@ pub async fn delete_meeting(
     path: Path<IdPath>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let id = path.id;
-    let mut conn = state.db().await?;
-    conn.transaction(async |conn| {
-        let (before, _) = writable(conn, &actor, id).await?;
-        crate::engagements::write::delete_audited(
-            conn,
-            &actor,
-            id,
-            ENTITY,
-            &if_match,
-            &before,
-            before.version,
-        )
-        .await
-    })
-    .await?;
+    write::existing(&actor, path.id, Action::Delete, model::find)
+        .delete(&mut *state.db().await?, &actor, &if_match, write::remove)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -268,5 +203,5 @@ pub async fn meeting_history(
     path: Path<IdPath>,
     page: Query<PageParams>,
 ) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
-    crate::engagements::handlers::history(&state, &actor, ENTITY, path.id, &page).await
+    crate::engagements::handlers::history(&state, &actor, Meeting::ENTITY, path.id, &page).await
 }

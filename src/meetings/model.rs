@@ -205,6 +205,8 @@ impl Meeting {
     }
 }
 
+crate::engagement_record!(Meeting, Meeting, "meeting", |m| (None, Some(m.council_id)));
+
 impl Keyed for Meeting {
     fn cursor(&self, sort: &str) -> Cursor {
         Cursor::new(sort, local_date(self.starts_at).to_string(), self.id)

@@ -2,15 +2,15 @@
 
 use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, patch, post};
-use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use super::model::{self, CreateVisit, NEWEST, OLDEST, UpdateVisit, Visit, VisitFilter};
-use crate::audit::{self, AuditAction};
+use crate::audit::write::Audited;
+use crate::auth::policy::{Action, owner_of_new};
 use crate::auth::{Actor, Caller, Role};
 use crate::councils::Council;
 use crate::db::Conn;
-use crate::engagements::write::{Core, lock_for_write, set_parties};
+use crate::engagements::write::{self, Core, set_parties};
 use crate::engagements::{EngagementKind, Party, PartyRole};
 use crate::facilities::Facility;
 use crate::http::export::{self};
@@ -19,8 +19,6 @@ use crate::http::{
     ProblemResponses, Query, created, ok_versioned,
 };
 use crate::state::AppState;
-
-const ENTITY: &str = "monitoring_visit";
 
 async fn page(
     state: &AppState,
@@ -151,12 +149,7 @@ async fn save(
         council_id: body.mandate_council_id,
         documents: Core::documents_json(&body.documents),
     };
-    core.check(conn).await?;
-    if existing {
-        core.update(conn, id).await?;
-    } else {
-        core.insert(conn, id, actor).await?;
-    }
+    core.save(conn, actor, id, existing).await?;
     model::write_specific(conn, id, body, existing).await?;
     let mut parties: Vec<Party> = body
         .monitor_organization_ids
@@ -170,11 +163,6 @@ async fn save(
     set_parties(conn, id, &parties).await
 }
 
-/// The audit log keeps visits as an outsider sees them: confidential text never reaches it.
-fn audit_view(visit: &Visit) -> Visit {
-    visit.clone().as_seen_by(&Caller { actor: None })
-}
-
 /// Records a monitoring visit (admins, and NGO members for visits their organisation monitors).
 #[utoipa::path(tag = "monitoring", request_body = CreateVisit, security(("bearer" = [])),
     responses((status = 201, body = Visit, headers(("Location" = String), ("ETag" = String))), ProblemResponses))]
@@ -185,71 +173,33 @@ pub async fn create_visit(
     body: Json<CreateVisit>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
-    let owner = match actor.role {
-        Role::Admin => <[Uuid]>::first(&body.monitor_organization_ids).copied(),
-        Role::NgoMember
-            if actor
-                .organization_id
-                .is_some_and(|o| body.monitor_organization_ids.contains(&o)) =>
-        {
-            actor.organization_id
-        }
-        Role::NgoMember => {
-            return Err(ApiError::Forbidden(
-                "An NGO member may record only visits their organisation monitors.",
-            ));
-        }
-        _ => {
-            return Err(ApiError::Forbidden(
-                "Only monitoring organisations and admins record visits.",
-            ));
-        }
-    };
-    let caller = Caller {
-        actor: Some(actor.clone()),
-    };
-    let mut conn = state.db().await?;
-    let visit = conn
-        .transaction(async |conn| {
-            let id = Uuid::now_v7();
-            save(conn, &actor, id, owner, &body, false).await?;
-            let visit = model::find(conn, &caller, id).await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Create,
-                ENTITY,
-                &id.to_string(),
-                None,
-                Some(&audit_view(&visit)),
-            )
-            .await?;
-            Ok::<_, ApiError>(visit)
-        })
-        .await?;
+    let id = Uuid::now_v7();
+    let owner = owner_of_new(&actor, body.monitor_organization_ids.first().copied());
+    let monitors: Vec<Party> = body
+        .monitor_organization_ids
+        .iter()
+        .map(|o| Party::organization(*o, PartyRole::Monitor))
+        .collect();
+    let facts = write::facts(
+        EngagementKind::MonitoringVisit,
+        owner,
+        body.mandate_council_id,
+        &monitors,
+    );
+    let visit = write::create(
+        &mut *state.db().await?,
+        &actor,
+        &facts,
+        id,
+        async |conn| save(conn, &actor, id, owner, &body, false).await,
+        model::find,
+    )
+    .await?;
     Ok(created(
-        &format!("/api/v1/monitoring-visits/{}", visit.id),
+        &format!("/api/v1/monitoring-visits/{id}"),
         &visit,
         visit.version,
     ))
-}
-
-async fn writable(conn: &mut Conn, actor: &Actor, id: Uuid) -> ApiResult<Visit> {
-    lock_for_write(
-        conn,
-        actor,
-        id,
-        "Only the monitoring organisations and admins may change this visit.",
-    )
-    .await?;
-    model::find(
-        conn,
-        &Caller {
-            actor: Some(actor.clone()),
-        },
-        id,
-    )
-    .await
 }
 
 /// Changes a visit; lists in the body replace the stored ones.
@@ -265,42 +215,35 @@ pub async fn update_visit(
     body: Json<UpdateVisit>,
 ) -> ApiResult<HttpResponse> {
     let changes = body.0;
-    let id = path.id;
-    let caller = Caller {
-        actor: Some(actor.clone()),
-    };
-    let mut conn = state.db().await?;
-    let visit = conn
-        .transaction(async |conn| {
-            let before = writable(conn, &actor, id).await?;
-            if_match.check(before.version)?;
-            let owner = before.owner_organization_id;
-            let stored = model::stored_findings(conn, id).await?;
-            let merged = changes.apply(before.clone(), stored);
-            if actor.role == Role::NgoMember
-                && !actor
-                    .organization_id
-                    .is_some_and(|o| merged.monitor_organization_ids.contains(&o))
-            {
-                return Err(ApiError::field(
-                    "monitor_organization_ids",
-                    "must still include your organisation",
-                ));
-            }
-            save(conn, &actor, id, owner, &merged, true).await?;
-            let after = model::find(conn, &caller, id).await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Update,
-                ENTITY,
-                &id.to_string(),
-                Some(&audit_view(&before)),
-                Some(&audit_view(&after)),
-            )
-            .await?;
-            Ok::<_, ApiError>(after)
-        })
+    let visit = write::existing(&actor, path.id, Action::Update, model::find)
+        .update(
+            &mut *state.db().await?,
+            &actor,
+            &if_match,
+            async |conn, before| {
+                let stored = model::stored_findings(conn, before.id).await?;
+                let merged = changes.apply(before.clone(), stored);
+                if actor.role == Role::NgoMember
+                    && !actor
+                        .organization_id
+                        .is_some_and(|o| merged.monitor_organization_ids.contains(&o))
+                {
+                    return Err(ApiError::field(
+                        "monitor_organization_ids",
+                        "must still include your organisation",
+                    ));
+                }
+                save(
+                    conn,
+                    &actor,
+                    before.id,
+                    before.owner_organization_id,
+                    &merged,
+                    true,
+                )
+                .await
+            },
+        )
         .await?;
     Ok(ok_versioned(&visit, visit.version))
 }
@@ -315,22 +258,9 @@ pub async fn delete_visit(
     path: Path<IdPath>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let id = path.id;
-    let mut conn = state.db().await?;
-    conn.transaction(async |conn| {
-        let before = writable(conn, &actor, id).await?;
-        crate::engagements::write::delete_audited(
-            conn,
-            &actor,
-            id,
-            ENTITY,
-            &if_match,
-            &audit_view(&before),
-            before.version,
-        )
-        .await
-    })
-    .await?;
+    write::existing(&actor, path.id, Action::Delete, model::find)
+        .delete(&mut *state.db().await?, &actor, &if_match, write::remove)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -344,5 +274,5 @@ pub async fn visit_history(
     path: Path<IdPath>,
     page: Query<PageParams>,
 ) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
-    crate::engagements::handlers::history(&state, &actor, ENTITY, path.id, &page).await
+    crate::engagements::handlers::history(&state, &actor, Visit::ENTITY, path.id, &page).await
 }

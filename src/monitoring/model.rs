@@ -183,6 +183,28 @@ impl Visit {
     }
 }
 
+impl crate::audit::write::Audited for Visit {
+    const ENTITY: &'static str = "monitoring_visit";
+
+    fn audit_key(&self) -> String {
+        self.id.to_string()
+    }
+
+    fn version(&self) -> i32 {
+        self.version
+    }
+
+    /// The audit log keeps visits as an outsider sees them: confidential text never reaches it.
+    fn audit_view(&self) -> impl Serialize + '_ {
+        self.clone().as_seen_by(&Caller { actor: None })
+    }
+}
+
+crate::engagement_record!(@facts Visit, MonitoringVisit, |v| (
+    v.owner_organization_id,
+    v.mandate_council_id
+));
+
 impl Keyed for Visit {
     fn cursor(&self, sort: &str) -> Cursor {
         Cursor::new(sort, self.visited_on.to_string(), self.id)

@@ -4,7 +4,7 @@ use actix_web::web::Data;
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::Utc;
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use super::lifecycle::{RecommendationStatus, Transition};
@@ -13,12 +13,12 @@ use super::model::{
     UpdateRecommendation,
 };
 use crate::agencies::Agency;
-use crate::audit::{self, AuditAction};
-use crate::auth::{Actor, Caller, Role};
+use crate::audit::write::{Audited, Existing, Table, create};
+use crate::auth::policy::{self, Action, Record};
+use crate::auth::{Actor, Caller};
 use crate::db::Conn;
 use crate::db::schema::{recommendation_status_history as history, recommendations};
-use crate::engagements::model::{EngagementRow, parties_of};
-use crate::engagements::write::may_write;
+use crate::engagements::model::{self as engagements, facts_of};
 use crate::http::export::{self};
 use crate::http::{
     ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
@@ -26,19 +26,30 @@ use crate::http::{
 };
 use crate::state::AppState;
 
-const ENTITY: &str = "recommendation";
-
-/// The engagement behind a write, with whether the actor may change it: 404 when they may not read it.
-async fn engagement_access(conn: &mut Conn, actor: &Actor, engagement_id: Uuid) -> ApiResult<bool> {
-    let caller = Caller {
-        actor: Some(actor.clone()),
-    };
-    let row = EngagementRow::find_readable(conn, &caller, engagement_id).await?;
-    let parties = parties_of(conn, &[engagement_id])
-        .await?
-        .remove(&engagement_id)
-        .unwrap_or_default();
-    Ok(may_write(actor, &row, &parties))
+/// An existing recommendation on the write path: its row locked, read as the actor may see it, and `action`
+/// checked against the engagement it comes from and the agency it is addressed to.
+fn existing(
+    actor: &Actor,
+    id: Uuid,
+    action: Action,
+) -> Existing<
+    impl AsyncFn(&mut Conn) -> ApiResult<Recommendation>,
+    impl AsyncFnOnce(&mut Conn, &Recommendation) -> ApiResult<()>,
+> {
+    let caller = actor.caller();
+    Existing {
+        table: Table::Recommendations,
+        id,
+        find: async move |conn: &mut Conn| model::find(conn, &caller, id).await,
+        rule: async move |conn: &mut Conn, r: &Recommendation| {
+            let engagement = facts_of(conn, r.engagement_id).await?;
+            let record = Record::Recommendation {
+                engagement: &engagement,
+                addressed_to: r.addressed_to_agency_id,
+            };
+            policy::check(actor, action, record)
+        },
+    }
 }
 
 fn check_dates(issued_on: chrono::NaiveDate, due_on: Option<chrono::NaiveDate>) -> ApiResult<()> {
@@ -62,52 +73,44 @@ pub async fn create_recommendation(
 ) -> ApiResult<HttpResponse> {
     let new = body.0;
     let engagement_id = path.id;
-    let caller = Caller {
-        actor: Some(actor.clone()),
-    };
+    let id = Uuid::now_v7();
     let mut conn = state.db().await?;
-    let recommendation = conn
-        .transaction(async |conn| {
-            if !engagement_access(conn, &actor, engagement_id).await? {
-                return Err(ApiError::Forbidden(
-                    "You may not issue recommendations from this engagement.",
-                ));
-            }
-            let issued_on = new.issued_on.unwrap_or_else(|| Utc::now().date_naive());
-            check_dates(issued_on, new.due_on)?;
-            Agency::ensure_exists(conn, new.addressed_to_agency_id, "addressed_to_agency_id")
-                .await?;
-            let id = Uuid::now_v7();
-            diesel::insert_into(recommendations::table)
-                .values((
-                    recommendations::id.eq(id),
-                    recommendations::engagement_id.eq(engagement_id),
-                    recommendations::text.eq(&new.text),
-                    recommendations::addressed_to_agency_id.eq(new.addressed_to_agency_id),
-                    recommendations::issued_on.eq(issued_on),
-                    recommendations::due_on.eq(new.due_on),
-                    recommendations::priority.eq(new.priority),
-                    recommendations::visibility.eq(new.visibility),
-                    recommendations::created_by.eq(actor.id),
-                ))
-                .execute(conn)
-                .await?;
-            record_change(conn, &actor, id, RecommendationStatus::Issued, None).await?;
-            let recommendation = model::find(conn, &caller, id).await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Create,
-                ENTITY,
-                &id.to_string(),
-                None,
-                Some(&recommendation),
-            )
+    // 404 when the engagement is hidden from the caller, before anything is said about their rights.
+    let engagement = engagements::find(&mut conn, &actor.caller(), engagement_id).await?;
+    policy::check(
+        &actor,
+        Action::Create,
+        Record::Recommendation {
+            engagement: &engagement.facts(),
+            addressed_to: new.addressed_to_agency_id,
+        },
+    )?;
+    let save = async |conn: &mut Conn| {
+        let issued_on = new.issued_on.unwrap_or_else(|| Utc::now().date_naive());
+        check_dates(issued_on, new.due_on)?;
+        Agency::ensure_exists(conn, new.addressed_to_agency_id, "addressed_to_agency_id").await?;
+        diesel::insert_into(recommendations::table)
+            .values((
+                recommendations::id.eq(id),
+                recommendations::engagement_id.eq(engagement_id),
+                recommendations::text.eq(&new.text),
+                recommendations::addressed_to_agency_id.eq(new.addressed_to_agency_id),
+                recommendations::issued_on.eq(issued_on),
+                recommendations::due_on.eq(new.due_on),
+                recommendations::priority.eq(new.priority),
+                recommendations::visibility.eq(new.visibility),
+                recommendations::created_by.eq(actor.id),
+            ))
+            .execute(conn)
             .await?;
-            Ok::<_, ApiError>(recommendation)
-        })
-        .await?;
-    let location = format!("/api/v1/recommendations/{}", recommendation.id);
+        record_change(conn, &actor, id, RecommendationStatus::Issued, None).await
+    };
+    let caller = actor.caller();
+    let recommendation = create(&mut conn, &actor, save, async |conn| {
+        model::find(conn, &caller, id).await
+    })
+    .await?;
+    let location = format!("/api/v1/recommendations/{id}");
     Ok(created(&location, &recommendation, recommendation.version))
 }
 
@@ -178,24 +181,6 @@ pub async fn get_recommendation(
     Ok(ok_versioned(&recommendation, recommendation.version))
 }
 
-/// Locks a recommendation and loads it as the actor sees it (404 when they may not).
-async fn lock(conn: &mut Conn, actor: &Actor, id: Uuid) -> ApiResult<Recommendation> {
-    recommendations::table
-        .find(id)
-        .select(recommendations::id)
-        .for_update()
-        .first::<Uuid>(conn)
-        .await?;
-    model::find(
-        conn,
-        &Caller {
-            actor: Some(actor.clone()),
-        },
-        id,
-    )
-    .await
-}
-
 /// Changes a recommendation's text, addressee, dates, priority or visibility (whoever may change its engagement).
 #[utoipa::path(tag = "recommendations", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     request_body = UpdateRecommendation, security(("bearer" = [])),
@@ -209,48 +194,30 @@ pub async fn update_recommendation(
     body: Json<UpdateRecommendation>,
 ) -> ApiResult<HttpResponse> {
     let changes = body.0;
-    let id = path.id;
-    let caller = Caller {
-        actor: Some(actor.clone()),
-    };
-    let mut conn = state.db().await?;
-    let recommendation = conn
-        .transaction(async |conn| {
-            let before = lock(conn, &actor, id).await?;
-            if !engagement_access(conn, &actor, before.engagement_id).await? {
-                return Err(ApiError::Forbidden(
-                    "You may not change recommendations of this engagement.",
-                ));
-            }
-            if_match.check(before.version)?;
-            check_dates(
-                changes.issued_on.unwrap_or(before.issued_on),
-                changes.due_on.unwrap_or(before.due_on),
-            )?;
-            if let Some(agency) = changes.addressed_to_agency_id {
-                Agency::ensure_exists(conn, agency, "addressed_to_agency_id").await?;
-            }
-            diesel::update(recommendations::table.find(id))
-                .set((
-                    &changes,
-                    recommendations::updated_at.eq(diesel::dsl::now),
-                    recommendations::version.eq(recommendations::version + 1),
-                ))
-                .execute(conn)
-                .await?;
-            let after = model::find(conn, &caller, id).await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Update,
-                ENTITY,
-                &id.to_string(),
-                Some(&before),
-                Some(&after),
-            )
-            .await?;
-            Ok::<_, ApiError>(after)
-        })
+    let recommendation = existing(&actor, path.id, Action::Update)
+        .update(
+            &mut *state.db().await?,
+            &actor,
+            &if_match,
+            async |conn, before| {
+                check_dates(
+                    changes.issued_on.unwrap_or(before.issued_on),
+                    changes.due_on.unwrap_or(before.due_on),
+                )?;
+                if let Some(agency) = changes.addressed_to_agency_id {
+                    Agency::ensure_exists(conn, agency, "addressed_to_agency_id").await?;
+                }
+                diesel::update(recommendations::table.find(before.id))
+                    .set((
+                        &changes,
+                        recommendations::updated_at.eq(diesel::dsl::now),
+                        recommendations::version.eq(recommendations::version + 1),
+                    ))
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            },
+        )
         .await?;
     Ok(ok_versioned(&recommendation, recommendation.version))
 }
@@ -269,48 +236,39 @@ pub async fn change_recommendation_status(
     body: Json<ChangeStatus>,
 ) -> ApiResult<HttpResponse> {
     let change = body.0;
-    let id = path.id;
-    let caller = Caller {
-        actor: Some(actor.clone()),
-    };
-    let mut conn = state.db().await?;
-    let recommendation = conn
-        .transaction(async |conn| {
-            let before = lock(conn, &actor, id).await?;
-            let may_answer = match actor.role {
-                Role::Admin => true,
-                Role::AgencyOfficer => actor.agency_id == Some(before.addressed_to_agency_id),
-                Role::NgoMember => engagement_access(conn, &actor, before.engagement_id).await?,
-                Role::Analyst | Role::Secretary => false,
-            };
-            if !may_answer {
-                return Err(ApiError::Forbidden(
-                    "Only the agency addressed, the organisation that issued it and admins may record an answer.",
-                ));
-            }
-            if_match.check(before.version)?;
-            Transition {
-                from: before.status,
-                to: change.status,
-                note: change.note.as_deref(),
-                due_on: before.due_on,
-                today: Utc::now().date_naive(),
-                by_admin: actor.is_admin(),
-            }
-            .check()?;
-            diesel::update(recommendations::table.find(id))
-                .set((
-                    recommendations::status.eq(change.status),
-                    recommendations::updated_at.eq(diesel::dsl::now),
-                    recommendations::version.eq(recommendations::version + 1),
-                ))
-                .execute(conn)
-                .await?;
-            record_change(conn, &actor, id, change.status, change.note.as_deref()).await?;
-            let after = model::find(conn, &caller, id).await?;
-            audit::record(conn, &actor, AuditAction::Update, ENTITY, &id.to_string(), Some(&before), Some(&after)).await?;
-            Ok::<_, ApiError>(after)
-        })
+    let recommendation = existing(&actor, path.id, Action::Answer)
+        .update(
+            &mut *state.db().await?,
+            &actor,
+            &if_match,
+            async |conn, before| {
+                Transition {
+                    from: before.status,
+                    to: change.status,
+                    note: change.note.as_deref(),
+                    due_on: before.due_on,
+                    today: Utc::now().date_naive(),
+                    by_admin: actor.is_admin(),
+                }
+                .check()?;
+                diesel::update(recommendations::table.find(before.id))
+                    .set((
+                        recommendations::status.eq(change.status),
+                        recommendations::updated_at.eq(diesel::dsl::now),
+                        recommendations::version.eq(recommendations::version + 1),
+                    ))
+                    .execute(conn)
+                    .await?;
+                record_change(
+                    conn,
+                    &actor,
+                    before.id,
+                    change.status,
+                    change.note.as_deref(),
+                )
+                .await
+            },
+        )
         .await?;
     Ok(ok_versioned(&recommendation, recommendation.version))
 }
@@ -327,24 +285,19 @@ pub async fn recommendation_history(
     page: Query<PageParams>,
 ) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
     let mut conn = state.db().await?;
-    let recommendation = model::find(
-        &mut conn,
-        &Caller {
-            actor: Some(actor.clone()),
-        },
-        path.id,
-    )
-    .await?;
-    let allowed = actor.may_read_audit()
-        || engagement_access(&mut conn, &actor, recommendation.engagement_id).await?;
+    let recommendation = model::find(&mut conn, &actor.caller(), path.id).await?;
+    let engagement = facts_of(&mut conn, recommendation.engagement_id).await?;
     drop(conn);
-    if !allowed {
-        return Err(ApiError::Forbidden(
-            "Only admins, analysts and the engagement's editors may read its history.",
-        ));
-    }
+    policy::check(
+        &actor,
+        Action::ReadHistory,
+        Record::Recommendation {
+            engagement: &engagement,
+            addressed_to: recommendation.addressed_to_agency_id,
+        },
+    )?;
     let filter = crate::audit::AuditFilter {
-        entity_type: Some(ENTITY.to_owned()),
+        entity_type: Some(Recommendation::ENTITY.to_owned()),
         entity_id: Some(path.id.to_string()),
         actor_id: None,
         hide_users: true,

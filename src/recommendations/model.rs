@@ -114,6 +114,8 @@ pub struct Recommendation {
     pub version: i32,
 }
 
+crate::audited!(Recommendation, "recommendation");
+
 /// Sort order of recommendations: newest `issued_on` first.
 pub const NEWEST: &str = "-issued_on";
 

@@ -4,26 +4,25 @@ use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, patch, post, put};
 use chrono::Utc;
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use super::model::{
     self, CreateSubmission, NEWEST, ResponseStatus, Submission, SubmissionFilter,
     SubmissionResponse, UpdateSubmission,
 };
-use crate::audit::{self, AuditAction};
-use crate::auth::{Actor, Caller, Role};
-use crate::consultations::model::{self as consultations, refresh_parties};
+use crate::audit::write::{Existing, Table, create};
+use crate::auth::policy::{self, Action, Record};
+use crate::auth::{Actor, Caller};
+use crate::consultations::model::{self as consultations_model, refresh_parties};
 use crate::db::Conn;
-use crate::db::schema::submissions;
+use crate::db::schema::{consultations, submissions};
 use crate::http::export::{self};
 use crate::http::{
     ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
     ProblemResponses, Query, created, ok_versioned,
 };
 use crate::state::AppState;
-
-const ENTITY: &str = "submission";
 
 async fn page(
     state: &AppState,
@@ -76,7 +75,7 @@ pub async fn list_consultation_submissions(
     params: Query<PageParams>,
     format: Query<FormatParam>,
 ) -> ApiResult<HttpResponse> {
-    consultations::find(&mut *state.db().await?, &caller, path.id).await?;
+    consultations_model::find(&mut *state.db().await?, &caller, path.id).await?;
     let filter = SubmissionFilter {
         consultation_id: Some(path.id),
         ..filter.0
@@ -98,13 +97,54 @@ pub async fn get_submission(
     Ok(ok_versioned(&submission, submission.version))
 }
 
-/// Whether the actor speaks for one of these organisations (or is an admin).
-fn speaks_for(actor: &Actor, organization_ids: &[Uuid]) -> bool {
-    actor.is_admin()
-        || (actor.role == Role::NgoMember
-            && actor
-                .organization_id
-                .is_some_and(|org| organization_ids.contains(&org)))
+/// The agency that answers a consultation's submissions.
+async fn responsible_agency(conn: &mut Conn, consultation_id: Uuid) -> ApiResult<Uuid> {
+    Ok(consultations::table
+        .find(consultation_id)
+        .select(consultations::responsible_agency_id)
+        .first(conn)
+        .await?)
+}
+
+/// An existing submission on the write path: its row locked, read as the actor may see it, and `action` checked
+/// against its organisations and the agency that answers it.
+fn existing(
+    actor: &Actor,
+    id: Uuid,
+    action: Action,
+) -> Existing<
+    impl AsyncFn(&mut Conn) -> ApiResult<Submission>,
+    impl AsyncFnOnce(&mut Conn, &Submission) -> ApiResult<()>,
+> {
+    let caller = actor.caller();
+    Existing {
+        table: Table::Submissions,
+        id,
+        find: async move |conn: &mut Conn| model::find(conn, &caller, id).await,
+        rule: async move |conn: &mut Conn, s: &Submission| {
+            let record = Record::Submission {
+                organizations: &s.organization_ids,
+                responsible_agency: responsible_agency(conn, s.consultation_id).await?,
+            };
+            policy::check(actor, action, record)
+        },
+    }
+}
+
+/// Refuses a change that would leave out the NGO member's own organisation.
+fn keeps_own_organization(actor: &Actor, organization_ids: &[Uuid]) -> ApiResult<()> {
+    let record = Record::Submission {
+        organizations: organization_ids,
+        responsible_agency: Uuid::nil(),
+    };
+    if policy::allows(actor, Action::Update, record) {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            "organization_ids",
+            "must still include your organisation",
+        ))
+    }
 }
 
 /// Submits a proposal to a consultation, for one organisation or a coalition; a submission after the comment
@@ -120,71 +160,45 @@ pub async fn create_submission(
 ) -> ApiResult<HttpResponse> {
     let new = body.0;
     let consultation_id = path.id;
-    let caller = Caller {
-        actor: Some(actor.clone()),
-    };
+    let id = Uuid::now_v7();
     let mut conn = state.db().await?;
-    let submission = conn
-        .transaction(async |conn| {
-            consultations::find(conn, &caller, consultation_id).await?;
-            if !speaks_for(&actor, &new.organization_ids) {
-                return Err(ApiError::Forbidden(
-                    "You may submit only on behalf of your own organisation.",
-                ));
-            }
-            model::check_organizations(conn, &new.organization_ids).await?;
-            let id = Uuid::now_v7();
-            diesel::insert_into(submissions::table)
-                .values((
-                    submissions::id.eq(id),
-                    submissions::consultation_id.eq(consultation_id),
-                    submissions::provision.eq(&new.provision),
-                    submissions::proposal.eq(&new.proposal),
-                    submissions::rationale.eq(&new.rationale),
-                    submissions::submitted_on
-                        .eq(new.submitted_on.unwrap_or_else(|| Utc::now().date_naive())),
-                    submissions::created_by.eq(actor.id),
-                ))
-                .execute(conn)
-                .await?;
-            model::set_organizations(conn, id, &new.organization_ids).await?;
-            refresh_parties(conn, consultation_id).await?;
-            let submission = model::find(conn, &caller, id).await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Create,
-                ENTITY,
-                &id.to_string(),
-                None,
-                Some(&submission),
-            )
+    let caller = actor.caller();
+    let consultation = consultations_model::find(&mut conn, &caller, consultation_id).await?;
+    policy::check(
+        &actor,
+        Action::Create,
+        Record::Submission {
+            organizations: &new.organization_ids,
+            responsible_agency: consultation.responsible_agency_id,
+        },
+    )?;
+    let save = async |conn: &mut Conn| {
+        model::check_organizations(conn, &new.organization_ids).await?;
+        diesel::insert_into(submissions::table)
+            .values((
+                submissions::id.eq(id),
+                submissions::consultation_id.eq(consultation_id),
+                submissions::provision.eq(&new.provision),
+                submissions::proposal.eq(&new.proposal),
+                submissions::rationale.eq(&new.rationale),
+                submissions::submitted_on
+                    .eq(new.submitted_on.unwrap_or_else(|| Utc::now().date_naive())),
+                submissions::created_by.eq(actor.id),
+            ))
+            .execute(conn)
             .await?;
-            Ok::<_, ApiError>(submission)
-        })
-        .await?;
+        model::set_organizations(conn, id, &new.organization_ids).await?;
+        refresh_parties(conn, consultation_id).await
+    };
+    let submission = create(&mut conn, &actor, save, async |conn| {
+        model::find(conn, &caller, id).await
+    })
+    .await?;
     Ok(created(
-        &format!("/api/v1/submissions/{}", submission.id),
+        &format!("/api/v1/submissions/{id}"),
         &submission,
         submission.version,
     ))
-}
-
-async fn lock(conn: &mut Conn, actor: &Actor, id: Uuid) -> ApiResult<Submission> {
-    submissions::table
-        .find(id)
-        .select(submissions::id)
-        .for_update()
-        .first::<Uuid>(conn)
-        .await?;
-    model::find(
-        conn,
-        &Caller {
-            actor: Some(actor.clone()),
-        },
-        id,
-    )
-    .await
 }
 
 /// Changes a submission (its organisations' members and admins).
@@ -200,63 +214,39 @@ pub async fn update_submission(
     body: Json<UpdateSubmission>,
 ) -> ApiResult<HttpResponse> {
     let changes = body.0;
-    let id = path.id;
-    let caller = Caller {
-        actor: Some(actor.clone()),
-    };
-    let mut conn = state.db().await?;
-    let submission = conn
-        .transaction(async |conn| {
-            let before = lock(conn, &actor, id).await?;
-            if !speaks_for(&actor, &before.organization_ids) {
-                return Err(ApiError::Forbidden(
-                    "Only the submitting organisations and admins may change it.",
-                ));
-            }
-            if_match.check(before.version)?;
-            if let Some(orgs) = &changes.organization_ids {
-                if !speaks_for(&actor, orgs) {
-                    return Err(ApiError::field(
-                        "organization_ids",
-                        "must still include your organisation",
-                    ));
+    let submission = existing(&actor, path.id, Action::Update)
+        .update(
+            &mut *state.db().await?,
+            &actor,
+            &if_match,
+            async |conn, before| {
+                if let Some(orgs) = &changes.organization_ids {
+                    keeps_own_organization(&actor, orgs)?;
+                    model::check_organizations(conn, orgs).await?;
+                    model::set_organizations(conn, before.id, orgs).await?;
                 }
-                model::check_organizations(conn, orgs).await?;
-                model::set_organizations(conn, id, orgs).await?;
-            }
-            diesel::update(submissions::table.find(id))
-                .set((
-                    submissions::provision.eq(changes
-                        .provision
-                        .clone()
-                        .unwrap_or(before.provision.clone())),
-                    submissions::proposal
-                        .eq(changes.proposal.clone().unwrap_or(before.proposal.clone())),
-                    submissions::rationale.eq(changes
-                        .rationale
-                        .clone()
-                        .unwrap_or(before.rationale.clone())),
-                    submissions::submitted_on
-                        .eq(changes.submitted_on.unwrap_or(before.submitted_on)),
-                    submissions::updated_at.eq(diesel::dsl::now),
-                    submissions::version.eq(submissions::version + 1),
-                ))
-                .execute(conn)
-                .await?;
-            refresh_parties(conn, before.consultation_id).await?;
-            let after = model::find(conn, &caller, id).await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Update,
-                ENTITY,
-                &id.to_string(),
-                Some(&before),
-                Some(&after),
-            )
-            .await?;
-            Ok::<_, ApiError>(after)
-        })
+                diesel::update(submissions::table.find(before.id))
+                    .set((
+                        submissions::provision.eq(changes
+                            .provision
+                            .clone()
+                            .unwrap_or(before.provision.clone())),
+                        submissions::proposal
+                            .eq(changes.proposal.clone().unwrap_or(before.proposal.clone())),
+                        submissions::rationale.eq(changes
+                            .rationale
+                            .clone()
+                            .unwrap_or(before.rationale.clone())),
+                        submissions::submitted_on
+                            .eq(changes.submitted_on.unwrap_or(before.submitted_on)),
+                        submissions::updated_at.eq(diesel::dsl::now),
+                        submissions::version.eq(submissions::version + 1),
+                    ))
+                    .execute(conn)
+                    .await?;
+                refresh_parties(conn, before.consultation_id).await
+            },
+        )
         .await?;
     Ok(ok_versioned(&submission, submission.version))
 }
@@ -271,32 +261,19 @@ pub async fn delete_submission(
     path: Path<IdPath>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let id = path.id;
-    let mut conn = state.db().await?;
-    conn.transaction(async |conn| {
-        let before = lock(conn, &actor, id).await?;
-        if !speaks_for(&actor, &before.organization_ids) {
-            return Err(ApiError::Forbidden(
-                "Only the submitting organisations and admins may delete it.",
-            ));
-        }
-        if_match.check(before.version)?;
-        diesel::delete(submissions::table.find(id))
-            .execute(conn)
-            .await?;
-        refresh_parties(conn, before.consultation_id).await?;
-        audit::record(
-            conn,
+    existing(&actor, path.id, Action::Delete)
+        .delete(
+            &mut *state.db().await?,
             &actor,
-            AuditAction::Delete,
-            ENTITY,
-            &id.to_string(),
-            Some(&before),
-            None,
+            &if_match,
+            async |conn, before| {
+                diesel::delete(submissions::table.find(before.id))
+                    .execute(conn)
+                    .await?;
+                refresh_parties(conn, before.consultation_id).await
+            },
         )
-        .await
-    })
-    .await?;
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -314,47 +291,42 @@ pub async fn put_submission_response(
     body: Json<SubmissionResponse>,
 ) -> ApiResult<HttpResponse> {
     let answer = body.0;
-    let id = path.id;
-    let caller = Caller {
-        actor: Some(actor.clone()),
-    };
-    let mut conn = state.db().await?;
-    let submission = conn
-        .transaction(async |conn| {
-            let before = lock(conn, &actor, id).await?;
-            let consultation = consultations::find(conn, &caller, before.consultation_id).await?;
-            let may = speaks_for(&actor, &before.organization_ids)
-                || (actor.role == Role::AgencyOfficer && actor.agency_id == Some(consultation.responsible_agency_id));
-            if !may {
-                return Err(ApiError::Forbidden(
-                    "Only the responsible agency, the submitting organisations and admins may record the answer.",
-                ));
-            }
-            if_match.check(before.version)?;
-            let responded_on = match answer.status {
-                ResponseStatus::Pending => answer.responded_on,
-                _ => Some(answer.responded_on.unwrap_or_else(|| Utc::now().date_naive())),
-            };
-            if let Some(day) = responded_on
-                && day < before.submitted_on
-            {
-                return Err(ApiError::field("responded_on", "must not be before the submission"));
-            }
-            diesel::update(submissions::table.find(id))
-                .set((
-                    submissions::response_status.eq(answer.status),
-                    submissions::response_text.eq(&answer.text),
-                    submissions::responded_on.eq(responded_on),
-                    submissions::responded_by.eq(actor.id),
-                    submissions::updated_at.eq(diesel::dsl::now),
-                    submissions::version.eq(submissions::version + 1),
-                ))
-                .execute(conn)
-                .await?;
-            let after = model::find(conn, &caller, id).await?;
-            audit::record(conn, &actor, AuditAction::Update, ENTITY, &id.to_string(), Some(&before), Some(&after)).await?;
-            Ok::<_, ApiError>(after)
-        })
+    let submission = existing(&actor, path.id, Action::Answer)
+        .update(
+            &mut *state.db().await?,
+            &actor,
+            &if_match,
+            async |conn, before| {
+                let responded_on = match answer.status {
+                    ResponseStatus::Pending => answer.responded_on,
+                    _ => Some(
+                        answer
+                            .responded_on
+                            .unwrap_or_else(|| Utc::now().date_naive()),
+                    ),
+                };
+                if let Some(day) = responded_on
+                    && day < before.submitted_on
+                {
+                    return Err(ApiError::field(
+                        "responded_on",
+                        "must not be before the submission",
+                    ));
+                }
+                diesel::update(submissions::table.find(before.id))
+                    .set((
+                        submissions::response_status.eq(answer.status),
+                        submissions::response_text.eq(&answer.text),
+                        submissions::responded_on.eq(responded_on),
+                        submissions::responded_by.eq(actor.id),
+                        submissions::updated_at.eq(diesel::dsl::now),
+                        submissions::version.eq(submissions::version + 1),
+                    ))
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            },
+        )
         .await?;
     Ok(ok_versioned(&submission, submission.version))
 }

@@ -82,6 +82,8 @@ pub struct Submission {
     pub version: i32,
 }
 
+crate::audited!(Submission, "submission");
+
 impl Keyed for Submission {
     fn cursor(&self, sort: &str) -> Cursor {
         Cursor::new(sort, self.submitted_on.to_string(), self.id)

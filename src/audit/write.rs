@@ -1,0 +1,215 @@
+//! The one audited write path. Every create, update and delete of an engagement, a recommendation, a
+//! submission or a directory record runs through [`create`], [`update`] or [`delete`], which own what every
+//! write shares: the transaction, the row lock, the policy check, the `If-Match` check, the single re-read and
+//! the audit row. A record type supplies only what differs: how to lock it, how to find it, its rule and its save.
+
+use diesel::prelude::*;
+use diesel_async::{AnsiTransactionManager, RunQueryDsl, TransactionManager};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::AuditAction;
+use crate::auth::Actor;
+use crate::db::Conn;
+use crate::http::{ApiResult, IfMatch};
+
+/// A record the write path can version and audit.
+pub trait Audited: Serialize {
+    /// The entity type its audit rows carry, e.g. `hearing`.
+    const ENTITY: &'static str;
+
+    /// Its key in the audit log (an id, or a code for regions).
+    fn audit_key(&self) -> String;
+
+    /// The version `If-Match` is compared with.
+    fn version(&self) -> i32;
+
+    /// What the audit log keeps of it: the record itself unless it holds text the log must never store.
+    fn audit_view(&self) -> impl Serialize + '_ {
+        self
+    }
+}
+
+/// Declares a record with an `id` and a `version` as [`Audited`] under an entity name:
+/// `audited!(Recommendation, "recommendation")`.
+#[macro_export]
+macro_rules! audited {
+    ($ty:ty, $entity:literal) => {
+        impl $crate::audit::write::Audited for $ty {
+            const ENTITY: &'static str = $entity;
+
+            fn audit_key(&self) -> String {
+                self.id.to_string()
+            }
+
+            fn version(&self) -> i32 {
+                self.version
+            }
+        }
+    };
+}
+
+/// Runs `body` in a transaction: committed when it succeeds, rolled back when it fails.
+///
+/// Written out rather than through `AsyncConnection::transaction`, whose callback must be a `Send` future:
+/// the closures a record type passes in are generic, and actix handlers need not be `Send`.
+pub async fn in_transaction<T>(
+    conn: &mut Conn,
+    body: impl AsyncFnOnce(&mut Conn) -> ApiResult<T>,
+) -> ApiResult<T> {
+    AnsiTransactionManager::begin_transaction(conn).await?;
+    match body(conn).await {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(conn).await?;
+            Ok(value)
+        }
+        Err(error) => {
+            if let Err(rollback) = AnsiTransactionManager::rollback_transaction(conn).await {
+                // The connection is marked broken and the pool drops it; the first error is the one to report.
+                tracing::warn!(error = %rollback, "rolling back a failed write");
+            }
+            Err(error)
+        }
+    }
+}
+
+async fn audit<T: Audited>(
+    conn: &mut Conn,
+    actor: &Actor,
+    action: AuditAction,
+    before: Option<&T>,
+    after: Option<&T>,
+) -> ApiResult<()> {
+    let key = after.or(before).map(T::audit_key).unwrap_or_default();
+    super::record(
+        conn,
+        actor,
+        action,
+        T::ENTITY,
+        &key,
+        before.map(T::audit_view).as_ref(),
+        after.map(T::audit_view).as_ref(),
+    )
+    .await
+}
+
+/// Creates a record: `save` writes it once the caller's rule has passed, `find` reads it back for the answer and
+/// the audit row.
+pub async fn create<T: Audited>(
+    conn: &mut Conn,
+    actor: &Actor,
+    save: impl AsyncFnOnce(&mut Conn) -> ApiResult<()>,
+    find: impl AsyncFnOnce(&mut Conn) -> ApiResult<T>,
+) -> ApiResult<T> {
+    in_transaction(conn, async |conn| {
+        save(conn).await?;
+        let after = find(conn).await?;
+        audit(conn, actor, AuditAction::Create, None, Some(&after)).await?;
+        Ok(after)
+    })
+    .await
+}
+
+/// The tables whose rows the write path locks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    /// The engagement core, which every kind's write locks.
+    Engagements,
+    /// Recommendations.
+    Recommendations,
+    /// Consultation submissions.
+    Submissions,
+}
+
+/// Locks one row (404 when there is none) with a statement diesel prepares once per connection.
+async fn lock(conn: &mut Conn, table: Table, id: Uuid) -> ApiResult<()> {
+    use crate::db::schema::{engagements, recommendations, submissions};
+    macro_rules! lock {
+        ($t:ident) => {
+            $t::table
+                .find(id)
+                .select($t::id)
+                .for_update()
+                .first::<Uuid>(conn)
+                .await?
+        };
+    }
+    match table {
+        Table::Engagements => lock!(engagements),
+        Table::Recommendations => lock!(recommendations),
+        Table::Submissions => lock!(submissions),
+    };
+    Ok(())
+}
+
+/// How the write path reaches an existing record: lock its row, then read it as the actor may see it.
+pub struct Existing<F, R> {
+    /// The table of the row to lock. The lock comes before anything is read, so that `If-Match` is compared
+    /// with the version being replaced and two writers with the same tag cannot both pass.
+    pub table: Table,
+    /// The record's id.
+    pub id: Uuid,
+    /// Reads the record as the actor may see it (404 when they may not).
+    pub find: F,
+    /// The policy rule for this write (403 when it refuses); it may read what decides it, such as a
+    /// recommendation's engagement.
+    pub rule: R,
+}
+
+impl<F, R, T> Existing<F, R>
+where
+    T: Audited,
+    F: AsyncFn(&mut Conn) -> ApiResult<T>,
+    R: AsyncFnOnce(&mut Conn, &T) -> ApiResult<()>,
+{
+    /// Locks, reads once, checks the rule, then `If-Match`.
+    async fn open(self, conn: &mut Conn, if_match: &IfMatch) -> ApiResult<(T, F)> {
+        lock(conn, self.table, self.id).await?;
+        let before = (self.find)(conn).await?;
+        (self.rule)(conn, &before).await?;
+        if_match.check(before.version())?;
+        Ok((before, self.find))
+    }
+
+    /// Changes the record: `change` gets the record as it was and writes the new state; the record is read once
+    /// more for the answer and the audit row.
+    pub async fn update(
+        self,
+        conn: &mut Conn,
+        actor: &Actor,
+        if_match: &IfMatch,
+        change: impl AsyncFnOnce(&mut Conn, &T) -> ApiResult<()>,
+    ) -> ApiResult<T> {
+        in_transaction(conn, async |conn| {
+            let (before, find) = self.open(conn, if_match).await?;
+            change(conn, &before).await?;
+            let after = find(conn).await?;
+            audit(
+                conn,
+                actor,
+                AuditAction::Update,
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
+            Ok(after)
+        })
+        .await
+    }
+
+    /// Deletes the record with `remove` (a row still referenced elsewhere makes it a 409).
+    pub async fn delete(
+        self,
+        conn: &mut Conn,
+        actor: &Actor,
+        if_match: &IfMatch,
+        remove: impl AsyncFnOnce(&mut Conn, &T) -> ApiResult<()>,
+    ) -> ApiResult<()> {
+        in_transaction(conn, async |conn| {
+            let (before, _) = self.open(conn, if_match).await?;
+            remove(conn, &before).await?;
+            audit(conn, actor, AuditAction::Delete, Some(&before), None).await
+        })
+        .await
+    }
+}
