@@ -2,9 +2,10 @@
 //! that third-party validators (openapi-spec-validator, `redocly lint`) accept it.
 
 use actix_web::http::StatusCode;
-use utoipa::openapi::RefOr;
 use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::schema::{ArrayItems, Schema};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
@@ -125,6 +126,47 @@ impl Modify for ResponseDescriptions {
     }
 }
 
+/// Points list items at their named schema instead of at a copy of it. utoipa inlines the item schema of a
+/// generic such as `Page<T>` into every `Page_T`; where the copy equals a component, a `$ref` means the same,
+/// and lets code generators make one `Agency` type rather than one per page (and linters see the component used).
+struct SharedItemSchemas;
+
+impl Modify for SharedItemSchemas {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let objects: Vec<(String, Schema)> = components
+            .schemas
+            .iter()
+            .filter_map(|(name, schema)| match schema {
+                RefOr::T(object @ Schema::Object(_)) => Some((name.clone(), object.clone())),
+                _ => None,
+            })
+            .collect();
+        for schema in components.schemas.values_mut() {
+            let RefOr::T(Schema::Object(object)) = schema else {
+                continue;
+            };
+            for property in object.properties.values_mut() {
+                let RefOr::T(Schema::Array(array)) = property else {
+                    continue;
+                };
+                let ArrayItems::RefOrSchema(items) = &mut array.items else {
+                    continue;
+                };
+                let named = match items.as_ref() {
+                    RefOr::T(item) => objects.iter().find(|(_, object)| object == item),
+                    RefOr::Ref(_) => None,
+                };
+                if let Some((name, _)) = named {
+                    **items = RefOr::Ref(Ref::from_schema_name(name));
+                }
+            }
+        }
+    }
+}
+
 /// The meaning of a response key: a status code's reason phrase, or the class of a range such as `4XX`.
 fn status_meaning(status: &str) -> &str {
     match status {
@@ -177,6 +219,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     // modifiers that walk operations run here.
     OperationSecurity.modify(&mut doc);
     ResponseDescriptions.modify(&mut doc);
+    SharedItemSchemas.modify(&mut doc);
     doc
 }
 
