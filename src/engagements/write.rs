@@ -9,7 +9,7 @@ use super::model::{Document, EngagementKind, EngagementRow, Party, PartyRole, Vi
 use crate::auth::{Actor, Role};
 use crate::db::Conn;
 use crate::db::schema::{engagement_parties, engagements};
-use crate::http::{ApiError, ApiResult, FieldError};
+use crate::http::{ApiError, ApiResult};
 use crate::{regions, spheres};
 
 /// The core fields a kind writes; the kind derives them from its own body.
@@ -143,51 +143,6 @@ pub fn may_write(actor: &Actor, row: &EngagementRow, parties: &[Party]) -> bool 
     }
 }
 
-/// Fails with 422 naming each organisation or agency id (by its field path) that does not exist.
-pub async fn ensure_actors_exist(
-    conn: &mut Conn,
-    organizations: &[(String, Uuid)],
-    agencies: &[(String, Uuid)],
-) -> ApiResult<()> {
-    use crate::db::schema::{agencies as a, organizations as o};
-    let org_ids: Vec<Uuid> = organizations.iter().map(|(_, id)| *id).collect();
-    let agency_ids: Vec<Uuid> = agencies.iter().map(|(_, id)| *id).collect();
-    let known_orgs: Vec<Uuid> = if org_ids.is_empty() {
-        Vec::new()
-    } else {
-        o::table
-            .select(o::id)
-            .filter(o::id.eq_any(&org_ids))
-            .load(conn)
-            .await?
-    };
-    let known_agencies: Vec<Uuid> = if agency_ids.is_empty() {
-        Vec::new()
-    } else {
-        a::table
-            .select(a::id)
-            .filter(a::id.eq_any(&agency_ids))
-            .load(conn)
-            .await?
-    };
-    let mut errors: Vec<FieldError> = organizations
-        .iter()
-        .filter(|(_, id)| !known_orgs.contains(id))
-        .map(|(field, id)| FieldError::new(field.clone(), format!("unknown organisation `{id}`")))
-        .collect();
-    errors.extend(
-        agencies
-            .iter()
-            .filter(|(_, id)| !known_agencies.contains(id))
-            .map(|(field, id)| FieldError::new(field.clone(), format!("unknown agency `{id}`"))),
-    );
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(errors))
-    }
-}
-
 /// Locks an engagement for a change and checks that the actor may make it: 404 when they may not read it, 403
 /// when they may not change it. The lock comes before any read, so that `If-Match` is compared with the version
 /// that will be replaced and two writers cannot both pass with the same tag.
@@ -216,44 +171,6 @@ pub async fn lock_for_write(
     } else {
         Err(ApiError::Forbidden(forbidden))
     }
-}
-
-/// Re-derives one agency role on a set of engagements, after the record they take it from changes
-/// (a council's host agency for its meetings, a facility's operator for its visits).
-pub async fn replace_agency_role(
-    conn: &mut Conn,
-    ids: &[Uuid],
-    role: PartyRole,
-    agency: Option<Uuid>,
-) -> ApiResult<()> {
-    diesel::delete(
-        engagement_parties::table
-            .filter(engagement_parties::engagement_id.eq_any(ids))
-            .filter(engagement_parties::role.eq(role))
-            .filter(engagement_parties::agency_id.is_not_null()),
-    )
-    .execute(conn)
-    .await?;
-    if let Some(agency) = agency {
-        let rows: Vec<_> = ids
-            .iter()
-            .map(|id| {
-                (
-                    engagement_parties::engagement_id.eq(*id),
-                    engagement_parties::agency_id.eq(Some(agency)),
-                    engagement_parties::role.eq(role),
-                )
-            })
-            .collect();
-        if !rows.is_empty() {
-            diesel::insert_into(engagement_parties::table)
-                .values(rows)
-                .on_conflict_do_nothing()
-                .execute(conn)
-                .await?;
-        }
-    }
-    Ok(())
 }
 
 /// Deletes an engagement of any kind (its kind's rows and parties cascade) with its audit row, once `If-Match`

@@ -152,21 +152,6 @@ pub async fn update_facility(
                 .returning(Facility::as_returning())
                 .get_result(conn)
                 .await?;
-            if after.operating_agency_id != before.operating_agency_id {
-                use crate::db::schema::monitoring_visits as v;
-                let visits: Vec<Uuid> = v::table
-                    .filter(v::facility_id.eq(id))
-                    .select(v::id)
-                    .load(conn)
-                    .await?;
-                crate::engagements::write::replace_agency_role(
-                    conn,
-                    &visits,
-                    crate::engagements::PartyRole::Operator,
-                    Some(after.operating_agency_id),
-                )
-                .await?;
-            }
             audit::record(
                 conn,
                 &actor,

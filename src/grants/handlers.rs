@@ -12,12 +12,13 @@ use crate::audit::{self, AuditAction};
 use crate::auth::{Actor, Caller, Role};
 use crate::db::Conn;
 use crate::engagements::EngagementKind;
-use crate::engagements::write::{Core, ensure_actors_exist, lock_for_write, set_parties};
+use crate::engagements::write::{Core, lock_for_write, set_parties};
 use crate::http::export::{self, EXPORT_BATCH};
 use crate::http::{
     ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
     ProblemResponses, Query, created, ok_versioned,
 };
+use crate::organizations::ensure_actors_exist;
 use crate::state::AppState;
 
 const ENTITY: &str = "grant";

@@ -9,6 +9,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use serde_json::json;
+
+use crate::support::{TestApp, id_of};
+
 /// The crate root: `lib.rs` and what it defines or re-exports itself (`crate::AppState`, `crate::build_app`).
 const ROOT: &str = "lib";
 
@@ -72,6 +76,75 @@ fn the_data_layer_knows_no_http_and_the_directory_no_engagement() {
         broken.is_empty(),
         "modules that must stay below others reach up:\n{}",
         broken.join("\n")
+    );
+}
+
+// The directory may not call into engagements, so a facility's new operator reaches the operator party of its
+// visits through a trigger (a council's new host is checked in councils.rs).
+#[actix_web::test]
+async fn a_new_operating_agency_becomes_the_operator_party_of_the_facilitys_visits() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let facility = app
+        .post(
+            "/api/v1/facilities",
+            Some(&w.admin),
+            &json!({"name": "ИВС ОВД района Сино", "facility_type": "temporary_detention",
+                    "operating_agency_id": w.host_agency}),
+        )
+        .await;
+    facility.assert_status(201);
+    let facility = id_of(&facility.json());
+    let visit = app
+        .post(
+            "/api/v1/monitoring-visits",
+            Some(&w.admin),
+            &json!({
+                "facility_id": facility, "visited_on": "2026-10-01", "announced": false,
+                "monitor_organization_ids": [w.org_a], "status": "completed", "access": "granted",
+                "visibility": "public", "findings": []
+            }),
+        )
+        .await;
+    visit.assert_status(201);
+    let visit = id_of(&visit.json()).to_string();
+    let visits_of = async |agency: uuid::Uuid| {
+        let res = app
+            .get(
+                &format!("/api/v1/engagements?agency_id={agency}&kind=monitoring_visit"),
+                Some(&w.admin),
+            )
+            .await;
+        res.assert_status(200);
+        res.json()["items"]
+            .as_array()
+            .map(|items| items.iter().filter(|i| i["id"] == visit.as_str()).count())
+    };
+    assert_eq!(visits_of(w.host_agency).await, Some(1));
+
+    app.patch(
+        &format!("/api/v1/facilities/{facility}"),
+        Some(&w.admin),
+        &json!({"operating_agency_id": w.other_agency}),
+    )
+    .await
+    .assert_status(200);
+
+    assert_eq!(visits_of(w.other_agency).await, Some(1));
+    assert_eq!(visits_of(w.host_agency).await, Some(0));
+    let parties = app
+        .get(
+            &format!("/api/v1/monitoring-visits/{visit}"),
+            Some(&w.admin),
+        )
+        .await
+        .json()["parties"]
+        .clone();
+    assert!(
+        parties.as_array().is_some_and(|p| p
+            .iter()
+            .any(|p| p["role"] == "operator" && p["agency_id"] == w.other_agency.to_string())),
+        "{parties}"
     );
 }
 
