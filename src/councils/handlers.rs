@@ -291,6 +291,8 @@ pub async fn update_council(
                 .returning(Council::as_returning())
                 .get_result(conn)
                 .await?;
+            // A new host becomes the host party of the council's meetings by trigger (see the migration
+            // `derived_agency_parties`): the directory does not write engagement parties.
             audit::record(
                 conn,
                 &actor,

@@ -10,11 +10,11 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::agencies::GovernmentLevel;
-use crate::auth::{Caller, Role};
+use crate::auth::Caller;
 use crate::db::Conn;
 use crate::db::schema::{council_members, councils};
 use crate::db::sql::{self, DirectorySort};
-use crate::domain::Visibility;
+use crate::domain::{Role, Visibility};
 use crate::http::extract::not_blank;
 use crate::http::patch::{nullable, required};
 use crate::http::{ApiResult, Cursor, Keyed};

@@ -152,6 +152,8 @@ pub async fn update_facility(
                 .returning(Facility::as_returning())
                 .get_result(conn)
                 .await?;
+            // A new operator becomes the operator party of the facility's visits by trigger (see the migration
+            // `derived_agency_parties`): the directory does not write engagement parties.
             audit::record(
                 conn,
                 &actor,

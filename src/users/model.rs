@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::Role;
+use crate::domain::Role;
 use crate::db::Conn;
 use crate::db::schema::{councils, organizations, user_councils, users};
 use crate::http::extract::not_blank;
