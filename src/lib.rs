@@ -1,6 +1,9 @@
 //! Hamkori: a REST API that records how NGOs and government agencies work together.
 //!
 //! `build_app` assembles the same actix-web app for the server and for the tests.
+//!
+//! Modules depend downwards only (docs/architecture.md draws the layers; `tests/api/layers.rs` enforces it).
+//! This root is the top: it assembles the state from the route table and the API document.
 
 pub mod agencies;
 pub mod audit;
@@ -23,42 +26,55 @@ pub mod ops;
 pub mod organizations;
 pub mod recommendations;
 pub mod regions;
+pub mod routes;
+pub mod sessions;
 pub mod spheres;
 pub mod state;
 pub mod submissions;
 pub mod users;
+
+use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpResponse};
+use actix_web_prom::PrometheusMetricsBuilder;
 use utoipa_actix_web::AppExt;
 
+use crate::auth::TokenKeys;
+use crate::db::DbPool;
+use crate::http::fallback::RouteTable;
+pub use crate::routes::routes;
 pub use crate::state::AppState;
 
-/// Every documented route: operations at the root, the API under `/api/v1`.
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
-    ops::routes(cfg);
-    cfg.service(utoipa_actix_web::scope("/api/v1").configure(|api| {
-        auth::handlers::routes(api);
-        users::routes(api);
-        regions::routes(api);
-        spheres::routes(api);
-        organizations::routes(api);
-        agencies::routes(api);
-        councils::routes(api);
-        engagements::routes(api);
-        meetings::routes(api);
-        hearings::routes(api);
-        consultations::routes(api);
-        submissions::routes(api);
-        facilities::routes(api);
-        monitoring::routes(api);
-        grants::routes(api);
-        recommendations::routes(api);
-        api.service(audit::handlers::list_audit);
-    }));
+impl AppState {
+    /// Assembles the state; nothing here touches the database.
+    ///
+    /// Built here rather than in `state`: the API document and the route table come from every handler, and
+    /// every handler reads the state, so only the top of the crate can make both without a cycle.
+    pub fn new(pool: DbPool, jwt_secret: &[u8]) -> anyhow::Result<Self> {
+        let metrics = PrometheusMetricsBuilder::new("hamkori")
+            .buckets(&[
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ])
+            .mask_unmatched_patterns("UNKNOWN")
+            .build()
+            .map_err(|e| anyhow::anyhow!("building metrics: {e}"))?;
+        metrics
+            .registry
+            .register(Box::new(ops::PoolCollector::new(pool.clone())?))
+            .map_err(|e| anyhow::anyhow!("registering pool metrics: {e}"))?;
+        let doc = openapi::document();
+        Ok(Self {
+            pool,
+            tokens: Arc::new(TokenKeys::new(jwt_secret)?),
+            metrics,
+            openapi_json: Arc::new(serde_json::to_string(&doc)?),
+            routes: Arc::new(RouteTable::from_openapi(&doc)),
+        })
+    }
 }
 
 /// Builds the application around a state.
@@ -79,6 +95,8 @@ pub fn build_app(
         .split_for_parts();
     app.app_data(Data::new(state.clone()))
         .app_data(Data::new(state.routes.clone()))
+        // The caller extractor reads the keys on their own: `auth` sits below the state.
+        .app_data(Data::from(state.tokens.clone()))
         .service(
             utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
                 .config(utoipa_swagger_ui::Config::from("/openapi.json")),
@@ -95,4 +113,50 @@ pub fn build_app(
         .wrap(from_fn(http::fallback::reject_undeclared_parameters))
         .wrap(state.metrics.clone())
         .wrap(from_fn(http::request_id::middleware))
+}
+
+#[cfg(test)]
+mod tests {
+    // Here, at the top, because it names an enum of nearly every module (see `text_enum!`).
+    fn check<T: serde::Serialize + std::fmt::Display>(all: &[T]) {
+        for value in all {
+            assert_eq!(
+                serde_json::to_value(value).ok(),
+                Some(serde_json::Value::String(value.to_string()))
+            );
+        }
+    }
+
+    #[test]
+    fn text_enums_serialize_as_stored() {
+        check(crate::domain::Role::ALL);
+        check(crate::audit::AuditAction::ALL);
+        check(crate::regions::RegionLevel::ALL);
+        check(crate::organizations::model::OrganizationKind::ALL);
+        check(crate::organizations::model::Settlement::ALL);
+        check(crate::organizations::model::OrganizationStatus::ALL);
+        check(crate::agencies::model::GovernmentLevel::ALL);
+        check(crate::agencies::model::AgencyKind::ALL);
+        check(crate::councils::model::CouncilKind::ALL);
+        check(crate::councils::model::MemberRole::ALL);
+        check(crate::domain::EngagementKind::ALL);
+        check(crate::domain::Visibility::ALL);
+        check(crate::domain::PartyRole::ALL);
+        check(crate::engagements::model::DocumentKind::ALL);
+        check(crate::meetings::model::MeetingStatus::ALL);
+        check(crate::meetings::model::MeetingFormat::ALL);
+        check(crate::recommendations::RecommendationStatus::ALL);
+        check(crate::recommendations::model::Priority::ALL);
+        check(crate::hearings::model::HearingStatus::ALL);
+        check(crate::consultations::model::ActType::ALL);
+        check(crate::consultations::model::ConsultationStatus::ALL);
+        check(crate::submissions::model::ResponseStatus::ALL);
+        check(crate::facilities::model::FacilityType::ALL);
+        check(crate::monitoring::model::VisitStatus::ALL);
+        check(crate::monitoring::model::VisitAccess::ALL);
+        check(crate::monitoring::model::FindingCategory::ALL);
+        check(crate::monitoring::model::Severity::ALL);
+        check(crate::grants::model::SupportType::ALL);
+        check(crate::grants::model::GrantStatus::ALL);
+    }
 }

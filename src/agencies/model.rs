@@ -202,7 +202,11 @@ impl AgencyFilter {
 impl Keyed for Agency {
     fn cursor(&self, sort: &str) -> Cursor {
         let sort = DirectorySort::parse(sort).unwrap_or(DirectorySort::Name);
-        sort.cursor(&self.name, self.created_at, self.id)
+        Cursor::new(
+            sort.as_str(),
+            sort.key(&self.name, self.created_at),
+            self.id,
+        )
     }
 }
 
@@ -322,7 +326,7 @@ impl Agency {
         }
         let sort = filter.sort();
         if let Some(cursor) = after {
-            query = query.filter(sort.after("agencies", cursor)?);
+            query = query.filter(sort.after("agencies", &cursor.key, cursor.id)?);
         }
         query = query.order(sort.order_by("agencies"));
         Ok(query.limit(limit + 1).load(conn).await?)

@@ -6,10 +6,9 @@ use actix_web::web::Data;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use uuid::Uuid;
 
-use super::Role;
+use super::{Role, TokenKeys};
 use crate::http::ApiError;
 use crate::http::request_id::RequestId;
-use crate::state::AppState;
 
 /// An authenticated user, as its access token describes it, plus the id of the request it makes.
 #[derive(Debug, Clone)]
@@ -54,10 +53,11 @@ fn authenticate(req: &HttpRequest) -> Result<Option<Actor>, ApiError> {
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .ok_or_else(invalid)?;
-    let state = req
-        .app_data::<Data<AppState>>()
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the app state is not registered")))?;
-    let claims = state.tokens.verify(token).ok_or_else(invalid)?;
+    // The keys are registered on their own (see `build_app`), so that this extractor needs no app state.
+    let keys = req
+        .app_data::<Data<TokenKeys>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the token keys are not registered")))?;
+    let claims = keys.verify(token).ok_or_else(invalid)?;
     let request_id = req
         .extensions()
         .get::<RequestId>()

@@ -1,9 +1,11 @@
-//! Authentication: passwords, tokens, the caller extractor, login/refresh/logout, and the access policy.
+//! Authentication and authorisation: passwords, tokens, the caller extractor, revocation and the access policy.
+//!
+//! Below user accounts: the endpoints that log users in and out are in `sessions`.
 
 pub mod caller;
-pub mod handlers;
 pub mod password;
 pub mod policy;
+pub mod revocation;
 pub mod token;
 
 pub use caller::{Actor, Caller};

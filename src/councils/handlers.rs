@@ -291,22 +291,8 @@ pub async fn update_council(
                 .returning(Council::as_returning())
                 .get_result(conn)
                 .await?;
-            if after.host_agency_id != before.host_agency_id {
-                use crate::db::schema::engagements as e;
-                let meetings: Vec<Uuid> = e::table
-                    .filter(e::council_id.eq(id))
-                    .filter(e::kind.eq(crate::engagements::EngagementKind::Meeting))
-                    .select(e::id)
-                    .load(conn)
-                    .await?;
-                crate::engagements::write::replace_agency_role(
-                    conn,
-                    &meetings,
-                    crate::engagements::PartyRole::Host,
-                    after.host_agency_id,
-                )
-                .await?;
-            }
+            // A new host becomes the host party of the council's meetings by trigger (see the migration
+            // `derived_agency_parties`): the directory does not write engagement parties.
             audit::record(
                 conn,
                 &actor,

@@ -12,11 +12,11 @@ use super::model::{Council, CreateMember, MEMBER_ORDER, Member, MemberFilter, Up
 use crate::audit::{self, AuditAction};
 use crate::auth::{Actor, Caller};
 use crate::db::schema::council_members;
-use crate::engagements::write::ensure_actors_exist;
 use crate::http::{
     ApiError, ApiResult, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query,
     created, ok_versioned,
 };
+use crate::organizations::ensure_actors_exist;
 use crate::state::AppState;
 
 const ENTITY: &str = "council_member";

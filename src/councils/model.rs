@@ -10,11 +10,11 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::agencies::GovernmentLevel;
-use crate::auth::{Caller, Role};
+use crate::auth::Caller;
 use crate::db::Conn;
 use crate::db::schema::{council_members, councils};
 use crate::db::sql::{self, DirectorySort};
-use crate::engagements::Visibility;
+use crate::domain::{Role, Visibility};
 use crate::http::extract::not_blank;
 use crate::http::patch::{nullable, required};
 use crate::http::{ApiResult, Cursor, Keyed};
@@ -232,9 +232,12 @@ impl CouncilFilter {
 
 impl Keyed for Council {
     fn cursor(&self, sort: &str) -> Cursor {
-        DirectorySort::parse(sort)
-            .unwrap_or(DirectorySort::Name)
-            .cursor(&self.name, self.created_at, self.id)
+        let sort = DirectorySort::parse(sort).unwrap_or(DirectorySort::Name);
+        Cursor::new(
+            sort.as_str(),
+            sort.key(&self.name, self.created_at),
+            self.id,
+        )
     }
 }
 
@@ -358,7 +361,7 @@ impl Council {
         }
         let sort = filter.sort();
         if let Some(cursor) = after {
-            query = query.filter(sort.after("councils", cursor)?);
+            query = query.filter(sort.after("councils", &cursor.key, cursor.id)?);
         }
         Ok(query
             .order(sort.order_by("councils"))

@@ -144,36 +144,43 @@ impl DirectorySort {
         sql::<Text>(&format!("{table}.{column} {dir}, {table}.id {dir}"))
     }
 
-    /// The keyset bound after a cursor of this sort.
+    /// The keyset bound after the row with sort key `key` (as [`DirectorySort::key`] wrote it) and `id`.
     pub fn after<QS: 'static>(
         self,
         table: &str,
-        cursor: crate::http::Cursor,
-    ) -> Result<BoxedCondition<QS>, crate::http::ApiError> {
+        key: &str,
+        id: Uuid,
+    ) -> Result<BoxedCondition<QS>, InvalidKey> {
         let (column, key) = if self.by_name() {
-            ("name", KeyValue::Text(cursor.key.clone()))
+            ("name", KeyValue::Text(key.to_owned()))
         } else {
-            ("created_at", KeyValue::Time(cursor.time_key()?))
+            let time = DateTime::parse_from_rfc3339(key).map_err(|_| InvalidKey)?;
+            ("created_at", KeyValue::Time(time.to_utc()))
         };
         Ok(after(
             &format!("{table}.{column}"),
             &format!("{table}.id"),
             self.descending(),
             key,
-            cursor.id,
+            id,
         ))
     }
 
-    /// The cursor after a row with this name and creation time.
-    pub fn cursor(self, name: &str, created_at: DateTime<Utc>, id: Uuid) -> crate::http::Cursor {
-        let key = if self.by_name() {
+    /// The sort key of a row with this name and creation time, as text (what a cursor carries).
+    pub fn key(self, name: &str, created_at: DateTime<Utc>) -> String {
+        if self.by_name() {
             name.to_owned()
         } else {
             created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-        };
-        crate::http::Cursor::new(self.as_str(), key, id)
+        }
     }
 }
+
+/// A sort key that does not fit its sort order, such as a name where a timestamp belongs: the cursor it came
+/// from was not made by this list. The HTTP layer turns it into a 422 on `cursor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the sort key does not fit the sort order")]
+pub struct InvalidKey;
 
 /// `EXPLAIN` of any diesel query: tests use it to check that the queries the app builds use their indexes.
 #[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]

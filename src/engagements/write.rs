@@ -5,13 +5,13 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::model::{Document, EngagementKind, Party, PartyRole, Visibility};
+use super::model::{Document, EngagementKind, Party, Visibility};
 use crate::audit::write::{Audited, Existing, Table};
 use crate::auth::policy::{self, Action, EngagementFacts, Record};
 use crate::auth::{Actor, Caller};
 use crate::db::Conn;
 use crate::db::schema::{engagement_parties, engagements};
-use crate::http::{ApiError, ApiResult, FieldError};
+use crate::http::{ApiError, ApiResult};
 use crate::{regions, spheres};
 
 /// The core fields a kind writes; the kind derives them from its own body.
@@ -130,89 +130,6 @@ pub async fn set_parties(conn: &mut Conn, id: Uuid, parties: &[Party]) -> ApiRes
             .values(rows)
             .execute(conn)
             .await?;
-    }
-    Ok(())
-}
-
-/// Fails with 422 naming each organisation or agency id (by its field path) that does not exist.
-pub async fn ensure_actors_exist(
-    conn: &mut Conn,
-    organizations: &[(String, Uuid)],
-    agencies: &[(String, Uuid)],
-) -> ApiResult<()> {
-    use crate::db::schema::{agencies as a, organizations as o};
-    let org_ids: Vec<Uuid> = organizations.iter().map(|(_, id)| *id).collect();
-    let agency_ids: Vec<Uuid> = agencies.iter().map(|(_, id)| *id).collect();
-    let known_orgs: Vec<Uuid> = if org_ids.is_empty() {
-        Vec::new()
-    } else {
-        o::table
-            .select(o::id)
-            .filter(o::id.eq_any(&org_ids))
-            .load(conn)
-            .await?
-    };
-    let known_agencies: Vec<Uuid> = if agency_ids.is_empty() {
-        Vec::new()
-    } else {
-        a::table
-            .select(a::id)
-            .filter(a::id.eq_any(&agency_ids))
-            .load(conn)
-            .await?
-    };
-    let mut errors: Vec<FieldError> = organizations
-        .iter()
-        .filter(|(_, id)| !known_orgs.contains(id))
-        .map(|(field, id)| FieldError::new(field.clone(), format!("unknown organisation `{id}`")))
-        .collect();
-    errors.extend(
-        agencies
-            .iter()
-            .filter(|(_, id)| !known_agencies.contains(id))
-            .map(|(field, id)| FieldError::new(field.clone(), format!("unknown agency `{id}`"))),
-    );
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(errors))
-    }
-}
-
-/// Re-derives one agency role on a set of engagements, after the record they take it from changes
-/// (a council's host agency for its meetings, a facility's operator for its visits).
-pub async fn replace_agency_role(
-    conn: &mut Conn,
-    ids: &[Uuid],
-    role: PartyRole,
-    agency: Option<Uuid>,
-) -> ApiResult<()> {
-    diesel::delete(
-        engagement_parties::table
-            .filter(engagement_parties::engagement_id.eq_any(ids))
-            .filter(engagement_parties::role.eq(role))
-            .filter(engagement_parties::agency_id.is_not_null()),
-    )
-    .execute(conn)
-    .await?;
-    if let Some(agency) = agency {
-        let rows: Vec<_> = ids
-            .iter()
-            .map(|id| {
-                (
-                    engagement_parties::engagement_id.eq(*id),
-                    engagement_parties::agency_id.eq(Some(agency)),
-                    engagement_parties::role.eq(role),
-                )
-            })
-            .collect();
-        if !rows.is_empty() {
-            diesel::insert_into(engagement_parties::table)
-                .values(rows)
-                .on_conflict_do_nothing()
-                .execute(conn)
-                .await?;
-        }
     }
     Ok(())
 }

@@ -152,21 +152,8 @@ pub async fn update_facility(
                 .returning(Facility::as_returning())
                 .get_result(conn)
                 .await?;
-            if after.operating_agency_id != before.operating_agency_id {
-                use crate::db::schema::monitoring_visits as v;
-                let visits: Vec<Uuid> = v::table
-                    .filter(v::facility_id.eq(id))
-                    .select(v::id)
-                    .load(conn)
-                    .await?;
-                crate::engagements::write::replace_agency_role(
-                    conn,
-                    &visits,
-                    crate::engagements::PartyRole::Operator,
-                    Some(after.operating_agency_id),
-                )
-                .await?;
-            }
+            // A new operator becomes the operator party of the facility's visits by trigger (see the migration
+            // `derived_agency_parties`): the directory does not write engagement parties.
             audit::record(
                 conn,
                 &actor,

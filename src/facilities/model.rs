@@ -161,9 +161,12 @@ impl FacilityFilter {
 
 impl Keyed for Facility {
     fn cursor(&self, sort: &str) -> Cursor {
-        DirectorySort::parse(sort)
-            .unwrap_or(DirectorySort::Name)
-            .cursor(&self.name, self.created_at, self.id)
+        let sort = DirectorySort::parse(sort).unwrap_or(DirectorySort::Name);
+        Cursor::new(
+            sort.as_str(),
+            sort.key(&self.name, self.created_at),
+            self.id,
+        )
     }
 }
 
@@ -256,7 +259,7 @@ impl Facility {
         }
         let sort = filter.sort();
         if let Some(cursor) = after {
-            query = query.filter(sort.after("facilities", cursor)?);
+            query = query.filter(sort.after("facilities", &cursor.key, cursor.id)?);
         }
         Ok(query
             .order(sort.order_by("facilities"))

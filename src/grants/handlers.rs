@@ -11,13 +11,14 @@ use crate::audit::write::Audited;
 use crate::auth::policy::{Action, owner_of_new};
 use crate::auth::{Actor, Caller};
 use crate::db::Conn;
-use crate::engagements::write::{self, Core, ensure_actors_exist, set_parties};
+use crate::engagements::write::{self, Core, set_parties};
 use crate::engagements::{EngagementKind, Party, PartyRole};
 use crate::http::export::{self, EXPORT_BATCH};
 use crate::http::{
     ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
     ProblemResponses, Query, created, ok_versioned,
 };
+use crate::organizations::ensure_actors_exist;
 use crate::state::AppState;
 
 async fn check_filter(state: &AppState, filter: &GrantFilter) -> ApiResult<()> {

@@ -535,7 +535,7 @@ impl CreateHearing {
             .enumerate()
             .map(|(i, a)| (format!("invited_agencies[{i}].agency_id"), a.agency_id))
             .collect();
-        crate::engagements::write::ensure_actors_exist(conn, &orgs, &agencies).await
+        crate::organizations::ensure_actors_exist(conn, &orgs, &agencies).await
     }
 
     /// The parties a hearing implies.

@@ -46,9 +46,21 @@ pub type FetchPage<T> = Box<
     ) -> Pin<Box<dyn Future<Output = Result<Vec<T>, ApiError>> + 'c>>,
 >;
 
+/// Whatever holds the database pool a list is read from: the app state, which sits above this layer.
+pub trait HasPool {
+    /// The pool.
+    fn pool(&self) -> &DbPool;
+}
+
+impl<S: HasPool + ?Sized> HasPool for actix_web::web::Data<S> {
+    fn pool(&self) -> &DbPool {
+        (**self).pool()
+    }
+}
+
 /// Answers a list request: a JSON page, or the whole filtered list streamed as CSV or NDJSON.
 pub async fn respond<T>(
-    state: &crate::AppState,
+    state: &impl HasPool,
     format: Format,
     page: &super::PageParams,
     name: &str,
@@ -60,14 +72,14 @@ where
 {
     match format {
         Format::Json => {
-            let mut conn = state.db().await?;
+            let mut conn = state.pool().get().await?;
             let rows = fetch(&mut conn, page.cursor(sort)?, page.limit()).await?;
             Ok(HttpResponse::Ok().json(super::Page::from_rows(rows, page.limit(), sort)))
         }
         format => Ok(stream(
             format,
             name,
-            state.pool.clone(),
+            state.pool().clone(),
             sort,
             Box::new(move |conn, cursor| fetch(conn, cursor, EXPORT_BATCH - 1)),
         )),

@@ -123,6 +123,12 @@ impl Cursor {
     }
 }
 
+impl From<crate::db::sql::InvalidKey> for ApiError {
+    fn from(_: crate::db::sql::InvalidKey) -> Self {
+        ApiError::field("cursor", "is not a cursor returned by this list")
+    }
+}
+
 /// A page of a list.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Page<T> {

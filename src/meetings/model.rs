@@ -495,7 +495,7 @@ pub async fn check_attendance(conn: &mut Conn, attendance: &[Attendance]) -> Api
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    crate::engagements::write::ensure_actors_exist(conn, &orgs, &agencies).await
+    crate::organizations::ensure_actors_exist(conn, &orgs, &agencies).await
 }
 
 /// Writes the meeting-specific rows (the core is written by the caller).

@@ -627,7 +627,7 @@ pub async fn check_monitors(conn: &mut Conn, ids: &[Uuid]) -> ApiResult<()> {
         .enumerate()
         .map(|(i, id)| (format!("monitor_organization_ids[{i}]"), *id))
         .collect();
-    crate::engagements::write::ensure_actors_exist(conn, &orgs, &[]).await
+    crate::organizations::ensure_actors_exist(conn, &orgs, &[]).await
 }
 
 /// Writes the visit-specific rows (the core is written by the caller).

@@ -3,7 +3,7 @@
 pub mod handlers;
 pub mod model;
 
-pub use model::{Organization, OrganizationFilter};
+pub use model::{Organization, OrganizationFilter, ensure_actors_exist};
 
 /// Registers the routes.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {

@@ -14,7 +14,7 @@ use crate::db::sql::{self, DirectorySort};
 use crate::http::export::{CsvRow, join, opt};
 use crate::http::extract::{not_blank, web_url};
 use crate::http::patch::{nullable, required};
-use crate::http::{ApiResult, Cursor, Keyed};
+use crate::http::{ApiError, ApiResult, Cursor, FieldError, Keyed};
 
 crate::text_enum! {
     /// What kind of non-state actor an organisation is.
@@ -263,7 +263,11 @@ impl OrganizationFilter {
 impl Keyed for Organization {
     fn cursor(&self, sort: &str) -> Cursor {
         let sort = DirectorySort::parse(sort).unwrap_or(DirectorySort::Name);
-        sort.cursor(&self.name, self.created_at, self.id)
+        Cursor::new(
+            sort.as_str(),
+            sort.key(&self.name, self.created_at),
+            self.id,
+        )
     }
 }
 
@@ -385,9 +389,55 @@ impl Organization {
         }
         let sort = filter.sort();
         if let Some(cursor) = after {
-            query = query.filter(sort.after("organizations", cursor)?);
+            query = query.filter(sort.after("organizations", &cursor.key, cursor.id)?);
         }
         query = query.order(sort.order_by("organizations"));
         Ok(query.limit(limit + 1))
+    }
+}
+
+/// Fails with 422 naming each organisation or agency id (by its field path) that does not exist: the check of
+/// every record that names actors (a council's members, an engagement's parties).
+pub async fn ensure_actors_exist(
+    conn: &mut Conn,
+    organizations: &[(String, Uuid)],
+    agencies: &[(String, Uuid)],
+) -> ApiResult<()> {
+    use crate::db::schema::{agencies as a, organizations as o};
+    let org_ids: Vec<Uuid> = organizations.iter().map(|(_, id)| *id).collect();
+    let agency_ids: Vec<Uuid> = agencies.iter().map(|(_, id)| *id).collect();
+    let known_orgs: Vec<Uuid> = if org_ids.is_empty() {
+        Vec::new()
+    } else {
+        o::table
+            .select(o::id)
+            .filter(o::id.eq_any(&org_ids))
+            .load(conn)
+            .await?
+    };
+    let known_agencies: Vec<Uuid> = if agency_ids.is_empty() {
+        Vec::new()
+    } else {
+        a::table
+            .select(a::id)
+            .filter(a::id.eq_any(&agency_ids))
+            .load(conn)
+            .await?
+    };
+    let mut errors: Vec<FieldError> = organizations
+        .iter()
+        .filter(|(_, id)| !known_orgs.contains(id))
+        .map(|(field, id)| FieldError::new(field.clone(), format!("unknown organisation `{id}`")))
+        .collect();
+    errors.extend(
+        agencies
+            .iter()
+            .filter(|(_, id)| !known_agencies.contains(id))
+            .map(|(field, id)| FieldError::new(field.clone(), format!("unknown agency `{id}`"))),
+    );
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
     }
 }

@@ -373,5 +373,5 @@ pub async fn check_organizations(conn: &mut Conn, organization_ids: &[Uuid]) -> 
         .enumerate()
         .map(|(i, id)| (format!("organization_ids[{i}]"), *id))
         .collect();
-    crate::engagements::write::ensure_actors_exist(conn, &orgs, &[]).await
+    crate::organizations::ensure_actors_exist(conn, &orgs, &[]).await
 }

@@ -174,7 +174,7 @@ pub async fn update_user(
                     .set(users::password_hash.eq(hash))
                     .execute(conn)
                     .await?;
-                crate::auth::handlers::revoke_all(conn, id).await?;
+                crate::auth::revocation::revoke_all(conn, id).await?;
             }
             User::set_councils(conn, id, &binding.council_ids).await?;
             let after = User::find(conn, id).await?;

@@ -10,9 +10,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::Role;
 use crate::db::Conn;
 use crate::db::schema::{councils, organizations, user_councils, users};
+use crate::domain::Role;
 use crate::http::extract::not_blank;
 use crate::http::patch::{nullable, required};
 use crate::http::{ApiError, ApiResult, Cursor, FieldError, Keyed};

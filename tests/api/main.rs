@@ -10,6 +10,7 @@ mod demo;
 mod engagements;
 mod grants;
 mod hearings;
+mod layers;
 mod meetings;
 mod monitoring;
 mod openapi;

@@ -10,8 +10,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::token::{self, ACCESS_TTL_SECONDS, REFRESH_TTL_DAYS};
-use super::{Actor, password};
+use crate::auth::revocation::revoke_family;
+use crate::auth::token::{self, ACCESS_TTL_SECONDS, REFRESH_TTL_DAYS};
+use crate::auth::{Actor, password};
 use crate::db::Conn;
 use crate::db::schema::{login_failures, refresh_tokens};
 use crate::http::{ApiError, ApiResult, Json, ProblemResponses};
@@ -26,14 +27,6 @@ pub const FAILURE_WINDOW_MINUTES: i64 = 15;
 
 const BAD_CREDENTIALS: &str = "The email or password is wrong.";
 const BAD_REFRESH: &str = "The refresh token is unknown, expired or already used.";
-
-/// Registers the routes.
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
-    cfg.service(login)
-        .service(refresh)
-        .service(logout)
-        .service(me);
-}
 
 /// Credentials.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -260,23 +253,4 @@ pub async fn me(state: Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> 
         )),
         Err(e) => Err(e),
     }
-}
-
-async fn revoke_family(conn: &mut Conn, family: Uuid) -> ApiResult<()> {
-    diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(family)))
-        .filter(refresh_tokens::revoked_at.is_null())
-        .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-/// Revokes every refresh token of a user (after a password change).
-pub async fn revoke_all(conn: &mut Conn, user_id: Uuid) -> ApiResult<()> {
-    diesel::update(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)))
-        .filter(refresh_tokens::revoked_at.is_null())
-        .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
-        .execute(conn)
-        .await?;
-    Ok(())
 }

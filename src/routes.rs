@@ -1,0 +1,34 @@
+//! Every documented route, in one table: operations at the root, the API under `/api/v1`.
+//!
+//! It names every handler, so it sits above all of them; the app (`build_app`) and the OpenAPI document are
+//! both built from it, which keeps the two equal.
+
+use crate::{
+    agencies, audit, consultations, councils, engagements, facilities, grants, hearings, meetings,
+    monitoring, ops, organizations, recommendations, regions, sessions, spheres, submissions,
+    users,
+};
+
+/// Every documented route: operations at the root, the API under `/api/v1`.
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
+    ops::routes(cfg);
+    cfg.service(utoipa_actix_web::scope("/api/v1").configure(|api| {
+        sessions::routes(api);
+        users::routes(api);
+        regions::routes(api);
+        spheres::routes(api);
+        organizations::routes(api);
+        agencies::routes(api);
+        councils::routes(api);
+        engagements::routes(api);
+        meetings::routes(api);
+        hearings::routes(api);
+        consultations::routes(api);
+        submissions::routes(api);
+        facilities::routes(api);
+        monitoring::routes(api);
+        grants::routes(api);
+        recommendations::routes(api);
+        api.service(audit::handlers::list_audit);
+    }));
+}
