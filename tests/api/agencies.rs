@@ -58,7 +58,7 @@ async fn admin_manages_agencies_with_a_hierarchy() {
     app.delete(&format!("/api/v1/agencies/{mvd_id}"), Some(&admin))
         .await
         .assert_problem(409);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
 
     let res = app
         .patch(
@@ -100,7 +100,7 @@ async fn an_agency_referenced_by_an_officer_cannot_be_deleted() {
     app.delete(&format!("/api/v1/agencies/{id}"), Some(&admin))
         .await
         .assert_problem(409);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
 }
 
 #[actix_web::test]
@@ -153,7 +153,7 @@ async fn only_admins_write_agencies() {
     )
     .await
     .assert_problem(401);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
     app.get(&format!("/api/v1/agencies/{id}"), None)
         .await
         .assert_status(200);
@@ -197,7 +197,7 @@ async fn agency_writes_check_regions_and_versions() {
         )
         .await;
     stale.assert_problem(412);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
     let star = app
         .call(
             TestRequest::patch()

@@ -224,7 +224,7 @@ async fn bad_consultations_and_submissions_are_refused_and_nothing_is_written() 
     )
     .await
     .assert_problem(404);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
 
     let sub = app
         .post(
@@ -267,7 +267,7 @@ async fn bad_consultations_and_submissions_are_refused_and_nothing_is_written() 
     )
     .await
     .assert_problem(403);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
     app.call(put(
         &w.officer_host,
         json!({"status": "accepted", "text": "Принято"}),

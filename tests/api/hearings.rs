@@ -143,7 +143,7 @@ async fn hearing_input_and_callers_are_checked() {
     )
     .await
     .assert_invalid("starts_on");
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
 
     let created = app.post("/api/v1/hearings", Some(&w.ngo_a), &base).await;
     created.assert_status(201);
@@ -157,6 +157,6 @@ async fn hearing_input_and_callers_are_checked() {
         .await
         .assert_problem(403);
     app.get(&path, None).await.assert_problem(404);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
     app.delete(&path, Some(&w.ngo_a)).await.assert_status(204);
 }

@@ -269,7 +269,7 @@ async fn bad_visits_and_foreign_editors_are_refused() {
     app.delete(&format!("/api/v1/facilities/{f}"), Some(&w.admin))
         .await
         .assert_problem(409);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
 }
 
 #[actix_web::test]

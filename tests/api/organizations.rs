@@ -97,7 +97,7 @@ async fn invalid_bodies_are_refused_naming_the_field_and_nothing_is_written() {
             .await
             .assert_invalid(field);
     }
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
 }
 
 #[actix_web::test]
@@ -136,7 +136,7 @@ async fn malformed_json_is_400_wrong_type_415_and_oversized_413() {
         )
         .await;
     res.assert_problem(413);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
 }
 
 #[actix_web::test]
@@ -190,7 +190,7 @@ async fn writes_need_a_valid_token_and_the_right_role() {
     app.delete(&path, Some(&analyst)).await.assert_problem(403);
     app.delete(&path, Some(&member)).await.assert_problem(403);
     app.delete(&path, None).await.assert_problem(401);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
 }
 
 #[actix_web::test]
@@ -225,7 +225,7 @@ async fn a_member_edits_their_own_organization_but_not_another() {
     )
     .await
     .assert_problem(403);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
 }
 
 #[actix_web::test]
@@ -252,7 +252,7 @@ async fn a_duplicate_registration_number_is_a_conflict() {
             .unwrap_or_default()
             .contains("registration_number")
     );
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
 }
 
 #[actix_web::test]
@@ -297,7 +297,7 @@ async fn a_stale_if_match_is_412_and_changes_nothing() {
         )
         .await;
     stale_delete.assert_problem(412);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
     assert_eq!(app.get(&path, None).await.json()["name"], "First");
 }
 
@@ -355,7 +355,7 @@ async fn delete_removes_and_a_referenced_organization_is_a_conflict() {
     app.delete(&format!("/api/v1/organizations/{id}"), Some(&admin))
         .await
         .assert_problem(409);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
 }
 
 #[actix_web::test]
@@ -585,7 +585,7 @@ async fn patch_needs_a_token_and_keeps_registration_numbers_unique() {
     app.patch(&path, Some(&admin), &json!({"registration_number": "111"}))
         .await
         .assert_problem(409);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
 }
 
 #[actix_web::test]

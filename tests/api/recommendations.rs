@@ -94,7 +94,7 @@ async fn the_agency_answers_and_the_history_keeps_every_step() {
     status(&app, r, &w.admin, json!({"status": "finished"}))
         .await
         .assert_invalid("status");
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
     let reopened = status(
         &app,
         r,
@@ -141,7 +141,7 @@ async fn only_the_addressed_agency_the_issuer_and_admins_answer() {
         )
         .await;
     res.assert_problem(401);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
 }
 
 #[actix_web::test]
@@ -162,6 +162,14 @@ async fn an_ngo_member_cannot_touch_recommendations_of_another_organisations_hea
         .await;
     created.assert_status(201);
     let r = id_of(&created.json());
+    let restricted = app
+        .insert_engagement(
+            "hearing",
+            Some(w.org_a),
+            "restricted",
+            &[(w.org_a, "organizer")],
+        )
+        .await;
     let before = app.snapshot().await;
     status(
         &app,
@@ -185,14 +193,6 @@ async fn an_ngo_member_cannot_touch_recommendations_of_another_organisations_hea
     )
     .await
     .assert_problem(403);
-    let restricted = app
-        .insert_engagement(
-            "hearing",
-            Some(w.org_a),
-            "restricted",
-            &[(w.org_a, "organizer")],
-        )
-        .await;
     app.post(
         &format!("/api/v1/engagements/{restricted}/recommendations"),
         Some(&w.ngo_b),
@@ -200,7 +200,7 @@ async fn an_ngo_member_cannot_touch_recommendations_of_another_organisations_hea
     )
     .await
     .assert_problem(404);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
     // The issuing organisation records the answer it received.
     status(
         &app,
@@ -486,7 +486,7 @@ async fn recommendation_edits_are_checked() {
     )
     .await
     .assert_invalid("text");
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
     let res = app
         .patch(
             &path,
