@@ -195,6 +195,29 @@ impl Response {
         self
     }
 
+    /// Asserts a 200 carrying the record with this id, and returns its body.
+    #[track_caller]
+    pub fn assert_record(&self, id: impl std::fmt::Display) -> Value {
+        self.assert_status(200);
+        let body = self.json();
+        assert_eq!(body["id"], id.to_string(), "another record: {body}");
+        body
+    }
+
+    /// Asserts a 200 page and returns the ids of its items, in order.
+    #[track_caller]
+    pub fn item_ids(&self) -> Vec<String> {
+        self.assert_status(200);
+        let body = self.json();
+        let items = body["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("not a page: {body}"));
+        items
+            .iter()
+            .map(|i| i["id"].as_str().expect("an item id").to_owned())
+            .collect()
+    }
+
     /// Asserts a 4xx/5xx problem+json with this status.
     #[track_caller]
     pub fn assert_problem(&self, expected: u16) -> &Self {
