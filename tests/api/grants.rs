@@ -179,6 +179,12 @@ async fn bad_grants_are_refused_naming_the_field() {
         .await
         .assert_problem(401);
     app.snapshot().await.assert_unchanged_from(&before);
+    // The body each case broke is accepted from the recipient's member.
+    let base = app
+        .post("/api/v1/grants", Some(&w.ngo_a), &grant(&w, json!({})))
+        .await;
+    base.assert_status(201);
+    assert_eq!(base.json()["amount"], "125000.00");
     let created = app
         .post(
             "/api/v1/grants",
@@ -199,6 +205,13 @@ async fn bad_grants_are_refused_naming_the_field() {
         .await
         .assert_invalid("amount");
     app.snapshot().await.assert_unchanged_from(&before);
+    let edited = app
+        .patch(&path, Some(&w.ngo_a), &json!({"amount": "1"}))
+        .await;
+    assert_eq!(
+        edited.assert_record(id_of(&created.json()))["amount"],
+        "1.00"
+    );
     let yen = app
         .patch(
             &path,
