@@ -122,6 +122,15 @@ async fn login_me_refresh_rotation_and_logout() {
 async fn wrong_email_and_wrong_password_look_the_same_and_repeated_failures_are_429() {
     let app = TestApp::new().await;
     registered(&app, "victim@example.tj", "the right password").await;
+    // The account works: the refusals below are about the guesses.
+    app.post(
+        "/api/v1/auth/login",
+        None,
+        &json!({"email": "victim@example.tj", "password": "the right password"}),
+    )
+    .await
+    .assert_status(200);
+    let before = app.snapshot().await;
     let wrong_password = app
         .post(
             "/api/v1/auth/login",
@@ -142,6 +151,9 @@ async fn wrong_email_and_wrong_password_look_the_same_and_repeated_failures_are_
         wrong_password.json()["detail"],
         wrong_email.json()["detail"]
     );
+    // A refused login writes nothing but its attempt, in the table the snapshot leaves out for that reason.
+    app.snapshot().await.assert_unchanged_from(&before);
+    assert_eq!(app.count("SELECT count(*) FROM login_failures").await, 2);
 
     for _ in 0..4 {
         app.post(
