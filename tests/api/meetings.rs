@@ -437,7 +437,7 @@ async fn a_restricted_meeting_never_shows_outside_its_council() {
             app.get("/api/v1/engagements?visibility=restricted", Some(token))
                 .await
                 .item_ids(),
-            [id.clone()]
+            [id.as_str()]
         );
     }
 }

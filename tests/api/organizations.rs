@@ -386,7 +386,7 @@ async fn delete_removes_and_a_referenced_organization_is_a_conflict() {
     let path = format!("/api/v1/organizations/{}", lone["id"].as_str().expect("id"));
     app.get(&path, None)
         .await
-        .assert_record(&lone["id"].as_str().expect("id"));
+        .assert_record(lone["id"].as_str().expect("id"));
     app.delete(&path, Some(&admin)).await.assert_status(204);
     app.get(&path, None).await.assert_problem(404);
     let before = app.snapshot().await;

@@ -498,8 +498,8 @@ pub const NOT_IN_SNAPSHOT: &[(&str, &str)] = &[
     ),
 ];
 // `refresh_tokens` stays covered although presenting a spent refresh token (refused, 401) revokes its family:
-// that write is the point of the refusal and tests of it assert it through the API. Covering the table
-// catches any other refused request that touches sessions.
+// that write is the point of the refusal, and `auth::login_me_refresh_rotation_and_logout` asserts it is the
+// only change. Covering the table catches any other refused request that touches sessions.
 
 /// The rows of every covered table, as text, sorted: see [`TestApp::snapshot`].
 #[derive(Clone, PartialEq, Eq)]
