@@ -241,7 +241,7 @@ async fn every_role_against_every_engagement_endpoint() {
         )
         .await;
     }
-    // Restricted: only the council's secretary, the attending organisation and admins.
+    // Restricted: only the council's secretary and admins (attending organisation A is no owner, see above).
     for path in [
         format!("/api/v1/meetings/{restricted}"),
         format!("/api/v1/engagements/{restricted}"),
