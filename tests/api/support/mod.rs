@@ -62,9 +62,15 @@ async fn admin_conn() -> AsyncPgConnection {
         .expect("Postgres must run on 127.0.0.1:5432 (or set HAMKORI_TEST_PG)")
 }
 
+/// Whether this process has made sure its template exists.
+static READY: AtomicBool = AtomicBool::new(false);
+
+/// Templates of other migration sets kept when a new one is built: other branches (worktrees) may be running
+/// their tests off theirs right now, and dropping a template in use fails every test still to clone it.
+const OTHER_TEMPLATES_KEPT: i64 = 4;
+
 /// Makes the template once; an advisory lock serialises test processes, and a rename publishes it whole.
 async fn ensure_template() -> String {
-    static READY: AtomicBool = AtomicBool::new(false);
     let name = template_name();
     if AtomicBool::load(&READY, Ordering::Acquire) {
         return name;
@@ -81,15 +87,17 @@ async fn ensure_template() -> String {
     .await
     .expect("check template");
     if !exists {
-        // Templates of earlier migration sets are of no further use.
+        // Templates of earlier migration sets are of no further use, but for the newest few (see
+        // OTHER_TEMPLATES_KEPT); oids grow, so the lowest are the oldest.
         #[derive(QueryableByName)]
         struct Name {
             #[diesel(sql_type = diesel::sql_types::Text)]
             datname: String,
         }
-        let stale: Vec<Name> = diesel::sql_query(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'hamkori\\_tpl\\_%' AND datname NOT LIKE '%\\_building'",
-        )
+        let stale: Vec<Name> = diesel::sql_query(format!(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'hamkori\\_tpl\\_%' AND datname NOT LIKE '%\\_building' \
+             ORDER BY oid DESC OFFSET {OTHER_TEMPLATES_KEPT}"
+        ))
         .load(&mut conn)
         .await
         .unwrap_or_default();
@@ -248,13 +256,26 @@ impl Response {
 impl TestApp {
     /// A fresh database cloned from the template, and an app around it.
     pub async fn new() -> Self {
-        let template = ensure_template().await;
         let db_name = format!("hamkori_t_{}", Uuid::now_v7().simple());
         let mut conn = admin_conn().await;
-        diesel::sql_query(format!("CREATE DATABASE {db_name} TEMPLATE {template}"))
-            .execute(&mut conn)
-            .await
-            .expect("clone the template");
+        let mut attempt = 0;
+        loop {
+            let template = ensure_template().await;
+            let cloned =
+                diesel::sql_query(format!("CREATE DATABASE {db_name} TEMPLATE {template}"))
+                    .execute(&mut conn)
+                    .await;
+            match cloned {
+                Ok(_) => break,
+                // Another branch's harness may have dropped our template as stale: make it again.
+                Err(err) if attempt < 2 => {
+                    eprintln!("cloning the template failed ({err}); making it again");
+                    READY.store(false, Ordering::Release);
+                    attempt += 1;
+                }
+                Err(err) => panic!("clone the template: {err}"),
+            }
+        }
         let pool = hamkori::db::pool(&format!("{}/{db_name}", server_url()), 4).expect("pool");
         let state = AppState::new(pool, SECRET).expect("state");
         Self::around(state, db_name).await
