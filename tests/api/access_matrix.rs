@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, World};
+use uuid::Uuid;
+
+use crate::support::{Response, TestApp, World};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Who {
@@ -72,7 +74,8 @@ impl Rule<'_> {
 }
 
 async fn run(app: &TestApp, w: &World, method: &str, path: &str, body: Value, rule: Rule<'_>) {
-    // Refused callers first (each must change nothing), then the allowed ones.
+    // Refused callers first (each must change nothing), then the allowed ones (each must get the record and,
+    // when writing, change something: so "nothing changed" above is a refusal, not a request that does nothing).
     let mut order: Vec<Who> = EVERYONE
         .iter()
         .copied()
@@ -97,14 +100,75 @@ async fn run(app: &TestApp, w: &World, method: &str, path: &str, body: Value, ru
             "{method} {path} as {who:?}: {}",
             res.text()
         );
+        let changes = app.snapshot().await.changes_from(&before);
         if expected >= 400 {
-            assert_eq!(
-                app.snapshot().await,
-                before,
-                "{method} {path} as {who:?} changed the database"
+            assert!(
+                changes.is_empty(),
+                "{method} {path} as {who:?} changed the database:\n{}",
+                changes.join("\n")
+            );
+            continue;
+        }
+        if method == "GET" {
+            check_read(&res, path, who);
+            continue;
+        }
+        assert!(
+            !changes.is_empty(),
+            "{method} {path} as {who:?} answered {expected} but wrote nothing"
+        );
+        match method {
+            "DELETE" => {
+                app.get(path, Some(&w.admin)).await.assert_problem(404);
+            }
+            // A submission's answer is the `response` part of the submission.
+            "PUT" if path.ends_with("/response") => assert_shows(
+                &res.json()["response"],
+                &body,
+                &format!("{path} as {who:?}"),
+            ),
+            _ => assert_shows(&res.json(), &body, &format!("{method} {path} as {who:?}")),
+        }
+    }
+}
+
+/// A permitted read answers what was asked for: the record of the path's id, or a page.
+fn check_read(res: &Response, path: &str, who: Who) {
+    let last = path.rsplit('/').next().unwrap_or_default();
+    match last.parse::<Uuid>() {
+        Ok(id) => {
+            res.assert_record(id);
+        }
+        Err(_) => {
+            let body = res.json();
+            assert!(
+                body["items"].is_array() && body.get("next_cursor").is_some(),
+                "GET {path} as {who:?} is no page: {body}"
             );
         }
     }
+}
+
+/// Every field sent comes back as sent (objects may carry more fields than were sent).
+#[track_caller]
+fn assert_shows(actual: &Value, sent: &Value, context: &str) {
+    fn shows(actual: &Value, sent: &Value) -> bool {
+        match (actual, sent) {
+            (Value::Object(a), Value::Object(s)) => {
+                s.iter().all(|(k, v)| a.get(k).is_some_and(|a| shows(a, v)))
+            }
+            (Value::Array(a), Value::Array(s)) => {
+                a.len() == s.len() && a.iter().zip(s).all(|(a, s)| shows(a, s))
+            }
+            _ => actual == sent,
+        }
+    }
+    assert!(shows(actual, sent), "{context}: sent {sent}, got {actual}");
+}
+
+/// The ids of a list as one caller sees it.
+async fn listed(app: &TestApp, w: &World, path: &str, who: Who) -> Vec<String> {
+    app.get(path, token(w, who)).await.item_ids()
 }
 
 #[actix_web::test]
@@ -177,7 +241,7 @@ async fn every_role_against_every_engagement_endpoint() {
         )
         .await;
     }
-    // Restricted: only the council's secretary, the attending organisation and admins.
+    // Restricted: only the council's secretary and admins (attending organisation A is no owner, see above).
     for path in [
         format!("/api/v1/meetings/{restricted}"),
         format!("/api/v1/engagements/{restricted}"),
@@ -218,6 +282,22 @@ async fn every_role_against_every_engagement_endpoint() {
             },
         )
         .await;
+    }
+    // The lists show each caller exactly what the reads above let it open: the 404s are about the caller.
+    for who in EVERYONE {
+        let (reads, reads_restricted) =
+            (readers.contains(&who), restricted_audience.contains(&who));
+        for path in ["/api/v1/engagements", "/api/v1/meetings"] {
+            let ids = listed(&app, &w, path, who).await;
+            assert_eq!(ids.contains(&m.to_string()), reads, "{path} as {who:?}");
+            assert_eq!(
+                ids.contains(&restricted.to_string()),
+                reads_restricted,
+                "{path} as {who:?}"
+            );
+        }
+        let ids = listed(&app, &w, "/api/v1/recommendations", who).await;
+        assert_eq!(ids.contains(&r.to_string()), reads, "as {who:?}");
     }
 
     // Councils: admins create; admins and the council's secretaries edit.
@@ -491,6 +571,20 @@ async fn every_role_against_every_hearing_and_consultation_endpoint() {
             },
         )
         .await;
+    }
+    for who in EVERYONE {
+        for (path, id) in [
+            ("/api/v1/hearings", h),
+            ("/api/v1/consultations", c),
+            ("/api/v1/submissions", s),
+        ] {
+            let ids = listed(&app, &w, path, who).await;
+            assert_eq!(
+                ids.contains(&id.to_string()),
+                who != Anonymous,
+                "{path} as {who:?}: internal records are for signed-in readers"
+            );
+        }
     }
     run(
         &app,

@@ -57,7 +57,9 @@ async fn login_me_refresh_rotation_and_logout() {
         .expect("refresh")
         .to_owned();
     assert_ne!(new_refresh, refresh);
-    // The old token is spent; presenting it again also revokes the whole family.
+    // The old token is spent; presenting it again also revokes the whole family: the one write a refused
+    // request makes on purpose (the snapshot covers refresh_tokens, so it must be exactly this).
+    let before = app.snapshot().await;
     app.post(
         "/api/v1/auth/refresh",
         None,
@@ -65,6 +67,19 @@ async fn login_me_refresh_rotation_and_logout() {
     )
     .await
     .assert_problem(401);
+    let changes = app.snapshot().await.changes_from(&before);
+    assert_eq!(changes.len(), 2, "{changes:#?}");
+    assert!(
+        changes.iter().all(|c| c.starts_with("refresh_tokens: ")),
+        "{changes:#?}"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM refresh_tokens WHERE revoked_at IS NULL")
+            .await,
+        0,
+        "the rotated token is revoked with its family"
+    );
+    let before = app.snapshot().await;
     app.post(
         "/api/v1/auth/refresh",
         None,
@@ -72,6 +87,7 @@ async fn login_me_refresh_rotation_and_logout() {
     )
     .await
     .assert_problem(401);
+    app.snapshot().await.assert_unchanged_from(&before);
 
     let again = app
         .post(
@@ -91,6 +107,7 @@ async fn login_me_refresh_rotation_and_logout() {
     )
     .await
     .assert_status(204);
+    let before = app.snapshot().await;
     app.post(
         "/api/v1/auth/refresh",
         None,
@@ -98,6 +115,7 @@ async fn login_me_refresh_rotation_and_logout() {
     )
     .await
     .assert_problem(401);
+    app.snapshot().await.assert_unchanged_from(&before);
     app.post(
         "/api/v1/auth/logout",
         None,
@@ -122,6 +140,15 @@ async fn login_me_refresh_rotation_and_logout() {
 async fn wrong_email_and_wrong_password_look_the_same_and_repeated_failures_are_429() {
     let app = TestApp::new().await;
     registered(&app, "victim@example.tj", "the right password").await;
+    // The account works: the refusals below are about the guesses.
+    app.post(
+        "/api/v1/auth/login",
+        None,
+        &json!({"email": "victim@example.tj", "password": "the right password"}),
+    )
+    .await
+    .assert_status(200);
+    let before = app.snapshot().await;
     let wrong_password = app
         .post(
             "/api/v1/auth/login",
@@ -142,6 +169,9 @@ async fn wrong_email_and_wrong_password_look_the_same_and_repeated_failures_are_
         wrong_password.json()["detail"],
         wrong_email.json()["detail"]
     );
+    // A refused login writes nothing but its attempt, in the table the snapshot leaves out for that reason.
+    app.snapshot().await.assert_unchanged_from(&before);
+    assert_eq!(app.count("SELECT count(*) FROM login_failures").await, 2);
 
     for _ in 0..4 {
         app.post(
@@ -160,6 +190,7 @@ async fn wrong_email_and_wrong_password_look_the_same_and_repeated_failures_are_
         )
         .await;
     locked.assert_problem(429);
+    app.snapshot().await.assert_unchanged_from(&before);
     let retry: u64 = locked
         .header("retry-after")
         .and_then(|v| v.parse().ok())
@@ -221,6 +252,7 @@ async fn forged_expired_and_foreign_tokens_are_refused() {
 #[actix_web::test]
 async fn login_validates_its_body() {
     let app = TestApp::new().await;
+    let before = app.snapshot().await;
     app.post("/api/v1/auth/login", None, &json!({"email": "a@b.tj"}))
         .await
         .assert_invalid("password");
@@ -231,6 +263,17 @@ async fn login_validates_its_body() {
     )
     .await
     .assert_invalid("remember");
+    app.snapshot().await.assert_unchanged_from(&before);
+    // A body that is not even read counts as no attempt; a well-formed one does.
+    assert_eq!(app.count("SELECT count(*) FROM login_failures").await, 0);
+    app.post(
+        "/api/v1/auth/login",
+        None,
+        &json!({"email": "a@b.tj", "password": "x"}),
+    )
+    .await
+    .assert_problem(401);
+    assert_eq!(app.count("SELECT count(*) FROM login_failures").await, 1);
 }
 
 #[actix_web::test]

@@ -22,26 +22,14 @@ async fn submissions_are_answered_and_late_ones_are_marked() {
     let app = TestApp::new().await;
     let w = app.world().await;
     let c = consultation(&app, &w, "public").await;
-    let open = app
-        .get("/api/v1/consultations?open_on=2026-02-15", None)
-        .await;
-    assert_eq!(open.json()["items"].as_array().map(Vec::len), Some(1));
-    assert_eq!(
-        app.get("/api/v1/consultations?open_on=2026-03-02", None)
+    let open_on = async |day: &str| {
+        app.get(&format!("/api/v1/consultations?open_on={day}"), None)
             .await
-            .json()["items"]
-            .as_array()
-            .map(Vec::len),
-        Some(0)
-    );
-    assert_eq!(
-        app.get("/api/v1/consultations?open_on=2026-03-01", None)
-            .await
-            .json()["items"]
-            .as_array()
-            .map(Vec::len),
-        Some(1)
-    );
+            .item_ids()
+    };
+    assert_eq!(open_on("2026-02-15").await, [c.to_string()]);
+    assert_eq!(open_on("2026-03-01").await, [c.to_string()], "the last day");
+    assert_eq!(open_on("2026-03-02").await, Vec::<String>::new());
 
     let coalition = app
         .post(&format!("/api/v1/consultations/{c}/submissions"), Some(&w.ngo_b), &json!({
@@ -224,7 +212,16 @@ async fn bad_consultations_and_submissions_are_refused_and_nothing_is_written() 
     )
     .await
     .assert_problem(404);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
+    // Each case broke one field (or the caller) of a consultation an NGO member may open.
+    let accepted = app
+        .post("/api/v1/consultations", Some(&w.ngo_a), &base)
+        .await;
+    accepted.assert_status(201);
+    assert_eq!(
+        accepted.json()["owner_organization_id"],
+        w.org_a.to_string()
+    );
 
     let sub = app
         .post(
@@ -267,17 +264,36 @@ async fn bad_consultations_and_submissions_are_refused_and_nothing_is_written() 
     )
     .await
     .assert_problem(403);
-    assert_eq!(app.snapshot().await, before);
-    app.call(put(
-        &w.officer_host,
-        json!({"status": "accepted", "text": "Принято"}),
-    ))
-    .await
-    .assert_status(200);
-    // A consultation with submissions cannot be deleted.
+    app.snapshot().await.assert_unchanged_from(&before);
+    // The responsible agency's officer answers, and the submitting organisation edits.
+    let sid = id_of(&sub.json());
+    let answer = app
+        .call(put(
+            &w.officer_host,
+            json!({"status": "accepted", "text": "Принято"}),
+        ))
+        .await;
+    assert_eq!(answer.assert_record(sid)["response"]["status"], "accepted");
+    let edited = app
+        .patch(
+            &format!("/api/v1/submissions/{sid}"),
+            Some(&w.ngo_a),
+            &json!({"proposal": "Уточнённое предложение"}),
+        )
+        .await;
+    assert_eq!(
+        edited.assert_record(sid)["proposal"],
+        "Уточнённое предложение"
+    );
+    // A consultation with submissions cannot be deleted; one without can.
+    let before = app.snapshot().await;
     app.delete(&format!("/api/v1/consultations/{c}"), Some(&w.admin))
         .await
         .assert_problem(409);
+    app.snapshot().await.assert_unchanged_from(&before);
+    let empty = format!("/api/v1/consultations/{}", id_of(&accepted.json()));
+    app.delete(&empty, Some(&w.admin)).await.assert_status(204);
+    app.get(&empty, Some(&w.admin)).await.assert_problem(404);
 }
 
 #[actix_web::test]
@@ -292,6 +308,7 @@ async fn internal_consultations_and_their_submissions_are_hidden_from_the_public
             &json!({"organization_ids": [w.org_a], "proposal": "x"}),
         )
         .await;
+    sub.assert_status(201);
     let sid = id_of(&sub.json());
     app.get(&format!("/api/v1/consultations/{c}"), None)
         .await
@@ -299,15 +316,32 @@ async fn internal_consultations_and_their_submissions_are_hidden_from_the_public
     app.get(&format!("/api/v1/submissions/{sid}"), None)
         .await
         .assert_problem(404);
-    assert_eq!(
-        app.get("/api/v1/submissions", None).await.json()["items"]
-            .as_array()
-            .map(Vec::len),
-        Some(0)
-    );
+    for list in ["/api/v1/consultations", "/api/v1/submissions"] {
+        assert_eq!(
+            app.get(list, None).await.item_ids(),
+            Vec::<String>::new(),
+            "{list}"
+        );
+    }
+    // Signed-in readers get what the public does not.
+    app.get(&format!("/api/v1/consultations/{c}"), Some(&w.analyst))
+        .await
+        .assert_record(c);
     app.get(&format!("/api/v1/submissions/{sid}"), Some(&w.analyst))
         .await
-        .assert_status(200);
+        .assert_record(sid);
+    assert_eq!(
+        app.get("/api/v1/consultations", Some(&w.analyst))
+            .await
+            .item_ids(),
+        [c.to_string()]
+    );
+    assert_eq!(
+        app.get("/api/v1/submissions", Some(&w.analyst))
+            .await
+            .item_ids(),
+        [sid.to_string()]
+    );
     let restricted = consultation(&app, &w, "restricted").await;
     app.get(
         &format!("/api/v1/consultations/{restricted}"),
@@ -320,5 +354,5 @@ async fn internal_consultations_and_their_submissions_are_hidden_from_the_public
         Some(&w.ngo_a),
     )
     .await
-    .assert_status(200);
+    .assert_record(restricted);
 }

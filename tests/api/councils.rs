@@ -134,7 +134,20 @@ async fn council_input_is_validated_and_nothing_half_written_remains() {
     )
     .await
     .assert_problem(404);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
+    // Each case broke one field of a body that is itself accepted.
+    app.post("/api/v1/councils", Some(&w.admin), &base)
+        .await
+        .assert_status(201);
+    let seat = app
+        .post(
+            &members,
+            Some(&w.admin),
+            &json!({"organization_id": w.org_a, "role": "member"}),
+        )
+        .await;
+    seat.assert_status(201);
+    assert_eq!(seat.json()["organization_id"], w.org_a.to_string());
 }
 
 #[actix_web::test]
@@ -157,7 +170,7 @@ async fn an_organisation_holds_one_seat_per_council_at_a_time() {
     )
     .await
     .assert_problem(409);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
     // A seat in another council, an earlier closed term, and agencies are fine.
     app.post(
         &format!("/api/v1/councils/{}/members", w.council_b),
@@ -211,7 +224,35 @@ async fn secretaries_edit_only_their_own_councils() {
     app.delete(&format!("/api/v1/councils/{}", w.council_b), Some(&w.admin))
         .await
         .assert_problem(409);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
+    // Council B's own secretary may edit it and seat members; an admin deletes an unreferenced council.
+    let b = format!("/api/v1/councils/{}", w.council_b);
+    let res = app
+        .patch(
+            &b,
+            Some(&w.secretary_b),
+            &json!({"description": "Наш совет"}),
+        )
+        .await;
+    assert_eq!(res.assert_record(w.council_b)["description"], "Наш совет");
+    app.post(
+        &format!("{b}/members"),
+        Some(&w.secretary_b),
+        &json!({"organization_id": w.org_b, "role": "member"}),
+    )
+    .await
+    .assert_status(201);
+    let lone = app
+        .post(
+            "/api/v1/councils",
+            Some(&w.admin),
+            &json!({"name": "Временная группа", "kind": "working_group", "level": "national"}),
+        )
+        .await;
+    lone.assert_status(201);
+    let lone = format!("/api/v1/councils/{}", id_of(&lone.json()));
+    app.delete(&lone, Some(&w.admin)).await.assert_status(204);
+    app.get(&lone, None).await.assert_problem(404);
 }
 
 #[actix_web::test]
@@ -226,6 +267,7 @@ async fn a_restricted_council_is_seen_only_by_its_secretaries_and_admins() {
     .await
     .assert_status(200);
     let path = format!("/api/v1/councils/{}", w.council_b);
+    let (a, b) = (w.council_a.to_string(), w.council_b.to_string());
     for token in [
         None,
         Some(w.analyst.as_str()),
@@ -233,13 +275,20 @@ async fn a_restricted_council_is_seen_only_by_its_secretaries_and_admins() {
         Some(w.ngo_a.as_str()),
     ] {
         app.get(&path, token).await.assert_problem(404);
-        let list = app.get("/api/v1/councils?limit=200", token).await;
-        assert!(!list.text().contains(&w.council_b.to_string()));
+        let list = app
+            .get("/api/v1/councils?limit=200", token)
+            .await
+            .item_ids();
+        assert!(list.contains(&a) && !list.contains(&b), "{list:?}");
     }
-    app.get(&path, Some(&w.secretary_b))
-        .await
-        .assert_status(200);
-    app.get(&path, Some(&w.admin)).await.assert_status(200);
+    for token in [&w.secretary_b, &w.admin] {
+        app.get(&path, Some(token)).await.assert_record(w.council_b);
+        let list = app
+            .get("/api/v1/councils?limit=200", Some(token))
+            .await
+            .item_ids();
+        assert!(list.contains(&a) && list.contains(&b), "{list:?}");
+    }
 }
 
 #[actix_web::test]
@@ -253,20 +302,41 @@ async fn a_new_host_agency_becomes_the_host_party_of_the_councils_meetings() {
     )
     .await
     .assert_status(200);
-    let by_new = app
+    let mut by_new = app
         .get(
             &format!("/api/v1/engagements?agency_id={}", w.other_agency),
             Some(&w.admin),
         )
-        .await;
-    assert_eq!(by_new.json()["items"].as_array().map(Vec::len), Some(2));
+        .await
+        .item_ids();
+    by_new.sort();
+    let mut meetings = vec![w.meeting.to_string(), w.restricted.to_string()];
+    meetings.sort();
+    assert_eq!(by_new, meetings);
     let by_old = app
         .get(
             &format!("/api/v1/engagements?agency_id={}", w.host_agency),
             Some(&w.admin),
         )
-        .await;
-    assert_eq!(by_old.json()["items"].as_array().map(Vec::len), Some(0));
+        .await
+        .item_ids();
+    assert_eq!(by_old, Vec::<String>::new());
+    let parties = app
+        .get(
+            &format!("/api/v1/engagements/{}", w.meeting),
+            Some(&w.admin),
+        )
+        .await
+        .assert_record(w.meeting)["parties"]
+        .clone();
+    assert!(
+        parties
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|p| p["role"] == "host" && p["agency_id"] == w.other_agency.to_string()),
+        "{parties}"
+    );
 }
 
 #[actix_web::test]
@@ -280,21 +350,35 @@ async fn meetings_of_a_restricted_council_are_hidden_with_it() {
     )
     .await
     .assert_status(200);
+    // An engagement outside the council, which every list below must still show.
+    let hearing = app
+        .insert_engagement(
+            "hearing",
+            Some(w.org_b),
+            "internal",
+            &[(w.org_b, "organizer")],
+        )
+        .await
+        .to_string();
+    let meeting = w.meeting.to_string();
     for token in [&w.analyst, &w.secretary_b, &w.ngo_a] {
-        app.get(&format!("/api/v1/meetings/{}", w.meeting), Some(token))
+        app.get(&format!("/api/v1/meetings/{meeting}"), Some(token))
             .await
             .assert_problem(404);
+        let listed = app.get("/api/v1/engagements", Some(token)).await.item_ids();
         assert!(
-            !app.get("/api/v1/engagements", Some(token))
-                .await
-                .text()
-                .contains(&w.meeting.to_string())
+            listed.contains(&hearing) && !listed.contains(&meeting),
+            "{listed:?}"
         );
     }
-    app.get(
-        &format!("/api/v1/meetings/{}", w.meeting),
-        Some(&w.secretary_a),
-    )
-    .await
-    .assert_status(200);
+    for token in [&w.secretary_a, &w.admin] {
+        app.get(&format!("/api/v1/meetings/{meeting}"), Some(token))
+            .await
+            .assert_record(&meeting);
+        let listed = app.get("/api/v1/engagements", Some(token)).await.item_ids();
+        assert!(
+            listed.contains(&hearing) && listed.contains(&meeting),
+            "{listed:?}"
+        );
+    }
 }

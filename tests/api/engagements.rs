@@ -4,13 +4,10 @@ use serde_json::json;
 
 use crate::support::TestApp;
 
+/// The ids of a page; a refused or failed list is no empty list.
+#[track_caller]
 fn ids(res: &crate::support::Response) -> Vec<String> {
-    res.json()["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|i| i["id"].as_str().map(str::to_owned))
-        .collect()
+    res.item_ids()
 }
 
 #[actix_web::test]
@@ -130,6 +127,9 @@ async fn filters_match_any_party_role_region_subtree_dates_and_kinds() {
     )
     .await
     .assert_problem(404);
+    app.get(&format!("/api/v1/engagements/{hearing}"), None)
+        .await
+        .assert_record(hearing);
 }
 
 #[actix_web::test]

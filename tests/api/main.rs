@@ -9,6 +9,7 @@ mod councils;
 mod demo;
 mod engagements;
 mod grants;
+mod harness;
 mod hearings;
 mod layers;
 mod meetings;

@@ -50,20 +50,38 @@ async fn a_secretary_records_a_meeting_whose_parties_come_from_host_and_attendan
     assert_eq!(core.json()["council_id"], w.council_a.to_string());
     assert_eq!(core.json()["parties"].as_array().map(Vec::len), Some(4));
 
-    let list = app
+    let mut listed = app
         .get(
             &format!("/api/v1/councils/{}/meetings", w.council_a),
             Some(&w.analyst),
         )
-        .await;
+        .await
+        .item_ids();
+    listed.sort();
+    let mut internal = vec![w.meeting.to_string(), id.to_string()];
+    internal.sort();
     assert_eq!(
-        list.json()["items"].as_array().map(Vec::len),
-        Some(2),
+        listed, internal,
         "internal ones; the restricted one is hidden"
     );
-    app.get(&format!("/api/v1/councils/{}/meetings", w.council_a), None)
+    let mut all = app
+        .get(
+            &format!("/api/v1/councils/{}/meetings", w.council_a),
+            Some(&w.secretary_a),
+        )
         .await
-        .assert_status(200);
+        .item_ids();
+    all.sort();
+    let mut expected = [internal, vec![w.restricted.to_string()]].concat();
+    expected.sort();
+    assert_eq!(all, expected, "the council's secretary sees them all");
+    assert_eq!(
+        app.get(&format!("/api/v1/councils/{}/meetings", w.council_a), None)
+            .await
+            .item_ids(),
+        Vec::<String>::new(),
+        "none is public"
+    );
 }
 
 #[actix_web::test]
@@ -158,7 +176,11 @@ async fn bad_meetings_are_refused_naming_the_field() {
     )
     .await
     .assert_invalid("title");
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
+    // The body every case above broke in one field is itself fine.
+    let res = app.post(&url, Some(&w.admin), &base).await;
+    res.assert_status(201);
+    assert_eq!(res.json()["title"], "T");
 }
 
 #[actix_web::test]
@@ -208,7 +230,31 @@ async fn a_secretary_of_one_council_cannot_write_to_another() {
     )
     .await
     .assert_problem(401);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
+    // The council's own secretary may do each of these.
+    app.post(
+        &format!("/api/v1/councils/{}/meetings", w.council_a),
+        Some(&w.secretary_a),
+        &body,
+    )
+    .await
+    .assert_status(201);
+    for meeting in [w.meeting, w.restricted] {
+        let res = app
+            .patch(
+                &format!("/api/v1/meetings/{meeting}"),
+                Some(&w.secretary_a),
+                &json!({"minutes": "Протокол"}),
+            )
+            .await;
+        assert_eq!(res.assert_record(meeting)["minutes"], "Протокол");
+    }
+    app.delete(
+        &format!("/api/v1/meetings/{}", w.restricted),
+        Some(&w.secretary_a),
+    )
+    .await
+    .assert_status(204);
 }
 
 #[actix_web::test]
@@ -257,14 +303,28 @@ async fn updates_replace_lists_rederive_parties_and_respect_if_match() {
     app.patch(&path, Some(&w.secretary_a), &json!({"title": null}))
         .await
         .assert_invalid("title");
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
+    let current = app
+        .call(
+            TestRequest::patch()
+                .uri(&path)
+                .insert_header(("Authorization", format!("Bearer {}", w.secretary_a)))
+                .insert_header(("If-Match", "\"2\""))
+                .set_json(json!({"agenda": [{"title": "Отчёт"}]})),
+        )
+        .await;
+    assert_eq!(
+        current.assert_record(w.meeting)["version"],
+        3,
+        "the current version is accepted"
+    );
 
     let history = app
         .get(&format!("{path}/history"), Some(&w.secretary_a))
         .await;
     history.assert_status(200);
     assert_eq!(
-        history.json()["items"][0]["after"]["minutes"],
+        history.json()["items"][1]["after"]["minutes"],
         "Решили обратиться в МВД"
     );
 }
@@ -273,6 +333,17 @@ async fn updates_replace_lists_rederive_parties_and_respect_if_match() {
 async fn a_meeting_with_recommendations_cannot_be_deleted_but_one_without_can() {
     let app = TestApp::new().await;
     let w = app.world().await;
+    let parties = format!(
+        "SELECT count(*) FROM engagement_parties WHERE engagement_id = '{}'",
+        w.restricted
+    );
+    assert!(app.count(&parties).await > 0);
+    app.get(
+        &format!("/api/v1/meetings/{}", w.restricted),
+        Some(&w.admin),
+    )
+    .await
+    .assert_record(w.restricted);
     let before = app.snapshot().await;
     app.delete(
         &format!("/api/v1/meetings/{}", w.meeting),
@@ -280,7 +351,7 @@ async fn a_meeting_with_recommendations_cannot_be_deleted_but_one_without_can() 
     )
     .await
     .assert_problem(409);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
     app.delete(
         &format!("/api/v1/meetings/{}", w.restricted),
         Some(&w.secretary_a),
@@ -293,21 +364,31 @@ async fn a_meeting_with_recommendations_cannot_be_deleted_but_one_without_can() 
     )
     .await
     .assert_problem(404);
-    assert_eq!(
-        app.count(&format!(
-            "SELECT count(*) FROM engagement_parties WHERE engagement_id = '{}'",
-            w.restricted
-        ))
-        .await,
-        0
-    );
+    assert_eq!(app.count(&parties).await, 0);
+    app.get(&format!("/api/v1/meetings/{}", w.meeting), Some(&w.admin))
+        .await
+        .assert_record(w.meeting);
 }
 
 #[actix_web::test]
 async fn a_restricted_meeting_never_shows_outside_its_council() {
     let app = TestApp::new().await;
     let w = app.world().await;
+    // A public meeting of the same council, which every list must show, beside the restricted one.
+    let public = app
+        .post(&format!("/api/v1/councils/{}/meetings", w.council_a), Some(&w.secretary_a),
+              &json!({"title": "Открытое заседание", "starts_at": "2026-03-12T10:00:00Z", "visibility": "public"}))
+        .await;
+    public.assert_status(201);
+    let public = id_of(&public.json()).to_string();
     let id = w.restricted.to_string();
+    let lists = [
+        "/api/v1/meetings".to_owned(),
+        "/api/v1/engagements".to_owned(),
+        "/api/v1/engagements?format=csv".to_owned(),
+        "/api/v1/engagements?format=ndjson".to_owned(),
+        format!("/api/v1/councils/{}/meetings", w.council_a),
+    ];
     let outsiders = [
         None,
         Some(w.analyst.as_str()),
@@ -317,40 +398,46 @@ async fn a_restricted_meeting_never_shows_outside_its_council() {
         Some(w.officer_host.as_str()),
     ];
     for token in outsiders {
+        app.get(&format!("/api/v1/meetings/{public}"), token)
+            .await
+            .assert_record(&public);
         app.get(&format!("/api/v1/meetings/{id}"), token)
             .await
             .assert_problem(404);
         app.get(&format!("/api/v1/engagements/{id}"), token)
             .await
             .assert_problem(404);
-        for list in [
-            "/api/v1/meetings",
-            "/api/v1/engagements",
-            "/api/v1/engagements?format=csv",
-            "/api/v1/engagements?format=ndjson",
-            "/api/v1/engagements?visibility=restricted",
-        ] {
+        for list in &lists {
             let res = app.get(list, token).await;
             res.assert_status(200);
+            assert!(res.text().contains(&public), "{list} misses the public one");
             assert!(
                 !res.text().contains(&id),
                 "{list} leaks the restricted meeting"
             );
         }
-        let council_list = app
-            .get(&format!("/api/v1/councils/{}/meetings", w.council_a), token)
+        let res = app
+            .get("/api/v1/engagements?visibility=restricted", token)
             .await;
-        assert!(!council_list.text().contains(&id));
+        assert_eq!(res.item_ids(), Vec::<String>::new());
     }
     for token in [&w.secretary_a, &w.admin] {
         app.get(&format!("/api/v1/meetings/{id}"), Some(token))
             .await
-            .assert_status(200);
-        assert!(
-            app.get("/api/v1/engagements", Some(token))
+            .assert_record(&id);
+        app.get(&format!("/api/v1/engagements/{id}"), Some(token))
+            .await
+            .assert_record(&id);
+        for list in &lists {
+            let res = app.get(list, Some(token)).await;
+            res.assert_status(200);
+            assert!(res.text().contains(&id), "{list}");
+        }
+        assert_eq!(
+            app.get("/api/v1/engagements?visibility=restricted", Some(token))
                 .await
-                .text()
-                .contains(&id)
+                .item_ids(),
+            [id.as_str()]
         );
     }
 }

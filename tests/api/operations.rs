@@ -19,10 +19,8 @@ async fn readiness_is_503_while_the_database_is_missing_and_recovers_when_it_app
     let app = TestApp::new().await;
     let name = format!("hamkori_late_{}", uuid::Uuid::now_v7().simple());
     let pool = hamkori::db::pool(&format!("{}/{name}", server_url()), 2).expect("pool");
-    let late = TestApp {
-        state: AppState::new(pool, SECRET).expect("state"),
-        db_name: name.clone(),
-    };
+    // One app for the whole test: readiness must recover in the running app, without a rebuild.
+    let late = TestApp::around(AppState::new(pool, SECRET).expect("state"), name.clone()).await;
     late.get("/readyz", None).await.assert_problem(503);
     late.get("/api/v1/organizations", None)
         .await

@@ -97,7 +97,10 @@ async fn invalid_bodies_are_refused_naming_the_field_and_nothing_is_written() {
             .await
             .assert_invalid(field);
     }
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
+    // Each case broke one field of a body that is accepted as it is.
+    app.create_organization(&admin, json!({"name": "X", "kind": "ngo"}))
+        .await;
 }
 
 #[actix_web::test]
@@ -136,7 +139,19 @@ async fn malformed_json_is_400_wrong_type_415_and_oversized_413() {
         )
         .await;
     res.assert_problem(413);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
+    // Well-formed JSON of an accepted size, declared as JSON, is created.
+    let res = app
+        .call(
+            TestRequest::post()
+                .uri("/api/v1/organizations")
+                .insert_header(("Authorization", format!("Bearer {admin}")))
+                .insert_header(("Content-Type", "application/json"))
+                .set_payload(r#"{"name": "X", "kind": "ngo", "description": "я"}"#),
+        )
+        .await;
+    res.assert_status(201);
+    assert_eq!(res.json()["description"], "я");
 }
 
 #[actix_web::test]
@@ -180,17 +195,27 @@ async fn writes_need_a_valid_token_and_the_right_role() {
             .await
             .assert_problem(403);
     }
-    let path = format!(
-        "/api/v1/organizations/{}",
-        existing["id"].as_str().expect("id")
-    );
+    let id = existing["id"].as_str().expect("id").to_owned();
+    let path = format!("/api/v1/organizations/{id}");
     app.patch(&path, Some(&analyst), &json!({"name": "Renamed"}))
         .await
         .assert_problem(403);
     app.delete(&path, Some(&analyst)).await.assert_problem(403);
     app.delete(&path, Some(&member)).await.assert_problem(403);
     app.delete(&path, None).await.assert_problem(401);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
+    // An admin may do each of these (the member's account holds `existing`, so another one is deleted).
+    let yes = app.create_organization(&admin, org("Yes")).await;
+    let renamed = app
+        .patch(&path, Some(&admin), &json!({"name": "Renamed"}))
+        .await;
+    assert_eq!(renamed.assert_record(&id)["name"], "Renamed");
+    app.delete(
+        &format!("/api/v1/organizations/{}", yes["id"].as_str().expect("id")),
+        Some(&admin),
+    )
+    .await
+    .assert_status(204);
 }
 
 #[actix_web::test]
@@ -225,7 +250,7 @@ async fn a_member_edits_their_own_organization_but_not_another() {
     )
     .await
     .assert_problem(403);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
 }
 
 #[actix_web::test]
@@ -252,7 +277,7 @@ async fn a_duplicate_registration_number_is_a_conflict() {
             .unwrap_or_default()
             .contains("registration_number")
     );
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
 }
 
 #[actix_web::test]
@@ -297,7 +322,7 @@ async fn a_stale_if_match_is_412_and_changes_nothing() {
         )
         .await;
     stale_delete.assert_problem(412);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
     assert_eq!(app.get(&path, None).await.json()["name"], "First");
 }
 
@@ -325,6 +350,7 @@ async fn patch_distinguishes_absent_null_and_values() {
         "+992 37 000",
         "absent fields are unchanged"
     );
+    let before = app.snapshot().await;
     app.patch(&path, Some(&admin), &json!({"name": null}))
         .await
         .assert_invalid("name");
@@ -334,8 +360,22 @@ async fn patch_distinguishes_absent_null_and_values() {
     app.patch(&path, Some(&admin), &json!({"status": "sleeping"}))
         .await
         .assert_invalid("status");
+    app.snapshot().await.assert_unchanged_from(&before);
+    let valid = app
+        .patch(
+            &path,
+            Some(&admin),
+            &json!({"name": "M", "status": "inactive"}),
+        )
+        .await;
+    valid.assert_status(200);
+    assert_eq!(
+        (valid.json()["name"].clone(), valid.json()["status"].clone()),
+        (json!("M"), json!("inactive"))
+    );
     let empty = app.patch(&path, Some(&admin), &json!({})).await;
     empty.assert_status(200);
+    assert_eq!(empty.json()["name"], "M", "an empty patch changes no field");
 }
 
 #[actix_web::test]
@@ -344,9 +384,14 @@ async fn delete_removes_and_a_referenced_organization_is_a_conflict() {
     let admin = app.admin().await;
     let lone = app.create_organization(&admin, org("Lone")).await;
     let path = format!("/api/v1/organizations/{}", lone["id"].as_str().expect("id"));
+    app.get(&path, None)
+        .await
+        .assert_record(lone["id"].as_str().expect("id"));
     app.delete(&path, Some(&admin)).await.assert_status(204);
     app.get(&path, None).await.assert_problem(404);
+    let before = app.snapshot().await;
     app.delete(&path, Some(&admin)).await.assert_problem(404);
+    app.snapshot().await.assert_unchanged_from(&before);
 
     let referenced = app.create_organization(&admin, org("Referenced")).await;
     let id = referenced["id"].as_str().expect("id");
@@ -355,7 +400,10 @@ async fn delete_removes_and_a_referenced_organization_is_a_conflict() {
     app.delete(&format!("/api/v1/organizations/{id}"), Some(&admin))
         .await
         .assert_problem(409);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
+    app.get(&format!("/api/v1/organizations/{id}"), None)
+        .await
+        .assert_record(id);
 }
 
 #[actix_web::test]
@@ -389,12 +437,13 @@ async fn history_shows_who_changed_what() {
     assert_eq!(items[1]["action"], "create");
 
     let analyst = app.analyst().await;
-    app.get(
-        &format!("/api/v1/organizations/{id}/history"),
-        Some(&analyst),
-    )
-    .await
-    .assert_status(200);
+    let read = app
+        .get(
+            &format!("/api/v1/organizations/{id}/history"),
+            Some(&analyst),
+        )
+        .await;
+    assert_eq!(read.item_ids(), res.item_ids(), "analysts read it whole");
     let elsewhere = app.create_organization(&admin, org("Elsewhere")).await;
     let stranger = app
         .ngo_member(
@@ -585,7 +634,12 @@ async fn patch_needs_a_token_and_keeps_registration_numbers_unique() {
     app.patch(&path, Some(&admin), &json!({"registration_number": "111"}))
         .await
         .assert_problem(409);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
+    let free = app
+        .patch(&path, Some(&admin), &json!({"registration_number": "333"}))
+        .await;
+    free.assert_status(200);
+    assert_eq!(free.json()["registration_number"], "333");
 }
 
 #[actix_web::test]

@@ -94,7 +94,7 @@ async fn the_agency_answers_and_the_history_keeps_every_step() {
     status(&app, r, &w.admin, json!({"status": "finished"}))
         .await
         .assert_invalid("status");
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
     let reopened = status(
         &app,
         r,
@@ -141,7 +141,19 @@ async fn only_the_addressed_agency_the_issuer_and_admins_answer() {
         )
         .await;
     res.assert_problem(401);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
+    // The addressed agency's officer may send the same answer.
+    let answered = status(
+        &app,
+        w.recommendation,
+        &w.officer_host,
+        json!({"status": "acknowledged"}),
+    )
+    .await;
+    assert_eq!(
+        answered.assert_record(w.recommendation)["status"],
+        "acknowledged"
+    );
 }
 
 #[actix_web::test]
@@ -162,6 +174,14 @@ async fn an_ngo_member_cannot_touch_recommendations_of_another_organisations_hea
         .await;
     created.assert_status(201);
     let r = id_of(&created.json());
+    let restricted = app
+        .insert_engagement(
+            "hearing",
+            Some(w.org_a),
+            "restricted",
+            &[(w.org_a, "organizer")],
+        )
+        .await;
     let before = app.snapshot().await;
     status(
         &app,
@@ -185,14 +205,6 @@ async fn an_ngo_member_cannot_touch_recommendations_of_another_organisations_hea
     )
     .await
     .assert_problem(403);
-    let restricted = app
-        .insert_engagement(
-            "hearing",
-            Some(w.org_a),
-            "restricted",
-            &[(w.org_a, "organizer")],
-        )
-        .await;
     app.post(
         &format!("/api/v1/engagements/{restricted}/recommendations"),
         Some(&w.ngo_b),
@@ -200,16 +212,36 @@ async fn an_ngo_member_cannot_touch_recommendations_of_another_organisations_hea
     )
     .await
     .assert_problem(404);
-    assert_eq!(app.snapshot().await, before);
-    // The issuing organisation records the answer it received.
-    status(
+    app.snapshot().await.assert_unchanged_from(&before);
+    // The issuing organisation may do each of these: edit, issue (also from the restricted hearing), and
+    // record the answer it received.
+    let edited = app
+        .patch(
+            &format!("/api/v1/recommendations/{r}"),
+            Some(&w.ngo_a),
+            &json!({"text": "changed"}),
+        )
+        .await;
+    assert_eq!(edited.assert_record(r)["text"], "changed");
+    for engagement in [hearing, restricted] {
+        let res = app
+            .post(
+                &format!("/api/v1/engagements/{engagement}/recommendations"),
+                Some(&w.ngo_a),
+                &json!({"text": "x", "addressed_to_agency_id": w.other_agency}),
+            )
+            .await;
+        res.assert_status(201);
+        assert_eq!(res.json()["engagement_id"], engagement.to_string());
+    }
+    let answered = status(
         &app,
         r,
         &w.ngo_a,
         json!({"status": "rejected", "note": "Министерство отказало письмом"}),
     )
-    .await
-    .assert_status(200);
+    .await;
+    assert_eq!(answered.assert_record(r)["status"], "rejected");
 }
 
 #[actix_web::test]
@@ -235,12 +267,29 @@ async fn rejection_needs_a_reason_and_no_response_waits_for_the_due_date() {
         .await
         .json(),
     );
+    let before = app.snapshot().await;
     status(&app, future, &w.officer_host, json!({"status": "rejected"}))
         .await
         .assert_invalid("note");
     status(&app, future, &w.admin, json!({"status": "no_response"}))
         .await
         .assert_invalid("status");
+    app.post(
+        &format!("/api/v1/engagements/{}/recommendations", w.meeting),
+        Some(&w.secretary_a),
+        &new("2024-01-01"),
+    )
+    .await
+    .assert_invalid("due_on");
+    app.snapshot().await.assert_unchanged_from(&before);
+    let rejected = status(
+        &app,
+        future,
+        &w.officer_host,
+        json!({"status": "rejected", "note": "Нет средств"}),
+    )
+    .await;
+    assert_eq!(rejected.assert_record(future)["status"], "rejected");
     status(
         &app,
         late,
@@ -257,13 +306,6 @@ async fn rejection_needs_a_reason_and_no_response_waits_for_the_due_date() {
     )
     .await
     .assert_status(200);
-    app.post(
-        &format!("/api/v1/engagements/{}/recommendations", w.meeting),
-        Some(&w.secretary_a),
-        &new("2024-01-01"),
-    )
-    .await
-    .assert_invalid("due_on");
 }
 
 #[actix_web::test]
@@ -396,8 +438,12 @@ async fn overdue_is_computed_and_filters_narrow_the_list() {
         2,
         "the header and the implemented one"
     );
-    // Internal recommendations are not public.
+    // Internal recommendations are not public: signed-in readers get all three.
     assert_eq!(ids(app.get("/api/v1/recommendations", None).await).len(), 0);
+    assert_eq!(
+        ids(app.get("/api/v1/recommendations", Some(&w.analyst)).await).len(),
+        3
+    );
 }
 
 #[actix_web::test]
@@ -486,7 +532,16 @@ async fn recommendation_edits_are_checked() {
     )
     .await
     .assert_invalid("text");
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
+    let issued = app
+        .post(
+            &format!("/api/v1/engagements/{}/recommendations", w.meeting),
+            Some(&w.admin),
+            &json!({"text": "x", "addressed_to_agency_id": w.host_agency}),
+        )
+        .await;
+    issued.assert_status(201);
+    assert_eq!(issued.json()["engagement_id"], w.meeting.to_string());
     let res = app
         .patch(
             &path,

@@ -26,8 +26,18 @@ async fn admin_creates_reads_updates_and_deletes_users() {
     let path = format!("/api/v1/users/{}", user["id"].as_str().expect("id"));
 
     let list = app.get("/api/v1/users", Some(&admin)).await;
-    list.assert_status(200);
+    assert!(
+        list.item_ids()
+            .contains(&user["id"].as_str().expect("id").to_owned())
+    );
+    assert!(list.text().contains("member@example.tj"));
     assert!(!list.text().contains("argon2"));
+    assert_eq!(
+        app.count("SELECT count(*) FROM users WHERE password_hash LIKE '$argon2%'")
+            .await,
+        1,
+        "the hash is stored, just never shown"
+    );
 
     let updated = app
         .patch(
@@ -39,9 +49,25 @@ async fn admin_creates_reads_updates_and_deletes_users() {
     updated.assert_status(200);
     assert_eq!(updated.json()["role"], "analyst");
     assert_eq!(updated.json()["version"], 2);
-    let audit = app.count("SELECT count(*) FROM audit_log WHERE entity_type = 'user' AND after::text LIKE '%argon2%'").await;
-    assert_eq!(audit, 0, "hashes never reach the audit log");
+    let audit = |like: &str| {
+        format!(
+            "SELECT count(*) FROM audit_log WHERE entity_type = 'user' AND after::text LIKE '%{like}%'"
+        )
+    };
+    assert_eq!(
+        app.count(&audit("Мадина А.")).await,
+        1,
+        "the update is audited"
+    );
+    assert_eq!(
+        app.count(&audit("argon2")).await,
+        0,
+        "hashes never reach the audit log"
+    );
 
+    app.get(&path, Some(&admin))
+        .await
+        .assert_record(user["id"].as_str().expect("id"));
     app.delete(&path, Some(&admin)).await.assert_status(204);
     app.get(&path, Some(&admin)).await.assert_problem(404);
 }
@@ -79,7 +105,7 @@ async fn roles_need_their_bindings_and_references_must_exist() {
     app.post("/api/v1/users", Some(&admin), &bad_email)
         .await
         .assert_invalid("email");
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
 
     app.post("/api/v1/users", Some(&admin), &base("analyst"))
         .await
@@ -88,7 +114,7 @@ async fn roles_need_their_bindings_and_references_must_exist() {
     app.post("/api/v1/users", Some(&admin), &base("analyst"))
         .await
         .assert_problem(409);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
 }
 
 #[actix_web::test]
@@ -114,7 +140,34 @@ async fn only_admins_manage_users_and_nobody_deletes_themselves() {
     app.delete(&format!("/api/v1/users/{admin_id}"), Some(&admin))
         .await
         .assert_problem(409);
-    assert_eq!(app.snapshot().await, before);
+    app.snapshot().await.assert_unchanged_from(&before);
+    // An admin reads and creates users and deletes another one.
+    assert!(
+        app.get("/api/v1/users", Some(&admin))
+            .await
+            .item_ids()
+            .contains(&admin_id.to_string())
+    );
+    app.get(&format!("/api/v1/users/{admin_id}"), Some(&admin))
+        .await
+        .assert_record(admin_id);
+    let created = app
+        .post(
+            "/api/v1/users",
+            Some(&admin),
+            &json!({"email": "a@b.tj", "display_name": "A", "role": "admin", "password": "0123456789"}),
+        )
+        .await;
+    created.assert_status(201);
+    app.delete(
+        &format!(
+            "/api/v1/users/{}",
+            created.json()["id"].as_str().expect("id")
+        ),
+        Some(&admin),
+    )
+    .await
+    .assert_status(204);
 }
 
 #[actix_web::test]
@@ -145,19 +198,31 @@ async fn a_role_change_drops_the_old_binding_and_analysts_never_see_user_audit_r
     .assert_status(204);
 
     let analyst = app.analyst().await;
+    let user_id = created.json()["id"].as_str().expect("id").to_owned();
     let audit = app
         .get("/api/v1/audit?entity_type=user", Some(&analyst))
         .await;
-    audit.assert_status(200);
-    assert_eq!(audit.json()["items"].as_array().map(Vec::len), Some(0));
+    assert_eq!(audit.item_ids(), Vec::<String>::new());
+    // Admins get the user's rows; analysts do get the organisation's.
     let as_admin = app
         .get("/api/v1/audit?entity_type=user", Some(&admin))
         .await;
-    assert!(
-        as_admin.json()["items"]
-            .as_array()
-            .map(Vec::len)
-            .unwrap_or(0)
-            >= 2
-    );
+    as_admin.item_ids();
+    let about_user = as_admin.json()["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["entity_id"] == user_id.as_str())
+        .count();
+    assert_eq!(about_user, 2, "create and role change");
+    let org_audit = app
+        .get(
+            &format!(
+                "/api/v1/audit?entity_type=organization&entity_id={}",
+                org["id"].as_str().expect("id")
+            ),
+            Some(&analyst),
+        )
+        .await;
+    assert_eq!(org_audit.item_ids().len(), 2, "create and delete");
 }

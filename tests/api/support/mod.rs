@@ -1,14 +1,19 @@
 //! The test harness: a fresh database per test, cloned from a template migrated once per migration set,
 //! and helpers that drive the real app in-process.
 
+use std::collections::BTreeMap;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use actix_web::body::BoxBody;
+use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
 use actix_web::test::{self, TestRequest};
 use actix_web::web::Bytes;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use futures_util::future::LocalBoxFuture;
 use hamkori::auth::Role;
 use hamkori::db::DbPool;
 use hamkori::{AppState, build_app};
@@ -57,9 +62,15 @@ async fn admin_conn() -> AsyncPgConnection {
         .expect("Postgres must run on 127.0.0.1:5432 (or set HAMKORI_TEST_PG)")
 }
 
+/// Whether this process has made sure its template exists.
+static READY: AtomicBool = AtomicBool::new(false);
+
+/// Templates of other migration sets kept when a new one is built: other branches (worktrees) may be running
+/// their tests off theirs right now, and dropping a template in use fails every test still to clone it.
+const OTHER_TEMPLATES_KEPT: i64 = 4;
+
 /// Makes the template once; an advisory lock serialises test processes, and a rename publishes it whole.
 async fn ensure_template() -> String {
-    static READY: AtomicBool = AtomicBool::new(false);
     let name = template_name();
     if AtomicBool::load(&READY, Ordering::Acquire) {
         return name;
@@ -76,15 +87,17 @@ async fn ensure_template() -> String {
     .await
     .expect("check template");
     if !exists {
-        // Templates of earlier migration sets are of no further use.
+        // Templates of earlier migration sets are of no further use, but for the newest few (see
+        // OTHER_TEMPLATES_KEPT); oids grow, so the lowest are the oldest.
         #[derive(QueryableByName)]
         struct Name {
             #[diesel(sql_type = diesel::sql_types::Text)]
             datname: String,
         }
-        let stale: Vec<Name> = diesel::sql_query(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'hamkori\\_tpl\\_%' AND datname NOT LIKE '%\\_building'",
-        )
+        let stale: Vec<Name> = diesel::sql_query(format!(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'hamkori\\_tpl\\_%' AND datname NOT LIKE '%\\_building' \
+             ORDER BY oid DESC OFFSET {OTHER_TEMPLATES_KEPT}"
+        ))
         .load(&mut conn)
         .await
         .unwrap_or_default();
@@ -121,12 +134,19 @@ async fn ensure_template() -> String {
     name
 }
 
+/// The app, initialised once per test. `init_service` returns an unnameable type (and its `Request` lives in
+/// actix-http, which we do not depend on), so requests go through a boxed closure that owns the service; the
+/// service is shared, so concurrent calls (`tokio::join!`) reach one app as they would on a server.
+type AppService = Box<dyn Fn(TestRequest) -> LocalBoxFuture<'static, ServiceResponse<BoxBody>>>;
+
 /// One test's app and database.
 pub struct TestApp {
     /// The state the app is built around.
     pub state: AppState,
     /// The test database's name.
     pub db_name: String,
+    /// The app every request of this test goes through.
+    service: AppService,
 }
 
 /// A response, read whole.
@@ -183,6 +203,29 @@ impl Response {
         self
     }
 
+    /// Asserts a 200 carrying the record with this id, and returns its body.
+    #[track_caller]
+    pub fn assert_record(&self, id: impl std::fmt::Display) -> Value {
+        self.assert_status(200);
+        let body = self.json();
+        assert_eq!(body["id"], id.to_string(), "another record: {body}");
+        body
+    }
+
+    /// Asserts a 200 page and returns the ids of its items, in order.
+    #[track_caller]
+    pub fn item_ids(&self) -> Vec<String> {
+        self.assert_status(200);
+        let body = self.json();
+        let items = body["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("not a page: {body}"));
+        items
+            .iter()
+            .map(|i| i["id"].as_str().expect("an item id").to_owned())
+            .collect()
+    }
+
     /// Asserts a 4xx/5xx problem+json with this status.
     #[track_caller]
     pub fn assert_problem(&self, expected: u16) -> &Self {
@@ -213,16 +256,54 @@ impl Response {
 impl TestApp {
     /// A fresh database cloned from the template, and an app around it.
     pub async fn new() -> Self {
-        let template = ensure_template().await;
         let db_name = format!("hamkori_t_{}", Uuid::now_v7().simple());
         let mut conn = admin_conn().await;
-        diesel::sql_query(format!("CREATE DATABASE {db_name} TEMPLATE {template}"))
-            .execute(&mut conn)
-            .await
-            .expect("clone the template");
+        let mut attempt = 0;
+        loop {
+            let template = ensure_template().await;
+            let cloned =
+                diesel::sql_query(format!("CREATE DATABASE {db_name} TEMPLATE {template}"))
+                    .execute(&mut conn)
+                    .await;
+            match cloned {
+                Ok(_) => break,
+                // Another branch's harness may have dropped our template as stale: make it again.
+                Err(err) if attempt < 2 => {
+                    eprintln!("cloning the template failed ({err}); making it again");
+                    READY.store(false, Ordering::Release);
+                    attempt += 1;
+                }
+                Err(err) => panic!("clone the template: {err}"),
+            }
+        }
         let pool = hamkori::db::pool(&format!("{}/{db_name}", server_url()), 4).expect("pool");
         let state = AppState::new(pool, SECRET).expect("state");
-        Self { state, db_name }
+        Self::around(state, db_name).await
+    }
+
+    /// An app built once around `state`; `db_name` is the database dropped when the test ends.
+    pub async fn around(state: AppState, db_name: String) -> Self {
+        let app = Rc::new(test::init_service(build_app(state.clone())).await);
+        let service: AppService = Box::new(move |req: TestRequest| {
+            let app = Rc::clone(&app);
+            Box::pin(async move {
+                let req = req.to_request();
+                match app.call(req).await {
+                    Ok(res) => res.map_into_boxed_body(),
+                    // The HTTP server answers an error that escapes the app with its own response; so do we,
+                    // rather than panic as `test::call_service` would.
+                    Err(err) => ServiceResponse::new(
+                        TestRequest::default().to_http_request(),
+                        err.error_response(),
+                    ),
+                }
+            })
+        });
+        Self {
+            state,
+            db_name,
+            service,
+        }
     }
 
     /// The pool, for assertions straight on the database.
@@ -230,10 +311,9 @@ impl TestApp {
         &self.state.pool
     }
 
-    /// Sends a request through the whole app.
+    /// Sends a request through the whole app (the same app for every request of the test).
     pub async fn call(&self, req: TestRequest) -> Response {
-        let app = test::init_service(build_app(self.state.clone())).await;
-        let res = test::call_service(&app, req.to_request()).await;
+        let res = (self.service)(req).await;
         let status = res.status();
         let headers = res.headers().clone();
         let body = test::read_body(res).await;
@@ -378,37 +458,126 @@ impl TestApp {
             .n
     }
 
-    /// A digest of every table's rows: equal before and after a refused request means nothing changed.
-    pub async fn snapshot(&self) -> String {
+    /// Every row of every table of the public schema (found in the catalog, so a new table is covered
+    /// without a change here) but [`NOT_IN_SNAPSHOT`]: equal before and after a refused request means
+    /// nothing changed. Compare with [`Snapshot::assert_unchanged_from`].
+    pub async fn snapshot(&self) -> Snapshot {
         #[derive(QueryableByName)]
-        struct Dump {
+        struct Table {
             #[diesel(sql_type = diesel::sql_types::Text)]
-            dump: String,
+            name: String,
         }
-        let tables = [
-            "regions",
-            "spheres",
-            "organizations",
-            "agencies",
-            "councils",
-            "users",
-            "user_councils",
-            "audit_log",
-        ];
-        let mut out = String::new();
+        #[derive(QueryableByName)]
+        struct Rows {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            name: String,
+            #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Text>)]
+            rows: Vec<String>,
+        }
         let mut conn = self.state.pool.get().await.expect("conn");
-        for table in tables {
-            let dump: Dump = diesel::sql_query(format!(
-                "SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '') AS dump FROM {table} t"
-            ))
-            .get_result(&mut conn)
+        // Partitions are left out: their rows are read through their parent.
+        let tables: Vec<Table> = diesel::sql_query(
+            "SELECT c.relname::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1",
+        )
+        .load(&mut conn)
+        .await
+        .expect("list the tables");
+        let selects: Vec<String> = tables
+            .iter()
+            .filter(|t| !NOT_IN_SNAPSHOT.iter().any(|(name, _)| *name == t.name))
+            .map(|t| {
+                let literal = t.name.replace('\'', "''");
+                let ident = t.name.replace('"', "\"\"");
+                // A row's text form holds every column; sorting by it makes the order independent of how
+                // Postgres happens to store the rows.
+                format!(
+                    "SELECT '{literal}'::text AS name, \
+                     coalesce((SELECT array_agg(x::text ORDER BY x::text) FROM public.\"{ident}\" x), '{{}}') AS rows"
+                )
+            })
+            .collect();
+        let dumped: Vec<Rows> = diesel::sql_query(selects.join(" UNION ALL "))
+            .load(&mut conn)
             .await
-            .expect("dump");
-            out.push_str(table);
-            out.push('\n');
-            out.push_str(&dump.dump);
+            .expect("dump the tables");
+        Snapshot(dumped.into_iter().map(|t| (t.name, t.rows)).collect())
+    }
+}
+
+/// Tables [`TestApp::snapshot`] leaves out, each with the reason: only what a refused request may
+/// legitimately write, or what no request writes at all.
+pub const NOT_IN_SNAPSHOT: &[(&str, &str)] = &[
+    (
+        "__diesel_schema_migrations",
+        "written by migrations only, never by a request",
+    ),
+    (
+        "login_failures",
+        "a refused login records its attempt here on purpose (the rows are the lock-out counter), and every \
+         login attempt forgets failures older than the window",
+    ),
+];
+// `refresh_tokens` stays covered although presenting a spent refresh token (refused, 401) revokes its family:
+// that write is the point of the refusal, and `auth::login_me_refresh_rotation_and_logout` asserts it is the
+// only change. Covering the table catches any other refused request that touches sessions.
+
+/// The rows of every covered table, as text, sorted: see [`TestApp::snapshot`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Snapshot(BTreeMap<String, Vec<String>>);
+
+impl Snapshot {
+    /// The tables covered.
+    pub fn tables(&self) -> Vec<&str> {
+        self.0.keys().map(String::as_str).collect()
+    }
+
+    /// The rows of one table.
+    pub fn rows(&self, table: &str) -> &[String] {
+        self.0.get(table).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// What differs from `before`, one line per row gone (`-`) or new (`+`), prefixed with its table.
+    pub fn changes_from(&self, before: &Snapshot) -> Vec<String> {
+        let mut out = Vec::new();
+        let tables: std::collections::BTreeSet<&String> =
+            self.0.keys().chain(before.0.keys()).collect();
+        for table in tables {
+            let old = before.rows(table);
+            let new = self.rows(table);
+            let gone = old.iter().filter(|r| !new.contains(r));
+            let added = new.iter().filter(|r| !old.contains(r));
+            let mut lines: Vec<String> = gone
+                .map(|r| format!("{table}: - {r}"))
+                .chain(added.map(|r| format!("{table}: + {r}")))
+                .collect();
+            if lines.is_empty() && old != new {
+                // The same rows in other numbers: a duplicate appeared or went.
+                lines.push(format!("{table}: {} rows, were {}", new.len(), old.len()));
+            }
+            out.extend(lines);
         }
         out
+    }
+
+    /// Asserts that nothing changed since `before`, listing what did.
+    #[track_caller]
+    pub fn assert_unchanged_from(&self, before: &Snapshot) {
+        let changes = self.changes_from(before);
+        assert!(
+            changes.is_empty(),
+            "a refused request changed the database:\n{}",
+            changes.join("\n")
+        );
+    }
+}
+
+/// Row counts only: a whole dump would drown an assertion's message.
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(t, rows)| (t, rows.len())))
+            .finish()
     }
 }
 
