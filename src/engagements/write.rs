@@ -5,10 +5,12 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::model::{Document, EngagementKind, EngagementRow, Party, PartyRole, Visibility};
+use super::model::{
+    Document, EngagementKind, EngagementRow, EngagementStatus, Party, PartyRole, Visibility,
+};
 use crate::auth::{Actor, Role};
-use crate::db::Conn;
 use crate::db::schema::{engagement_parties, engagements};
+use crate::db::{Conn, JsonColumn};
 use crate::http::{ApiError, ApiResult, FieldError};
 use crate::{regions, spheres};
 
@@ -22,8 +24,8 @@ pub struct Core {
     pub title: String,
     /// Summary.
     pub summary: Option<String>,
-    /// Status (kind-specific value).
-    pub status: String,
+    /// Status, of the kind's own values.
+    pub status: EngagementStatus,
     /// First day.
     pub starts_on: NaiveDate,
     /// Last day.
@@ -38,14 +40,14 @@ pub struct Core {
     pub owner_organization_id: Option<Uuid>,
     /// Council.
     pub council_id: Option<Uuid>,
-    /// Documents, as JSON.
-    pub documents: serde_json::Value,
+    /// Documents.
+    pub documents: JsonColumn<Vec<Document>>,
 }
 
 impl Core {
-    /// Serialises documents for the `documents` column.
-    pub fn documents_json(documents: &[Document]) -> serde_json::Value {
-        serde_json::to_value(documents).unwrap_or_else(|_| serde_json::Value::Array(Vec::new()))
+    /// The `documents` column for a body's documents.
+    pub fn documents_json(documents: &[Document]) -> JsonColumn<Vec<Document>> {
+        JsonColumn(documents.to_vec())
     }
 
     /// Checks the references every kind shares: region and spheres exist, the end is not before the start.
