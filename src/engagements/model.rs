@@ -68,11 +68,12 @@ pub struct Document {
 // Why statuses are typed this way: every kind keeps its status in the shared core row (`engagements.status`,
 // text), because the cross-kind list filters on it and the read rule looks at it (a planned visit is hidden).
 // Its values depend on the kind, so the core row reads it together with the kind into an `EngagementStatus`
-// whose variant carries the kind's own enum: kind code matches or converts, never parses text, and `Core` is
-// written from the kind's enum, so no code path can store another kind's status. A stored pair that is not
-// valid all the same (written by hand) is corrupt data: reading it fails, a logged 500 naming kind and value,
-// rather than a made-up status. The cross-kind `?status=` filter accepts the status of any kind and answers
-// any other value with a 422 naming `status`, where it used to return an empty list.
+// whose variant carries the kind's own enum: kind code converts (`HearingStatus::try_from`), never parses
+// text, and `Core` is written from the kind's enum (`body.status.into()`). A stored pair that is not valid all
+// the same (written by hand) is corrupt data: reading it fails, a logged 500 naming kind and value,
+// rather than a made-up status, and the `engagements_status_of_kind` constraint keeps such pairs out of the
+// table in the first place. The cross-kind `?status=` filter accepts the status of any kind and answers any
+// other value with a 422 naming `status`, where it used to return an empty list.
 macro_rules! engagement_statuses {
     ($($kind:ident($status:ty)),+ $(,)?) => {
         /// The status of an engagement; the variant says whose kind's values it takes.
@@ -97,6 +98,13 @@ macro_rules! engagement_statuses {
             pub fn as_str(self) -> &'static str {
                 match self {
                     $(Self::$kind(status) => status.as_str(),)+
+                }
+            }
+
+            /// Every status a kind may take, in declaration order.
+            pub fn all_of(kind: EngagementKind) -> Vec<Self> {
+                match kind {
+                    $(EngagementKind::$kind => <$status>::ALL.iter().copied().map(Self::$kind).collect(),)+
                 }
             }
 
@@ -742,5 +750,60 @@ pub async fn find_of_kind(
         Ok(row)
     } else {
         Err(crate::http::ApiError::NotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_typed_by_their_kind() {
+        assert_eq!(
+            EngagementStatus::of_kind(EngagementKind::Grant, "awarded"),
+            Ok(EngagementStatus::Grant(GrantStatus::Awarded))
+        );
+        assert!(EngagementStatus::of_kind(EngagementKind::Grant, "held").is_err());
+        assert!(EngagementStatus::of_kind(EngagementKind::Hearing, "postponed").is_err());
+        let held = EngagementStatus::from(HearingStatus::Held);
+        assert_eq!(
+            (held.kind(), held.as_str()),
+            (EngagementKind::Hearing, "held")
+        );
+        assert_eq!(
+            serde_json::to_value(held).ok(),
+            Some(serde_json::json!("held"))
+        );
+        assert_eq!(
+            HearingStatus::try_from(held).ok(),
+            Some(HearingStatus::Held)
+        );
+        assert!(GrantStatus::try_from(held).is_err());
+        assert!(EngagementStatus::is_known("withdrawn"));
+        assert!(EngagementStatus::is_known("planned"));
+        assert!(!EngagementStatus::is_known("bogus"));
+        assert!(!EngagementStatus::is_known("Held"));
+        assert!(known_status("postponed").is_ok());
+        assert!(known_status("").is_err());
+    }
+
+    #[test]
+    fn the_database_allows_exactly_each_kinds_statuses() {
+        let sql =
+            include_str!("../../migrations/2026-12-03-000001_engagement_status_of_kind/up.sql");
+        for kind in EngagementKind::ALL {
+            let when = format!("WHEN '{kind}' THEN status IN (");
+            let listed: Vec<&str> = sql
+                .lines()
+                .find_map(|line| line.trim_start().strip_prefix(when.as_str()))
+                .and_then(|rest| rest.strip_suffix(')'))
+                .map(|list| list.split(", ").map(|s| s.trim_matches('\'')).collect())
+                .unwrap_or_default();
+            let declared: Vec<&str> = EngagementStatus::all_of(*kind)
+                .into_iter()
+                .map(EngagementStatus::as_str)
+                .collect();
+            assert_eq!(listed, declared, "{kind}");
+        }
     }
 }
