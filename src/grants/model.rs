@@ -445,6 +445,8 @@ pub struct CreateGrant {
         pattern = r"^[0-9]+(\.[0-9]+)?$",
         example = "125000.00"
     )]
+    // Kept as the client wrote it: its rule depends on the currency, so `check_rules` turns it into an `Amount`
+    // together with the other cross-field rules and reports every bad field at once.
     pub amount: String,
     /// ISO 4217 currency code.
     #[schema(
