@@ -11,8 +11,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::Actor;
-use crate::db::Conn;
 use crate::db::schema::audit_log;
+use crate::db::{Conn, JsonColumn};
 use crate::http::{ApiResult, Cursor, Keyed};
 
 crate::text_enum! {
@@ -28,8 +28,7 @@ crate::text_enum! {
 }
 
 /// One row of the audit log.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, ToSchema)]
-#[diesel(table_name = audit_log, check_for_backend(diesel::pg::Pg))]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AuditEntry {
     /// The entry id (time-ordered).
     pub id: Uuid,
@@ -49,6 +48,38 @@ pub struct AuditEntry {
     pub after: Option<serde_json::Value>,
     /// The request that made the change.
     pub request_id: Option<String>,
+}
+
+/// An audit row as stored; its snapshots are read through `JsonColumn` like every JSON column, so that one
+/// that is not JSON is reported as corrupt.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = audit_log, check_for_backend(diesel::pg::Pg))]
+struct AuditRow {
+    id: Uuid,
+    occurred_at: DateTime<Utc>,
+    actor_id: Option<Uuid>,
+    action: AuditAction,
+    entity_type: String,
+    entity_id: String,
+    before: Option<JsonColumn<serde_json::Value>>,
+    after: Option<JsonColumn<serde_json::Value>>,
+    request_id: Option<String>,
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(row: AuditRow) -> Self {
+        Self {
+            id: row.id,
+            occurred_at: row.occurred_at,
+            actor_id: row.actor_id,
+            action: row.action,
+            entity_type: row.entity_type,
+            entity_id: row.entity_id,
+            before: row.before.map(JsonColumn::into_inner),
+            after: row.after.map(JsonColumn::into_inner),
+            request_id: row.request_id,
+        }
+    }
 }
 
 /// Sort order of the audit log: newest first.
@@ -134,9 +165,7 @@ pub async fn list(
     after: Option<Cursor>,
     limit: i64,
 ) -> ApiResult<Vec<AuditEntry>> {
-    let mut query = audit_log::table
-        .select(AuditEntry::as_select())
-        .into_boxed();
+    let mut query = audit_log::table.select(AuditRow::as_select()).into_boxed();
     if let Some(t) = &filter.entity_type {
         query = query.filter(audit_log::entity_type.eq(t.clone()));
     }
@@ -155,9 +184,10 @@ pub async fn list(
     if let Some(cursor) = after {
         query = query.filter(audit_log::id.lt(cursor.id));
     }
-    Ok(query
+    let rows: Vec<AuditRow> = query
         .order(audit_log::id.desc())
         .limit(limit + 1)
         .load(conn)
-        .await?)
+        .await?;
+    Ok(rows.into_iter().map(AuditEntry::from).collect())
 }

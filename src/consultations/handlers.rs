@@ -82,7 +82,7 @@ async fn save(
         kind: EngagementKind::Consultation,
         title: body.title.clone(),
         summary: body.summary.clone(),
-        status: body.status.to_string(),
+        status: body.status.into(),
         starts_on: body.opens_on,
         ends_on: Some(body.closes_on),
         region_code: body.region_code.clone(),

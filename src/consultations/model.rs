@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -13,8 +14,8 @@ use validator::Validate;
 
 use crate::agencies::GovernmentLevel;
 use crate::auth::Caller;
-use crate::db::Conn;
 use crate::db::schema::{consultations, engagements};
+use crate::db::{Conn, JsonColumn};
 use crate::engagements::model::{self as core, EngagementRow};
 use crate::engagements::{Document, Engagement, EngagementKind, Party, Visibility};
 use crate::http::export::{CsvRow, join, opt};
@@ -195,7 +196,7 @@ struct ConsultationRow {
     opens_on: NaiveDate,
     closes_on: NaiveDate,
     draft_url: Option<String>,
-    adopted_act: Option<serde_json::Value>,
+    adopted_act: Option<JsonColumn<AdoptedAct>>,
 }
 
 /// Filters of the consultation list.
@@ -245,10 +246,8 @@ async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Ve
             let c = specific
                 .remove(&e.id)
                 .ok_or_else(|| anyhow::anyhow!("consultation {} lacks its row", e.id))?;
-            let status = e
-                .status
-                .parse()
-                .map_err(|err: String| anyhow::anyhow!("consultation {}: {err}", e.id))?;
+            let status = ConsultationStatus::try_from(e.status)
+                .with_context(|| format!("consultation {}", e.id))?;
             Ok(Consultation {
                 act_type: c.act_type,
                 responsible_agency_id: c.responsible_agency_id,
@@ -256,7 +255,7 @@ async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Ve
                 opens_on: c.opens_on,
                 closes_on: c.closes_on,
                 draft_url: c.draft_url,
-                adopted_act: c.adopted_act.and_then(|v| serde_json::from_value(v).ok()),
+                adopted_act: c.adopted_act.map(JsonColumn::into_inner),
                 id: e.id,
                 title: e.title,
                 status,
@@ -300,7 +299,7 @@ pub async fn list(
             .filter(e::ends_on.ge(day));
     }
     if let Some(status) = filter.status {
-        query = query.filter(e::status.eq(status.as_str()));
+        query = query.filter(e::status.eq(status));
     }
     if filter.act_type.is_some() || filter.responsible_agency_id.is_some() || filter.level.is_some()
     {
@@ -537,12 +536,7 @@ pub async fn write_specific(
     body: &CreateConsultation,
     replace: bool,
 ) -> ApiResult<()> {
-    let adopted = body
-        .adopted_act
-        .as_ref()
-        .map(serde_json::to_value)
-        .transpose()
-        .map_err(anyhow::Error::new)?;
+    let adopted = body.adopted_act.clone().map(JsonColumn);
     let values = (
         consultations::act_type.eq(body.act_type),
         consultations::responsible_agency_id.eq(body.responsible_agency_id),

@@ -1,5 +1,7 @@
-//! The database: connection pool, embedded migrations, the generated schema and shared SQL pieces.
+//! The database: connection pool, embedded migrations, the generated schema, typed JSON columns and shared SQL
+//! pieces.
 
+pub mod json;
 pub mod schema;
 pub mod sql;
 pub mod text_enum;
@@ -15,6 +17,8 @@ use diesel_async::pooled_connection::{
 };
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub use json::JsonColumn;
 
 /// The connection type used everywhere.
 pub type Conn = AsyncPgConnection;

@@ -3,22 +3,30 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::deserialize;
+use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::{Bool, Text};
 use diesel_async::RunQueryDsl;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::policy::{HiddenWhile, PLANNED_VISIT, RESTRICTED_READER_ROLES};
 use crate::auth::{Caller, Role};
-use crate::db::Conn;
+use crate::consultations::model::ConsultationStatus;
 use crate::db::schema::{engagement_parties, engagements};
 use crate::db::sql::{self, KeyValue};
+use crate::db::{Conn, JsonColumn};
 pub use crate::domain::{EngagementKind, PartyRole, Visibility};
+use crate::grants::model::GrantStatus;
+use crate::hearings::model::HearingStatus;
 use crate::http::export::{CsvRow, join, opt};
 use crate::http::{ApiResult, Cursor, Keyed};
+use crate::meetings::model::MeetingStatus;
+use crate::monitoring::model::VisitStatus;
 
 crate::text_enum! {
     /// What a linked document is.
@@ -56,6 +64,138 @@ pub struct Document {
     pub url: String,
     /// What it is.
     pub kind: DocumentKind,
+}
+
+// Why statuses are typed this way: every kind keeps its status in the shared core row (`engagements.status`,
+// text), because the cross-kind list filters on it and the read rule looks at it (a planned visit is hidden).
+// Its values depend on the kind, so the core row reads it together with the kind into an `EngagementStatus`
+// whose variant carries the kind's own enum: kind code converts (`HearingStatus::try_from`), never parses
+// text, and `Core` is written from the kind's enum (`body.status.into()`). A stored pair that is not valid all
+// the same (written by hand) is corrupt data: reading it fails, a logged 500 naming kind and value,
+// rather than a made-up status, and the `engagements_status_of_kind` constraint keeps such pairs out of the
+// table in the first place. The cross-kind `?status=` filter accepts the status of any kind and answers any
+// other value with a 422 naming `status`, where it used to return an empty list.
+macro_rules! engagement_statuses {
+    ($($kind:ident($status:ty)),+ $(,)?) => {
+        /// The status of an engagement; the variant says whose kind's values it takes.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, diesel::expression::AsExpression)]
+        #[diesel(sql_type = Text)]
+        pub enum EngagementStatus {
+            $(
+                #[doc = concat!("A status of the kind `", stringify!($kind), "`.")]
+                $kind($status),
+            )+
+        }
+
+        impl EngagementStatus {
+            /// The kind whose status this is.
+            pub fn kind(self) -> EngagementKind {
+                match self {
+                    $(Self::$kind(_) => EngagementKind::$kind,)+
+                }
+            }
+
+            /// The stored and serialized name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$kind(status) => status.as_str(),)+
+                }
+            }
+
+            /// Every status a kind may take, in declaration order.
+            pub fn all_of(kind: EngagementKind) -> Vec<Self> {
+                match kind {
+                    $(EngagementKind::$kind => <$status>::ALL.iter().copied().map(Self::$kind).collect(),)+
+                }
+            }
+
+            /// A stored status, read as a status of its kind.
+            pub fn of_kind(kind: EngagementKind, text: &str) -> Result<Self, String> {
+                match kind {
+                    $(EngagementKind::$kind => text.parse::<$status>().map(Self::$kind),)+
+                }
+                .map_err(|_| format!("`{text}` is not a status of a {kind}"))
+            }
+        }
+
+        $(
+            impl From<$status> for EngagementStatus {
+                fn from(status: $status) -> Self {
+                    Self::$kind(status)
+                }
+            }
+
+            impl TryFrom<EngagementStatus> for $status {
+                type Error = anyhow::Error;
+
+                /// Fails only when a row of another kind reached this kind's code: a bug, hence `anyhow`.
+                fn try_from(status: EngagementStatus) -> anyhow::Result<Self> {
+                    match status {
+                        EngagementStatus::$kind(status) => Ok(status),
+                        other => Err(anyhow::anyhow!(
+                            "a {} status where a {} one belongs",
+                            other.kind(),
+                            EngagementKind::$kind
+                        )),
+                    }
+                }
+            }
+        )+
+    };
+}
+
+engagement_statuses! {
+    Meeting(MeetingStatus),
+    Hearing(HearingStatus),
+    Consultation(ConsultationStatus),
+    MonitoringVisit(VisitStatus),
+    Grant(GrantStatus),
+}
+
+impl EngagementStatus {
+    /// Whether `text` is a status of any kind: what the cross-kind filter accepts.
+    pub fn is_known(text: &str) -> bool {
+        EngagementKind::ALL
+            .iter()
+            .any(|kind| Self::of_kind(*kind, text).is_ok())
+    }
+}
+
+impl std::fmt::Display for EngagementStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl Serialize for EngagementStatus {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl ToSql<Text, Pg> for EngagementStatus {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <str as ToSql<Text, Pg>>::to_sql(self.as_str(), out)
+    }
+}
+
+/// Read from `(engagements.kind, engagements.status)`: the kind decides which values are valid.
+impl Queryable<(Text, Text), Pg> for EngagementStatus {
+    type Row = (EngagementKind, String);
+
+    fn build((kind, status): Self::Row) -> deserialize::Result<Self> {
+        Self::of_kind(kind, &status).map_err(|e| format!("stored status: {e}").into())
+    }
+}
+
+/// Validates the cross-kind `status` filter.
+fn known_status(status: &str) -> Result<(), validator::ValidationError> {
+    if EngagementStatus::is_known(status) {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("unknown_status")
+            .with_message("is not a status of any kind of engagement".into()))
+    }
 }
 
 /// An organisation or agency involved in an engagement.
@@ -104,8 +244,12 @@ pub struct EngagementRow {
     pub title: String,
     /// Summary.
     pub summary: Option<String>,
-    /// Status (its values depend on the kind).
-    pub status: String,
+    /// Status, typed by the kind (read from the kind and status columns together).
+    #[diesel(
+        select_expression = (engagements::kind, engagements::status),
+        select_expression_type = (engagements::kind, engagements::status)
+    )]
+    pub status: EngagementStatus,
     /// First day.
     pub starts_on: NaiveDate,
     /// Last day.
@@ -120,8 +264,8 @@ pub struct EngagementRow {
     pub owner_organization_id: Option<Uuid>,
     /// The council it belongs to.
     pub council_id: Option<Uuid>,
-    /// Linked documents (JSON array).
-    pub documents: serde_json::Value,
+    /// Linked documents.
+    pub documents: JsonColumn<Vec<Document>>,
     /// Who created it.
     pub created_by: Option<Uuid>,
     /// Created at.
@@ -133,7 +277,7 @@ pub struct EngagementRow {
 }
 
 /// An engagement of any kind: the common core with its parties and documents.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Engagement {
     /// Id (shared with the kind-specific record).
     pub id: Uuid,
@@ -144,7 +288,8 @@ pub struct Engagement {
     /// Summary.
     pub summary: Option<String>,
     /// Status; its values depend on the kind.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: EngagementStatus,
     /// First day.
     pub starts_on: NaiveDate,
     /// Last day.
@@ -199,7 +344,7 @@ impl Engagement {
             visibility: row.visibility,
             owner_organization_id: row.owner_organization_id,
             council_id: row.council_id,
-            documents: serde_json::from_value(row.documents).unwrap_or_default(),
+            documents: row.documents.into_inner(),
             parties,
             created_by: row.created_by,
             created_at: row.created_at,
@@ -255,7 +400,7 @@ impl CsvRow for Engagement {
             self.kind.to_string(),
             self.title.clone(),
             opt(&self.summary),
-            self.status.clone(),
+            self.status.to_string(),
             self.starts_on.to_string(),
             opt(&self.ends_on),
             opt(&self.region_code),
@@ -296,7 +441,7 @@ pub struct EngagementFilter {
     #[param(min_length = 1, max_length = 64)]
     pub sphere_code: Option<String>,
     /// Status (values depend on the kind).
-    #[validate(length(min = 1, max = 40))]
+    #[validate(length(min = 1, max = 40), custom(function = "known_status"))]
     #[param(min_length = 1, max_length = 40)]
     pub status: Option<String>,
     /// Starting on or after this day.
@@ -645,5 +790,60 @@ pub async fn find_of_kind(
         Ok(row)
     } else {
         Err(crate::http::ApiError::NotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_typed_by_their_kind() {
+        assert_eq!(
+            EngagementStatus::of_kind(EngagementKind::Grant, "awarded"),
+            Ok(EngagementStatus::Grant(GrantStatus::Awarded))
+        );
+        assert!(EngagementStatus::of_kind(EngagementKind::Grant, "held").is_err());
+        assert!(EngagementStatus::of_kind(EngagementKind::Hearing, "postponed").is_err());
+        let held = EngagementStatus::from(HearingStatus::Held);
+        assert_eq!(
+            (held.kind(), held.as_str()),
+            (EngagementKind::Hearing, "held")
+        );
+        assert_eq!(
+            serde_json::to_value(held).ok(),
+            Some(serde_json::json!("held"))
+        );
+        assert_eq!(
+            HearingStatus::try_from(held).ok(),
+            Some(HearingStatus::Held)
+        );
+        assert!(GrantStatus::try_from(held).is_err());
+        assert!(EngagementStatus::is_known("withdrawn"));
+        assert!(EngagementStatus::is_known("planned"));
+        assert!(!EngagementStatus::is_known("bogus"));
+        assert!(!EngagementStatus::is_known("Held"));
+        assert!(known_status("postponed").is_ok());
+        assert!(known_status("").is_err());
+    }
+
+    #[test]
+    fn the_database_allows_exactly_each_kinds_statuses() {
+        let sql =
+            include_str!("../../migrations/2026-12-03-000001_engagement_status_of_kind/up.sql");
+        for kind in EngagementKind::ALL {
+            let when = format!("WHEN '{kind}' THEN status IN (");
+            let listed: Vec<&str> = sql
+                .lines()
+                .find_map(|line| line.trim_start().strip_prefix(when.as_str()))
+                .and_then(|rest| rest.strip_suffix(')'))
+                .map(|list| list.split(", ").map(|s| s.trim_matches('\'')).collect())
+                .unwrap_or_default();
+            let declared: Vec<&str> = EngagementStatus::all_of(*kind)
+                .into_iter()
+                .map(EngagementStatus::as_str)
+                .collect();
+            assert_eq!(listed, declared, "{kind}");
+        }
     }
 }

@@ -5,12 +5,12 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::model::{Document, EngagementKind, Party, Visibility};
+use super::model::{Document, EngagementKind, EngagementStatus, Party, Visibility};
 use crate::audit::write::{Audited, Existing, Table};
 use crate::auth::policy::{self, Action, EngagementFacts, Record};
 use crate::auth::{Actor, Caller};
-use crate::db::Conn;
 use crate::db::schema::{engagement_parties, engagements};
+use crate::db::{Conn, JsonColumn};
 use crate::http::{ApiError, ApiResult};
 use crate::{regions, spheres};
 
@@ -24,8 +24,8 @@ pub struct Core {
     pub title: String,
     /// Summary.
     pub summary: Option<String>,
-    /// Status (kind-specific value).
-    pub status: String,
+    /// Status, of the kind's own values.
+    pub status: EngagementStatus,
     /// First day.
     pub starts_on: NaiveDate,
     /// Last day.
@@ -40,14 +40,14 @@ pub struct Core {
     pub owner_organization_id: Option<Uuid>,
     /// Council.
     pub council_id: Option<Uuid>,
-    /// Documents, as JSON.
-    pub documents: serde_json::Value,
+    /// Documents.
+    pub documents: JsonColumn<Vec<Document>>,
 }
 
 impl Core {
-    /// Serialises documents for the `documents` column.
-    pub fn documents_json(documents: &[Document]) -> serde_json::Value {
-        serde_json::to_value(documents).unwrap_or_else(|_| serde_json::Value::Array(Vec::new()))
+    /// The `documents` column for a body's documents.
+    pub fn documents_json(documents: &[Document]) -> JsonColumn<Vec<Document>> {
+        JsonColumn(documents.to_vec())
     }
 
     /// Checks the references every kind shares: region and spheres exist, the end is not before the start.

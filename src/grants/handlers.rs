@@ -148,7 +148,7 @@ async fn save(
         kind: EngagementKind::Grant,
         title: body.title.clone(),
         summary: body.description.clone(),
-        status: body.status.to_string(),
+        status: body.status.into(),
         starts_on,
         ends_on: body.ends_on,
         region_code: body.region_code.clone(),

@@ -3,18 +3,19 @@
 
 use std::collections::HashMap;
 
+use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Numeric, Text};
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
+use super::money::{self, Amount, Currency};
 use crate::auth::Caller;
-use crate::db::Conn;
 use crate::db::schema::{engagements, grants};
+use crate::db::{Conn, JsonColumn};
 use crate::engagements::model::{self as core, EngagementRow};
 use crate::engagements::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
 use crate::http::export::{CsvRow, join, opt};
@@ -106,11 +107,11 @@ pub struct Grant {
     /// Description.
     pub description: Option<String>,
     /// Exact amount as a decimal string, with the currency's number of decimals.
-    #[schema(example = "125000.00")]
-    pub amount: String,
+    #[schema(value_type = String, example = "125000.00")]
+    pub amount: Amount,
     /// ISO 4217 currency.
-    #[schema(example = "TJS")]
-    pub currency: String,
+    #[schema(value_type = String, example = "TJS")]
+    pub currency: Currency,
     /// When it was awarded.
     pub awarded_on: Option<NaiveDate>,
     /// First day of the funded activity.
@@ -182,8 +183,8 @@ impl CsvRow for Grant {
             opt(&self.funder_organization_id),
             self.recipient_organization_id.to_string(),
             opt(&self.program),
-            self.amount.clone(),
-            self.currency.clone(),
+            self.amount.to_string(),
+            self.currency.to_string(),
             opt(&self.awarded_on),
             self.starts_on.to_string(),
             opt(&self.ends_on),
@@ -203,18 +204,21 @@ impl CsvRow for Grant {
     }
 }
 
-type GrantRow = (
-    Uuid,
-    SupportType,
-    Option<Uuid>,
-    Option<Uuid>,
-    Uuid,
-    Option<String>,
-    String,
-    String,
-    Option<NaiveDate>,
-    serde_json::Value,
-);
+/// The stored grant-specific part.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = grants, check_for_backend(diesel::pg::Pg))]
+struct GrantRow {
+    id: Uuid,
+    support_type: SupportType,
+    funder_agency_id: Option<Uuid>,
+    funder_organization_id: Option<Uuid>,
+    recipient_organization_id: Uuid,
+    program: Option<String>,
+    amount: Amount,
+    currency: Currency,
+    awarded_on: Option<NaiveDate>,
+    reports: JsonColumn<Vec<Report>>,
+}
 
 /// Filters of the grant list.
 #[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
@@ -268,58 +272,36 @@ pub const NEWEST: &str = "-starts_on";
 async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Vec<Grant>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let engagements = core::with_parties(conn, rows).await?;
-    let specific: Vec<GrantRow> = grants::table
+    let mut specific: HashMap<Uuid, GrantRow> = grants::table
         .filter(grants::id.eq_any(&ids))
-        .select((
-            grants::id,
-            grants::support_type,
-            grants::funder_agency_id,
-            grants::funder_organization_id,
-            grants::recipient_organization_id,
-            grants::program,
-            diesel::dsl::sql::<Text>("grants.amount::text"),
-            grants::currency,
-            grants::awarded_on,
-            grants::reports,
-        ))
+        .select(GrantRow::as_select())
         .load(conn)
-        .await?;
-    let mut specific: HashMap<Uuid, GrantRow> = specific.into_iter().map(|g| (g.0, g)).collect();
+        .await?
+        .into_iter()
+        .map(|g| (g.id, g))
+        .collect();
     let today = Utc::now().date_naive();
     engagements
         .into_iter()
         .map(|e: Engagement| {
-            let (
-                _,
-                support_type,
-                funder_agency_id,
-                funder_organization_id,
-                recipient,
-                program,
-                amount,
-                currency,
-                awarded_on,
-                reports,
-            ) = specific
+            let g = specific
                 .remove(&e.id)
                 .ok_or_else(|| anyhow::anyhow!("grant {} lacks its row", e.id))?;
-            let status = e
-                .status
-                .parse()
-                .map_err(|err: String| anyhow::anyhow!("grant {}: {err}", e.id))?;
-            let mut reports: Vec<Report> = serde_json::from_value(reports).unwrap_or_default();
+            let status =
+                GrantStatus::try_from(e.status).with_context(|| format!("grant {}", e.id))?;
+            let mut reports = g.reports.into_inner();
             for r in &mut reports {
                 r.overdue = r.submitted_on.is_none() && r.due_on < today;
             }
             Ok(Grant {
-                support_type,
-                funder_agency_id,
-                funder_organization_id,
-                recipient_organization_id: recipient,
-                program,
-                amount,
-                currency,
-                awarded_on,
+                support_type: g.support_type,
+                funder_agency_id: g.funder_agency_id,
+                funder_organization_id: g.funder_organization_id,
+                recipient_organization_id: g.recipient_organization_id,
+                program: g.program,
+                amount: g.amount.in_currency(g.currency),
+                currency: g.currency,
+                awarded_on: g.awarded_on,
                 reports,
                 id: e.id,
                 title: e.title,
@@ -381,33 +363,26 @@ pub async fn list(
         if let Some(t) = filter.support_type {
             specific = specific.filter(grants::support_type.eq(t));
         }
+        // Any three capitals, as before: a code that is not ISO 4217 simply matches no grant.
         if let Some(c) = &filter.currency {
             specific = specific.filter(grants::currency.eq(c.clone()));
         }
         if let Some(min) = &filter.amount_min {
-            specific = specific.filter(
-                diesel::dsl::sql::<Bool>("grants.amount >= ")
-                    .bind::<Text, _>(min.clone())
-                    .sql("::numeric"),
-            );
+            specific = specific.filter(grants::amount.ge(money::filter_amount(min, "amount_min")?));
         }
         if let Some(max) = &filter.amount_max {
-            specific = specific.filter(
-                diesel::dsl::sql::<Bool>("grants.amount <= ")
-                    .bind::<Text, _>(max.clone())
-                    .sql("::numeric"),
-            );
+            specific = specific.filter(grants::amount.le(money::filter_amount(max, "amount_max")?));
         }
         query = query.filter(e::id.eq_any(specific));
     }
     if let Some(status) = filter.status {
-        query = query.filter(e::status.eq(status.as_str()));
+        query = query.filter(e::status.eq(status));
     }
     if filter.awarded_only {
-        let awarded: Vec<&str> = GrantStatus::ALL
+        let awarded: Vec<GrantStatus> = GrantStatus::ALL
             .iter()
+            .copied()
             .filter(|s| s.is_awarded())
-            .map(|s| s.as_str())
             .collect();
         query = query.filter(e::status.eq_any(awarded));
     }
@@ -472,16 +447,18 @@ pub struct CreateGrant {
         pattern = r"^[0-9]+(\.[0-9]+)?$",
         example = "125000.00"
     )]
+    // Kept as the client wrote it: its rule depends on the currency, so `check_rules` turns it into an `Amount`
+    // together with the other cross-field rules and reports every bad field at once.
     pub amount: String,
     /// ISO 4217 currency code.
-    #[validate(length(equal = 3))]
     #[schema(
+        value_type = String,
         min_length = 3,
         max_length = 3,
         pattern = "^[A-Z]{3}$",
         example = "TJS"
     )]
-    pub currency: String,
+    pub currency: Currency,
     /// When it was awarded.
     #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
     pub awarded_on: Option<NaiveDate>,
@@ -574,14 +551,14 @@ pub struct UpdateGrant {
     pub amount: Option<String>,
     /// Currency.
     #[serde(default, deserialize_with = "required")]
-    #[validate(length(equal = 3))]
     #[schema(
+        value_type = String,
         min_length = 3,
         max_length = 3,
         pattern = "^[A-Z]{3}$",
         nullable = false
     )]
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
     /// When it was awarded.
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
@@ -640,7 +617,9 @@ impl UpdateGrant {
                 .unwrap_or(g.recipient_organization_id),
             program: self.program.unwrap_or(g.program),
             description: self.description.unwrap_or(g.description),
-            amount: self.amount.unwrap_or(g.amount),
+            // The stored amount goes back through the client's format, so that `check_rules` judges it
+            // against the currency the merged grant will have (125000.50 TJS cannot become yen).
+            amount: self.amount.unwrap_or_else(|| g.amount.to_string()),
             currency: self.currency.unwrap_or(g.currency),
             awarded_on: self.awarded_on.unwrap_or(g.awarded_on),
             starts_on: Some(self.starts_on.unwrap_or(g.starts_on)),
@@ -656,8 +635,8 @@ impl UpdateGrant {
 }
 
 impl CreateGrant {
-    /// Cross-field rules; returns the normalised amount and the first day.
-    pub fn check_rules(&self) -> ApiResult<(String, NaiveDate)> {
+    /// Cross-field rules; returns the amount in its currency and the first day.
+    pub fn check_rules(&self) -> ApiResult<(Amount, NaiveDate)> {
         let mut errors = Vec::new();
         if self.funder_agency_id.is_some() == self.funder_organization_id.is_some() {
             errors.push(crate::http::FieldError::new(
@@ -665,15 +644,9 @@ impl CreateGrant {
                 "give exactly one of funder_agency_id and funder_organization_id",
             ));
         }
-        let amount = match super::money::minor_unit(&self.currency) {
-            Ok(decimals) => super::money::normalize(&self.amount, decimals, "amount")
-                .map_err(|e| errors.push(e))
-                .ok(),
-            Err(e) => {
-                errors.push(e);
-                None
-            }
-        };
+        let amount = Amount::parse(&self.amount, self.currency, "amount")
+            .map_err(|e| errors.push(e))
+            .ok();
         let starts_on = self.starts_on.or(self.awarded_on);
         if starts_on.is_none() {
             errors.push(crate::http::FieldError::new(
@@ -719,7 +692,7 @@ pub async fn write_specific(
     conn: &mut Conn,
     id: Uuid,
     body: &CreateGrant,
-    amount: &str,
+    amount: &Amount,
     replace: bool,
 ) -> ApiResult<()> {
     let reports: Vec<Report> = body
@@ -730,10 +703,6 @@ pub async fn write_specific(
             ..r.clone()
         })
         .collect();
-    let reports = serde_json::to_value(reports).map_err(anyhow::Error::new)?;
-    let amount = diesel::dsl::sql::<Numeric>("")
-        .bind::<Text, _>(amount.to_owned())
-        .sql("::numeric");
     let values = (
         grants::support_type.eq(body.support_type),
         grants::funder_agency_id.eq(body.funder_agency_id),
@@ -741,9 +710,9 @@ pub async fn write_specific(
         grants::recipient_organization_id.eq(body.recipient_organization_id),
         grants::program.eq(&body.program),
         grants::amount.eq(amount),
-        grants::currency.eq(&body.currency),
+        grants::currency.eq(body.currency),
         grants::awarded_on.eq(body.awarded_on),
-        grants::reports.eq(reports),
+        grants::reports.eq(JsonColumn(reports)),
     );
     if replace {
         diesel::update(grants::table.find(id))

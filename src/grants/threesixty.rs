@@ -1,10 +1,14 @@
 //! The 360Giving Data Standard (1.4) view of grants: `{"grants": [...]}` with stable identifiers.
 
 use std::collections::HashMap;
+use std::fmt::Display;
+use std::hash::Hash;
 
+use anyhow::Context;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -21,8 +25,24 @@ pub const PREFIX: &str = "360G-hamkori";
 pub struct GiftRecord {
     #[serde(flatten)]
     body: Value,
+    /// The amount as a JSON number with exactly the grant's digits: a `Value` would hold it as a float.
+    #[serde(rename = "amountAwarded")]
+    amount_awarded: Box<RawValue>,
     #[serde(skip)]
     cursor: Cursor,
+}
+
+/// The name of a record the grant refers to. Foreign keys guarantee it exists, so a missing one is a bug to
+/// report, not a blank to publish.
+fn name_of<K: Eq + Hash + Display>(
+    names: &HashMap<K, String>,
+    key: &K,
+    what: &str,
+) -> anyhow::Result<String> {
+    names
+        .get(key)
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("no name for {what} {key}"))
 }
 
 impl Keyed for GiftRecord {
@@ -67,36 +87,40 @@ pub async fn convert(
         .await?
         .into_iter()
         .collect();
-    Ok(grants
+    let records: anyhow::Result<Vec<GiftRecord>> = grants
         .into_iter()
         .map(|g| {
             let cursor = g.cursor(sort);
-            let org = |id: Uuid| json!({"id": format!("{PREFIX}-org-{id}"), "name": orgs.get(&id).cloned().unwrap_or_default()});
+            let org = |id: Uuid| -> anyhow::Result<Value> {
+                Ok(json!({"id": format!("{PREFIX}-org-{id}"), "name": name_of(&orgs, &id, "organisation")?}))
+            };
             let funder = match (g.funder_agency_id, g.funder_organization_id) {
-                (Some(a), _) => json!({"id": format!("{PREFIX}-agency-{a}"), "name": agencies.get(&a).cloned().unwrap_or_default()}),
-                (None, Some(o)) => org(o),
+                (Some(a), _) => json!({"id": format!("{PREFIX}-agency-{a}"), "name": name_of(&agencies, &a, "agency")?}),
+                (None, Some(o)) => org(o)?,
                 (None, None) => json!({"id": format!("{PREFIX}-unknown"), "name": "Unknown"}),
             };
             let mut planned = json!({"startDate": g.starts_on.to_string()});
             if let Some(end) = g.ends_on {
                 planned["endDate"] = json!(end.to_string());
             }
-            let amount: f64 = g.amount.parse().unwrap_or(0.0);
+            let amount_awarded = g
+                .amount
+                .to_json_number()
+                .with_context(|| format!("the amount of grant {}", g.id))?;
             let mut body = json!({
                 "id": format!("{PREFIX}-{}", g.id),
                 "title": g.title,
                 "description": g.description.clone().or_else(|| g.program.clone()).unwrap_or_else(|| g.title.clone()),
                 "currency": g.currency,
-                "amountAwarded": amount,
                 "awardDate": g.awarded_on.unwrap_or(g.starts_on).to_string(),
-                "recipientOrganization": [org(g.recipient_organization_id)],
+                "recipientOrganization": [org(g.recipient_organization_id)?],
                 "fundingOrganization": [funder],
                 "plannedDates": [planned],
                 "dateModified": g.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             });
             if let Some(code) = &g.region_code {
                 body["beneficiaryLocation"] = json!([{
-                    "name": regions.get(code).cloned().unwrap_or_else(|| code.clone()),
+                    "name": name_of(&regions, code, "region")?,
                     "geoCode": code,
                     "geoCodeType": "ISO 3166-2",
                     "countryCode": "TJ",
@@ -105,7 +129,12 @@ pub async fn convert(
             if let Some(program) = &g.program {
                 body["grantProgramme"] = json!([{"title": program}]);
             }
-            GiftRecord { body, cursor }
+            Ok(GiftRecord {
+                body,
+                amount_awarded,
+                cursor,
+            })
         })
-        .collect())
+        .collect();
+    Ok(records?)
 }

@@ -78,7 +78,7 @@ async fn save(
         kind: EngagementKind::Hearing,
         title: body.title.clone(),
         summary: body.summary.clone(),
-        status: body.status.to_string(),
+        status: body.status.into(),
         starts_on: body.starts_on,
         ends_on: None,
         region_code: body.region_code.clone(),

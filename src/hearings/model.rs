@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -12,10 +13,10 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::Caller;
-use crate::db::Conn;
 use crate::db::schema::{
     engagement_parties, engagements, hearing_invited_agencies, hearing_organizers, hearings,
 };
+use crate::db::{Conn, JsonColumn};
 use crate::engagements::model::{self as core, EngagementRow};
 use crate::engagements::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
 use crate::http::export::{CsvRow, join, opt};
@@ -179,7 +180,7 @@ struct HearingRow {
     location: Option<String>,
     participants_count: Option<i32>,
     findings: Option<String>,
-    media: serde_json::Value,
+    media: JsonColumn<Vec<MediaPresence>>,
 }
 
 /// Filters of the hearing list.
@@ -251,14 +252,12 @@ async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Ve
             let h = specific
                 .remove(&e.id)
                 .ok_or_else(|| anyhow::anyhow!("hearing {} lacks its row", e.id))?;
-            let status = e
-                .status
-                .parse()
-                .map_err(|err: String| anyhow::anyhow!("hearing {}: {err}", e.id))?;
+            let status =
+                HearingStatus::try_from(e.status).with_context(|| format!("hearing {}", e.id))?;
             Ok(Hearing {
                 organizer_ids: organizers.remove(&e.id).unwrap_or_default(),
                 invited_agencies: invited.remove(&e.id).unwrap_or_default(),
-                media: serde_json::from_value(h.media).unwrap_or_default(),
+                media: h.media.into_inner(),
                 location: h.location,
                 participants_count: h.participants_count,
                 findings: h.findings,
@@ -314,7 +313,7 @@ pub async fn list(
         query = query.filter(e::id.eq_any(ids));
     }
     if let Some(status) = filter.status {
-        query = query.filter(e::status.eq(status.as_str()));
+        query = query.filter(e::status.eq(status));
     }
     let rows = core::paged(
         query,
@@ -566,7 +565,7 @@ pub async fn write_specific(
     body: &CreateHearing,
     replace: bool,
 ) -> ApiResult<()> {
-    let media = serde_json::to_value(&body.media).map_err(anyhow::Error::new)?;
+    let media = JsonColumn(body.media.clone());
     let values = (
         hearings::location.eq(&body.location),
         hearings::participants_count.eq(body.participants_count),

@@ -96,7 +96,7 @@ async fn save(
         kind: EngagementKind::Meeting,
         title: body.title.clone(),
         summary: body.summary.clone(),
-        status: body.status.to_string(),
+        status: body.status.into(),
         starts_on: model::local_date(body.starts_at),
         ends_on: None,
         region_code: body

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Offset, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -11,8 +12,8 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::Caller;
-use crate::db::Conn;
 use crate::db::schema::{engagements, meeting_attendance, meetings};
+use crate::db::{Conn, JsonColumn};
 use crate::engagements::model::{self as core, EngagementRow, NEWEST};
 use crate::engagements::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
 use crate::http::extract::not_blank;
@@ -142,8 +143,8 @@ pub struct MeetingRow {
     pub location: Option<String>,
     /// Format.
     pub format: MeetingFormat,
-    /// Agenda (JSON array).
-    pub agenda: serde_json::Value,
+    /// Agenda.
+    pub agenda: JsonColumn<Vec<AgendaItem>>,
     /// Minutes.
     pub minutes: Option<String>,
 }
@@ -154,10 +155,8 @@ impl Meeting {
         meeting: MeetingRow,
         attendance: Vec<Attendance>,
     ) -> ApiResult<Self> {
-        let status = row
-            .status
-            .parse()
-            .map_err(|e: String| anyhow::anyhow!("meeting {}: {e}", row.id))?;
+        let status =
+            MeetingStatus::try_from(row.status).with_context(|| format!("meeting {}", row.id))?;
         Ok(Self {
             id: row.id,
             council_id: row
@@ -170,7 +169,7 @@ impl Meeting {
             location: meeting.location,
             region_code: row.region_code,
             format: meeting.format,
-            agenda: serde_json::from_value(meeting.agenda).unwrap_or_default(),
+            agenda: meeting.agenda.into_inner(),
             attendance,
             minutes: meeting.minutes,
             sphere_codes: row.sphere_codes,
@@ -293,7 +292,7 @@ pub async fn list(
         query = query.filter(e::council_id.eq(council));
     }
     if let Some(status) = filter.status {
-        query = query.filter(e::status.eq(status.as_str()));
+        query = query.filter(e::status.eq(status));
     }
     let rows = core::paged(
         query,
@@ -505,7 +504,7 @@ pub async fn write_specific(
     body: &CreateMeeting,
     replace: bool,
 ) -> ApiResult<()> {
-    let agenda = serde_json::to_value(&body.agenda).map_err(anyhow::Error::new)?;
+    let agenda = JsonColumn(body.agenda.clone());
     let values = (
         meetings::starts_at.eq(body.starts_at),
         meetings::location.eq(&body.location),

@@ -136,7 +136,7 @@ async fn save(
             .clone()
             .unwrap_or_else(|| format!("Мониторинговый визит: {}", facility.name)),
         summary: body.summary.clone(),
-        status: body.status.to_string(),
+        status: body.status.into(),
         starts_on: body.visited_on,
         ends_on: None,
         region_code: facility.region_code.clone(),

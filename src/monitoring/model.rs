@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -354,10 +355,8 @@ async fn assemble_all(
             let v = specific
                 .remove(&e.id)
                 .ok_or_else(|| anyhow::anyhow!("visit {} lacks its row", e.id))?;
-            let status = e
-                .status
-                .parse()
-                .map_err(|err: String| anyhow::anyhow!("visit {}: {err}", e.id))?;
+            let status =
+                VisitStatus::try_from(e.status).with_context(|| format!("visit {}", e.id))?;
             let visit = Visit {
                 facility_id: v.facility_id,
                 announced: v.announced,
@@ -425,7 +424,7 @@ pub async fn list(
         query = query.filter(e::id.eq_any(ids));
     }
     if let Some(status) = filter.status {
-        query = query.filter(e::status.eq(status.as_str()));
+        query = query.filter(e::status.eq(status));
     }
     let oldest_first = sort == OLDEST;
     let rows = core::paged(

@@ -1,0 +1,1 @@
+ALTER TABLE engagements DROP CONSTRAINT engagements_status_of_kind;
