@@ -72,3 +72,81 @@ crate::text_enum! {
         Recipient => "recipient",
     }
 }
+
+// Each kind's statuses live here too: the engagement core reads them together with the kind.
+
+crate::text_enum! {
+    /// Where a consultation stands.
+    pub enum ConsultationStatus {
+        /// Announced, not yet open.
+        Planned => "planned",
+        /// Open for comments.
+        Open => "open",
+        /// The comment period has ended.
+        Closed => "closed",
+        /// The act was adopted.
+        Adopted => "adopted",
+        /// The act was rejected.
+        Rejected => "rejected",
+        /// The draft was withdrawn.
+        Withdrawn => "withdrawn",
+    }
+}
+
+crate::text_enum! {
+    /// Where a grant stands.
+    pub enum GrantStatus {
+        /// Announced (a call).
+        Announced => "announced",
+        /// Applied for.
+        Applied => "applied",
+        /// Awarded.
+        Awarded => "awarded",
+        /// Running.
+        Active => "active",
+        /// Finished.
+        Completed => "completed",
+        /// Ended early.
+        Terminated => "terminated",
+        /// Not awarded.
+        Rejected => "rejected",
+    }
+}
+
+crate::text_enum! {
+    /// Where a hearing stands.
+    pub enum HearingStatus {
+        /// Announced.
+        Planned => "planned",
+        /// Took place.
+        Held => "held",
+        /// Called off.
+        Cancelled => "cancelled",
+    }
+}
+
+crate::text_enum! {
+    /// Where a meeting stands.
+    pub enum MeetingStatus {
+        /// Scheduled.
+        Planned => "planned",
+        /// Took place.
+        Held => "held",
+        /// Called off.
+        Cancelled => "cancelled",
+        /// Moved to a later date.
+        Postponed => "postponed",
+    }
+}
+
+crate::text_enum! {
+    /// Where a visit stands.
+    pub enum VisitStatus {
+        /// Scheduled (seen only by its monitors and admins).
+        Planned => "planned",
+        /// Done.
+        Completed => "completed",
+        /// Called off.
+        Cancelled => "cancelled",
+    }
+}

@@ -45,23 +45,7 @@ crate::text_enum! {
     }
 }
 
-crate::text_enum! {
-    /// Where a consultation stands.
-    pub enum ConsultationStatus {
-        /// Announced, not yet open.
-        Planned => "planned",
-        /// Open for comments.
-        Open => "open",
-        /// The comment period has ended.
-        Closed => "closed",
-        /// The act was adopted.
-        Adopted => "adopted",
-        /// The act was rejected.
-        Rejected => "rejected",
-        /// The draft was withdrawn.
-        Withdrawn => "withdrawn",
-    }
-}
+pub use crate::domain::ConsultationStatus;
 
 /// The act as adopted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]

@@ -16,17 +16,13 @@ use validator::Validate;
 
 use crate::auth::policy::{HiddenWhile, PLANNED_VISIT, RESTRICTED_READER_ROLES};
 use crate::auth::{Caller, Role};
-use crate::consultations::model::ConsultationStatus;
 use crate::db::schema::{engagement_parties, engagements};
 use crate::db::sql::{self, KeyValue};
 use crate::db::{Conn, JsonColumn};
+use crate::domain::{ConsultationStatus, GrantStatus, HearingStatus, MeetingStatus, VisitStatus};
 pub use crate::domain::{EngagementKind, PartyRole, Visibility};
-use crate::grants::model::GrantStatus;
-use crate::hearings::model::HearingStatus;
 use crate::http::export::{CsvRow, join, opt};
 use crate::http::{ApiResult, Cursor, Keyed};
-use crate::meetings::model::MeetingStatus;
-use crate::monitoring::model::VisitStatus;
 
 crate::text_enum! {
     /// What a linked document is.

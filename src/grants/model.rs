@@ -42,25 +42,7 @@ crate::text_enum! {
     }
 }
 
-crate::text_enum! {
-    /// Where a grant stands.
-    pub enum GrantStatus {
-        /// Announced (a call).
-        Announced => "announced",
-        /// Applied for.
-        Applied => "applied",
-        /// Awarded.
-        Awarded => "awarded",
-        /// Running.
-        Active => "active",
-        /// Finished.
-        Completed => "completed",
-        /// Ended early.
-        Terminated => "terminated",
-        /// Not awarded.
-        Rejected => "rejected",
-    }
-}
+pub use crate::domain::GrantStatus;
 
 impl GrantStatus {
     /// Whether money was awarded (what a 360Giving file reports).

@@ -24,17 +24,7 @@ use crate::http::extract::not_blank;
 use crate::http::patch::{nullable, required};
 use crate::http::{ApiError, ApiResult, Cursor, FieldError, Keyed};
 
-crate::text_enum! {
-    /// Where a hearing stands.
-    pub enum HearingStatus {
-        /// Announced.
-        Planned => "planned",
-        /// Took place.
-        Held => "held",
-        /// Called off.
-        Cancelled => "cancelled",
-    }
-}
+pub use crate::domain::HearingStatus;
 
 /// An agency invited to a hearing.
 #[derive(

@@ -20,19 +20,7 @@ use crate::http::extract::not_blank;
 use crate::http::patch::{nullable, required};
 use crate::http::{ApiError, ApiResult, Cursor, FieldError, Keyed};
 
-crate::text_enum! {
-    /// Where a meeting stands.
-    pub enum MeetingStatus {
-        /// Scheduled.
-        Planned => "planned",
-        /// Took place.
-        Held => "held",
-        /// Called off.
-        Cancelled => "cancelled",
-        /// Moved to a later date.
-        Postponed => "postponed",
-    }
-}
+pub use crate::domain::MeetingStatus;
 
 crate::text_enum! {
     /// How a meeting is held.

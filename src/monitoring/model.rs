@@ -25,17 +25,7 @@ use crate::http::export::{CsvRow, join, opt};
 use crate::http::patch::{nullable, required};
 use crate::http::{ApiError, ApiResult, Cursor, FieldError, Keyed};
 
-crate::text_enum! {
-    /// Where a visit stands.
-    pub enum VisitStatus {
-        /// Scheduled (seen only by its monitors and admins).
-        Planned => "planned",
-        /// Done.
-        Completed => "completed",
-        /// Called off.
-        Cancelled => "cancelled",
-    }
-}
+pub use crate::domain::VisitStatus;
 
 crate::text_enum! {
     /// Whether the monitors got in.
