@@ -8,7 +8,6 @@ use super::model::{
     self, Consultation, ConsultationFilter, CreateConsultation, UpdateConsultation,
 };
 use crate::agencies::Agency;
-use crate::audit::write::Audited;
 use crate::auth::policy::{Action, owner_of_new};
 use crate::auth::{Actor, Caller};
 use crate::db::Conn;
@@ -52,20 +51,6 @@ pub async fn list_consultations(
         }),
     )
     .await
-}
-
-/// Gets one consultation.
-#[utoipa::path(tag = "consultations", params(IdPath),
-    responses((status = 200, body = Consultation, headers(("ETag" = String))), ProblemResponses))]
-#[get("/consultations/{id}")]
-pub async fn get_consultation(
-    state: Data<AppState>,
-    caller: Caller,
-    path: Path<IdPath>,
-) -> ApiResult<HttpResponse> {
-    let mut conn = state.db().await?;
-    let consultation = model::find(&mut conn, &caller, path.id).await?;
-    Ok(ok_versioned(&consultation, consultation.version))
 }
 
 async fn save(
@@ -161,32 +146,12 @@ pub async fn update_consultation(
     Ok(ok_versioned(&consultation, consultation.version))
 }
 
-/// Deletes a consultation; 409 while submissions or recommendations refer to it.
-#[utoipa::path(tag = "consultations", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
-    security(("bearer" = [])), responses((status = 204, description = "Deleted"), ProblemResponses))]
-#[delete("/consultations/{id}")]
-pub async fn delete_consultation(
-    state: Data<AppState>,
-    actor: Actor,
-    path: Path<IdPath>,
-    if_match: IfMatch,
-) -> ApiResult<HttpResponse> {
-    write::existing(&actor, path.id, Action::Delete, model::find)
-        .delete(&mut *state.db().await?, &actor, &if_match, write::remove)
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// The change history of a consultation.
-#[utoipa::path(tag = "consultations", params(IdPath, PageParams), security(("bearer" = [])),
-    responses((status = 200, body = Page<crate::audit::AuditEntry>), ProblemResponses))]
-#[get("/consultations/{id}/history")]
-pub async fn consultation_history(
-    state: Data<AppState>,
-    actor: Actor,
-    path: Path<IdPath>,
-    page: Query<PageParams>,
-) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
-    crate::engagements::handlers::history(&state, &actor, Consultation::ENTITY, path.id, &page)
-        .await
+crate::engagement_handlers! {
+    tag: "consultations", record: Consultation, find: model::find,
+    /// Gets one consultation.
+    get_consultation: "/consultations/{id}",
+    /// Deletes a consultation; 409 while submissions or recommendations refer to it.
+    delete_consultation,
+    /// The change history of a consultation.
+    consultation_history: "/consultations/{id}/history",
 }

@@ -100,3 +100,61 @@ pub async fn history(
     };
     crate::audit::handlers::history_page(state, filter, page).await
 }
+
+/// Declares what every kind of engagement serves alike: its get (with `ETag`), its delete (through the one
+/// audited write path; 409 while recommendations come from it) and its change history. Each is still one
+/// function per route for the OpenAPI document; the kind names them, documents them and gives their paths.
+/// The calling module imports actix-web's `get` and `delete` attributes (utoipa reads them by those names).
+#[macro_export]
+macro_rules! engagement_handlers {
+    (
+        tag: $tag:literal, record: $record:ty, find: $find:path,
+        $(#[$get_doc:meta])* $get:ident: $item:literal,
+        $(#[$delete_doc:meta])* $delete:ident,
+        $(#[$history_doc:meta])* $history:ident: $history_path:literal $(,)?
+    ) => {
+        $(#[$get_doc])*
+        #[utoipa::path(tag = $tag, params($crate::http::IdPath),
+            responses((status = 200, body = $record, headers(("ETag" = String))), $crate::http::ProblemResponses))]
+        #[get($item)]
+        pub async fn $get(
+            state: actix_web::web::Data<$crate::state::AppState>,
+            caller: $crate::auth::Caller,
+            path: $crate::http::Path<$crate::http::IdPath>,
+        ) -> $crate::http::ApiResult<actix_web::HttpResponse> {
+            let record = $find(&mut *state.db().await?, &caller, path.id).await?;
+            Ok($crate::http::ok_versioned(&record, record.version))
+        }
+
+        $(#[$delete_doc])*
+        #[utoipa::path(tag = $tag, params($crate::http::IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+            security(("bearer" = [])), responses((status = 204, description = "Deleted"), $crate::http::ProblemResponses))]
+        #[delete($item)]
+        pub async fn $delete(
+            state: actix_web::web::Data<$crate::state::AppState>,
+            actor: $crate::auth::Actor,
+            path: $crate::http::Path<$crate::http::IdPath>,
+            if_match: $crate::http::IfMatch,
+        ) -> $crate::http::ApiResult<actix_web::HttpResponse> {
+            use $crate::engagements::write;
+            write::existing(&actor, path.id, $crate::auth::policy::Action::Delete, $find)
+                .delete(&mut *state.db().await?, &actor, &if_match, write::remove)
+                .await?;
+            Ok(actix_web::HttpResponse::NoContent().finish())
+        }
+
+        $(#[$history_doc])*
+        #[utoipa::path(tag = $tag, params($crate::http::IdPath, $crate::http::PageParams), security(("bearer" = [])),
+            responses((status = 200, body = $crate::http::Page<$crate::audit::AuditEntry>), $crate::http::ProblemResponses))]
+        #[get($history_path)]
+        pub async fn $history(
+            state: actix_web::web::Data<$crate::state::AppState>,
+            actor: $crate::auth::Actor,
+            path: $crate::http::Path<$crate::http::IdPath>,
+            page: $crate::http::Query<$crate::http::PageParams>,
+        ) -> $crate::http::ApiResult<actix_web::web::Json<$crate::http::Page<$crate::audit::AuditEntry>>> {
+            use $crate::audit::write::Audited;
+            $crate::engagements::handlers::history(&state, &actor, <$record>::ENTITY, path.id, &page).await
+        }
+    };
+}

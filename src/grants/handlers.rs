@@ -7,7 +7,6 @@ use uuid::Uuid;
 use super::model::{self, CreateGrant, Grant, GrantFilter, NEWEST, UpdateGrant};
 use super::threesixty;
 use crate::agencies::Agency;
-use crate::audit::write::Audited;
 use crate::auth::policy::{Action, owner_of_new};
 use crate::auth::{Actor, Caller};
 use crate::db::Conn;
@@ -107,20 +106,6 @@ pub async fn export_360giving(
             })
         }),
     ))
-}
-
-/// Gets one grant.
-#[utoipa::path(tag = "grants", params(IdPath),
-    responses((status = 200, body = Grant, headers(("ETag" = String))), ProblemResponses))]
-#[get("/grants/{id}")]
-pub async fn get_grant(
-    state: Data<AppState>,
-    caller: Caller,
-    path: Path<IdPath>,
-) -> ApiResult<HttpResponse> {
-    let mut conn = state.db().await?;
-    let grant = model::find(&mut conn, &caller, path.id).await?;
-    Ok(ok_versioned(&grant, grant.version))
 }
 
 async fn save(
@@ -232,31 +217,12 @@ pub async fn update_grant(
     Ok(ok_versioned(&grant, grant.version))
 }
 
-/// Deletes a grant.
-#[utoipa::path(tag = "grants", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
-    security(("bearer" = [])), responses((status = 204, description = "Deleted"), ProblemResponses))]
-#[delete("/grants/{id}")]
-pub async fn delete_grant(
-    state: Data<AppState>,
-    actor: Actor,
-    path: Path<IdPath>,
-    if_match: IfMatch,
-) -> ApiResult<HttpResponse> {
-    write::existing(&actor, path.id, Action::Delete, model::find)
-        .delete(&mut *state.db().await?, &actor, &if_match, write::remove)
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// The change history of a grant.
-#[utoipa::path(tag = "grants", params(IdPath, PageParams), security(("bearer" = [])),
-    responses((status = 200, body = Page<crate::audit::AuditEntry>), ProblemResponses))]
-#[get("/grants/{id}/history")]
-pub async fn grant_history(
-    state: Data<AppState>,
-    actor: Actor,
-    path: Path<IdPath>,
-    page: Query<PageParams>,
-) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
-    crate::engagements::handlers::history(&state, &actor, Grant::ENTITY, path.id, &page).await
+crate::engagement_handlers! {
+    tag: "grants", record: Grant, find: model::find,
+    /// Gets one grant.
+    get_grant: "/grants/{id}",
+    /// Deletes a grant.
+    delete_grant,
+    /// The change history of a grant.
+    grant_history: "/grants/{id}/history",
 }

@@ -5,7 +5,6 @@ use actix_web::{HttpResponse, delete, get, patch, post};
 use uuid::Uuid;
 
 use super::model::{self, CreateHearing, Hearing, HearingFilter, UpdateHearing};
-use crate::audit::write::Audited;
 use crate::auth::policy::{Action, owner_of_new};
 use crate::auth::{Actor, Caller};
 use crate::db::Conn;
@@ -48,20 +47,6 @@ pub async fn list_hearings(
         }),
     )
     .await
-}
-
-/// Gets one hearing.
-#[utoipa::path(tag = "hearings", params(IdPath),
-    responses((status = 200, body = Hearing, headers(("ETag" = String))), ProblemResponses))]
-#[get("/hearings/{id}")]
-pub async fn get_hearing(
-    state: Data<AppState>,
-    caller: Caller,
-    path: Path<IdPath>,
-) -> ApiResult<HttpResponse> {
-    let mut conn = state.db().await?;
-    let hearing = model::find(&mut conn, &caller, path.id).await?;
-    Ok(ok_versioned(&hearing, hearing.version))
 }
 
 /// Checks a hearing body and writes the whole hearing: core, specific part, organisers, invitations, parties.
@@ -154,31 +139,12 @@ pub async fn update_hearing(
     Ok(ok_versioned(&hearing, hearing.version))
 }
 
-/// Deletes a hearing; 409 while recommendations come from it.
-#[utoipa::path(tag = "hearings", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
-    security(("bearer" = [])), responses((status = 204, description = "Deleted"), ProblemResponses))]
-#[delete("/hearings/{id}")]
-pub async fn delete_hearing(
-    state: Data<AppState>,
-    actor: Actor,
-    path: Path<IdPath>,
-    if_match: IfMatch,
-) -> ApiResult<HttpResponse> {
-    write::existing(&actor, path.id, Action::Delete, model::find)
-        .delete(&mut *state.db().await?, &actor, &if_match, write::remove)
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// The change history of a hearing (admins, analysts and its organisers).
-#[utoipa::path(tag = "hearings", params(IdPath, PageParams), security(("bearer" = [])),
-    responses((status = 200, body = Page<crate::audit::AuditEntry>), ProblemResponses))]
-#[get("/hearings/{id}/history")]
-pub async fn hearing_history(
-    state: Data<AppState>,
-    actor: Actor,
-    path: Path<IdPath>,
-    page: Query<PageParams>,
-) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
-    crate::engagements::handlers::history(&state, &actor, Hearing::ENTITY, path.id, &page).await
+crate::engagement_handlers! {
+    tag: "hearings", record: Hearing, find: model::find,
+    /// Gets one hearing.
+    get_hearing: "/hearings/{id}",
+    /// Deletes a hearing; 409 while recommendations come from it.
+    delete_hearing,
+    /// The change history of a hearing (admins, analysts and its organisers).
+    hearing_history: "/hearings/{id}/history",
 }

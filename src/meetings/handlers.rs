@@ -5,7 +5,6 @@ use actix_web::{HttpResponse, delete, get, patch, post};
 use uuid::Uuid;
 
 use super::model::{self, CreateMeeting, Meeting, MeetingFilter, ORDER, UpdateMeeting};
-use crate::audit::write::Audited;
 use crate::auth::policy::Action;
 use crate::auth::{Actor, Caller};
 use crate::councils::Council;
@@ -66,20 +65,6 @@ pub async fn list_meetings(
     )
     .await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(rows, page.limit(), ORDER)))
-}
-
-/// Gets one meeting.
-#[utoipa::path(tag = "meetings", params(IdPath),
-    responses((status = 200, body = Meeting, headers(("ETag" = String))), ProblemResponses))]
-#[get("/meetings/{id}")]
-pub async fn get_meeting(
-    state: Data<AppState>,
-    caller: Caller,
-    path: Path<IdPath>,
-) -> ApiResult<HttpResponse> {
-    let mut conn = state.db().await?;
-    let meeting = model::find(&mut conn, &caller, path.id).await?;
-    Ok(ok_versioned(&meeting, meeting.version))
 }
 
 /// Checks a meeting body and writes the whole meeting: core, specific part, attendance, parties.
@@ -177,31 +162,12 @@ pub async fn update_meeting(
     Ok(ok_versioned(&meeting, meeting.version))
 }
 
-/// Deletes a meeting; 409 while recommendations come from it.
-#[utoipa::path(tag = "meetings", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
-    security(("bearer" = [])), responses((status = 204, description = "Deleted"), ProblemResponses))]
-#[delete("/meetings/{id}")]
-pub async fn delete_meeting(
-    state: Data<AppState>,
-    actor: Actor,
-    path: Path<IdPath>,
-    if_match: IfMatch,
-) -> ApiResult<HttpResponse> {
-    write::existing(&actor, path.id, Action::Delete, model::find)
-        .delete(&mut *state.db().await?, &actor, &if_match, write::remove)
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// The change history of a meeting (admins, analysts, and the council's secretaries).
-#[utoipa::path(tag = "meetings", params(IdPath, PageParams), security(("bearer" = [])),
-    responses((status = 200, body = Page<crate::audit::AuditEntry>), ProblemResponses))]
-#[get("/meetings/{id}/history")]
-pub async fn meeting_history(
-    state: Data<AppState>,
-    actor: Actor,
-    path: Path<IdPath>,
-    page: Query<PageParams>,
-) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
-    crate::engagements::handlers::history(&state, &actor, Meeting::ENTITY, path.id, &page).await
+crate::engagement_handlers! {
+    tag: "meetings", record: Meeting, find: model::find,
+    /// Gets one meeting.
+    get_meeting: "/meetings/{id}",
+    /// Deletes a meeting; 409 while recommendations come from it.
+    delete_meeting,
+    /// The change history of a meeting (admins, analysts, and the council's secretaries).
+    meeting_history: "/meetings/{id}/history",
 }

@@ -5,7 +5,6 @@ use actix_web::{HttpResponse, delete, get, patch, post};
 use uuid::Uuid;
 
 use super::model::{self, CreateVisit, NEWEST, OLDEST, UpdateVisit, Visit, VisitFilter};
-use crate::audit::write::Audited;
 use crate::auth::policy::{Action, owner_of_new};
 use crate::auth::{Actor, Caller, Role};
 use crate::councils::Council;
@@ -81,20 +80,6 @@ pub async fn list_facility_visits(
         ..filter.0
     };
     page(&state, caller, filter, OLDEST, &params, format.get()).await
-}
-
-/// Gets one visit; confidential findings are redacted for anyone but its monitors and admins.
-#[utoipa::path(tag = "monitoring", params(IdPath),
-    responses((status = 200, body = Visit, headers(("ETag" = String))), ProblemResponses))]
-#[get("/monitoring-visits/{id}")]
-pub async fn get_visit(
-    state: Data<AppState>,
-    caller: Caller,
-    path: Path<IdPath>,
-) -> ApiResult<HttpResponse> {
-    let mut conn = state.db().await?;
-    let visit = model::find(&mut conn, &caller, path.id).await?;
-    Ok(ok_versioned(&visit, visit.version))
 }
 
 async fn save(
@@ -248,31 +233,12 @@ pub async fn update_visit(
     Ok(ok_versioned(&visit, visit.version))
 }
 
-/// Deletes a visit; 409 while recommendations come from it.
-#[utoipa::path(tag = "monitoring", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
-    security(("bearer" = [])), responses((status = 204, description = "Deleted"), ProblemResponses))]
-#[delete("/monitoring-visits/{id}")]
-pub async fn delete_visit(
-    state: Data<AppState>,
-    actor: Actor,
-    path: Path<IdPath>,
-    if_match: IfMatch,
-) -> ApiResult<HttpResponse> {
-    write::existing(&actor, path.id, Action::Delete, model::find)
-        .delete(&mut *state.db().await?, &actor, &if_match, write::remove)
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// The change history of a visit (admins, analysts and its monitors); confidential text is never in it.
-#[utoipa::path(tag = "monitoring", params(IdPath, PageParams), security(("bearer" = [])),
-    responses((status = 200, body = Page<crate::audit::AuditEntry>), ProblemResponses))]
-#[get("/monitoring-visits/{id}/history")]
-pub async fn visit_history(
-    state: Data<AppState>,
-    actor: Actor,
-    path: Path<IdPath>,
-    page: Query<PageParams>,
-) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
-    crate::engagements::handlers::history(&state, &actor, Visit::ENTITY, path.id, &page).await
+crate::engagement_handlers! {
+    tag: "monitoring", record: Visit, find: model::find,
+    /// Gets one visit; confidential findings are redacted for anyone but its monitors and admins.
+    get_visit: "/monitoring-visits/{id}",
+    /// Deletes a visit; 409 while recommendations come from it.
+    delete_visit,
+    /// The change history of a visit (admins, analysts and its monitors); confidential text is never in it.
+    visit_history: "/monitoring-visits/{id}/history",
 }
