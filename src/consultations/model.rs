@@ -1,8 +1,6 @@
 //! Consultations on draft acts: an engagement of kind `consultation` plus act type, responsible agency, level,
 //! comment period, draft and adopted act.
 
-use std::collections::HashMap;
-
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -216,14 +214,7 @@ pub struct ConsultationFilter {
 async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Vec<Consultation>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let engagements = core::with_parties(conn, rows).await?;
-    let mut specific: HashMap<Uuid, ConsultationRow> = consultations::table
-        .filter(consultations::id.eq_any(&ids))
-        .select(ConsultationRow::as_select())
-        .load(conn)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
+    let mut specific = crate::load_by_id!(conn, consultations, ConsultationRow, &ids);
     engagements
         .into_iter()
         .map(|e: Engagement| {

@@ -2,6 +2,7 @@
 //! pieces.
 
 pub mod json;
+pub mod page;
 pub mod schema;
 pub mod sql;
 pub mod text_enum;

@@ -579,17 +579,14 @@ impl EngagementRow {
 
 /// The parties of each engagement, in one query.
 pub async fn parties_of(conn: &mut Conn, ids: &[Uuid]) -> ApiResult<HashMap<Uuid, Vec<Party>>> {
-    let rows: Vec<(Uuid, Party)> = engagement_parties::table
-        .filter(engagement_parties::engagement_id.eq_any(ids))
-        .order(engagement_parties::id.asc())
-        .select((engagement_parties::engagement_id, Party::as_select()))
-        .load(conn)
-        .await?;
-    let mut map: HashMap<Uuid, Vec<Party>> = HashMap::new();
-    for (id, party) in rows {
-        map.entry(id).or_default().push(party);
-    }
-    Ok(map)
+    Ok(crate::db::page::group_by_parent(
+        engagement_parties::table
+            .filter(engagement_parties::engagement_id.eq_any(ids))
+            .order(engagement_parties::id.asc())
+            .select((engagement_parties::engagement_id, Party::as_select()))
+            .load(conn)
+            .await?,
+    ))
 }
 
 /// Attaches parties to core rows: one query whatever the number of rows.

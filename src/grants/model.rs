@@ -1,8 +1,6 @@
 //! Grants and other support: an engagement of kind `grant` plus support type, funder, recipient, exact amount
 //! and currency, dates and reports.
 
-use std::collections::HashMap;
-
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -254,14 +252,7 @@ pub const NEWEST: &str = "-starts_on";
 async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Vec<Grant>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let engagements = core::with_parties(conn, rows).await?;
-    let mut specific: HashMap<Uuid, GrantRow> = grants::table
-        .filter(grants::id.eq_any(&ids))
-        .select(GrantRow::as_select())
-        .load(conn)
-        .await?
-        .into_iter()
-        .map(|g| (g.id, g))
-        .collect();
+    let mut specific = crate::load_by_id!(conn, grants, GrantRow, &ids);
     let today = Utc::now().date_naive();
     engagements
         .into_iter()

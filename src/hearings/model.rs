@@ -16,7 +16,7 @@ use crate::auth::Caller;
 use crate::db::schema::{
     engagement_parties, engagements, hearing_invited_agencies, hearing_organizers, hearings,
 };
-use crate::db::{Conn, JsonColumn};
+use crate::db::{Conn, JsonColumn, page};
 use crate::engagements::model::{self as core, EngagementRow};
 use crate::engagements::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
 use crate::http::export::{CsvRow, join, opt};
@@ -199,43 +199,21 @@ pub struct HearingFilter {
 async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Vec<Hearing>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let engagements = core::with_parties(conn, rows).await?;
-    let mut specific: HashMap<Uuid, HearingRow> = hearings::table
-        .filter(hearings::id.eq_any(&ids))
-        .select(HearingRow::as_select())
-        .load(conn)
-        .await?
-        .into_iter()
-        .map(|h| (h.id, h))
-        .collect();
-    let mut organizers: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    let rows: Vec<(Uuid, Uuid)> = hearing_organizers::table
-        .filter(hearing_organizers::hearing_id.eq_any(&ids))
-        .order((hearing_organizers::hearing_id, hearing_organizers::position))
-        .select((
-            hearing_organizers::hearing_id,
-            hearing_organizers::organization_id,
-        ))
-        .load(conn)
-        .await?;
-    for (id, org) in rows {
-        organizers.entry(id).or_default().push(org);
-    }
-    let mut invited: HashMap<Uuid, Vec<InvitedAgency>> = HashMap::new();
-    let rows: Vec<(Uuid, InvitedAgency)> = hearing_invited_agencies::table
-        .filter(hearing_invited_agencies::hearing_id.eq_any(&ids))
-        .order((
-            hearing_invited_agencies::hearing_id,
-            hearing_invited_agencies::position,
-        ))
-        .select((
-            hearing_invited_agencies::hearing_id,
-            InvitedAgency::as_select(),
-        ))
-        .load(conn)
-        .await?;
-    for (id, agency) in rows {
-        invited.entry(id).or_default().push(agency);
-    }
+    let mut specific = crate::load_by_id!(conn, hearings, HearingRow, &ids);
+    let mut organizers: HashMap<Uuid, Vec<Uuid>> = crate::load_children!(
+        conn,
+        hearing_organizers,
+        hearing_id,
+        &ids,
+        hearing_organizers::organization_id
+    );
+    let mut invited: HashMap<Uuid, Vec<InvitedAgency>> = crate::load_children!(
+        conn,
+        hearing_invited_agencies,
+        hearing_id,
+        &ids,
+        InvitedAgency::as_select()
+    );
     engagements
         .into_iter()
         .map(|e: Engagement| {
@@ -581,7 +559,6 @@ pub async fn write_specific(
             .execute(conn)
             .await?;
     }
-    let position = |i: usize| i32::try_from(i).unwrap_or(i32::MAX);
     let organizers: Vec<_> = body
         .organizer_ids
         .iter()
@@ -590,7 +567,7 @@ pub async fn write_specific(
             (
                 hearing_organizers::hearing_id.eq(id),
                 hearing_organizers::organization_id.eq(*org),
-                hearing_organizers::position.eq(position(i)),
+                hearing_organizers::position.eq(page::position(i)),
             )
         })
         .collect();
@@ -606,7 +583,7 @@ pub async fn write_specific(
             (
                 hearing_invited_agencies::hearing_id.eq(id),
                 hearing_invited_agencies::agency_id.eq(a.agency_id),
-                hearing_invited_agencies::position.eq(position(i)),
+                hearing_invited_agencies::position.eq(page::position(i)),
                 hearing_invited_agencies::attended.eq(a.attended),
             )
         })

@@ -227,24 +227,14 @@ pub struct MeetingFilter {
 async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Vec<Meeting>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let engagements = core::with_parties(conn, rows).await?;
-    let mut specific: HashMap<Uuid, MeetingRow> = meetings::table
-        .filter(meetings::id.eq_any(&ids))
-        .select(MeetingRow::as_select())
-        .load(conn)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m))
-        .collect();
-    let mut attendance: HashMap<Uuid, Vec<Attendance>> = HashMap::new();
-    let rows: Vec<(Uuid, Attendance)> = meeting_attendance::table
-        .filter(meeting_attendance::meeting_id.eq_any(&ids))
-        .order((meeting_attendance::meeting_id, meeting_attendance::position))
-        .select((meeting_attendance::meeting_id, Attendance::as_select()))
-        .load(conn)
-        .await?;
-    for (id, a) in rows {
-        attendance.entry(id).or_default().push(a);
-    }
+    let mut specific = crate::load_by_id!(conn, meetings, MeetingRow, &ids);
+    let mut attendance: HashMap<Uuid, Vec<Attendance>> = crate::load_children!(
+        conn,
+        meeting_attendance,
+        meeting_id,
+        &ids,
+        Attendance::as_select()
+    );
     engagements
         .into_iter()
         .map(|e| {

@@ -15,10 +15,10 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::{Caller, Role};
-use crate::db::Conn;
 use crate::db::schema::{
     engagement_parties, engagements, monitoring_visits, visit_findings, visit_monitors,
 };
+use crate::db::{Conn, page};
 use crate::engagements::model::{self as core, EngagementRow};
 use crate::engagements::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
 use crate::http::export::{CsvRow, join, opt};
@@ -305,24 +305,14 @@ async fn assemble_all(
 ) -> ApiResult<Vec<Visit>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let engagements = core::with_parties(conn, rows).await?;
-    let mut specific: HashMap<Uuid, VisitRow> = monitoring_visits::table
-        .filter(monitoring_visits::id.eq_any(&ids))
-        .select(VisitRow::as_select())
-        .load(conn)
-        .await?
-        .into_iter()
-        .map(|v| (v.id, v))
-        .collect();
-    let mut monitors: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    let pairs: Vec<(Uuid, Uuid)> = visit_monitors::table
-        .filter(visit_monitors::visit_id.eq_any(&ids))
-        .order((visit_monitors::visit_id, visit_monitors::position))
-        .select((visit_monitors::visit_id, visit_monitors::organization_id))
-        .load(conn)
-        .await?;
-    for (id, org) in pairs {
-        monitors.entry(id).or_default().push(org);
-    }
+    let mut specific = crate::load_by_id!(conn, monitoring_visits, VisitRow, &ids);
+    let mut monitors: HashMap<Uuid, Vec<Uuid>> = crate::load_children!(
+        conn,
+        visit_monitors,
+        visit_id,
+        &ids,
+        visit_monitors::organization_id
+    );
     let mut findings: HashMap<Uuid, Vec<Finding>> = HashMap::new();
     let rows: Vec<(Uuid, FindingRow)> = visit_findings::table
         .filter(visit_findings::visit_id.eq_any(&ids))
@@ -649,7 +639,6 @@ pub async fn write_specific(
             .execute(conn)
             .await?;
     }
-    let position = |i: usize| i32::try_from(i).unwrap_or(i32::MAX);
     let monitors: Vec<_> = body
         .monitor_organization_ids
         .iter()
@@ -658,7 +647,7 @@ pub async fn write_specific(
             (
                 visit_monitors::visit_id.eq(id),
                 visit_monitors::organization_id.eq(*org),
-                visit_monitors::position.eq(position(i)),
+                visit_monitors::position.eq(page::position(i)),
             )
         })
         .collect();
@@ -673,7 +662,7 @@ pub async fn write_specific(
         .map(|(i, f)| {
             (
                 visit_findings::visit_id.eq(id),
-                visit_findings::position.eq(position(i)),
+                visit_findings::position.eq(page::position(i)),
                 visit_findings::category.eq(f.category),
                 visit_findings::severity.eq(f.severity),
                 visit_findings::description.eq(&f.description),

@@ -1,7 +1,5 @@
 //! Recommendations: rows, bodies, filters, the read rule and queries.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
@@ -229,16 +227,14 @@ async fn assemble(
     rows: Vec<(RecommendationRow, EngagementKind)>,
 ) -> ApiResult<Vec<Recommendation>> {
     let ids: Vec<Uuid> = rows.iter().map(|(r, _)| r.id).collect();
-    let changes: Vec<(Uuid, StatusChange)> = history::table
-        .filter(history::recommendation_id.eq_any(&ids))
-        .order((history::recommendation_id, history::id))
-        .select((history::recommendation_id, StatusChange::as_select()))
-        .load(conn)
-        .await?;
-    let mut by_id: HashMap<Uuid, Vec<StatusChange>> = HashMap::new();
-    for (id, change) in changes {
-        by_id.entry(id).or_default().push(change);
-    }
+    let mut by_id = crate::db::page::group_by_parent(
+        history::table
+            .filter(history::recommendation_id.eq_any(&ids))
+            .order((history::recommendation_id, history::id))
+            .select((history::recommendation_id, StatusChange::as_select()))
+            .load(conn)
+            .await?,
+    );
     let today = Utc::now().date_naive();
     Ok(rows
         .into_iter()

@@ -176,16 +176,8 @@ async fn assemble(
     rows: Vec<(SubmissionRow, NaiveDate)>,
 ) -> ApiResult<Vec<Submission>> {
     let ids: Vec<Uuid> = rows.iter().map(|(r, _)| r.id).collect();
-    let pairs: Vec<(Uuid, Uuid)> = so::table
-        .filter(so::submission_id.eq_any(&ids))
-        .order((so::submission_id, so::position))
-        .select((so::submission_id, so::organization_id))
-        .load(conn)
-        .await?;
-    let mut orgs: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for (id, org) in pairs {
-        orgs.entry(id).or_default().push(org);
-    }
+    let mut orgs: HashMap<Uuid, Vec<Uuid>> =
+        crate::load_children!(conn, so, submission_id, &ids, so::organization_id);
     Ok(rows
         .into_iter()
         .map(|(r, closes_on)| Submission {

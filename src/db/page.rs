@@ -1,0 +1,50 @@
+//! Loading what hangs off a page of rows in one query per table, never one per row.
+
+use std::collections::HashMap;
+
+use uuid::Uuid;
+
+/// Groups `(parent id, child)` rows by parent, keeping their order within each parent.
+pub fn group_by_parent<T>(rows: Vec<(Uuid, T)>) -> HashMap<Uuid, Vec<T>> {
+    let mut map: HashMap<Uuid, Vec<T>> = HashMap::new();
+    for (parent, child) in rows {
+        map.entry(parent).or_default().push(child);
+    }
+    map
+}
+
+/// The stored position of the `i`-th item of a list (lists are short; a longer one would be refused first).
+pub fn position(i: usize) -> i32 {
+    i32::try_from(i).unwrap_or(i32::MAX)
+}
+
+/// Loads the rows of `$table` whose `id` is among `$ids`, keyed by id: a kind's own row for each core row.
+#[macro_export]
+macro_rules! load_by_id {
+    ($conn:expr, $table:ident, $row:ty, $ids:expr) => {{
+        let rows: Vec<$row> = $table::table
+            .filter($table::id.eq_any($ids))
+            .select(<$row>::as_select())
+            .load($conn)
+            .await?;
+        rows.into_iter()
+            .map(|row| (row.id, row))
+            .collect::<std::collections::HashMap<uuid::Uuid, $row>>()
+    }};
+}
+
+/// Loads the list items of a child table (`$parent` column, `position` order) for every parent in `$ids`,
+/// grouped by parent: `load_children!(conn, hearing_organizers, hearing_id, &ids, hearing_organizers::organization_id)`.
+#[macro_export]
+macro_rules! load_children {
+    ($conn:expr, $table:ident, $parent:ident, $ids:expr, $select:expr) => {
+        $crate::db::page::group_by_parent(
+            $table::table
+                .filter($table::$parent.eq_any($ids))
+                .order(($table::$parent, $table::position))
+                .select(($table::$parent, $select))
+                .load($conn)
+                .await?,
+        )
+    };
+}
