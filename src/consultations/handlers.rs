@@ -8,7 +8,7 @@ use super::model::{
     self, Consultation, ConsultationFilter, CreateConsultation, UpdateConsultation,
 };
 use crate::agencies::Agency;
-use crate::auth::policy::{Action, owner_of_new};
+use crate::auth::policy::owner_of_new;
 use crate::auth::{Actor, Caller};
 use crate::db::Conn;
 use crate::engagements::EngagementKind;
@@ -16,8 +16,7 @@ use crate::engagements::model::NEWEST;
 use crate::engagements::write::{self, Core};
 use crate::http::export::{self};
 use crate::http::{
-    ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query,
-    created, ok_versioned,
+    ApiResult, FormatParam, Json, Page, PageParams, ProblemResponses, Query, created,
 };
 use crate::state::AppState;
 
@@ -111,45 +110,31 @@ pub async fn create_consultation(
     ))
 }
 
-/// Changes a consultation.
-#[utoipa::path(tag = "consultations", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
-    request_body = UpdateConsultation, security(("bearer" = [])),
-    responses((status = 200, body = Consultation, headers(("ETag" = String))), ProblemResponses))]
-#[patch("/consultations/{id}")]
-pub async fn update_consultation(
-    state: Data<AppState>,
-    actor: Actor,
-    path: Path<IdPath>,
-    if_match: IfMatch,
-    body: Json<UpdateConsultation>,
-) -> ApiResult<HttpResponse> {
-    let changes = body.0;
-    let consultation = write::existing(&actor, path.id, Action::Update, model::find)
-        .update(
-            &mut *state.db().await?,
-            &actor,
-            &if_match,
-            async |conn, before| {
-                let merged = changes.apply(before.clone());
-                save(
-                    conn,
-                    &actor,
-                    before.id,
-                    before.owner_organization_id,
-                    &merged,
-                    true,
-                )
-                .await
-            },
-        )
-        .await?;
-    Ok(ok_versioned(&consultation, consultation.version))
+/// Merges a PATCH into the consultation as it was and saves the result.
+async fn change(
+    conn: &mut Conn,
+    actor: &Actor,
+    before: &Consultation,
+    changes: UpdateConsultation,
+) -> ApiResult<()> {
+    let merged = changes.apply(before.clone());
+    save(
+        conn,
+        actor,
+        before.id,
+        before.owner_organization_id,
+        &merged,
+        true,
+    )
+    .await
 }
 
 crate::engagement_handlers! {
     tag: "consultations", record: Consultation, find: model::find,
     /// Gets one consultation.
     get_consultation: "/consultations/{id}",
+    /// Changes a consultation.
+    update_consultation(UpdateConsultation) => change,
     /// Deletes a consultation; 409 while submissions or recommendations refer to it.
     delete_consultation,
     /// The change history of a consultation.

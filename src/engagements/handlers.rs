@@ -101,15 +101,17 @@ pub async fn history(
     crate::audit::handlers::history_page(state, filter, page).await
 }
 
-/// Declares what every kind of engagement serves alike: its get (with `ETag`), its delete (through the one
-/// audited write path; 409 while recommendations come from it) and its change history. Each is still one
+/// Declares what every kind of engagement serves alike: its get (with `ETag`), its update and delete (through
+/// the one audited write path; the kind's `change` merges a PATCH into the record as it was and saves it; a
+/// delete is 409 while recommendations come from it) and its change history. Each is still one
 /// function per route for the OpenAPI document; the kind names them, documents them and gives their paths.
-/// The calling module imports actix-web's `get` and `delete` attributes (utoipa reads them by those names).
+/// The calling module imports actix-web's `get`, `patch` and `delete` attributes (utoipa reads them by those names).
 #[macro_export]
 macro_rules! engagement_handlers {
     (
         tag: $tag:literal, record: $record:ty, find: $find:path,
         $(#[$get_doc:meta])* $get:ident: $item:literal,
+        $(#[$update_doc:meta])* $update:ident($changes:ty) => $change:path,
         $(#[$delete_doc:meta])* $delete:ident,
         $(#[$history_doc:meta])* $history:ident: $history_path:literal $(,)?
     ) => {
@@ -123,6 +125,27 @@ macro_rules! engagement_handlers {
             path: $crate::http::Path<$crate::http::IdPath>,
         ) -> $crate::http::ApiResult<actix_web::HttpResponse> {
             let record = $find(&mut *state.db().await?, &caller, path.id).await?;
+            Ok($crate::http::ok_versioned(&record, record.version))
+        }
+
+        $(#[$update_doc])*
+        #[utoipa::path(tag = $tag, params($crate::http::IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+            request_body = $changes, security(("bearer" = [])),
+            responses((status = 200, body = $record, headers(("ETag" = String))), $crate::http::ProblemResponses))]
+        #[patch($item)]
+        pub async fn $update(
+            state: actix_web::web::Data<$crate::state::AppState>,
+            actor: $crate::auth::Actor,
+            path: $crate::http::Path<$crate::http::IdPath>,
+            if_match: $crate::http::IfMatch,
+            body: $crate::http::Json<$changes>,
+        ) -> $crate::http::ApiResult<actix_web::HttpResponse> {
+            let changes = body.0;
+            let record = $crate::engagements::write::existing(&actor, path.id, $crate::auth::policy::Action::Update, $find)
+                .update(&mut *state.db().await?, &actor, &if_match, async |conn, before| {
+                    $change(conn, &actor, before, changes).await
+                })
+                .await?;
             Ok($crate::http::ok_versioned(&record, record.version))
         }
 

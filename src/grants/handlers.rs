@@ -7,15 +7,14 @@ use uuid::Uuid;
 use super::model::{self, CreateGrant, Grant, GrantFilter, NEWEST, UpdateGrant};
 use super::threesixty;
 use crate::agencies::Agency;
-use crate::auth::policy::{Action, owner_of_new};
+use crate::auth::policy::owner_of_new;
 use crate::auth::{Actor, Caller};
 use crate::db::Conn;
 use crate::engagements::write::{self, Core, set_parties};
 use crate::engagements::{EngagementKind, Party, PartyRole};
 use crate::http::export::{self, EXPORT_BATCH};
 use crate::http::{
-    ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
-    ProblemResponses, Query, created, ok_versioned,
+    ApiError, ApiResult, FormatParam, Json, Page, PageParams, ProblemResponses, Query, created,
 };
 use crate::organizations::ensure_actors_exist;
 use crate::state::AppState;
@@ -182,45 +181,31 @@ pub async fn create_grant(
     ))
 }
 
-/// Changes a grant.
-#[utoipa::path(tag = "grants", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
-    request_body = UpdateGrant, security(("bearer" = [])),
-    responses((status = 200, body = Grant, headers(("ETag" = String))), ProblemResponses))]
-#[patch("/grants/{id}")]
-pub async fn update_grant(
-    state: Data<AppState>,
-    actor: Actor,
-    path: Path<IdPath>,
-    if_match: IfMatch,
-    body: Json<UpdateGrant>,
-) -> ApiResult<HttpResponse> {
-    let changes = body.0;
-    let grant = write::existing(&actor, path.id, Action::Update, model::find)
-        .update(
-            &mut *state.db().await?,
-            &actor,
-            &if_match,
-            async |conn, before| {
-                let merged = changes.apply(before.clone());
-                save(
-                    conn,
-                    &actor,
-                    before.id,
-                    before.owner_organization_id,
-                    &merged,
-                    true,
-                )
-                .await
-            },
-        )
-        .await?;
-    Ok(ok_versioned(&grant, grant.version))
+/// Merges a PATCH into the grant as it was and saves the result.
+async fn change(
+    conn: &mut Conn,
+    actor: &Actor,
+    before: &Grant,
+    changes: UpdateGrant,
+) -> ApiResult<()> {
+    let merged = changes.apply(before.clone());
+    save(
+        conn,
+        actor,
+        before.id,
+        before.owner_organization_id,
+        &merged,
+        true,
+    )
+    .await
 }
 
 crate::engagement_handlers! {
     tag: "grants", record: Grant, find: model::find,
     /// Gets one grant.
     get_grant: "/grants/{id}",
+    /// Changes a grant.
+    update_grant(UpdateGrant) => change,
     /// Deletes a grant.
     delete_grant,
     /// The change history of a grant.

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, delete, get, patch, post};
 use uuid::Uuid;
 
 use super::model::{self, CreateHearing, Hearing, HearingFilter, UpdateHearing};
-use crate::auth::policy::{Action, owner_of_new};
+use crate::auth::policy::owner_of_new;
 use crate::auth::{Actor, Caller};
 use crate::db::Conn;
 use crate::engagements::EngagementKind;
@@ -13,8 +13,7 @@ use crate::engagements::model::NEWEST;
 use crate::engagements::write::{self, Core, set_parties};
 use crate::http::export::{self};
 use crate::http::{
-    ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query,
-    created, ok_versioned,
+    ApiResult, FormatParam, Json, Page, PageParams, ProblemResponses, Query, created,
 };
 use crate::state::AppState;
 
@@ -108,41 +107,31 @@ pub async fn create_hearing(
     ))
 }
 
-/// Changes a hearing; lists in the body replace the stored ones.
-#[utoipa::path(tag = "hearings", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
-    request_body = UpdateHearing, security(("bearer" = [])),
-    responses((status = 200, body = Hearing, headers(("ETag" = String))), ProblemResponses))]
-#[patch("/hearings/{id}")]
-pub async fn update_hearing(
-    state: Data<AppState>,
-    actor: Actor,
-    path: Path<IdPath>,
-    if_match: IfMatch,
-    body: Json<UpdateHearing>,
-) -> ApiResult<HttpResponse> {
-    let changes = body.0;
-    let mut conn = state.db().await?;
-    let hearing = write::existing(&actor, path.id, Action::Update, model::find)
-        .update(&mut conn, &actor, &if_match, async |conn, before| {
-            let merged = changes.apply(before.clone());
-            save(
-                conn,
-                &actor,
-                before.id,
-                before.owner_organization_id,
-                &merged,
-                true,
-            )
-            .await
-        })
-        .await?;
-    Ok(ok_versioned(&hearing, hearing.version))
+/// Merges a PATCH into the hearing as it was and saves the result.
+async fn change(
+    conn: &mut Conn,
+    actor: &Actor,
+    before: &Hearing,
+    changes: UpdateHearing,
+) -> ApiResult<()> {
+    let merged = changes.apply(before.clone());
+    save(
+        conn,
+        actor,
+        before.id,
+        before.owner_organization_id,
+        &merged,
+        true,
+    )
+    .await
 }
 
 crate::engagement_handlers! {
     tag: "hearings", record: Hearing, find: model::find,
     /// Gets one hearing.
     get_hearing: "/hearings/{id}",
+    /// Changes a hearing; lists in the body replace the stored ones.
+    update_hearing(UpdateHearing) => change,
     /// Deletes a hearing; 409 while recommendations come from it.
     delete_hearing,
     /// The change history of a hearing (admins, analysts and its organisers).

@@ -5,15 +5,13 @@ use actix_web::{HttpResponse, delete, get, patch, post};
 use uuid::Uuid;
 
 use super::model::{self, CreateMeeting, Meeting, MeetingFilter, ORDER, UpdateMeeting};
-use crate::auth::policy::Action;
 use crate::auth::{Actor, Caller};
 use crate::councils::Council;
 use crate::db::Conn;
 use crate::engagements::write::{self, Core, set_parties};
 use crate::engagements::{EngagementKind, Party};
 use crate::http::{
-    ApiResult, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query, created,
-    ok_versioned,
+    ApiResult, IdPath, Json, Page, PageParams, Path, ProblemResponses, Query, created,
 };
 use crate::state::AppState;
 
@@ -134,38 +132,24 @@ pub async fn create_meeting(
     ))
 }
 
-/// Changes a meeting; lists in the body replace the stored ones.
-#[utoipa::path(tag = "meetings", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
-    request_body = UpdateMeeting, security(("bearer" = [])),
-    responses((status = 200, body = Meeting, headers(("ETag" = String))), ProblemResponses))]
-#[patch("/meetings/{id}")]
-pub async fn update_meeting(
-    state: Data<AppState>,
-    actor: Actor,
-    path: Path<IdPath>,
-    if_match: IfMatch,
-    body: Json<UpdateMeeting>,
-) -> ApiResult<HttpResponse> {
-    let changes = body.0;
-    let meeting = write::existing(&actor, path.id, Action::Update, model::find)
-        .update(
-            &mut *state.db().await?,
-            &actor,
-            &if_match,
-            async |conn, before| {
-                let council = Council::find_for_update(conn, before.council_id).await?;
-                let merged = changes.apply(before.clone());
-                save(conn, &actor, &council, before.id, &merged, true).await
-            },
-        )
-        .await?;
-    Ok(ok_versioned(&meeting, meeting.version))
+/// Merges a PATCH into the meeting as it was and saves the result.
+async fn change(
+    conn: &mut Conn,
+    actor: &Actor,
+    before: &Meeting,
+    changes: UpdateMeeting,
+) -> ApiResult<()> {
+    let council = Council::find_for_update(conn, before.council_id).await?;
+    let merged = changes.apply(before.clone());
+    save(conn, actor, &council, before.id, &merged, true).await
 }
 
 crate::engagement_handlers! {
     tag: "meetings", record: Meeting, find: model::find,
     /// Gets one meeting.
     get_meeting: "/meetings/{id}",
+    /// Changes a meeting; lists in the body replace the stored ones.
+    update_meeting(UpdateMeeting) => change,
     /// Deletes a meeting; 409 while recommendations come from it.
     delete_meeting,
     /// The change history of a meeting (admins, analysts, and the council's secretaries).

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, delete, get, patch, post};
 use uuid::Uuid;
 
 use super::model::{self, CreateVisit, NEWEST, OLDEST, UpdateVisit, Visit, VisitFilter};
-use crate::auth::policy::{Action, owner_of_new};
+use crate::auth::policy::owner_of_new;
 use crate::auth::{Actor, Caller, Role};
 use crate::councils::Council;
 use crate::db::Conn;
@@ -14,8 +14,8 @@ use crate::engagements::{EngagementKind, Party, PartyRole};
 use crate::facilities::Facility;
 use crate::http::export::{self};
 use crate::http::{
-    ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
-    ProblemResponses, Query, created, ok_versioned,
+    ApiError, ApiResult, Format, FormatParam, IdPath, Json, Page, PageParams, Path,
+    ProblemResponses, Query, created,
 };
 use crate::state::AppState;
 
@@ -187,56 +187,42 @@ pub async fn create_visit(
     ))
 }
 
-/// Changes a visit; lists in the body replace the stored ones.
-#[utoipa::path(tag = "monitoring", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
-    request_body = UpdateVisit, security(("bearer" = [])),
-    responses((status = 200, body = Visit, headers(("ETag" = String))), ProblemResponses))]
-#[patch("/monitoring-visits/{id}")]
-pub async fn update_visit(
-    state: Data<AppState>,
-    actor: Actor,
-    path: Path<IdPath>,
-    if_match: IfMatch,
-    body: Json<UpdateVisit>,
-) -> ApiResult<HttpResponse> {
-    let changes = body.0;
-    let visit = write::existing(&actor, path.id, Action::Update, model::find)
-        .update(
-            &mut *state.db().await?,
-            &actor,
-            &if_match,
-            async |conn, before| {
-                let stored = model::stored_findings(conn, before.id).await?;
-                let merged = changes.apply(before.clone(), stored);
-                if actor.role == Role::NgoMember
-                    && !actor
-                        .organization_id
-                        .is_some_and(|o| merged.monitor_organization_ids.contains(&o))
-                {
-                    return Err(ApiError::field(
-                        "monitor_organization_ids",
-                        "must still include your organisation",
-                    ));
-                }
-                save(
-                    conn,
-                    &actor,
-                    before.id,
-                    before.owner_organization_id,
-                    &merged,
-                    true,
-                )
-                .await
-            },
-        )
-        .await?;
-    Ok(ok_versioned(&visit, visit.version))
+/// Merges a PATCH into the visit as it was and saves the result.
+async fn change(
+    conn: &mut Conn,
+    actor: &Actor,
+    before: &Visit,
+    changes: UpdateVisit,
+) -> ApiResult<()> {
+    let stored = model::stored_findings(conn, before.id).await?;
+    let merged = changes.apply(before.clone(), stored);
+    if actor.role == Role::NgoMember
+        && !actor
+            .organization_id
+            .is_some_and(|o| merged.monitor_organization_ids.contains(&o))
+    {
+        return Err(ApiError::field(
+            "monitor_organization_ids",
+            "must still include your organisation",
+        ));
+    }
+    save(
+        conn,
+        actor,
+        before.id,
+        before.owner_organization_id,
+        &merged,
+        true,
+    )
+    .await
 }
 
 crate::engagement_handlers! {
     tag: "monitoring", record: Visit, find: model::find,
     /// Gets one visit; confidential findings are redacted for anyone but its monitors and admins.
     get_visit: "/monitoring-visits/{id}",
+    /// Changes a visit; lists in the body replace the stored ones.
+    update_visit(UpdateVisit) => change,
     /// Deletes a visit; 409 while recommendations come from it.
     delete_visit,
     /// The change history of a visit (admins, analysts and its monitors); confidential text is never in it.
