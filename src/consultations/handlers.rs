@@ -13,7 +13,7 @@ use crate::auth::{Actor, Caller};
 use crate::db::Conn;
 use crate::engagements::EngagementKind;
 use crate::engagements::model::NEWEST;
-use crate::engagements::write::{self, Core};
+use crate::engagements::write::{self, Core, Target};
 use crate::http::export::{self};
 use crate::http::{
     ApiResult, FormatParam, Json, Page, PageParams, ProblemResponses, Query, created,
@@ -55,11 +55,14 @@ pub async fn list_consultations(
 async fn save(
     conn: &mut Conn,
     actor: &Actor,
-    id: Uuid,
-    owner: Option<Uuid>,
+    target: Target,
     body: &CreateConsultation,
-    existing: bool,
 ) -> ApiResult<()> {
+    let Target {
+        id,
+        owner,
+        existing,
+    } = target;
     body.check_rules()?;
     Agency::ensure_exists(conn, body.responsible_agency_id, "responsible_agency_id").await?;
     let core = Core {
@@ -99,7 +102,7 @@ pub async fn create_consultation(
         &actor,
         &facts,
         id,
-        async |conn| save(conn, &actor, id, owner, &body, false).await,
+        async |conn| save(conn, &actor, Target::new(id, owner), &body).await,
         model::find,
     )
     .await?;
@@ -118,15 +121,7 @@ async fn change(
     changes: UpdateConsultation,
 ) -> ApiResult<()> {
     let merged = changes.apply(before.clone());
-    save(
-        conn,
-        actor,
-        before.id,
-        before.owner_organization_id,
-        &merged,
-        true,
-    )
-    .await
+    save(conn, actor, Target::replacing(before), &merged).await
 }
 
 crate::engagement_handlers! {

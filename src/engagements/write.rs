@@ -134,6 +134,38 @@ pub async fn set_parties(conn: &mut Conn, id: Uuid, parties: &[Party]) -> ApiRes
     Ok(())
 }
 
+/// Where a kind's save writes: a new engagement with its owner, or the existing one it replaces (which keeps its
+/// owner).
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    /// The engagement's id.
+    pub id: Uuid,
+    /// The owning organisation.
+    pub owner: Option<Uuid>,
+    /// Whether the rows exist already (update) or are to be inserted (create).
+    pub existing: bool,
+}
+
+impl Target {
+    /// A new engagement.
+    pub fn new(id: Uuid, owner: Option<Uuid>) -> Self {
+        Self {
+            id,
+            owner,
+            existing: false,
+        }
+    }
+
+    /// The engagement `record` is, to be rewritten.
+    pub fn replacing<T: KindRecord>(record: &T) -> Self {
+        Self {
+            id: record.id(),
+            owner: record.facts().owner,
+            existing: true,
+        }
+    }
+}
+
 /// A kind of engagement as the write path needs it.
 pub trait KindRecord: Audited {
     /// The kind.

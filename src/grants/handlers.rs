@@ -10,7 +10,7 @@ use crate::agencies::Agency;
 use crate::auth::policy::owner_of_new;
 use crate::auth::{Actor, Caller};
 use crate::db::Conn;
-use crate::engagements::write::{self, Core, set_parties};
+use crate::engagements::write::{self, Core, Target, set_parties};
 use crate::engagements::{EngagementKind, Party, PartyRole};
 use crate::http::export::{self, EXPORT_BATCH};
 use crate::http::{
@@ -107,14 +107,12 @@ pub async fn export_360giving(
     ))
 }
 
-async fn save(
-    conn: &mut Conn,
-    actor: &Actor,
-    id: Uuid,
-    owner: Option<Uuid>,
-    body: &CreateGrant,
-    existing: bool,
-) -> ApiResult<()> {
+async fn save(conn: &mut Conn, actor: &Actor, target: Target, body: &CreateGrant) -> ApiResult<()> {
+    let Target {
+        id,
+        owner,
+        existing,
+    } = target;
     let (amount, starts_on) = body.check_rules()?;
     if let Some(agency) = body.funder_agency_id {
         Agency::ensure_exists(conn, agency, "funder_agency_id").await?;
@@ -170,7 +168,7 @@ pub async fn create_grant(
         &actor,
         &facts,
         id,
-        async |conn| save(conn, &actor, id, owner, &body, false).await,
+        async |conn| save(conn, &actor, Target::new(id, owner), &body).await,
         model::find,
     )
     .await?;
@@ -189,15 +187,7 @@ async fn change(
     changes: UpdateGrant,
 ) -> ApiResult<()> {
     let merged = changes.apply(before.clone());
-    save(
-        conn,
-        actor,
-        before.id,
-        before.owner_organization_id,
-        &merged,
-        true,
-    )
-    .await
+    save(conn, actor, Target::replacing(before), &merged).await
 }
 
 crate::engagement_handlers! {

@@ -10,7 +10,7 @@ use crate::auth::{Actor, Caller};
 use crate::db::Conn;
 use crate::engagements::EngagementKind;
 use crate::engagements::model::NEWEST;
-use crate::engagements::write::{self, Core, set_parties};
+use crate::engagements::write::{self, Core, Target, set_parties};
 use crate::http::export::{self};
 use crate::http::{
     ApiResult, FormatParam, Json, Page, PageParams, ProblemResponses, Query, created,
@@ -52,11 +52,14 @@ pub async fn list_hearings(
 async fn save(
     conn: &mut Conn,
     actor: &Actor,
-    id: Uuid,
-    owner: Option<Uuid>,
+    target: Target,
     body: &CreateHearing,
-    existing: bool,
 ) -> ApiResult<()> {
+    let Target {
+        id,
+        owner,
+        existing,
+    } = target;
     body.check_actors(conn).await?;
     let core = Core {
         kind: EngagementKind::Hearing,
@@ -96,7 +99,7 @@ pub async fn create_hearing(
         &actor,
         &facts,
         id,
-        async |conn| save(conn, &actor, id, owner, &body, false).await,
+        async |conn| save(conn, &actor, Target::new(id, owner), &body).await,
         model::find,
     )
     .await?;
@@ -115,15 +118,7 @@ async fn change(
     changes: UpdateHearing,
 ) -> ApiResult<()> {
     let merged = changes.apply(before.clone());
-    save(
-        conn,
-        actor,
-        before.id,
-        before.owner_organization_id,
-        &merged,
-        true,
-    )
-    .await
+    save(conn, actor, Target::replacing(before), &merged).await
 }
 
 crate::engagement_handlers! {

@@ -9,7 +9,7 @@ use crate::auth::policy::owner_of_new;
 use crate::auth::{Actor, Caller, Role};
 use crate::councils::Council;
 use crate::db::Conn;
-use crate::engagements::write::{self, Core, set_parties};
+use crate::engagements::write::{self, Core, Target, set_parties};
 use crate::engagements::{EngagementKind, Party, PartyRole};
 use crate::facilities::Facility;
 use crate::http::export::{self};
@@ -82,14 +82,12 @@ pub async fn list_facility_visits(
     page(&state, caller, filter, OLDEST, &params, format.get()).await
 }
 
-async fn save(
-    conn: &mut Conn,
-    actor: &Actor,
-    id: Uuid,
-    owner: Option<Uuid>,
-    body: &CreateVisit,
-    existing: bool,
-) -> ApiResult<()> {
+async fn save(conn: &mut Conn, actor: &Actor, target: Target, body: &CreateVisit) -> ApiResult<()> {
+    let Target {
+        id,
+        owner,
+        existing,
+    } = target;
     let facility = Facility::find_for_field(conn, body.facility_id, "facility_id").await?;
     if let Some(council) = body.mandate_council_id {
         // Only a council the author may read: the mandate makes its secretaries readers of the visit.
@@ -176,7 +174,7 @@ pub async fn create_visit(
         &actor,
         &facts,
         id,
-        async |conn| save(conn, &actor, id, owner, &body, false).await,
+        async |conn| save(conn, &actor, Target::new(id, owner), &body).await,
         model::find,
     )
     .await?;
@@ -206,15 +204,7 @@ async fn change(
             "must still include your organisation",
         ));
     }
-    save(
-        conn,
-        actor,
-        before.id,
-        before.owner_organization_id,
-        &merged,
-        true,
-    )
-    .await
+    save(conn, actor, Target::replacing(before), &merged).await
 }
 
 crate::engagement_handlers! {
