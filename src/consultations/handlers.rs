@@ -8,16 +8,14 @@ use super::model::{
     self, Consultation, ConsultationFilter, CreateConsultation, UpdateConsultation,
 };
 use crate::agencies::Agency;
-use crate::auth::policy::owner_of_new;
+use crate::auth::policy::{EngagementFacts, owner_of_new};
 use crate::auth::{Actor, Caller};
 use crate::db::Conn;
 use crate::engagements::EngagementKind;
 use crate::engagements::model::NEWEST;
 use crate::engagements::write::{self, Core, Target};
 use crate::http::export::{self};
-use crate::http::{
-    ApiResult, FormatParam, Json, Page, PageParams, ProblemResponses, Query, created,
-};
+use crate::http::{ApiResult, FormatParam, Page, PageParams, ProblemResponses, Query};
 use crate::state::AppState;
 
 /// Lists the consultations the caller may read, latest opening first; `open_on` finds those open on a day;
@@ -84,33 +82,18 @@ async fn save(
     model::refresh_parties(conn, id).await
 }
 
-/// Logs a consultation on a draft act (admins, and NGO members for their organisation).
-#[utoipa::path(tag = "consultations", request_body = CreateConsultation, security(("bearer" = [])),
-    responses((status = 201, body = Consultation, headers(("Location" = String), ("ETag" = String))), ProblemResponses))]
-#[post("/consultations")]
-pub async fn create_consultation(
-    state: Data<AppState>,
-    actor: Actor,
-    body: Json<CreateConsultation>,
-) -> ApiResult<HttpResponse> {
-    let body = body.0;
-    let id = Uuid::now_v7();
-    let owner = owner_of_new(&actor, None);
+/// The owner of a new consultation and what the access policy needs to know of it (any NGO member may log one
+/// for their organisation; the body names no organisation).
+fn new_consultation(actor: &Actor, _: &CreateConsultation) -> (Option<Uuid>, EngagementFacts) {
+    let owner = owner_of_new(actor, None);
     let facts = write::facts(EngagementKind::Consultation, owner, None, &[]);
-    let consultation = write::create(
-        &mut *state.db().await?,
-        &actor,
-        &facts,
-        id,
-        async |conn| save(conn, &actor, Target::new(id, owner), &body).await,
-        model::find,
-    )
-    .await?;
-    Ok(created(
-        &format!("/api/v1/consultations/{id}"),
-        &consultation,
-        consultation.version,
-    ))
+    (owner, facts)
+}
+
+crate::engagement_create_handler! {
+    tag: "consultations", record: Consultation, find: model::find, collection: "/consultations",
+    /// Logs a consultation on a draft act (admins, and NGO members for their organisation).
+    create_consultation(CreateConsultation) => new_consultation, save,
 }
 
 /// Merges a PATCH into the consultation as it was and saves the result.

@@ -181,3 +181,35 @@ macro_rules! engagement_handlers {
         }
     };
 }
+
+/// Declares the create route of a kind whose new records need nothing but the body: the kind's `new` gives the
+/// owner and what the policy needs to know (`EngagementFacts`) from the actor and the body, its `save` writes the
+/// record, and the one audited write path does the rest. The calling module imports actix-web's `post`.
+#[macro_export]
+macro_rules! engagement_create_handler {
+    (
+        tag: $tag:literal, record: $record:ty, find: $find:path, collection: $collection:literal,
+        $(#[$doc:meta])* $create:ident($body:ty) => $new:path, $save:path $(,)?
+    ) => {
+        $(#[$doc])*
+        #[utoipa::path(tag = $tag, request_body = $body, security(("bearer" = [])),
+            responses((status = 201, body = $record, headers(("Location" = String), ("ETag" = String))), $crate::http::ProblemResponses))]
+        #[post($collection)]
+        pub async fn $create(
+            state: actix_web::web::Data<$crate::state::AppState>,
+            actor: $crate::auth::Actor,
+            body: $crate::http::Json<$body>,
+        ) -> $crate::http::ApiResult<actix_web::HttpResponse> {
+            use $crate::engagements::write::{self, Target};
+            let body = body.0;
+            let id = uuid::Uuid::now_v7();
+            let (owner, facts) = $new(&actor, &body);
+            let save = async |conn: &mut $crate::db::Conn| {
+                $save(conn, &actor, Target::new(id, owner), &body).await
+            };
+            let record = write::create(&mut *state.db().await?, &actor, &facts, id, save, $find).await?;
+            let location = format!(concat!("/api/v1", $collection, "/{}"), id);
+            Ok($crate::http::created(&location, &record, record.version))
+        }
+    };
+}

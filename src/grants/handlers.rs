@@ -7,15 +7,13 @@ use uuid::Uuid;
 use super::model::{self, CreateGrant, Grant, GrantFilter, NEWEST, UpdateGrant};
 use super::threesixty;
 use crate::agencies::Agency;
-use crate::auth::policy::owner_of_new;
+use crate::auth::policy::{EngagementFacts, owner_of_new};
 use crate::auth::{Actor, Caller};
 use crate::db::Conn;
 use crate::engagements::write::{self, Core, Target, set_parties};
 use crate::engagements::{EngagementKind, Party, PartyRole};
 use crate::http::export::{self, EXPORT_BATCH};
-use crate::http::{
-    ApiError, ApiResult, FormatParam, Json, Page, PageParams, ProblemResponses, Query, created,
-};
+use crate::http::{ApiError, ApiResult, FormatParam, Page, PageParams, ProblemResponses, Query};
 use crate::organizations::ensure_actors_exist;
 use crate::state::AppState;
 
@@ -145,38 +143,22 @@ async fn save(conn: &mut Conn, actor: &Actor, target: Target, body: &CreateGrant
     set_parties(conn, id, &body.parties()).await
 }
 
-/// Records support given to an NGO (admins, and members of the recipient or the funding organisation).
-#[utoipa::path(tag = "grants", request_body = CreateGrant, security(("bearer" = [])),
-    responses((status = 201, body = Grant, headers(("Location" = String), ("ETag" = String))), ProblemResponses))]
-#[post("/grants")]
-pub async fn create_grant(
-    state: Data<AppState>,
-    actor: Actor,
-    body: Json<CreateGrant>,
-) -> ApiResult<HttpResponse> {
-    let body = body.0;
-    let id = Uuid::now_v7();
-    let owner = owner_of_new(&actor, Some(body.recipient_organization_id));
+/// The owner of a new grant and what the access policy needs to know of it, as the body describes it.
+fn new_grant(actor: &Actor, body: &CreateGrant) -> (Option<Uuid>, EngagementFacts) {
+    let owner = owner_of_new(actor, Some(body.recipient_organization_id));
     let mut named = body.parties();
     named.extend(
         body.funder_organization_id
             .map(|o| Party::organization(o, PartyRole::Funder)),
     );
     let facts = write::facts(EngagementKind::Grant, owner, None, &named);
-    let grant = write::create(
-        &mut *state.db().await?,
-        &actor,
-        &facts,
-        id,
-        async |conn| save(conn, &actor, Target::new(id, owner), &body).await,
-        model::find,
-    )
-    .await?;
-    Ok(created(
-        &format!("/api/v1/grants/{id}"),
-        &grant,
-        grant.version,
-    ))
+    (owner, facts)
+}
+
+crate::engagement_create_handler! {
+    tag: "grants", record: Grant, find: model::find, collection: "/grants",
+    /// Records support given to an NGO (admins, and members of the recipient or the funding organisation).
+    create_grant(CreateGrant) => new_grant, save,
 }
 
 /// Merges a PATCH into the grant as it was and saves the result.

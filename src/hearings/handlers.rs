@@ -5,16 +5,14 @@ use actix_web::{HttpResponse, delete, get, patch, post};
 use uuid::Uuid;
 
 use super::model::{self, CreateHearing, Hearing, HearingFilter, UpdateHearing};
-use crate::auth::policy::owner_of_new;
+use crate::auth::policy::{EngagementFacts, owner_of_new};
 use crate::auth::{Actor, Caller};
 use crate::db::Conn;
 use crate::engagements::EngagementKind;
 use crate::engagements::model::NEWEST;
 use crate::engagements::write::{self, Core, Target, set_parties};
 use crate::http::export::{self};
-use crate::http::{
-    ApiResult, FormatParam, Json, Page, PageParams, ProblemResponses, Query, created,
-};
+use crate::http::{ApiResult, FormatParam, Page, PageParams, ProblemResponses, Query};
 use crate::state::AppState;
 
 /// Lists the hearings the caller may read, newest first; `format=csv|ndjson` streams them all.
@@ -80,34 +78,17 @@ async fn save(
     set_parties(conn, id, &body.parties()).await
 }
 
-/// Logs a hearing an NGO organised, alone or with partners (NGO members must list their own organisation).
-#[utoipa::path(tag = "hearings", request_body = CreateHearing, security(("bearer" = [])),
-    responses((status = 201, body = Hearing, headers(("Location" = String), ("ETag" = String))), ProblemResponses))]
-#[post("/hearings")]
-pub async fn create_hearing(
-    state: Data<AppState>,
-    actor: Actor,
-    body: Json<CreateHearing>,
-) -> ApiResult<HttpResponse> {
-    let body = body.0;
-    let id = Uuid::now_v7();
-    let owner = owner_of_new(&actor, body.organizer_ids.first().copied());
+/// The owner of a new hearing and what the access policy needs to know of it, as the body describes it.
+fn new_hearing(actor: &Actor, body: &CreateHearing) -> (Option<Uuid>, EngagementFacts) {
+    let owner = owner_of_new(actor, body.organizer_ids.first().copied());
     let facts = write::facts(EngagementKind::Hearing, owner, None, &body.parties());
-    let mut conn = state.db().await?;
-    let hearing = write::create(
-        &mut conn,
-        &actor,
-        &facts,
-        id,
-        async |conn| save(conn, &actor, Target::new(id, owner), &body).await,
-        model::find,
-    )
-    .await?;
-    Ok(created(
-        &format!("/api/v1/hearings/{id}"),
-        &hearing,
-        hearing.version,
-    ))
+    (owner, facts)
+}
+
+crate::engagement_create_handler! {
+    tag: "hearings", record: Hearing, find: model::find, collection: "/hearings",
+    /// Logs a hearing an NGO organised, alone or with partners (NGO members must list their own organisation).
+    create_hearing(CreateHearing) => new_hearing, save,
 }
 
 /// Merges a PATCH into the hearing as it was and saves the result.

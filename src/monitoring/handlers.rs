@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, delete, get, patch, post};
 use uuid::Uuid;
 
 use super::model::{self, CreateVisit, NEWEST, OLDEST, UpdateVisit, Visit, VisitFilter};
-use crate::auth::policy::owner_of_new;
+use crate::auth::policy::{EngagementFacts, owner_of_new};
 use crate::auth::{Actor, Caller, Role};
 use crate::councils::Council;
 use crate::db::Conn;
@@ -14,8 +14,8 @@ use crate::engagements::{EngagementKind, Party, PartyRole};
 use crate::facilities::Facility;
 use crate::http::export::{self};
 use crate::http::{
-    ApiError, ApiResult, Format, FormatParam, IdPath, Json, Page, PageParams, Path,
-    ProblemResponses, Query, created,
+    ApiError, ApiResult, Format, FormatParam, IdPath, Page, PageParams, Path, ProblemResponses,
+    Query,
 };
 use crate::state::AppState;
 
@@ -146,18 +146,9 @@ async fn save(conn: &mut Conn, actor: &Actor, target: Target, body: &CreateVisit
     set_parties(conn, id, &parties).await
 }
 
-/// Records a monitoring visit (admins, and NGO members for visits their organisation monitors).
-#[utoipa::path(tag = "monitoring", request_body = CreateVisit, security(("bearer" = [])),
-    responses((status = 201, body = Visit, headers(("Location" = String), ("ETag" = String))), ProblemResponses))]
-#[post("/monitoring-visits")]
-pub async fn create_visit(
-    state: Data<AppState>,
-    actor: Actor,
-    body: Json<CreateVisit>,
-) -> ApiResult<HttpResponse> {
-    let body = body.0;
-    let id = Uuid::now_v7();
-    let owner = owner_of_new(&actor, body.monitor_organization_ids.first().copied());
+/// The owner of a new visit and what the access policy needs to know of it, as the body describes it.
+fn new_visit(actor: &Actor, body: &CreateVisit) -> (Option<Uuid>, EngagementFacts) {
+    let owner = owner_of_new(actor, body.monitor_organization_ids.first().copied());
     let monitors: Vec<Party> = body
         .monitor_organization_ids
         .iter()
@@ -169,20 +160,13 @@ pub async fn create_visit(
         body.mandate_council_id,
         &monitors,
     );
-    let visit = write::create(
-        &mut *state.db().await?,
-        &actor,
-        &facts,
-        id,
-        async |conn| save(conn, &actor, Target::new(id, owner), &body).await,
-        model::find,
-    )
-    .await?;
-    Ok(created(
-        &format!("/api/v1/monitoring-visits/{id}"),
-        &visit,
-        visit.version,
-    ))
+    (owner, facts)
+}
+
+crate::engagement_create_handler! {
+    tag: "monitoring", record: Visit, find: model::find, collection: "/monitoring-visits",
+    /// Records a monitoring visit (admins, and NGO members for visits their organisation monitors).
+    create_visit(CreateVisit) => new_visit, save,
 }
 
 /// Merges a PATCH into the visit as it was and saves the result.
