@@ -96,17 +96,6 @@ crate::engagement_create_handler! {
     create_consultation(CreateConsultation) => new_consultation, save,
 }
 
-/// Merges a PATCH into the consultation as it was and saves the result.
-async fn change(
-    conn: &mut Conn,
-    actor: &Actor,
-    before: &Consultation,
-    changes: UpdateConsultation,
-) -> ApiResult<()> {
-    let merged = changes.apply(before.clone());
-    save(conn, actor, Target::replacing(before), &merged).await
-}
-
 crate::engagement_handlers! {
     tag: "consultations", record: Consultation, find: model::find,
     /// Gets one consultation.
@@ -117,4 +106,15 @@ crate::engagement_handlers! {
     delete_consultation,
     /// The change history of a consultation.
     consultation_history: "/consultations/{id}/history",
+}
+
+/// Merges a PATCH into the consultation as it was and saves the result.
+async fn change(
+    conn: &mut Conn,
+    actor: &Actor,
+    before: &Consultation,
+    changes: UpdateConsultation,
+) -> ApiResult<()> {
+    let merged = changes.apply(before.clone());
+    save(conn, actor, Target::replacing(before), &merged).await
 }

@@ -161,17 +161,6 @@ crate::engagement_create_handler! {
     create_grant(CreateGrant) => new_grant, save,
 }
 
-/// Merges a PATCH into the grant as it was and saves the result.
-async fn change(
-    conn: &mut Conn,
-    actor: &Actor,
-    before: &Grant,
-    changes: UpdateGrant,
-) -> ApiResult<()> {
-    let merged = changes.apply(before.clone());
-    save(conn, actor, Target::replacing(before), &merged).await
-}
-
 crate::engagement_handlers! {
     tag: "grants", record: Grant, find: model::find,
     /// Gets one grant.
@@ -182,4 +171,15 @@ crate::engagement_handlers! {
     delete_grant,
     /// The change history of a grant.
     grant_history: "/grants/{id}/history",
+}
+
+/// Merges a PATCH into the grant as it was and saves the result.
+async fn change(
+    conn: &mut Conn,
+    actor: &Actor,
+    before: &Grant,
+    changes: UpdateGrant,
+) -> ApiResult<()> {
+    let merged = changes.apply(before.clone());
+    save(conn, actor, Target::replacing(before), &merged).await
 }

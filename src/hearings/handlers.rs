@@ -91,17 +91,6 @@ crate::engagement_create_handler! {
     create_hearing(CreateHearing) => new_hearing, save,
 }
 
-/// Merges a PATCH into the hearing as it was and saves the result.
-async fn change(
-    conn: &mut Conn,
-    actor: &Actor,
-    before: &Hearing,
-    changes: UpdateHearing,
-) -> ApiResult<()> {
-    let merged = changes.apply(before.clone());
-    save(conn, actor, Target::replacing(before), &merged).await
-}
-
 crate::engagement_handlers! {
     tag: "hearings", record: Hearing, find: model::find,
     /// Gets one hearing.
@@ -112,4 +101,15 @@ crate::engagement_handlers! {
     delete_hearing,
     /// The change history of a hearing (admins, analysts and its organisers).
     hearing_history: "/hearings/{id}/history",
+}
+
+/// Merges a PATCH into the hearing as it was and saves the result.
+async fn change(
+    conn: &mut Conn,
+    actor: &Actor,
+    before: &Hearing,
+    changes: UpdateHearing,
+) -> ApiResult<()> {
+    let merged = changes.apply(before.clone());
+    save(conn, actor, Target::replacing(before), &merged).await
 }
