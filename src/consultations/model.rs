@@ -521,16 +521,6 @@ pub async fn write_specific(
         consultations::draft_url.eq(&body.draft_url),
         consultations::adopted_act.eq(adopted),
     );
-    if replace {
-        diesel::update(consultations::table.find(id))
-            .set(values)
-            .execute(conn)
-            .await?;
-    } else {
-        diesel::insert_into(consultations::table)
-            .values((consultations::id.eq(id), values))
-            .execute(conn)
-            .await?;
-    }
+    crate::save_row!(conn, consultations, id, replace, values);
     Ok(())
 }

@@ -48,3 +48,41 @@ macro_rules! load_children {
         )
     };
 }
+
+/// Writes a kind's own row: inserted with its id for a new record, updated (all of `$values`) for an existing one.
+#[macro_export]
+macro_rules! save_row {
+    ($conn:expr, $table:ident, $id:expr, $existing:expr, $values:expr) => {
+        if $existing {
+            diesel::update($table::table.find($id))
+                .set($values)
+                .execute($conn)
+                .await?;
+        } else {
+            diesel::insert_into($table::table)
+                .values(($table::id.eq($id), $values))
+                .execute($conn)
+                .await?;
+        }
+    };
+}
+
+/// Replaces the rows of a list: an existing parent's old rows go, then `$rows` (already holding the parent id and
+/// positions) are inserted in one statement.
+#[macro_export]
+macro_rules! replace_children {
+    ($conn:expr, $table:ident, $parent:ident, $id:expr, $existing:expr, $rows:expr) => {
+        if $existing {
+            diesel::delete($table::table.filter($table::$parent.eq($id)))
+                .execute($conn)
+                .await?;
+        }
+        let rows: Vec<_> = $rows;
+        if !rows.is_empty() {
+            diesel::insert_into($table::table)
+                .values(rows)
+                .execute($conn)
+                .await?;
+        }
+    };
+}

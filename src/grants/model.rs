@@ -687,16 +687,6 @@ pub async fn write_specific(
         grants::awarded_on.eq(body.awarded_on),
         grants::reports.eq(JsonColumn(reports)),
     );
-    if replace {
-        diesel::update(grants::table.find(id))
-            .set(values)
-            .execute(conn)
-            .await?;
-    } else {
-        diesel::insert_into(grants::table)
-            .values((grants::id.eq(id), values))
-            .execute(conn)
-            .await?;
-    }
+    crate::save_row!(conn, grants, id, replace, values);
     Ok(())
 }

@@ -540,59 +540,37 @@ pub async fn write_specific(
         hearings::findings.eq(&body.findings),
         hearings::media.eq(media),
     );
-    if replace {
-        diesel::update(hearings::table.find(id))
-            .set(values)
-            .execute(conn)
-            .await?;
-        diesel::delete(hearing_organizers::table.filter(hearing_organizers::hearing_id.eq(id)))
-            .execute(conn)
-            .await?;
-        diesel::delete(
-            hearing_invited_agencies::table.filter(hearing_invited_agencies::hearing_id.eq(id)),
+    crate::save_row!(conn, hearings, id, replace, values);
+    let organizers = body.organizer_ids.iter().enumerate().map(|(i, org)| {
+        (
+            hearing_organizers::hearing_id.eq(id),
+            hearing_organizers::organization_id.eq(*org),
+            hearing_organizers::position.eq(page::position(i)),
         )
-        .execute(conn)
-        .await?;
-    } else {
-        diesel::insert_into(hearings::table)
-            .values((hearings::id.eq(id), values))
-            .execute(conn)
-            .await?;
-    }
-    let organizers: Vec<_> = body
-        .organizer_ids
-        .iter()
-        .enumerate()
-        .map(|(i, org)| {
-            (
-                hearing_organizers::hearing_id.eq(id),
-                hearing_organizers::organization_id.eq(*org),
-                hearing_organizers::position.eq(page::position(i)),
-            )
-        })
-        .collect();
-    diesel::insert_into(hearing_organizers::table)
-        .values(organizers)
-        .execute(conn)
-        .await?;
-    let invited: Vec<_> = body
-        .invited_agencies
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            (
-                hearing_invited_agencies::hearing_id.eq(id),
-                hearing_invited_agencies::agency_id.eq(a.agency_id),
-                hearing_invited_agencies::position.eq(page::position(i)),
-                hearing_invited_agencies::attended.eq(a.attended),
-            )
-        })
-        .collect();
-    if !invited.is_empty() {
-        diesel::insert_into(hearing_invited_agencies::table)
-            .values(invited)
-            .execute(conn)
-            .await?;
-    }
+    });
+    crate::replace_children!(
+        conn,
+        hearing_organizers,
+        hearing_id,
+        id,
+        replace,
+        organizers.collect()
+    );
+    let invited = body.invited_agencies.iter().enumerate().map(|(i, a)| {
+        (
+            hearing_invited_agencies::hearing_id.eq(id),
+            hearing_invited_agencies::agency_id.eq(a.agency_id),
+            hearing_invited_agencies::position.eq(page::position(i)),
+            hearing_invited_agencies::attended.eq(a.attended),
+        )
+    });
+    crate::replace_children!(
+        conn,
+        hearing_invited_agencies,
+        hearing_id,
+        id,
+        replace,
+        invited.collect()
+    );
     Ok(())
 }

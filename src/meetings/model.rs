@@ -13,7 +13,7 @@ use validator::Validate;
 
 use crate::auth::Caller;
 use crate::db::schema::{engagements, meeting_attendance, meetings};
-use crate::db::{Conn, JsonColumn};
+use crate::db::{Conn, JsonColumn, page};
 use crate::engagements::model::{self as core, EngagementRow, NEWEST};
 use crate::engagements::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
 use crate::http::extract::not_blank;
@@ -490,40 +490,24 @@ pub async fn write_specific(
         meetings::agenda.eq(agenda),
         meetings::minutes.eq(&body.minutes),
     );
-    if replace {
-        diesel::update(meetings::table.find(id))
-            .set(values)
-            .execute(conn)
-            .await?;
-        diesel::delete(meeting_attendance::table.filter(meeting_attendance::meeting_id.eq(id)))
-            .execute(conn)
-            .await?;
-    } else {
-        diesel::insert_into(meetings::table)
-            .values((meetings::id.eq(id), values))
-            .execute(conn)
-            .await?;
-    }
-    let rows: Vec<_> = body
-        .attendance
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            (
-                meeting_attendance::meeting_id.eq(id),
-                meeting_attendance::position.eq(i32::try_from(i).unwrap_or(i32::MAX)),
-                meeting_attendance::organization_id.eq(a.organization_id),
-                meeting_attendance::agency_id.eq(a.agency_id),
-                meeting_attendance::representative_name.eq(&a.representative_name),
-                meeting_attendance::present.eq(a.present),
-            )
-        })
-        .collect();
-    if !rows.is_empty() {
-        diesel::insert_into(meeting_attendance::table)
-            .values(rows)
-            .execute(conn)
-            .await?;
-    }
+    crate::save_row!(conn, meetings, id, replace, values);
+    let attendance = body.attendance.iter().enumerate().map(|(i, a)| {
+        (
+            meeting_attendance::meeting_id.eq(id),
+            meeting_attendance::position.eq(page::position(i)),
+            meeting_attendance::organization_id.eq(a.organization_id),
+            meeting_attendance::agency_id.eq(a.agency_id),
+            meeting_attendance::representative_name.eq(&a.representative_name),
+            meeting_attendance::present.eq(a.present),
+        )
+    });
+    crate::replace_children!(
+        conn,
+        meeting_attendance,
+        meeting_id,
+        id,
+        replace,
+        attendance.collect()
+    );
     Ok(())
 }

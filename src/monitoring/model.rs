@@ -622,24 +622,8 @@ pub async fn write_specific(
         monitoring_visits::mandate_council_id.eq(body.mandate_council_id),
         monitoring_visits::access.eq(body.access),
     );
-    if replace {
-        diesel::update(monitoring_visits::table.find(id))
-            .set(values)
-            .execute(conn)
-            .await?;
-        diesel::delete(visit_monitors::table.filter(visit_monitors::visit_id.eq(id)))
-            .execute(conn)
-            .await?;
-        diesel::delete(visit_findings::table.filter(visit_findings::visit_id.eq(id)))
-            .execute(conn)
-            .await?;
-    } else {
-        diesel::insert_into(monitoring_visits::table)
-            .values((monitoring_visits::id.eq(id), values))
-            .execute(conn)
-            .await?;
-    }
-    let monitors: Vec<_> = body
+    crate::save_row!(conn, monitoring_visits, id, replace, values);
+    let monitors = body
         .monitor_organization_ids
         .iter()
         .enumerate()
@@ -649,32 +633,32 @@ pub async fn write_specific(
                 visit_monitors::organization_id.eq(*org),
                 visit_monitors::position.eq(page::position(i)),
             )
-        })
-        .collect();
-    diesel::insert_into(visit_monitors::table)
-        .values(monitors)
-        .execute(conn)
-        .await?;
-    let findings: Vec<_> = body
-        .findings
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            (
-                visit_findings::visit_id.eq(id),
-                visit_findings::position.eq(page::position(i)),
-                visit_findings::category.eq(f.category),
-                visit_findings::severity.eq(f.severity),
-                visit_findings::description.eq(&f.description),
-                visit_findings::confidential.eq(f.confidential),
-            )
-        })
-        .collect();
-    if !findings.is_empty() {
-        diesel::insert_into(visit_findings::table)
-            .values(findings)
-            .execute(conn)
-            .await?;
-    }
+        });
+    crate::replace_children!(
+        conn,
+        visit_monitors,
+        visit_id,
+        id,
+        replace,
+        monitors.collect()
+    );
+    let findings = body.findings.iter().enumerate().map(|(i, f)| {
+        (
+            visit_findings::visit_id.eq(id),
+            visit_findings::position.eq(page::position(i)),
+            visit_findings::category.eq(f.category),
+            visit_findings::severity.eq(f.severity),
+            visit_findings::description.eq(&f.description),
+            visit_findings::confidential.eq(f.confidential),
+        )
+    });
+    crate::replace_children!(
+        conn,
+        visit_findings,
+        visit_id,
+        id,
+        replace,
+        findings.collect()
+    );
     Ok(())
 }
