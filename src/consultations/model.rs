@@ -223,28 +223,20 @@ async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Ve
                 .ok_or_else(|| anyhow::anyhow!("consultation {} lacks its row", e.id))?;
             let status = ConsultationStatus::try_from(e.status)
                 .with_context(|| format!("consultation {}", e.id))?;
-            Ok(Consultation {
-                act_type: c.act_type,
-                responsible_agency_id: c.responsible_agency_id,
-                level: c.level,
-                opens_on: c.opens_on,
-                closes_on: c.closes_on,
-                draft_url: c.draft_url,
-                adopted_act: c.adopted_act.map(JsonColumn::into_inner),
-                id: e.id,
-                title: e.title,
-                status,
-                summary: e.summary,
-                region_code: e.region_code,
-                sphere_codes: e.sphere_codes,
-                owner_organization_id: e.owner_organization_id,
-                visibility: e.visibility,
-                documents: e.documents,
-                parties: e.parties,
-                created_at: e.created_at,
-                updated_at: e.updated_at,
-                version: e.version,
-            })
+            Ok(crate::with_core!(
+                Consultation,
+                e {
+                    act_type: c.act_type,
+                    responsible_agency_id: c.responsible_agency_id,
+                    level: c.level,
+                    opens_on: c.opens_on,
+                    closes_on: c.closes_on,
+                    draft_url: c.draft_url,
+                    adopted_act: c.adopted_act.map(JsonColumn::into_inner),
+                    status,
+                    summary: e.summary,
+                }
+            ))
         })
         .collect()
 }

@@ -266,32 +266,24 @@ async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Ve
             for r in &mut reports {
                 r.overdue = r.submitted_on.is_none() && r.due_on < today;
             }
-            Ok(Grant {
-                support_type: g.support_type,
-                funder_agency_id: g.funder_agency_id,
-                funder_organization_id: g.funder_organization_id,
-                recipient_organization_id: g.recipient_organization_id,
-                program: g.program,
-                amount: g.amount.in_currency(g.currency),
-                currency: g.currency,
-                awarded_on: g.awarded_on,
-                reports,
-                id: e.id,
-                title: e.title,
-                description: e.summary,
-                starts_on: e.starts_on,
-                ends_on: e.ends_on,
-                status,
-                region_code: e.region_code,
-                sphere_codes: e.sphere_codes,
-                owner_organization_id: e.owner_organization_id,
-                visibility: e.visibility,
-                documents: e.documents,
-                parties: e.parties,
-                created_at: e.created_at,
-                updated_at: e.updated_at,
-                version: e.version,
-            })
+            Ok(crate::with_core!(
+                Grant,
+                e {
+                    support_type: g.support_type,
+                    funder_agency_id: g.funder_agency_id,
+                    funder_organization_id: g.funder_organization_id,
+                    recipient_organization_id: g.recipient_organization_id,
+                    program: g.program,
+                    amount: g.amount.in_currency(g.currency),
+                    currency: g.currency,
+                    awarded_on: g.awarded_on,
+                    reports,
+                    description: e.summary,
+                    starts_on: e.starts_on,
+                    ends_on: e.ends_on,
+                    status,
+                }
+            ))
         })
         .collect()
 }

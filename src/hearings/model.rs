@@ -222,28 +222,20 @@ async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Ve
                 .ok_or_else(|| anyhow::anyhow!("hearing {} lacks its row", e.id))?;
             let status =
                 HearingStatus::try_from(e.status).with_context(|| format!("hearing {}", e.id))?;
-            Ok(Hearing {
-                organizer_ids: organizers.remove(&e.id).unwrap_or_default(),
-                invited_agencies: invited.remove(&e.id).unwrap_or_default(),
-                media: h.media.into_inner(),
-                location: h.location,
-                participants_count: h.participants_count,
-                findings: h.findings,
-                id: e.id,
-                title: e.title,
-                summary: e.summary,
-                status,
-                starts_on: e.starts_on,
-                region_code: e.region_code,
-                sphere_codes: e.sphere_codes,
-                owner_organization_id: e.owner_organization_id,
-                visibility: e.visibility,
-                documents: e.documents,
-                parties: e.parties,
-                created_at: e.created_at,
-                updated_at: e.updated_at,
-                version: e.version,
-            })
+            Ok(crate::with_core!(
+                Hearing,
+                e {
+                    organizer_ids: organizers.remove(&e.id).unwrap_or_default(),
+                    invited_agencies: invited.remove(&e.id).unwrap_or_default(),
+                    media: h.media.into_inner(),
+                    location: h.location,
+                    participants_count: h.participants_count,
+                    findings: h.findings,
+                    summary: e.summary,
+                    status,
+                    starts_on: e.starts_on,
+                }
+            ))
         })
         .collect()
 }

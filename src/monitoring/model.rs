@@ -337,28 +337,20 @@ async fn assemble_all(
                 .ok_or_else(|| anyhow::anyhow!("visit {} lacks its row", e.id))?;
             let status =
                 VisitStatus::try_from(e.status).with_context(|| format!("visit {}", e.id))?;
-            let visit = Visit {
-                facility_id: v.facility_id,
-                announced: v.announced,
-                mandate_council_id: v.mandate_council_id,
-                access: v.access,
-                monitor_organization_ids: monitors.remove(&e.id).unwrap_or_default(),
-                findings: findings.remove(&e.id).unwrap_or_default(),
-                id: e.id,
-                title: e.title,
-                visited_on: e.starts_on,
-                summary: e.summary,
-                status,
-                region_code: e.region_code,
-                sphere_codes: e.sphere_codes,
-                owner_organization_id: e.owner_organization_id,
-                visibility: e.visibility,
-                documents: e.documents,
-                parties: e.parties,
-                created_at: e.created_at,
-                updated_at: e.updated_at,
-                version: e.version,
-            };
+            let visit = crate::with_core!(
+                Visit,
+                e {
+                    facility_id: v.facility_id,
+                    announced: v.announced,
+                    mandate_council_id: v.mandate_council_id,
+                    access: v.access,
+                    monitor_organization_ids: monitors.remove(&e.id).unwrap_or_default(),
+                    findings: findings.remove(&e.id).unwrap_or_default(),
+                    visited_on: e.starts_on,
+                    summary: e.summary,
+                    status,
+                }
+            );
             Ok(visit.as_seen_by(caller))
         })
         .collect()
