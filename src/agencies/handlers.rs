@@ -3,22 +3,20 @@
 use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, patch, post};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use super::model::{Agency, AgencyFilter, CreateAgency, UpdateAgency};
-use crate::audit::{self, AuditAction, AuditFilter};
+use crate::audit::write::{self, Table};
 use crate::auth::{Actor, Caller};
+use crate::db::Conn;
 use crate::db::schema::agencies;
-use crate::http::export::{self};
 use crate::http::{
     ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
     ProblemResponses, Query, created, ok_versioned,
 };
-use crate::regions;
+use crate::regions::{self, directory};
 use crate::state::AppState;
-
-const ENTITY: &str = "agency";
 
 /// Lists agencies, filtered and keyset-paged; `format=csv|ndjson` streams the whole filtered list.
 #[utoipa::path(tag = "agencies", params(AgencyFilter, PageParams, FormatParam),
@@ -34,22 +32,18 @@ pub async fn list_agencies(
     format: Query<FormatParam>,
 ) -> ApiResult<HttpResponse> {
     let filter = filter.0;
-    let sort = filter.sort().as_str();
-    let mut conn = state.db().await?;
     if let Some(code) = &filter.region_code {
-        regions::ensure_exists(&mut conn, code, "region_code").await?;
+        regions::ensure_exists(&mut *state.db().await?, code, "region_code").await?;
     }
-    drop(conn);
-    export::respond(
+    let (format, sort) = (format.get(), filter.sort());
+    directory::respond(
         &state,
-        format.get(),
+        format,
         &page,
         "agencies",
         sort,
-        Box::new(move |conn, cursor, limit| {
-            let filter = filter.clone();
-            Box::pin(async move { Agency::list(conn, &filter, cursor, limit).await })
-        }),
+        filter,
+        Agency::list,
     )
     .await
 }
@@ -80,36 +74,26 @@ pub async fn create_agency(
 ) -> ApiResult<HttpResponse> {
     actor.require_admin()?;
     let new = body.0;
-    let mut conn = state.db().await?;
-    let agency = conn
-        .transaction(async |conn| {
-            if let Some(code) = &new.region_code {
-                regions::ensure_exists(conn, code, "region_code").await?;
-            }
-            if let Some(parent) = new.parent_id {
-                Agency::ensure_exists(conn, parent, "parent_id").await?;
-            }
-            let id = Uuid::now_v7();
-            let agency: Agency = diesel::insert_into(agencies::table)
-                .values((&new, agencies::id.eq(id), agencies::created_by.eq(actor.id)))
-                .returning(Agency::as_returning())
-                .get_result(conn)
-                .await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Create,
-                ENTITY,
-                &id.to_string(),
-                None,
-                Some(&agency),
-            )
+    let id = Uuid::now_v7();
+    let save = async |conn: &mut Conn| {
+        if let Some(code) = &new.region_code {
+            regions::ensure_exists(conn, code, "region_code").await?;
+        }
+        if let Some(parent) = new.parent_id {
+            Agency::ensure_exists(conn, parent, "parent_id").await?;
+        }
+        diesel::insert_into(agencies::table)
+            .values((&new, agencies::id.eq(id), agencies::created_by.eq(actor.id)))
+            .execute(conn)
             .await?;
-            Ok::<_, ApiError>(agency)
-        })
-        .await?;
+        Ok(())
+    };
+    let agency = write::create(&mut *state.db().await?, &actor, save, async |conn| {
+        Agency::find(conn, id).await
+    })
+    .await?;
     Ok(created(
-        &format!("/api/v1/agencies/{}", agency.id),
+        &format!("/api/v1/agencies/{id}"),
         &agency,
         agency.version,
     ))
@@ -130,43 +114,28 @@ pub async fn update_agency(
     actor.require_admin()?;
     let changes = body.0;
     let id = path.id;
-    let mut conn = state.db().await?;
-    let agency = conn
-        .transaction(async |conn| {
-            let before = Agency::find_for_update(conn, id).await?;
-            if_match.check(before.version)?;
-            if let Some(Some(code)) = &changes.region_code {
-                regions::ensure_exists(conn, code, "region_code").await?;
-            }
-            if let Some(Some(parent)) = changes.parent_id {
-                // Serialise re-parenting, so that two concurrent moves cannot close a loop between them.
-                diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('agencies.parent_id'))")
+    let agency = directory::existing(Table::Agencies, id, Agency::find, || actor.require_admin())
+        .update(
+            &mut *state.db().await?,
+            &actor,
+            &if_match,
+            async |conn, _| {
+                if let Some(Some(code)) = &changes.region_code {
+                    regions::ensure_exists(conn, code, "region_code").await?;
+                }
+                if let Some(Some(parent)) = changes.parent_id {
+                    // Serialise re-parenting, so that two concurrent moves cannot close a loop between them.
+                    diesel::sql_query(
+                        "SELECT pg_advisory_xact_lock(hashtext('agencies.parent_id'))",
+                    )
                     .execute(conn)
                     .await?;
-                Agency::ensure_exists(conn, parent, "parent_id").await?;
-                Agency::ensure_no_cycle(conn, id, parent).await?;
-            }
-            let after: Agency = diesel::update(agencies::table.find(id))
-                .set((
-                    &changes,
-                    agencies::updated_at.eq(diesel::dsl::now),
-                    agencies::version.eq(agencies::version + 1),
-                ))
-                .returning(Agency::as_returning())
-                .get_result(conn)
-                .await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Update,
-                ENTITY,
-                &id.to_string(),
-                Some(&before),
-                Some(&after),
-            )
-            .await?;
-            Ok::<_, ApiError>(after)
-        })
+                    Agency::ensure_exists(conn, parent, "parent_id").await?;
+                    Agency::ensure_no_cycle(conn, id, parent).await?;
+                }
+                crate::directory_update!(conn, agencies, id, &changes)
+            },
+        )
         .await?;
     Ok(ok_versioned(&agency, agency.version))
 }
@@ -183,25 +152,19 @@ pub async fn delete_agency(
 ) -> ApiResult<HttpResponse> {
     actor.require_admin()?;
     let id = path.id;
-    let mut conn = state.db().await?;
-    conn.transaction(async |conn| {
-        let before = Agency::find_for_update(conn, id).await?;
-        if_match.check(before.version)?;
-        diesel::delete(agencies::table.find(id))
-            .execute(conn)
-            .await?;
-        audit::record(
-            conn,
+    directory::existing(Table::Agencies, id, Agency::find, || actor.require_admin())
+        .delete(
+            &mut *state.db().await?,
             &actor,
-            AuditAction::Delete,
-            ENTITY,
-            &id.to_string(),
-            Some(&before),
-            None,
+            &if_match,
+            async |conn, _| {
+                diesel::delete(agencies::table.find(id))
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            },
         )
-        .await
-    })
-    .await?;
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -220,12 +183,5 @@ pub async fn agency_history(
             "Only admins and analysts may read an agency's history.",
         ));
     }
-    let filter = AuditFilter {
-        entity_type: Some(ENTITY.to_owned()),
-        entity_id: Some(path.id.to_string()),
-        actor_id: None,
-        hide_users: true,
-        directory_only: false,
-    };
-    audit::handlers::history_page(&state, filter, &page).await
+    directory::history::<Agency>(&state, path.id, &page).await
 }

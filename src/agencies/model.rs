@@ -16,6 +16,7 @@ use crate::http::export::{CsvRow, opt};
 use crate::http::extract::{not_blank, web_url};
 use crate::http::patch::{nullable, required};
 use crate::http::{ApiError, ApiResult, Cursor, Keyed};
+use crate::regions::directory;
 
 crate::text_enum! {
     /// The level of government a body belongs to.
@@ -199,14 +200,11 @@ impl AgencyFilter {
     }
 }
 
+crate::directory_record!(Agency, agencies, "agency");
+
 impl Keyed for Agency {
     fn cursor(&self, sort: &str) -> Cursor {
-        let sort = DirectorySort::parse(sort).unwrap_or(DirectorySort::Name);
-        Cursor::new(
-            sort.as_str(),
-            sort.key(&self.name, self.created_at),
-            self.id,
-        )
+        directory::cursor(sort, &self.name, self.created_at, self.id)
     }
 }
 
@@ -245,25 +243,6 @@ impl CsvRow for Agency {
 }
 
 impl Agency {
-    /// One agency.
-    pub async fn find(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
-        Ok(agencies::table
-            .find(id)
-            .select(Self::as_select())
-            .first(conn)
-            .await?)
-    }
-
-    /// One agency, locked for the rest of the transaction.
-    pub async fn find_for_update(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
-        Ok(agencies::table
-            .find(id)
-            .select(Self::as_select())
-            .for_update()
-            .first(conn)
-            .await?)
-    }
-
     /// Fails with 422 on `field` when the agency does not exist.
     pub async fn ensure_exists(conn: &mut Conn, id: Uuid, field: &str) -> ApiResult<()> {
         let found: bool = diesel::select(diesel::dsl::exists(agencies::table.find(id)))
@@ -324,11 +303,10 @@ impl Agency {
         if let Some(parent) = filter.parent_id {
             query = query.filter(a::parent_id.eq(parent));
         }
-        let sort = filter.sort();
-        if let Some(cursor) = after {
-            query = query.filter(sort.after("agencies", &cursor.key, cursor.id)?);
-        }
-        query = query.order(sort.order_by("agencies"));
-        Ok(query.limit(limit + 1).load(conn).await?)
+        Ok(
+            crate::directory_keyset!(query, "agencies", filter.sort(), after, limit)?
+                .load(conn)
+                .await?,
+        )
     }
 }

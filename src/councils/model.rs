@@ -18,6 +18,7 @@ use crate::domain::{Role, Visibility};
 use crate::http::extract::not_blank;
 use crate::http::patch::{nullable, required};
 use crate::http::{ApiResult, Cursor, Keyed};
+use crate::regions::directory;
 
 crate::text_enum! {
     /// What kind of standing body a council is.
@@ -230,14 +231,11 @@ impl CouncilFilter {
     }
 }
 
+crate::audited!(Council, "council");
+
 impl Keyed for Council {
     fn cursor(&self, sort: &str) -> Cursor {
-        let sort = DirectorySort::parse(sort).unwrap_or(DirectorySort::Name);
-        Cursor::new(
-            sort.as_str(),
-            sort.key(&self.name, self.created_at),
-            self.id,
-        )
+        directory::cursor(sort, &self.name, self.created_at, self.id)
     }
 }
 
@@ -336,13 +334,7 @@ impl Council {
             .filter(readable(caller))
             .into_boxed();
         if let Some(q) = &filter.q {
-            let pattern = format!(
-                "%{}%",
-                q.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
-            query = query.filter(c::name.ilike(pattern));
+            query = query.filter(c::name.ilike(directory::contains(q)));
         }
         if let Some(parent) = filter.parent_id {
             query = query.filter(c::parent_id.eq(parent));
@@ -359,15 +351,11 @@ impl Council {
         if let Some(code) = &filter.region_code {
             query = query.filter(sql::in_region("councils.region_code", code.clone()));
         }
-        let sort = filter.sort();
-        if let Some(cursor) = after {
-            query = query.filter(sort.after("councils", &cursor.key, cursor.id)?);
-        }
-        Ok(query
-            .order(sort.order_by("councils"))
-            .limit(limit + 1)
-            .load(conn)
-            .await?)
+        Ok(
+            crate::directory_keyset!(query, "councils", filter.sort(), after, limit)?
+                .load(conn)
+                .await?,
+        )
     }
 }
 
@@ -463,6 +451,8 @@ impl Keyed for Member {
     }
 }
 
+crate::audited!(Member, "council_member");
+
 /// SQL for "the term runs today".
 pub const CURRENT_SEAT: &str = "(council_members.since IS NULL OR council_members.since <= current_date) AND (council_members.until IS NULL OR council_members.until >= current_date)";
 
@@ -489,17 +479,6 @@ impl Member {
             .order(council_members::id.asc())
             .limit(limit + 1)
             .load(conn)
-            .await?)
-    }
-
-    /// One seat of a council, locked for the rest of the transaction.
-    pub async fn find_for_update(conn: &mut Conn, council_id: Uuid, id: Uuid) -> ApiResult<Self> {
-        Ok(council_members::table
-            .find(id)
-            .filter(council_members::council_id.eq(council_id))
-            .select(Self::as_select())
-            .for_update()
-            .first(conn)
             .await?)
     }
 

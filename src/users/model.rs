@@ -66,6 +66,8 @@ pub struct User {
     pub version: i32,
 }
 
+crate::audited!(User, "user");
+
 impl User {
     fn from_row(row: UserRow, council_ids: Vec<Uuid>) -> Self {
         Self {
@@ -266,21 +268,6 @@ impl User {
         Ok(Self::from_row(row, councils))
     }
 
-    /// One user, locked for the rest of the transaction.
-    pub async fn find_for_update(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
-        let row: UserRow = users::table
-            .find(id)
-            .select(UserRow::as_select())
-            .for_update()
-            .first(conn)
-            .await?;
-        let councils = council_ids(conn, &[id])
-            .await?
-            .remove(&id)
-            .unwrap_or_default();
-        Ok(Self::from_row(row, councils))
-    }
-
     /// A page (`limit + 1` rows) of users, oldest first; two queries whatever the page size.
     pub async fn list(conn: &mut Conn, after: Option<Cursor>, limit: i64) -> ApiResult<Vec<Self>> {
         let mut query = users::table.select(UserRow::as_select()).into_boxed();
@@ -390,14 +377,12 @@ pub struct NewUser<'a> {
 }
 
 /// Inserts a user and their councils; the caller runs it in a transaction with the audit row.
-pub async fn insert(conn: &mut Conn, new: NewUser<'_>, council_ids: &[Uuid]) -> ApiResult<User> {
-    let id = new.id;
+pub async fn insert(conn: &mut Conn, new: NewUser<'_>, council_ids: &[Uuid]) -> ApiResult<()> {
     diesel::insert_into(users::table)
         .values(&new)
         .execute(conn)
         .await?;
-    User::set_councils(conn, id, council_ids).await?;
-    User::find(conn, id).await
+    User::set_councils(conn, new.id, council_ids).await
 }
 
 /// Creates an admin with this email unless a user with it exists; returns whether one was created.
@@ -433,13 +418,12 @@ pub async fn create_with_password(
     pool: &crate::db::DbPool,
     request: &CreateUser,
 ) -> anyhow::Result<User> {
-    use diesel_async::AsyncConnection;
     crate::http::extract::validate(request)
         .map_err(|e| anyhow::anyhow!("invalid user: {}", e.summary()))?;
     let hash = crate::auth::password::hash(request.password.clone()).await?;
     let mut conn = pool.get().await?;
     let actor = crate::auth::Actor::system();
-    conn.transaction(async |conn| super::handlers::create(conn, &actor, request, &hash).await)
+    super::handlers::create(&mut conn, &actor, request, &hash)
         .await
         .map_err(|e| anyhow::anyhow!("creating the user: {}", e.summary()))
 }
