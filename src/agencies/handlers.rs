@@ -124,14 +124,8 @@ pub async fn update_agency(
                     regions::ensure_exists(conn, code, "region_code").await?;
                 }
                 if let Some(Some(parent)) = changes.parent_id {
-                    // Serialise re-parenting, so that two concurrent moves cannot close a loop between them.
-                    diesel::sql_query(
-                        "SELECT pg_advisory_xact_lock(hashtext('agencies.parent_id'))",
-                    )
-                    .execute(conn)
-                    .await?;
                     Agency::ensure_exists(conn, parent, "parent_id").await?;
-                    Agency::ensure_no_cycle(conn, id, parent).await?;
+                    directory::ensure_no_loop(conn, "agencies", "agency", id, parent).await?;
                 }
                 crate::directory_update!(conn, agencies, id, &changes)
             },
@@ -153,17 +147,7 @@ pub async fn delete_agency(
     actor.require_admin()?;
     let id = path.id;
     directory::existing(Table::Agencies, id, Agency::find, || actor.require_admin())
-        .delete(
-            &mut *state.db().await?,
-            &actor,
-            &if_match,
-            async |conn, _| {
-                diesel::delete(agencies::table.find(id))
-                    .execute(conn)
-                    .await?;
-                Ok(())
-            },
-        )
+        .delete(&mut *state.db().await?, &actor, &if_match, Agency::remove)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

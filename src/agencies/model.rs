@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -15,7 +14,7 @@ use crate::db::sql::{self, DirectorySort};
 use crate::http::export::{CsvRow, opt};
 use crate::http::extract::{not_blank, web_url};
 use crate::http::patch::{nullable, required};
-use crate::http::{ApiError, ApiResult, Cursor, Keyed};
+use crate::http::{ApiResult, Cursor, Keyed};
 use crate::regions::directory;
 
 crate::text_enum! {
@@ -200,7 +199,7 @@ impl AgencyFilter {
     }
 }
 
-crate::directory_record!(Agency, agencies, "agency");
+crate::directory_record!(Agency, agencies, "agency", find);
 
 impl Keyed for Agency {
     fn cursor(&self, sort: &str) -> Cursor {
@@ -245,37 +244,10 @@ impl CsvRow for Agency {
 impl Agency {
     /// Fails with 422 on `field` when the agency does not exist.
     pub async fn ensure_exists(conn: &mut Conn, id: Uuid, field: &str) -> ApiResult<()> {
-        let found: bool = diesel::select(diesel::dsl::exists(agencies::table.find(id)))
+        let found = diesel::select(diesel::dsl::exists(agencies::table.find(id)))
             .get_result(conn)
             .await?;
-        if found {
-            Ok(())
-        } else {
-            Err(ApiError::field(field, format!("unknown agency `{id}`")))
-        }
-    }
-
-    /// Fails with 422 on `parent_id` when making `parent` the parent of `id` would close a loop.
-    pub async fn ensure_no_cycle(conn: &mut Conn, id: Uuid, parent: Uuid) -> ApiResult<()> {
-        let cycle: bool = diesel::select(
-            diesel::dsl::sql::<Bool>(
-                "EXISTS (WITH RECURSIVE up(id, parent_id) AS (SELECT id, parent_id FROM agencies WHERE id = ",
-            )
-            .bind::<SqlUuid, _>(parent)
-            .sql(" UNION SELECT a.id, a.parent_id FROM agencies a JOIN up ON a.id = up.parent_id) SELECT 1 FROM up WHERE id = ")
-            .bind::<SqlUuid, _>(id)
-            .sql(")"),
-        )
-        .get_result(conn)
-        .await?;
-        if cycle {
-            Err(ApiError::field(
-                "parent_id",
-                "would make the agency its own ancestor",
-            ))
-        } else {
-            Ok(())
-        }
+        directory::known(found, field, "agency", id)
     }
 
     /// A keyset page (`limit + 1` rows) of agencies matching the filter.

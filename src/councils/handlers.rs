@@ -174,11 +174,7 @@ async fn check(
     if let Some(parent) = parent {
         Council::ensure_exists(conn, parent, "parent_id").await?;
         if let Some(id) = id {
-            // Serialise re-parenting, so that two concurrent moves cannot close a loop between them.
-            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('councils.parent_id'))")
-                .execute(conn)
-                .await?;
-            Council::ensure_no_cycle(conn, id, parent).await?;
+            directory::ensure_no_loop(conn, "councils", "council", id, parent).await?;
         }
     }
     if let Some(code) = region {
@@ -313,17 +309,7 @@ pub async fn delete_council(
         async |conn, id| Council::find(conn, &caller, id).await,
         || actor.require_admin(),
     )
-    .delete(
-        &mut *state.db().await?,
-        &actor,
-        &if_match,
-        async |conn, _| {
-            diesel::delete(councils::table.find(id))
-                .execute(conn)
-                .await?;
-            Ok(())
-        },
-    )
+    .delete(&mut *state.db().await?, &actor, &if_match, Council::remove)
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -199,12 +199,7 @@ pub async fn remove_member(
     let mut conn = state.db().await?;
     existing_seat(&mut conn, &actor, *path)
         .await?
-        .delete(&mut conn, &actor, &if_match, async |conn, before| {
-            diesel::delete(council_members::table.find(before.id))
-                .execute(conn)
-                .await?;
-            Ok(())
-        })
+        .delete(&mut conn, &actor, &if_match, Member::remove)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -231,7 +231,7 @@ impl CouncilFilter {
     }
 }
 
-crate::audited!(Council, "council");
+crate::directory_record!(Council, councils, "council");
 
 impl Keyed for Council {
     fn cursor(&self, sort: &str) -> Cursor {
@@ -283,41 +283,10 @@ impl Council {
 
     /// Fails with 422 on `field` when the council does not exist.
     pub async fn ensure_exists(conn: &mut Conn, id: Uuid, field: &str) -> ApiResult<()> {
-        let found: bool = diesel::select(diesel::dsl::exists(councils::table.find(id)))
+        let found = diesel::select(diesel::dsl::exists(councils::table.find(id)))
             .get_result(conn)
             .await?;
-        if found {
-            Ok(())
-        } else {
-            Err(crate::http::ApiError::field(
-                field,
-                format!("unknown council `{id}`"),
-            ))
-        }
-    }
-
-    /// Fails with 422 on `parent_id` when `parent` is `id` or one of its descendants.
-    pub async fn ensure_no_cycle(conn: &mut Conn, id: Uuid, parent: Uuid) -> ApiResult<()> {
-        use diesel::sql_types::Uuid as SqlUuid;
-        let cycle: bool = diesel::select(
-            diesel::dsl::sql::<Bool>(
-                "EXISTS (WITH RECURSIVE up(id, parent_id) AS (SELECT id, parent_id FROM councils WHERE id = ",
-            )
-            .bind::<SqlUuid, _>(parent)
-            .sql(" UNION SELECT c.id, c.parent_id FROM councils c JOIN up ON c.id = up.parent_id) SELECT 1 FROM up WHERE id = ")
-            .bind::<SqlUuid, _>(id)
-            .sql(")"),
-        )
-        .get_result(conn)
-        .await?;
-        if cycle {
-            Err(crate::http::ApiError::field(
-                "parent_id",
-                "would make the council its own ancestor",
-            ))
-        } else {
-            Ok(())
-        }
+        directory::known(found, field, "council", id)
     }
 
     /// A keyset page (`limit + 1` rows) of the councils the caller may read.
@@ -451,7 +420,7 @@ impl Keyed for Member {
     }
 }
 
-crate::audited!(Member, "council_member");
+crate::directory_record!(Member, council_members, "council_member");
 
 /// SQL for "the term runs today".
 pub const CURRENT_SEAT: &str = "(council_members.since IS NULL OR council_members.since <= current_date) AND (council_members.until IS NULL OR council_members.until >= current_date)";

@@ -154,17 +154,7 @@ pub async fn delete_facility(
     directory::existing(Table::Facilities, id, Facility::find, || {
         actor.require_admin()
     })
-    .delete(
-        &mut *state.db().await?,
-        &actor,
-        &if_match,
-        async |conn, _| {
-            diesel::delete(facilities::table.find(id))
-                .execute(conn)
-                .await?;
-            Ok(())
-        },
-    )
+    .delete(&mut *state.db().await?, &actor, &if_match, Facility::remove)
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -160,7 +160,7 @@ impl FacilityFilter {
     }
 }
 
-crate::directory_record!(Facility, facilities, "facility");
+crate::directory_record!(Facility, facilities, "facility", find);
 
 impl Keyed for Facility {
     fn cursor(&self, sort: &str) -> Cursor {

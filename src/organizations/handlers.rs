@@ -180,12 +180,7 @@ pub async fn delete_organization(
         &mut *state.db().await?,
         &actor,
         &if_match,
-        async |conn, _| {
-            diesel::delete(organizations::table.find(id))
-                .execute(conn)
-                .await?;
-            Ok(())
-        },
+        Organization::remove,
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())

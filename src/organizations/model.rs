@@ -261,7 +261,7 @@ impl OrganizationFilter {
     }
 }
 
-crate::directory_record!(Organization, organizations, "organization");
+crate::directory_record!(Organization, organizations, "organization", find);
 
 impl Keyed for Organization {
     fn cursor(&self, sort: &str) -> Cursor {

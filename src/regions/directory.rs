@@ -7,6 +7,9 @@
 use actix_web::HttpResponse;
 use actix_web::web::Json;
 use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
+use diesel::sql_types::{Bool, Uuid as SqlUuid};
+use diesel_async::RunQueryDsl;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -15,15 +18,35 @@ use crate::audit::{self, AuditEntry, AuditFilter};
 use crate::db::Conn;
 use crate::db::sql::DirectorySort;
 use crate::http::export::{self, CsvRow};
-use crate::http::{ApiResult, Cursor, Format, Keyed, Page, PageParams};
+use crate::http::{ApiError, ApiResult, Cursor, Format, Keyed, Page, PageParams};
 use crate::state::AppState;
 
-/// Declares a directory record found by its `id` in one table: [`Audited`] under an entity name, and
-/// `find(conn, id)` (404 when there is none). `directory_record!(Agency, agencies, "agency")`.
+/// Declares a directory record kept under its `id` in one table: [`Audited`] under an entity name, and
+/// `remove(conn, record)`, its delete on the write path (409 while another row still refers to it: the foreign
+/// key's error). With `find`, also `find(conn, id)`: the row by id, 404 when there is none.
+/// `directory_record!(Agency, agencies, "agency", find)`.
 #[macro_export]
 macro_rules! directory_record {
     ($ty:ident, $table:ident, $entity:literal) => {
         $crate::audited!($ty, $entity);
+
+        impl $ty {
+            /// Deletes the row; 409 while another row still refers to it.
+            pub async fn remove(
+                conn: &mut $crate::db::Conn,
+                record: &Self,
+            ) -> $crate::http::ApiResult<()> {
+                use diesel::prelude::*;
+                use diesel_async::RunQueryDsl;
+                diesel::delete($crate::db::schema::$table::table.find(record.id))
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            }
+        }
+    };
+    ($ty:ident, $table:ident, $entity:literal, find) => {
+        $crate::directory_record!($ty, $table, $entity);
 
         impl $ty {
             /// One row by id (404 when there is none).
@@ -110,6 +133,53 @@ pub fn existing<'a, T: Audited>(
 pub fn cursor(sort: &str, name: &str, created_at: DateTime<Utc>, id: Uuid) -> Cursor {
     let sort = DirectorySort::parse(sort).unwrap_or(DirectorySort::Name);
     Cursor::new(sort.as_str(), sort.key(name, created_at), id)
+}
+
+/// The 422 on `field` for a reference to a `what` that is not there (`unknown agency `…``), unless `found`.
+pub fn known(found: bool, field: &str, what: &str, key: impl std::fmt::Display) -> ApiResult<()> {
+    if found {
+        Ok(())
+    } else {
+        Err(ApiError::field(field, format!("unknown {what} `{key}`")))
+    }
+}
+
+/// Fails with 422 on `parent_id` when making `parent` the parent of `id` in `table`, a tree by `parent_id`, would
+/// close a loop: when `parent` is `id` or one of its descendants. Moves within the table are serialised first, so
+/// that two concurrent moves cannot close a loop between them. `table` is trusted SQL, never client input.
+pub async fn ensure_no_loop(
+    conn: &mut Conn,
+    table: &'static str,
+    what: &str,
+    id: Uuid,
+    parent: Uuid,
+) -> ApiResult<()> {
+    diesel::sql_query(format!(
+        "SELECT pg_advisory_xact_lock(hashtext('{table}.parent_id'))"
+    ))
+    .execute(conn)
+    .await?;
+    let ancestors = format!(
+        "EXISTS (WITH RECURSIVE up(id, parent_id) AS (SELECT id, parent_id FROM {table} WHERE id = "
+    );
+    let join = format!(
+        " UNION SELECT t.id, t.parent_id FROM {table} t JOIN up ON t.id = up.parent_id) SELECT 1 FROM up WHERE id = "
+    );
+    let closes_loop: bool = diesel::select(
+        sql::<Bool>(&ancestors)
+            .bind::<SqlUuid, _>(parent)
+            .sql(&join)
+            .bind::<SqlUuid, _>(id)
+            .sql(")"),
+    )
+    .get_result(conn)
+    .await?;
+    if closes_loop {
+        let message = format!("would make the {what} its own ancestor");
+        Err(ApiError::field("parent_id", message))
+    } else {
+        Ok(())
+    }
 }
 
 /// `%q%` for `ILIKE`, with the `%`, `_` and `\` in `q` taken literally.

@@ -141,14 +141,10 @@ fn valid_code(code: &str) -> Result<(), validator::ValidationError> {
 
 /// Fails with 422 on `field` when the region does not exist.
 pub async fn ensure_exists(conn: &mut Conn, code: &str, field: &str) -> ApiResult<()> {
-    let found: bool = diesel::select(diesel::dsl::exists(regions::table.find(code)))
+    let found = diesel::select(diesel::dsl::exists(regions::table.find(code)))
         .get_result(conn)
         .await?;
-    if found {
-        Ok(())
-    } else {
-        Err(ApiError::field(field, format!("unknown region `{code}`")))
-    }
+    directory::known(found, field, "region", code)
 }
 
 /// Lists every region, parents before children.

@@ -7,7 +7,7 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use super::model::{self, Binding, CreateUser, NewUser, OLDEST, UpdateUser, User, normalize_email};
-use crate::audit::write::{self, Existing, Table};
+use crate::audit::write::{self, Table};
 use crate::auth::{Actor, password};
 use crate::db::Conn;
 use crate::db::schema::users;
@@ -183,30 +183,18 @@ pub async fn delete_user(
 ) -> ApiResult<HttpResponse> {
     actor.require_admin()?;
     let id = path.id;
-    let account = Existing {
-        table: Table::Users,
-        id,
-        find: async |conn: &mut Conn| User::find(conn, id).await,
-        rule: async |_: &mut Conn, _: &User| {
-            actor.require_admin()?;
-            if id == actor.id {
-                return Err(ApiError::Conflict(
-                    "You cannot delete your own account.".to_owned(),
-                ));
-            }
-            Ok(())
-        },
+    // Nobody deletes themselves: an admin would lock themselves out, and the last admin everyone.
+    let rule = || {
+        actor.require_admin()?;
+        if id == actor.id {
+            return Err(ApiError::Conflict(
+                "You cannot delete your own account.".to_owned(),
+            ));
+        }
+        Ok(())
     };
-    account
-        .delete(
-            &mut *state.db().await?,
-            &actor,
-            &if_match,
-            async |conn, _| {
-                diesel::delete(users::table.find(id)).execute(conn).await?;
-                Ok(())
-            },
-        )
+    directory::existing(Table::Users, id, User::find, rule)
+        .delete(&mut *state.db().await?, &actor, &if_match, User::remove)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

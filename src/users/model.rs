@@ -66,7 +66,7 @@ pub struct User {
     pub version: i32,
 }
 
-crate::audited!(User, "user");
+crate::directory_record!(User, users, "user");
 
 impl User {
     fn from_row(row: UserRow, council_ids: Vec<Uuid>) -> Self {
