@@ -7,13 +7,13 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use super::model::{Agency, AgencyFilter, CreateAgency, UpdateAgency};
-use crate::audit::write::{self, Table};
+use crate::audit::write::Table;
 use crate::auth::{Actor, Caller};
 use crate::db::Conn;
 use crate::db::schema::agencies;
 use crate::http::{
     ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
-    ProblemResponses, Query, created, ok_versioned,
+    ProblemResponses, Query, ok_versioned,
 };
 use crate::regions::{self, directory};
 use crate::state::AppState;
@@ -74,8 +74,7 @@ pub async fn create_agency(
 ) -> ApiResult<HttpResponse> {
     actor.require_admin()?;
     let new = body.0;
-    let id = Uuid::now_v7();
-    let save = async |conn: &mut Conn| {
+    let save = async |conn: &mut Conn, id: Uuid| {
         if let Some(code) = &new.region_code {
             regions::ensure_exists(conn, code, "region_code").await?;
         }
@@ -88,15 +87,14 @@ pub async fn create_agency(
             .await?;
         Ok(())
     };
-    let agency = write::create(&mut *state.db().await?, &actor, save, async |conn| {
-        Agency::find(conn, id).await
-    })
-    .await?;
-    Ok(created(
-        &format!("/api/v1/agencies/{id}"),
-        &agency,
-        agency.version,
-    ))
+    directory::create(
+        &mut *state.db().await?,
+        &actor,
+        "agencies",
+        Agency::find,
+        save,
+    )
+    .await
 }
 
 /// Changes an agency (admins). `If-Match` guards against lost updates.

@@ -10,13 +10,13 @@ use uuid::Uuid;
 
 use super::model::{Council, CouncilFilter, CouncilKind, CreateCouncil, Member, UpdateCouncil};
 use crate::agencies::Agency;
-use crate::audit::write::{self, Table};
+use crate::audit::write::Table;
 use crate::auth::{Actor, Caller};
 use crate::db::Conn;
 use crate::db::schema::{agencies, councils};
 use crate::http::{
     ApiError, ApiResult, FieldError, IdPath, IfMatch, Json, Page, PageParams, Path,
-    ProblemResponses, Query, created, ok_versioned,
+    ProblemResponses, Query, ok_versioned,
 };
 use crate::regions::directory;
 use crate::state::AppState;
@@ -194,8 +194,7 @@ pub async fn create_council(
 ) -> ApiResult<HttpResponse> {
     actor.require_admin()?;
     let new = body.0;
-    let id = Uuid::now_v7();
-    let save = async |conn: &mut Conn| {
+    let save = async |conn: &mut Conn, id: Uuid| {
         let dates = (new.established_on, new.dissolved_on);
         check(
             conn,
@@ -214,15 +213,8 @@ pub async fn create_council(
         Ok(())
     };
     let caller = actor.caller();
-    let council = write::create(&mut *state.db().await?, &actor, save, async |conn| {
-        Council::find(conn, &caller, id).await
-    })
-    .await?;
-    Ok(created(
-        &format!("/api/v1/councils/{id}"),
-        &council,
-        council.version,
-    ))
+    let find = async |conn: &mut Conn, id| Council::find(conn, &caller, id).await;
+    directory::create(&mut *state.db().await?, &actor, "councils", find, save).await
 }
 
 /// Changes a council (admins, and the council's secretaries).

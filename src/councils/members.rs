@@ -10,13 +10,13 @@ use uuid::Uuid;
 
 use super::handlers::secretary_or_admin;
 use super::model::{Council, CreateMember, MEMBER_ORDER, Member, MemberFilter, UpdateMember};
-use crate::audit::write::{self, Existing, Table};
+use crate::audit::write::{Existing, Table};
 use crate::auth::{Actor, Caller};
 use crate::db::Conn;
 use crate::db::schema::council_members;
 use crate::http::{
     ApiError, ApiResult, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query,
-    created, ok_versioned,
+    ok_versioned,
 };
 use crate::organizations::ensure_actors_exist;
 use crate::regions::directory;
@@ -125,10 +125,9 @@ pub async fn add_member(
 ) -> ApiResult<HttpResponse> {
     let new = body.0;
     let council_id = path.id;
-    let id = Uuid::now_v7();
     let mut conn = state.db().await?;
     writable_council(&mut conn, &actor, council_id).await?;
-    let save = async |conn: &mut Conn| {
+    let save = async |conn: &mut Conn, id: Uuid| {
         let (orgs, agencies) = match (new.organization_id, new.agency_id) {
             (Some(o), None) => (vec![("organization_id".to_owned(), o)], vec![]),
             (None, Some(a)) => (vec![], vec![("agency_id".to_owned(), a)]),
@@ -151,12 +150,9 @@ pub async fn add_member(
             .await?;
         Ok(())
     };
-    let member = write::create(&mut conn, &actor, save, async |conn| {
-        Member::find(conn, council_id, id).await
-    })
-    .await?;
-    let location = format!("/api/v1/councils/{council_id}/members/{id}");
-    Ok(created(&location, &member, member.version))
+    let find = async |conn: &mut Conn, id| Member::find(conn, council_id, id).await;
+    let seats = format!("councils/{council_id}/members");
+    directory::create(&mut conn, &actor, &seats, find, save).await
 }
 
 /// Changes a seat: role, representative, term.

@@ -8,13 +8,13 @@ use uuid::Uuid;
 
 use super::model::{CreateFacility, Facility, FacilityFilter, UpdateFacility};
 use crate::agencies::Agency;
-use crate::audit::write::{self, Table};
+use crate::audit::write::Table;
 use crate::auth::{Actor, Caller};
 use crate::db::Conn;
 use crate::db::schema::facilities;
 use crate::http::{
     ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
-    ProblemResponses, Query, created, ok_versioned,
+    ProblemResponses, Query, ok_versioned,
 };
 use crate::regions::{self, directory};
 use crate::state::AppState;
@@ -74,8 +74,7 @@ pub async fn create_facility(
 ) -> ApiResult<HttpResponse> {
     actor.require_admin()?;
     let new = body.0;
-    let id = Uuid::now_v7();
-    let save = async |conn: &mut Conn| {
+    let save = async |conn: &mut Conn, id: Uuid| {
         Agency::ensure_exists(conn, new.operating_agency_id, "operating_agency_id").await?;
         if let Some(code) = &new.region_code {
             regions::ensure_exists(conn, code, "region_code").await?;
@@ -90,15 +89,14 @@ pub async fn create_facility(
             .await?;
         Ok(())
     };
-    let facility = write::create(&mut *state.db().await?, &actor, save, async |conn| {
-        Facility::find(conn, id).await
-    })
-    .await?;
-    Ok(created(
-        &format!("/api/v1/facilities/{id}"),
-        &facility,
-        facility.version,
-    ))
+    directory::create(
+        &mut *state.db().await?,
+        &actor,
+        "facilities",
+        Facility::find,
+        save,
+    )
+    .await
 }
 
 /// Changes a facility (admins).

@@ -7,13 +7,13 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use super::model::{CreateOrganization, Organization, OrganizationFilter, UpdateOrganization};
-use crate::audit::write::{self, Table};
+use crate::audit::write::Table;
 use crate::auth::{Actor, Caller};
 use crate::db::Conn;
 use crate::db::schema::organizations;
 use crate::http::{
     ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
-    ProblemResponses, Query, created, ok_versioned,
+    ProblemResponses, Query, ok_versioned,
 };
 use crate::regions::directory;
 use crate::state::AppState;
@@ -106,8 +106,7 @@ pub async fn create_organization(
 ) -> ApiResult<HttpResponse> {
     actor.require_admin()?;
     let new = body.0;
-    let id = Uuid::now_v7();
-    let save = async |conn: &mut Conn| {
+    let save = async |conn: &mut Conn, id: Uuid| {
         check_references(conn, new.region_code.as_deref(), Some(&new.sphere_codes)).await?;
         diesel::insert_into(organizations::table)
             .values((
@@ -119,15 +118,14 @@ pub async fn create_organization(
             .await?;
         Ok(())
     };
-    let org = write::create(&mut *state.db().await?, &actor, save, async |conn| {
-        Organization::find(conn, id).await
-    })
-    .await?;
-    Ok(created(
-        &format!("/api/v1/organizations/{id}"),
-        &org,
-        org.version,
-    ))
+    directory::create(
+        &mut *state.db().await?,
+        &actor,
+        "organizations",
+        Organization::find,
+        save,
+    )
+    .await
 }
 
 /// Changes an organisation (admins, and members of that organisation). `If-Match` guards against lost updates.

@@ -13,12 +13,13 @@ use diesel_async::RunQueryDsl;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::audit::write::{Audited, Existing, Table};
+use crate::audit::write::{self, Audited, Existing, Table};
 use crate::audit::{self, AuditEntry, AuditFilter};
+use crate::auth::Actor;
 use crate::db::Conn;
 use crate::db::sql::DirectorySort;
 use crate::http::export::{self, CsvRow};
-use crate::http::{ApiError, ApiResult, Cursor, Format, Keyed, Page, PageParams};
+use crate::http::{ApiError, ApiResult, Cursor, Format, Keyed, Page, PageParams, created};
 use crate::state::AppState;
 
 /// Declares a directory record kept under its `id` in one table: [`Audited`] under an entity name, and
@@ -104,6 +105,28 @@ macro_rules! directory_keyset {
         }
         .map(|query| query.order(sort.order_by($table)).limit($limit + 1))
     }};
+}
+
+/// Creates a directory record on the audited write path under a new id: `save` writes it once the handler's
+/// checks pass, `find` reads it back for the answer and the audit row. Answers 201 with its `Location`
+/// (`/api/v1/{collection}/{id}`) and `ETag`.
+pub async fn create<T: Audited>(
+    conn: &mut Conn,
+    actor: &Actor,
+    collection: &str,
+    find: impl AsyncFnOnce(&mut Conn, Uuid) -> ApiResult<T>,
+    save: impl AsyncFnOnce(&mut Conn, Uuid) -> ApiResult<()>,
+) -> ApiResult<HttpResponse> {
+    let id = Uuid::now_v7();
+    let record = write::create(
+        conn,
+        actor,
+        async |conn| save(conn, id).await,
+        async |conn| find(conn, id).await,
+    )
+    .await?;
+    let location = format!("/api/v1/{collection}/{id}");
+    Ok(created(&location, &record, record.version()))
 }
 
 /// A directory record on the audited write path: its row in `table` locked, read once with `find` (404 when there
