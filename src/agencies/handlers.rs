@@ -109,26 +109,30 @@ pub async fn update_agency(
     if_match: IfMatch,
     body: Json<UpdateAgency>,
 ) -> ApiResult<HttpResponse> {
-    actor.require_admin()?;
     let changes = body.0;
     let id = path.id;
-    let agency = directory::existing(Table::Agencies, id, Agency::find, || actor.require_admin())
-        .update(
-            &mut *state.db().await?,
-            &actor,
-            &if_match,
-            async |conn, _| {
-                if let Some(Some(code)) = &changes.region_code {
-                    regions::ensure_exists(conn, code, "region_code").await?;
-                }
-                if let Some(Some(parent)) = changes.parent_id {
-                    Agency::ensure_exists(conn, parent, "parent_id").await?;
-                    directory::ensure_no_loop(conn, "agencies", "agency", id, parent).await?;
-                }
-                crate::directory_update!(conn, agencies, id, &changes)
-            },
-        )
-        .await?;
+    let agency = directory::existing(
+        Table::Agencies,
+        id,
+        Agency::find,
+        directory::admins_only(&actor)?,
+    )
+    .update(
+        &mut *state.db().await?,
+        &actor,
+        &if_match,
+        async |conn, _| {
+            if let Some(Some(code)) = &changes.region_code {
+                regions::ensure_exists(conn, code, "region_code").await?;
+            }
+            if let Some(Some(parent)) = changes.parent_id {
+                Agency::ensure_exists(conn, parent, "parent_id").await?;
+                directory::ensure_no_loop(conn, "agencies", "agency", id, parent).await?;
+            }
+            crate::directory_update!(conn, agencies, id, &changes)
+        },
+    )
+    .await?;
     Ok(ok_versioned(&agency, agency.version))
 }
 
@@ -142,11 +146,14 @@ pub async fn delete_agency(
     path: Path<IdPath>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    actor.require_admin()?;
-    let id = path.id;
-    directory::existing(Table::Agencies, id, Agency::find, || actor.require_admin())
-        .delete(&mut *state.db().await?, &actor, &if_match, Agency::remove)
-        .await?;
+    directory::existing(
+        Table::Agencies,
+        path.id,
+        Agency::find,
+        directory::admins_only(&actor)?,
+    )
+    .delete(&mut *state.db().await?, &actor, &if_match, Agency::remove)
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -292,14 +292,13 @@ pub async fn delete_council(
     path: Path<IdPath>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    actor.require_admin()?;
-    let id = path.id;
     let caller = actor.caller();
+    let find = async |conn: &mut Conn, id| Council::find(conn, &caller, id).await;
     directory::existing(
         Table::Councils,
-        id,
-        async |conn, id| Council::find(conn, &caller, id).await,
-        || actor.require_admin(),
+        path.id,
+        find,
+        directory::admins_only(&actor)?,
     )
     .delete(&mut *state.db().await?, &actor, &if_match, Council::remove)
     .await?;

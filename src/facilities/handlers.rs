@@ -111,12 +111,14 @@ pub async fn update_facility(
     if_match: IfMatch,
     body: Json<UpdateFacility>,
 ) -> ApiResult<HttpResponse> {
-    actor.require_admin()?;
     let changes = body.0;
     let id = path.id;
-    let facility = directory::existing(Table::Facilities, id, Facility::find, || {
-        actor.require_admin()
-    })
+    let facility = directory::existing(
+        Table::Facilities,
+        id,
+        Facility::find,
+        directory::admins_only(&actor)?,
+    )
     .update(
         &mut *state.db().await?,
         &actor,
@@ -147,11 +149,12 @@ pub async fn delete_facility(
     path: Path<IdPath>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    actor.require_admin()?;
-    let id = path.id;
-    directory::existing(Table::Facilities, id, Facility::find, || {
-        actor.require_admin()
-    })
+    directory::existing(
+        Table::Facilities,
+        path.id,
+        Facility::find,
+        directory::admins_only(&actor)?,
+    )
     .delete(&mut *state.db().await?, &actor, &if_match, Facility::remove)
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -169,11 +169,12 @@ pub async fn delete_organization(
     path: Path<IdPath>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    actor.require_admin()?;
-    let id = path.id;
-    directory::existing(Table::Organizations, id, Organization::find, || {
-        actor.require_admin()
-    })
+    directory::existing(
+        Table::Organizations,
+        path.id,
+        Organization::find,
+        directory::admins_only(&actor)?,
+    )
     .delete(
         &mut *state.db().await?,
         &actor,

@@ -132,9 +132,9 @@ pub async fn create<T: Audited>(
 /// A directory record on the audited write path: its row in `table` locked, read once with `find` (404 when there
 /// is none), then `rule` asked (403).
 ///
-/// The directory's rules depend on the path alone (the record's id, its council), never on what the row says,
-/// so `rule` takes no argument. Writes that a caller may never make whatever the row (admins' writes, another
-/// council's seats) refuse before this as well, as they always did: such a caller gets 403 and locks nothing.
+/// The directory's rules depend on the path alone (the record's id, its council), never on what the row says, so
+/// `rule` takes no argument. A caller the rule refuses whatever the row ([`admins_only`], another council's
+/// seats) is refused before this as well, as the directory always has: they get 403 and lock nothing.
 pub fn existing<'a, T: Audited>(
     table: Table,
     id: Uuid,
@@ -150,6 +150,13 @@ pub fn existing<'a, T: Audited>(
         find: async move |conn: &mut Conn| find(conn, id).await,
         rule: async move |_: &mut Conn, _: &T| rule(),
     }
+}
+
+/// The rule of a record only admins may change (agencies, facilities, users; deleting organisations and councils)
+/// for [`existing`]: anyone else is refused at once (403), before a row is read or locked.
+pub fn admins_only(actor: &Actor) -> ApiResult<impl FnOnce() -> ApiResult<()> + '_> {
+    actor.require_admin()?;
+    Ok(|| actor.require_admin())
 }
 
 /// The cursor of a directory row in its list's [`DirectorySort`] order: its name or creation time, then its id.

@@ -112,14 +112,19 @@ pub async fn update_user(
     if_match: IfMatch,
     body: Json<UpdateUser>,
 ) -> ApiResult<HttpResponse> {
-    actor.require_admin()?;
     let changes = body.0;
     let id = path.id;
+    let account = directory::existing(
+        Table::Users,
+        id,
+        User::find,
+        directory::admins_only(&actor)?,
+    );
     let hash = match &changes.password {
         Some(p) => Some(password::hash(p.clone()).await?),
         None => None,
     };
-    let user = directory::existing(Table::Users, id, User::find, || actor.require_admin())
+    let user = account
         .update(
             &mut *state.db().await?,
             &actor,
@@ -181,11 +186,11 @@ pub async fn delete_user(
     path: Path<IdPath>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    actor.require_admin()?;
     let id = path.id;
-    // Nobody deletes themselves: an admin would lock themselves out, and the last admin everyone.
+    let admins = directory::admins_only(&actor)?;
+    // Nobody deletes themselves: an admin doing so could leave no one to manage the accounts.
     let rule = || {
-        actor.require_admin()?;
+        admins()?;
         if id == actor.id {
             return Err(ApiError::Conflict(
                 "You cannot delete your own account.".to_owned(),
