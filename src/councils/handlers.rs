@@ -232,53 +232,50 @@ pub async fn update_council(
     let changes = body.0;
     let id = path.id;
     let caller = actor.caller();
-    let council = directory::existing(
-        Table::Councils,
-        id,
-        async |conn, id| Council::find(conn, &caller, id).await,
-        || {
-            secretary_or_admin(
-                &actor,
-                id,
-                "Only admins and the council's secretaries may edit it.",
-            )
-        },
-    )
-    .update(
-        &mut *state.db().await?,
-        &actor,
-        &if_match,
-        async |conn, before| {
-            let host = changes.host_agency_id.unwrap_or(before.host_agency_id);
-            let parent = changes.parent_id.unwrap_or(before.parent_id);
-            let region = changes
-                .region_code
-                .clone()
-                .unwrap_or(before.region_code.clone());
-            let spheres = changes
-                .sphere_codes
-                .clone()
-                .unwrap_or(before.sphere_codes.clone());
-            let dates = (
-                changes.established_on.unwrap_or(before.established_on),
-                changes.dissolved_on.unwrap_or(before.dissolved_on),
-            );
-            check(
-                conn,
-                Some(id),
-                host,
-                parent,
-                region.as_deref(),
-                &spheres,
-                dates,
-            )
-            .await?;
-            // A new host becomes the host party of the council's meetings by trigger (see the migration
-            // `derived_agency_parties`): the directory does not write engagement parties.
-            crate::directory_update!(conn, councils, id, &changes)
-        },
-    )
-    .await?;
+    let find = async |conn: &mut Conn, id| Council::find(conn, &caller, id).await;
+    let rule = || {
+        secretary_or_admin(
+            &actor,
+            id,
+            "Only admins and the council's secretaries may edit it.",
+        )
+    };
+    let council = directory::existing(Table::Councils, id, find, rule)
+        .update(
+            &mut *state.db().await?,
+            &actor,
+            &if_match,
+            async |conn, before| {
+                let host = changes.host_agency_id.unwrap_or(before.host_agency_id);
+                let parent = changes.parent_id.unwrap_or(before.parent_id);
+                let region = changes
+                    .region_code
+                    .clone()
+                    .unwrap_or(before.region_code.clone());
+                let spheres = changes
+                    .sphere_codes
+                    .clone()
+                    .unwrap_or(before.sphere_codes.clone());
+                let dates = (
+                    changes.established_on.unwrap_or(before.established_on),
+                    changes.dissolved_on.unwrap_or(before.dissolved_on),
+                );
+                check(
+                    conn,
+                    Some(id),
+                    host,
+                    parent,
+                    region.as_deref(),
+                    &spheres,
+                    dates,
+                )
+                .await?;
+                // A new host becomes the host party of the council's meetings by trigger (see the migration
+                // `derived_agency_parties`): the directory does not write engagement parties.
+                crate::directory_update!(conn, councils, id, &changes)
+            },
+        )
+        .await?;
     Ok(ok_versioned(&council, council.version))
 }
 

@@ -165,7 +165,7 @@ pub fn cursor(sort: &str, name: &str, created_at: DateTime<Utc>, id: Uuid) -> Cu
     Cursor::new(sort.as_str(), sort.key(name, created_at), id)
 }
 
-/// The 422 on `field` for a reference to a `what` that is not there (`unknown agency `…``), unless `found`.
+/// Unless `found`, the 422 on `field` for a reference to a `what` that is not there: "unknown agency `…`".
 pub fn known(found: bool, field: &str, what: &str, key: impl std::fmt::Display) -> ApiResult<()> {
     if found {
         Ok(())
