@@ -3,22 +3,20 @@
 use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, patch, post};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use super::model::{Agency, AgencyFilter, CreateAgency, UpdateAgency};
-use crate::audit::{self, AuditAction, AuditFilter};
+use crate::audit::write::Table;
 use crate::auth::{Actor, Caller};
+use crate::db::Conn;
 use crate::db::schema::agencies;
-use crate::http::export::{self};
 use crate::http::{
     ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
-    ProblemResponses, Query, created, ok_versioned,
+    ProblemResponses, Query, ok_versioned,
 };
-use crate::regions;
+use crate::regions::{self, directory};
 use crate::state::AppState;
-
-const ENTITY: &str = "agency";
 
 /// Lists agencies, filtered and keyset-paged; `format=csv|ndjson` streams the whole filtered list.
 #[utoipa::path(tag = "agencies", params(AgencyFilter, PageParams, FormatParam),
@@ -34,22 +32,18 @@ pub async fn list_agencies(
     format: Query<FormatParam>,
 ) -> ApiResult<HttpResponse> {
     let filter = filter.0;
-    let sort = filter.sort().as_str();
-    let mut conn = state.db().await?;
     if let Some(code) = &filter.region_code {
-        regions::ensure_exists(&mut conn, code, "region_code").await?;
+        regions::ensure_exists(&mut *state.db().await?, code, "region_code").await?;
     }
-    drop(conn);
-    export::respond(
+    let (format, sort) = (format.get(), filter.sort());
+    directory::respond(
         &state,
-        format.get(),
+        format,
         &page,
         "agencies",
         sort,
-        Box::new(move |conn, cursor, limit| {
-            let filter = filter.clone();
-            Box::pin(async move { Agency::list(conn, &filter, cursor, limit).await })
-        }),
+        filter,
+        Agency::list,
     )
     .await
 }
@@ -80,39 +74,27 @@ pub async fn create_agency(
 ) -> ApiResult<HttpResponse> {
     actor.require_admin()?;
     let new = body.0;
-    let mut conn = state.db().await?;
-    let agency = conn
-        .transaction(async |conn| {
-            if let Some(code) = &new.region_code {
-                regions::ensure_exists(conn, code, "region_code").await?;
-            }
-            if let Some(parent) = new.parent_id {
-                Agency::ensure_exists(conn, parent, "parent_id").await?;
-            }
-            let id = Uuid::now_v7();
-            let agency: Agency = diesel::insert_into(agencies::table)
-                .values((&new, agencies::id.eq(id), agencies::created_by.eq(actor.id)))
-                .returning(Agency::as_returning())
-                .get_result(conn)
-                .await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Create,
-                ENTITY,
-                &id.to_string(),
-                None,
-                Some(&agency),
-            )
+    let save = async |conn: &mut Conn, id: Uuid| {
+        if let Some(code) = &new.region_code {
+            regions::ensure_exists(conn, code, "region_code").await?;
+        }
+        if let Some(parent) = new.parent_id {
+            Agency::ensure_exists(conn, parent, "parent_id").await?;
+        }
+        diesel::insert_into(agencies::table)
+            .values((&new, agencies::id.eq(id), agencies::created_by.eq(actor.id)))
+            .execute(conn)
             .await?;
-            Ok::<_, ApiError>(agency)
-        })
-        .await?;
-    Ok(created(
-        &format!("/api/v1/agencies/{}", agency.id),
-        &agency,
-        agency.version,
-    ))
+        Ok(())
+    };
+    directory::create(
+        &mut *state.db().await?,
+        &actor,
+        "agencies",
+        Agency::find,
+        save,
+    )
+    .await
 }
 
 /// Changes an agency (admins). `If-Match` guards against lost updates.
@@ -127,47 +109,30 @@ pub async fn update_agency(
     if_match: IfMatch,
     body: Json<UpdateAgency>,
 ) -> ApiResult<HttpResponse> {
-    actor.require_admin()?;
     let changes = body.0;
     let id = path.id;
-    let mut conn = state.db().await?;
-    let agency = conn
-        .transaction(async |conn| {
-            let before = Agency::find_for_update(conn, id).await?;
-            if_match.check(before.version)?;
+    let agency = directory::existing(
+        Table::Agencies,
+        id,
+        Agency::find,
+        directory::admins_only(&actor)?,
+    )
+    .update(
+        &mut *state.db().await?,
+        &actor,
+        &if_match,
+        async |conn, _| {
             if let Some(Some(code)) = &changes.region_code {
                 regions::ensure_exists(conn, code, "region_code").await?;
             }
             if let Some(Some(parent)) = changes.parent_id {
-                // Serialise re-parenting, so that two concurrent moves cannot close a loop between them.
-                diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('agencies.parent_id'))")
-                    .execute(conn)
-                    .await?;
                 Agency::ensure_exists(conn, parent, "parent_id").await?;
-                Agency::ensure_no_cycle(conn, id, parent).await?;
+                directory::ensure_no_loop(conn, "agencies", "agency", id, parent).await?;
             }
-            let after: Agency = diesel::update(agencies::table.find(id))
-                .set((
-                    &changes,
-                    agencies::updated_at.eq(diesel::dsl::now),
-                    agencies::version.eq(agencies::version + 1),
-                ))
-                .returning(Agency::as_returning())
-                .get_result(conn)
-                .await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Update,
-                ENTITY,
-                &id.to_string(),
-                Some(&before),
-                Some(&after),
-            )
-            .await?;
-            Ok::<_, ApiError>(after)
-        })
-        .await?;
+            crate::directory_update!(conn, agencies, id, &changes)
+        },
+    )
+    .await?;
     Ok(ok_versioned(&agency, agency.version))
 }
 
@@ -181,26 +146,13 @@ pub async fn delete_agency(
     path: Path<IdPath>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    actor.require_admin()?;
-    let id = path.id;
-    let mut conn = state.db().await?;
-    conn.transaction(async |conn| {
-        let before = Agency::find_for_update(conn, id).await?;
-        if_match.check(before.version)?;
-        diesel::delete(agencies::table.find(id))
-            .execute(conn)
-            .await?;
-        audit::record(
-            conn,
-            &actor,
-            AuditAction::Delete,
-            ENTITY,
-            &id.to_string(),
-            Some(&before),
-            None,
-        )
-        .await
-    })
+    directory::existing(
+        Table::Agencies,
+        path.id,
+        Agency::find,
+        directory::admins_only(&actor)?,
+    )
+    .delete(&mut *state.db().await?, &actor, &if_match, Agency::remove)
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -220,12 +172,5 @@ pub async fn agency_history(
             "Only admins and analysts may read an agency's history.",
         ));
     }
-    let filter = AuditFilter {
-        entity_type: Some(ENTITY.to_owned()),
-        entity_id: Some(path.id.to_string()),
-        actor_id: None,
-        hide_users: true,
-        directory_only: false,
-    };
-    audit::handlers::history_page(&state, filter, &page).await
+    directory::history::<Agency>(&state, path.id, &page).await
 }

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -15,7 +14,8 @@ use crate::db::sql::{self, DirectorySort};
 use crate::http::export::{CsvRow, opt};
 use crate::http::extract::{not_blank, web_url};
 use crate::http::patch::{nullable, required};
-use crate::http::{ApiError, ApiResult, Cursor, Keyed};
+use crate::http::{ApiResult, Cursor, Keyed};
+use crate::regions::directory;
 
 crate::text_enum! {
     /// The level of government a body belongs to.
@@ -199,14 +199,11 @@ impl AgencyFilter {
     }
 }
 
+crate::directory_record!(Agency, agencies, "agency", find);
+
 impl Keyed for Agency {
     fn cursor(&self, sort: &str) -> Cursor {
-        let sort = DirectorySort::parse(sort).unwrap_or(DirectorySort::Name);
-        Cursor::new(
-            sort.as_str(),
-            sort.key(&self.name, self.created_at),
-            self.id,
-        )
+        directory::cursor(sort, &self.name, self.created_at, self.id)
     }
 }
 
@@ -245,58 +242,12 @@ impl CsvRow for Agency {
 }
 
 impl Agency {
-    /// One agency.
-    pub async fn find(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
-        Ok(agencies::table
-            .find(id)
-            .select(Self::as_select())
-            .first(conn)
-            .await?)
-    }
-
-    /// One agency, locked for the rest of the transaction.
-    pub async fn find_for_update(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
-        Ok(agencies::table
-            .find(id)
-            .select(Self::as_select())
-            .for_update()
-            .first(conn)
-            .await?)
-    }
-
     /// Fails with 422 on `field` when the agency does not exist.
     pub async fn ensure_exists(conn: &mut Conn, id: Uuid, field: &str) -> ApiResult<()> {
-        let found: bool = diesel::select(diesel::dsl::exists(agencies::table.find(id)))
+        let found = diesel::select(diesel::dsl::exists(agencies::table.find(id)))
             .get_result(conn)
             .await?;
-        if found {
-            Ok(())
-        } else {
-            Err(ApiError::field(field, format!("unknown agency `{id}`")))
-        }
-    }
-
-    /// Fails with 422 on `parent_id` when making `parent` the parent of `id` would close a loop.
-    pub async fn ensure_no_cycle(conn: &mut Conn, id: Uuid, parent: Uuid) -> ApiResult<()> {
-        let cycle: bool = diesel::select(
-            diesel::dsl::sql::<Bool>(
-                "EXISTS (WITH RECURSIVE up(id, parent_id) AS (SELECT id, parent_id FROM agencies WHERE id = ",
-            )
-            .bind::<SqlUuid, _>(parent)
-            .sql(" UNION SELECT a.id, a.parent_id FROM agencies a JOIN up ON a.id = up.parent_id) SELECT 1 FROM up WHERE id = ")
-            .bind::<SqlUuid, _>(id)
-            .sql(")"),
-        )
-        .get_result(conn)
-        .await?;
-        if cycle {
-            Err(ApiError::field(
-                "parent_id",
-                "would make the agency its own ancestor",
-            ))
-        } else {
-            Ok(())
-        }
+        directory::known(found, field, "agency", id)
     }
 
     /// A keyset page (`limit + 1` rows) of agencies matching the filter.
@@ -324,11 +275,10 @@ impl Agency {
         if let Some(parent) = filter.parent_id {
             query = query.filter(a::parent_id.eq(parent));
         }
-        let sort = filter.sort();
-        if let Some(cursor) = after {
-            query = query.filter(sort.after("agencies", &cursor.key, cursor.id)?);
-        }
-        query = query.order(sort.order_by("agencies"));
-        Ok(query.limit(limit + 1).load(conn).await?)
+        Ok(
+            crate::directory_keyset!(query, "agencies", filter.sort(), after, limit)?
+                .load(conn)
+                .await?,
+        )
     }
 }

@@ -119,11 +119,26 @@ pub enum Table {
     Recommendations,
     /// Consultation submissions.
     Submissions,
+    /// Organisations of the directory.
+    Organizations,
+    /// Agencies of the directory.
+    Agencies,
+    /// Councils of the directory.
+    Councils,
+    /// Seats on councils.
+    CouncilMembers,
+    /// Monitored facilities.
+    Facilities,
+    /// User accounts.
+    Users,
 }
 
 /// Locks one row (404 when there is none) with a statement diesel prepares once per connection.
 async fn lock(conn: &mut Conn, table: Table, id: Uuid) -> ApiResult<()> {
-    use crate::db::schema::{engagements, recommendations, submissions};
+    use crate::db::schema::{
+        agencies, council_members, councils, engagements, facilities, organizations,
+        recommendations, submissions, users,
+    };
     macro_rules! lock {
         ($t:ident) => {
             $t::table
@@ -138,6 +153,12 @@ async fn lock(conn: &mut Conn, table: Table, id: Uuid) -> ApiResult<()> {
         Table::Engagements => lock!(engagements),
         Table::Recommendations => lock!(recommendations),
         Table::Submissions => lock!(submissions),
+        Table::Organizations => lock!(organizations),
+        Table::Agencies => lock!(agencies),
+        Table::Councils => lock!(councils),
+        Table::CouncilMembers => lock!(council_members),
+        Table::Facilities => lock!(facilities),
+        Table::Users => lock!(users),
     };
     Ok(())
 }

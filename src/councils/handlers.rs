@@ -3,25 +3,24 @@
 use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, patch, post};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::model::{Council, CouncilFilter, CouncilKind, CreateCouncil, Member, UpdateCouncil};
 use crate::agencies::Agency;
-use crate::audit::{self, AuditAction, AuditFilter};
+use crate::audit::write::Table;
 use crate::auth::{Actor, Caller};
 use crate::db::Conn;
 use crate::db::schema::{agencies, councils};
 use crate::http::{
     ApiError, ApiResult, FieldError, IdPath, IfMatch, Json, Page, PageParams, Path,
-    ProblemResponses, Query, created, ok_versioned,
+    ProblemResponses, Query, ok_versioned,
 };
+use crate::regions::directory;
 use crate::state::AppState;
 use crate::{regions, spheres};
-
-const ENTITY: &str = "council";
 
 /// A short reference to an agency.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Queryable)]
@@ -142,6 +141,15 @@ pub async fn get_council(
     Ok(ok_versioned(&page, version))
 }
 
+/// Admins, and secretaries of the council, may change it and its seats (DESIGN.md §5); `refusal` says so.
+pub(super) fn secretary_or_admin(actor: &Actor, id: Uuid, refusal: &'static str) -> ApiResult<()> {
+    if actor.may_edit_council(id) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(refusal))
+    }
+}
+
 /// Checks a council's references: host agency, parent, region, spheres, and the order of its dates.
 async fn check(
     conn: &mut Conn,
@@ -166,11 +174,7 @@ async fn check(
     if let Some(parent) = parent {
         Council::ensure_exists(conn, parent, "parent_id").await?;
         if let Some(id) = id {
-            // Serialise re-parenting, so that two concurrent moves cannot close a loop between them.
-            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('councils.parent_id'))")
-                .execute(conn)
-                .await?;
-            Council::ensure_no_cycle(conn, id, parent).await?;
+            directory::ensure_no_loop(conn, "councils", "council", id, parent).await?;
         }
     }
     if let Some(code) = region {
@@ -190,44 +194,27 @@ pub async fn create_council(
 ) -> ApiResult<HttpResponse> {
     actor.require_admin()?;
     let new = body.0;
-    let mut conn = state.db().await?;
-    let council = conn
-        .transaction(async |conn| {
-            let dates = (new.established_on, new.dissolved_on);
-            check(
-                conn,
-                None,
-                new.host_agency_id,
-                new.parent_id,
-                new.region_code.as_deref(),
-                &new.sphere_codes,
-                dates,
-            )
-            .await?;
-            let id = Uuid::now_v7();
-            let council: Council = diesel::insert_into(councils::table)
-                .values((&new, councils::id.eq(id), councils::created_by.eq(actor.id)))
-                .returning(Council::as_returning())
-                .get_result(conn)
-                .await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Create,
-                ENTITY,
-                &id.to_string(),
-                None,
-                Some(&council),
-            )
-            .await?;
-            Ok::<_, ApiError>(council)
-        })
+    let save = async |conn: &mut Conn, id: Uuid| {
+        let dates = (new.established_on, new.dissolved_on);
+        check(
+            conn,
+            None,
+            new.host_agency_id,
+            new.parent_id,
+            new.region_code.as_deref(),
+            &new.sphere_codes,
+            dates,
+        )
         .await?;
-    Ok(created(
-        &format!("/api/v1/councils/{}", council.id),
-        &council,
-        council.version,
-    ))
+        diesel::insert_into(councils::table)
+            .values((&new, councils::id.eq(id), councils::created_by.eq(actor.id)))
+            .execute(conn)
+            .await?;
+        Ok(())
+    };
+    let caller = actor.caller();
+    let find = async |conn: &mut Conn, id| Council::find(conn, &caller, id).await;
+    directory::create(&mut *state.db().await?, &actor, "councils", find, save).await
 }
 
 /// Changes a council (admins, and the council's secretaries).
@@ -244,67 +231,50 @@ pub async fn update_council(
 ) -> ApiResult<HttpResponse> {
     let changes = body.0;
     let id = path.id;
-    let caller = Caller {
-        actor: Some(actor.clone()),
+    let caller = actor.caller();
+    let find = async |conn: &mut Conn, id| Council::find(conn, &caller, id).await;
+    let rule = || {
+        secretary_or_admin(
+            &actor,
+            id,
+            "Only admins and the council's secretaries may edit it.",
+        )
     };
-    let mut conn = state.db().await?;
-    let council = conn
-        .transaction(async |conn| {
-            Council::find(conn, &caller, id).await?;
-            let before = Council::find_for_update(conn, id).await?;
-            if !actor.may_edit_council(id) {
-                return Err(ApiError::Forbidden(
-                    "Only admins and the council's secretaries may edit it.",
-                ));
-            }
-            if_match.check(before.version)?;
-            let host = changes.host_agency_id.unwrap_or(before.host_agency_id);
-            let parent = changes.parent_id.unwrap_or(before.parent_id);
-            let region = changes
-                .region_code
-                .clone()
-                .unwrap_or(before.region_code.clone());
-            let spheres = changes
-                .sphere_codes
-                .clone()
-                .unwrap_or(before.sphere_codes.clone());
-            let dates = (
-                changes.established_on.unwrap_or(before.established_on),
-                changes.dissolved_on.unwrap_or(before.dissolved_on),
-            );
-            check(
-                conn,
-                Some(id),
-                host,
-                parent,
-                region.as_deref(),
-                &spheres,
-                dates,
-            )
-            .await?;
-            let after: Council = diesel::update(councils::table.find(id))
-                .set((
-                    &changes,
-                    councils::updated_at.eq(diesel::dsl::now),
-                    councils::version.eq(councils::version + 1),
-                ))
-                .returning(Council::as_returning())
-                .get_result(conn)
+    let council = directory::existing(Table::Councils, id, find, rule)
+        .update(
+            &mut *state.db().await?,
+            &actor,
+            &if_match,
+            async |conn, before| {
+                let host = changes.host_agency_id.unwrap_or(before.host_agency_id);
+                let parent = changes.parent_id.unwrap_or(before.parent_id);
+                let region = changes
+                    .region_code
+                    .clone()
+                    .unwrap_or(before.region_code.clone());
+                let spheres = changes
+                    .sphere_codes
+                    .clone()
+                    .unwrap_or(before.sphere_codes.clone());
+                let dates = (
+                    changes.established_on.unwrap_or(before.established_on),
+                    changes.dissolved_on.unwrap_or(before.dissolved_on),
+                );
+                check(
+                    conn,
+                    Some(id),
+                    host,
+                    parent,
+                    region.as_deref(),
+                    &spheres,
+                    dates,
+                )
                 .await?;
-            // A new host becomes the host party of the council's meetings by trigger (see the migration
-            // `derived_agency_parties`): the directory does not write engagement parties.
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Update,
-                ENTITY,
-                &id.to_string(),
-                Some(&before),
-                Some(&after),
-            )
-            .await?;
-            Ok::<_, ApiError>(after)
-        })
+                // A new host becomes the host party of the council's meetings by trigger (see the migration
+                // `derived_agency_parties`): the directory does not write engagement parties.
+                crate::directory_update!(conn, councils, id, &changes)
+            },
+        )
         .await?;
     Ok(ok_versioned(&council, council.version))
 }
@@ -319,26 +289,15 @@ pub async fn delete_council(
     path: Path<IdPath>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    actor.require_admin()?;
-    let id = path.id;
-    let mut conn = state.db().await?;
-    conn.transaction(async |conn| {
-        let before = Council::find_for_update(conn, id).await?;
-        if_match.check(before.version)?;
-        diesel::delete(councils::table.find(id))
-            .execute(conn)
-            .await?;
-        audit::record(
-            conn,
-            &actor,
-            AuditAction::Delete,
-            ENTITY,
-            &id.to_string(),
-            Some(&before),
-            None,
-        )
-        .await
-    })
+    let caller = actor.caller();
+    let find = async |conn: &mut Conn, id| Council::find(conn, &caller, id).await;
+    directory::existing(
+        Table::Councils,
+        path.id,
+        find,
+        directory::admins_only(&actor)?,
+    )
+    .delete(&mut *state.db().await?, &actor, &if_match, Council::remove)
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -353,25 +312,11 @@ pub async fn council_history(
     path: Path<IdPath>,
     page: Query<PageParams>,
 ) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
-    Council::find(
-        &mut *state.db().await?,
-        &Caller {
-            actor: Some(actor.clone()),
-        },
-        path.id,
-    )
-    .await?;
+    Council::find(&mut *state.db().await?, &actor.caller(), path.id).await?;
     if !(actor.may_read_audit() || actor.may_edit_council(path.id)) {
         return Err(ApiError::Forbidden(
             "Only admins, analysts and the council's secretaries may read its history.",
         ));
     }
-    let filter = AuditFilter {
-        entity_type: Some(ENTITY.to_owned()),
-        entity_id: Some(path.id.to_string()),
-        actor_id: None,
-        hide_users: true,
-        directory_only: false,
-    };
-    audit::handlers::history_page(&state, filter, &page).await
+    directory::history::<Council>(&state, path.id, &page).await
 }

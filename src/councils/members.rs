@@ -3,23 +3,27 @@
 use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, patch, post};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use super::handlers::secretary_or_admin;
 use super::model::{Council, CreateMember, MEMBER_ORDER, Member, MemberFilter, UpdateMember};
-use crate::audit::{self, AuditAction};
+use crate::audit::write::{Existing, Table};
 use crate::auth::{Actor, Caller};
+use crate::db::Conn;
 use crate::db::schema::council_members;
 use crate::http::{
     ApiError, ApiResult, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query,
-    created, ok_versioned,
+    ok_versioned,
 };
 use crate::organizations::ensure_actors_exist;
+use crate::regions::directory;
 use crate::state::AppState;
 
-const ENTITY: &str = "council_member";
+/// Who may change a council's seats, and the words for those who may not.
+const REFUSAL: &str = "Only admins and the council's secretaries may change its members.";
 
 /// A seat's path.
 #[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
@@ -41,26 +45,31 @@ fn check_dates(
     }
 }
 
-/// Loads the council for a write and checks that the actor may change its members.
-async fn writable_council(
-    conn: &mut crate::db::Conn,
-    actor: &Actor,
-    id: Uuid,
-) -> ApiResult<Council> {
-    let council = Council::find(
-        conn,
-        &Caller {
-            actor: Some(actor.clone()),
-        },
-        id,
-    )
-    .await?;
-    if !actor.may_edit_council(id) {
-        return Err(ApiError::Forbidden(
-            "Only admins and the council's secretaries may change its members.",
-        ));
-    }
-    Ok(council)
+/// Checks that the council is there for the actor (404) and that they may change its seats (403), before
+/// anything is locked.
+async fn writable_council(conn: &mut Conn, actor: &Actor, id: Uuid) -> ApiResult<()> {
+    Council::find(conn, &actor.caller(), id).await?;
+    secretary_or_admin(actor, id, REFUSAL)
+}
+
+/// A seat of a writable council on the audited write path: locked, read, and the council's rule asked again.
+async fn existing_seat<'a>(
+    conn: &mut Conn,
+    actor: &'a Actor,
+    path: MemberPath,
+) -> ApiResult<
+    Existing<
+        impl AsyncFn(&mut Conn) -> ApiResult<Member> + 'a,
+        impl AsyncFnOnce(&mut Conn, &Member) -> ApiResult<()> + 'a,
+    >,
+> {
+    writable_council(conn, actor, path.id).await?;
+    Ok(directory::existing(
+        Table::CouncilMembers,
+        path.member_id,
+        async move |conn, id| Member::find(conn, path.id, id).await,
+        move || secretary_or_admin(actor, path.id, REFUSAL),
+    ))
 }
 
 /// Lists a council's seats: those whose term runs today, or all with `current=false`.
@@ -117,46 +126,33 @@ pub async fn add_member(
     let new = body.0;
     let council_id = path.id;
     let mut conn = state.db().await?;
-    let member = conn
-        .transaction(async |conn| {
-            writable_council(conn, &actor, council_id).await?;
-            let (orgs, agencies) = match (new.organization_id, new.agency_id) {
-                (Some(o), None) => (vec![("organization_id".to_owned(), o)], vec![]),
-                (None, Some(a)) => (vec![], vec![("agency_id".to_owned(), a)]),
-                _ => {
-                    return Err(ApiError::field(
-                        "organization_id",
-                        "give exactly one of organization_id and agency_id",
-                    ));
-                }
-            };
-            check_dates(new.since, new.until)?;
-            ensure_actors_exist(conn, &orgs, &agencies).await?;
-            let id = Uuid::now_v7();
-            let member: Member = diesel::insert_into(council_members::table)
-                .values((
-                    &new,
-                    council_members::id.eq(id),
-                    council_members::council_id.eq(council_id),
-                ))
-                .returning(Member::as_returning())
-                .get_result(conn)
-                .await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Create,
-                ENTITY,
-                &id.to_string(),
-                None,
-                Some(&member),
-            )
+    writable_council(&mut conn, &actor, council_id).await?;
+    let save = async |conn: &mut Conn, id: Uuid| {
+        let (orgs, agencies) = match (new.organization_id, new.agency_id) {
+            (Some(o), None) => (vec![("organization_id".to_owned(), o)], vec![]),
+            (None, Some(a)) => (vec![], vec![("agency_id".to_owned(), a)]),
+            _ => {
+                return Err(ApiError::field(
+                    "organization_id",
+                    "give exactly one of organization_id and agency_id",
+                ));
+            }
+        };
+        check_dates(new.since, new.until)?;
+        ensure_actors_exist(conn, &orgs, &agencies).await?;
+        diesel::insert_into(council_members::table)
+            .values((
+                &new,
+                council_members::id.eq(id),
+                council_members::council_id.eq(council_id),
+            ))
+            .execute(conn)
             .await?;
-            Ok::<_, ApiError>(member)
-        })
-        .await?;
-    let location = format!("/api/v1/councils/{council_id}/members/{}", member.id);
-    Ok(created(&location, &member, member.version))
+        Ok(())
+    };
+    let find = async |conn: &mut Conn, id| Member::find(conn, council_id, id).await;
+    let seats = format!("councils/{council_id}/members");
+    directory::create(&mut conn, &actor, &seats, find, save).await
 }
 
 /// Changes a seat: role, representative, term.
@@ -172,40 +168,15 @@ pub async fn update_member(
     body: Json<UpdateMember>,
 ) -> ApiResult<HttpResponse> {
     let changes = body.0;
-    let MemberPath {
-        id: council_id,
-        member_id,
-    } = *path;
     let mut conn = state.db().await?;
-    let member = conn
-        .transaction(async |conn| {
-            writable_council(conn, &actor, council_id).await?;
-            let before = Member::find_for_update(conn, council_id, member_id).await?;
-            if_match.check(before.version)?;
+    let member = existing_seat(&mut conn, &actor, *path)
+        .await?
+        .update(&mut conn, &actor, &if_match, async |conn, before| {
             check_dates(
                 changes.since.unwrap_or(before.since),
                 changes.until.unwrap_or(before.until),
             )?;
-            let after: Member = diesel::update(council_members::table.find(member_id))
-                .set((
-                    &changes,
-                    council_members::updated_at.eq(diesel::dsl::now),
-                    council_members::version.eq(council_members::version + 1),
-                ))
-                .returning(Member::as_returning())
-                .get_result(conn)
-                .await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Update,
-                ENTITY,
-                &member_id.to_string(),
-                Some(&before),
-                Some(&after),
-            )
-            .await?;
-            Ok::<_, ApiError>(after)
+            crate::directory_update!(conn, council_members, before.id, &changes)
         })
         .await?;
     Ok(ok_versioned(&member, member.version))
@@ -221,29 +192,10 @@ pub async fn remove_member(
     path: Path<MemberPath>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let MemberPath {
-        id: council_id,
-        member_id,
-    } = *path;
     let mut conn = state.db().await?;
-    conn.transaction(async |conn| {
-        writable_council(conn, &actor, council_id).await?;
-        let before = Member::find_for_update(conn, council_id, member_id).await?;
-        if_match.check(before.version)?;
-        diesel::delete(council_members::table.find(member_id))
-            .execute(conn)
-            .await?;
-        audit::record(
-            conn,
-            &actor,
-            AuditAction::Delete,
-            ENTITY,
-            &member_id.to_string(),
-            Some(&before),
-            None,
-        )
-        .await
-    })
-    .await?;
+    existing_seat(&mut conn, &actor, *path)
+        .await?
+        .delete(&mut conn, &actor, &if_match, Member::remove)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -18,6 +18,7 @@ use crate::domain::{Role, Visibility};
 use crate::http::extract::not_blank;
 use crate::http::patch::{nullable, required};
 use crate::http::{ApiResult, Cursor, Keyed};
+use crate::regions::directory;
 
 crate::text_enum! {
     /// What kind of standing body a council is.
@@ -230,14 +231,11 @@ impl CouncilFilter {
     }
 }
 
+crate::directory_record!(Council, councils, "council");
+
 impl Keyed for Council {
     fn cursor(&self, sort: &str) -> Cursor {
-        let sort = DirectorySort::parse(sort).unwrap_or(DirectorySort::Name);
-        Cursor::new(
-            sort.as_str(),
-            sort.key(&self.name, self.created_at),
-            self.id,
-        )
+        directory::cursor(sort, &self.name, self.created_at, self.id)
     }
 }
 
@@ -285,41 +283,10 @@ impl Council {
 
     /// Fails with 422 on `field` when the council does not exist.
     pub async fn ensure_exists(conn: &mut Conn, id: Uuid, field: &str) -> ApiResult<()> {
-        let found: bool = diesel::select(diesel::dsl::exists(councils::table.find(id)))
+        let found = diesel::select(diesel::dsl::exists(councils::table.find(id)))
             .get_result(conn)
             .await?;
-        if found {
-            Ok(())
-        } else {
-            Err(crate::http::ApiError::field(
-                field,
-                format!("unknown council `{id}`"),
-            ))
-        }
-    }
-
-    /// Fails with 422 on `parent_id` when `parent` is `id` or one of its descendants.
-    pub async fn ensure_no_cycle(conn: &mut Conn, id: Uuid, parent: Uuid) -> ApiResult<()> {
-        use diesel::sql_types::Uuid as SqlUuid;
-        let cycle: bool = diesel::select(
-            diesel::dsl::sql::<Bool>(
-                "EXISTS (WITH RECURSIVE up(id, parent_id) AS (SELECT id, parent_id FROM councils WHERE id = ",
-            )
-            .bind::<SqlUuid, _>(parent)
-            .sql(" UNION SELECT c.id, c.parent_id FROM councils c JOIN up ON c.id = up.parent_id) SELECT 1 FROM up WHERE id = ")
-            .bind::<SqlUuid, _>(id)
-            .sql(")"),
-        )
-        .get_result(conn)
-        .await?;
-        if cycle {
-            Err(crate::http::ApiError::field(
-                "parent_id",
-                "would make the council its own ancestor",
-            ))
-        } else {
-            Ok(())
-        }
+        directory::known(found, field, "council", id)
     }
 
     /// A keyset page (`limit + 1` rows) of the councils the caller may read.
@@ -336,13 +303,7 @@ impl Council {
             .filter(readable(caller))
             .into_boxed();
         if let Some(q) = &filter.q {
-            let pattern = format!(
-                "%{}%",
-                q.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
-            query = query.filter(c::name.ilike(pattern));
+            query = query.filter(c::name.ilike(directory::contains(q)));
         }
         if let Some(parent) = filter.parent_id {
             query = query.filter(c::parent_id.eq(parent));
@@ -359,15 +320,11 @@ impl Council {
         if let Some(code) = &filter.region_code {
             query = query.filter(sql::in_region("councils.region_code", code.clone()));
         }
-        let sort = filter.sort();
-        if let Some(cursor) = after {
-            query = query.filter(sort.after("councils", &cursor.key, cursor.id)?);
-        }
-        Ok(query
-            .order(sort.order_by("councils"))
-            .limit(limit + 1)
-            .load(conn)
-            .await?)
+        Ok(
+            crate::directory_keyset!(query, "councils", filter.sort(), after, limit)?
+                .load(conn)
+                .await?,
+        )
     }
 }
 
@@ -463,6 +420,8 @@ impl Keyed for Member {
     }
 }
 
+crate::directory_record!(Member, council_members, "council_member");
+
 /// SQL for "the term runs today".
 pub const CURRENT_SEAT: &str = "(council_members.since IS NULL OR council_members.since <= current_date) AND (council_members.until IS NULL OR council_members.until >= current_date)";
 
@@ -489,17 +448,6 @@ impl Member {
             .order(council_members::id.asc())
             .limit(limit + 1)
             .load(conn)
-            .await?)
-    }
-
-    /// One seat of a council, locked for the rest of the transaction.
-    pub async fn find_for_update(conn: &mut Conn, council_id: Uuid, id: Uuid) -> ApiResult<Self> {
-        Ok(council_members::table
-            .find(id)
-            .filter(council_members::council_id.eq(council_id))
-            .select(Self::as_select())
-            .for_update()
-            .first(conn)
             .await?)
     }
 

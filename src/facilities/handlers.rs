@@ -3,23 +3,21 @@
 use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, patch, post};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use super::model::{CreateFacility, Facility, FacilityFilter, UpdateFacility};
 use crate::agencies::Agency;
-use crate::audit::{self, AuditAction, AuditFilter};
+use crate::audit::write::Table;
 use crate::auth::{Actor, Caller};
+use crate::db::Conn;
 use crate::db::schema::facilities;
-use crate::http::export::{self};
 use crate::http::{
     ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
-    ProblemResponses, Query, created, ok_versioned,
+    ProblemResponses, Query, ok_versioned,
 };
-use crate::regions;
+use crate::regions::{self, directory};
 use crate::state::AppState;
-
-const ENTITY: &str = "facility";
 
 /// Lists facilities; `format=csv|ndjson` streams them all.
 #[utoipa::path(tag = "monitoring", params(FacilityFilter, PageParams, FormatParam),
@@ -35,22 +33,18 @@ pub async fn list_facilities(
     format: Query<FormatParam>,
 ) -> ApiResult<HttpResponse> {
     let filter = filter.0;
-    let sort = filter.sort().as_str();
-    let mut conn = state.db().await?;
     if let Some(code) = &filter.region_code {
-        regions::ensure_exists(&mut conn, code, "region_code").await?;
+        regions::ensure_exists(&mut *state.db().await?, code, "region_code").await?;
     }
-    drop(conn);
-    export::respond(
+    let (format, sort) = (format.get(), filter.sort());
+    directory::respond(
         &state,
-        format.get(),
+        format,
         &page,
         "facilities",
         sort,
-        Box::new(move |conn, cursor, limit| {
-            let filter = filter.clone();
-            Box::pin(async move { Facility::list(conn, &filter, cursor, limit).await })
-        }),
+        filter,
+        Facility::list,
     )
     .await
 }
@@ -80,41 +74,29 @@ pub async fn create_facility(
 ) -> ApiResult<HttpResponse> {
     actor.require_admin()?;
     let new = body.0;
-    let mut conn = state.db().await?;
-    let facility = conn
-        .transaction(async |conn| {
-            Agency::ensure_exists(conn, new.operating_agency_id, "operating_agency_id").await?;
-            if let Some(code) = &new.region_code {
-                regions::ensure_exists(conn, code, "region_code").await?;
-            }
-            let id = Uuid::now_v7();
-            let facility: Facility = diesel::insert_into(facilities::table)
-                .values((
-                    &new,
-                    facilities::id.eq(id),
-                    facilities::created_by.eq(actor.id),
-                ))
-                .returning(Facility::as_returning())
-                .get_result(conn)
-                .await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Create,
-                ENTITY,
-                &id.to_string(),
-                None,
-                Some(&facility),
-            )
+    let save = async |conn: &mut Conn, id: Uuid| {
+        Agency::ensure_exists(conn, new.operating_agency_id, "operating_agency_id").await?;
+        if let Some(code) = &new.region_code {
+            regions::ensure_exists(conn, code, "region_code").await?;
+        }
+        diesel::insert_into(facilities::table)
+            .values((
+                &new,
+                facilities::id.eq(id),
+                facilities::created_by.eq(actor.id),
+            ))
+            .execute(conn)
             .await?;
-            Ok::<_, ApiError>(facility)
-        })
-        .await?;
-    Ok(created(
-        &format!("/api/v1/facilities/{}", facility.id),
-        &facility,
-        facility.version,
-    ))
+        Ok(())
+    };
+    directory::create(
+        &mut *state.db().await?,
+        &actor,
+        "facilities",
+        Facility::find,
+        save,
+    )
+    .await
 }
 
 /// Changes a facility (admins).
@@ -129,44 +111,31 @@ pub async fn update_facility(
     if_match: IfMatch,
     body: Json<UpdateFacility>,
 ) -> ApiResult<HttpResponse> {
-    actor.require_admin()?;
     let changes = body.0;
     let id = path.id;
-    let mut conn = state.db().await?;
-    let facility = conn
-        .transaction(async |conn| {
-            let before = Facility::find_for_update(conn, id).await?;
-            if_match.check(before.version)?;
+    let facility = directory::existing(
+        Table::Facilities,
+        id,
+        Facility::find,
+        directory::admins_only(&actor)?,
+    )
+    .update(
+        &mut *state.db().await?,
+        &actor,
+        &if_match,
+        async |conn, _| {
             if let Some(agency) = changes.operating_agency_id {
                 Agency::ensure_exists(conn, agency, "operating_agency_id").await?;
             }
             if let Some(Some(code)) = &changes.region_code {
                 regions::ensure_exists(conn, code, "region_code").await?;
             }
-            let after: Facility = diesel::update(facilities::table.find(id))
-                .set((
-                    &changes,
-                    facilities::updated_at.eq(diesel::dsl::now),
-                    facilities::version.eq(facilities::version + 1),
-                ))
-                .returning(Facility::as_returning())
-                .get_result(conn)
-                .await?;
             // A new operator becomes the operator party of the facility's visits by trigger (see the migration
             // `derived_agency_parties`): the directory does not write engagement parties.
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Update,
-                ENTITY,
-                &id.to_string(),
-                Some(&before),
-                Some(&after),
-            )
-            .await?;
-            Ok::<_, ApiError>(after)
-        })
-        .await?;
+            crate::directory_update!(conn, facilities, id, &changes)
+        },
+    )
+    .await?;
     Ok(ok_versioned(&facility, facility.version))
 }
 
@@ -180,26 +149,13 @@ pub async fn delete_facility(
     path: Path<IdPath>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    actor.require_admin()?;
-    let id = path.id;
-    let mut conn = state.db().await?;
-    conn.transaction(async |conn| {
-        let before = Facility::find_for_update(conn, id).await?;
-        if_match.check(before.version)?;
-        diesel::delete(facilities::table.find(id))
-            .execute(conn)
-            .await?;
-        audit::record(
-            conn,
-            &actor,
-            AuditAction::Delete,
-            ENTITY,
-            &id.to_string(),
-            Some(&before),
-            None,
-        )
-        .await
-    })
+    directory::existing(
+        Table::Facilities,
+        path.id,
+        Facility::find,
+        directory::admins_only(&actor)?,
+    )
+    .delete(&mut *state.db().await?, &actor, &if_match, Facility::remove)
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -220,12 +176,5 @@ pub async fn facility_history(
             "Only admins and analysts may read a facility's history.",
         ));
     }
-    let filter = AuditFilter {
-        entity_type: Some(ENTITY.to_owned()),
-        entity_id: Some(path.id.to_string()),
-        actor_id: None,
-        hide_users: true,
-        directory_only: false,
-    };
-    audit::handlers::history_page(&state, filter, &page).await
+    directory::history::<Facility>(&state, path.id, &page).await
 }

@@ -15,6 +15,7 @@ use crate::http::export::{CsvRow, opt};
 use crate::http::extract::not_blank;
 use crate::http::patch::{nullable, required};
 use crate::http::{ApiError, ApiResult, Cursor, Keyed};
+use crate::regions::directory;
 
 crate::text_enum! {
     /// What kind of place a facility is.
@@ -159,14 +160,11 @@ impl FacilityFilter {
     }
 }
 
+crate::directory_record!(Facility, facilities, "facility", find);
+
 impl Keyed for Facility {
     fn cursor(&self, sort: &str) -> Cursor {
-        let sort = DirectorySort::parse(sort).unwrap_or(DirectorySort::Name);
-        Cursor::new(
-            sort.as_str(),
-            sort.key(&self.name, self.created_at),
-            self.id,
-        )
+        directory::cursor(sort, &self.name, self.created_at, self.id)
     }
 }
 
@@ -201,25 +199,6 @@ impl CsvRow for Facility {
 }
 
 impl Facility {
-    /// One facility.
-    pub async fn find(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
-        Ok(facilities::table
-            .find(id)
-            .select(Self::as_select())
-            .first(conn)
-            .await?)
-    }
-
-    /// One facility, locked for an update.
-    pub async fn find_for_update(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
-        Ok(facilities::table
-            .find(id)
-            .select(Self::as_select())
-            .for_update()
-            .first(conn)
-            .await?)
-    }
-
     /// The facility named by `field`, or 422.
     pub async fn find_for_field(conn: &mut Conn, id: Uuid, field: &str) -> ApiResult<Self> {
         match Self::find(conn, id).await {
@@ -240,13 +219,7 @@ impl Facility {
         use facilities::dsl as f;
         let mut query = f::facilities.select(Self::as_select()).into_boxed();
         if let Some(q) = &filter.q {
-            let pattern = format!(
-                "%{}%",
-                q.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
-            query = query.filter(f::name.ilike(pattern));
+            query = query.filter(f::name.ilike(directory::contains(q)));
         }
         if let Some(t) = filter.facility_type {
             query = query.filter(f::facility_type.eq(t));
@@ -257,14 +230,10 @@ impl Facility {
         if let Some(code) = &filter.region_code {
             query = query.filter(sql::in_region("facilities.region_code", code.clone()));
         }
-        let sort = filter.sort();
-        if let Some(cursor) = after {
-            query = query.filter(sort.after("facilities", &cursor.key, cursor.id)?);
-        }
-        Ok(query
-            .order(sort.order_by("facilities"))
-            .limit(limit + 1)
-            .load(conn)
-            .await?)
+        Ok(
+            crate::directory_keyset!(query, "facilities", filter.sort(), after, limit)?
+                .load(conn)
+                .await?,
+        )
     }
 }

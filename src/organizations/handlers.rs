@@ -3,22 +3,47 @@
 use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, patch, post};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use super::model::{CreateOrganization, Organization, OrganizationFilter, UpdateOrganization};
-use crate::audit::{self, AuditAction, AuditFilter};
+use crate::audit::write::Table;
 use crate::auth::{Actor, Caller};
+use crate::db::Conn;
 use crate::db::schema::organizations;
-use crate::http::export::{self};
 use crate::http::{
     ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
-    ProblemResponses, Query, created, ok_versioned,
+    ProblemResponses, Query, ok_versioned,
 };
+use crate::regions::directory;
 use crate::state::AppState;
 use crate::{regions, spheres};
 
-const ENTITY: &str = "organization";
+/// Admins, and members of the organisation itself, may change it (DESIGN.md §5).
+fn editor(actor: &Actor, id: Uuid) -> ApiResult<()> {
+    if actor.may_edit_organization(id) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "You may edit only your own organisation.",
+        ))
+    }
+}
+
+/// Checks the region and the spheres an organisation names, where given.
+async fn check_references(
+    conn: &mut Conn,
+    region_code: Option<&str>,
+    sphere_codes: Option<&[String]>,
+) -> ApiResult<()> {
+    if let Some(code) = region_code {
+        regions::ensure_exists(conn, code, "region_code").await?;
+    }
+    if let Some(codes) = sphere_codes {
+        spheres::ensure_all_exist(conn, codes, "sphere_codes").await?;
+    }
+    Ok(())
+}
 
 /// Lists organisations, filtered and keyset-paged; `format=csv|ndjson` streams the whole filtered list.
 #[utoipa::path(tag = "organizations", params(OrganizationFilter, PageParams, FormatParam),
@@ -34,7 +59,6 @@ pub async fn list_organizations(
     format: Query<FormatParam>,
 ) -> ApiResult<HttpResponse> {
     let filter = filter.0;
-    let sort = filter.sort().as_str();
     let mut conn = state.db().await?;
     if let Some(code) = &filter.region_code {
         regions::ensure_exists(&mut conn, code, "region_code").await?;
@@ -43,16 +67,15 @@ pub async fn list_organizations(
         spheres::ensure_all_exist(&mut conn, std::slice::from_ref(code), "sphere_code").await?;
     }
     drop(conn);
-    export::respond(
+    let (format, sort) = (format.get(), filter.sort());
+    directory::respond(
         &state,
-        format.get(),
+        format,
         &page,
         "organizations",
         sort,
-        Box::new(move |conn, cursor, limit| {
-            let filter = filter.clone();
-            Box::pin(async move { Organization::list(conn, &filter, cursor, limit).await })
-        }),
+        filter,
+        Organization::list,
     )
     .await
 }
@@ -83,41 +106,26 @@ pub async fn create_organization(
 ) -> ApiResult<HttpResponse> {
     actor.require_admin()?;
     let new = body.0;
-    let mut conn = state.db().await?;
-    let org = conn
-        .transaction(async |conn| {
-            if let Some(code) = &new.region_code {
-                regions::ensure_exists(conn, code, "region_code").await?;
-            }
-            spheres::ensure_all_exist(conn, &new.sphere_codes, "sphere_codes").await?;
-            let id = Uuid::now_v7();
-            let org: Organization = diesel::insert_into(organizations::table)
-                .values((
-                    &new,
-                    organizations::id.eq(id),
-                    organizations::created_by.eq(actor.id),
-                ))
-                .returning(Organization::as_returning())
-                .get_result(conn)
-                .await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Create,
-                ENTITY,
-                &id.to_string(),
-                None,
-                Some(&org),
-            )
+    let save = async |conn: &mut Conn, id: Uuid| {
+        check_references(conn, new.region_code.as_deref(), Some(&new.sphere_codes)).await?;
+        diesel::insert_into(organizations::table)
+            .values((
+                &new,
+                organizations::id.eq(id),
+                organizations::created_by.eq(actor.id),
+            ))
+            .execute(conn)
             .await?;
-            Ok::<_, ApiError>(org)
-        })
-        .await?;
-    Ok(created(
-        &format!("/api/v1/organizations/{}", org.id),
-        &org,
-        org.version,
-    ))
+        Ok(())
+    };
+    directory::create(
+        &mut *state.db().await?,
+        &actor,
+        "organizations",
+        Organization::find,
+        save,
+    )
+    .await
 }
 
 /// Changes an organisation (admins, and members of that organisation). `If-Match` guards against lost updates.
@@ -134,44 +142,20 @@ pub async fn update_organization(
 ) -> ApiResult<HttpResponse> {
     let changes = body.0;
     let id = path.id;
-    let mut conn = state.db().await?;
-    let org = conn
-        .transaction(async |conn| {
-            let before = Organization::find_for_update(conn, id).await?;
-            if !actor.may_edit_organization(id) {
-                return Err(ApiError::Forbidden(
-                    "You may edit only your own organisation.",
-                ));
-            }
-            if_match.check(before.version)?;
-            if let Some(Some(code)) = &changes.region_code {
-                regions::ensure_exists(conn, code, "region_code").await?;
-            }
-            if let Some(codes) = &changes.sphere_codes {
-                spheres::ensure_all_exist(conn, codes, "sphere_codes").await?;
-            }
-            let after: Organization = diesel::update(organizations::table.find(id))
-                .set((
-                    &changes,
-                    organizations::updated_at.eq(diesel::dsl::now),
-                    organizations::version.eq(organizations::version + 1),
-                ))
-                .returning(Organization::as_returning())
-                .get_result(conn)
-                .await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Update,
-                ENTITY,
-                &id.to_string(),
-                Some(&before),
-                Some(&after),
-            )
-            .await?;
-            Ok::<_, ApiError>(after)
-        })
-        .await?;
+    let org = directory::existing(Table::Organizations, id, Organization::find, || {
+        editor(&actor, id)
+    })
+    .update(
+        &mut *state.db().await?,
+        &actor,
+        &if_match,
+        async |conn, _| {
+            let region_code = changes.region_code.as_ref().and_then(Option::as_deref);
+            check_references(conn, region_code, changes.sphere_codes.as_deref()).await?;
+            crate::directory_update!(conn, organizations, id, &changes)
+        },
+    )
+    .await?;
     Ok(ok_versioned(&org, org.version))
 }
 
@@ -185,26 +169,18 @@ pub async fn delete_organization(
     path: Path<IdPath>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    actor.require_admin()?;
-    let id = path.id;
-    let mut conn = state.db().await?;
-    conn.transaction(async |conn| {
-        let before = Organization::find_for_update(conn, id).await?;
-        if_match.check(before.version)?;
-        diesel::delete(organizations::table.find(id))
-            .execute(conn)
-            .await?;
-        audit::record(
-            conn,
-            &actor,
-            AuditAction::Delete,
-            ENTITY,
-            &id.to_string(),
-            Some(&before),
-            None,
-        )
-        .await
-    })
+    directory::existing(
+        Table::Organizations,
+        path.id,
+        Organization::find,
+        directory::admins_only(&actor)?,
+    )
+    .delete(
+        &mut *state.db().await?,
+        &actor,
+        &if_match,
+        Organization::remove,
+    )
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -224,12 +200,5 @@ pub async fn organization_history(
             "Only admins, analysts and the organisation's members may read its history.",
         ));
     }
-    let filter = AuditFilter {
-        entity_type: Some(ENTITY.to_owned()),
-        entity_id: Some(path.id.to_string()),
-        actor_id: None,
-        hide_users: true,
-        directory_only: false,
-    };
-    audit::handlers::history_page(&state, filter, &page).await
+    directory::history::<Organization>(&state, path.id, &page).await
 }

@@ -15,6 +15,7 @@ use crate::http::export::{CsvRow, join, opt};
 use crate::http::extract::{not_blank, web_url};
 use crate::http::patch::{nullable, required};
 use crate::http::{ApiError, ApiResult, Cursor, FieldError, Keyed};
+use crate::regions::directory;
 
 crate::text_enum! {
     /// What kind of non-state actor an organisation is.
@@ -260,14 +261,11 @@ impl OrganizationFilter {
     }
 }
 
+crate::directory_record!(Organization, organizations, "organization", find);
+
 impl Keyed for Organization {
     fn cursor(&self, sort: &str) -> Cursor {
-        let sort = DirectorySort::parse(sort).unwrap_or(DirectorySort::Name);
-        Cursor::new(
-            sort.as_str(),
-            sort.key(&self.name, self.created_at),
-            self.id,
-        )
+        directory::cursor(sort, &self.name, self.created_at, self.id)
     }
 }
 
@@ -316,34 +314,6 @@ impl CsvRow for Organization {
 }
 
 impl Organization {
-    /// One organisation.
-    pub async fn find(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
-        Ok(organizations::table
-            .find(id)
-            .select(Self::as_select())
-            .first(conn)
-            .await?)
-    }
-
-    /// One organisation, locked for the rest of the transaction.
-    pub async fn find_for_update(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
-        Ok(organizations::table
-            .find(id)
-            .select(Self::as_select())
-            .for_update()
-            .first(conn)
-            .await?)
-    }
-
-    /// Whether an organisation exists.
-    pub async fn exists(conn: &mut Conn, id: Uuid) -> ApiResult<bool> {
-        Ok(
-            diesel::select(diesel::dsl::exists(organizations::table.find(id)))
-                .get_result(conn)
-                .await?,
-        )
-    }
-
     /// A keyset page (`limit + 1` rows) of organisations matching the filter.
     #[tracing::instrument(skip(conn))]
     pub async fn list(
@@ -387,12 +357,13 @@ impl Organization {
         if let Some(settlement) = filter.settlement {
             query = query.filter(o::settlement.eq(settlement));
         }
-        let sort = filter.sort();
-        if let Some(cursor) = after {
-            query = query.filter(sort.after("organizations", &cursor.key, cursor.id)?);
-        }
-        query = query.order(sort.order_by("organizations"));
-        Ok(query.limit(limit + 1))
+        Ok(crate::directory_keyset!(
+            query,
+            "organizations",
+            filter.sort(),
+            after,
+            limit
+        )?)
     }
 }
 

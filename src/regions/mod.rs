@@ -1,15 +1,17 @@
 //! Regions: ISO 3166-2 style codes in a tree (country → regions → districts added by admins).
 
+pub mod directory;
+
 use actix_web::web::{self, Data};
 use actix_web::{HttpResponse, get, post};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::audit::{self, AuditAction};
+use crate::audit::write::{self, Audited};
 use crate::auth::Actor;
 use crate::db::Conn;
 use crate::db::schema::regions;
@@ -60,6 +62,30 @@ pub struct Region {
     /// Version, +1 on each change.
     #[diesel(skip_insertion)]
     pub version: i32,
+}
+
+/// Regions are audited under their code, which is also their key everywhere else.
+impl Audited for Region {
+    const ENTITY: &'static str = "region";
+
+    fn audit_key(&self) -> String {
+        self.code.clone()
+    }
+
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
+
+impl Region {
+    /// One region by code (404 when there is none).
+    pub async fn find(conn: &mut Conn, code: &str) -> ApiResult<Self> {
+        Ok(regions::table
+            .find(code)
+            .select(Self::as_select())
+            .first(conn)
+            .await?)
+    }
 }
 
 /// A new region (a district, usually).
@@ -115,14 +141,10 @@ fn valid_code(code: &str) -> Result<(), validator::ValidationError> {
 
 /// Fails with 422 on `field` when the region does not exist.
 pub async fn ensure_exists(conn: &mut Conn, code: &str, field: &str) -> ApiResult<()> {
-    let found: bool = diesel::select(diesel::dsl::exists(regions::table.find(code)))
+    let found = diesel::select(diesel::dsl::exists(regions::table.find(code)))
         .get_result(conn)
         .await?;
-    if found {
-        Ok(())
-    } else {
-        Err(ApiError::field(field, format!("unknown region `{code}`")))
-    }
+    directory::known(found, field, "region", code)
 }
 
 /// Lists every region, parents before children.
@@ -157,12 +179,7 @@ pub async fn get_region(
     state: Data<AppState>,
     path: crate::http::Path<CodePath>,
 ) -> ApiResult<HttpResponse> {
-    let mut conn = state.db().await?;
-    let region: Region = regions::table
-        .find(&path.code)
-        .select(Region::as_select())
-        .first(&mut conn)
-        .await?;
+    let region = Region::find(&mut *state.db().await?, &path.code).await?;
     Ok(crate::http::ok_versioned(&region, region.version))
 }
 
@@ -177,45 +194,35 @@ pub async fn create_region(
 ) -> ApiResult<HttpResponse> {
     actor.require_admin()?;
     let new = body.0;
-    let mut conn = state.db().await?;
-    let region = conn
-        .transaction(async |conn| {
-            match &new.parent_code {
-                Some(parent) => {
-                    ensure_exists(conn, parent, "parent_code").await?;
-                    if !new.code.starts_with(&format!("{parent}-")) {
-                        return Err(ApiError::field(
-                            "code",
-                            format!("must start with `{parent}-`"),
-                        ));
-                    }
-                }
-                None if new.level != RegionLevel::Country => {
+    let save = async |conn: &mut Conn| {
+        match &new.parent_code {
+            Some(parent) => {
+                ensure_exists(conn, parent, "parent_code").await?;
+                if !new.code.starts_with(&format!("{parent}-")) {
                     return Err(ApiError::field(
-                        "parent_code",
-                        "is required below the country level",
+                        "code",
+                        format!("must start with `{parent}-`"),
                     ));
                 }
-                None => {}
             }
-            let region: Region = diesel::insert_into(regions::table)
-                .values(&new)
-                .returning(Region::as_returning())
-                .get_result(conn)
-                .await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Create,
-                "region",
-                &region.code,
-                None,
-                Some(&region),
-            )
+            None if new.level != RegionLevel::Country => {
+                return Err(ApiError::field(
+                    "parent_code",
+                    "is required below the country level",
+                ));
+            }
+            None => {}
+        }
+        diesel::insert_into(regions::table)
+            .values(&new)
+            .execute(conn)
             .await?;
-            Ok::<_, ApiError>(region)
-        })
-        .await?;
+        Ok(())
+    };
+    let region = write::create(&mut *state.db().await?, &actor, save, async |conn| {
+        Region::find(conn, &new.code).await
+    })
+    .await?;
     Ok(created(
         &format!("/api/v1/regions/{}", region.code),
         &region,

@@ -3,11 +3,11 @@
 use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, patch, post};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use super::model::{self, Binding, CreateUser, NewUser, OLDEST, UpdateUser, User, normalize_email};
-use crate::audit::{self, AuditAction};
+use crate::audit::write::{self, Table};
 use crate::auth::{Actor, password};
 use crate::db::Conn;
 use crate::db::schema::users;
@@ -15,9 +15,8 @@ use crate::http::{
     ApiError, ApiResult, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query,
     created, ok_versioned,
 };
+use crate::regions::directory;
 use crate::state::AppState;
-
-const ENTITY: &str = "user";
 
 /// Lists users, oldest first (admins).
 #[utoipa::path(tag = "users", params(PageParams), security(("bearer" = [])),
@@ -61,10 +60,7 @@ pub async fn create_user(
     actor.require_admin()?;
     let new = body.0;
     let hash = password::hash(new.password.clone()).await?;
-    let mut conn = state.db().await?;
-    let user = conn
-        .transaction(async |conn| create(conn, &actor, &new, &hash).await)
-        .await?;
+    let user = create(&mut *state.db().await?, &actor, &new, &hash).await?;
     Ok(created(
         &format!("/api/v1/users/{}", user.id),
         &user,
@@ -72,47 +68,36 @@ pub async fn create_user(
     ))
 }
 
-/// Creates a user with an audit row; shared by the API, `hamkori user create` and start-up.
+/// Creates a user on the audited write path; shared by the API, `hamkori user create`, start-up and the demo.
 pub async fn create(
     conn: &mut Conn,
     actor: &Actor,
     new: &CreateUser,
     hash: &str,
 ) -> ApiResult<User> {
-    let binding = Binding {
-        role: new.role,
-        organization_id: new.organization_id,
-        agency_id: new.agency_id,
-        council_ids: new.council_ids.clone(),
-    };
-    binding.check(conn).await?;
-    let binding = binding.normalized();
-    let email = normalize_email(&new.email);
-    let user = model::insert(
-        conn,
-        NewUser {
-            id: Uuid::now_v7(),
+    let id = Uuid::now_v7();
+    let save = async |conn: &mut Conn| {
+        let binding = Binding {
+            role: new.role,
+            organization_id: new.organization_id,
+            agency_id: new.agency_id,
+            council_ids: new.council_ids.clone(),
+        };
+        binding.check(conn).await?;
+        let binding = binding.normalized();
+        let email = normalize_email(&new.email);
+        let user = NewUser {
+            id,
             email: &email,
             display_name: &new.display_name,
             role: new.role,
             organization_id: binding.organization_id,
             agency_id: binding.agency_id,
             password_hash: hash,
-        },
-        &binding.council_ids,
-    )
-    .await?;
-    audit::record(
-        conn,
-        actor,
-        AuditAction::Create,
-        ENTITY,
-        &user.id.to_string(),
-        None,
-        Some(&user),
-    )
-    .await?;
-    Ok(user)
+        };
+        model::insert(conn, user, &binding.council_ids).await
+    };
+    write::create(conn, actor, save, async |conn| User::find(conn, id).await).await
 }
 
 /// Changes a user (admins). A new password replaces the old one and ends the user's sessions.
@@ -127,69 +112,66 @@ pub async fn update_user(
     if_match: IfMatch,
     body: Json<UpdateUser>,
 ) -> ApiResult<HttpResponse> {
-    actor.require_admin()?;
     let changes = body.0;
     let id = path.id;
+    let account = directory::existing(
+        Table::Users,
+        id,
+        User::find,
+        directory::admins_only(&actor)?,
+    );
     let hash = match &changes.password {
         Some(p) => Some(password::hash(p.clone()).await?),
         None => None,
     };
-    let mut conn = state.db().await?;
-    let user = conn
-        .transaction(async |conn| {
-            let before = User::find_for_update(conn, id).await?;
-            if_match.check(before.version)?;
-            let binding = Binding {
-                role: changes.role.unwrap_or(before.role),
-                organization_id: changes.organization_id.unwrap_or(before.organization_id),
-                agency_id: changes.agency_id.unwrap_or(before.agency_id),
-                council_ids: changes
-                    .council_ids
+    let user = account
+        .update(
+            &mut *state.db().await?,
+            &actor,
+            &if_match,
+            async |conn, before| {
+                let binding = Binding {
+                    role: changes.role.unwrap_or(before.role),
+                    organization_id: changes.organization_id.unwrap_or(before.organization_id),
+                    agency_id: changes.agency_id.unwrap_or(before.agency_id),
+                    council_ids: changes
+                        .council_ids
+                        .clone()
+                        .unwrap_or_else(|| before.council_ids.clone()),
+                };
+                binding.check(conn).await?;
+                let binding = binding.normalized();
+                let email = changes
+                    .email
+                    .as_deref()
+                    .map(normalize_email)
+                    .unwrap_or_else(|| before.email.clone());
+                let display_name = changes
+                    .display_name
                     .clone()
-                    .unwrap_or_else(|| before.council_ids.clone()),
-            };
-            binding.check(conn).await?;
-            let binding = binding.normalized();
-            let email = changes
-                .email
-                .as_deref()
-                .map(normalize_email)
-                .unwrap_or_else(|| before.email.clone());
-            let display_name = changes
-                .display_name
-                .clone()
-                .unwrap_or_else(|| before.display_name.clone());
-            let update = diesel::update(users::table.find(id)).set((
-                users::email.eq(&email),
-                users::display_name.eq(&display_name),
-                users::role.eq(binding.role),
-                users::organization_id.eq(binding.organization_id),
-                users::agency_id.eq(binding.agency_id),
-                users::updated_at.eq(diesel::dsl::now),
-                users::version.eq(users::version + 1),
-            ));
-            update.execute(conn).await?;
-            if let Some(hash) = &hash {
+                    .unwrap_or_else(|| before.display_name.clone());
                 diesel::update(users::table.find(id))
-                    .set(users::password_hash.eq(hash))
+                    .set((
+                        users::email.eq(&email),
+                        users::display_name.eq(&display_name),
+                        users::role.eq(binding.role),
+                        users::organization_id.eq(binding.organization_id),
+                        users::agency_id.eq(binding.agency_id),
+                        users::updated_at.eq(diesel::dsl::now),
+                        users::version.eq(users::version + 1),
+                    ))
                     .execute(conn)
                     .await?;
-                crate::auth::revocation::revoke_all(conn, id).await?;
-            }
-            User::set_councils(conn, id, &binding.council_ids).await?;
-            let after = User::find(conn, id).await?;
-            audit::record(
-                conn,
-                &actor,
-                AuditAction::Update,
-                ENTITY,
-                &id.to_string(),
-                Some(&before),
-                Some(&after),
-            )
-            .await?;
-            Ok::<_, ApiError>(after)
-        })
+                if let Some(hash) = &hash {
+                    diesel::update(users::table.find(id))
+                        .set(users::password_hash.eq(hash))
+                        .execute(conn)
+                        .await?;
+                    crate::auth::revocation::revoke_all(conn, id).await?;
+                }
+                User::set_councils(conn, id, &binding.council_ids).await
+            },
+        )
         .await?;
     Ok(ok_versioned(&user, user.version))
 }
@@ -204,29 +186,20 @@ pub async fn delete_user(
     path: Path<IdPath>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    actor.require_admin()?;
     let id = path.id;
-    let mut conn = state.db().await?;
-    conn.transaction(async |conn| {
-        let before = User::find_for_update(conn, id).await?;
+    let admins = directory::admins_only(&actor)?;
+    // Nobody deletes themselves: an admin doing so could leave no one to manage the accounts.
+    let rule = || {
+        admins()?;
         if id == actor.id {
             return Err(ApiError::Conflict(
                 "You cannot delete your own account.".to_owned(),
             ));
         }
-        if_match.check(before.version)?;
-        diesel::delete(users::table.find(id)).execute(conn).await?;
-        audit::record(
-            conn,
-            &actor,
-            AuditAction::Delete,
-            ENTITY,
-            &id.to_string(),
-            Some(&before),
-            None,
-        )
-        .await
-    })
-    .await?;
+        Ok(())
+    };
+    directory::existing(Table::Users, id, User::find, rule)
+        .delete(&mut *state.db().await?, &actor, &if_match, User::remove)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

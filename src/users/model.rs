@@ -1,9 +1,10 @@
 //! Users: rows, request bodies and queries. Password hashes never leave this module's queries.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, SecondsFormat, Utc};
+use diesel::dsl::sql;
+use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -11,38 +12,17 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::db::Conn;
-use crate::db::schema::{councils, organizations, user_councils, users};
+use crate::db::schema::{councils, user_councils, users};
 use crate::domain::Role;
 use crate::http::extract::not_blank;
 use crate::http::patch::{nullable, required};
 use crate::http::{ApiError, ApiResult, Cursor, FieldError, Keyed};
-
-/// The stored user, without the password hash.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
-pub struct UserRow {
-    /// Id.
-    pub id: Uuid,
-    /// Login email (lower case).
-    pub email: String,
-    /// Name shown to others.
-    pub display_name: String,
-    /// Role.
-    pub role: Role,
-    /// Organisation of an `ngo_member`.
-    pub organization_id: Option<Uuid>,
-    /// Agency of an `agency_officer`.
-    pub agency_id: Option<Uuid>,
-    /// Created at.
-    pub created_at: DateTime<Utc>,
-    /// Last changed at.
-    pub updated_at: DateTime<Utc>,
-    /// Version.
-    pub version: i32,
-}
+use crate::organizations::ensure_actors_exist;
 
 /// A user as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+// The stored row without its password hash, with the user's councils read in the same statement.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, ToSchema)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
 pub struct User {
     /// Id.
     pub id: Uuid,
@@ -57,6 +37,8 @@ pub struct User {
     /// Agency of an `agency_officer`.
     pub agency_id: Option<Uuid>,
     /// Councils of a `secretary`.
+    #[diesel(select_expression = sql::<Array<SqlUuid>>(COUNCIL_IDS))]
+    #[diesel(select_expression_type = SqlLiteral<Array<SqlUuid>>)]
     pub council_ids: Vec<Uuid>,
     /// Created at.
     pub created_at: DateTime<Utc>,
@@ -66,22 +48,10 @@ pub struct User {
     pub version: i32,
 }
 
-impl User {
-    fn from_row(row: UserRow, council_ids: Vec<Uuid>) -> Self {
-        Self {
-            id: row.id,
-            email: row.email,
-            display_name: row.display_name,
-            role: row.role,
-            organization_id: row.organization_id,
-            agency_id: row.agency_id,
-            council_ids,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            version: row.version,
-        }
-    }
-}
+/// A user's councils, read with the user in one statement (by the `user_councils` primary key).
+const COUNCIL_IDS: &str = "ARRAY(SELECT uc.council_id FROM user_councils uc WHERE uc.user_id = users.id ORDER BY uc.council_id)";
+
+crate::directory_record!(User, users, "user", find);
 
 /// Sort order of the user list: oldest first.
 pub const OLDEST: &str = "created_at";
@@ -213,22 +183,14 @@ impl Binding {
             }
             _ => {}
         }
-        if let Some(id) = self.organization_id {
-            let found: bool = diesel::select(diesel::dsl::exists(organizations::table.find(id)))
-                .get_result(conn)
-                .await?;
-            if !found {
-                errors.push(FieldError::new(
-                    "organization_id",
-                    format!("unknown organisation `{id}`"),
-                ));
-            }
-        }
-        if let Some(id) = self.agency_id
-            && let Err(ApiError::Validation(mut e)) =
-                crate::agencies::Agency::ensure_exists(conn, id, "agency_id").await
-        {
-            errors.append(&mut e);
+        let org = Vec::from_iter(
+            self.organization_id
+                .map(|id| ("organization_id".into(), id)),
+        );
+        let agency = Vec::from_iter(self.agency_id.map(|id| ("agency_id".into(), id)));
+        match ensure_actors_exist(conn, &org, &agency).await {
+            Err(ApiError::Validation(mut unknown)) => errors.append(&mut unknown),
+            other => other?,
         }
         if !self.council_ids.is_empty() {
             let known: Vec<Uuid> = councils::table
@@ -252,38 +214,9 @@ impl Binding {
 }
 
 impl User {
-    /// One user.
-    pub async fn find(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
-        let row: UserRow = users::table
-            .find(id)
-            .select(UserRow::as_select())
-            .first(conn)
-            .await?;
-        let councils = council_ids(conn, &[id])
-            .await?
-            .remove(&id)
-            .unwrap_or_default();
-        Ok(Self::from_row(row, councils))
-    }
-
-    /// One user, locked for the rest of the transaction.
-    pub async fn find_for_update(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
-        let row: UserRow = users::table
-            .find(id)
-            .select(UserRow::as_select())
-            .for_update()
-            .first(conn)
-            .await?;
-        let councils = council_ids(conn, &[id])
-            .await?
-            .remove(&id)
-            .unwrap_or_default();
-        Ok(Self::from_row(row, councils))
-    }
-
-    /// A page (`limit + 1` rows) of users, oldest first; two queries whatever the page size.
+    /// A page (`limit + 1` rows) of users, oldest first, in one statement whatever the page size.
     pub async fn list(conn: &mut Conn, after: Option<Cursor>, limit: i64) -> ApiResult<Vec<Self>> {
-        let mut query = users::table.select(UserRow::as_select()).into_boxed();
+        let mut query = users::table.select(Self::as_select()).into_boxed();
         if let Some(cursor) = after {
             let key = crate::db::sql::KeyValue::Time(cursor.time_key()?);
             query = query.filter(crate::db::sql::after(
@@ -294,20 +227,11 @@ impl User {
                 cursor.id,
             ));
         }
-        let rows: Vec<UserRow> = query
+        Ok(query
             .order((users::created_at.asc(), users::id.asc()))
             .limit(limit + 1)
             .load(conn)
-            .await?;
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-        let mut councils = council_ids(conn, &ids).await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                let c = councils.remove(&r.id).unwrap_or_default();
-                Self::from_row(r, c)
-            })
-            .collect())
+            .await?)
     }
 
     /// The id and password hash of the user with this email.
@@ -349,21 +273,6 @@ impl User {
     }
 }
 
-/// The councils of each of these users.
-async fn council_ids(conn: &mut Conn, user_ids: &[Uuid]) -> ApiResult<HashMap<Uuid, Vec<Uuid>>> {
-    let pairs: Vec<(Uuid, Uuid)> = user_councils::table
-        .filter(user_councils::user_id.eq_any(user_ids))
-        .select((user_councils::user_id, user_councils::council_id))
-        .order(user_councils::council_id.asc())
-        .load(conn)
-        .await?;
-    let mut map: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for (user, council) in pairs {
-        map.entry(user).or_default().push(council);
-    }
-    Ok(map)
-}
-
 /// Normalises an email for storage and lookup.
 pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
@@ -390,14 +299,12 @@ pub struct NewUser<'a> {
 }
 
 /// Inserts a user and their councils; the caller runs it in a transaction with the audit row.
-pub async fn insert(conn: &mut Conn, new: NewUser<'_>, council_ids: &[Uuid]) -> ApiResult<User> {
-    let id = new.id;
+pub async fn insert(conn: &mut Conn, new: NewUser<'_>, council_ids: &[Uuid]) -> ApiResult<()> {
     diesel::insert_into(users::table)
         .values(&new)
         .execute(conn)
         .await?;
-    User::set_councils(conn, id, council_ids).await?;
-    User::find(conn, id).await
+    User::set_councils(conn, new.id, council_ids).await
 }
 
 /// Creates an admin with this email unless a user with it exists; returns whether one was created.
@@ -433,13 +340,12 @@ pub async fn create_with_password(
     pool: &crate::db::DbPool,
     request: &CreateUser,
 ) -> anyhow::Result<User> {
-    use diesel_async::AsyncConnection;
     crate::http::extract::validate(request)
         .map_err(|e| anyhow::anyhow!("invalid user: {}", e.summary()))?;
     let hash = crate::auth::password::hash(request.password.clone()).await?;
     let mut conn = pool.get().await?;
     let actor = crate::auth::Actor::system();
-    conn.transaction(async |conn| super::handlers::create(conn, &actor, request, &hash).await)
+    super::handlers::create(&mut conn, &actor, request, &hash)
         .await
         .map_err(|e| anyhow::anyhow!("creating the user: {}", e.summary()))
 }
