@@ -247,22 +247,82 @@ where
     attachment("application/json", file_name, body)
 }
 
-/// A cell that a spreadsheet would run as a formula gets a leading apostrophe (OWASP's CSV-injection advice);
-/// numbers keep their sign.
+/// Characters that make a spreadsheet read a cell as a formula when they come first, in their ASCII, full-width
+/// and small forms: spreadsheet programs fold the wide forms to ASCII before parsing.
+const FORMULA_STARTS: &[char] = &[
+    '=', '+', '-', '@', '\u{ff1d}', '\u{ff0b}', '\u{ff0d}', '\u{ff20}', '\u{fe66}', '\u{fe62}',
+    '\u{fe63}', '\u{fe6b}', '\u{2212}',
+];
+
+/// A cell that a spreadsheet would run as a formula gets a leading apostrophe (OWASP's CSV-injection advice).
+/// Spreadsheets skip leading blanks before deciding, so the first non-blank character decides; a leading tab or
+/// carriage return is risky in itself. Plain numbers keep their sign.
 fn defuse(cell: String) -> String {
-    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if risky && cell.parse::<f64>().is_err() {
+    let first = cell.trim_start().chars().next();
+    let risky =
+        cell.starts_with(['\t', '\r']) || first.is_some_and(|c| FORMULA_STARTS.contains(&c));
+    if risky && !cell.parse::<f64>().is_ok_and(f64::is_finite) {
         format!("'{cell}")
     } else {
         cell
     }
 }
 
+/// Writes one record. A cell is quoted when it holds a quote, a line break, a comma or a semicolon: spreadsheet
+/// programs in Russian locales split on `;`, so a bare `;` would shift the columns after it (and could start a
+/// formula in a cell of its own).
 fn write_csv(out: &mut Vec<u8>, record: Vec<String>) {
-    let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());
-    if writer.write_record(record.into_iter().map(defuse)).is_ok()
-        && let Ok(bytes) = writer.into_inner()
-    {
-        out.extend_from_slice(&bytes);
+    for (i, cell) in record.into_iter().map(defuse).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        if cell.contains(['"', '\r', '\n', ',', ';']) {
+            out.push(b'"');
+            out.extend_from_slice(cell.replace('"', "\"\"").as_bytes());
+            out.push(b'"');
+        } else {
+            out.extend_from_slice(cell.as_bytes());
+        }
+    }
+    out.push(b'\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(cells: &[&str]) -> String {
+        let mut out = Vec::new();
+        write_csv(&mut out, cells.iter().map(|c| (*c).to_owned()).collect());
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    #[test]
+    fn formulas_are_defused_after_blanks_and_in_wide_forms() {
+        for cell in [
+            "=1+1",
+            " =1+1",
+            "\u{3000}+1",
+            "\u{ff1d}1+1",
+            "\u{ff20}SUM(A1)",
+            "\t1",
+            "\rx",
+            "-x",
+            "@x",
+        ] {
+            assert_eq!(defuse(cell.to_owned()), format!("'{cell}"), "{cell:?}");
+        }
+        for cell in ["-12.5", "+3", "plain", "", "a=b", "1-2"] {
+            assert_eq!(defuse(cell.to_owned()), cell, "{cell:?}");
+        }
+        assert_eq!(defuse("-inf".to_owned()), "'-inf");
+    }
+
+    #[test]
+    fn cells_with_separators_or_quotes_are_quoted() {
+        assert_eq!(
+            line(&["x;=1+1;y", "a,b", "say \"hi\"", "two\nlines", "plain"]),
+            "\"x;=1+1;y\",\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",plain\n"
+        );
     }
 }
