@@ -50,3 +50,68 @@ async fn csv_exports_defuse_formulas_behind_blanks_and_wide_signs_and_quote_semi
         );
     }
 }
+
+/// The series `/metrics` reports, one per non-comment line.
+async fn metric_series(app: &TestApp) -> Vec<String> {
+    let res = app.get("/metrics", None).await;
+    res.assert_status(200);
+    res.text()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            l.rsplit_once(' ')
+                .map_or(l, |(series, _)| series)
+                .to_owned()
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn made_up_methods_and_unknown_paths_do_not_grow_the_metrics() {
+    use actix_web::http::Method;
+    use actix_web::test::TestRequest;
+    let app = TestApp::new().await;
+    let send = |method: String, path: String| {
+        let req = TestRequest::default()
+            .method(Method::from_bytes(method.as_bytes()).expect("method"))
+            .uri(&path);
+        app.call(req)
+    };
+    // One of each kind first, so that the collapsed series exist before counting.
+    send("FOO0".into(), "/api/v1/organizations".into())
+        .await
+        .assert_problem(405);
+    send("FOO0".into(), "/nowhere-0".into())
+        .await
+        .assert_problem(404);
+    send("GET".into(), "/nowhere-0".into())
+        .await
+        .assert_problem(404);
+    // The first scrape is counted once it is answered: the second sees its series.
+    metric_series(&app).await;
+    let before = metric_series(&app).await;
+    for i in 1..=30 {
+        let res = send(format!("FOO{i}"), "/api/v1/organizations".into()).await;
+        res.assert_problem(405);
+        assert!(res.header("allow").is_some_and(|a| a.contains("GET")));
+        send(format!("FOO{i}"), format!("/nowhere-{i}"))
+            .await
+            .assert_problem(404);
+        send("GET".into(), format!("/nowhere-{i}/x"))
+            .await
+            .assert_problem(404);
+    }
+    let after = metric_series(&app).await;
+    assert_eq!(before, after, "the same series, only their counts grew");
+    assert!(
+        after.iter().any(|s| s.contains("method=\"OTHER\"")),
+        "made-up methods are counted under one label: {after:?}"
+    );
+    assert!(after.iter().any(|s| s.contains("endpoint=\"UNKNOWN\"")));
+    assert!(
+        !after
+            .iter()
+            .any(|s| s.contains("FOO") || s.contains("nowhere")),
+        "{after:?}"
+    );
+}
