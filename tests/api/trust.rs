@@ -115,3 +115,68 @@ async fn made_up_methods_and_unknown_paths_do_not_grow_the_metrics() {
         "{after:?}"
     );
 }
+
+#[actix_web::test]
+async fn a_flood_of_logins_with_unknown_emails_gets_401_or_503_and_reads_keep_answering() {
+    use std::cell::Cell;
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    app.create_organization(&admin, json!({"name": "Still here", "kind": "ngo"}))
+        .await;
+    // Enough to outlast the wait on a machine with a few cores: each check takes tens of milliseconds.
+    const LOGINS: usize = 400;
+    let answered = Cell::new(0);
+    let flood = futures_util::future::join_all((0..LOGINS).map(|i| {
+        let app = &app;
+        let answered = &answered;
+        async move {
+            let res = app
+                .post(
+                    "/api/v1/auth/login",
+                    None,
+                    &json!({"email": format!("nobody-{i}@flood.example"), "password": "guess"}),
+                )
+                .await;
+            answered.set(answered.get() + 1);
+            res
+        }
+    }));
+    let read = async {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        let res = app.get("/api/v1/organizations", None).await;
+        (res, answered.get())
+    };
+    let (logins, (page, answered_by_then)) = tokio::join!(flood, read);
+    page.assert_status(200);
+    assert_eq!(page.item_ids().len(), 1);
+    assert!(
+        answered_by_then < LOGINS,
+        "the read was answered while logins were still queued"
+    );
+    let (mut refused, mut busy) = (0, 0);
+    for res in &logins {
+        match res.status.as_u16() {
+            401 => refused += 1,
+            503 => {
+                res.assert_problem(503);
+                assert!(
+                    res.header("retry-after").is_some(),
+                    "503 without Retry-After"
+                );
+                busy += 1;
+            }
+            other => panic!("a login answered {other}: {}", res.text()),
+        }
+    }
+    assert_eq!(refused + busy, LOGINS);
+    assert!(
+        busy > 0,
+        "the flood outran the verifiers, so some were turned away"
+    );
+    assert!(refused > 0, "logins within the wait were checked");
+    // Logins turned away were never checked, so they are not counted as failures.
+    assert_eq!(
+        app.count("SELECT count(*) FROM login_failures").await,
+        i64::try_from(refused).expect("count")
+    );
+}
