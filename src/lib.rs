@@ -111,6 +111,9 @@ pub fn build_app(
         )
         .default_service(actix_web::dev::fn_service(http::fallback::not_routed))
         .wrap(from_fn(http::fallback::reject_undeclared_parameters))
+        // Inside the metrics middleware, which reads the method once the answer is made: made-up methods are
+        // counted under one label, and unmatched paths under `UNKNOWN` (see `AppState::new`).
+        .wrap(from_fn(ops::collapse_unknown_methods))
         .wrap(state.metrics.clone())
         .wrap(from_fn(http::request_id::middleware))
 }

@@ -2,6 +2,10 @@
 
 use std::time::Duration;
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
 use actix_web::web::Data;
 use actix_web::{HttpResponse, get};
 use diesel_async::RunQueryDsl;
@@ -76,6 +80,36 @@ pub async fn openapi_json(state: Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(state.openapi_json.as_str().to_owned())
+}
+
+/// The method label of every request whose method HTTP does not define.
+pub const OTHER_METHOD: &str = "OTHER";
+
+/// Renames the methods HTTP does not define to [`OTHER_METHOD`] before routing, so that made-up method names
+/// cannot each add series to `/metrics` (the metrics middleware labels by method). No route takes such a
+/// method, so the answer stays the one the original got: 405 with `Allow` on a documented path, else 404.
+/// The request-id middleware, outside this one, has already logged the method the client sent.
+pub async fn collapse_unknown_methods(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    const DEFINED: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    if !DEFINED.contains(req.method())
+        && let Ok(other) = Method::from_bytes(OTHER_METHOD.as_bytes())
+    {
+        req.head_mut().method = other;
+    }
+    next.call(req).await
 }
 
 /// Reports the pool's size, idle and waiting counts at each scrape.

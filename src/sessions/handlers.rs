@@ -76,7 +76,8 @@ pub struct TokenPair {
     pub refresh_token: String,
 }
 
-/// Logs in. Wrong email and wrong password get the same 401; after 5 failures in 15 minutes, 429.
+/// Logs in. Wrong email and wrong password get the same 401; after 5 failures in 15 minutes, 429. While too
+/// many logins are being checked at once, 503 with `Retry-After`.
 #[utoipa::path(tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = TokenPair), ProblemResponses))]
 #[post("/auth/login")]
@@ -84,22 +85,36 @@ pub async fn login(state: Data<AppState>, body: Json<LoginRequest>) -> ApiResult
     let email = normalize_email(&body.email);
     // The attempt is recorded before the slow check so that parallel guesses count against the limit too;
     // a success deletes it again. The connection goes back to the pool while the password is hashed.
-    let credentials = {
+    let (attempt, credentials) = {
         let mut conn = state.db().await?;
-        diesel::insert_into(login_failures::table)
+        let attempt: i64 = diesel::insert_into(login_failures::table)
             .values(login_failures::email.eq(&email))
-            .execute(&mut conn)
+            .returning(login_failures::id)
+            .get_result(&mut conn)
             .await?;
         if let Some(retry_after) = locked_out(&mut conn, &email).await? {
             return Err(ApiError::TooManyRequests(retry_after));
         }
-        User::credentials(&mut conn, &email).await?
+        (attempt, User::credentials(&mut conn, &email).await?)
     };
     let (user_id, hash) = match credentials {
         Some((id, hash)) => (Some(id), Some(hash)),
         None => (None, None),
     };
-    let ok = password::verify(body.password.clone(), hash).await?;
+    let ok = match password::verify(body.password.clone(), hash).await {
+        Ok(ok) => ok,
+        Err(password::VerifyError::Busy) => {
+            // The password was never checked, so the attempt is not a failure: a flood must not lock the
+            // account whose owner retries after the 503.
+            tracing::warn!("login turned away: every password verifier is busy");
+            let mut conn = state.db().await?;
+            diesel::delete(login_failures::table.find(attempt))
+                .execute(&mut conn)
+                .await?;
+            return Err(ApiError::Unavailable("password verifiers busy".into()));
+        }
+        Err(password::VerifyError::Failed(error)) => return Err(error.into()),
+    };
     let mut conn = state.db().await?;
     let Some(user_id) = user_id.filter(|_| ok) else {
         tracing::info!("failed login");

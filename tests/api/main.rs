@@ -20,4 +20,5 @@ mod organizations;
 mod pagination;
 mod recommendations;
 mod support;
+mod trust;
 mod users;

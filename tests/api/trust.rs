@@ -1,0 +1,223 @@
+//! Issue 9, "records people can trust": exports that spreadsheets cannot turn into formulas, exports and
+//! metrics whose memory stays bounded, and sign-in floods that cannot exhaust memory.
+
+use serde_json::json;
+
+use crate::support::TestApp;
+
+#[actix_web::test]
+async fn csv_exports_defuse_formulas_behind_blanks_and_wide_signs_and_quote_semicolons() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let names = ["x;=1+1;y", " =1+1", "\u{ff1d}1+1", "a,b", "Plain name"];
+    for name in names {
+        app.create_organization(&admin, json!({"name": name, "kind": "ngo"}))
+            .await;
+    }
+    let csv = app.get("/api/v1/organizations?format=csv", None).await;
+    csv.assert_status(200);
+    let text = csv.text();
+    let body = text.trim_start_matches('\u{feff}');
+    for quoted in ["\"x;=1+1;y\"", "' =1+1", "'\u{ff1d}1+1", "\"a,b\""] {
+        assert!(body.contains(quoted), "{quoted} missing from {body}");
+    }
+    // Split on `;` as a Russian-locale spreadsheet does: no field outside quotes may start a formula.
+    for line in body.lines() {
+        let mut in_quotes = false;
+        let mut field_start = true;
+        for c in line.chars() {
+            if field_start && !in_quotes {
+                assert!(!"=+-@\u{ff1d}".contains(c), "a bare formula in {line}");
+            }
+            field_start = false;
+            match c {
+                '"' => in_quotes = !in_quotes,
+                ',' | ';' if !in_quotes => field_start = true,
+                _ => {}
+            }
+        }
+    }
+    // A comma-splitting reader still gets the names back, with the apostrophe where one was needed.
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    let read: Vec<String> = reader
+        .records()
+        .map(|r| r.expect("row")[1].to_owned())
+        .collect();
+    for expected in ["x;=1+1;y", "' =1+1", "'\u{ff1d}1+1", "a,b", "Plain name"] {
+        assert!(
+            read.iter().any(|n| n == expected),
+            "{expected} not in {read:?}"
+        );
+    }
+}
+
+/// The series `/metrics` reports, one per non-comment line.
+async fn metric_series(app: &TestApp) -> Vec<String> {
+    let res = app.get("/metrics", None).await;
+    res.assert_status(200);
+    res.text()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            l.rsplit_once(' ')
+                .map_or(l, |(series, _)| series)
+                .to_owned()
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn made_up_methods_and_unknown_paths_do_not_grow_the_metrics() {
+    use actix_web::http::Method;
+    use actix_web::test::TestRequest;
+    let app = TestApp::new().await;
+    let send = |method: String, path: String| {
+        let req = TestRequest::default()
+            .method(Method::from_bytes(method.as_bytes()).expect("method"))
+            .uri(&path);
+        app.call(req)
+    };
+    // One of each kind first, so that the collapsed series exist before counting.
+    send("FOO0".into(), "/api/v1/organizations".into())
+        .await
+        .assert_problem(405);
+    send("FOO0".into(), "/nowhere-0".into())
+        .await
+        .assert_problem(404);
+    send("GET".into(), "/nowhere-0".into())
+        .await
+        .assert_problem(404);
+    // The first scrape is counted once it is answered: the second sees its series.
+    metric_series(&app).await;
+    let before = metric_series(&app).await;
+    for i in 1..=30 {
+        let res = send(format!("FOO{i}"), "/api/v1/organizations".into()).await;
+        res.assert_problem(405);
+        assert!(res.header("allow").is_some_and(|a| a.contains("GET")));
+        send(format!("FOO{i}"), format!("/nowhere-{i}"))
+            .await
+            .assert_problem(404);
+        send("GET".into(), format!("/nowhere-{i}/x"))
+            .await
+            .assert_problem(404);
+    }
+    let after = metric_series(&app).await;
+    assert_eq!(before, after, "the same series, only their counts grew");
+    assert!(
+        after.iter().any(|s| s.contains("method=\"OTHER\"")),
+        "made-up methods are counted under one label: {after:?}"
+    );
+    assert!(after.iter().any(|s| s.contains("endpoint=\"UNKNOWN\"")));
+    assert!(
+        !after
+            .iter()
+            .any(|s| s.contains("FOO") || s.contains("nowhere")),
+        "{after:?}"
+    );
+}
+
+#[actix_web::test]
+async fn a_flood_of_logins_with_unknown_emails_gets_401_or_503_and_reads_keep_answering() {
+    use std::cell::Cell;
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    app.create_organization(&admin, json!({"name": "Still here", "kind": "ngo"}))
+        .await;
+    // Enough to outlast the wait on a machine with a few cores: each check takes tens of milliseconds.
+    const LOGINS: usize = 400;
+    let answered = Cell::new(0);
+    let flood = futures_util::future::join_all((0..LOGINS).map(|i| {
+        let app = &app;
+        let answered = &answered;
+        async move {
+            let res = app
+                .post(
+                    "/api/v1/auth/login",
+                    None,
+                    &json!({"email": format!("nobody-{i}@flood.example"), "password": "guess"}),
+                )
+                .await;
+            answered.set(answered.get() + 1);
+            res
+        }
+    }));
+    let read = async {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        let res = app.get("/api/v1/organizations", None).await;
+        (res, answered.get())
+    };
+    let (logins, (page, answered_by_then)) = tokio::join!(flood, read);
+    page.assert_status(200);
+    assert_eq!(page.item_ids().len(), 1);
+    assert!(
+        answered_by_then < LOGINS,
+        "the read was answered while logins were still queued"
+    );
+    let (mut refused, mut busy) = (0, 0);
+    for res in &logins {
+        match res.status.as_u16() {
+            401 => refused += 1,
+            503 => {
+                res.assert_problem(503);
+                assert!(
+                    res.header("retry-after").is_some(),
+                    "503 without Retry-After"
+                );
+                busy += 1;
+            }
+            other => panic!("a login answered {other}: {}", res.text()),
+        }
+    }
+    assert_eq!(refused + busy, LOGINS);
+    assert!(
+        busy > 0,
+        "the flood outran the verifiers, so some were turned away"
+    );
+    assert!(refused > 0, "logins within the wait were checked");
+    // Logins turned away were never checked, so they are not counted as failures.
+    assert_eq!(
+        app.count("SELECT count(*) FROM login_failures").await,
+        i64::try_from(refused).expect("count")
+    );
+}
+
+#[actix_web::test]
+async fn exports_of_large_rows_stream_every_row_exactly_once() {
+    use diesel_async::SimpleAsyncConnection;
+    let app = TestApp::new().await;
+    let mut conn = app.pool().get().await.expect("conn");
+    // Small rows, then rows of 300 kB (batches stop by bytes), then small rows again: the keyset continues
+    // from the last row sent each time.
+    conn.batch_execute(
+        "INSERT INTO organizations (id, name, kind) SELECT gen_random_uuid(), 'Small ' || lpad(g::text, 4, '0'), 'ngo' FROM generate_series(1, 600) g;
+         INSERT INTO organizations (id, name, kind, description) SELECT gen_random_uuid(), 'Large ' || lpad(g::text, 4, '0'), 'ngo', repeat('ф', 150000) FROM generate_series(1, 24) g;
+         INSERT INTO organizations (id, name, kind) SELECT gen_random_uuid(), 'Tail ' || lpad(g::text, 4, '0'), 'ngo' FROM generate_series(1, 300) g;",
+    )
+    .await
+    .expect("rows");
+    drop(conn);
+    let nd = app.get("/api/v1/organizations?format=ndjson", None).await;
+    nd.assert_status(200);
+    let ids: Vec<String> = nd
+        .text()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("a JSON line")["id"]
+                .as_str()
+                .expect("id")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), 924);
+    let unique: std::collections::HashSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), 924, "no row twice");
+    let csv = app.get("/api/v1/organizations?format=csv", None).await;
+    let text = csv.text();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let names: std::collections::HashSet<String> = reader
+        .records()
+        .map(|r| r.expect("row")[1].to_owned())
+        .collect();
+    assert_eq!(names.len(), 924);
+    assert!(names.contains("Large 0024") && names.contains("Tail 0300"));
+}
