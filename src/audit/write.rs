@@ -133,7 +133,9 @@ pub enum Table {
     Users,
 }
 
-/// Locks one row (404 when there is none) with a statement diesel prepares once per connection.
+/// Locks one row (404 when there is none) with a statement diesel prepares once per connection. The lock is
+/// `FOR NO KEY UPDATE`: writes never change keys, and a stronger lock would block the foreign-key checks of
+/// rows that point at it (a trigger re-deriving a council's meetings' parties) into a deadlock.
 async fn lock(conn: &mut Conn, table: Table, id: Uuid) -> ApiResult<()> {
     use crate::db::schema::{
         agencies, council_members, councils, engagements, facilities, organizations,
@@ -144,7 +146,7 @@ async fn lock(conn: &mut Conn, table: Table, id: Uuid) -> ApiResult<()> {
             $t::table
                 .find(id)
                 .select($t::id)
-                .for_update()
+                .for_no_key_update()
                 .first::<Uuid>(conn)
                 .await?
         };

@@ -586,6 +586,14 @@ mod tests {
     }
 
     #[test]
+    fn every_writing_role_may_also_read_a_restricted_record() {
+        // Otherwise a writer would get 404 on the restricted records it may change.
+        for role in WRITER_ROLES {
+            assert!(RESTRICTED_READER_ROLES.contains(role), "{role}");
+        }
+    }
+
+    #[test]
     fn owners_of_new_records_are_the_recording_organisation() {
         assert_eq!(owner_of_new(&actor(NgoMember), Some(OTHER_ORG)), Some(ORG));
         assert_eq!(

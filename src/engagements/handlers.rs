@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, get};
 use super::model::{self, Engagement, EngagementFilter, NEWEST};
 use crate::auth::Caller;
 use crate::auth::policy::{self, Action, Record};
+use crate::engagements::write::KindRecord;
 use crate::http::export::{self};
 use crate::http::{
     ApiResult, FormatParam, IdPath, Page, PageParams, Path, ProblemResponses, Query, ok_versioned,
@@ -78,22 +79,20 @@ pub async fn get_engagement(
 }
 
 /// The change history of an engagement of any kind, for admins, analysts and those who may change it.
-pub async fn history(
+pub async fn history<T: KindRecord>(
     state: &AppState,
     actor: &crate::auth::Actor,
-    entity_type: &str,
-    id: uuid::Uuid,
+    record: &T,
     page: &PageParams,
 ) -> ApiResult<actix_web::web::Json<Page<crate::audit::AuditEntry>>> {
-    let engagement = model::find(&mut *state.db().await?, &actor.caller(), id).await?;
     policy::check(
         actor,
         Action::ReadHistory,
-        Record::Engagement(&engagement.facts()),
+        Record::Engagement(&record.facts()),
     )?;
     let filter = crate::audit::AuditFilter {
-        entity_type: Some(entity_type.to_owned()),
-        entity_id: Some(id.to_string()),
+        entity_type: Some(T::ENTITY.to_owned()),
+        entity_id: Some(record.id().to_string()),
         actor_id: None,
         hide_users: true,
         directory_only: false,
@@ -176,8 +175,9 @@ macro_rules! engagement_handlers {
             path: $crate::http::Path<$crate::http::IdPath>,
             page: $crate::http::Query<$crate::http::PageParams>,
         ) -> $crate::http::ApiResult<actix_web::web::Json<$crate::http::Page<$crate::audit::AuditEntry>>> {
-            use $crate::audit::write::Audited;
-            $crate::engagements::handlers::history(&state, &actor, <$record>::ENTITY, path.id, &page).await
+            // The kind's own find: 404 for an id of another kind, as on its other routes.
+            let record = $find(&mut *state.db().await?, &actor.caller(), path.id).await?;
+            $crate::engagements::handlers::history(&state, &actor, &record, &page).await
         }
     };
 }

@@ -511,7 +511,7 @@ fn council_readable(caller: &Caller, engagement: &str) -> String {
 }
 
 /// A planned monitoring visit is seen only by its monitors (and admins): announcing it would defeat it.
-fn not_planned_visit(engagement: &str, monitor: Option<Uuid>) -> String {
+pub fn not_planned_visit(engagement: &str, monitor: Option<Uuid>) -> String {
     let HiddenWhile {
         kind,
         status,

@@ -114,17 +114,15 @@ pub async fn create_meeting(
     let body = body.0;
     let id = Uuid::now_v7();
     let mut conn = state.db().await?;
-    let council = Council::find(&mut conn, &actor.caller(), path.id).await?;
-    let facts = write::facts(EngagementKind::Meeting, None, Some(council.id), &[]);
-    let meeting = write::create(
-        &mut conn,
-        &actor,
-        &facts,
-        id,
-        async |conn| save(conn, &actor, &council, id, &body, false).await,
-        model::find,
-    )
-    .await?;
+    // 404 for a council the caller may not read, before anything is said about their rights.
+    let council_id = Council::find(&mut conn, &actor.caller(), path.id).await?.id;
+    let facts = write::facts(EngagementKind::Meeting, None, Some(council_id), &[]);
+    let save = async |conn: &mut Conn| {
+        // Locked, so that a change of its host agency waits and then reaches this meeting's parties too.
+        let council = Council::find_for_update(conn, council_id).await?;
+        save(conn, &actor, &council, id, &body, false).await
+    };
+    let meeting = write::create(&mut conn, &actor, &facts, id, save, model::find).await?;
     Ok(created(
         &format!("/api/v1/meetings/{id}"),
         &meeting,

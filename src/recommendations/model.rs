@@ -188,8 +188,8 @@ pub fn readable(caller: &Caller) -> String {
         .and_then(|a| a.agency_id)
     {
         Some(agency) => format!(
-            "({both} OR (recommendations.addressed_to_agency_id = '{agency}' \
-             AND NOT (engagements.kind = 'monitoring_visit' AND engagements.status = 'planned')))"
+            "({both} OR (recommendations.addressed_to_agency_id = '{agency}' AND {}))",
+            crate::engagements::model::not_planned_visit("engagements", None)
         ),
         None => both,
     }

@@ -327,6 +327,15 @@ async fn updates_replace_lists_rederive_parties_and_respect_if_match() {
         history.json()["items"][1]["after"]["minutes"],
         "Решили обратиться в МВД"
     );
+    // Another kind's history route does not know a meeting's id, as its other routes do not.
+    let admin = app.admin().await;
+    for kind in ["hearings", "grants"] {
+        let uri = format!("/api/v1/{kind}/{}/history", w.meeting);
+        app.get(&uri, Some(&admin)).await.assert_problem(404);
+        app.get(&uri.replace("/history", ""), Some(&admin))
+            .await
+            .assert_problem(404);
+    }
 }
 
 #[actix_web::test]
