@@ -136,25 +136,10 @@ pub async fn update_agency(
     Ok(ok_versioned(&agency, agency.version))
 }
 
-/// Deletes an agency (admins); 409 while other records (sub-agencies, councils, users, …) refer to it.
-#[utoipa::path(tag = "agencies", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
-    security(("bearer" = [])), responses((status = 204, description = "Deleted"), ProblemResponses))]
-#[delete("/agencies/{id}")]
-pub async fn delete_agency(
-    state: Data<AppState>,
-    actor: Actor,
-    path: Path<IdPath>,
-    if_match: IfMatch,
-) -> ApiResult<HttpResponse> {
-    directory::existing(
-        Table::Agencies,
-        path.id,
-        Agency::find,
-        directory::admins_only(&actor)?,
-    )
-    .delete(&mut *state.db().await?, &actor, &if_match, Agency::remove)
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+crate::directory_delete_handler! {
+    tag: "agencies", table: Agencies, remove: Agency::remove, |actor| Agency::find,
+    /// Deletes an agency (admins); 409 while other records (sub-agencies, councils, users, …) refer to it.
+    delete_agency: "/agencies/{id}",
 }
 
 /// The change history of an agency, newest first (admins and analysts).

@@ -279,27 +279,13 @@ pub async fn update_council(
     Ok(ok_versioned(&council, council.version))
 }
 
-/// Deletes a council (admins); 409 while meetings, branches or secretaries refer to it.
-#[utoipa::path(tag = "councils", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
-    security(("bearer" = [])), responses((status = 204, description = "Deleted"), ProblemResponses))]
-#[delete("/councils/{id}")]
-pub async fn delete_council(
-    state: Data<AppState>,
-    actor: Actor,
-    path: Path<IdPath>,
-    if_match: IfMatch,
-) -> ApiResult<HttpResponse> {
-    let caller = actor.caller();
-    let find = async |conn: &mut Conn, id| Council::find(conn, &caller, id).await;
-    directory::existing(
-        Table::Councils,
-        path.id,
-        find,
-        directory::admins_only(&actor)?,
-    )
-    .delete(&mut *state.db().await?, &actor, &if_match, Council::remove)
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+crate::directory_delete_handler! {
+    tag: "councils", table: Councils, remove: Council::remove, |actor| {
+        let caller = actor.caller();
+        async move |conn: &mut Conn, id| Council::find(conn, &caller, id).await
+    },
+    /// Deletes a council (admins); 409 while meetings, branches or secretaries refer to it.
+    delete_council: "/councils/{id}",
 }
 
 /// The change history of a council (admins, analysts and its secretaries).

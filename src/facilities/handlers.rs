@@ -139,25 +139,10 @@ pub async fn update_facility(
     Ok(ok_versioned(&facility, facility.version))
 }
 
-/// Deletes a facility (admins); 409 while visits refer to it.
-#[utoipa::path(tag = "monitoring", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
-    security(("bearer" = [])), responses((status = 204, description = "Deleted"), ProblemResponses))]
-#[delete("/facilities/{id}")]
-pub async fn delete_facility(
-    state: Data<AppState>,
-    actor: Actor,
-    path: Path<IdPath>,
-    if_match: IfMatch,
-) -> ApiResult<HttpResponse> {
-    directory::existing(
-        Table::Facilities,
-        path.id,
-        Facility::find,
-        directory::admins_only(&actor)?,
-    )
-    .delete(&mut *state.db().await?, &actor, &if_match, Facility::remove)
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+crate::directory_delete_handler! {
+    tag: "monitoring", table: Facilities, remove: Facility::remove, |actor| Facility::find,
+    /// Deletes a facility (admins); 409 while visits refer to it.
+    delete_facility: "/facilities/{id}",
 }
 
 /// The change history of a facility (admins and analysts).

@@ -159,30 +159,10 @@ pub async fn update_organization(
     Ok(ok_versioned(&org, org.version))
 }
 
-/// Deletes an organisation (admins); 409 while other records refer to it.
-#[utoipa::path(tag = "organizations", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
-    security(("bearer" = [])), responses((status = 204, description = "Deleted"), ProblemResponses))]
-#[delete("/organizations/{id}")]
-pub async fn delete_organization(
-    state: Data<AppState>,
-    actor: Actor,
-    path: Path<IdPath>,
-    if_match: IfMatch,
-) -> ApiResult<HttpResponse> {
-    directory::existing(
-        Table::Organizations,
-        path.id,
-        Organization::find,
-        directory::admins_only(&actor)?,
-    )
-    .delete(
-        &mut *state.db().await?,
-        &actor,
-        &if_match,
-        Organization::remove,
-    )
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+crate::directory_delete_handler! {
+    tag: "organizations", table: Organizations, remove: Organization::remove, |actor| Organization::find,
+    /// Deletes an organisation (admins); 409 while other records refer to it.
+    delete_organization: "/organizations/{id}",
 }
 
 /// The change history of an organisation, newest first (admins, analysts, and its own members).

@@ -264,3 +264,32 @@ pub async fn history<T: Audited>(
     };
     audit::handlers::history_page(state, filter, page).await
 }
+
+/// Declares the admin-only delete route of a directory record: 403 for anyone else before anything is read, then
+/// the one audited write path (409 while other records refer to it). `|actor| find` gives the record's find for
+/// the acting user. The calling module imports actix-web's `delete` and the handler types it names.
+#[macro_export]
+macro_rules! directory_delete_handler {
+    (
+        tag: $tag:literal, table: $table:ident, remove: $remove:path, |$actor:ident| $find:expr,
+        $(#[$doc:meta])* $name:ident: $path:literal $(,)?
+    ) => {
+        $(#[$doc])*
+        #[utoipa::path(tag = $tag, params($crate::http::IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+            security(("bearer" = [])), responses((status = 204, description = "Deleted"), $crate::http::ProblemResponses))]
+        #[delete($path)]
+        pub async fn $name(
+            state: actix_web::web::Data<$crate::state::AppState>,
+            actor: $crate::auth::Actor,
+            path: $crate::http::Path<$crate::http::IdPath>,
+            if_match: $crate::http::IfMatch,
+        ) -> $crate::http::ApiResult<actix_web::HttpResponse> {
+            let $actor = &actor;
+            let rule = $crate::regions::directory::admins_only($actor)?;
+            $crate::regions::directory::existing($crate::audit::write::Table::$table, path.id, $find, rule)
+                .delete(&mut *state.db().await?, $actor, &if_match, $remove)
+                .await?;
+            Ok(actix_web::HttpResponse::NoContent().finish())
+        }
+    };
+}
