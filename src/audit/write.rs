@@ -1,7 +1,8 @@
 //! The one audited write path. Every create, update and delete of an engagement, a recommendation, a
-//! submission or a directory record runs through [`create`], [`update`] or [`delete`], which own what every
-//! write shares: the transaction, the row lock, the policy check, the `If-Match` check, the single re-read and
-//! the audit row. A record type supplies only what differs: how to lock it, how to find it, its rule and its save.
+//! submission or a directory record runs through [`create`], [`Existing::update`] or [`Existing::delete`], which
+//! own what every write shares: the transaction, the row lock, the single read, the policy check, the `If-Match`
+//! check, the re-read and the audit row. A record type supplies only what differs: its table, how to find it, its
+//! rule and its save.
 
 use diesel::prelude::*;
 use diesel_async::{AnsiTransactionManager, RunQueryDsl, TransactionManager};
