@@ -150,12 +150,29 @@ pub(super) fn secretary_or_admin(actor: &Actor, id: Uuid, refusal: &'static str)
     }
 }
 
-/// Checks a council's references: host agency, parent, region, spheres, and the order of its dates.
+/// Checks a council's parent: a council the caller may read (one they may not read gets the same 422 as one that
+/// does not exist, so the answer cannot reveal a hidden council), and not the council itself or one of its own.
+async fn check_parent(
+    conn: &mut Conn,
+    caller: &Caller,
+    id: Option<Uuid>,
+    parent: Option<Uuid>,
+) -> ApiResult<()> {
+    let Some(parent) = parent else { return Ok(()) };
+    match Council::find(conn, caller, parent).await {
+        Err(ApiError::NotFound) => directory::known(false, "parent_id", "council", parent),
+        other => other.map(|_| ()),
+    }?;
+    match id {
+        Some(id) => directory::ensure_no_loop(conn, "councils", "council", id, parent).await,
+        None => Ok(()),
+    }
+}
+
+/// Checks a council's other references: host agency, region, spheres, and the order of its dates.
 async fn check(
     conn: &mut Conn,
-    id: Option<Uuid>,
     host: Option<Uuid>,
-    parent: Option<Uuid>,
     region: Option<&str>,
     sphere_codes: &[String],
     dates: (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>),
@@ -170,12 +187,6 @@ async fn check(
     }
     if let Some(host) = host {
         Agency::ensure_exists(conn, host, "host_agency_id").await?;
-    }
-    if let Some(parent) = parent {
-        Council::ensure_exists(conn, parent, "parent_id").await?;
-        if let Some(id) = id {
-            directory::ensure_no_loop(conn, "councils", "council", id, parent).await?;
-        }
     }
     if let Some(code) = region {
         regions::ensure_exists(conn, code, "region_code").await?;
@@ -196,11 +207,10 @@ pub async fn create_council(
     let new = body.0;
     let save = async |conn: &mut Conn, id: Uuid| {
         let dates = (new.established_on, new.dissolved_on);
+        check_parent(conn, &actor.caller(), None, new.parent_id).await?;
         check(
             conn,
-            None,
             new.host_agency_id,
-            new.parent_id,
             new.region_code.as_deref(),
             &new.sphere_codes,
             dates,
@@ -260,16 +270,14 @@ pub async fn update_council(
                     changes.established_on.unwrap_or(before.established_on),
                     changes.dissolved_on.unwrap_or(before.dissolved_on),
                 );
-                check(
-                    conn,
-                    Some(id),
-                    host,
-                    parent,
-                    region.as_deref(),
-                    &spheres,
-                    dates,
-                )
-                .await?;
+                // Only a new parent is checked: a secretary may edit a branch whose parent they cannot read.
+                let new_parent = if parent == before.parent_id {
+                    None
+                } else {
+                    parent
+                };
+                check_parent(conn, &actor.caller(), Some(id), new_parent).await?;
+                check(conn, host, region.as_deref(), &spheres, dates).await?;
                 // A new host becomes the host party of the council's meetings by trigger (see the migration
                 // `derived_agency_parties`): the directory does not write engagement parties.
                 crate::directory_update!(conn, councils, id, &changes)

@@ -382,3 +382,55 @@ async fn meetings_of_a_restricted_council_are_hidden_with_it() {
         );
     }
 }
+
+#[actix_web::test]
+async fn a_parent_the_caller_cannot_read_is_refused_like_one_that_does_not_exist() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    app.patch(
+        &format!("/api/v1/councils/{}", w.council_b),
+        Some(&w.admin),
+        &json!({"visibility": "restricted"}),
+    )
+    .await
+    .assert_status(200);
+    let path = format!("/api/v1/councils/{}", w.council_a);
+    let before = app.snapshot().await;
+    let hidden = app
+        .patch(
+            &path,
+            Some(&w.secretary_a),
+            &json!({"parent_id": w.council_b}),
+        )
+        .await;
+    let unknown = uuid::Uuid::now_v7();
+    let missing = app
+        .patch(&path, Some(&w.secretary_a), &json!({"parent_id": unknown}))
+        .await;
+    hidden.assert_invalid("parent_id");
+    missing.assert_invalid("parent_id");
+    let message = |res: &crate::support::Response, id: &str| {
+        res.json()["errors"][0]["message"]
+            .as_str()
+            .map(|m| m.replace(id, "…"))
+    };
+    assert_eq!(
+        message(&hidden, &w.council_b.to_string()),
+        message(&missing, &unknown.to_string()),
+        "the two refusals must read alike"
+    );
+    app.snapshot().await.assert_unchanged_from(&before);
+    // The secretary may still edit their council, and an admin (who reads the hidden council) may set it.
+    app.patch(
+        &path,
+        Some(&w.secretary_a),
+        &json!({"description": "Филиал"}),
+    )
+    .await
+    .assert_record(w.council_a);
+    let moved = app
+        .patch(&path, Some(&w.admin), &json!({"parent_id": w.council_b}))
+        .await
+        .assert_record(w.council_a);
+    assert_eq!(moved["parent_id"], w.council_b.to_string());
+}
