@@ -90,8 +90,8 @@ pub enum Record<'a> {
     Submission {
         /// The submitting organisations.
         organizations: &'a [Uuid],
-        /// The agency that answers it.
-        responsible_agency: Uuid,
+        /// The agency that answers it (looked up only when it decides: for `Answer`).
+        responsible_agency: Option<Uuid>,
     },
     /// A recommendation that comes out of an engagement.
     Recommendation {
@@ -176,7 +176,8 @@ pub fn allows(actor: &Actor, action: Action, record: Record<'_>) -> bool {
         ) => {
             speaks_for(actor, organizations)
                 || (actor.role == Role::AgencyOfficer
-                    && actor.agency_id == Some(responsible_agency))
+                    && responsible_agency.is_some()
+                    && actor.agency_id == responsible_agency)
         }
         (Record::Submission { organizations, .. }, ReadHistory) => {
             audit_reader || speaks_for(actor, organizations)
@@ -494,11 +495,11 @@ mod tests {
     fn submissions_are_written_by_their_organisations_and_answered_by_the_agency() {
         let ours = Record::Submission {
             organizations: &[OTHER_ORG, ORG],
-            responsible_agency: AGENCY,
+            responsible_agency: Some(AGENCY),
         };
         let theirs = Record::Submission {
             organizations: &[OTHER_ORG],
-            responsible_agency: OTHER_AGENCY,
+            responsible_agency: Some(OTHER_AGENCY),
         };
         for action in [Create, Update, Delete] {
             only(&[Admin, NgoMember], action, ours, "ours");
@@ -511,6 +512,11 @@ mod tests {
             "answer ours",
         );
         only(&[Admin], Answer, theirs, "answer theirs");
+        let unknown_agency = Record::Submission {
+            organizations: &[OTHER_ORG],
+            responsible_agency: None,
+        };
+        only(&[Admin], Answer, unknown_agency, "no agency named");
     }
 
     #[test]

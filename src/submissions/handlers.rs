@@ -124,7 +124,11 @@ fn existing(
         rule: async move |conn: &mut Conn, s: &Submission| {
             let record = Record::Submission {
                 organizations: &s.organization_ids,
-                responsible_agency: responsible_agency(conn, s.consultation_id).await?,
+                // Only an answer depends on the agency: other writes spare the lookup.
+                responsible_agency: match action {
+                    Action::Answer => Some(responsible_agency(conn, s.consultation_id).await?),
+                    _ => None,
+                },
             };
             policy::check(actor, action, record)
         },
@@ -135,7 +139,7 @@ fn existing(
 fn keeps_own_organization(actor: &Actor, organization_ids: &[Uuid]) -> ApiResult<()> {
     let record = Record::Submission {
         organizations: organization_ids,
-        responsible_agency: Uuid::nil(),
+        responsible_agency: None,
     };
     if policy::allows(actor, Action::Update, record) {
         Ok(())
@@ -169,7 +173,7 @@ pub async fn create_submission(
         Action::Create,
         Record::Submission {
             organizations: &new.organization_ids,
-            responsible_agency: consultation.responsible_agency_id,
+            responsible_agency: Some(consultation.responsible_agency_id),
         },
     )?;
     let save = async |conn: &mut Conn| {
