@@ -37,10 +37,12 @@ crate::text_enum! {
 
 crate::text_enum! {
     /// Who may read a record (DESIGN.md §5).
+    #[derive(Default)]
     pub enum Visibility {
         /// Everyone, including anonymous readers.
         Public => "public",
         /// Every signed-in user.
+        #[default]
         Internal => "internal",
         /// Only the owning organisation, the council's secretaries, and admins.
         Restricted => "restricted",
@@ -77,10 +79,12 @@ crate::text_enum! {
 
 crate::text_enum! {
     /// Where a consultation stands.
+    #[derive(Default)]
     pub enum ConsultationStatus {
         /// Announced, not yet open.
         Planned => "planned",
         /// Open for comments.
+        #[default]
         Open => "open",
         /// The comment period has ended.
         Closed => "closed",
@@ -95,12 +99,14 @@ crate::text_enum! {
 
 crate::text_enum! {
     /// Where a grant stands.
+    #[derive(Default)]
     pub enum GrantStatus {
         /// Announced (a call).
         Announced => "announced",
         /// Applied for.
         Applied => "applied",
         /// Awarded.
+        #[default]
         Awarded => "awarded",
         /// Running.
         Active => "active",
@@ -115,8 +121,10 @@ crate::text_enum! {
 
 crate::text_enum! {
     /// Where a hearing stands.
+    #[derive(Default)]
     pub enum HearingStatus {
         /// Announced.
+        #[default]
         Planned => "planned",
         /// Took place.
         Held => "held",
@@ -127,8 +135,10 @@ crate::text_enum! {
 
 crate::text_enum! {
     /// Where a meeting stands.
+    #[derive(Default)]
     pub enum MeetingStatus {
         /// Scheduled.
+        #[default]
         Planned => "planned",
         /// Took place.
         Held => "held",
@@ -141,8 +151,10 @@ crate::text_enum! {
 
 crate::text_enum! {
     /// Where a visit stands.
+    #[derive(Default)]
     pub enum VisitStatus {
         /// Scheduled (seen only by its monitors and admins).
+        #[default]
         Planned => "planned",
         /// Done.
         Completed => "completed",

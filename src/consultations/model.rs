@@ -18,7 +18,6 @@ use crate::engagements::model::{self as core, EngagementRow};
 use crate::engagements::{Document, Engagement, EngagementKind, Party, Visibility};
 use crate::http::export::{CsvRow, join, opt};
 use crate::http::extract::not_blank;
-use crate::http::patch::{nullable, required};
 use crate::http::{ApiError, ApiResult, Cursor, Keyed};
 
 crate::text_enum! {
@@ -298,159 +297,41 @@ pub async fn list(
     assemble_all(conn, rows).await
 }
 
-/// A new consultation.
-#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateConsultation {
+crate::body_types! {
+    /// A new consultation.
+    create CreateConsultation;
+    /// Changes to a consultation.
+    update UpdateConsultation from Consultation;
     /// The draft's title.
     #[validate(length(min = 1, max = 1000), custom(function = "not_blank"))]
     #[schema(pattern = r"\S", min_length = 1, max_length = 1000)]
-    pub title: String,
+    title: String = required,
     /// Act type.
-    pub act_type: ActType,
+    act_type: ActType = required,
     /// The agency responsible for the draft.
-    pub responsible_agency_id: Uuid,
+    responsible_agency_id: Uuid = required,
     /// Level of government.
-    pub level: GovernmentLevel,
+    level: GovernmentLevel = required,
     /// First day of the comment period.
     #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    pub opens_on: NaiveDate,
+    opens_on: NaiveDate = required,
     /// Last day of the comment period (not before `opens_on`).
     #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    pub closes_on: NaiveDate,
+    closes_on: NaiveDate = required,
     /// Status (default `open`).
-    #[serde(default = "open")]
-    pub status: ConsultationStatus,
+    status: ConsultationStatus = default,
     /// Where the draft is.
     #[validate(custom(function = "crate::http::extract::web_url"), length(max = 2000))]
     #[schema(format = "uri", max_length = 2000)]
-    pub draft_url: Option<String>,
-    /// Summary.
-    #[validate(length(max = 20000))]
-    #[schema(max_length = 20000)]
-    pub summary: Option<String>,
+    draft_url: String = optional,
+    shared summary,
     /// The act as adopted (only with status `adopted`).
     #[validate(nested)]
-    pub adopted_act: Option<AdoptedAct>,
-    /// Region.
-    #[validate(length(min = 2, max = 40))]
-    #[schema(min_length = 2, max_length = 40)]
-    pub region_code: Option<String>,
-    /// Spheres.
-    #[serde(default)]
-    #[validate(length(max = 15))]
-    #[schema(max_items = 15)]
-    pub sphere_codes: Vec<String>,
-    /// Who may read it (default `internal`).
-    #[serde(default = "internal")]
-    pub visibility: Visibility,
-    /// Linked documents.
-    #[serde(default)]
-    #[validate(length(max = 50), nested)]
-    #[schema(max_items = 50)]
-    pub documents: Vec<Document>,
-}
-
-fn open() -> ConsultationStatus {
-    ConsultationStatus::Open
-}
-
-fn internal() -> Visibility {
-    Visibility::Internal
-}
-
-/// Changes to a consultation.
-#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateConsultation {
-    /// The draft's title.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(min = 1, max = 1000), custom(function = "not_blank"))]
-    #[schema(pattern = r"\S", min_length = 1, max_length = 1000, nullable = false)]
-    pub title: Option<String>,
-    /// Act type.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub act_type: Option<ActType>,
-    /// The responsible agency.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub responsible_agency_id: Option<Uuid>,
-    /// Level.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub level: Option<GovernmentLevel>,
-    /// First day of the comment period.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    #[schema(nullable = false)]
-    pub opens_on: Option<NaiveDate>,
-    /// Last day of the comment period.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    #[schema(nullable = false)]
-    pub closes_on: Option<NaiveDate>,
-    /// Status.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub status: Option<ConsultationStatus>,
-    /// Where the draft is.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(custom(function = "crate::http::extract::web_url"), length(max = 2000))]
-    #[schema(format = "uri", max_length = 2000)]
-    pub draft_url: Option<Option<String>>,
-    /// Summary.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(max = 20000))]
-    #[schema(max_length = 20000)]
-    pub summary: Option<Option<String>>,
-    /// The act as adopted.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(nested)]
-    pub adopted_act: Option<Option<AdoptedAct>>,
-    /// Region.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(min = 2, max = 40))]
-    #[schema(min_length = 2, max_length = 40)]
-    pub region_code: Option<Option<String>>,
-    /// Spheres.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(max = 15))]
-    #[schema(max_items = 15, nullable = false)]
-    pub sphere_codes: Option<Vec<String>>,
-    /// Who may read it.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub visibility: Option<Visibility>,
-    /// Documents.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(max = 50), nested)]
-    #[schema(max_items = 50, nullable = false)]
-    pub documents: Option<Vec<Document>>,
-}
-
-impl UpdateConsultation {
-    /// The consultation as a full body once these changes are applied.
-    pub fn apply(self, c: Consultation) -> CreateConsultation {
-        CreateConsultation {
-            title: self.title.unwrap_or(c.title),
-            act_type: self.act_type.unwrap_or(c.act_type),
-            responsible_agency_id: self
-                .responsible_agency_id
-                .unwrap_or(c.responsible_agency_id),
-            level: self.level.unwrap_or(c.level),
-            opens_on: self.opens_on.unwrap_or(c.opens_on),
-            closes_on: self.closes_on.unwrap_or(c.closes_on),
-            status: self.status.unwrap_or(c.status),
-            draft_url: self.draft_url.unwrap_or(c.draft_url),
-            summary: self.summary.unwrap_or(c.summary),
-            adopted_act: self.adopted_act.unwrap_or(c.adopted_act),
-            region_code: self.region_code.unwrap_or(c.region_code),
-            sphere_codes: self.sphere_codes.unwrap_or(c.sphere_codes),
-            visibility: self.visibility.unwrap_or(c.visibility),
-            documents: self.documents.unwrap_or(c.documents),
-        }
-    }
+    adopted_act: AdoptedAct = optional,
+    shared region_code,
+    shared sphere_codes,
+    shared visibility,
+    shared documents,
 }
 
 impl CreateConsultation {

@@ -17,7 +17,6 @@ use crate::db::{Conn, JsonColumn};
 use crate::engagements::model::{self as core, EngagementRow};
 use crate::engagements::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
 use crate::http::export::{CsvRow, join, opt};
-use crate::http::patch::{nullable, required};
 use crate::http::{ApiError, ApiResult, Cursor, Keyed};
 
 crate::text_enum! {
@@ -377,226 +376,56 @@ pub async fn list(
     assemble_all(conn, rows).await
 }
 
-/// A new grant: exactly one of `funder_agency_id` and `funder_organization_id`.
-#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateGrant {
-    /// Title.
-    #[validate(
-        length(min = 1, max = 500),
-        custom(function = "crate::http::extract::not_blank")
-    )]
-    #[schema(pattern = r"\S", min_length = 1, max_length = 500)]
-    pub title: String,
+crate::body_types! {
+    /// A new grant: exactly one of `funder_agency_id` and `funder_organization_id`.
+    create CreateGrant;
+    /// Changes to a grant.
+    update UpdateGrant from Grant;
+    shared title,
     /// Form of support.
-    pub support_type: SupportType,
+    support_type: SupportType = required,
     /// The funding agency.
-    pub funder_agency_id: Option<Uuid>,
+    funder_agency_id: Uuid = optional,
     /// The funding organisation.
-    pub funder_organization_id: Option<Uuid>,
+    funder_organization_id: Uuid = optional,
     /// The recipient.
-    pub recipient_organization_id: Uuid,
+    recipient_organization_id: Uuid = required,
     /// The programme.
     #[validate(length(min = 1, max = 500))]
     #[schema(min_length = 1, max_length = 500)]
-    pub program: Option<String>,
+    program: String = optional,
     /// Description.
     #[validate(length(max = 20000))]
     #[schema(max_length = 20000)]
-    pub description: Option<String>,
+    description: String = optional,
     /// Exact non-negative amount as a decimal string, at most the currency's number of decimals.
     #[validate(length(min = 1, max = 30))]
-    #[schema(
-        min_length = 1,
-        max_length = 30,
-        pattern = r"^[0-9]+(\.[0-9]+)?$",
-        example = "125000.00"
-    )]
+    #[schema(min_length = 1, max_length = 30, pattern = r"^[0-9]+(\.[0-9]+)?$", example = "125000.00" )]
     // Kept as the client wrote it: its rule depends on the currency, so `check_rules` turns it into an `Amount`
     // together with the other cross-field rules and reports every bad field at once.
-    pub amount: String,
+    amount: String = required,
     /// ISO 4217 currency code.
-    #[schema(
-        value_type = String,
-        min_length = 3,
-        max_length = 3,
-        pattern = "^[A-Z]{3}$",
-        example = "TJS"
-    )]
-    pub currency: Currency,
+    #[schema(value_type = String, min_length = 3, max_length = 3, pattern = "^[A-Z]{3}$", example = "TJS" )]
+    currency: Currency = required,
     /// When it was awarded.
     #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    pub awarded_on: Option<NaiveDate>,
+    awarded_on: NaiveDate = optional,
     /// First day of the funded activity (default `awarded_on`; one of the two is required).
     #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    pub starts_on: Option<NaiveDate>,
+    starts_on: NaiveDate = derived,
     /// Last day of the funded activity (not before the first).
     #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    pub ends_on: Option<NaiveDate>,
+    ends_on: NaiveDate = optional,
     /// Status (default `awarded`).
-    #[serde(default = "awarded")]
-    pub status: GrantStatus,
-    /// Region.
-    #[validate(length(min = 2, max = 40))]
-    #[schema(min_length = 2, max_length = 40)]
-    pub region_code: Option<String>,
-    /// Spheres.
-    #[serde(default)]
-    #[validate(length(max = 15))]
-    #[schema(max_items = 15)]
-    pub sphere_codes: Vec<String>,
+    status: GrantStatus = default,
+    shared region_code,
+    shared sphere_codes,
     /// Reports owed.
-    #[serde(default)]
     #[validate(length(max = 50), nested)]
     #[schema(max_items = 50)]
-    pub reports: Vec<Report>,
-    /// Who may read it (default `internal`).
-    #[serde(default = "internal")]
-    pub visibility: Visibility,
-    /// Linked documents.
-    #[serde(default)]
-    #[validate(length(max = 50), nested)]
-    #[schema(max_items = 50)]
-    pub documents: Vec<Document>,
-}
-
-fn awarded() -> GrantStatus {
-    GrantStatus::Awarded
-}
-
-fn internal() -> Visibility {
-    Visibility::Internal
-}
-
-/// Changes to a grant.
-#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateGrant {
-    /// Title.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(
-        length(min = 1, max = 500),
-        custom(function = "crate::http::extract::not_blank")
-    )]
-    #[schema(pattern = r"\S", min_length = 1, max_length = 500, nullable = false)]
-    pub title: Option<String>,
-    /// Form of support.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub support_type: Option<SupportType>,
-    /// The funding agency.
-    #[serde(default, deserialize_with = "nullable")]
-    pub funder_agency_id: Option<Option<Uuid>>,
-    /// The funding organisation.
-    #[serde(default, deserialize_with = "nullable")]
-    pub funder_organization_id: Option<Option<Uuid>>,
-    /// The recipient.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub recipient_organization_id: Option<Uuid>,
-    /// The programme.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(min = 1, max = 500))]
-    #[schema(min_length = 1, max_length = 500)]
-    pub program: Option<Option<String>>,
-    /// Description.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(max = 20000))]
-    #[schema(max_length = 20000)]
-    pub description: Option<Option<String>>,
-    /// Amount.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(min = 1, max = 30))]
-    #[schema(
-        min_length = 1,
-        max_length = 30,
-        pattern = r"^[0-9]+(\.[0-9]+)?$",
-        nullable = false
-    )]
-    pub amount: Option<String>,
-    /// Currency.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(
-        value_type = String,
-        min_length = 3,
-        max_length = 3,
-        pattern = "^[A-Z]{3}$",
-        nullable = false
-    )]
-    pub currency: Option<Currency>,
-    /// When it was awarded.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    pub awarded_on: Option<Option<NaiveDate>>,
-    /// First day.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    #[schema(nullable = false)]
-    pub starts_on: Option<NaiveDate>,
-    /// Last day.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    pub ends_on: Option<Option<NaiveDate>>,
-    /// Status.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub status: Option<GrantStatus>,
-    /// Region.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(min = 2, max = 40))]
-    #[schema(min_length = 2, max_length = 40)]
-    pub region_code: Option<Option<String>>,
-    /// Spheres.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(max = 15))]
-    #[schema(max_items = 15, nullable = false)]
-    pub sphere_codes: Option<Vec<String>>,
-    /// Reports.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(max = 50), nested)]
-    #[schema(max_items = 50, nullable = false)]
-    pub reports: Option<Vec<Report>>,
-    /// Who may read it.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub visibility: Option<Visibility>,
-    /// Documents.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(max = 50), nested)]
-    #[schema(max_items = 50, nullable = false)]
-    pub documents: Option<Vec<Document>>,
-}
-
-impl UpdateGrant {
-    /// The grant as a full body once these changes are applied.
-    pub fn apply(self, g: Grant) -> CreateGrant {
-        CreateGrant {
-            title: self.title.unwrap_or(g.title),
-            support_type: self.support_type.unwrap_or(g.support_type),
-            funder_agency_id: self.funder_agency_id.unwrap_or(g.funder_agency_id),
-            funder_organization_id: self
-                .funder_organization_id
-                .unwrap_or(g.funder_organization_id),
-            recipient_organization_id: self
-                .recipient_organization_id
-                .unwrap_or(g.recipient_organization_id),
-            program: self.program.unwrap_or(g.program),
-            description: self.description.unwrap_or(g.description),
-            // The stored amount goes back through the client's format, so that `check_rules` judges it
-            // against the currency the merged grant will have (125000.50 TJS cannot become yen).
-            amount: self.amount.unwrap_or_else(|| g.amount.to_string()),
-            currency: self.currency.unwrap_or(g.currency),
-            awarded_on: self.awarded_on.unwrap_or(g.awarded_on),
-            starts_on: Some(self.starts_on.unwrap_or(g.starts_on)),
-            ends_on: self.ends_on.unwrap_or(g.ends_on),
-            status: self.status.unwrap_or(g.status),
-            region_code: self.region_code.unwrap_or(g.region_code),
-            sphere_codes: self.sphere_codes.unwrap_or(g.sphere_codes),
-            reports: self.reports.unwrap_or(g.reports),
-            visibility: self.visibility.unwrap_or(g.visibility),
-            documents: self.documents.unwrap_or(g.documents),
-        }
-    }
+    reports: Vec<Report> = default,
+    shared visibility,
+    shared documents,
 }
 
 impl CreateGrant {

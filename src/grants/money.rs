@@ -129,6 +129,14 @@ impl Amount {
     }
 }
 
+/// A stored amount back in the form a client writes it, so that a PATCH merging it judges it against the currency
+/// the merged grant will have (125000.50 TJS cannot become yen).
+impl From<Amount> for String {
+    fn from(amount: Amount) -> Self {
+        amount.to_string()
+    }
+}
+
 /// Checks the written form of a non-negative decimal (digits, optionally a point and more digits: no sign, no
 /// exponent) and, when given, its number of significant decimals; returns the value as written.
 fn read(text: &str, max_decimals: Option<u16>, field: &str) -> Result<BigDecimal, FieldError> {

@@ -21,7 +21,6 @@ use crate::engagements::model::{self as core, EngagementRow};
 use crate::engagements::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
 use crate::http::export::{CsvRow, join, opt};
 use crate::http::extract::not_blank;
-use crate::http::patch::{nullable, required};
 use crate::http::{ApiError, ApiResult, Cursor, FieldError, Keyed};
 
 pub use crate::domain::HearingStatus;
@@ -291,171 +290,46 @@ pub async fn list(
     assemble_all(conn, rows).await
 }
 
-/// A new hearing.
-#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateHearing {
-    /// Topic.
-    #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
-    #[schema(pattern = r"\S", min_length = 1, max_length = 500)]
-    pub title: String,
-    /// Summary.
-    #[validate(length(max = 20000))]
-    #[schema(max_length = 20000)]
-    pub summary: Option<String>,
+crate::body_types! {
+    /// A new hearing.
+    create CreateHearing;
+    /// Changes to a hearing; lists are replaced whole.
+    update UpdateHearing from Hearing;
+    shared title,
+    shared summary,
     /// Status (default `planned`).
-    #[serde(default = "planned")]
-    pub status: HearingStatus,
+    status: HearingStatus = default,
     /// The day.
     #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    pub starts_on: NaiveDate,
+    starts_on: NaiveDate = required,
     /// Where.
     #[validate(length(min = 1, max = 500))]
     #[schema(min_length = 1, max_length = 500)]
-    pub location: Option<String>,
-    /// Region.
-    #[validate(length(min = 2, max = 40))]
-    #[schema(min_length = 2, max_length = 40)]
-    pub region_code: Option<String>,
-    /// Spheres.
-    #[serde(default)]
-    #[validate(length(max = 15))]
-    #[schema(max_items = 15)]
-    pub sphere_codes: Vec<String>,
+    location: String = optional,
+    shared region_code,
+    shared sphere_codes,
     /// The organising organisations (at least one; an NGO member must list their own).
     #[validate(length(min = 1, max = 50))]
     #[schema(min_items = 1, max_items = 50)]
-    pub organizer_ids: Vec<Uuid>,
+    organizer_ids: Vec<Uuid> = required,
     /// The agencies invited.
-    #[serde(default)]
     #[validate(length(max = 100), nested)]
     #[schema(max_items = 100)]
-    pub invited_agencies: Vec<InvitedAgency>,
+    invited_agencies: Vec<InvitedAgency> = default,
     /// Media present.
-    #[serde(default)]
     #[validate(length(max = 100), nested)]
     #[schema(max_items = 100)]
-    pub media: Vec<MediaPresence>,
+    media: Vec<MediaPresence> = default,
     /// How many took part.
     #[validate(range(min = 0, max = 1000000))]
     #[schema(minimum = 0, maximum = 1000000)]
-    pub participants_count: Option<i32>,
+    participants_count: i32 = optional,
     /// Facts and conclusions set out.
     #[validate(length(max = 100000))]
     #[schema(max_length = 100000)]
-    pub findings: Option<String>,
-    /// Who may read it (default `internal`).
-    #[serde(default = "internal")]
-    pub visibility: Visibility,
-    /// Linked documents.
-    #[serde(default)]
-    #[validate(length(max = 50), nested)]
-    #[schema(max_items = 50)]
-    pub documents: Vec<Document>,
-}
-
-fn planned() -> HearingStatus {
-    HearingStatus::Planned
-}
-
-fn internal() -> Visibility {
-    Visibility::Internal
-}
-
-/// Changes to a hearing; lists are replaced whole.
-#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateHearing {
-    /// Topic.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
-    #[schema(pattern = r"\S", min_length = 1, max_length = 500, nullable = false)]
-    pub title: Option<String>,
-    /// Summary.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(max = 20000))]
-    #[schema(max_length = 20000)]
-    pub summary: Option<Option<String>>,
-    /// Status.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub status: Option<HearingStatus>,
-    /// The day.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    #[schema(nullable = false)]
-    pub starts_on: Option<NaiveDate>,
-    /// Where.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(min = 1, max = 500))]
-    #[schema(min_length = 1, max_length = 500)]
-    pub location: Option<Option<String>>,
-    /// Region.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(min = 2, max = 40))]
-    #[schema(min_length = 2, max_length = 40)]
-    pub region_code: Option<Option<String>>,
-    /// Spheres.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(max = 15))]
-    #[schema(max_items = 15, nullable = false)]
-    pub sphere_codes: Option<Vec<String>>,
-    /// The organising organisations.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(min = 1, max = 50))]
-    #[schema(min_items = 1, max_items = 50, nullable = false)]
-    pub organizer_ids: Option<Vec<Uuid>>,
-    /// The agencies invited.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(max = 100), nested)]
-    #[schema(max_items = 100, nullable = false)]
-    pub invited_agencies: Option<Vec<InvitedAgency>>,
-    /// Media present.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(max = 100), nested)]
-    #[schema(max_items = 100, nullable = false)]
-    pub media: Option<Vec<MediaPresence>>,
-    /// How many took part.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(range(min = 0, max = 1000000))]
-    #[schema(minimum = 0, maximum = 1000000)]
-    pub participants_count: Option<Option<i32>>,
-    /// Findings.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(max = 100000))]
-    #[schema(max_length = 100000)]
-    pub findings: Option<Option<String>>,
-    /// Who may read it.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub visibility: Option<Visibility>,
-    /// Documents.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(max = 50), nested)]
-    #[schema(max_items = 50, nullable = false)]
-    pub documents: Option<Vec<Document>>,
-}
-
-impl UpdateHearing {
-    /// The hearing as a full body once these changes are applied.
-    pub fn apply(self, h: Hearing) -> CreateHearing {
-        CreateHearing {
-            title: self.title.unwrap_or(h.title),
-            summary: self.summary.unwrap_or(h.summary),
-            status: self.status.unwrap_or(h.status),
-            starts_on: self.starts_on.unwrap_or(h.starts_on),
-            location: self.location.unwrap_or(h.location),
-            region_code: self.region_code.unwrap_or(h.region_code),
-            sphere_codes: self.sphere_codes.unwrap_or(h.sphere_codes),
-            organizer_ids: self.organizer_ids.unwrap_or(h.organizer_ids),
-            invited_agencies: self.invited_agencies.unwrap_or(h.invited_agencies),
-            media: self.media.unwrap_or(h.media),
-            participants_count: self.participants_count.unwrap_or(h.participants_count),
-            findings: self.findings.unwrap_or(h.findings),
-            visibility: self.visibility.unwrap_or(h.visibility),
-            documents: self.documents.unwrap_or(h.documents),
-        }
-    }
+    findings: String = optional,
+    shared visibility,
+    shared documents,
 }
 
 impl CreateHearing {

@@ -17,15 +17,16 @@ use crate::db::{Conn, JsonColumn, page};
 use crate::engagements::model::{self as core, EngagementRow, NEWEST};
 use crate::engagements::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
 use crate::http::extract::not_blank;
-use crate::http::patch::{nullable, required};
 use crate::http::{ApiError, ApiResult, Cursor, FieldError, Keyed};
 
 pub use crate::domain::MeetingStatus;
 
 crate::text_enum! {
     /// How a meeting is held.
+    #[derive(Default)]
     pub enum MeetingFormat {
         /// In one room.
+        #[default]
         InPerson => "in_person",
         /// Online.
         Online => "online",
@@ -291,160 +292,42 @@ pub async fn list(
 /// The sort of meeting lists.
 pub const ORDER: &str = NEWEST;
 
-/// A new meeting.
-#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateMeeting {
-    /// Title.
-    #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
-    #[schema(pattern = r"\S", min_length = 1, max_length = 500)]
-    pub title: String,
-    /// Summary of what was decided.
-    #[validate(length(max = 20000))]
-    #[schema(max_length = 20000)]
-    pub summary: Option<String>,
+crate::body_types! {
+    /// A new meeting.
+    create CreateMeeting;
+    /// Changes to a meeting; lists (agenda, attendance, documents, spheres) are replaced whole.
+    update UpdateMeeting from Meeting;
+    shared title,
+    shared summary,
     /// Status (default `planned`).
-    #[serde(default = "planned")]
-    pub status: MeetingStatus,
+    status: MeetingStatus = default,
     /// When it starts (RFC 3339).
-    pub starts_at: DateTime<Utc>,
+    starts_at: DateTime<Utc> = required,
     /// Where.
     #[validate(length(min = 1, max = 500))]
     #[schema(min_length = 1, max_length = 500)]
-    pub location: Option<String>,
-    /// Region (default: the council's).
-    #[validate(length(min = 2, max = 40))]
-    #[schema(min_length = 2, max_length = 40)]
-    pub region_code: Option<String>,
+    location: String = optional,
+    shared region_code,
     /// Format (default `in_person`).
-    #[serde(default = "in_person")]
-    pub format: MeetingFormat,
+    format: MeetingFormat = default,
     /// The agenda, in order.
-    #[serde(default)]
     #[validate(length(max = 100), nested)]
     #[schema(max_items = 100)]
-    pub agenda: Vec<AgendaItem>,
+    agenda: Vec<AgendaItem> = default,
     /// Who was expected and who came.
-    #[serde(default)]
     #[validate(length(max = 500), nested)]
     #[schema(max_items = 500)]
-    pub attendance: Vec<Attendance>,
+    attendance: Vec<Attendance> = default,
     /// Minutes.
     #[validate(length(max = 100000))]
     #[schema(max_length = 100000)]
-    pub minutes: Option<String>,
+    minutes: String = optional,
     /// Spheres (default: the council's).
     #[validate(length(max = 15))]
     #[schema(max_items = 15)]
-    pub sphere_codes: Option<Vec<String>>,
-    /// Who may read it (default `internal`).
-    #[serde(default = "internal")]
-    pub visibility: Visibility,
-    /// Linked documents.
-    #[serde(default)]
-    #[validate(length(max = 50), nested)]
-    #[schema(max_items = 50)]
-    pub documents: Vec<Document>,
-}
-
-fn planned() -> MeetingStatus {
-    MeetingStatus::Planned
-}
-
-fn in_person() -> MeetingFormat {
-    MeetingFormat::InPerson
-}
-
-fn internal() -> Visibility {
-    Visibility::Internal
-}
-
-/// Changes to a meeting; lists (agenda, attendance, documents, spheres) are replaced whole.
-#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateMeeting {
-    /// Title.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
-    #[schema(pattern = r"\S", min_length = 1, max_length = 500, nullable = false)]
-    pub title: Option<String>,
-    /// Summary.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(max = 20000))]
-    #[schema(max_length = 20000)]
-    pub summary: Option<Option<String>>,
-    /// Status.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub status: Option<MeetingStatus>,
-    /// When it starts.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub starts_at: Option<DateTime<Utc>>,
-    /// Where.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(min = 1, max = 500))]
-    #[schema(min_length = 1, max_length = 500)]
-    pub location: Option<Option<String>>,
-    /// Region.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(min = 2, max = 40))]
-    #[schema(min_length = 2, max_length = 40)]
-    pub region_code: Option<Option<String>>,
-    /// Format.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub format: Option<MeetingFormat>,
-    /// The agenda (replaced whole).
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(max = 100), nested)]
-    #[schema(max_items = 100, nullable = false)]
-    pub agenda: Option<Vec<AgendaItem>>,
-    /// Attendance (replaced whole).
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(max = 500), nested)]
-    #[schema(max_items = 500, nullable = false)]
-    pub attendance: Option<Vec<Attendance>>,
-    /// Minutes.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(max = 100000))]
-    #[schema(max_length = 100000)]
-    pub minutes: Option<Option<String>>,
-    /// Spheres (replaced whole).
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(max = 15))]
-    #[schema(max_items = 15, nullable = false)]
-    pub sphere_codes: Option<Vec<String>>,
-    /// Who may read it.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub visibility: Option<Visibility>,
-    /// Documents (replaced whole).
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(max = 50), nested)]
-    #[schema(max_items = 50, nullable = false)]
-    pub documents: Option<Vec<Document>>,
-}
-
-impl UpdateMeeting {
-    /// The meeting as a full body once these changes are applied to it.
-    pub fn apply(self, m: Meeting) -> CreateMeeting {
-        CreateMeeting {
-            title: self.title.unwrap_or(m.title),
-            summary: self.summary.unwrap_or(m.summary),
-            status: self.status.unwrap_or(m.status),
-            starts_at: self.starts_at.unwrap_or(m.starts_at),
-            location: self.location.unwrap_or(m.location),
-            region_code: self.region_code.unwrap_or(m.region_code),
-            format: self.format.unwrap_or(m.format),
-            agenda: self.agenda.unwrap_or(m.agenda),
-            attendance: self.attendance.unwrap_or(m.attendance),
-            minutes: self.minutes.unwrap_or(m.minutes),
-            sphere_codes: Some(self.sphere_codes.unwrap_or(m.sphere_codes)),
-            visibility: self.visibility.unwrap_or(m.visibility),
-            documents: self.documents.unwrap_or(m.documents),
-        }
-    }
+    sphere_codes: Vec<String> = derived,
+    shared visibility,
+    shared documents,
 }
 
 /// Checks an attendance list: one actor per entry, no one twice, everyone exists.

@@ -22,7 +22,6 @@ use crate::db::{Conn, page};
 use crate::engagements::model::{self as core, EngagementRow};
 use crate::engagements::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
 use crate::http::export::{CsvRow, join, opt};
-use crate::http::patch::{nullable, required};
 use crate::http::{ApiError, ApiResult, Cursor, FieldError, Keyed};
 
 pub use crate::domain::VisitStatus;
@@ -415,131 +414,43 @@ pub async fn list(
     assemble_all(conn, caller, rows).await
 }
 
-/// A new visit.
-#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateVisit {
+crate::body_types! {
+    /// A new visit.
+    create CreateVisit;
+    /// Changes to a visit; lists are replaced whole.
+    update UpdateVisit;
     /// Title (default: "Мониторинговый визит: " and the facility's name).
-    #[validate(
-        length(min = 1, max = 500),
-        custom(function = "crate::http::extract::not_blank")
-    )]
+    #[validate(length(min = 1, max = 500), custom(function = "crate::http::extract::not_blank") )]
     #[schema(pattern = r"\S", min_length = 1, max_length = 500)]
-    pub title: Option<String>,
+    title: String = derived,
     /// The facility.
-    pub facility_id: Uuid,
+    facility_id: Uuid = required,
     /// The day of the visit.
     #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    pub visited_on: NaiveDate,
+    visited_on: NaiveDate = required,
     /// Whether the facility was told in advance (default false).
-    #[serde(default)]
-    pub announced: bool,
+    announced: bool = default,
     /// The council or commission whose mandate it was.
-    pub mandate_council_id: Option<Uuid>,
+    mandate_council_id: Uuid = optional,
     /// The monitoring organisations (at least one; an NGO member must list their own).
     #[validate(length(min = 1, max = 20))]
     #[schema(min_items = 1, max_items = 20)]
-    pub monitor_organization_ids: Vec<Uuid>,
-    /// Public summary.
-    #[validate(length(max = 20000))]
-    #[schema(max_length = 20000)]
-    pub summary: Option<String>,
+    monitor_organization_ids: Vec<Uuid> = required,
+    shared summary,
     /// Status (default `planned`).
-    #[serde(default = "planned")]
-    pub status: VisitStatus,
+    status: VisitStatus = default,
     /// Whether the monitors got in.
-    pub access: Option<VisitAccess>,
+    access: VisitAccess = optional,
     /// Findings, in order.
-    #[serde(default)]
     #[validate(length(max = 200), nested)]
     #[schema(max_items = 200)]
-    pub findings: Vec<FindingInput>,
+    findings: Vec<FindingInput> = default,
     /// Spheres (default `human_rights`).
     #[validate(length(max = 15))]
     #[schema(max_items = 15)]
-    pub sphere_codes: Option<Vec<String>>,
-    /// Who may read it (default `internal`).
-    #[serde(default = "internal")]
-    pub visibility: Visibility,
-    /// Linked documents.
-    #[serde(default)]
-    #[validate(length(max = 50), nested)]
-    #[schema(max_items = 50)]
-    pub documents: Vec<Document>,
-}
-
-fn planned() -> VisitStatus {
-    VisitStatus::Planned
-}
-
-fn internal() -> Visibility {
-    Visibility::Internal
-}
-
-/// Changes to a visit; lists are replaced whole.
-#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateVisit {
-    /// Title.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(
-        length(min = 1, max = 500),
-        custom(function = "crate::http::extract::not_blank")
-    )]
-    #[schema(pattern = r"\S", min_length = 1, max_length = 500, nullable = false)]
-    pub title: Option<String>,
-    /// The facility.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub facility_id: Option<Uuid>,
-    /// The day of the visit.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    #[schema(nullable = false)]
-    pub visited_on: Option<NaiveDate>,
-    /// Announced.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub announced: Option<bool>,
-    /// Mandate.
-    #[serde(default, deserialize_with = "nullable")]
-    pub mandate_council_id: Option<Option<Uuid>>,
-    /// Monitors (replaces the list).
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(min = 1, max = 20))]
-    #[schema(min_items = 1, max_items = 20, nullable = false)]
-    pub monitor_organization_ids: Option<Vec<Uuid>>,
-    /// Public summary.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(max = 20000))]
-    #[schema(max_length = 20000)]
-    pub summary: Option<Option<String>>,
-    /// Status.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub status: Option<VisitStatus>,
-    /// Access.
-    #[serde(default, deserialize_with = "nullable")]
-    pub access: Option<Option<VisitAccess>>,
-    /// Findings (replaces the list; send them whole, including confidential descriptions).
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(max = 200), nested)]
-    #[schema(max_items = 200, nullable = false)]
-    pub findings: Option<Vec<FindingInput>>,
-    /// Spheres.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(max = 15))]
-    #[schema(max_items = 15, nullable = false)]
-    pub sphere_codes: Option<Vec<String>>,
-    /// Who may read it.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub visibility: Option<Visibility>,
-    /// Documents.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(max = 50), nested)]
-    #[schema(max_items = 50, nullable = false)]
-    pub documents: Option<Vec<Document>>,
+    sphere_codes: Vec<String> = derived,
+    shared visibility,
+    shared documents,
 }
 
 impl UpdateVisit {
