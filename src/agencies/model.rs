@@ -13,7 +13,6 @@ use crate::db::schema::agencies;
 use crate::db::sql::{self, DirectorySort};
 use crate::http::export::{CsvRow, opt};
 use crate::http::extract::{not_blank, web_url};
-use crate::http::patch::{nullable, required};
 use crate::http::{ApiResult, Cursor, Keyed};
 use crate::regions::directory;
 
@@ -91,80 +90,41 @@ pub struct Agency {
     pub version: i32,
 }
 
-/// A new agency.
-#[derive(Debug, Clone, Deserialize, Validate, ToSchema, Insertable)]
-#[serde(deny_unknown_fields)]
-#[diesel(table_name = agencies)]
-pub struct CreateAgency {
+crate::body_types! {
+    /// A new agency.
+    #[derive(Insertable)]
+    #[diesel(table_name = agencies)]
+    create CreateAgency;
+    /// Changes to an agency: absent fields stay, `null` clears a nullable one.
+    #[derive(AsChangeset)]
+    #[diesel(table_name = agencies)]
+    update UpdateAgency;
     /// Full name.
     #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
     #[schema(pattern = r"\S", min_length = 1, max_length = 300)]
-    pub name: String,
+    name: String = required,
     /// Short name or acronym.
     #[validate(length(min = 1, max = 100))]
     #[schema(min_length = 1, max_length = 100)]
-    pub short_name: Option<String>,
+    short_name: String = optional,
     /// Level of government.
-    pub level: GovernmentLevel,
+    level: GovernmentLevel = required,
     /// Kind of body.
-    pub kind: AgencyKind,
+    kind: AgencyKind = required,
     /// The agency it belongs to.
-    pub parent_id: Option<Uuid>,
+    parent_id: Uuid = optional,
     /// Region it serves (a code from `GET /regions`).
     #[validate(length(min = 2, max = 40))]
     #[schema(min_length = 2, max_length = 40)]
-    pub region_code: Option<String>,
+    region_code: String = optional,
     /// Website (absolute URL).
     #[validate(custom(function = "web_url"), length(max = 500))]
     #[schema(format = "uri", max_length = 500)]
-    pub website: Option<String>,
+    website: String = optional,
     /// What it does.
     #[validate(length(max = 10000))]
     #[schema(max_length = 10000)]
-    pub description: Option<String>,
-}
-
-/// Changes to an agency: absent fields stay, `null` clears a nullable one.
-#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema, AsChangeset)]
-#[serde(deny_unknown_fields)]
-#[diesel(table_name = agencies)]
-pub struct UpdateAgency {
-    /// Full name.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
-    #[schema(pattern = r"\S", min_length = 1, max_length = 300, nullable = false)]
-    pub name: Option<String>,
-    /// Short name or acronym.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(min = 1, max = 100))]
-    #[schema(min_length = 1, max_length = 100)]
-    pub short_name: Option<Option<String>>,
-    /// Level of government.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub level: Option<GovernmentLevel>,
-    /// Kind of body.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub kind: Option<AgencyKind>,
-    /// The agency it belongs to.
-    #[serde(default, deserialize_with = "nullable")]
-    pub parent_id: Option<Option<Uuid>>,
-    /// Region it serves.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(min = 2, max = 40))]
-    #[schema(min_length = 2, max_length = 40)]
-    pub region_code: Option<Option<String>>,
-    /// Website.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(custom(function = "web_url"), length(max = 500))]
-    #[schema(format = "uri", max_length = 500)]
-    pub website: Option<Option<String>>,
-    /// What it does.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(max = 10000))]
-    #[schema(max_length = 10000)]
-    pub description: Option<Option<String>>,
+    description: String = optional,
 }
 
 /// Filters of the agency list.

@@ -90,111 +90,55 @@ pub struct Council {
     pub version: i32,
 }
 
-/// A new council.
-#[derive(Debug, Clone, Deserialize, Validate, ToSchema, Insertable)]
-#[serde(deny_unknown_fields)]
-#[diesel(table_name = councils)]
-pub struct CreateCouncil {
+crate::body_types! {
+    /// A new council.
+    #[derive(Insertable)]
+    #[diesel(table_name = councils)]
+    create CreateCouncil;
+    /// Changes to a council.
+    #[derive(AsChangeset)]
+    #[diesel(table_name = councils)]
+    update UpdateCouncil;
     /// Name.
     #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
     #[schema(pattern = r"\S", min_length = 1, max_length = 300)]
-    pub name: String,
+    name: String = required,
     /// Kind.
-    pub kind: CouncilKind,
+    kind: CouncilKind = required,
     /// Level of government.
-    pub level: GovernmentLevel,
+    level: GovernmentLevel = required,
     /// Host agency.
-    pub host_agency_id: Option<Uuid>,
+    host_agency_id: Uuid = optional,
     /// Parent council.
-    pub parent_id: Option<Uuid>,
+    parent_id: Uuid = optional,
     /// Region.
     #[validate(length(min = 2, max = 40))]
     #[schema(min_length = 2, max_length = 40)]
-    pub region_code: Option<String>,
+    region_code: String = optional,
     /// Spheres.
-    #[serde(default)]
     #[validate(length(max = 15))]
     #[schema(max_items = 15)]
-    pub sphere_codes: Vec<String>,
+    sphere_codes: Vec<String> = default,
     /// Founded on.
     #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    pub established_on: Option<NaiveDate>,
+    established_on: NaiveDate = optional,
     /// Dissolved on (not before `established_on`).
     #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    pub dissolved_on: Option<NaiveDate>,
+    dissolved_on: NaiveDate = optional,
     /// The act it was set up by.
     #[validate(length(min = 1, max = 1000))]
     #[schema(min_length = 1, max_length = 1000)]
-    pub legal_basis: Option<String>,
+    legal_basis: String = optional,
     /// What it does.
     #[validate(length(max = 10000))]
     #[schema(max_length = 10000)]
-    pub description: Option<String>,
+    description: String = optional,
     /// Who may read it (default `public`: councils are part of the directory).
-    #[serde(default = "public")]
-    pub visibility: Visibility,
+    visibility: Visibility = default = "public",
 }
 
 fn public() -> Visibility {
     Visibility::Public
-}
-
-/// Changes to a council.
-#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema, AsChangeset)]
-#[serde(deny_unknown_fields)]
-#[diesel(table_name = councils)]
-pub struct UpdateCouncil {
-    /// Name.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
-    #[schema(pattern = r"\S", min_length = 1, max_length = 300, nullable = false)]
-    pub name: Option<String>,
-    /// Kind.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub kind: Option<CouncilKind>,
-    /// Level.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub level: Option<GovernmentLevel>,
-    /// Host agency.
-    #[serde(default, deserialize_with = "nullable")]
-    pub host_agency_id: Option<Option<Uuid>>,
-    /// Parent council.
-    #[serde(default, deserialize_with = "nullable")]
-    pub parent_id: Option<Option<Uuid>>,
-    /// Region.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(min = 2, max = 40))]
-    #[schema(min_length = 2, max_length = 40)]
-    pub region_code: Option<Option<String>>,
-    /// Spheres.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(max = 15))]
-    #[schema(max_items = 15, nullable = false)]
-    pub sphere_codes: Option<Vec<String>>,
-    /// Founded on.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    pub established_on: Option<Option<NaiveDate>>,
-    /// Dissolved on.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    pub dissolved_on: Option<Option<NaiveDate>>,
-    /// Legal basis.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(min = 1, max = 1000))]
-    #[schema(min_length = 1, max_length = 1000)]
-    pub legal_basis: Option<Option<String>>,
-    /// Description.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(max = 10000))]
-    #[schema(max_length = 10000)]
-    pub description: Option<Option<String>>,
-    /// Visibility.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub visibility: Option<Visibility>,
 }
 
 /// Filters of the council list.

@@ -13,7 +13,6 @@ use crate::db::schema::facilities;
 use crate::db::sql::{self, DirectorySort};
 use crate::http::export::{CsvRow, opt};
 use crate::http::extract::not_blank;
-use crate::http::patch::{nullable, required};
 use crate::http::{ApiError, ApiResult, Cursor, Keyed};
 use crate::regions::directory;
 
@@ -69,66 +68,35 @@ pub struct Facility {
     pub version: i32,
 }
 
-/// A new facility.
-#[derive(Debug, Clone, Deserialize, Validate, ToSchema, Insertable)]
-#[serde(deny_unknown_fields)]
-#[diesel(table_name = facilities)]
-pub struct CreateFacility {
+crate::body_types! {
+    /// A new facility.
+    #[derive(Insertable)]
+    #[diesel(table_name = facilities)]
+    create CreateFacility;
+    /// Changes to a facility.
+    #[derive(AsChangeset)]
+    #[diesel(table_name = facilities)]
+    update UpdateFacility;
     /// Name.
     #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
     #[schema(pattern = r"\S", min_length = 1, max_length = 300)]
-    pub name: String,
+    name: String = required,
     /// Type.
-    pub facility_type: FacilityType,
+    facility_type: FacilityType = required,
     /// The agency that runs it.
-    pub operating_agency_id: Uuid,
+    operating_agency_id: Uuid = required,
     /// Region.
     #[validate(length(min = 2, max = 40))]
     #[schema(min_length = 2, max_length = 40)]
-    pub region_code: Option<String>,
+    region_code: String = optional,
     /// Address.
     #[validate(length(min = 1, max = 500))]
     #[schema(min_length = 1, max_length = 500)]
-    pub address: Option<String>,
+    address: String = optional,
     /// Places.
     #[validate(range(min = 0, max = 1000000))]
     #[schema(minimum = 0, maximum = 1000000)]
-    pub capacity: Option<i32>,
-}
-
-/// Changes to a facility.
-#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema, AsChangeset)]
-#[serde(deny_unknown_fields)]
-#[diesel(table_name = facilities)]
-pub struct UpdateFacility {
-    /// Name.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
-    #[schema(pattern = r"\S", min_length = 1, max_length = 300, nullable = false)]
-    pub name: Option<String>,
-    /// Type.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub facility_type: Option<FacilityType>,
-    /// The agency that runs it.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub operating_agency_id: Option<Uuid>,
-    /// Region.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(min = 2, max = 40))]
-    #[schema(min_length = 2, max_length = 40)]
-    pub region_code: Option<Option<String>>,
-    /// Address.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(min = 1, max = 500))]
-    #[schema(min_length = 1, max_length = 500)]
-    pub address: Option<Option<String>>,
-    /// Places.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(range(min = 0, max = 1000000))]
-    #[schema(minimum = 0, maximum = 1000000)]
-    pub capacity: Option<Option<i32>>,
+    capacity: i32 = optional,
 }
 
 /// Filters of the facility list.

@@ -13,7 +13,6 @@ use crate::db::schema::organizations;
 use crate::db::sql::{self, DirectorySort};
 use crate::http::export::{CsvRow, join, opt};
 use crate::http::extract::{not_blank, web_url};
-use crate::http::patch::{nullable, required};
 use crate::http::{ApiError, ApiResult, Cursor, FieldError, Keyed};
 use crate::regions::directory;
 
@@ -99,129 +98,64 @@ pub struct Organization {
     pub version: i32,
 }
 
-/// A new organisation.
-#[derive(Debug, Clone, Deserialize, Validate, ToSchema, Insertable)]
-#[serde(deny_unknown_fields)]
-#[diesel(table_name = organizations)]
-pub struct CreateOrganization {
+crate::body_types! {
+    /// A new organisation.
+    #[derive(Insertable)]
+    #[diesel(table_name = organizations)]
+    create CreateOrganization;
+    /// Changes to an organisation: absent fields stay, `null` clears a nullable one.
+    #[derive(AsChangeset)]
+    #[diesel(table_name = organizations)]
+    update UpdateOrganization;
     /// Full name.
     #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
     #[schema(pattern = r"\S", min_length = 1, max_length = 300)]
-    pub name: String,
+    name: String = required,
     /// Short name or acronym.
     #[validate(length(min = 1, max = 100))]
     #[schema(min_length = 1, max_length = 100)]
-    pub short_name: Option<String>,
+    short_name: String = optional,
     /// Kind.
-    pub kind: OrganizationKind,
+    kind: OrganizationKind = required,
     /// State registration number (unique).
     #[validate(length(min = 1, max = 64))]
     #[schema(min_length = 1, max_length = 64)]
-    pub registration_number: Option<String>,
+    registration_number: String = optional,
     /// Date of registration.
     #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    pub registered_on: Option<NaiveDate>,
+    registered_on: NaiveDate = optional,
     /// Region of its seat (a code from `GET /regions`).
     #[validate(length(min = 2, max = 40))]
     #[schema(min_length = 2, max_length = 40)]
-    pub region_code: Option<String>,
+    region_code: String = optional,
     /// Urban or rural.
-    pub settlement: Option<Settlement>,
+    settlement: Settlement = optional,
     /// Spheres it works in (codes from `GET /spheres`).
-    #[serde(default)]
     #[validate(length(max = 15))]
     #[schema(max_items = 15)]
-    pub sphere_codes: Vec<String>,
+    sphere_codes: Vec<String> = default,
     /// Website (absolute URL).
     #[validate(custom(function = "web_url"), length(max = 500))]
     #[schema(format = "uri", max_length = 500)]
-    pub website: Option<String>,
+    website: String = optional,
     /// Contact email.
     #[validate(email, length(max = 254))]
     #[schema(format = Email, max_length = 254)]
-    pub email: Option<String>,
+    email: String = optional,
     /// Contact phone.
     #[validate(length(min = 3, max = 40))]
     #[schema(min_length = 3, max_length = 40)]
-    pub phone: Option<String>,
+    phone: String = optional,
     /// What it does.
     #[validate(length(max = 10000))]
     #[schema(max_length = 10000)]
-    pub description: Option<String>,
+    description: String = optional,
     /// Status (default `active`).
-    #[serde(default = "active")]
-    pub status: OrganizationStatus,
+    status: OrganizationStatus = default = "active",
 }
 
 fn active() -> OrganizationStatus {
     OrganizationStatus::Active
-}
-
-/// Changes to an organisation: absent fields stay, `null` clears a nullable one.
-#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema, AsChangeset)]
-#[serde(deny_unknown_fields)]
-#[diesel(table_name = organizations)]
-pub struct UpdateOrganization {
-    /// Full name.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(min = 1, max = 300), custom(function = "not_blank"))]
-    #[schema(pattern = r"\S", min_length = 1, max_length = 300, nullable = false)]
-    pub name: Option<String>,
-    /// Short name or acronym.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(min = 1, max = 100))]
-    #[schema(min_length = 1, max_length = 100)]
-    pub short_name: Option<Option<String>>,
-    /// Kind.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub kind: Option<OrganizationKind>,
-    /// State registration number (unique).
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(min = 1, max = 64))]
-    #[schema(min_length = 1, max_length = 64)]
-    pub registration_number: Option<Option<String>>,
-    /// Date of registration.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    pub registered_on: Option<Option<NaiveDate>>,
-    /// Region of its seat.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(min = 2, max = 40))]
-    #[schema(min_length = 2, max_length = 40)]
-    pub region_code: Option<Option<String>>,
-    /// Urban or rural.
-    #[serde(default, deserialize_with = "nullable")]
-    pub settlement: Option<Option<Settlement>>,
-    /// Spheres it works in (replaces the list).
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(max = 15))]
-    #[schema(max_items = 15, nullable = false)]
-    pub sphere_codes: Option<Vec<String>>,
-    /// Website.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(custom(function = "web_url"), length(max = 500))]
-    #[schema(format = "uri", max_length = 500)]
-    pub website: Option<Option<String>>,
-    /// Contact email.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(email, length(max = 254))]
-    #[schema(format = Email, max_length = 254)]
-    pub email: Option<Option<String>>,
-    /// Contact phone.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(min = 3, max = 40))]
-    #[schema(min_length = 3, max_length = 40)]
-    pub phone: Option<Option<String>>,
-    /// What it does.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(max = 10000))]
-    #[schema(max_length = 10000)]
-    pub description: Option<Option<String>>,
-    /// Status.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub status: Option<OrganizationStatus>,
 }
 
 /// Filters of the organisation list.

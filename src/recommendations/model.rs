@@ -18,7 +18,6 @@ use crate::engagements::model::readable_sql;
 use crate::engagements::{EngagementKind, Visibility};
 use crate::http::export::{CsvRow, opt};
 use crate::http::extract::not_blank;
-use crate::http::patch::{nullable, required};
 use crate::http::{ApiError, ApiResult, Cursor, Keyed};
 
 crate::text_enum! {
@@ -335,28 +334,29 @@ pub async fn list(
     assemble(conn, rows).await
 }
 
-/// A new recommendation.
-#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateRecommendation {
+crate::body_types! {
+    /// A new recommendation.
+    create CreateRecommendation;
+    /// Changes to a recommendation (its status moves through `POST /recommendations/{id}/status`).
+    #[derive(AsChangeset)]
+    #[diesel(table_name = recommendations)]
+    update UpdateRecommendation;
     /// Text.
     #[validate(length(min = 1, max = 10000), custom(function = "not_blank"))]
     #[schema(pattern = r"\S", min_length = 1, max_length = 10000)]
-    pub text: String,
+    text: String = required,
     /// The agency it is addressed to.
-    pub addressed_to_agency_id: Uuid,
+    addressed_to_agency_id: Uuid = required,
     /// Issued on (default today).
     #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    pub issued_on: Option<NaiveDate>,
+    issued_on: NaiveDate = derived,
     /// Due on (not before `issued_on`).
     #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    pub due_on: Option<NaiveDate>,
+    due_on: NaiveDate = optional,
     /// Priority (default `normal`).
-    #[serde(default = "normal")]
-    pub priority: Priority,
+    priority: Priority = default = "normal",
     /// Who may read it (default `internal`).
-    #[serde(default = "internal")]
-    pub visibility: Visibility,
+    visibility: Visibility = default = "internal",
 }
 
 fn normal() -> Priority {
@@ -365,39 +365,6 @@ fn normal() -> Priority {
 
 fn internal() -> Visibility {
     Visibility::Internal
-}
-
-/// Changes to a recommendation (its status moves through `POST /recommendations/{id}/status`).
-#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema, AsChangeset)]
-#[serde(deny_unknown_fields)]
-#[diesel(table_name = recommendations)]
-pub struct UpdateRecommendation {
-    /// Text.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(min = 1, max = 10000), custom(function = "not_blank"))]
-    #[schema(pattern = r"\S", min_length = 1, max_length = 10000, nullable = false)]
-    pub text: Option<String>,
-    /// The agency it is addressed to.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub addressed_to_agency_id: Option<Uuid>,
-    /// Issued on.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    #[schema(nullable = false)]
-    pub issued_on: Option<NaiveDate>,
-    /// Due on.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    pub due_on: Option<Option<NaiveDate>>,
-    /// Priority.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub priority: Option<Priority>,
-    /// Who may read it.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub visibility: Option<Visibility>,
 }
 
 /// A change of status.

@@ -19,7 +19,6 @@ use crate::db::sql::KeyValue;
 use crate::engagements::model::readable_sql;
 use crate::http::export::{CsvRow, join, opt};
 use crate::http::extract::not_blank;
-use crate::http::patch::{nullable, required};
 use crate::http::{ApiError, ApiResult, Cursor, Keyed};
 
 crate::text_enum! {
@@ -268,60 +267,30 @@ pub async fn list(
     assemble(conn, rows).await
 }
 
-/// A new submission.
-#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateSubmission {
+crate::body_types! {
+    /// A new submission.
+    create CreateSubmission;
+    /// Changes to a submission (its answer goes through `PUT /submissions/{id}/response`).
+    update UpdateSubmission;
     /// The submitting organisations (at least one; an NGO member must list their own).
     #[validate(length(min = 1, max = 50))]
     #[schema(min_items = 1, max_items = 50)]
-    pub organization_ids: Vec<Uuid>,
+    organization_ids: Vec<Uuid> = required,
     /// The provision concerned.
     #[validate(length(min = 1, max = 1000))]
     #[schema(min_length = 1, max_length = 1000)]
-    pub provision: Option<String>,
+    provision: String = optional,
     /// The proposed change.
     #[validate(length(min = 1, max = 50000), custom(function = "not_blank"))]
     #[schema(pattern = r"\S", min_length = 1, max_length = 50000)]
-    pub proposal: String,
+    proposal: String = required,
     /// Why.
     #[validate(length(max = 50000))]
     #[schema(max_length = 50000)]
-    pub rationale: Option<String>,
+    rationale: String = optional,
     /// When it was submitted (default today).
     #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    pub submitted_on: Option<NaiveDate>,
-}
-
-/// Changes to a submission (its answer goes through `PUT /submissions/{id}/response`).
-#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateSubmission {
-    /// The submitting organisations (replaces the list).
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(min = 1, max = 50))]
-    #[schema(min_items = 1, max_items = 50, nullable = false)]
-    pub organization_ids: Option<Vec<Uuid>>,
-    /// The provision concerned.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(min = 1, max = 1000))]
-    #[schema(min_length = 1, max_length = 1000)]
-    pub provision: Option<Option<String>>,
-    /// The proposed change.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(min = 1, max = 50000), custom(function = "not_blank"))]
-    #[schema(pattern = r"\S", min_length = 1, max_length = 50000, nullable = false)]
-    pub proposal: Option<String>,
-    /// Why.
-    #[serde(default, deserialize_with = "nullable")]
-    #[validate(length(max = 50000))]
-    #[schema(max_length = 50000)]
-    pub rationale: Option<Option<String>>,
-    /// When it was submitted.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
-    #[schema(nullable = false)]
-    pub submitted_on: Option<NaiveDate>,
+    submitted_on: NaiveDate = derived,
 }
 
 /// Replaces the organisations of a submission.

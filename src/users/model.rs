@@ -9,13 +9,11 @@ use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-use validator::Validate;
 
 use crate::db::Conn;
 use crate::db::schema::{councils, user_councils, users};
 use crate::domain::Role;
 use crate::http::extract::not_blank;
-use crate::http::patch::{nullable, required};
 use crate::http::{ApiError, ApiResult, Cursor, FieldError, Keyed};
 use crate::organizations::ensure_actors_exist;
 
@@ -66,69 +64,33 @@ impl Keyed for User {
     }
 }
 
-/// A new user.
-#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateUser {
+crate::body_types! {
+    /// A new user.
+    create CreateUser;
+    /// Changes to a user: absent fields stay, `null` clears a nullable one.
+    update UpdateUser;
     /// Login email.
     #[validate(email, length(max = 254))]
     #[schema(format = Email, max_length = 254)]
-    pub email: String,
+    email: String = required,
     /// Name shown to others.
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
     #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
-    pub display_name: String,
+    display_name: String = required,
     /// Role.
-    pub role: Role,
+    role: Role = required,
     /// Organisation (required for `ngo_member`).
-    pub organization_id: Option<Uuid>,
+    organization_id: Uuid = optional,
     /// Agency (required for `agency_officer`).
-    pub agency_id: Option<Uuid>,
+    agency_id: Uuid = optional,
     /// Councils (at least one for `secretary`).
-    #[serde(default)]
     #[validate(length(max = 50))]
     #[schema(max_items = 50)]
-    pub council_ids: Vec<Uuid>,
+    council_ids: Vec<Uuid> = default,
     /// Password, 10 to 128 characters.
     #[validate(length(min = 10, max = 128))]
     #[schema(min_length = 10, max_length = 128, format = Password)]
-    pub password: String,
-}
-
-/// Changes to a user: absent fields stay, `null` clears a nullable one.
-#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateUser {
-    /// Login email.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(email, length(max = 254))]
-    #[schema(format = Email, max_length = 254, nullable = false)]
-    pub email: Option<String>,
-    /// Name shown to others.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
-    #[schema(pattern = r"\S", min_length = 1, max_length = 200, nullable = false)]
-    pub display_name: Option<String>,
-    /// Role.
-    #[serde(default, deserialize_with = "required")]
-    #[schema(nullable = false)]
-    pub role: Option<Role>,
-    /// Organisation.
-    #[serde(default, deserialize_with = "nullable")]
-    pub organization_id: Option<Option<Uuid>>,
-    /// Agency.
-    #[serde(default, deserialize_with = "nullable")]
-    pub agency_id: Option<Option<Uuid>>,
-    /// Councils (replaces the list).
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(max = 50))]
-    #[schema(max_items = 50, nullable = false)]
-    pub council_ids: Option<Vec<Uuid>>,
-    /// New password.
-    #[serde(default, deserialize_with = "required")]
-    #[validate(length(min = 10, max = 128))]
-    #[schema(min_length = 10, max_length = 128, format = Password, nullable = false)]
-    pub password: Option<String>,
+    password: String = required,
 }
 
 /// The fields a role depends on, after a create or an update is applied.
