@@ -162,3 +162,18 @@ crate::text_enum! {
         Cancelled => "cancelled",
     }
 }
+
+crate::text_enum! {
+    /// Whose word an answer is (a recommendation's status, a submission's response): the provenance that lets an
+    /// analyst count only what an agency said itself.
+    pub enum AnswerSource {
+        /// The addressed (or responsible) agency recorded it itself.
+        Agency => "agency",
+        /// An NGO reported it (the answer it received, or what it observed).
+        Ngo => "ngo",
+        /// A council secretary recorded it.
+        Secretary => "secretary",
+        /// An admin recorded or corrected it.
+        Admin => "admin",
+    }
+}

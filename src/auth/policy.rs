@@ -8,7 +8,7 @@
 use uuid::Uuid;
 
 use super::Actor;
-use crate::domain::{EngagementKind, PartyRole, Role};
+use crate::domain::{AnswerSource, EngagementKind, PartyRole, Role};
 use crate::http::ApiError;
 
 /// Party roles that let an organisation's members read a restricted engagement.
@@ -277,6 +277,45 @@ pub fn owner_of_new(actor: &Actor, default: Option<Uuid>) -> Option<Uuid> {
     match actor.role {
         Role::NgoMember => actor.organization_id,
         _ => default,
+    }
+}
+
+/// Who records an answer, as the record keeps it: the user, their role and binding at that moment, and whose
+/// word the answer therefore is. An actor asserts only their own side: an NGO's report of an agency's answer is
+/// `ngo`, never `agency`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recorder {
+    /// The user.
+    pub user: Uuid,
+    /// Their role.
+    pub role: Role,
+    /// Their organisation (NGO members).
+    pub organization_id: Option<Uuid>,
+    /// Their agency (agency officers).
+    pub agency_id: Option<Uuid>,
+    /// Whose word it is.
+    pub source: AnswerSource,
+}
+
+impl Recorder {
+    /// The actor recording an answer to something addressed to `agency`: only that agency's own officer speaks
+    /// as `agency` (the policy lets no other officer answer; should one ever, it would not count as the agency's).
+    pub fn of(actor: &Actor, agency: Option<Uuid>) -> Self {
+        let source = match actor.role {
+            Role::AgencyOfficer if agency.is_some() && actor.agency_id == agency => {
+                AnswerSource::Agency
+            }
+            Role::Secretary => AnswerSource::Secretary,
+            Role::Admin => AnswerSource::Admin,
+            Role::NgoMember | Role::AgencyOfficer | Role::Analyst => AnswerSource::Ngo,
+        };
+        Self {
+            user: actor.id,
+            role: actor.role,
+            organization_id: actor.organization_id,
+            agency_id: actor.agency_id,
+            source,
+        }
     }
 }
 

@@ -254,6 +254,12 @@ diesel::table! {
         note -> Nullable<Text>,
         changed_at -> Timestamptz,
         changed_by -> Nullable<Uuid>,
+        recorder_role -> Nullable<Text>,
+        recorder_organization_id -> Nullable<Uuid>,
+        recorder_agency_id -> Nullable<Uuid>,
+        effective_on -> Date,
+        evidence_url -> Nullable<Text>,
+        source -> Text,
     }
 }
 
@@ -272,6 +278,8 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         version -> Int4,
+        issuer_organization_id -> Nullable<Uuid>,
+        status_source -> Text,
     }
 }
 
@@ -336,6 +344,12 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         version -> Int4,
+        response_recorder_role -> Nullable<Text>,
+        response_recorder_organization_id -> Nullable<Uuid>,
+        response_recorder_agency_id -> Nullable<Uuid>,
+        response_recorded_at -> Nullable<Timestamptz>,
+        response_evidence_url -> Nullable<Text>,
+        response_source -> Nullable<Text>,
     }
 }
 
@@ -414,6 +428,7 @@ diesel::joinable!(organizations -> regions (region_code));
 diesel::joinable!(recommendation_status_history -> recommendations (recommendation_id));
 diesel::joinable!(recommendations -> agencies (addressed_to_agency_id));
 diesel::joinable!(recommendations -> engagements (engagement_id));
+diesel::joinable!(recommendations -> organizations (issuer_organization_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(submission_organizations -> organizations (organization_id));
 diesel::joinable!(submission_organizations -> submissions (submission_id));

@@ -54,6 +54,14 @@ INSERT INTO submissions (id, consultation_id, provision, proposal, rationale, su
   'Упростить форму ежегодного отчёта для организаций с бюджетом до 50 000 сомони', NULL, '2026-03-04', 'pending', NULL, NULL)
 ON CONFLICT (id) DO NOTHING;
 
+-- The demo's answers were recorded by the responsible agencies themselves.
+UPDATE submissions s
+SET response_source = 'agency', response_recorder_role = 'agency_officer',
+    response_recorder_agency_id = c.responsible_agency_id, response_recorded_at = s.responded_on::timestamptz
+FROM consultations c
+WHERE c.id = s.consultation_id AND s.response_status <> 'pending' AND s.response_source IS NULL
+  AND s.id::text LIKE '0193a000-%';
+
 INSERT INTO submission_organizations (submission_id, organization_id, position) VALUES
  ('0193a000-0000-7000-8000-0000000e3001', '0193a000-0000-7000-8000-00000000b005', 0),
  ('0193a000-0000-7000-8000-0000000e3001', '0193a000-0000-7000-8000-00000000b001', 1),
@@ -78,13 +86,26 @@ UNION ALL
 SELECT DISTINCT s.consultation_id, so.organization_id, NULL::uuid, 'submitter' FROM submissions s
   JOIN submission_organizations so ON so.submission_id = s.id WHERE s.consultation_id = '0193a000-0000-7000-8000-0000000e2001';
 
-INSERT INTO recommendations (id, engagement_id, text, addressed_to_agency_id, issued_on, due_on, priority, status, visibility) VALUES
+INSERT INTO recommendations (id, engagement_id, text, addressed_to_agency_id, issued_on, due_on, priority, status, visibility,
+                             issuer_organization_id, status_source)
+SELECT v.id::uuid, v.engagement_id::uuid, v.text, v.addressed_to_agency_id::uuid, v.issued_on::date, v.due_on::date,
+       v.priority, v.status, v.visibility,
+       (SELECT e.owner_organization_id FROM engagements e WHERE e.id = v.engagement_id::uuid),
+       CASE WHEN v.status IN ('issued', 'no_response') THEN 'ngo' ELSE 'agency' END
+FROM (VALUES
  ('0193a000-0000-7000-8000-00000000f009', '0193a000-0000-7000-8000-0000000e1001', 'Разъяснять задержанным их права письменно, на понятном им языке', '0193a000-0000-7000-8000-00000000a004', '2026-04-02', '2026-10-01', 'high', 'acknowledged', 'public'),
  ('0193a000-0000-7000-8000-00000000f010', '0193a000-0000-7000-8000-0000000e1002', 'Открыть кризисный центр в каждом районе Согдийской области', '0193a000-0000-7000-8000-00000000a012', '2026-05-20', '2027-05-20', 'normal', 'issued', 'public')
+) AS v (id, engagement_id, text, addressed_to_agency_id, issued_on, due_on, priority, status, visibility)
 ON CONFLICT (id) DO NOTHING;
 
-INSERT INTO recommendation_status_history (id, recommendation_id, status, note, changed_at) VALUES
+INSERT INTO recommendation_status_history (id, recommendation_id, status, note, changed_at, recorder_role, effective_on, source)
+SELECT v.id::uuid, v.recommendation_id::uuid, v.status, v.note, v.changed_at::timestamptz,
+       CASE WHEN v.status IN ('issued', 'no_response') THEN 'ngo_member' ELSE 'agency_officer' END,
+       (v.changed_at::timestamptz AT TIME ZONE 'Asia/Dushanbe')::date,
+       CASE WHEN v.status IN ('issued', 'no_response') THEN 'ngo' ELSE 'agency' END
+FROM (VALUES
  ('0193a000-0000-7000-8000-0000000f0901', '0193a000-0000-7000-8000-00000000f009', 'issued', NULL, '2026-04-02 12:00:00+00'),
  ('0193a000-0000-7000-8000-0000000f0902', '0193a000-0000-7000-8000-00000000f009', 'acknowledged', 'МВД подготовит памятку', '2026-05-05 09:00:00+00'),
  ('0193a000-0000-7000-8000-0000000f1001', '0193a000-0000-7000-8000-00000000f010', 'issued', NULL, '2026-05-20 12:00:00+00')
+) AS v (id, recommendation_id, status, note, changed_at)
 ON CONFLICT (id) DO NOTHING;

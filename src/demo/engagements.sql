@@ -75,7 +75,13 @@ UNION ALL
 SELECT a.meeting_id, a.organization_id, a.agency_id, CASE WHEN a.present THEN 'participant' ELSE 'invited' END
   FROM meeting_attendance a WHERE a.meeting_id::text LIKE '0193a000-0000-7000-8000-00000000e%';
 
-INSERT INTO recommendations (id, engagement_id, text, addressed_to_agency_id, issued_on, due_on, priority, status, visibility) VALUES
+INSERT INTO recommendations (id, engagement_id, text, addressed_to_agency_id, issued_on, due_on, priority, status, visibility,
+                             issuer_organization_id, status_source)
+SELECT v.id::uuid, v.engagement_id::uuid, v.text, v.addressed_to_agency_id::uuid, v.issued_on::date, v.due_on::date,
+       v.priority, v.status, v.visibility,
+       (SELECT e.owner_organization_id FROM engagements e WHERE e.id = v.engagement_id::uuid),
+       CASE WHEN v.status IN ('issued', 'no_response') THEN 'ngo' ELSE 'agency' END
+FROM (VALUES
  ('0193a000-0000-7000-8000-00000000f001', '0193a000-0000-7000-8000-00000000e001', 'Обеспечить в ИВС раздельное содержание несовершеннолетних', '0193a000-0000-7000-8000-00000000a004', '2026-03-12', '2026-06-30', 'high', 'implemented', 'public'),
  ('0193a000-0000-7000-8000-00000000f002', '0193a000-0000-7000-8000-00000000e001', 'Вести электронный журнал доставленных в отделы милиции', '0193a000-0000-7000-8000-00000000a004', '2026-03-12', '2026-12-31', 'normal', 'in_progress', 'public'),
  ('0193a000-0000-7000-8000-00000000f003', '0193a000-0000-7000-8000-00000000e001', 'Опубликовать статистику жалоб на действия сотрудников милиции', '0193a000-0000-7000-8000-00000000a004', '2026-03-12', '2026-05-31', 'normal', 'rejected', 'public'),
@@ -84,9 +90,15 @@ INSERT INTO recommendations (id, engagement_id, text, addressed_to_agency_id, is
  ('0193a000-0000-7000-8000-00000000f006', '0193a000-0000-7000-8000-00000000e004', 'Закрепить порядок направления пострадавших от насилия в кризисный центр', '0193a000-0000-7000-8000-00000000a013', '2026-05-05', '2026-08-31', 'high', 'partially_implemented', 'public'),
  ('0193a000-0000-7000-8000-00000000f007', '0193a000-0000-7000-8000-00000000e005', 'Предусмотреть гранты НПО на программы для молодёжи', '0193a000-0000-7000-8000-00000000a003', '2026-04-10', '2027-04-10', 'low', 'issued', 'public'),
  ('0193a000-0000-7000-8000-00000000f008', '0193a000-0000-7000-8000-00000000e001', 'Установить видеонаблюдение в комнатах для допросов', '0193a000-0000-7000-8000-00000000a004', '2026-03-12', '2026-09-01', 'normal', 'issued', 'public')
+) AS v (id, engagement_id, text, addressed_to_agency_id, issued_on, due_on, priority, status, visibility)
 ON CONFLICT (id) DO NOTHING;
 
-INSERT INTO recommendation_status_history (id, recommendation_id, status, note, changed_at) VALUES
+INSERT INTO recommendation_status_history (id, recommendation_id, status, note, changed_at, recorder_role, effective_on, source)
+SELECT v.id::uuid, v.recommendation_id::uuid, v.status, v.note, v.changed_at::timestamptz,
+       CASE WHEN v.status IN ('issued', 'no_response') THEN 'ngo_member' ELSE 'agency_officer' END,
+       (v.changed_at::timestamptz AT TIME ZONE 'Asia/Dushanbe')::date,
+       CASE WHEN v.status IN ('issued', 'no_response') THEN 'ngo' ELSE 'agency' END
+FROM (VALUES
  ('0193a000-0000-7000-8000-0000000f0101', '0193a000-0000-7000-8000-00000000f001', 'issued', NULL, '2026-03-12 12:00:00+00'),
  ('0193a000-0000-7000-8000-0000000f0102', '0193a000-0000-7000-8000-00000000f001', 'acknowledged', 'Письмо МВД о получении', '2026-03-25 09:00:00+00'),
  ('0193a000-0000-7000-8000-0000000f0103', '0193a000-0000-7000-8000-00000000f001', 'implemented', 'Приказ МВД; подтверждено мониторингом', '2026-06-20 09:00:00+00'),
@@ -102,4 +114,5 @@ INSERT INTO recommendation_status_history (id, recommendation_id, status, note, 
  ('0193a000-0000-7000-8000-0000000f0602', '0193a000-0000-7000-8000-00000000f006', 'partially_implemented', 'Порядок утверждён в двух районах из шести', '2026-09-15 09:00:00+00'),
  ('0193a000-0000-7000-8000-0000000f0701', '0193a000-0000-7000-8000-00000000f007', 'issued', NULL, '2026-04-10 12:00:00+00'),
  ('0193a000-0000-7000-8000-0000000f0801', '0193a000-0000-7000-8000-00000000f008', 'issued', NULL, '2026-03-12 12:00:00+00')
+) AS v (id, recommendation_id, status, note, changed_at)
 ON CONFLICT (id) DO NOTHING;

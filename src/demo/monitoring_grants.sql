@@ -78,14 +78,27 @@ SELECT g.id, g.funder_organization_id, g.funder_agency_id, 'funder' FROM grants 
 UNION ALL
 SELECT g.id, g.recipient_organization_id, NULL, 'recipient' FROM grants g WHERE g.id::text LIKE '0193a000-0000-7000-8000-0000000e%';
 
-INSERT INTO recommendations (id, engagement_id, text, addressed_to_agency_id, issued_on, due_on, priority, status, visibility) VALUES
+INSERT INTO recommendations (id, engagement_id, text, addressed_to_agency_id, issued_on, due_on, priority, status, visibility,
+                             issuer_organization_id, status_source)
+SELECT v.id::uuid, v.engagement_id::uuid, v.text, v.addressed_to_agency_id::uuid, v.issued_on::date, v.due_on::date,
+       v.priority, v.status, v.visibility,
+       (SELECT e.owner_organization_id FROM engagements e WHERE e.id = v.engagement_id::uuid),
+       CASE WHEN v.status IN ('issued', 'no_response') THEN 'ngo' ELSE 'agency' END
+FROM (VALUES
  ('0193a000-0000-7000-8000-00000000f011', '0193a000-0000-7000-8000-0000000e4001', 'Обеспечить естественное освещение и вентиляцию в камерах №2 и №3', '0193a000-0000-7000-8000-00000000a004', '2025-10-20', '2026-04-01', 'high', 'implemented', 'public'),
  ('0193a000-0000-7000-8000-00000000f012', '0193a000-0000-7000-8000-0000000e4003', 'Допускать адвоката к задержанному с момента фактического задержания', '0193a000-0000-7000-8000-00000000a013', '2026-04-25', '2026-08-01', 'high', 'in_progress', 'internal')
+) AS v (id, engagement_id, text, addressed_to_agency_id, issued_on, due_on, priority, status, visibility)
 ON CONFLICT (id) DO NOTHING;
 
-INSERT INTO recommendation_status_history (id, recommendation_id, status, note, changed_at) VALUES
+INSERT INTO recommendation_status_history (id, recommendation_id, status, note, changed_at, recorder_role, effective_on, source)
+SELECT v.id::uuid, v.recommendation_id::uuid, v.status, v.note, v.changed_at::timestamptz,
+       CASE WHEN v.status IN ('issued', 'no_response') THEN 'ngo_member' ELSE 'agency_officer' END,
+       (v.changed_at::timestamptz AT TIME ZONE 'Asia/Dushanbe')::date,
+       CASE WHEN v.status IN ('issued', 'no_response') THEN 'ngo' ELSE 'agency' END
+FROM (VALUES
  ('0193a000-0000-7000-8000-0000000f1101', '0193a000-0000-7000-8000-00000000f011', 'issued', NULL, '2025-10-20 12:00:00+00'),
  ('0193a000-0000-7000-8000-0000000f1102', '0193a000-0000-7000-8000-00000000f011', 'implemented', 'Подтверждено повторным визитом 3 июня 2026 года', '2026-06-03 15:00:00+00'),
  ('0193a000-0000-7000-8000-0000000f1201', '0193a000-0000-7000-8000-00000000f012', 'issued', NULL, '2026-04-25 12:00:00+00'),
  ('0193a000-0000-7000-8000-0000000f1202', '0193a000-0000-7000-8000-00000000f012', 'in_progress', 'УМВД издало указание по отделам', '2026-06-15 09:00:00+00')
+) AS v (id, recommendation_id, status, note, changed_at)
 ON CONFLICT (id) DO NOTHING;

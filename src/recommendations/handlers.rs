@@ -2,7 +2,7 @@
 
 use actix_web::web::Data;
 use actix_web::{HttpResponse, get, patch, post};
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
@@ -14,14 +14,14 @@ use super::model::{
 };
 use crate::agencies::Agency;
 use crate::audit::write::{Audited, Existing, Table, create};
-use crate::auth::policy::{self, Action, Record};
+use crate::auth::policy::{self, Action, Record, Recorder};
 use crate::auth::{Actor, Caller};
 use crate::db::Conn;
 use crate::db::schema::{recommendation_status_history as history, recommendations};
 use crate::engagements::model::{self as engagements, facts_of};
 use crate::http::export::{self};
 use crate::http::{
-    ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
+    ApiError, ApiResult, FieldError, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
     ProblemResponses, Query, created, ok_versioned,
 };
 use crate::state::AppState;
@@ -85,6 +85,9 @@ pub async fn create_recommendation(
             addressed_to: new.addressed_to_agency_id,
         },
     )?;
+    // The issuing organisation: the NGO member's own, else the engagement's owner.
+    let issuer = policy::owner_of_new(&actor, engagement.owner_organization_id);
+    let recorder = Recorder::of(&actor, Some(new.addressed_to_agency_id));
     let save = async |conn: &mut Conn| {
         let issued_on = new.issued_on.unwrap_or_else(|| Utc::now().date_naive());
         check_dates(issued_on, new.due_on)?;
@@ -100,10 +103,18 @@ pub async fn create_recommendation(
                 recommendations::priority.eq(new.priority),
                 recommendations::visibility.eq(new.visibility),
                 recommendations::created_by.eq(actor.id),
+                recommendations::issuer_organization_id.eq(issuer),
+                recommendations::status_source.eq(recorder.source),
             ))
             .execute(conn)
             .await?;
-        record_change(conn, &actor, id, RecommendationStatus::Issued, None).await
+        let issued = Answer {
+            status: RecommendationStatus::Issued,
+            note: None,
+            effective_on: issued_on,
+            evidence_url: None,
+        };
+        record_change(conn, &recorder, id, &issued).await
     };
     let caller = actor.caller();
     let recommendation = create(&mut conn, &actor, save, async |conn| {
@@ -114,24 +125,85 @@ pub async fn create_recommendation(
     Ok(created(&location, &recommendation, recommendation.version))
 }
 
+/// A status as it enters the history.
+struct Answer<'a> {
+    status: RecommendationStatus,
+    note: Option<&'a str>,
+    effective_on: NaiveDate,
+    evidence_url: Option<&'a str>,
+}
+
+/// Appends a status to the history with its provenance.
 async fn record_change(
     conn: &mut Conn,
-    actor: &Actor,
+    recorder: &Recorder,
     id: Uuid,
-    status: RecommendationStatus,
-    note: Option<&str>,
+    answer: &Answer<'_>,
 ) -> ApiResult<()> {
     diesel::insert_into(history::table)
         .values((
             history::id.eq(Uuid::now_v7()),
             history::recommendation_id.eq(id),
-            history::status.eq(status),
-            history::note.eq(note),
-            history::changed_by.eq(actor.id),
+            history::status.eq(answer.status),
+            history::note.eq(answer.note),
+            history::changed_by.eq(recorder.user),
+            history::recorder_role.eq(recorder.role),
+            history::recorder_organization_id.eq(recorder.organization_id),
+            history::recorder_agency_id.eq(recorder.agency_id),
+            history::effective_on.eq(answer.effective_on),
+            history::evidence_url.eq(answer.evidence_url),
+            history::source.eq(recorder.source),
         ))
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Once an answer exists, the terms it answered are fixed: the agency, the issue date and the deadline (admins
+/// may still correct them; the audit log keeps the change). Before that, a deadline may be moved but not into
+/// the past, so that nobody can make a recommendation overdue by editing it.
+fn check_terms(
+    actor: &Actor,
+    before: &Recommendation,
+    changes: &UpdateRecommendation,
+    today: NaiveDate,
+) -> ApiResult<()> {
+    if actor.is_admin() {
+        return Ok(());
+    }
+    let answered = before
+        .status_history
+        .iter()
+        .any(|c| c.status != RecommendationStatus::Issued);
+    let mut errors = Vec::new();
+    let mut fixed = |field: &str, changed: bool| {
+        if answered && changed {
+            errors.push(FieldError::new(
+                field,
+                "is fixed once an answer exists; ask an admin to correct it",
+            ));
+        }
+    };
+    fixed(
+        "addressed_to_agency_id",
+        changes
+            .addressed_to_agency_id
+            .is_some_and(|a| a != before.addressed_to_agency_id),
+    );
+    fixed(
+        "issued_on",
+        changes.issued_on.is_some_and(|d| d != before.issued_on),
+    );
+    let due_changed = changes.due_on.is_some_and(|d| d != before.due_on);
+    fixed("due_on", due_changed);
+    if !answered && due_changed && changes.due_on.flatten().is_some_and(|due| due < today) {
+        errors.push(FieldError::new("due_on", "must not be moved into the past"));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
 }
 
 /// Lists the recommendations the caller may read, newest first; `format=csv|ndjson` streams them all.
@@ -200,6 +272,7 @@ pub async fn update_recommendation(
             &actor,
             &if_match,
             async |conn, before| {
+                check_terms(&actor, before, &changes, Utc::now().date_naive())?;
                 check_dates(
                     changes.issued_on.unwrap_or(before.issued_on),
                     changes.due_on.unwrap_or(before.due_on),
@@ -242,31 +315,43 @@ pub async fn change_recommendation_status(
             &actor,
             &if_match,
             async |conn, before| {
+                let today = Utc::now().date_naive();
                 Transition {
                     from: before.status,
                     to: change.status,
                     note: change.note.as_deref(),
                     due_on: before.due_on,
-                    today: Utc::now().date_naive(),
+                    today,
                     by_admin: actor.is_admin(),
                 }
                 .check()?;
+                let effective_on = change.effective_on.unwrap_or(today);
+                if effective_on < before.issued_on || effective_on > today {
+                    return Err(ApiError::field(
+                        "effective_on",
+                        format!(
+                            "must lie between issued_on ({}) and today",
+                            before.issued_on
+                        ),
+                    ));
+                }
+                let recorder = Recorder::of(&actor, Some(before.addressed_to_agency_id));
                 diesel::update(recommendations::table.find(before.id))
                     .set((
                         recommendations::status.eq(change.status),
+                        recommendations::status_source.eq(recorder.source),
                         recommendations::updated_at.eq(diesel::dsl::now),
                         recommendations::version.eq(recommendations::version + 1),
                     ))
                     .execute(conn)
                     .await?;
-                record_change(
-                    conn,
-                    &actor,
-                    before.id,
-                    change.status,
-                    change.note.as_deref(),
-                )
-                .await
+                let answer = Answer {
+                    status: change.status,
+                    note: change.note.as_deref(),
+                    effective_on,
+                    evidence_url: change.evidence_url.as_deref(),
+                };
+                record_change(conn, &recorder, before.id, &answer).await
             },
         )
         .await?;

@@ -14,6 +14,7 @@ use crate::auth::{Caller, Role};
 use crate::db::Conn;
 use crate::db::schema::{engagements, recommendation_status_history as history, recommendations};
 use crate::db::sql::KeyValue;
+use crate::domain::AnswerSource;
 use crate::engagements::model::readable_sql;
 use crate::engagements::{EngagementKind, Visibility};
 use crate::http::export::{CsvRow, opt};
@@ -22,10 +23,12 @@ use crate::http::{ApiError, ApiResult, Cursor, Keyed};
 
 crate::text_enum! {
     /// How urgent a recommendation is.
+    #[derive(Default)]
     pub enum Priority {
         /// Low.
         Low => "low",
         /// Normal.
+        #[default]
         Normal => "normal",
         /// High.
         High => "high",
@@ -44,6 +47,18 @@ pub struct StatusChange {
     pub changed_at: DateTime<Utc>,
     /// Who recorded it.
     pub changed_by: Option<Uuid>,
+    /// Their role when they recorded it.
+    pub recorder_role: Option<Role>,
+    /// Their organisation then (an NGO member's).
+    pub recorder_organization_id: Option<Uuid>,
+    /// Their agency then (an agency officer's).
+    pub recorder_agency_id: Option<Uuid>,
+    /// The day it took effect (the agency's letter, the decree), as the recorder gave it.
+    pub effective_on: NaiveDate,
+    /// A link to the evidence.
+    pub evidence_url: Option<String>,
+    /// Whose word it is: `agency` only when the addressed agency recorded it itself.
+    pub source: AnswerSource,
 }
 
 /// The stored recommendation.
@@ -74,6 +89,10 @@ pub struct RecommendationRow {
     pub updated_at: DateTime<Utc>,
     /// Version.
     pub version: i32,
+    /// The organisation that issued it.
+    pub issuer_organization_id: Option<Uuid>,
+    /// Whose word the current status is.
+    pub status_source: AnswerSource,
 }
 
 /// A recommendation followed to the agency it was addressed to.
@@ -97,6 +116,10 @@ pub struct Recommendation {
     pub priority: Priority,
     /// Status.
     pub status: RecommendationStatus,
+    /// Whose word the current status is: `agency` only when the addressed agency recorded it itself.
+    pub status_source: AnswerSource,
+    /// The organisation that issued it.
+    pub issuer_organization_id: Option<Uuid>,
     /// Every change of status, oldest first.
     pub status_history: Vec<StatusChange>,
     /// Past `due_on` and not closed.
@@ -133,6 +156,8 @@ impl CsvRow for Recommendation {
         "due_on",
         "priority",
         "status",
+        "status_source",
+        "issuer_organization_id",
         "overdue",
         "visibility",
         "status_changes",
@@ -152,6 +177,8 @@ impl CsvRow for Recommendation {
             opt(&self.due_on),
             self.priority.to_string(),
             self.status.to_string(),
+            self.status_source.to_string(),
+            opt(&self.issuer_organization_id),
             self.overdue.to_string(),
             self.visibility.to_string(),
             self.status_history.len().to_string(),
@@ -210,6 +237,11 @@ pub struct RecommendationFilter {
     /// From engagements of this kind.
     #[param(inline)]
     pub kind: Option<EngagementKind>,
+    /// Issued by this organisation.
+    pub issuer_organization_id: Option<Uuid>,
+    /// Whose word the current status is (`agency`: only what the agencies recorded themselves).
+    #[param(inline)]
+    pub status_source: Option<AnswerSource>,
     /// Issued on or after this day.
     #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
     pub from: Option<NaiveDate>,
@@ -249,6 +281,8 @@ async fn assemble(
             due_on: r.due_on,
             priority: r.priority,
             status: r.status,
+            status_source: r.status_source,
+            issuer_organization_id: r.issuer_organization_id,
             visibility: r.visibility,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -307,6 +341,12 @@ pub async fn list(
     if let Some(kind) = filter.kind {
         query = query.filter(engagements::kind.eq(kind));
     }
+    if let Some(issuer) = filter.issuer_organization_id {
+        query = query.filter(r::issuer_organization_id.eq(issuer));
+    }
+    if let Some(source) = filter.status_source {
+        query = query.filter(r::status_source.eq(source));
+    }
     if let Some(from) = filter.from {
         query = query.filter(r::issued_on.ge(from));
     }
@@ -354,17 +394,9 @@ crate::body_types! {
     #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
     due_on: NaiveDate = optional,
     /// Priority (default `normal`).
-    priority: Priority = default = "normal",
+    priority: Priority = default,
     /// Who may read it (default `internal`).
-    visibility: Visibility = default = "internal",
-}
-
-fn normal() -> Priority {
-    Priority::Normal
-}
-
-fn internal() -> Visibility {
-    Visibility::Internal
+    visibility: Visibility = default,
 }
 
 /// A change of status.
@@ -377,4 +409,11 @@ pub struct ChangeStatus {
     #[validate(length(max = 10000))]
     #[schema(max_length = 10000)]
     pub note: Option<String>,
+    /// The day it took effect (the agency's letter, the decree): between `issued_on` and today; default today.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub effective_on: Option<NaiveDate>,
+    /// A link to the evidence (the letter, the published decision).
+    #[validate(custom(function = "crate::http::extract::web_url"), length(max = 2000))]
+    #[schema(format = "uri", max_length = 2000)]
+    pub evidence_url: Option<String>,
 }

@@ -2,17 +2,17 @@
 
 use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, patch, post, put};
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use super::model::{
-    self, CreateSubmission, NEWEST, ResponseStatus, Submission, SubmissionFilter,
-    SubmissionResponse, UpdateSubmission,
+    self, AnswerSubmission, CreateSubmission, NEWEST, ResponseStatus, Submission, SubmissionFilter,
+    UpdateSubmission,
 };
 use crate::audit::write::{Existing, Table, create};
-use crate::auth::policy::{self, Action, Record};
+use crate::auth::policy::{self, Action, Record, Recorder};
 use crate::auth::{Actor, Caller};
 use crate::consultations::model::{self as consultations_model, refresh_parties};
 use crate::db::Conn;
@@ -151,6 +151,18 @@ fn keeps_own_organization(actor: &Actor, organization_ids: &[Uuid]) -> ApiResult
     }
 }
 
+/// A submission is dated within its consultation's comment period or after it (late, and marked so), never
+/// before the consultation opened nor in the future.
+fn check_submitted_on(day: NaiveDate, opens_on: NaiveDate) -> ApiResult<()> {
+    if day < opens_on || day > Utc::now().date_naive() {
+        return Err(ApiError::field(
+            "submitted_on",
+            format!("must lie between the consultation's opening ({opens_on}) and today"),
+        ));
+    }
+    Ok(())
+}
+
 /// Submits a proposal to a consultation, for one organisation or a coalition; a submission after the comment
 /// period is kept and marked `late`.
 #[utoipa::path(tag = "consultations", params(IdPath), request_body = CreateSubmission, security(("bearer" = [])),
@@ -176,6 +188,8 @@ pub async fn create_submission(
             responsible_agency: Some(consultation.responsible_agency_id),
         },
     )?;
+    let submitted_on = new.submitted_on.unwrap_or_else(|| Utc::now().date_naive());
+    check_submitted_on(submitted_on, consultation.opens_on)?;
     let save = async |conn: &mut Conn| {
         model::check_organizations(conn, &new.organization_ids).await?;
         diesel::insert_into(submissions::table)
@@ -185,8 +199,7 @@ pub async fn create_submission(
                 submissions::provision.eq(&new.provision),
                 submissions::proposal.eq(&new.proposal),
                 submissions::rationale.eq(&new.rationale),
-                submissions::submitted_on
-                    .eq(new.submitted_on.unwrap_or_else(|| Utc::now().date_naive())),
+                submissions::submitted_on.eq(submitted_on),
                 submissions::created_by.eq(actor.id),
             ))
             .execute(conn)
@@ -224,6 +237,14 @@ pub async fn update_submission(
             &actor,
             &if_match,
             async |conn, before| {
+                if let Some(day) = changes.submitted_on {
+                    let opens_on = consultations::table
+                        .find(before.consultation_id)
+                        .select(consultations::opens_on)
+                        .first(conn)
+                        .await?;
+                    check_submitted_on(day, opens_on)?;
+                }
                 if let Some(orgs) = &changes.organization_ids {
                     keeps_own_organization(&actor, orgs)?;
                     model::check_organizations(conn, orgs).await?;
@@ -284,7 +305,7 @@ pub async fn delete_submission(
 /// Records the agency's answer: by an officer of the responsible agency, an admin, or a submitting NGO
 /// reporting the answer it received.
 #[utoipa::path(tag = "consultations", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
-    request_body = SubmissionResponse, security(("bearer" = [])),
+    request_body = AnswerSubmission, security(("bearer" = [])),
     responses((status = 200, body = Submission, headers(("ETag" = String))), ProblemResponses))]
 #[put("/submissions/{id}/response")]
 pub async fn put_submission_response(
@@ -292,7 +313,7 @@ pub async fn put_submission_response(
     actor: Actor,
     path: Path<IdPath>,
     if_match: IfMatch,
-    body: Json<SubmissionResponse>,
+    body: Json<AnswerSubmission>,
 ) -> ApiResult<HttpResponse> {
     let answer = body.0;
     let submission = existing(&actor, path.id, Action::Answer)
@@ -310,19 +331,30 @@ pub async fn put_submission_response(
                     ),
                 };
                 if let Some(day) = responded_on
-                    && day < before.submitted_on
+                    && (day < before.submitted_on || day > Utc::now().date_naive())
                 {
                     return Err(ApiError::field(
                         "responded_on",
-                        "must not be before the submission",
+                        format!(
+                            "must lie between the submission ({}) and today",
+                            before.submitted_on
+                        ),
                     ));
                 }
+                let agency = responsible_agency(conn, before.consultation_id).await?;
+                let recorder = Recorder::of(&actor, Some(agency));
                 diesel::update(submissions::table.find(before.id))
                     .set((
                         submissions::response_status.eq(answer.status),
                         submissions::response_text.eq(&answer.text),
                         submissions::responded_on.eq(responded_on),
                         submissions::responded_by.eq(actor.id),
+                        submissions::response_recorder_role.eq(recorder.role),
+                        submissions::response_recorder_organization_id.eq(recorder.organization_id),
+                        submissions::response_recorder_agency_id.eq(recorder.agency_id),
+                        submissions::response_recorded_at.eq(diesel::dsl::now),
+                        submissions::response_evidence_url.eq(&answer.evidence_url),
+                        submissions::response_source.eq(recorder.source),
                         submissions::updated_at.eq(diesel::dsl::now),
                         submissions::version.eq(submissions::version + 1),
                     ))

@@ -12,10 +12,11 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::Caller;
+use crate::auth::{Caller, Role};
 use crate::db::Conn;
 use crate::db::schema::{consultations, submission_organizations as so, submissions};
 use crate::db::sql::KeyValue;
+use crate::domain::AnswerSource;
 use crate::engagements::model::readable_sql;
 use crate::http::export::{CsvRow, join, opt};
 use crate::http::extract::not_blank;
@@ -37,19 +38,50 @@ crate::text_enum! {
     }
 }
 
-/// The agency's answer to a submission.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+/// The agency's answer to a submission, as recorded (`PUT /submissions/{id}/response`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SubmissionResponse {
+pub struct AnswerSubmission {
     /// What became of the proposal.
     pub status: ResponseStatus,
     /// The answer's text.
     #[validate(length(max = 20000))]
     #[schema(max_length = 20000)]
     pub text: Option<String>,
-    /// When the answer was given (default today for an answer other than `pending`).
+    /// The day the agency actually answered: between the submission and today (default today for an answer
+    /// other than `pending`).
     #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
     pub responded_on: Option<NaiveDate>,
+    /// A link to the evidence (the agency's letter, the published table of comments).
+    #[validate(custom(function = "crate::http::extract::web_url"), length(max = 2000))]
+    #[schema(format = "uri", max_length = 2000)]
+    pub evidence_url: Option<String>,
+}
+
+/// The agency's answer to a submission, with its provenance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SubmissionResponse {
+    /// What became of the proposal.
+    pub status: ResponseStatus,
+    /// The answer's text.
+    pub text: Option<String>,
+    /// The day the agency answered.
+    pub responded_on: Option<NaiveDate>,
+    /// A link to the evidence.
+    pub evidence_url: Option<String>,
+    /// Whose word it is: `agency` only when the responsible agency recorded it itself (none before an answer is
+    /// recorded).
+    pub source: Option<AnswerSource>,
+    /// Who recorded it.
+    pub recorded_by: Option<Uuid>,
+    /// Their role when they recorded it.
+    pub recorder_role: Option<Role>,
+    /// Their organisation then (an NGO member's).
+    pub recorder_organization_id: Option<Uuid>,
+    /// Their agency then (an agency officer's).
+    pub recorder_agency_id: Option<Uuid>,
+    /// When it was recorded (server time).
+    pub recorded_at: Option<DateTime<Utc>>,
 }
 
 /// A submission.
@@ -102,6 +134,7 @@ impl CsvRow for Submission {
         "response_status",
         "response_text",
         "responded_on",
+        "response_source",
         "created_at",
         "updated_at",
         "version",
@@ -120,6 +153,7 @@ impl CsvRow for Submission {
             self.response.status.to_string(),
             opt(&self.response.text),
             opt(&self.response.responded_on),
+            opt(&self.response.source),
             self.created_at.to_rfc3339(),
             self.updated_at.to_rfc3339(),
             self.version.to_string(),
@@ -139,6 +173,13 @@ struct SubmissionRow {
     response_status: ResponseStatus,
     response_text: Option<String>,
     responded_on: Option<NaiveDate>,
+    responded_by: Option<Uuid>,
+    response_recorder_role: Option<Role>,
+    response_recorder_organization_id: Option<Uuid>,
+    response_recorder_agency_id: Option<Uuid>,
+    response_recorded_at: Option<DateTime<Utc>>,
+    response_evidence_url: Option<String>,
+    response_source: Option<AnswerSource>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     version: i32,
@@ -160,6 +201,9 @@ pub struct SubmissionFilter {
     pub response_status: Option<ResponseStatus>,
     /// The agency responsible for the consultation.
     pub responsible_agency_id: Option<Uuid>,
+    /// Whose word the answer is (`agency`: only what the agencies recorded themselves).
+    #[param(inline)]
+    pub response_source: Option<AnswerSource>,
 }
 
 /// SQL that is true when the caller may read the submission's consultation.
@@ -186,6 +230,13 @@ async fn assemble(
                 status: r.response_status,
                 text: r.response_text,
                 responded_on: r.responded_on,
+                evidence_url: r.response_evidence_url,
+                source: r.response_source,
+                recorded_by: r.responded_by,
+                recorder_role: r.response_recorder_role,
+                recorder_organization_id: r.response_recorder_organization_id,
+                recorder_agency_id: r.response_recorder_agency_id,
+                recorded_at: r.response_recorded_at,
             },
             id: r.id,
             consultation_id: r.consultation_id,
@@ -242,6 +293,9 @@ pub async fn list(
     }
     if let Some(status) = filter.response_status {
         query = query.filter(submissions::response_status.eq(status));
+    }
+    if let Some(source) = filter.response_source {
+        query = query.filter(submissions::response_source.eq(source));
     }
     if let Some(agency) = filter.responsible_agency_id {
         query = query.filter(consultations::responsible_agency_id.eq(agency));

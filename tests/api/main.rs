@@ -18,6 +18,7 @@ mod openapi;
 mod operations;
 mod organizations;
 mod pagination;
+mod provenance;
 mod recommendations;
 mod support;
 mod trust;
