@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::AuditAction;
 use crate::auth::Actor;
 use crate::db::Conn;
-use crate::http::{ApiResult, IfMatch};
+use crate::http::{ApiResult, IfMatch, Precondition};
 
 /// A record the write path can version and audit.
 pub trait Audited: Serialize {
@@ -178,6 +178,9 @@ pub struct Existing<F, R> {
     /// The policy rule for this write (403 when it refuses); it may read what decides it, such as a
     /// recommendation's engagement.
     pub rule: R,
+    /// Whether the write must carry `If-Match` (428 without it). Checked after the rule, so that a caller who
+    /// may not see or change the record learns nothing more than 404 or 403.
+    pub precondition: Precondition,
 }
 
 impl<F, R, T> Existing<F, R>
@@ -191,7 +194,7 @@ where
         lock(conn, self.table, self.id).await?;
         let before = (self.find)(conn).await?;
         (self.rule)(conn, &before).await?;
-        if_match.check(before.version())?;
+        if_match.check(before.version(), self.precondition)?;
         Ok((before, self.find))
     }
 

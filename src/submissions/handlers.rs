@@ -20,7 +20,7 @@ use crate::db::schema::{consultations, submissions};
 use crate::http::export::{self};
 use crate::http::{
     ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
-    ProblemResponses, Query, created, ok_versioned,
+    Precondition, ProblemResponses, Query, created, ok_versioned,
 };
 use crate::state::AppState;
 
@@ -132,6 +132,8 @@ fn existing(
             };
             policy::check(actor, action, record)
         },
+        // A submission is written by its own organisations, not by everyone on the consultation.
+        precondition: Precondition::Optional,
     }
 }
 

@@ -19,6 +19,7 @@ mod operations;
 mod organizations;
 mod pagination;
 mod recommendations;
+mod retries;
 mod support;
 mod trust;
 mod users;
