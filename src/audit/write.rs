@@ -137,15 +137,23 @@ pub enum Table {
 /// Locks one row (404 when there is none) with a statement diesel prepares once per connection. The lock is
 /// `FOR NO KEY UPDATE`: writes never change keys, and a stronger lock would block the foreign-key checks of
 /// rows that point at it (a trigger re-deriving a council's meetings' parties) into a deadlock.
-async fn lock(conn: &mut Conn, table: Table, id: Uuid) -> ApiResult<()> {
+///
+/// A submission's writes re-derive its consultation's parties from every submission, so a submission locks its
+/// consultation's engagement row first: writes to one consultation's parties then run one after another, each
+/// seeing what the one before committed, and always in the order a consultation's own writes lock (the
+/// engagement, then what hangs from it), so that no two of them wait on each other.
+pub async fn lock(conn: &mut Conn, table: Table, id: Uuid) -> ApiResult<()> {
     use crate::db::schema::{
         agencies, council_members, councils, engagements, facilities, organizations,
         recommendations, submissions, users,
     };
     macro_rules! lock {
         ($t:ident) => {
+            lock!($t, id)
+        };
+        ($t:ident, $id:expr) => {
             $t::table
-                .find(id)
+                .find($id)
                 .select($t::id)
                 .for_no_key_update()
                 .first::<Uuid>(conn)
@@ -155,7 +163,16 @@ async fn lock(conn: &mut Conn, table: Table, id: Uuid) -> ApiResult<()> {
     match table {
         Table::Engagements => lock!(engagements),
         Table::Recommendations => lock!(recommendations),
-        Table::Submissions => lock!(submissions),
+        Table::Submissions => {
+            // A submission never moves to another consultation, so its consultation is read without a lock.
+            let consultation: Uuid = submissions::table
+                .find(id)
+                .select(submissions::consultation_id)
+                .first(conn)
+                .await?;
+            lock!(engagements, consultation);
+            lock!(submissions)
+        }
         Table::Organizations => lock!(organizations),
         Table::Agencies => lock!(agencies),
         Table::Councils => lock!(councils),

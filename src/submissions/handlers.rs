@@ -11,7 +11,7 @@ use super::model::{
     self, CreateSubmission, NEWEST, ResponseStatus, Submission, SubmissionFilter,
     SubmissionResponse, UpdateSubmission,
 };
-use crate::audit::write::{Existing, Table, create};
+use crate::audit::write::{Existing, Table, create, lock};
 use crate::auth::policy::{self, Action, Record};
 use crate::auth::{Actor, Caller};
 use crate::consultations::model::{self as consultations_model, refresh_parties};
@@ -179,6 +179,8 @@ pub async fn create_submission(
         },
     )?;
     let save = async |conn: &mut Conn| {
+        // Before anything is written: submissions to one consultation re-derive its parties one at a time.
+        lock(conn, Table::Engagements, consultation_id).await?;
         model::check_organizations(conn, &new.organization_ids).await?;
         diesel::insert_into(submissions::table)
             .values((

@@ -124,3 +124,147 @@ fn the_document_declares_if_match_required_and_428_where_the_server_requires_it(
         "PATCH and DELETE of five kinds; PATCH of recommendations"
     );
 }
+
+/// A public consultation owned by `owner`'s organisation, answered by `agency`: its id.
+async fn consultation(app: &TestApp, owner: &str, agency: uuid::Uuid) -> uuid::Uuid {
+    let res = app
+        .post(
+            "/api/v1/consultations",
+            Some(owner),
+            &json!({"title": "Проект Закона «О волонтёрской деятельности»", "act_type": "law",
+                    "responsible_agency_id": agency, "level": "national",
+                    "opens_on": "2026-02-01", "closes_on": "2026-03-01", "visibility": "public"}),
+        )
+        .await;
+    res.assert_status(201);
+    crate::support::id_of(&res.json())
+}
+
+/// The consultation's parties as `(organisation or agency id, role)`, sorted.
+async fn parties(app: &TestApp, token: &str, consultation: uuid::Uuid) -> Vec<(String, String)> {
+    let res = app
+        .get(
+            &format!("/api/v1/consultations/{consultation}"),
+            Some(token),
+        )
+        .await;
+    res.assert_status(200);
+    let mut parties: Vec<(String, String)> = res.json()["parties"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            let id = p["organization_id"].as_str().or(p["agency_id"].as_str());
+            (
+                id.expect("an actor").to_owned(),
+                p["role"].as_str().expect("a role").to_owned(),
+            )
+        })
+        .collect();
+    parties.sort();
+    parties
+}
+
+#[actix_web::test]
+async fn concurrent_submissions_to_one_consultation_all_land_and_all_submitters_are_parties() {
+    const NGOS: usize = 8;
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let agency = crate::support::id_of(
+        &app.create_agency(
+            &admin,
+            json!({"name": "Минюст", "level": "national", "kind": "ministry"}),
+        )
+        .await,
+    );
+    let mut ngos = Vec::new();
+    for i in 0..NGOS {
+        let org = crate::support::id_of(
+            &app.create_organization(&admin, json!({"name": format!("НКО {i}"), "kind": "ngo"}))
+                .await,
+        );
+        ngos.push((org, app.ngo_member(org).await));
+    }
+    let c = consultation(&app, &ngos[0].1, agency).await;
+    let path = format!("/api/v1/consultations/{c}/submissions");
+    let answers = futures_util::future::join_all(ngos.iter().map(|(org, token)| {
+        let (app, path) = (&app, &path);
+        async move {
+            let body = json!({"organization_ids": [org], "proposal": "Упростить регистрацию"});
+            app.post(path, Some(token), &body).await
+        }
+    }))
+    .await;
+    for res in &answers {
+        res.assert_status(201);
+    }
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM submissions WHERE consultation_id = '{c}'"
+        ))
+        .await,
+        i64::try_from(NGOS).expect("count")
+    );
+    let mut expected: Vec<(String, String)> = ngos
+        .iter()
+        .map(|(org, _)| (org.to_string(), "submitter".to_owned()))
+        .collect();
+    expected.push((agency.to_string(), "responsible".to_owned()));
+    expected.sort();
+    assert_eq!(parties(&app, &admin, c).await, expected);
+}
+
+#[actix_web::test]
+async fn a_submission_deleted_while_others_are_made_leaves_the_parties_derived_from_what_exists() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let agency = crate::support::id_of(
+        &app.create_agency(
+            &admin,
+            json!({"name": "Минтруд", "level": "national", "kind": "ministry"}),
+        )
+        .await,
+    );
+    let mut ngos = Vec::new();
+    for i in 0..4 {
+        let org = crate::support::id_of(
+            &app.create_organization(&admin, json!({"name": format!("НКО {i}"), "kind": "ngo"}))
+                .await,
+        );
+        ngos.push((org, app.ngo_member(org).await));
+    }
+    let c = consultation(&app, &ngos[0].1, agency).await;
+    let path = format!("/api/v1/consultations/{c}/submissions");
+    let first = app
+        .post(
+            &path,
+            Some(&ngos[0].1),
+            &json!({"organization_ids": [ngos[0].0], "proposal": "Первое"}),
+        )
+        .await;
+    first.assert_status(201);
+    let first = format!(
+        "/api/v1/submissions/{}",
+        crate::support::id_of(&first.json())
+    );
+    let delete = app.delete(&first, Some(&ngos[0].1));
+    let creates = futures_util::future::join_all(ngos[1..].iter().map(|(org, token)| {
+        let (app, path) = (&app, &path);
+        async move {
+            let body = json!({"organization_ids": [org], "proposal": "Ещё одно"});
+            app.post(path, Some(token), &body).await
+        }
+    }));
+    let (deleted, created) = tokio::join!(delete, creates);
+    deleted.assert_status(204);
+    for res in &created {
+        res.assert_status(201);
+    }
+    let mut expected: Vec<(String, String)> = ngos[1..]
+        .iter()
+        .map(|(org, _)| (org.to_string(), "submitter".to_owned()))
+        .collect();
+    expected.push((agency.to_string(), "responsible".to_owned()));
+    expected.sort();
+    assert_eq!(parties(&app, &admin, c).await, expected);
+}
