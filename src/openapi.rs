@@ -108,6 +108,75 @@ impl Modify for OperationSecurity {
     }
 }
 
+/// Declares `Idempotency-Key` on every POST and PUT that takes a token, with its 409 and 422: the server applies
+/// the header exactly where the document declares it (`http::fallback::RouteTable::declares_header`).
+struct IdempotencyKeys;
+
+impl Modify for IdempotencyKeys {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use crate::idempotency::{HEADER, KEPT_FOR_HOURS, MAX_KEY_LENGTH};
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        use utoipa::openapi::{ContentBuilder, Required, ResponseBuilder};
+
+        let problem = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        crate::http::error::PROBLEM_JSON,
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [item.post.as_mut(), item.put.as_mut()]
+                .into_iter()
+                .flatten()
+            {
+                let anonymous = operation
+                    .operation_id
+                    .as_deref()
+                    .is_some_and(|id| ANONYMOUS_OPERATIONS.contains(&id));
+                if anonymous {
+                    continue;
+                }
+                let parameter = ParameterBuilder::new()
+                    .name(HEADER)
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::False)
+                    .description(Some(format!(
+                        "Makes a retry safe: the same key with the same request within {KEPT_FOR_HOURS} hours \
+                         replays the first answer (marked `Idempotent-Replayed: true`) instead of doing the work \
+                         again. Keys are the caller's own."
+                    )))
+                    .schema(Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .min_length(Some(1))
+                            .max_length(Some(MAX_KEY_LENGTH))
+                            .pattern(Some("^[!-~]+$")),
+                    ))
+                    .build();
+                operation
+                    .parameters
+                    .get_or_insert_with(Vec::new)
+                    .push(RefOr::T(parameter));
+                let responses = &mut operation.responses.responses;
+                responses.entry("409".to_owned()).or_insert_with(|| {
+                    problem("A request with this Idempotency-Key is still being processed, or the write conflicts with existing data.")
+                });
+                responses.entry("422".to_owned()).or_insert_with(|| {
+                    problem("Invalid input naming each field, or an Idempotency-Key already used for another request.")
+                });
+            }
+        }
+    }
+}
+
 /// Gives every response without a description the meaning of its status code: OpenAPI requires one, and
 /// annotations that name only a status and a body leave it empty.
 struct ResponseDescriptions;
@@ -218,6 +287,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     // `#[openapi(modifiers(...))]` runs on the base document before the routes add their paths, so the
     // modifiers that walk operations run here.
     OperationSecurity.modify(&mut doc);
+    IdempotencyKeys.modify(&mut doc);
     ResponseDescriptions.modify(&mut doc);
     SharedItemSchemas.modify(&mut doc);
     doc

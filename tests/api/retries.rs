@@ -268,3 +268,358 @@ async fn a_submission_deleted_while_others_are_made_leaves_the_parties_derived_f
     expected.sort();
     assert_eq!(parties(&app, &admin, c).await, expected);
 }
+
+/// POST with an `Idempotency-Key`.
+async fn post_with_key(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    key: &str,
+    body: &serde_json::Value,
+) -> crate::support::Response {
+    let mut req = actix_web::test::TestRequest::post()
+        .uri(path)
+        .set_json(body)
+        .insert_header(("Idempotency-Key", key));
+    if let Some(token) = token {
+        req = req.insert_header(("Authorization", format!("Bearer {token}")));
+    }
+    app.call(req).await
+}
+
+async fn organizations(app: &TestApp) -> i64 {
+    app.count("SELECT count(*) FROM organizations").await
+}
+
+#[actix_web::test]
+async fn a_retried_create_with_the_same_key_makes_one_record_and_replays_the_first_answer() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let body = json!({"name": "Ҳамкорӣ барои рушд", "kind": "ngo"});
+    let first = post_with_key(
+        &app,
+        "/api/v1/organizations",
+        Some(&admin),
+        "create-1",
+        &body,
+    )
+    .await;
+    first.assert_status(201);
+    assert_eq!(first.header("idempotent-replayed"), None);
+    let retry = post_with_key(
+        &app,
+        "/api/v1/organizations",
+        Some(&admin),
+        "create-1",
+        &body,
+    )
+    .await;
+    retry.assert_status(201);
+    assert_eq!(retry.json(), first.json(), "the same record, the same body");
+    for header in ["location", "etag", "content-type"] {
+        assert!(first.header(header).is_some(), "{header}");
+        assert_eq!(retry.header(header), first.header(header), "{header}");
+    }
+    assert_eq!(retry.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(organizations(&app).await, 1);
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_log WHERE action = 'create'")
+            .await,
+        1,
+        "the work was done once"
+    );
+}
+
+#[actix_web::test]
+async fn a_retried_status_change_is_recorded_once() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let path = format!("/api/v1/recommendations/{}/status", w.recommendation);
+    let body = json!({"status": "acknowledged", "note": "Получено"});
+    let first = post_with_key(&app, &path, Some(&w.officer_host), "ack", &body).await;
+    first.assert_status(200);
+    let retry = post_with_key(&app, &path, Some(&w.officer_host), "ack", &body).await;
+    retry.assert_status(200);
+    assert_eq!(retry.json(), first.json());
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM recommendation_status_history WHERE recommendation_id = '{}'",
+            w.recommendation
+        ))
+        .await,
+        2,
+        "issued, then acknowledged once"
+    );
+}
+
+#[actix_web::test]
+async fn the_same_key_for_another_request_is_422_naming_the_header_and_writes_nothing() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    post_with_key(
+        &app,
+        "/api/v1/organizations",
+        Some(&admin),
+        "k",
+        &json!({"name": "Первая", "kind": "ngo"}),
+    )
+    .await
+    .assert_status(201);
+    let before = app.snapshot().await;
+    let kept = app.count("SELECT count(*) FROM idempotency_keys").await;
+    let other_body = post_with_key(
+        &app,
+        "/api/v1/organizations",
+        Some(&admin),
+        "k",
+        &json!({"name": "Вторая", "kind": "ngo"}),
+    )
+    .await;
+    other_body.assert_invalid("Idempotency-Key");
+    let other_path = post_with_key(
+        &app,
+        "/api/v1/agencies",
+        Some(&admin),
+        "k",
+        &json!({"name": "Первая", "level": "national", "kind": "ministry"}),
+    )
+    .await;
+    other_path.assert_invalid("Idempotency-Key");
+    app.snapshot().await.assert_unchanged_from(&before);
+    assert_eq!(
+        app.count("SELECT count(*) FROM idempotency_keys").await,
+        kept
+    );
+    assert_eq!(organizations(&app).await, 1);
+}
+
+#[actix_web::test]
+async fn two_concurrent_requests_with_one_key_make_one_record() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let body = json!({"name": "Одновременно", "kind": "ngo"});
+    let (a, b) = tokio::join!(
+        post_with_key(&app, "/api/v1/organizations", Some(&admin), "twice", &body),
+        post_with_key(&app, "/api/v1/organizations", Some(&admin), "twice", &body),
+    );
+    let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+    statuses.sort_unstable();
+    assert!(
+        statuses == [201, 201] || statuses == [201, 409],
+        "{statuses:?}: {} / {}",
+        a.text(),
+        b.text()
+    );
+    for res in [&a, &b] {
+        if res.status == 409 {
+            res.assert_problem(409);
+            assert!(
+                res.json()["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("Idempotency-Key"))
+            );
+        } else {
+            assert_eq!(res.json()["name"], "Одновременно");
+        }
+    }
+    if statuses == [201, 201] {
+        assert_eq!(a.json(), b.json(), "the second is a replay");
+    }
+    assert_eq!(organizations(&app).await, 1);
+}
+
+#[actix_web::test]
+async fn a_request_while_the_first_with_its_key_runs_is_409_and_an_abandoned_or_expired_key_runs_afresh()
+ {
+    use sha2::{Digest, Sha256};
+    let app = TestApp::new().await;
+    let (user, admin) = app.user(hamkori::auth::Role::Admin, None, None, &[]).await;
+    let body = json!({"name": "Ждущая", "kind": "ngo"});
+    // A claim without an answer, as the first request leaves it while it runs.
+    let mut hasher = Sha256::new();
+    hasher.update(b"POST\n/api/v1/organizations?\n");
+    hasher.update(serde_json::to_vec(&body).expect("json"));
+    let print = hex::encode(hasher.finalize());
+    let claim = |age: &str| {
+        format!(
+            "INSERT INTO idempotency_keys (user_id, key, fingerprint, created_at) \
+             VALUES ('{user}', 'running', '\\x{print}', now() - interval '{age}')"
+        )
+    };
+    let mut conn = app.pool().get().await.expect("conn");
+    diesel_async::SimpleAsyncConnection::batch_execute(&mut conn, &claim("1 second"))
+        .await
+        .expect("claim");
+    drop(conn);
+    let busy = post_with_key(
+        &app,
+        "/api/v1/organizations",
+        Some(&admin),
+        "running",
+        &body,
+    )
+    .await;
+    busy.assert_problem(409);
+    assert_eq!(organizations(&app).await, 0);
+    // A claim the process never finished (it stopped) frees itself after a while.
+    let mut conn = app.pool().get().await.expect("conn");
+    diesel_async::SimpleAsyncConnection::batch_execute(
+        &mut conn,
+        &format!("DELETE FROM idempotency_keys; {}", claim("11 minutes")),
+    )
+    .await
+    .expect("an abandoned claim");
+    drop(conn);
+    post_with_key(
+        &app,
+        "/api/v1/organizations",
+        Some(&admin),
+        "running",
+        &body,
+    )
+    .await
+    .assert_status(201);
+    // An answer older than a day is forgotten: the key makes a new record.
+    let mut conn = app.pool().get().await.expect("conn");
+    diesel_async::SimpleAsyncConnection::batch_execute(
+        &mut conn,
+        "UPDATE idempotency_keys SET created_at = now() - interval '25 hours'",
+    )
+    .await
+    .expect("age");
+    drop(conn);
+    let again = post_with_key(
+        &app,
+        "/api/v1/organizations",
+        Some(&admin),
+        "running",
+        &body,
+    )
+    .await;
+    again.assert_status(201);
+    assert_eq!(again.header("idempotent-replayed"), None);
+    assert_eq!(organizations(&app).await, 2);
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM idempotency_keys WHERE created_at < now() - interval '1 hour'"
+        )
+        .await,
+        0,
+        "the expired answer is gone"
+    );
+}
+
+#[actix_web::test]
+async fn keys_are_each_callers_own() {
+    let app = TestApp::new().await;
+    let a = app.admin().await;
+    let b = app.admin().await;
+    let body = json!({"name": "Общая", "kind": "ngo"});
+    let first = post_with_key(&app, "/api/v1/organizations", Some(&a), "shared", &body).await;
+    first.assert_status(201);
+    let second = post_with_key(&app, "/api/v1/organizations", Some(&b), "shared", &body).await;
+    second.assert_status(201);
+    assert_eq!(second.header("idempotent-replayed"), None);
+    assert_ne!(first.json()["id"], second.json()["id"]);
+    assert_eq!(organizations(&app).await, 2);
+}
+
+#[actix_web::test]
+async fn without_a_key_or_a_token_requests_behave_as_before() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let body = json!({"name": "Без ключа", "kind": "ngo"});
+    for _ in 0..2 {
+        app.post("/api/v1/organizations", Some(&admin), &body)
+            .await
+            .assert_status(201);
+    }
+    assert_eq!(organizations(&app).await, 2);
+    post_with_key(&app, "/api/v1/organizations", None, "anon", &body)
+        .await
+        .assert_problem(401);
+    // Sign-in is not keyed: it is done again (the header is not part of its contract).
+    post_with_key(
+        &app,
+        "/api/v1/auth/login",
+        None,
+        "login",
+        &json!({"email": "nobody@example.tj", "password": "x"}),
+    )
+    .await
+    .assert_problem(401);
+    assert_eq!(app.count("SELECT count(*) FROM idempotency_keys").await, 0);
+}
+
+#[actix_web::test]
+async fn a_refused_request_is_kept_and_replayed_and_bad_keys_are_422() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let bad = json!({"name": "", "kind": "ngo"});
+    let first = post_with_key(&app, "/api/v1/organizations", Some(&admin), "bad", &bad).await;
+    first.assert_invalid("name");
+    let retry = post_with_key(&app, "/api/v1/organizations", Some(&admin), "bad", &bad).await;
+    retry.assert_invalid("name");
+    assert_eq!(retry.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(
+        retry.header("content-type").as_deref(),
+        Some("application/problem+json")
+    );
+    let before = app.snapshot().await;
+    let body = json!({"name": "Хорошая", "kind": "ngo"});
+    for key in [
+        "".to_owned(),
+        "x".repeat(256),
+        "has space".to_owned(),
+        "кириллица".to_owned(),
+    ] {
+        let req = actix_web::test::TestRequest::post()
+            .uri("/api/v1/organizations")
+            .set_json(&body)
+            .insert_header(("Authorization", format!("Bearer {admin}")))
+            .insert_header((
+                "Idempotency-Key",
+                actix_web::http::header::HeaderValue::from_bytes(key.as_bytes()).expect("value"),
+            ));
+        app.call(req).await.assert_invalid("Idempotency-Key");
+    }
+    app.snapshot().await.assert_unchanged_from(&before);
+    assert_eq!(organizations(&app).await, 0);
+    let longest = "x".repeat(255);
+    post_with_key(&app, "/api/v1/organizations", Some(&admin), &longest, &body)
+        .await
+        .assert_status(201);
+}
+
+#[test]
+fn the_document_declares_idempotency_key_on_every_post_and_put_that_takes_a_token() {
+    let doc = serde_json::to_value(hamkori::openapi::document()).expect("serialise");
+    let mut keyed = 0;
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            let declared = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|p| p["name"] == "Idempotency-Key");
+            let expected =
+                (method == "post" || method == "put") && !path.starts_with("/api/v1/auth/");
+            assert_eq!(declared.is_some(), expected, "{method} {path}");
+            if let Some(parameter) = declared {
+                keyed += 1;
+                assert_eq!(parameter["in"], "header");
+                assert_eq!(parameter["schema"]["maxLength"], 255);
+                for status in ["409", "422"] {
+                    assert!(
+                        op["responses"].get(status).is_some(),
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        keyed >= 16,
+        "every create, the status change and the answer: {keyed}"
+    );
+}

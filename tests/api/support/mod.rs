@@ -560,6 +560,11 @@ pub const NOT_IN_SNAPSHOT: &[(&str, &str)] = &[
         "written by migrations only, never by a request",
     ),
     (
+        "idempotency_keys",
+        "a refused request sent with an Idempotency-Key keeps its refusal here on purpose, to replay it to a retry \
+         (draft-ietf-httpapi-idempotency-key-header); the retries tests count its rows themselves",
+    ),
+    (
         "login_failures",
         "a refused login records its attempt here on purpose (the rows are the lock-out counter), and every \
          login attempt forgets failures older than the window",
