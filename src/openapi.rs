@@ -16,7 +16,9 @@ use utoipa_actix_web::AppExt;
         title = "Hamkori API",
         description = "Records how NGOs and government agencies work together: councils, hearings, consultations, \
 monitoring visits and grants, and what became of every recommendation. Errors are RFC 9457 problem+json; \
-lists are keyset-paged `{items, next_cursor}`; writes accept `If-Match` and answer 412 when it is stale.",
+lists are keyset-paged `{items, next_cursor}`; writes accept `If-Match` and answer 412 when it is stale (428 when \
+an engagement or recommendation is changed or deleted without it); POST and PUT accept `Idempotency-Key` to make \
+retries safe.",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
     ),
     // Paths are absolute (`/api/v1/...`), so the server is the root of whatever host serves the document; `/` is
