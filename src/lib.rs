@@ -19,6 +19,7 @@ pub mod facilities;
 pub mod grants;
 pub mod hearings;
 pub mod http;
+pub mod idempotency;
 pub mod meetings;
 pub mod monitoring;
 pub mod openapi;
@@ -110,6 +111,8 @@ pub fn build_app(
             }),
         )
         .default_service(actix_web::dev::fn_service(http::fallback::not_routed))
+        // Innermost: a request it replays or refuses has passed every check of the layers around it.
+        .wrap(from_fn(idempotency::middleware))
         .wrap(from_fn(http::fallback::reject_undeclared_parameters))
         // Inside the metrics middleware, which reads the method once the answer is made: made-up methods are
         // counted under one label, and unmatched paths under `UNKNOWN` (see `AppState::new`).

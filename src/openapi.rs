@@ -16,7 +16,9 @@ use utoipa_actix_web::AppExt;
         title = "Hamkori API",
         description = "Records how NGOs and government agencies work together: councils, hearings, consultations, \
 monitoring visits and grants, and what became of every recommendation. Errors are RFC 9457 problem+json; \
-lists are keyset-paged `{items, next_cursor}`; writes accept `If-Match` and answer 412 when it is stale.",
+lists are keyset-paged `{items, next_cursor}`; writes accept `If-Match` and answer 412 when it is stale (428 when \
+an engagement or recommendation is changed or deleted without it); POST and PUT accept `Idempotency-Key` to make \
+retries safe.",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
     ),
     // Paths are absolute (`/api/v1/...`), so the server is the root of whatever host serves the document; `/` is
@@ -104,6 +106,75 @@ impl Modify for OperationSecurity {
                     SecurityRequirement::default(),
                 ]
             });
+        }
+    }
+}
+
+/// Declares `Idempotency-Key` on every POST and PUT that takes a token, with its 409 and 422: the server applies
+/// the header exactly where the document declares it (`http::fallback::RouteTable::declares_header`).
+struct IdempotencyKeys;
+
+impl Modify for IdempotencyKeys {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use crate::idempotency::{HEADER, KEPT_FOR_HOURS, MAX_KEY_LENGTH};
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        use utoipa::openapi::{ContentBuilder, Required, ResponseBuilder};
+
+        let problem = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        crate::http::error::PROBLEM_JSON,
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [item.post.as_mut(), item.put.as_mut()]
+                .into_iter()
+                .flatten()
+            {
+                let anonymous = operation
+                    .operation_id
+                    .as_deref()
+                    .is_some_and(|id| ANONYMOUS_OPERATIONS.contains(&id));
+                if anonymous {
+                    continue;
+                }
+                let parameter = ParameterBuilder::new()
+                    .name(HEADER)
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::False)
+                    .description(Some(format!(
+                        "Makes a retry safe: the same key with the same request within {KEPT_FOR_HOURS} hours \
+                         replays the first answer (marked `Idempotent-Replayed: true`) instead of doing the work \
+                         again. Keys are the caller's own."
+                    )))
+                    .schema(Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .min_length(Some(1))
+                            .max_length(Some(MAX_KEY_LENGTH))
+                            .pattern(Some("^[!-~]+$")),
+                    ))
+                    .build();
+                operation
+                    .parameters
+                    .get_or_insert_with(Vec::new)
+                    .push(RefOr::T(parameter));
+                let responses = &mut operation.responses.responses;
+                responses.entry("409".to_owned()).or_insert_with(|| {
+                    problem("A request with this Idempotency-Key is still being processed, or the write conflicts with existing data.")
+                });
+                responses.entry("422".to_owned()).or_insert_with(|| {
+                    problem("Invalid input naming each field, or an Idempotency-Key already used for another request.")
+                });
+            }
         }
     }
 }
@@ -218,6 +289,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     // `#[openapi(modifiers(...))]` runs on the base document before the routes add their paths, so the
     // modifiers that walk operations run here.
     OperationSecurity.modify(&mut doc);
+    IdempotencyKeys.modify(&mut doc);
     ResponseDescriptions.modify(&mut doc);
     SharedItemSchemas.modify(&mut doc);
     doc

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::AuditAction;
 use crate::auth::Actor;
 use crate::db::Conn;
-use crate::http::{ApiResult, IfMatch};
+use crate::http::{ApiResult, IfMatch, Precondition};
 
 /// A record the write path can version and audit.
 pub trait Audited: Serialize {
@@ -137,15 +137,23 @@ pub enum Table {
 /// Locks one row (404 when there is none) with a statement diesel prepares once per connection. The lock is
 /// `FOR NO KEY UPDATE`: writes never change keys, and a stronger lock would block the foreign-key checks of
 /// rows that point at it (a trigger re-deriving a council's meetings' parties) into a deadlock.
-async fn lock(conn: &mut Conn, table: Table, id: Uuid) -> ApiResult<()> {
+///
+/// A submission's writes re-derive its consultation's parties from every submission, so a submission locks its
+/// consultation's engagement row first: writes to one consultation's parties then run one after another, each
+/// seeing what the one before committed, and always in the order a consultation's own writes lock (the
+/// engagement, then what hangs from it), so that no two of them wait on each other.
+pub async fn lock(conn: &mut Conn, table: Table, id: Uuid) -> ApiResult<()> {
     use crate::db::schema::{
         agencies, council_members, councils, engagements, facilities, organizations,
         recommendations, submissions, users,
     };
     macro_rules! lock {
         ($t:ident) => {
+            lock!($t, id)
+        };
+        ($t:ident, $id:expr) => {
             $t::table
-                .find(id)
+                .find($id)
                 .select($t::id)
                 .for_no_key_update()
                 .first::<Uuid>(conn)
@@ -155,7 +163,16 @@ async fn lock(conn: &mut Conn, table: Table, id: Uuid) -> ApiResult<()> {
     match table {
         Table::Engagements => lock!(engagements),
         Table::Recommendations => lock!(recommendations),
-        Table::Submissions => lock!(submissions),
+        Table::Submissions => {
+            // A submission never moves to another consultation, so its consultation is read without a lock.
+            let consultation: Uuid = submissions::table
+                .find(id)
+                .select(submissions::consultation_id)
+                .first(conn)
+                .await?;
+            lock!(engagements, consultation);
+            lock!(submissions)
+        }
         Table::Organizations => lock!(organizations),
         Table::Agencies => lock!(agencies),
         Table::Councils => lock!(councils),
@@ -178,6 +195,9 @@ pub struct Existing<F, R> {
     /// The policy rule for this write (403 when it refuses); it may read what decides it, such as a
     /// recommendation's engagement.
     pub rule: R,
+    /// Whether the write must carry `If-Match` (428 without it). Checked after the rule, so that a caller who
+    /// may not see or change the record learns nothing more than 404 or 403.
+    pub precondition: Precondition,
 }
 
 impl<F, R, T> Existing<F, R>
@@ -191,7 +211,7 @@ where
         lock(conn, self.table, self.id).await?;
         let before = (self.find)(conn).await?;
         (self.rule)(conn, &before).await?;
-        if_match.check(before.version())?;
+        if_match.check(before.version(), self.precondition)?;
         Ok((before, self.find))
     }
 

@@ -41,7 +41,8 @@ impl Caller {
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Option<Actor>, ApiError> {
+/// The actor a request's bearer token names: none without an `Authorization` header, 401 for a bad token.
+pub fn authenticate(req: &HttpRequest) -> Result<Option<Actor>, ApiError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };

@@ -184,6 +184,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Uuid,
+        key -> Text,
+        fingerprint -> Bytea,
+        status -> Nullable<Int2>,
+        headers -> Nullable<Jsonb>,
+        body -> Nullable<Bytea>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     login_failures (id) {
         id -> Int8,
         email -> Text,
@@ -454,6 +466,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     hearing_invited_agencies,
     hearing_organizers,
     hearings,
+    idempotency_keys,
     login_failures,
     meeting_attendance,
     meetings,

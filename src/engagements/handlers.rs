@@ -101,10 +101,11 @@ pub async fn history<T: KindRecord>(
 }
 
 /// Declares what every kind of engagement serves alike: its get (with `ETag`), its update and delete (through
-/// the one audited write path; the kind's `change` merges a PATCH into the record as it was and saves it; a
-/// delete is 409 while recommendations come from it) and its change history. Each is still one
-/// function per route for the OpenAPI document; the kind names them, documents them and gives their paths.
-/// The calling module imports actix-web's `get`, `patch` and `delete` attributes (utoipa reads them by those names).
+/// the one audited write path, which requires `If-Match` on both; the kind's `change` merges a PATCH into the
+/// record as it was and saves it; a delete is 409 while recommendations come from it) and its change history.
+/// Each is still one function per route for the OpenAPI document; the kind names them, documents them and gives
+/// their paths. The calling module imports actix-web's `get`, `patch` and `delete` attributes (utoipa reads them by
+/// those names).
 #[macro_export]
 macro_rules! engagement_handlers {
     (
@@ -128,9 +129,9 @@ macro_rules! engagement_handlers {
         }
 
         $(#[$update_doc])*
-        #[utoipa::path(tag = $tag, params($crate::http::IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+        #[utoipa::path(tag = $tag, params($crate::http::IdPath, ("If-Match" = String, Header, description = "The ETag last read (required: 428 without it)")),
             request_body = $changes, security(("bearer" = [])),
-            responses((status = 200, body = $record, headers(("ETag" = String))), $crate::http::ProblemResponses))]
+            responses((status = 200, body = $record, headers(("ETag" = String))), $crate::http::PreconditionResponses, $crate::http::ProblemResponses))]
         #[patch($item)]
         pub async fn $update(
             state: actix_web::web::Data<$crate::state::AppState>,
@@ -149,8 +150,8 @@ macro_rules! engagement_handlers {
         }
 
         $(#[$delete_doc])*
-        #[utoipa::path(tag = $tag, params($crate::http::IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
-            security(("bearer" = [])), responses((status = 204, description = "Deleted"), $crate::http::ProblemResponses))]
+        #[utoipa::path(tag = $tag, params($crate::http::IdPath, ("If-Match" = String, Header, description = "The ETag last read (required: 428 without it)")),
+            security(("bearer" = [])), responses((status = 204, description = "Deleted"), $crate::http::PreconditionResponses, $crate::http::ProblemResponses))]
         #[delete($item)]
         pub async fn $delete(
             state: actix_web::web::Data<$crate::state::AppState>,

@@ -11,7 +11,7 @@ use crate::auth::policy::{self, Action, EngagementFacts, Record};
 use crate::auth::{Actor, Caller};
 use crate::db::schema::{engagement_parties, engagements};
 use crate::db::{Conn, JsonColumn};
-use crate::http::{ApiError, ApiResult};
+use crate::http::{ApiError, ApiResult, Precondition};
 use crate::{regions, spheres};
 
 /// The core fields a kind writes; the kind derives them from its own body.
@@ -240,6 +240,11 @@ pub fn existing<'a, T: KindRecord>(
         find: async move |conn: &mut Conn| find(conn, &caller, id).await,
         rule: async move |_: &mut Conn, record: &T| {
             policy::check(actor, action, Record::Engagement(&record.facts()))
+        },
+        // Several organisations edit an engagement (DESIGN.md §3): a change or delete must name the version.
+        precondition: match action {
+            Action::Update | Action::Delete => Precondition::Required,
+            _ => Precondition::Optional,
         },
     }
 }

@@ -73,6 +73,9 @@ pub enum ApiError {
     /// `If-Match` names a version that is no longer current.
     #[error("precondition failed")]
     PreconditionFailed,
+    /// The operation must be conditional (RFC 6585): this header is missing.
+    #[error("precondition required: {0}")]
+    PreconditionRequired(&'static str),
     /// The body is larger than the server accepts.
     #[error("payload too large")]
     PayloadTooLarge(usize),
@@ -111,6 +114,7 @@ impl ApiError {
             Self::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
             Self::Conflict(_) => ("conflict", "Conflict"),
             Self::PreconditionFailed => ("precondition-failed", "Precondition failed"),
+            Self::PreconditionRequired(_) => ("precondition-required", "Precondition required"),
             Self::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
             Self::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
             Self::Validation(_) => ("validation", "Invalid request"),
@@ -132,6 +136,10 @@ impl ApiError {
                 "The resource has changed since the version named in If-Match; fetch it again."
                     .to_owned()
             }
+            Self::PreconditionRequired(header) => format!(
+                "This operation needs the {header} header: send the ETag you last read, so that another \
+                 writer's change is not overwritten unseen."
+            ),
             Self::PayloadTooLarge(limit) => format!("The request body exceeds {limit} bytes."),
             Self::UnsupportedMediaType => "The request body must be application/json.".to_owned(),
             Self::Validation(errors) if errors.len() == 1 => {
@@ -173,6 +181,7 @@ impl ApiError {
             request_id,
             errors: match self {
                 Self::Validation(errors) => errors.clone(),
+                Self::PreconditionRequired(header) => vec![FieldError::new(*header, "is required")],
                 _ => Vec::new(),
             },
         }
@@ -189,6 +198,7 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,

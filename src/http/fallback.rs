@@ -8,11 +8,13 @@ use actix_web::web::Data;
 
 use super::error::ApiError;
 
-/// A documented operation: its method and the query parameters it declares.
+/// A documented operation: its method and the query and header parameters it declares.
 #[derive(Debug)]
 struct Operation {
     method: String,
     query: Vec<String>,
+    /// Header names, in lower case.
+    headers: Vec<String>,
 }
 
 /// The documented paths with their operations, taken from the OpenAPI document.
@@ -37,15 +39,24 @@ impl RouteTable {
                     .filter(|(k, _)| {
                         matches!(k.as_str(), "get" | "post" | "put" | "patch" | "delete")
                     })
-                    .map(|(method, op)| Operation {
-                        method: method.to_ascii_uppercase(),
-                        query: op["parameters"]
-                            .as_array()
-                            .into_iter()
-                            .flatten()
-                            .filter(|p| p["in"] == "query")
-                            .filter_map(|p| p["name"].as_str().map(str::to_owned))
-                            .collect(),
+                    .map(|(method, op)| {
+                        let names = |place: &str| -> Vec<String> {
+                            op["parameters"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .filter(|p| p["in"] == place)
+                                .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                                .collect()
+                        };
+                        Operation {
+                            method: method.to_ascii_uppercase(),
+                            query: names("query"),
+                            headers: names("header")
+                                .iter()
+                                .map(|h| h.to_ascii_lowercase())
+                                .collect(),
+                        }
                     })
                     .collect();
                 (ResourceDef::new(path.as_str()), operations)
@@ -68,6 +79,17 @@ impl RouteTable {
         methods.sort_unstable();
         methods.dedup();
         Some(methods.join(", "))
+    }
+
+    /// Whether the operation at `method` and `path` declares the header `name` (any case), so that what the
+    /// server does with a header follows the document.
+    pub fn declares_header(&self, method: &str, path: &str, name: &str) -> bool {
+        let name = name.to_ascii_lowercase();
+        self.routes
+            .iter()
+            .filter(|(def, _)| def.is_match(path))
+            .flat_map(|(_, ops)| ops.iter().filter(|o| o.method == method))
+            .any(|o| o.headers.contains(&name))
     }
 
     /// The first query parameter that the operation does not declare (a typo in a filter name would otherwise

@@ -6,16 +6,32 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use serde::Serialize;
 
-use super::error::ApiError;
+use super::error::{ApiError, Problem};
+
+/// Whether a write must carry `If-Match`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition {
+    /// `If-Match` is checked when sent; a write without it replaces whatever is there.
+    Optional,
+    /// `If-Match` must be sent (428 without it, RFC 6585): records several organisations edit, where a blind
+    /// write would silently undo another's change.
+    Required,
+}
 
 /// The `If-Match` header of a write: absent, `*`, or a list of entity tags.
 #[derive(Debug, Clone, Default)]
 pub struct IfMatch(Option<Vec<String>>);
 
 impl IfMatch {
-    /// Passes when there is no `If-Match`, when it is `*`, or when one of its tags is the current version.
-    pub fn check(&self, current_version: i32) -> Result<(), ApiError> {
-        let Some(tags) = &self.0 else { return Ok(()) };
+    /// Passes when one of the tags (or `*`) is the current version, or when there is no `If-Match` and the write
+    /// does not require one; a required but missing header is 428, a stale one 412.
+    pub fn check(&self, current_version: i32, precondition: Precondition) -> Result<(), ApiError> {
+        let Some(tags) = &self.0 else {
+            return match precondition {
+                Precondition::Optional => Ok(()),
+                Precondition::Required => Err(ApiError::PreconditionRequired("If-Match")),
+            };
+        };
         let current = current_version.to_string();
         let matches = tags.iter().any(|tag| {
             // RFC 9110 §13.1.1: If-Match uses the strong comparison, so a weak tag never matches.
@@ -66,4 +82,15 @@ pub fn created<T: Serialize>(location: &str, body: &T, version: i32) -> HttpResp
         .insert_header((header::ETAG, etag(version)))
         .insert_header((header::LOCATION, location))
         .json(body)
+}
+
+/// The answers of a write that requires `If-Match` ([`Precondition::Required`]), for its OpenAPI operation.
+#[derive(utoipa::IntoResponses)]
+pub enum PreconditionResponses {
+    /// `If-Match` names a version that is no longer current: read the record again.
+    #[response(status = 412, content_type = "application/problem+json")]
+    Stale(Problem),
+    /// `If-Match` is missing (RFC 6585); the problem names the header.
+    #[response(status = 428, content_type = "application/problem+json")]
+    Missing(Problem),
 }

@@ -22,7 +22,7 @@ use crate::engagements::model::{self as engagements, facts_of};
 use crate::http::export::{self};
 use crate::http::{
     ApiError, ApiResult, FieldError, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
-    ProblemResponses, Query, created, ok_versioned,
+    Precondition, PreconditionResponses, ProblemResponses, Query, created, ok_versioned,
 };
 use crate::state::AppState;
 
@@ -48,6 +48,12 @@ fn existing(
                 addressed_to: r.addressed_to_agency_id,
             };
             policy::check(actor, action, record)
+        },
+        // Several organisations edit a recommendation (DESIGN.md §3): a PATCH must name the version it changes.
+        // A status change need not: its lifecycle is checked against the status as it is.
+        precondition: match action {
+            Action::Update | Action::Delete => Precondition::Required,
+            _ => Precondition::Optional,
         },
     }
 }
@@ -254,9 +260,9 @@ pub async fn get_recommendation(
 }
 
 /// Changes a recommendation's text, addressee, dates, priority or visibility (whoever may change its engagement).
-#[utoipa::path(tag = "recommendations", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+#[utoipa::path(tag = "recommendations", params(IdPath, ("If-Match" = String, Header, description = "The ETag last read (required: 428 without it)")),
     request_body = UpdateRecommendation, security(("bearer" = [])),
-    responses((status = 200, body = Recommendation, headers(("ETag" = String))), ProblemResponses))]
+    responses((status = 200, body = Recommendation, headers(("ETag" = String))), PreconditionResponses, ProblemResponses))]
 #[patch("/recommendations/{id}")]
 pub async fn update_recommendation(
     state: Data<AppState>,

@@ -19,7 +19,9 @@ use crate::auth::Actor;
 use crate::db::Conn;
 use crate::db::sql::DirectorySort;
 use crate::http::export::{self, CsvRow};
-use crate::http::{ApiError, ApiResult, Cursor, Format, Keyed, Page, PageParams, created};
+use crate::http::{
+    ApiError, ApiResult, Cursor, Format, Keyed, Page, PageParams, Precondition, created,
+};
 use crate::state::AppState;
 
 /// Declares a directory record kept under its `id` in one table: [`Audited`] under an entity name, and
@@ -149,6 +151,7 @@ pub fn existing<'a, T: Audited>(
         id,
         find: async move |conn: &mut Conn| find(conn, id).await,
         rule: async move |_: &mut Conn, _: &T| rule(),
+        precondition: Precondition::Optional,
     }
 }
 

@@ -11,7 +11,7 @@ use super::model::{
     self, AnswerSubmission, CreateSubmission, NEWEST, ResponseStatus, Submission, SubmissionFilter,
     UpdateSubmission,
 };
-use crate::audit::write::{Existing, Table, create};
+use crate::audit::write::{Existing, Table, create, lock};
 use crate::auth::policy::{self, Action, Record, Recorder};
 use crate::auth::{Actor, Caller};
 use crate::consultations::model::{self as consultations_model, refresh_parties};
@@ -20,7 +20,7 @@ use crate::db::schema::{consultations, submissions};
 use crate::http::export::{self};
 use crate::http::{
     ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
-    ProblemResponses, Query, created, ok_versioned,
+    Precondition, ProblemResponses, Query, created, ok_versioned,
 };
 use crate::state::AppState;
 
@@ -132,6 +132,8 @@ fn existing(
             };
             policy::check(actor, action, record)
         },
+        // A submission is written by its own organisations, not by everyone on the consultation.
+        precondition: Precondition::Optional,
     }
 }
 
@@ -191,6 +193,8 @@ pub async fn create_submission(
     let submitted_on = new.submitted_on.unwrap_or_else(|| Utc::now().date_naive());
     check_submitted_on(submitted_on, consultation.opens_on)?;
     let save = async |conn: &mut Conn| {
+        // Before anything is written: submissions to one consultation re-derive its parties one at a time.
+        lock(conn, Table::Engagements, consultation_id).await?;
         model::check_organizations(conn, &new.organization_ids).await?;
         diesel::insert_into(submissions::table)
             .values((

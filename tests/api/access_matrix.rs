@@ -88,8 +88,8 @@ async fn run(app: &TestApp, w: &World, method: &str, path: &str, body: Value, ru
         let res = match method {
             "GET" => app.get(path, t).await,
             "POST" => app.post(path, t, &body).await,
-            "PATCH" => app.patch(path, t, &body).await,
-            "DELETE" => app.delete(path, t).await,
+            "PATCH" => app.patch_read(path, t, &body).await,
+            "DELETE" => app.delete_read(path, t).await,
             "PUT" => app.put(path, t, &body).await,
             other => panic!("method {other}"),
         };

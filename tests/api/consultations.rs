@@ -287,12 +287,14 @@ async fn bad_consultations_and_submissions_are_refused_and_nothing_is_written() 
     );
     // A consultation with submissions cannot be deleted; one without can.
     let before = app.snapshot().await;
-    app.delete(&format!("/api/v1/consultations/{c}"), Some(&w.admin))
+    app.delete_read(&format!("/api/v1/consultations/{c}"), Some(&w.admin))
         .await
         .assert_problem(409);
     app.snapshot().await.assert_unchanged_from(&before);
     let empty = format!("/api/v1/consultations/{}", id_of(&accepted.json()));
-    app.delete(&empty, Some(&w.admin)).await.assert_status(204);
+    app.delete_read(&empty, Some(&w.admin))
+        .await
+        .assert_status(204);
     app.get(&empty, Some(&w.admin)).await.assert_problem(404);
 }
 

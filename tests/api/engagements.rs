@@ -136,7 +136,7 @@ async fn filters_match_any_party_role_region_subtree_dates_and_kinds() {
 async fn full_text_search_understands_russian_word_forms() {
     let app = TestApp::new().await;
     let w = app.world().await;
-    app.patch(
+    app.patch_read(
         &format!("/api/v1/meetings/{}", w.meeting),
         Some(&w.admin),
         &json!({"title": "Заседание общественных советов по вопросам милиции"}),

@@ -64,7 +64,7 @@ async fn the_snapshot_covers_every_table_but_the_documented_exclusions() {
     assert_eq!(changes, ["harness_probe: + (1,https://example.tj/hook)"]);
     // The order of the rows in storage does not matter; their content does.
     let before = app.snapshot().await;
-    app.patch(
+    app.patch_read(
         &format!("/api/v1/meetings/{}", w.meeting),
         Some(&w.secretary_a),
         &json!({"location": "Хукумат"}),

@@ -50,7 +50,7 @@ async fn an_ngo_logs_a_hearing_with_partners_and_issues_recommendations() {
     assert_eq!(csv.text().lines().count(), 2);
 
     // Any member of an organising NGO may edit it and issue recommendations from it.
-    app.patch(
+    app.patch_read(
         &format!("/api/v1/hearings/{id}"),
         Some(&w.ngo_b),
         &json!({"participants_count": 90}),
@@ -149,11 +149,13 @@ async fn hearing_input_and_callers_are_checked() {
     created.assert_status(201);
     let path = format!("/api/v1/hearings/{}", id_of(&created.json()));
     let before = app.snapshot().await;
-    app.patch(&path, Some(&w.ngo_b), &json!({"title": "Чужие слушания"}))
+    app.patch_read(&path, Some(&w.ngo_b), &json!({"title": "Чужие слушания"}))
         .await
         .assert_problem(403);
-    app.delete(&path, Some(&w.ngo_b)).await.assert_problem(403);
-    app.patch(&path, Some(&w.analyst), &json!({"title": "x"}))
+    app.delete_read(&path, Some(&w.ngo_b))
+        .await
+        .assert_problem(403);
+    app.patch_read(&path, Some(&w.analyst), &json!({"title": "x"}))
         .await
         .assert_problem(403);
     app.get(&path, None).await.assert_problem(404);
@@ -162,13 +164,15 @@ async fn hearing_input_and_callers_are_checked() {
     let id = id_of(&created.json());
     app.get(&path, Some(&w.analyst)).await.assert_record(id);
     let edited = app
-        .patch(
+        .patch_read(
             &path,
             Some(&w.ngo_a),
             &json!({"title": "Слушания о милиции"}),
         )
         .await;
     assert_eq!(edited.assert_record(id)["title"], "Слушания о милиции");
-    app.delete(&path, Some(&w.ngo_a)).await.assert_status(204);
+    app.delete_read(&path, Some(&w.ngo_a))
+        .await
+        .assert_status(204);
     app.get(&path, Some(&w.admin)).await.assert_problem(404);
 }

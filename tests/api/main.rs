@@ -20,6 +20,7 @@ mod organizations;
 mod pagination;
 mod provenance;
 mod recommendations;
+mod retries;
 mod support;
 mod trust;
 mod users;

@@ -196,21 +196,21 @@ async fn a_secretary_of_one_council_cannot_write_to_another() {
     )
     .await
     .assert_problem(403);
-    app.patch(
+    app.patch_read(
         &format!("/api/v1/meetings/{}", w.meeting),
         Some(&w.secretary_b),
         &json!({"minutes": "forged"}),
     )
     .await
     .assert_problem(403);
-    app.patch(
+    app.patch_read(
         &format!("/api/v1/meetings/{}", w.restricted),
         Some(&w.secretary_b),
         &json!({"minutes": "forged"}),
     )
     .await
     .assert_problem(404);
-    app.delete(
+    app.delete_read(
         &format!("/api/v1/meetings/{}", w.meeting),
         Some(&w.secretary_b),
     )
@@ -241,7 +241,7 @@ async fn a_secretary_of_one_council_cannot_write_to_another() {
     .assert_status(201);
     for meeting in [w.meeting, w.restricted] {
         let res = app
-            .patch(
+            .patch_read(
                 &format!("/api/v1/meetings/{meeting}"),
                 Some(&w.secretary_a),
                 &json!({"minutes": "Протокол"}),
@@ -249,7 +249,7 @@ async fn a_secretary_of_one_council_cannot_write_to_another() {
             .await;
         assert_eq!(res.assert_record(meeting)["minutes"], "Протокол");
     }
-    app.delete(
+    app.delete_read(
         &format!("/api/v1/meetings/{}", w.restricted),
         Some(&w.secretary_a),
     )
@@ -293,14 +293,14 @@ async fn updates_replace_lists_rederive_parties_and_respect_if_match() {
         )
         .await;
     stale.assert_problem(412);
-    app.patch(
+    app.patch_read(
         &path,
         Some(&w.secretary_a),
         &json!({"agenda": [{"title": " "}]}),
     )
     .await
     .assert_invalid("agenda[0].title");
-    app.patch(&path, Some(&w.secretary_a), &json!({"title": null}))
+    app.patch_read(&path, Some(&w.secretary_a), &json!({"title": null}))
         .await
         .assert_invalid("title");
     app.snapshot().await.assert_unchanged_from(&before);
@@ -354,14 +354,14 @@ async fn a_meeting_with_recommendations_cannot_be_deleted_but_one_without_can() 
     .await
     .assert_record(w.restricted);
     let before = app.snapshot().await;
-    app.delete(
+    app.delete_read(
         &format!("/api/v1/meetings/{}", w.meeting),
         Some(&w.secretary_a),
     )
     .await
     .assert_problem(409);
     app.snapshot().await.assert_unchanged_from(&before);
-    app.delete(
+    app.delete_read(
         &format!("/api/v1/meetings/{}", w.restricted),
         Some(&w.secretary_a),
     )

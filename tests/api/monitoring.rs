@@ -56,7 +56,7 @@ async fn a_confidential_finding_reaches_only_the_monitors_and_admins_by_any_path
     let w = app.world().await;
     let f = facility(&app, &w).await;
     let v = visit(&app, &w, f, "completed", "2026-05-10").await;
-    app.patch(
+    app.patch_read(
         &format!("/api/v1/monitoring-visits/{v}"),
         Some(&w.ngo_a),
         &json!({"summary": "Обновлено"}),
@@ -255,7 +255,7 @@ async fn a_planned_visit_is_invisible_to_everyone_but_its_monitors_and_admins() 
             .contains(&id)
     );
     // Once done, it appears.
-    app.patch(
+    app.patch_read(
         &format!("/api/v1/monitoring-visits/{v}"),
         Some(&w.ngo_a),
         &json!({"status": "completed"}),
@@ -327,24 +327,24 @@ async fn bad_visits_and_foreign_editors_are_refused() {
     app.post("/api/v1/monitoring-visits", Some(&w.officer_host), &base)
         .await
         .assert_problem(403);
-    app.patch(
+    app.patch_read(
         &format!("/api/v1/monitoring-visits/{v}"),
         Some(&w.ngo_b),
         &json!({"summary": "Всё отлично"}),
     )
     .await
     .assert_problem(403);
-    app.patch(
+    app.patch_read(
         &format!("/api/v1/monitoring-visits/{v}"),
         Some(&w.officer_host),
         &json!({"summary": "Всё отлично"}),
     )
     .await
     .assert_problem(403);
-    app.delete(&format!("/api/v1/monitoring-visits/{v}"), Some(&w.ngo_b))
+    app.delete_read(&format!("/api/v1/monitoring-visits/{v}"), Some(&w.ngo_b))
         .await
         .assert_problem(403);
-    app.patch(
+    app.patch_read(
         &format!("/api/v1/monitoring-visits/{v}"),
         Some(&w.ngo_a),
         &json!({"monitor_organization_ids": [w.org_b]}),
@@ -370,7 +370,7 @@ async fn bad_visits_and_foreign_editors_are_refused() {
     created.assert_status(201);
     assert_eq!(created.json()["monitor_organization_ids"], json!([w.org_a]));
     let edited = app
-        .patch(
+        .patch_read(
             &format!("/api/v1/monitoring-visits/{v}"),
             Some(&w.ngo_a),
             &json!({"summary": "Всё отлично"}),
@@ -391,7 +391,7 @@ async fn bad_visits_and_foreign_editors_are_refused() {
     )
     .await
     .assert_status(204);
-    app.delete(&format!("/api/v1/monitoring-visits/{v}"), Some(&w.ngo_a))
+    app.delete_read(&format!("/api/v1/monitoring-visits/{v}"), Some(&w.ngo_a))
         .await
         .assert_status(204);
 }

@@ -191,7 +191,7 @@ async fn an_ngo_member_cannot_touch_recommendations_of_another_organisations_hea
     )
     .await
     .assert_problem(403);
-    app.patch(
+    app.patch_read(
         &format!("/api/v1/recommendations/{r}"),
         Some(&w.ngo_b),
         &json!({"text": "changed"}),
@@ -216,7 +216,7 @@ async fn an_ngo_member_cannot_touch_recommendations_of_another_organisations_hea
     // The issuing organisation may do each of these: edit, issue (also from the restricted hearing), and
     // record the answer it received.
     let edited = app
-        .patch(
+        .patch_read(
             &format!("/api/v1/recommendations/{r}"),
             Some(&w.ngo_a),
             &json!({"text": "changed"}),
@@ -491,28 +491,28 @@ async fn recommendation_edits_are_checked() {
     let w = app.world().await;
     let path = format!("/api/v1/recommendations/{}", w.recommendation);
     let before = app.snapshot().await;
-    app.patch(
+    app.patch_read(
         &path,
         Some(&w.secretary_a),
         &json!({"addressed_to_agency_id": uuid::Uuid::now_v7()}),
     )
     .await
     .assert_invalid("addressed_to_agency_id");
-    app.patch(
+    app.patch_read(
         &path,
         Some(&w.secretary_a),
         &json!({"due_on": "2026-01-01"}),
     )
     .await
     .assert_invalid("due_on");
-    app.patch(
+    app.patch_read(
         &path,
         Some(&w.secretary_a),
         &json!({"status": "implemented"}),
     )
     .await
     .assert_invalid("status");
-    app.patch(&path, Some(&w.officer_host), &json!({"priority": "low"}))
+    app.patch_read(&path, Some(&w.officer_host), &json!({"priority": "low"}))
         .await
         .assert_problem(403);
     app.post(
@@ -543,7 +543,7 @@ async fn recommendation_edits_are_checked() {
     issued.assert_status(201);
     assert_eq!(issued.json()["engagement_id"], w.meeting.to_string());
     let res = app
-        .patch(
+        .patch_read(
             &path,
             Some(&w.secretary_a),
             &json!({"priority": "high", "due_on": null}),
