@@ -19,12 +19,13 @@ pub const RESTRICTED_READER_ROLES: &[PartyRole] = &[
     PartyRole::Recipient,
 ];
 
-/// Party roles that let an organisation's members change an engagement. A submitter changes its own submissions,
-/// not the consultation: sending one must not grant the right to change the draft's period or answerer.
-pub const WRITER_ROLES: &[PartyRole] = &[
+/// Party roles an organisation may withdraw itself from, where the record was made by another (DESIGN.md §2):
+/// being named co-organiser, co-monitor or co-submitter needs no one's consent, so it grants reading only, and the
+/// one named may leave.
+pub const WITHDRAWABLE_ROLES: &[PartyRole] = &[
     PartyRole::Organizer,
     PartyRole::Monitor,
-    PartyRole::Recipient,
+    PartyRole::Submitter,
 ];
 
 /// An engagement that is hidden from everyone but the organisations named on it in one role (and admins):
@@ -100,6 +101,13 @@ pub enum Record<'a> {
         /// The agency it is addressed to.
         addressed_to: Uuid,
     },
+    /// An organisation named on an engagement (`Delete`: it withdraws from it).
+    NamedParty {
+        /// The engagement.
+        engagement: &'a EngagementFacts,
+        /// The organisation named.
+        organization: Uuid,
+    },
     /// An organisation of the directory.
     Organization(Uuid),
     /// A council of the directory, or its members.
@@ -127,11 +135,19 @@ fn changes_engagement(actor: &Actor, e: &EngagementFacts) -> bool {
             e.kind == EngagementKind::Meeting
                 && e.council_id.is_some_and(|c| actor.council_ids.contains(&c))
         }
+        // Only the owning organisation: being named by someone else grants reading, not writing.
         Role::NgoMember => actor
             .organization_id
-            .is_some_and(|org| e.owner == Some(org) || e.names(org, WRITER_ROLES)),
+            .is_some_and(|org| e.owner == Some(org)),
         Role::Analyst | Role::AgencyOfficer => false,
     }
+}
+
+fn withdraws(actor: &Actor, e: &EngagementFacts, organization: Uuid) -> bool {
+    actor.role == Role::NgoMember
+        && actor.organization_id == Some(organization)
+        && e.owner != Some(organization)
+        && e.names(organization, WITHDRAWABLE_ROLES)
 }
 
 fn creates_engagement(actor: &Actor, e: &EngagementFacts) -> bool {
@@ -199,6 +215,14 @@ pub fn allows(actor: &Actor, action: Action, record: Record<'_>) -> bool {
         (Record::Recommendation { engagement, .. }, ReadHistory) => {
             audit_reader || changes_engagement(actor, engagement)
         }
+        (
+            Record::NamedParty {
+                engagement,
+                organization,
+            },
+            Delete,
+        ) => withdraws(actor, engagement, organization),
+        (Record::NamedParty { .. }, _) => false,
         (Record::Organization(id), Update) => {
             actor.role == Role::NgoMember && actor.organization_id == Some(id)
         }
@@ -249,8 +273,14 @@ fn refusal(action: Action, record: Record<'_>) -> &'static str {
             EngagementKind::Meeting => {
                 "Only admins and the council's secretaries may change its meetings."
             }
-            _ => "Only admins and the organisations that own or run it may change it.",
+            _ => {
+                "Only admins and the organisation that owns it may change it; being named on it grants reading."
+            }
         },
+        (Record::NamedParty { .. }, _) => {
+            "Only a member of an organisation named on the record by another may withdraw it (the owner deletes \
+             the record instead)."
+        }
         (Record::Submission { .. }, Answer) => {
             "Only the responsible agency, the submitting organisations and admins may record the answer."
         }
@@ -426,7 +456,7 @@ mod tests {
     }
 
     #[test]
-    fn engagements_are_changed_by_admins_owners_and_writing_parties() {
+    fn engagements_are_changed_by_admins_and_owners_only() {
         let own = engagement(K::Hearing, Some(ORG), None, &[]);
         let other = engagement(K::Hearing, Some(OTHER_ORG), None, &[]);
         for action in [Update, Delete] {
@@ -437,18 +467,17 @@ mod tests {
                 "owned",
             );
             only(&[Admin], action, Record::Engagement(&other), "another's");
-            for role in [P::Organizer, P::Monitor, P::Recipient] {
+            // Being named by another, in any role, grants reading at most (consent, DESIGN.md §2).
+            for role in [
+                P::Organizer,
+                P::Monitor,
+                P::Recipient,
+                P::Participant,
+                P::Invited,
+                P::Submitter,
+                P::Funder,
+            ] {
                 let named = engagement(K::Hearing, Some(OTHER_ORG), None, &[(ORG, role)]);
-                only(
-                    &[Admin, NgoMember],
-                    action,
-                    Record::Engagement(&named),
-                    "writer",
-                );
-            }
-            // Being a participant, invitee, funder or submitter grants reading at most.
-            for role in [P::Participant, P::Invited, P::Submitter, P::Funder] {
-                let named = engagement(K::Consultation, Some(OTHER_ORG), None, &[(ORG, role)]);
                 only(&[Admin], action, Record::Engagement(&named), "named only");
             }
         }
@@ -560,7 +589,7 @@ mod tests {
 
     #[test]
     fn recommendations_are_issued_by_editors_and_answered_by_the_agency_addressed() {
-        let own = engagement(K::MonitoringVisit, None, None, &[(ORG, P::Monitor)]);
+        let own = engagement(K::MonitoringVisit, Some(ORG), None, &[(ORG, P::Monitor)]);
         let other = engagement(K::Hearing, Some(OTHER_ORG), None, &[(ORG, P::Participant)]);
         let ours = Record::Recommendation {
             engagement: &own,
@@ -631,10 +660,35 @@ mod tests {
     }
 
     #[test]
-    fn every_writing_role_may_also_read_a_restricted_record() {
-        // Otherwise a writer would get 404 on the restricted records it may change.
-        for role in WRITER_ROLES {
+    fn an_organisation_named_by_another_may_withdraw_itself_and_nothing_else() {
+        for role in WITHDRAWABLE_ROLES {
+            let named = engagement(K::Hearing, Some(OTHER_ORG), None, &[(ORG, *role)]);
+            let withdrawal = |organization| Record::NamedParty {
+                engagement: &named,
+                organization,
+            };
+            only(&[Admin, NgoMember], Delete, withdrawal(ORG), "itself");
+            only(&[Admin], Delete, withdrawal(OTHER_ORG), "another");
+            for action in [Create, Update, Answer] {
+                only(&[Admin], action, withdrawal(ORG), "not a withdrawal");
+            }
+            // Whoever may withdraw may also read the record it leaves.
             assert!(RESTRICTED_READER_ROLES.contains(role), "{role}");
+        }
+        // The owner deletes the record instead; a funder or recipient cannot leave what is about it.
+        let owned = engagement(K::Hearing, Some(ORG), None, &[(ORG, P::Organizer)]);
+        let record = Record::NamedParty {
+            engagement: &owned,
+            organization: ORG,
+        };
+        only(&[Admin], Delete, record, "owner");
+        for role in [P::Recipient, P::Funder, P::Participant] {
+            let named = engagement(K::Grant, Some(OTHER_ORG), None, &[(ORG, role)]);
+            let record = Record::NamedParty {
+                engagement: &named,
+                organization: ORG,
+            };
+            only(&[Admin], Delete, record, "not withdrawable");
         }
     }
 

@@ -86,3 +86,24 @@ macro_rules! replace_children {
         }
     };
 }
+
+/// Removes one child row (`$child = $value`) of a parent and evaluates to how many children the parent keeps:
+/// `remove_child!(conn, hearing_organizers, hearing_id, id, organization_id, org)`.
+#[macro_export]
+macro_rules! remove_child {
+    ($conn:expr, $table:ident, $parent:ident, $id:expr, $child:ident, $value:expr) => {{
+        diesel::delete(
+            $table::table
+                .filter($table::$parent.eq($id))
+                .filter($table::$child.eq($value)),
+        )
+        .execute($conn)
+        .await?;
+        let remaining: i64 = $table::table
+            .filter($table::$parent.eq($id))
+            .count()
+            .get_result($conn)
+            .await?;
+        usize::try_from(remaining).unwrap_or(usize::MAX)
+    }};
+}

@@ -214,3 +214,41 @@ macro_rules! engagement_create_handler {
         }
     };
 }
+
+/// Declares a kind's withdrawal route: an organisation named on the record by another leaves the role `$role`
+/// (its members and admins may; the owner deletes the record instead; the last one cannot leave, 409). It answers
+/// 204: the organisation may no longer read what it left.
+/// `$unlink(conn, id, organization_id)` removes it from the kind's rows and answers how many remain. The calling
+/// module imports actix-web's `delete` attribute.
+#[macro_export]
+macro_rules! engagement_withdraw_handler {
+    (
+        tag: $tag:literal, record: $record:ty, find: $find:path,
+        $(#[$doc:meta])* $name:ident: $path:literal => $role:ident, $unlink:path $(,)?
+    ) => {
+        $(#[$doc])*
+        #[utoipa::path(tag = $tag, params($crate::http::PartyPath, ("If-Match" = String, Header, description = "The ETag last read (required: 428 without it)")),
+            security(("bearer" = [])),
+            responses((status = 204, description = "Withdrawn"), $crate::http::PreconditionResponses, $crate::http::ProblemResponses))]
+        #[delete($path)]
+        pub async fn $name(
+            state: actix_web::web::Data<$crate::state::AppState>,
+            actor: $crate::auth::Actor,
+            path: $crate::http::Path<$crate::http::PartyPath>,
+            if_match: $crate::http::IfMatch,
+        ) -> $crate::http::ApiResult<actix_web::HttpResponse> {
+            let $crate::http::PartyPath { id, organization_id } = path.0;
+            let withdrawal = $crate::engagements::write::Withdrawal {
+                id,
+                organization: organization_id,
+                role: $crate::engagements::PartyRole::$role,
+            };
+            withdrawal
+                .apply::<$record>(&mut *state.db().await?, &actor, &if_match, $find, async |conn| {
+                    $unlink(conn, id, organization_id).await
+                })
+                .await?;
+            Ok(actix_web::HttpResponse::NoContent().finish())
+        }
+    };
+}

@@ -5,13 +5,13 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::model::{Document, EngagementKind, EngagementStatus, Party, Visibility};
+use super::model::{Document, EngagementKind, EngagementStatus, Party, PartyRole, Visibility};
 use crate::audit::write::{Audited, Existing, Table};
 use crate::auth::policy::{self, Action, EngagementFacts, Record};
 use crate::auth::{Actor, Caller};
 use crate::db::schema::{engagement_parties, engagements};
 use crate::db::{Conn, JsonColumn};
-use crate::http::{ApiError, ApiResult, Precondition};
+use crate::http::{ApiError, ApiResult, IfMatch, Precondition};
 use crate::{regions, spheres};
 
 /// The core fields a kind writes; the kind derives them from its own body.
@@ -265,6 +265,102 @@ pub async fn create<T: KindRecord>(
         find(conn, &caller, id).await
     })
     .await
+}
+
+/// An organisation leaving an engagement that another organisation recorded naming it (consent, DESIGN.md §2).
+#[derive(Debug, Clone, Copy)]
+pub struct Withdrawal {
+    /// The engagement.
+    pub id: Uuid,
+    /// The organisation that leaves.
+    pub organization: Uuid,
+    /// The role it leaves (the kind's rows for that role are what `unlink` removes).
+    pub role: PartyRole,
+}
+
+impl Withdrawal {
+    /// Withdraws the organisation through the one audited write path: the engagement locked and read as the actor
+    /// may see it, the policy asked (only the organisation's own members, never the owner), `If-Match` required;
+    /// `unlink` removes it from the kind's rows and answers how many organisations remain in that role, and its
+    /// party row goes with it. The last one cannot leave (409): the record would then be nobody's work.
+    ///
+    /// The organisation may no longer be able to read the record it left (a restricted one), so nothing of it is
+    /// answered: the record is read once as the actor sees it, before, and whole afterwards, for the audit row only.
+    pub async fn apply<T: KindRecord>(
+        self,
+        conn: &mut Conn,
+        actor: &Actor,
+        if_match: &IfMatch,
+        find: impl AsyncFn(&mut Conn, &Caller, Uuid) -> ApiResult<T>,
+        unlink: impl AsyncFnOnce(&mut Conn) -> ApiResult<usize>,
+    ) -> ApiResult<()> {
+        let as_actor = actor.caller();
+        let whole = Caller {
+            actor: Some(Actor {
+                role: crate::domain::Role::Admin,
+                ..actor.clone()
+            }),
+        };
+        let read_before = std::cell::Cell::new(false);
+        let Self {
+            id,
+            organization,
+            role,
+        } = self;
+        let existing = Existing {
+            table: Table::Engagements,
+            id,
+            find: async move |conn: &mut Conn| {
+                let caller = if read_before.replace(true) {
+                    &whole
+                } else {
+                    &as_actor
+                };
+                find(conn, caller, id).await
+            },
+            rule: async move |_: &mut Conn, record: &T| {
+                let engagement = record.facts();
+                policy::check(
+                    actor,
+                    Action::Delete,
+                    Record::NamedParty {
+                        engagement: &engagement,
+                        organization,
+                    },
+                )
+            },
+            precondition: Precondition::Required,
+        };
+        existing
+            .update(conn, actor, if_match, async |conn, before| {
+                if !before.facts().organizations.contains(&(organization, role)) {
+                    return Err(ApiError::NotFound);
+                }
+                if unlink(conn).await? == 0 {
+                    return Err(ApiError::Conflict(format!(
+                        "the last {role} cannot withdraw; the record's owner may delete it"
+                    )));
+                }
+                diesel::delete(
+                    engagement_parties::table
+                        .filter(engagement_parties::engagement_id.eq(id))
+                        .filter(engagement_parties::organization_id.eq(organization))
+                        .filter(engagement_parties::role.eq(role)),
+                )
+                .execute(conn)
+                .await?;
+                diesel::update(engagements::table.find(id))
+                    .set((
+                        engagements::updated_at.eq(diesel::dsl::now),
+                        engagements::version.eq(engagements::version + 1),
+                    ))
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            })
+            .await
+            .map(drop)
+    }
 }
 
 /// Deletes an engagement of any kind: its kind's rows and parties cascade; recommendations that come from it

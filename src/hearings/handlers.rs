@@ -103,6 +103,12 @@ crate::engagement_handlers! {
     hearing_history: "/hearings/{id}/history",
 }
 
+crate::engagement_withdraw_handler! {
+    tag: "hearings", record: Hearing, find: model::find,
+    /// Withdraws an organisation from a hearing another organisation recorded naming it co-organiser.
+    withdraw_from_hearing: "/hearings/{id}/organizers/{organization_id}" => Organizer, model::remove_organizer,
+}
+
 /// Merges a PATCH into the hearing as it was and saves the result.
 async fn change(
     conn: &mut Conn,

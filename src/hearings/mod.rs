@@ -12,5 +12,6 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(handlers::get_hearing)
         .service(handlers::update_hearing)
         .service(handlers::delete_hearing)
-        .service(handlers::hearing_history);
+        .service(handlers::hearing_history)
+        .service(handlers::withdraw_from_hearing);
 }

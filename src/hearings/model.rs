@@ -440,3 +440,19 @@ pub async fn write_specific(
     );
     Ok(())
 }
+
+/// Removes an organiser from a hearing's own rows; answers how many organisers remain.
+pub async fn remove_organizer(
+    conn: &mut Conn,
+    id: Uuid,
+    organization_id: Uuid,
+) -> ApiResult<usize> {
+    Ok(crate::remove_child!(
+        conn,
+        hearing_organizers,
+        hearing_id,
+        id,
+        organization_id,
+        organization_id
+    ))
+}

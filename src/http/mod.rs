@@ -18,6 +18,16 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+/// A path naming a record and an organisation named on it.
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct PartyPath {
+    /// The record's id (UUID).
+    pub id: Uuid,
+    /// The organisation's id (UUID).
+    pub organization_id: Uuid,
+}
+
 /// A path with one record id.
 #[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]

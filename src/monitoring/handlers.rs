@@ -191,6 +191,12 @@ async fn change(
     save(conn, actor, Target::replacing(before), &merged).await
 }
 
+crate::engagement_withdraw_handler! {
+    tag: "monitoring", record: Visit, find: model::find,
+    /// Withdraws an organisation from a visit another organisation recorded naming it co-monitor.
+    withdraw_from_visit: "/monitoring-visits/{id}/monitors/{organization_id}" => Monitor, model::remove_monitor,
+}
+
 crate::engagement_handlers! {
     tag: "monitoring", record: Visit, find: model::find,
     /// Gets one visit; confidential findings are redacted for anyone but its monitors and admins.

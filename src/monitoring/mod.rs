@@ -13,5 +13,6 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(handlers::get_visit)
         .service(handlers::update_visit)
         .service(handlers::delete_visit)
-        .service(handlers::visit_history);
+        .service(handlers::visit_history)
+        .service(handlers::withdraw_from_visit);
 }

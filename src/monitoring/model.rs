@@ -565,3 +565,15 @@ pub async fn write_specific(
     );
     Ok(())
 }
+
+/// Removes a monitor from a visit's own rows; answers how many monitors remain.
+pub async fn remove_monitor(conn: &mut Conn, id: Uuid, organization_id: Uuid) -> ApiResult<usize> {
+    Ok(crate::remove_child!(
+        conn,
+        visit_monitors,
+        visit_id,
+        id,
+        organization_id,
+        organization_id
+    ))
+}

@@ -49,14 +49,32 @@ async fn an_ngo_logs_a_hearing_with_partners_and_issues_recommendations() {
     let csv = app.get("/api/v1/hearings?format=csv", None).await;
     assert_eq!(csv.text().lines().count(), 2);
 
-    // Any member of an organising NGO may edit it and issue recommendations from it.
+    // Being named co-organiser grants reading, not writing: only the owning NGO edits it and issues
+    // recommendations from it.
+    let before = app.snapshot().await;
     app.patch_read(
         &format!("/api/v1/hearings/{id}"),
         Some(&w.ngo_b),
         &json!({"participants_count": 90}),
     )
     .await
-    .assert_status(200);
+    .assert_problem(403);
+    app.post(
+        &format!("/api/v1/engagements/{id}/recommendations"),
+        Some(&w.ngo_b),
+        &json!({"text": "x", "addressed_to_agency_id": w.host_agency}),
+    )
+    .await
+    .assert_problem(403);
+    app.snapshot().await.assert_unchanged_from(&before);
+    let edited = app
+        .patch_read(
+            &format!("/api/v1/hearings/{id}"),
+            Some(&w.ngo_a),
+            &json!({"participants_count": 90}),
+        )
+        .await;
+    assert_eq!(edited.assert_record(id)["participants_count"], 90);
     let rec = app
         .post(&format!("/api/v1/engagements/{id}/recommendations"), Some(&w.ngo_a),
               &json!({"text": "Разъяснять права при задержании", "addressed_to_agency_id": w.host_agency, "due_on": "2027-01-01"}))
@@ -67,6 +85,68 @@ async fn an_ngo_logs_a_hearing_with_partners_and_issues_recommendations() {
         .get(&format!("/api/v1/hearings/{id}/history"), Some(&w.ngo_a))
         .await;
     assert_eq!(history.json()["items"].as_array().map(Vec::len), Some(2));
+}
+
+#[actix_web::test]
+async fn a_co_organiser_withdraws_itself_and_nothing_else() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let res = app
+        .post(
+            "/api/v1/hearings",
+            Some(&w.ngo_a),
+            &json!({
+            "title": "Слушания о доступе к правосудию", "starts_on": "2026-04-02",
+            "organizer_ids": [w.org_a, w.org_b], "visibility": "restricted"}),
+        )
+        .await;
+    res.assert_status(201);
+    let id = id_of(&res.json());
+    let path = |org: uuid::Uuid| format!("/api/v1/hearings/{id}/organizers/{org}");
+    // A withdrawal names the version of the hearing the caller last read.
+    let withdraw = async |org: uuid::Uuid, token: &str| {
+        let etag = app
+            .etag(&format!("/api/v1/hearings/{id}"), Some(token))
+            .await;
+        app.delete_if(&path(org), Some(token), etag.as_deref())
+            .await
+    };
+    let before = app.snapshot().await;
+    // Nobody removes another organisation, the owner cannot "withdraw" from its own record, and an outsider
+    // cannot even see it.
+    withdraw(w.org_a, &w.ngo_b).await.assert_problem(403);
+    withdraw(w.org_a, &w.ngo_a).await.assert_problem(403);
+    for token in [&w.analyst, &w.officer_host, &w.secretary_a] {
+        app.delete(&path(w.org_b), Some(token))
+            .await
+            .assert_problem(404);
+    }
+    app.delete(&path(w.org_b), Some(&w.ngo_b))
+        .await
+        .assert_problem(428);
+    app.snapshot().await.assert_unchanged_from(&before);
+    // Organisation B leaves: the hearing no longer names it, in its organisers or its parties, and B can no
+    // longer read the restricted hearing it left.
+    withdraw(w.org_b, &w.ngo_b).await.assert_status(204);
+    let body = app
+        .get(&format!("/api/v1/hearings/{id}"), Some(&w.ngo_a))
+        .await
+        .assert_record(id);
+    assert_eq!(body["organizer_ids"], json!([w.org_a]));
+    assert!(
+        !body["parties"].to_string().contains(&w.org_b.to_string()),
+        "{body}"
+    );
+    app.get(&format!("/api/v1/hearings/{id}"), Some(&w.ngo_b))
+        .await
+        .assert_problem(404);
+    let history = app
+        .get(&format!("/api/v1/hearings/{id}/history"), Some(&w.ngo_a))
+        .await;
+    assert_eq!(history.json()["items"].as_array().map(Vec::len), Some(2));
+    // Gone is gone: asking again is 404, and the last organiser cannot leave.
+    withdraw(w.org_b, &w.admin).await.assert_problem(404);
+    withdraw(w.org_a, &w.admin).await.assert_problem(409);
 }
 
 #[actix_web::test]

@@ -105,7 +105,9 @@ fn the_document_declares_if_match_required_and_428_where_the_server_requires_it(
                 .into_iter()
                 .flatten()
                 .find(|p| p["name"] == "If-Match");
-            let required = kind && (method == "patch" || method == "delete");
+            let withdrawal = path.contains("/organizers/") || path.contains("/monitors/");
+            let required = (kind && (method == "patch" || method == "delete"))
+                || (withdrawal && method == "delete");
             if required {
                 seen += 1;
                 assert_eq!(
@@ -120,8 +122,8 @@ fn the_document_declares_if_match_required_and_428_where_the_server_requires_it(
         }
     }
     assert_eq!(
-        seen, 11,
-        "PATCH and DELETE of five kinds; PATCH of recommendations"
+        seen, 13,
+        "PATCH and DELETE of five kinds; PATCH of recommendations; two withdrawals"
     );
 }
 
