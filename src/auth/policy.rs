@@ -91,6 +91,8 @@ pub enum Record<'a> {
     Submission {
         /// The submitting organisations.
         organizations: &'a [Uuid],
+        /// The organisation that made it (for `Create`: none yet; the body's organisations decide).
+        owner: Option<Uuid>,
         /// The agency that answers it (looked up only when it decides: for `Answer`).
         responsible_agency: Option<Uuid>,
     },
@@ -168,6 +170,10 @@ fn speaks_for(actor: &Actor, organizations: &[Uuid]) -> bool {
             .is_some_and(|org| organizations.contains(&org))
 }
 
+fn speaks_for_owner(actor: &Actor, owner: Option<Uuid>) -> bool {
+    actor.role == Role::NgoMember && owner.is_some() && actor.organization_id == owner
+}
+
 /// Whether the actor may do the action on the record (DESIGN.md §5).
 pub fn allows(actor: &Actor, action: Action, record: Record<'_>) -> bool {
     use Action::*;
@@ -180,23 +186,24 @@ pub fn allows(actor: &Actor, action: Action, record: Record<'_>) -> bool {
         (Record::Engagement(e), Update | Delete) => changes_engagement(actor, e),
         (Record::Engagement(e), ReadHistory) => audit_reader || changes_engagement(actor, e),
         (Record::Engagement(_), Answer) => false,
-        (Record::Submission { organizations, .. }, Create | Update | Delete) => {
-            speaks_for(actor, organizations)
-        }
+        (Record::Submission { organizations, .. }, Create) => speaks_for(actor, organizations),
+        // Co-submitters it names read it and may withdraw; the organisation that made it changes it.
+        (Record::Submission { owner, .. }, Update | Delete) => speaks_for_owner(actor, owner),
         (
             Record::Submission {
-                organizations,
+                owner,
                 responsible_agency,
+                ..
             },
             Answer,
         ) => {
-            speaks_for(actor, organizations)
+            speaks_for_owner(actor, owner)
                 || (actor.role == Role::AgencyOfficer
                     && responsible_agency.is_some()
                     && actor.agency_id == responsible_agency)
         }
-        (Record::Submission { organizations, .. }, ReadHistory) => {
-            audit_reader || speaks_for(actor, organizations)
+        (Record::Submission { owner, .. }, ReadHistory) => {
+            audit_reader || speaks_for_owner(actor, owner)
         }
         (Record::Recommendation { engagement, .. }, Create | Update | Delete) => {
             changes_engagement(actor, engagement)
@@ -285,7 +292,7 @@ fn refusal(action: Action, record: Record<'_>) -> &'static str {
             "Only the responsible agency, the submitting organisations and admins may record the answer."
         }
         (Record::Submission { .. }, _) => {
-            "Only the submitting organisations and admins may change a submission."
+            "Only the organisation that made a submission and admins may change it; co-submitters may withdraw."
         }
         (Record::Recommendation { .. }, Answer) => {
             "Only the agency addressed, the organisation that issued it and admins may record an answer."
@@ -560,18 +567,34 @@ mod tests {
     }
 
     #[test]
-    fn submissions_are_written_by_their_organisations_and_answered_by_the_agency() {
+    fn submissions_are_written_by_their_owner_and_answered_by_the_agency() {
         let ours = Record::Submission {
             organizations: &[OTHER_ORG, ORG],
+            owner: Some(ORG),
             responsible_agency: Some(AGENCY),
         };
         let theirs = Record::Submission {
             organizations: &[OTHER_ORG],
+            owner: Some(OTHER_ORG),
+            responsible_agency: Some(OTHER_AGENCY),
+        };
+        // Named as co-submitter by another: reading (and withdrawing) only.
+        let named = Record::Submission {
+            organizations: &[OTHER_ORG, ORG],
+            owner: Some(OTHER_ORG),
             responsible_agency: Some(OTHER_AGENCY),
         };
         for action in [Create, Update, Delete] {
             only(&[Admin, NgoMember], action, ours, "ours");
             only(&[Admin], action, theirs, "theirs");
+        }
+        for action in [Update, Delete, Answer, ReadHistory] {
+            let allowed: &[Role] = if action == ReadHistory {
+                &[Admin, Analyst]
+            } else {
+                &[Admin]
+            };
+            only(allowed, action, named, "named by another");
         }
         only(
             &[Admin, NgoMember, AgencyOfficer],
@@ -582,6 +605,7 @@ mod tests {
         only(&[Admin], Answer, theirs, "answer theirs");
         let unknown_agency = Record::Submission {
             organizations: &[OTHER_ORG],
+            owner: Some(OTHER_ORG),
             responsible_agency: None,
         };
         only(&[Admin], Answer, unknown_agency, "no agency named");

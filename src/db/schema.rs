@@ -362,6 +362,7 @@ diesel::table! {
         response_recorded_at -> Nullable<Timestamptz>,
         response_evidence_url -> Nullable<Text>,
         response_source -> Nullable<Text>,
+        owner_organization_id -> Nullable<Uuid>,
     }
 }
 
@@ -445,6 +446,7 @@ diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(submission_organizations -> organizations (organization_id));
 diesel::joinable!(submission_organizations -> submissions (submission_id));
 diesel::joinable!(submissions -> consultations (consultation_id));
+diesel::joinable!(submissions -> organizations (owner_organization_id));
 diesel::joinable!(user_councils -> councils (council_id));
 diesel::joinable!(user_councils -> users (user_id));
 diesel::joinable!(users -> agencies (agency_id));

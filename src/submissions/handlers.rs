@@ -12,15 +12,16 @@ use super::model::{
     UpdateSubmission,
 };
 use crate::audit::write::{Existing, Table, create, lock};
-use crate::auth::policy::{self, Action, Record, Recorder};
+use crate::auth::policy::{self, Action, EngagementFacts, Record, Recorder};
 use crate::auth::{Actor, Caller};
 use crate::consultations::model::{self as consultations_model, refresh_parties};
 use crate::db::Conn;
-use crate::db::schema::{consultations, submissions};
+use crate::db::schema::{consultations, submission_organizations as so, submissions};
+use crate::engagements::{EngagementKind, PartyRole};
 use crate::http::export::{self};
 use crate::http::{
-    ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
-    Precondition, ProblemResponses, Query, created, ok_versioned,
+    ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, PartyPath,
+    Path, Precondition, ProblemResponses, Query, created, ok_versioned,
 };
 use crate::state::AppState;
 
@@ -124,6 +125,7 @@ fn existing(
         rule: async move |conn: &mut Conn, s: &Submission| {
             let record = Record::Submission {
                 organizations: &s.organization_ids,
+                owner: s.owner_organization_id,
                 // Only an answer depends on the agency: other writes spare the lookup.
                 responsible_agency: match action {
                     Action::Answer => Some(responsible_agency(conn, s.consultation_id).await?),
@@ -137,18 +139,14 @@ fn existing(
     }
 }
 
-/// Refuses a change that would leave out the NGO member's own organisation.
-fn keeps_own_organization(actor: &Actor, organization_ids: &[Uuid]) -> ApiResult<()> {
-    let record = Record::Submission {
-        organizations: organization_ids,
-        responsible_agency: None,
-    };
-    if policy::allows(actor, Action::Update, record) {
+/// Refuses a change that would leave out the organisation that made the submission (an admin may).
+fn keeps_owner(actor: &Actor, owner: Option<Uuid>, organization_ids: &[Uuid]) -> ApiResult<()> {
+    if actor.is_admin() || owner.is_none_or(|o| organization_ids.contains(&o)) {
         Ok(())
     } else {
         Err(ApiError::field(
             "organization_ids",
-            "must still include your organisation",
+            "must still include the organisation that made the submission",
         ))
     }
 }
@@ -187,9 +185,11 @@ pub async fn create_submission(
         Action::Create,
         Record::Submission {
             organizations: &new.organization_ids,
+            owner: None,
             responsible_agency: Some(consultation.responsible_agency_id),
         },
     )?;
+    let owner = policy::owner_of_new(&actor, <[Uuid]>::first(&new.organization_ids).copied());
     let submitted_on = new.submitted_on.unwrap_or_else(|| Utc::now().date_naive());
     check_submitted_on(submitted_on, consultation.opens_on)?;
     let save = async |conn: &mut Conn| {
@@ -205,6 +205,7 @@ pub async fn create_submission(
                 submissions::rationale.eq(&new.rationale),
                 submissions::submitted_on.eq(submitted_on),
                 submissions::created_by.eq(actor.id),
+                submissions::owner_organization_id.eq(owner),
             ))
             .execute(conn)
             .await?;
@@ -250,7 +251,7 @@ pub async fn update_submission(
                     check_submitted_on(day, opens_on)?;
                 }
                 if let Some(orgs) = &changes.organization_ids {
-                    keeps_own_organization(&actor, orgs)?;
+                    keeps_owner(&actor, before.owner_organization_id, orgs)?;
                     model::check_organizations(conn, orgs).await?;
                     model::set_organizations(conn, before.id, orgs).await?;
                 }
@@ -278,6 +279,81 @@ pub async fn update_submission(
         )
         .await?;
     Ok(ok_versioned(&submission, submission.version))
+}
+
+/// Withdraws a co-submitting organisation from a submission another organisation made naming it (its members and
+/// admins; the organisation that made it deletes the submission instead; the last one cannot leave, 409).
+#[utoipa::path(tag = "consultations", params(PartyPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    security(("bearer" = [])), responses((status = 204, description = "Withdrawn"), ProblemResponses))]
+#[delete("/submissions/{id}/organizations/{organization_id}")]
+pub async fn withdraw_from_submission(
+    state: Data<AppState>,
+    actor: Actor,
+    path: Path<PartyPath>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    let PartyPath {
+        id,
+        organization_id,
+    } = path.0;
+    let caller = actor.caller();
+    let existing = Existing {
+        table: Table::Submissions,
+        id,
+        find: async move |conn: &mut Conn| model::find(conn, &caller, id).await,
+        rule: async |_: &mut Conn, s: &Submission| {
+            let named = s
+                .organization_ids
+                .iter()
+                .map(|o| (*o, PartyRole::Submitter));
+            let facts = EngagementFacts {
+                kind: EngagementKind::Consultation,
+                owner: s.owner_organization_id,
+                council_id: None,
+                organizations: named.collect(),
+            };
+            policy::check(
+                &actor,
+                Action::Delete,
+                Record::NamedParty {
+                    engagement: &facts,
+                    organization: organization_id,
+                },
+            )
+        },
+        precondition: Precondition::Optional,
+    };
+    existing
+        .update(
+            &mut *state.db().await?,
+            &actor,
+            &if_match,
+            async |conn, before| {
+                let remaining = crate::remove_child!(
+                    conn,
+                    so,
+                    submission_id,
+                    before.id,
+                    organization_id,
+                    organization_id
+                );
+                if remaining == 0 {
+                    return Err(ApiError::Conflict(
+                        "the last submitter cannot withdraw; delete the submission instead".into(),
+                    ));
+                }
+                diesel::update(submissions::table.find(before.id))
+                    .set((
+                        submissions::updated_at.eq(diesel::dsl::now),
+                        submissions::version.eq(submissions::version + 1),
+                    ))
+                    .execute(conn)
+                    .await?;
+                refresh_parties(conn, before.consultation_id).await
+            },
+        )
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Deletes a submission (its organisations' members and admins).

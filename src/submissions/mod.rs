@@ -13,5 +13,6 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(handlers::get_submission)
         .service(handlers::update_submission)
         .service(handlers::delete_submission)
+        .service(handlers::withdraw_from_submission)
         .service(handlers::put_submission_response);
 }

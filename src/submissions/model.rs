@@ -93,6 +93,8 @@ pub struct Submission {
     pub consultation_id: Uuid,
     /// The submitting organisations (a coalition when several).
     pub organization_ids: Vec<Uuid>,
+    /// The organisation that made it: it alone changes it; the others it names read it and may withdraw.
+    pub owner_organization_id: Option<Uuid>,
     /// The provision concerned (article, paragraph).
     pub provision: Option<String>,
     /// The proposed change.
@@ -180,6 +182,7 @@ struct SubmissionRow {
     response_recorded_at: Option<DateTime<Utc>>,
     response_evidence_url: Option<String>,
     response_source: Option<AnswerSource>,
+    owner_organization_id: Option<Uuid>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     version: i32,
@@ -225,6 +228,7 @@ async fn assemble(
         .into_iter()
         .map(|(r, closes_on)| Submission {
             organization_ids: orgs.remove(&r.id).unwrap_or_default(),
+            owner_organization_id: r.owner_organization_id,
             late: r.submitted_on > closes_on,
             response: SubmissionResponse {
                 status: r.response_status,

@@ -358,3 +358,91 @@ async fn internal_consultations_and_their_submissions_are_hidden_from_the_public
     .await
     .assert_record(restricted);
 }
+
+#[actix_web::test]
+async fn a_co_submitter_reads_and_may_withdraw_but_only_the_maker_changes_a_submission() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let c = consultation(&app, &w, "public").await;
+    let made = app
+        .post(&format!("/api/v1/consultations/{c}/submissions"), Some(&w.ngo_b), &json!({
+            "organization_ids": [w.org_b, w.org_a], "proposal": "Сократить сроки регистрации", "submitted_on": "2026-02-20"}))
+        .await;
+    made.assert_status(201);
+    assert_eq!(made.json()["owner_organization_id"], w.org_b.to_string());
+    let s = id_of(&made.json());
+    let path = format!("/api/v1/submissions/{s}");
+    let before = app.snapshot().await;
+    // Named by B, A changes nothing: not the text, not the answer, not B's place in it.
+    app.patch(&path, Some(&w.ngo_a), &json!({"proposal": "Иное"}))
+        .await
+        .assert_problem(403);
+    app.patch(
+        &path,
+        Some(&w.ngo_a),
+        &json!({"organization_ids": [w.org_a]}),
+    )
+    .await
+    .assert_problem(403);
+    app.put(
+        &format!("{path}/response"),
+        Some(&w.ngo_a),
+        &json!({"status": "accepted"}),
+    )
+    .await
+    .assert_problem(403);
+    app.delete(&path, Some(&w.ngo_a)).await.assert_problem(403);
+    app.delete(&format!("{path}/organizations/{}", w.org_b), Some(&w.ngo_a))
+        .await
+        .assert_problem(403);
+    // The maker cannot "withdraw" from its own submission (it deletes it), nor drop itself from it.
+    app.delete(&format!("{path}/organizations/{}", w.org_b), Some(&w.ngo_b))
+        .await
+        .assert_problem(403);
+    app.patch(
+        &path,
+        Some(&w.ngo_b),
+        &json!({"organization_ids": [w.org_a]}),
+    )
+    .await
+    .assert_invalid("organization_ids");
+    app.snapshot().await.assert_unchanged_from(&before);
+    // A reads it, and leaves it.
+    assert_eq!(
+        app.get(&path, Some(&w.ngo_a)).await.assert_record(s)["organization_ids"],
+        json!([w.org_b, w.org_a])
+    );
+    app.delete(&format!("{path}/organizations/{}", w.org_a), Some(&w.ngo_a))
+        .await
+        .assert_status(204);
+    let after = app.get(&path, Some(&w.ngo_b)).await;
+    assert_eq!(after.assert_record(s)["organization_ids"], json!([w.org_b]));
+    let parties = app
+        .get(&format!("/api/v1/engagements/{c}"), None)
+        .await
+        .json()["parties"]
+        .clone();
+    let submits = |org: uuid::Uuid| {
+        parties
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|p| p["organization_id"] == org.to_string() && p["role"] == "submitter")
+    };
+    assert!(submits(w.org_b) && !submits(w.org_a), "{parties}");
+    // The maker edits; the last submitter cannot leave.
+    let edited = app
+        .patch(
+            &path,
+            Some(&w.ngo_b),
+            &json!({"proposal": "Сократить сроки до 15 дней"}),
+        )
+        .await;
+    assert_eq!(
+        edited.assert_record(s)["proposal"],
+        "Сократить сроки до 15 дней"
+    );
+    app.delete(&format!("{path}/organizations/{}", w.org_b), Some(&w.admin))
+        .await
+        .assert_problem(409);
+}
