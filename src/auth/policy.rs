@@ -361,6 +361,7 @@ impl Actor {
             agency_id: None,
             council_ids: Vec::new(),
             request_id: "system".to_owned(),
+            client_request_id: None,
         }
     }
 }
@@ -390,6 +391,7 @@ mod tests {
                 Vec::new()
             },
             request_id: String::new(),
+            client_request_id: None,
         }
     }
 

@@ -35,6 +35,7 @@ diesel::table! {
         before -> Nullable<Jsonb>,
         after -> Nullable<Jsonb>,
         request_id -> Nullable<Text>,
+        client_request_id -> Nullable<Text>,
     }
 }
 

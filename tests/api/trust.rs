@@ -221,3 +221,117 @@ async fn exports_of_large_rows_stream_every_row_exactly_once() {
     assert_eq!(names.len(), 924);
     assert!(names.contains("Large 0024") && names.contains("Tail 0300"));
 }
+
+/// The audit rows of one record: (request_id, client_request_id).
+async fn audit_ids(app: &TestApp, entity_id: &str) -> Vec<(Option<String>, Option<String>)> {
+    #[derive(diesel::QueryableByName)]
+    struct Ids {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        request_id: Option<String>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        client_request_id: Option<String>,
+    }
+    use diesel_async::RunQueryDsl;
+    let mut conn = app.pool().get().await.expect("conn");
+    let rows: Vec<Ids> = diesel::sql_query(
+        "SELECT request_id, client_request_id FROM audit_log WHERE entity_id = $1 ORDER BY id",
+    )
+    .bind::<diesel::sql_types::Text, _>(entity_id)
+    .load(&mut conn)
+    .await
+    .expect("audit rows");
+    rows.into_iter()
+        .map(|r| (r.request_id, r.client_request_id))
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_audit_row_keeps_the_servers_request_id_and_a_valid_client_id_beside_it() {
+    use actix_web::test::TestRequest;
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let client_id = "client-7.trace:2026_12_07";
+    let res = app
+        .call(
+            TestRequest::post()
+                .uri("/api/v1/organizations")
+                .insert_header(("Authorization", format!("Bearer {admin}")))
+                .insert_header(("X-Request-Id", client_id))
+                .set_json(json!({"name": "Traced", "kind": "ngo"})),
+        )
+        .await;
+    res.assert_status(201);
+    let server_id = res.header("x-request-id").expect("the server's id");
+    assert!(uuid::Uuid::parse_str(&server_id).is_ok(), "{server_id}");
+    let id = res.json()["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        audit_ids(&app, &id).await,
+        [(Some(server_id.clone()), Some(client_id.to_owned()))]
+    );
+    // The longest id kept is 128 characters.
+    let longest = "a".repeat(128);
+    let res = app
+        .call(
+            TestRequest::post()
+                .uri("/api/v1/organizations")
+                .insert_header(("Authorization", format!("Bearer {admin}")))
+                .insert_header(("X-Request-Id", longest.clone()))
+                .set_json(json!({"name": "Traced at length", "kind": "ngo"})),
+        )
+        .await;
+    res.assert_status(201);
+    let long_id = res.json()["id"].as_str().expect("id").to_owned();
+    assert_eq!(audit_ids(&app, &long_id).await[0].1, Some(longest));
+    // The log as the API shows it carries both.
+    let log = app
+        .get(&format!("/api/v1/audit?entity_id={id}"), Some(&admin))
+        .await;
+    log.assert_status(200);
+    assert_eq!(log.json()["items"][0]["request_id"], server_id);
+    assert_eq!(log.json()["items"][0]["client_request_id"], client_id);
+}
+
+#[actix_web::test]
+async fn client_request_ids_with_spaces_controls_quotes_non_ascii_or_500_characters_are_not_stored()
+{
+    use actix_web::http::header::HeaderValue;
+    use actix_web::test::TestRequest;
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let hostile: Vec<HeaderValue> = vec![
+        HeaderValue::from_static("has spaces in it"),
+        HeaderValue::from_static("tab\there"),
+        HeaderValue::from_static("x\"; DROP TABLE audit_log; --"),
+        HeaderValue::from_static("log=forged level=info"),
+        HeaderValue::from_bytes("идентификатор".as_bytes()).expect("obs-text"),
+        HeaderValue::from_bytes(b"bytes\x80\xff").expect("obs-text"),
+        HeaderValue::from_str(&"a".repeat(500)).expect("long"),
+        HeaderValue::from_str(&"b".repeat(129)).expect("one too long"),
+        HeaderValue::from_static(""),
+    ];
+    for (i, value) in hostile.into_iter().enumerate() {
+        let res = app
+            .call(
+                TestRequest::post()
+                    .uri("/api/v1/organizations")
+                    .insert_header(("Authorization", format!("Bearer {admin}")))
+                    .insert_header(("X-Request-Id", value.clone()))
+                    .set_json(json!({"name": format!("Hostile {i}"), "kind": "ngo"})),
+            )
+            .await;
+        res.assert_status(201);
+        let server_id = res.header("x-request-id").expect("the server's id");
+        assert!(uuid::Uuid::parse_str(&server_id).is_ok(), "{value:?}");
+        let id = res.json()["id"].as_str().expect("id").to_owned();
+        assert_eq!(
+            audit_ids(&app, &id).await,
+            [(Some(server_id), None)],
+            "{value:?} is dropped"
+        );
+    }
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_log WHERE client_request_id IS NOT NULL")
+            .await,
+        0
+    );
+}
