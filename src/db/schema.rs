@@ -193,6 +193,7 @@ diesel::table! {
         headers -> Nullable<Jsonb>,
         body -> Nullable<Bytea>,
         created_at -> Timestamptz,
+        request_id -> Nullable<Text>,
     }
 }
 
