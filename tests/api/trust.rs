@@ -335,3 +335,146 @@ async fn client_request_ids_with_spaces_controls_quotes_non_ascii_or_500_charact
         0
     );
 }
+
+/// A problem body with every occurrence of `id` replaced, so that two refusals of different ids compare equal
+/// when they say the same thing; the request id differs per request and is left out.
+fn problem_without(res: &crate::support::Response, id: uuid::Uuid) -> serde_json::Value {
+    let mut body: serde_json::Value =
+        serde_json::from_str(&res.text().replace(&id.to_string(), "[id]")).expect("a problem");
+    if let Some(object) = body.as_object_mut() {
+        object.remove("request_id");
+    }
+    body
+}
+
+#[actix_web::test]
+async fn a_mandate_council_the_caller_cannot_read_gets_exactly_the_422_of_an_unknown_one() {
+    use crate::support::id_of;
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let res = app
+        .post(
+            "/api/v1/facilities",
+            Some(&w.admin),
+            &json!({"name": "ИВС Сино", "facility_type": "temporary_detention",
+                    "operating_agency_id": w.host_agency, "region_code": "TJ-DU"}),
+        )
+        .await;
+    res.assert_status(201);
+    let facility = id_of(&res.json());
+    // A visit mandated by council B, monitored by organisation A; then council B is made restricted.
+    let created = app
+        .post(
+            "/api/v1/monitoring-visits",
+            Some(&w.admin),
+            &json!({"facility_id": facility, "visited_on": "2026-06-01", "status": "completed",
+                    "monitor_organization_ids": [w.org_a], "mandate_council_id": w.council_b}),
+        )
+        .await;
+    created.assert_status(201);
+    let visit = format!("/api/v1/monitoring-visits/{}", id_of(&created.json()));
+    app.patch(
+        &format!("/api/v1/councils/{}", w.council_b),
+        Some(&w.admin),
+        &json!({"visibility": "restricted"}),
+    )
+    .await
+    .assert_status(200);
+    app.get(&format!("/api/v1/councils/{}", w.council_b), Some(&w.ngo_a))
+        .await
+        .assert_problem(404);
+    let unknown = uuid::Uuid::now_v7();
+    let new_visit = |council: uuid::Uuid| {
+        json!({"facility_id": facility, "visited_on": "2026-06-02",
+               "monitor_organization_ids": [w.org_a], "mandate_council_id": council})
+    };
+    let before = app.snapshot().await;
+    // On create: the restricted council and a made-up id get the same answer, word for word.
+    let hidden = app
+        .post(
+            "/api/v1/monitoring-visits",
+            Some(&w.ngo_a),
+            &new_visit(w.council_b),
+        )
+        .await;
+    hidden.assert_invalid("mandate_council_id");
+    let missing = app
+        .post(
+            "/api/v1/monitoring-visits",
+            Some(&w.ngo_a),
+            &new_visit(unknown),
+        )
+        .await;
+    missing.assert_invalid("mandate_council_id");
+    assert_eq!(
+        problem_without(&hidden, w.council_b),
+        problem_without(&missing, unknown)
+    );
+    app.snapshot().await.assert_unchanged_from(&before);
+    // On update, a mandate the visit already has is not checked again: its monitor may still edit it.
+    let etag = app
+        .etag(&visit, Some(&w.ngo_a))
+        .await
+        .expect("the monitor reads the visit");
+    app.patch_if(
+        &visit,
+        Some(&w.ngo_a),
+        Some(&etag),
+        &json!({"summary": "Повторный визит", "mandate_council_id": w.council_b}),
+    )
+    .await
+    .assert_status(200);
+    let etag = app.etag(&visit, Some(&w.ngo_a)).await.expect("ETag");
+    let moved = app
+        .patch_if(
+            &visit,
+            Some(&w.ngo_a),
+            Some(&etag),
+            &json!({"mandate_council_id": w.council_a}),
+        )
+        .await;
+    moved.assert_status(200);
+    let etag = app.etag(&visit, Some(&w.ngo_a)).await.expect("ETag");
+    let back_hidden = app
+        .patch_if(
+            &visit,
+            Some(&w.ngo_a),
+            Some(&etag),
+            &json!({"mandate_council_id": w.council_b}),
+        )
+        .await;
+    back_hidden.assert_invalid("mandate_council_id");
+    let before = app.snapshot().await;
+    let back_missing = app
+        .patch_if(
+            &visit,
+            Some(&w.ngo_a),
+            Some(&etag),
+            &json!({"mandate_council_id": unknown}),
+        )
+        .await;
+    back_missing.assert_invalid("mandate_council_id");
+    assert_eq!(
+        problem_without(&back_hidden, w.council_b),
+        problem_without(&back_missing, unknown)
+    );
+    assert_eq!(
+        problem_without(&back_hidden, w.council_b),
+        problem_without(&hidden, w.council_b),
+        "create and update say the same"
+    );
+    app.snapshot().await.assert_unchanged_from(&before);
+    // Positive: a council the caller reads is accepted, on create too.
+    app.post(
+        "/api/v1/monitoring-visits",
+        Some(&w.ngo_a),
+        &new_visit(w.council_a),
+    )
+    .await
+    .assert_status(201);
+    let after = app
+        .get(&visit, Some(&w.admin))
+        .await
+        .assert_record(visit.rsplit('/').next().expect("id"));
+    assert_eq!(after["mandate_council_id"], w.council_a.to_string());
+}
