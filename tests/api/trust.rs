@@ -478,3 +478,79 @@ async fn a_mandate_council_the_caller_cannot_read_gets_exactly_the_422_of_an_unk
         .assert_record(visit.rsplit('/').next().expect("id"));
     assert_eq!(after["mandate_council_id"], w.council_a.to_string());
 }
+
+#[actix_web::test]
+async fn five_hundred_requests_to_random_paths_with_random_methods_leave_metrics_the_same_size() {
+    use actix_web::http::Method;
+    use actix_web::test::TestRequest;
+    let app = TestApp::new().await;
+    let methods = [
+        "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE",
+    ];
+    let request = |i: usize| {
+        // The tail of a UUIDv7 is random.
+        let random: String = uuid::Uuid::now_v7()
+            .simple()
+            .to_string()
+            .chars()
+            .rev()
+            .collect();
+        let byte = usize::from(random.as_bytes()[0]);
+        let method = if byte % 3 == 0 {
+            format!("X{}", &random[..8].to_uppercase())
+        } else {
+            methods[(byte + i) % methods.len()].to_owned()
+        };
+        let path = match i % 5 {
+            0 => format!("/{random}"),
+            1 => format!("/api/v1/{random}"),
+            2 => format!("/api/v1/organizations/{random}/{i}"),
+            3 => format!("/api/{random}/v1/organizations"),
+            _ => format!("/healthz/{random}?q={i}"),
+        };
+        TestRequest::default()
+            .method(Method::from_bytes(method.as_bytes()).expect("a method"))
+            .uri(&path)
+    };
+    let scrape = async || {
+        let res = app.get("/metrics", None).await;
+        res.assert_status(200);
+        res.text()
+    };
+    // One unknown path read and one with another method: every made-up path is counted under these two.
+    app.call(request(0).method(Method::GET)).await;
+    app.call(request(0).method(Method::DELETE)).await;
+    // The first scrape is counted once it is answered: the second sees its series.
+    scrape().await;
+    let after_one = scrape().await;
+    for i in 1..=500 {
+        let res = app.call(request(i)).await;
+        assert!(
+            [404, 405].contains(&res.status.as_u16()),
+            "{}: {}",
+            res.status,
+            res.text()
+        );
+    }
+    let after_many = scrape().await;
+    assert_eq!(
+        metric_lines(&after_one),
+        metric_lines(&after_many),
+        "the same series, only their values grew"
+    );
+    // Only counts and sums grew: a few digits per series.
+    let (one, many) = (after_one.len(), after_many.len());
+    assert!(
+        many <= one + one / 20,
+        "/metrics grew from {one} to {many} bytes"
+    );
+}
+
+/// The series of a scrape, without their values.
+fn metric_lines(scrape: &str) -> Vec<String> {
+    scrape
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| l.rsplit_once(' ').map_or(l, |(s, _)| s).to_owned())
+        .collect()
+}
