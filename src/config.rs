@@ -8,6 +8,7 @@
 //! | `HAMKORI_ADMIN_EMAIL` | `--admin-email` | none: with the password, creates that admin if missing |
 //! | `HAMKORI_ADMIN_PASSWORD` | `--admin-password` | none (prefer the variable: flags show in `ps`) |
 //! | `DATABASE_POOL_SIZE` | `--pool-size` | 16 |
+//! | `DATABASE_POOL_TIMEOUT_MS` | `--pool-timeout-ms` | 5000: the longest wait for a connection before a 503 |
 //! | `HAMKORI_WORKERS` | `--workers` | one per CPU |
 //! | `HAMKORI_DEMO` | `--demo` | off: `true` loads the demo data set and its accounts |
 //! | `LOG_FORMAT` | `--log-format` | `pretty` (`json` for log shippers) |
@@ -34,6 +35,16 @@ pub struct DbConfig {
     /// Most connections the pool opens.
     #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 16)]
     pub pool_size: usize,
+    /// Longest wait, in milliseconds, for a free connection, a new one or a recycle; then 503 with `Retry-After`.
+    #[arg(long, env = "DATABASE_POOL_TIMEOUT_MS", default_value_t = 5000)]
+    pub pool_timeout_ms: u64,
+}
+
+impl DbConfig {
+    /// The pool's timeout.
+    pub fn pool_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.pool_timeout_ms)
+    }
 }
 
 /// The settings of `serve`.
@@ -70,6 +81,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("bind", &self.bind)
             .field("pool_size", &self.db.pool_size)
+            .field("pool_timeout_ms", &self.db.pool_timeout_ms)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "[set]"))
             .field("admin_email", &self.admin_email)
             .field("workers", &self.workers)

@@ -10,6 +10,11 @@
 //! - the same key while the first request still runs is 409;
 //! - a server error (5xx), 401, 408 or 429 is not kept: the claim is released and a retry runs afresh. Every other
 //!   answer, a refusal included, is kept and replayed, as draft-ietf-httpapi-idempotency-key-header has it.
+//! - a claim whose change was committed is never released nor taken as abandoned, even when the request failed
+//!   after its commit: the claim carries the server's request id, and the audit rows the change committed carry
+//!   it too ([`COMMITTED`]). A retry then gets 409 rather than a second change.
+//! - when the database is unreachable right after the request (it went away mid-request), the release or the
+//!   answer is written by a background task as soon as it is back (for up to [`FINISH_WITHIN_SECS`]).
 //!
 //! Without the header, or without a valid token (the handler answers 401), nothing changes. The body is read
 //! whole to fingerprint it, within the limit the JSON extractor keeps (`http::extract::MAX_BODY_BYTES`, 413 over
@@ -37,6 +42,7 @@ use crate::db::schema::idempotency_keys as keys;
 use crate::http::error::FieldError;
 use crate::http::extract::MAX_BODY_BYTES;
 use crate::http::fallback::RouteTable;
+use crate::http::request_id::RequestId;
 use crate::http::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -54,6 +60,13 @@ const ABANDONED_AFTER_MINUTES: i64 = 10;
 const SWEEP: i64 = 100;
 /// The answer's headers a replay repeats.
 const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
+/// Whether the change of the request that made the claim was committed: its audit rows carry the claim's request
+/// id, in the change's own transaction.
+const COMMITTED: &str =
+    "EXISTS (SELECT 1 FROM audit_log WHERE audit_log.request_id = idempotency_keys.request_id)";
+/// How long a release or an answer that could not be written (the database went away) is retried in the
+/// background.
+pub const FINISH_WITHIN_SECS: u64 = 60;
 /// Marks a replayed answer.
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
@@ -140,7 +153,13 @@ fn cutoff(now: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// Claims (user, key) for a request, or says what holds it.
-async fn claim(conn: &mut Conn, user: Uuid, key: &str, print: &[u8]) -> ApiResult<Claim> {
+async fn claim(
+    conn: &mut Conn,
+    user: Uuid,
+    key: &str,
+    print: &[u8],
+    request_id: &str,
+) -> ApiResult<Claim> {
     let now = Utc::now();
     diesel::sql_query(format!(
         "DELETE FROM idempotency_keys WHERE (user_id, key) IN (SELECT user_id, key FROM idempotency_keys \
@@ -150,12 +169,15 @@ async fn claim(conn: &mut Conn, user: Uuid, key: &str, print: &[u8]) -> ApiResul
     .execute(conn)
     .await?;
     let this = keys::table.find((user, key));
-    // This key's own expired or abandoned claim, whatever the sweep reached.
+    // This key's own expired or abandoned claim, whatever the sweep reached; never one whose change committed.
     diesel::delete(
         this.filter(
             keys::created_at.lt(cutoff(now)).or(keys::status
                 .is_null()
-                .and(keys::created_at.lt(now - Duration::minutes(ABANDONED_AFTER_MINUTES)))),
+                .and(keys::created_at.lt(now - Duration::minutes(ABANDONED_AFTER_MINUTES)))
+                .and(diesel::dsl::not(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>(COMMITTED),
+                ))),
         ),
     )
     .execute(conn)
@@ -167,6 +189,7 @@ async fn claim(conn: &mut Conn, user: Uuid, key: &str, print: &[u8]) -> ApiResul
                 keys::user_id.eq(user),
                 keys::key.eq(key),
                 keys::fingerprint.eq(print),
+                keys::request_id.eq(request_id),
             ))
             .on_conflict_do_nothing()
             .execute(conn)
@@ -233,12 +256,65 @@ async fn keep(
     Ok(())
 }
 
-/// Releases a claim whose request did not complete, so that a retry runs afresh.
+/// Releases a claim whose request did not complete, so that a retry runs afresh: unless its change committed
+/// (the request failed after its commit), which a retry must not do again.
 async fn release(conn: &mut Conn, user: Uuid, key: &str) -> ApiResult<()> {
-    diesel::delete(keys::table.find((user, key)).filter(keys::status.is_null()))
-        .execute(conn)
-        .await?;
+    diesel::delete(
+        keys::table
+            .find((user, key))
+            .filter(keys::status.is_null())
+            .filter(diesel::dsl::not(
+                diesel::dsl::sql::<diesel::sql_types::Bool>(COMMITTED),
+            )),
+    )
+    .execute(conn)
+    .await?;
     Ok(())
+}
+
+/// Runs `step` (a release or the keeping of an answer) now, and when the database cannot be reached, again in the
+/// background with a growing pause until it succeeds or [`FINISH_WITHIN_SECS`] pass: the database that failed the
+/// request is often back a moment later, and a claim left without either blocks its key with 409s.
+async fn finish<F>(state: Data<AppState>, what: &'static str, step: F)
+where
+    F: AsyncFn(&mut Conn) -> ApiResult<()> + 'static,
+{
+    async fn attempt<F: AsyncFn(&mut Conn) -> ApiResult<()>>(
+        state: &AppState,
+        step: &F,
+    ) -> ApiResult<()> {
+        let mut conn = state.db().await?;
+        step(&mut conn).await
+    }
+    match attempt(&state, &step).await {
+        Ok(()) => {}
+        Err(ApiError::Unavailable(error)) => {
+            tracing::warn!(%error, what, "the database is unreachable; retrying in the background");
+            let request_id = crate::http::request_id::current().unwrap_or_default();
+            actix_web::rt::spawn(async move {
+                let started = std::time::Instant::now();
+                let mut pause = std::time::Duration::from_millis(50);
+                loop {
+                    actix_web::rt::time::sleep(pause).await;
+                    match attempt(&state, &step).await {
+                        Ok(()) => {
+                            tracing::info!(%request_id, what, "done in the background");
+                            return;
+                        }
+                        Err(error)
+                            if started.elapsed().as_secs() >= FINISH_WITHIN_SECS
+                                || !matches!(error, ApiError::Unavailable(_)) =>
+                        {
+                            tracing::warn!(%request_id, %error, what, "gave up; the claim frees itself later");
+                            return;
+                        }
+                        Err(_) => pause = (pause * 2).min(std::time::Duration::from_secs(2)),
+                    }
+                }
+            });
+        }
+        Err(error) => tracing::warn!(%error, what, "could not finish an idempotent request"),
+    }
 }
 
 /// Answers that say "try again": not kept, so that the retry runs.
@@ -288,8 +364,13 @@ pub async fn middleware(
     let print = fingerprint(&req, &body);
     // One connection to claim and one to keep the answer, each given back before the next step: the handler
     // takes its own, and a request never holds two.
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.id.clone())
+        .unwrap_or_default();
     let claimed = match state.db().await {
-        Ok(mut conn) => claim(&mut conn, actor.id, &key, &print).await,
+        Ok(mut conn) => claim(&mut conn, actor.id, &key, &print, &request_id).await,
         Err(error) => Err(error),
     };
     match claimed {
@@ -322,12 +403,13 @@ pub async fn middleware(
     let res = match answered {
         Ok(res) if !retryable(res.status()) => res,
         other => {
-            if let Err(error) = match state.db().await {
-                Ok(mut conn) => release(&mut conn, actor.id, &key).await,
-                Err(error) => Err(error),
-            } {
-                tracing::warn!(%error, "could not release an idempotency key; it frees itself later");
-            }
+            let (user, key) = (actor.id, key.clone());
+            finish(
+                state,
+                "release an idempotency key",
+                async move |conn: &mut Conn| release(conn, user, &key).await,
+            )
+            .await;
             return Ok(other?.map_into_boxed_body());
         }
     };
@@ -347,24 +429,24 @@ pub async fn middleware(
             "reading an answer to keep it: {e}"
         )))
     })?;
-    let kept = match state.db().await {
-        Ok(mut conn) => {
+    // The work is done and committed: the answer goes out whether or not it can be kept now.
+    let (user, kept_key, kept_body) = (actor.id, key.clone(), body.clone());
+    let kept_headers = serde_json::json!(kept_headers);
+    finish(
+        state,
+        "keep an idempotent answer",
+        async move |conn: &mut Conn| {
             keep(
-                &mut conn,
-                actor.id,
-                &key,
+                conn,
+                user,
+                &kept_key,
                 status,
-                serde_json::json!(kept_headers),
-                &body,
+                kept_headers.clone(),
+                &kept_body,
             )
             .await
-        }
-        Err(error) => Err(error),
-    };
-    if let Err(error) = kept {
-        // The work is done and committed: answer it. A retry will not find the answer and gets 409 until the
-        // claim counts as abandoned.
-        tracing::warn!(%error, "could not keep the answer of an idempotent request");
-    }
+        },
+    )
+    .await;
     Ok(ServiceResponse::new(req, res.set_body(BoxBody::new(body))))
 }

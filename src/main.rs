@@ -142,7 +142,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(?config, "starting");
     let url = &config.db.database_url;
     prepare(url).await?;
-    let pool = db::pool(url, config.db.pool_size)?;
+    let pool = db::pool_with_timeout(url, config.db.pool_size, config.db.pool_timeout())?;
     let admin_email = config.admin_email.as_deref().filter(|s| !s.is_empty());
     let admin_password = config.admin_password.as_deref().filter(|s| !s.is_empty());
     if let (Some(email), Some(password)) = (admin_email, admin_password)

@@ -18,7 +18,9 @@ use utoipa_actix_web::AppExt;
 monitoring visits and grants, and what became of every recommendation. Errors are RFC 9457 problem+json; \
 lists are keyset-paged `{items, next_cursor}`; writes accept `If-Match` and answer 412 when it is stale (428 when \
 an engagement or recommendation is changed or deleted without it); POST and PUT accept `Idempotency-Key` to make \
-retries safe.",
+retries safe. Every answer carries `X-Request-Id`: the server's own id of the request, which problem bodies, logs \
+and the audit log quote; an `X-Request-Id` the client sends (1–128 characters of `[A-Za-z0-9._:-]`, else ignored) \
+is kept beside it as `client_request_id`, never in its place.",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
     ),
     // Paths are absolute (`/api/v1/...`), so the server is the root of whatever host serves the document; `/` is

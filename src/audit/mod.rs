@@ -46,8 +46,12 @@ pub struct AuditEntry {
     pub before: Option<serde_json::Value>,
     /// The record after the change (null on delete).
     pub after: Option<serde_json::Value>,
-    /// The request that made the change.
+    /// The server's id of the request that made the change (always made by the server; the `X-Request-Id` of
+    /// its answer).
     pub request_id: Option<String>,
+    /// The `X-Request-Id` the client sent with that request, when it was 1–128 characters of `[A-Za-z0-9._:-]`
+    /// (anything else is not kept).
+    pub client_request_id: Option<String>,
 }
 
 /// An audit row as stored; its snapshots are read through `JsonColumn` like every JSON column, so that one
@@ -64,6 +68,7 @@ struct AuditRow {
     before: Option<JsonColumn<serde_json::Value>>,
     after: Option<JsonColumn<serde_json::Value>>,
     request_id: Option<String>,
+    client_request_id: Option<String>,
 }
 
 impl From<AuditRow> for AuditEntry {
@@ -78,6 +83,7 @@ impl From<AuditRow> for AuditEntry {
             before: row.before.map(JsonColumn::into_inner),
             after: row.after.map(JsonColumn::into_inner),
             request_id: row.request_id,
+            client_request_id: row.client_request_id,
         }
     }
 }
@@ -102,6 +108,7 @@ struct NewAuditEntry<'a> {
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
     request_id: &'a str,
+    client_request_id: Option<&'a str>,
 }
 
 /// Writes an audit row. Call it inside the transaction of the change it records.
@@ -129,6 +136,7 @@ pub async fn record<T: Serialize>(
             before: to_json(before)?,
             after: to_json(after)?,
             request_id: &actor.request_id,
+            client_request_id: actor.client_request_id.as_deref(),
         })
         .execute(conn)
         .await?;

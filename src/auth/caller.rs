@@ -23,8 +23,10 @@ pub struct Actor {
     pub agency_id: Option<Uuid>,
     /// The councils of a `secretary`.
     pub council_ids: Vec<Uuid>,
-    /// The request id, written into audit rows.
+    /// The server's id of the request, written into audit rows.
     pub request_id: String,
+    /// The id the client sent for the request, when it was a plain token; written into audit rows beside ours.
+    pub client_request_id: Option<String>,
 }
 
 /// The caller of a public endpoint: an actor, or nobody.
@@ -59,10 +61,10 @@ pub fn authenticate(req: &HttpRequest) -> Result<Option<Actor>, ApiError> {
         .app_data::<Data<TokenKeys>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the token keys are not registered")))?;
     let claims = keys.verify(token).ok_or_else(invalid)?;
-    let request_id = req
+    let (request_id, client_request_id) = req
         .extensions()
         .get::<RequestId>()
-        .map(|r| r.0.clone())
+        .map(|r| (r.id.clone(), r.client.clone()))
         .unwrap_or_default();
     Ok(Some(Actor {
         id: claims.sub,
@@ -71,6 +73,7 @@ pub fn authenticate(req: &HttpRequest) -> Result<Option<Actor>, ApiError> {
         agency_id: claims.agency,
         council_ids: claims.councils,
         request_id,
+        client_request_id,
     }))
 }
 

@@ -398,6 +398,7 @@ impl Actor {
             agency_id: None,
             council_ids: Vec::new(),
             request_id: "system".to_owned(),
+            client_request_id: None,
         }
     }
 }
@@ -427,6 +428,7 @@ mod tests {
                 Vec::new()
             },
             request_id: String::new(),
+            client_request_id: None,
         }
     }
 

@@ -35,11 +35,20 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 const SESSION_SETUP: &str =
     "SET application_name = 'hamkori'; SET statement_timeout = '15s'; SET timezone = 'UTC'";
 
+/// How long the pool waits for a free connection, to open one, and to recycle one, unless configured.
+pub const DEFAULT_POOL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Builds the pool with the default timeouts (see [`pool_with_timeout`]).
+pub fn pool(url: &str, max_size: usize) -> anyhow::Result<DbPool> {
+    pool_with_timeout(url, max_size, DEFAULT_POOL_TIMEOUT)
+}
+
 /// Builds the pool. Connections are made lazily, so this succeeds while the database is down.
 ///
 /// Recycling is `Fast` (no health query per check-out): a broken connection surfaces as a 503 and is
-/// dropped, and the next request gets a fresh one.
-pub fn pool(url: &str, max_size: usize) -> anyhow::Result<DbPool> {
+/// dropped, and the next request gets a fresh one. `timeout` bounds the wait for a free connection, the opening
+/// of a new one and a recycle: past it the request is a 503 with `Retry-After`.
+pub fn pool_with_timeout(url: &str, max_size: usize, timeout: Duration) -> anyhow::Result<DbPool> {
     let mut config = ManagerConfig::<AsyncPgConnection>::default();
     config.recycling_method = RecyclingMethod::Fast;
     config.custom_setup = Box::new(|url| {
@@ -55,9 +64,9 @@ pub fn pool(url: &str, max_size: usize) -> anyhow::Result<DbPool> {
     let manager = AsyncDieselConnectionManager::new_with_config(url, config);
     Pool::builder(manager)
         .max_size(max_size.max(2))
-        .wait_timeout(Some(Duration::from_secs(5)))
-        .create_timeout(Some(Duration::from_secs(5)))
-        .recycle_timeout(Some(Duration::from_secs(5)))
+        .wait_timeout(Some(timeout))
+        .create_timeout(Some(timeout))
+        .recycle_timeout(Some(timeout))
         .runtime(deadpool::Runtime::Tokio1)
         .build()
         .context("building the database pool")

@@ -35,6 +35,7 @@ diesel::table! {
         before -> Nullable<Jsonb>,
         after -> Nullable<Jsonb>,
         request_id -> Nullable<Text>,
+        client_request_id -> Nullable<Text>,
     }
 }
 
@@ -192,6 +193,7 @@ diesel::table! {
         headers -> Nullable<Jsonb>,
         body -> Nullable<Bytea>,
         created_at -> Timestamptz,
+        request_id -> Nullable<Text>,
     }
 }
 

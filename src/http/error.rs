@@ -253,7 +253,11 @@ impl From<DieselError> for ApiError {
                     DatabaseErrorKind::RestrictViolation => Self::Conflict(
                         "The record is referenced by other records.".to_owned(),
                     ),
-                    DatabaseErrorKind::ClosedConnection => Self::Unavailable("database connection closed".into()),
+                    // The connection broke under the query (the database restarted, the network dropped it): the
+                    // pool drops it, and a retry gets a fresh one.
+                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
+                        Self::Unavailable(format!("database connection lost: {}", info.message()))
+                    }
                     DatabaseErrorKind::SerializationFailure => {
                         Self::Conflict("A concurrent change interfered; retry the request.".to_owned())
                     }
@@ -267,6 +271,10 @@ impl From<DieselError> for ApiError {
                     )]),
                     _ => Self::Internal(anyhow::anyhow!("database error ({kind:?}): {}", info.message())),
                 }
+            }
+            // A transaction whose connection broke: the pool drops the connection.
+            DieselError::BrokenTransactionManager => {
+                Self::Unavailable("database connection lost in a transaction".into())
             }
             other => Self::Internal(anyhow::Error::new(other).context("database query failed")),
         }

@@ -21,22 +21,34 @@ pub fn current() -> Option<String> {
     REQUEST_ID.try_with(Clone::clone).ok()
 }
 
-/// The request id, stored in the request's extensions for extractors.
+/// The ids of a request, stored in the request's extensions for extractors.
 #[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+pub struct RequestId {
+    /// The server's own id (a UUIDv7), made for every request: the one in log lines, problem bodies, the
+    /// `X-Request-Id` response header and the audit row's `request_id`.
+    pub id: String,
+    /// The id the client sent in `X-Request-Id`, when it is a plain token (see [`client_id`]); kept apart so that
+    /// a client can neither choose nor collide with the server's id.
+    pub client: Option<String>,
+}
 
-/// Accepts a sane incoming id (≤ 64 visible ASCII characters) or makes a UUIDv7.
-fn choose_id(req: &ServiceRequest) -> String {
+/// Longest client request id kept.
+pub const CLIENT_ID_MAX: usize = 128;
+
+/// The client's `X-Request-Id` when it is 1–128 characters of `[A-Za-z0-9._:-]`; anything else (spaces, control
+/// characters, quotes, non-ASCII, longer) is dropped whole: never stored, logged or echoed.
+pub fn client_id(req: &ServiceRequest) -> Option<String> {
     req.headers()
         .get(&X_REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
+        .map(|v| v.as_bytes())
         .filter(|v| {
             !v.is_empty()
-                && v.len() <= 64
-                && v.bytes()
+                && v.len() <= CLIENT_ID_MAX
+                && v.iter()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
         })
-        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .map(str::to_owned)
 }
 
 /// Wraps every request: id, span, one log line, and the common response headers.
@@ -44,9 +56,22 @@ pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, Error> {
-    let id = choose_id(&req);
-    req.extensions_mut().insert(RequestId(id.clone()));
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    let id = uuid::Uuid::now_v7().to_string();
+    let client = client_id(&req);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        client_request_id = tracing::field::Empty,
+        method = %req.method(),
+        path = %req.path()
+    );
+    if let Some(client) = &client {
+        span.record("client_request_id", client.as_str());
+    }
+    req.extensions_mut().insert(RequestId {
+        id: id.clone(),
+        client,
+    });
     let authenticated = req.headers().contains_key(header::AUTHORIZATION);
     let is_api = req.path().starts_with("/api/");
     let is_read = req.method() == actix_web::http::Method::GET

@@ -82,6 +82,21 @@ pub async fn list_facility_visits(
     page(&state, caller, filter, OLDEST, &params, format.get()).await
 }
 
+/// Checks a new mandate: only a council the author may read, since the mandate makes its secretaries readers of the
+/// visit. One they may not read gets exactly the 422 of one that does not exist, so the answer cannot reveal a
+/// restricted council.
+async fn check_mandate(conn: &mut Conn, actor: &Actor, council: Option<Uuid>) -> ApiResult<()> {
+    let Some(council) = council else {
+        return Ok(());
+    };
+    match Council::find(conn, &actor.caller(), council).await {
+        Err(ApiError::NotFound) => {
+            crate::regions::directory::known(false, "mandate_council_id", "council", council)
+        }
+        other => other.map(|_| ()),
+    }
+}
+
 async fn save(conn: &mut Conn, actor: &Actor, target: Target, body: &CreateVisit) -> ApiResult<()> {
     let Target {
         id,
@@ -89,27 +104,8 @@ async fn save(conn: &mut Conn, actor: &Actor, target: Target, body: &CreateVisit
         existing,
     } = target;
     let facility = Facility::find_for_field(conn, body.facility_id, "facility_id").await?;
-    if let Some(council) = body.mandate_council_id {
-        // Only a council the author may read: the mandate makes its secretaries readers of the visit.
-        match Council::find(
-            conn,
-            &Caller {
-                actor: Some(actor.clone()),
-            },
-            council,
-        )
-        .await
-        {
-            Err(ApiError::NotFound) => {
-                return Err(ApiError::field(
-                    "mandate_council_id",
-                    format!("unknown council `{council}`"),
-                ));
-            }
-            other => {
-                other?;
-            }
-        }
+    if !existing {
+        check_mandate(conn, actor, body.mandate_council_id).await?;
     }
     model::check_monitors(conn, &body.monitor_organization_ids).await?;
     let core = Core {
@@ -187,6 +183,10 @@ async fn change(
             "monitor_organization_ids",
             "must still include your organisation",
         ));
+    }
+    // Only a new mandate is checked: a monitor may edit a visit whose council they cannot read.
+    if merged.mandate_council_id != before.mandate_council_id {
+        check_mandate(conn, actor, merged.mandate_council_id).await?;
     }
     save(conn, actor, Target::replacing(before), &merged).await
 }

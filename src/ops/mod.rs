@@ -16,6 +16,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::DbPool;
+use crate::http::fallback::RouteTable;
 use crate::http::{ApiError, ApiResult, ProblemResponses};
 use crate::state::AppState;
 
@@ -88,6 +89,11 @@ pub const OTHER_METHOD: &str = "OTHER";
 /// Renames the methods HTTP does not define to [`OTHER_METHOD`] before routing, so that made-up method names
 /// cannot each add series to `/metrics` (the metrics middleware labels by method). No route takes such a
 /// method, so the answer stays the one the original got: 405 with `Allow` on a documented path, else 404.
+///
+/// A request to a path no route serves (not in the API document, not the docs UI) is renamed too, whatever its
+/// method but GET: it is a 404 for every method, and the metrics middleware counts it under the `UNKNOWN`
+/// endpoint, so made-up paths with any methods add up to two series (GET and OTHER), not one per method. GET, the
+/// common case, skips the look-up in the route table.
 /// The request-id middleware, outside this one, has already logged the method the client sent.
 pub async fn collapse_unknown_methods(
     mut req: ServiceRequest,
@@ -104,7 +110,16 @@ pub async fn collapse_unknown_methods(
         Method::CONNECT,
         Method::TRACE,
     ];
-    if !DEFINED.contains(req.method())
+    let unrouted = || {
+        let path = req.path();
+        req.method() != Method::GET
+            && path != "/docs"
+            && !path.starts_with("/docs/")
+            && req
+                .app_data::<Data<std::sync::Arc<RouteTable>>>()
+                .is_some_and(|table| table.allowed(path).is_none())
+    };
+    if (!DEFINED.contains(req.method()) || unrouted())
         && let Ok(other) = Method::from_bytes(OTHER_METHOD.as_bytes())
     {
         req.head_mut().method = other;

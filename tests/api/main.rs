@@ -8,6 +8,7 @@ mod conventions;
 mod councils;
 mod demo;
 mod engagements;
+mod faults;
 mod grants;
 mod harness;
 mod hearings;

@@ -221,3 +221,336 @@ async fn exports_of_large_rows_stream_every_row_exactly_once() {
     assert_eq!(names.len(), 924);
     assert!(names.contains("Large 0024") && names.contains("Tail 0300"));
 }
+
+/// The audit rows of one record: (request_id, client_request_id).
+async fn audit_ids(app: &TestApp, entity_id: &str) -> Vec<(Option<String>, Option<String>)> {
+    #[derive(diesel::QueryableByName)]
+    struct Ids {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        request_id: Option<String>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        client_request_id: Option<String>,
+    }
+    use diesel_async::RunQueryDsl;
+    let mut conn = app.pool().get().await.expect("conn");
+    let rows: Vec<Ids> = diesel::sql_query(
+        "SELECT request_id, client_request_id FROM audit_log WHERE entity_id = $1 ORDER BY id",
+    )
+    .bind::<diesel::sql_types::Text, _>(entity_id)
+    .load(&mut conn)
+    .await
+    .expect("audit rows");
+    rows.into_iter()
+        .map(|r| (r.request_id, r.client_request_id))
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_audit_row_keeps_the_servers_request_id_and_a_valid_client_id_beside_it() {
+    use actix_web::test::TestRequest;
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let client_id = "client-7.trace:2026_12_07";
+    let res = app
+        .call(
+            TestRequest::post()
+                .uri("/api/v1/organizations")
+                .insert_header(("Authorization", format!("Bearer {admin}")))
+                .insert_header(("X-Request-Id", client_id))
+                .set_json(json!({"name": "Traced", "kind": "ngo"})),
+        )
+        .await;
+    res.assert_status(201);
+    let server_id = res.header("x-request-id").expect("the server's id");
+    assert!(uuid::Uuid::parse_str(&server_id).is_ok(), "{server_id}");
+    let id = res.json()["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        audit_ids(&app, &id).await,
+        [(Some(server_id.clone()), Some(client_id.to_owned()))]
+    );
+    // The longest id kept is 128 characters.
+    let longest = "a".repeat(128);
+    let res = app
+        .call(
+            TestRequest::post()
+                .uri("/api/v1/organizations")
+                .insert_header(("Authorization", format!("Bearer {admin}")))
+                .insert_header(("X-Request-Id", longest.clone()))
+                .set_json(json!({"name": "Traced at length", "kind": "ngo"})),
+        )
+        .await;
+    res.assert_status(201);
+    let long_id = res.json()["id"].as_str().expect("id").to_owned();
+    assert_eq!(audit_ids(&app, &long_id).await[0].1, Some(longest));
+    // The log as the API shows it carries both.
+    let log = app
+        .get(&format!("/api/v1/audit?entity_id={id}"), Some(&admin))
+        .await;
+    log.assert_status(200);
+    assert_eq!(log.json()["items"][0]["request_id"], server_id);
+    assert_eq!(log.json()["items"][0]["client_request_id"], client_id);
+}
+
+#[actix_web::test]
+async fn client_request_ids_with_spaces_controls_quotes_non_ascii_or_500_characters_are_not_stored()
+{
+    use actix_web::http::header::HeaderValue;
+    use actix_web::test::TestRequest;
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let hostile: Vec<HeaderValue> = vec![
+        HeaderValue::from_static("has spaces in it"),
+        HeaderValue::from_static("tab\there"),
+        HeaderValue::from_static("x\"; DROP TABLE audit_log; --"),
+        HeaderValue::from_static("log=forged level=info"),
+        HeaderValue::from_bytes("идентификатор".as_bytes()).expect("obs-text"),
+        HeaderValue::from_bytes(b"bytes\x80\xff").expect("obs-text"),
+        HeaderValue::from_str(&"a".repeat(500)).expect("long"),
+        HeaderValue::from_str(&"b".repeat(129)).expect("one too long"),
+        HeaderValue::from_static(""),
+    ];
+    for (i, value) in hostile.into_iter().enumerate() {
+        let res = app
+            .call(
+                TestRequest::post()
+                    .uri("/api/v1/organizations")
+                    .insert_header(("Authorization", format!("Bearer {admin}")))
+                    .insert_header(("X-Request-Id", value.clone()))
+                    .set_json(json!({"name": format!("Hostile {i}"), "kind": "ngo"})),
+            )
+            .await;
+        res.assert_status(201);
+        let server_id = res.header("x-request-id").expect("the server's id");
+        assert!(uuid::Uuid::parse_str(&server_id).is_ok(), "{value:?}");
+        let id = res.json()["id"].as_str().expect("id").to_owned();
+        assert_eq!(
+            audit_ids(&app, &id).await,
+            [(Some(server_id), None)],
+            "{value:?} is dropped"
+        );
+    }
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_log WHERE client_request_id IS NOT NULL")
+            .await,
+        0
+    );
+}
+
+/// A problem body with every occurrence of `id` replaced, so that two refusals of different ids compare equal
+/// when they say the same thing; the request id differs per request and is left out.
+fn problem_without(res: &crate::support::Response, id: uuid::Uuid) -> serde_json::Value {
+    let mut body: serde_json::Value =
+        serde_json::from_str(&res.text().replace(&id.to_string(), "[id]")).expect("a problem");
+    if let Some(object) = body.as_object_mut() {
+        object.remove("request_id");
+    }
+    body
+}
+
+#[actix_web::test]
+async fn a_mandate_council_the_caller_cannot_read_gets_exactly_the_422_of_an_unknown_one() {
+    use crate::support::id_of;
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let res = app
+        .post(
+            "/api/v1/facilities",
+            Some(&w.admin),
+            &json!({"name": "ИВС Сино", "facility_type": "temporary_detention",
+                    "operating_agency_id": w.host_agency, "region_code": "TJ-DU"}),
+        )
+        .await;
+    res.assert_status(201);
+    let facility = id_of(&res.json());
+    // A visit mandated by council B, monitored by organisation A; then council B is made restricted.
+    let created = app
+        .post(
+            "/api/v1/monitoring-visits",
+            Some(&w.admin),
+            &json!({"facility_id": facility, "visited_on": "2026-06-01", "status": "completed",
+                    "monitor_organization_ids": [w.org_a], "mandate_council_id": w.council_b}),
+        )
+        .await;
+    created.assert_status(201);
+    let visit = format!("/api/v1/monitoring-visits/{}", id_of(&created.json()));
+    app.patch(
+        &format!("/api/v1/councils/{}", w.council_b),
+        Some(&w.admin),
+        &json!({"visibility": "restricted"}),
+    )
+    .await
+    .assert_status(200);
+    app.get(&format!("/api/v1/councils/{}", w.council_b), Some(&w.ngo_a))
+        .await
+        .assert_problem(404);
+    let unknown = uuid::Uuid::now_v7();
+    let new_visit = |council: uuid::Uuid| {
+        json!({"facility_id": facility, "visited_on": "2026-06-02",
+               "monitor_organization_ids": [w.org_a], "mandate_council_id": council})
+    };
+    let before = app.snapshot().await;
+    // On create: the restricted council and a made-up id get the same answer, word for word.
+    let hidden = app
+        .post(
+            "/api/v1/monitoring-visits",
+            Some(&w.ngo_a),
+            &new_visit(w.council_b),
+        )
+        .await;
+    hidden.assert_invalid("mandate_council_id");
+    let missing = app
+        .post(
+            "/api/v1/monitoring-visits",
+            Some(&w.ngo_a),
+            &new_visit(unknown),
+        )
+        .await;
+    missing.assert_invalid("mandate_council_id");
+    assert_eq!(
+        problem_without(&hidden, w.council_b),
+        problem_without(&missing, unknown)
+    );
+    app.snapshot().await.assert_unchanged_from(&before);
+    // On update, a mandate the visit already has is not checked again: its monitor may still edit it.
+    let etag = app
+        .etag(&visit, Some(&w.ngo_a))
+        .await
+        .expect("the monitor reads the visit");
+    app.patch_if(
+        &visit,
+        Some(&w.ngo_a),
+        Some(&etag),
+        &json!({"summary": "Повторный визит", "mandate_council_id": w.council_b}),
+    )
+    .await
+    .assert_status(200);
+    let etag = app.etag(&visit, Some(&w.ngo_a)).await.expect("ETag");
+    let moved = app
+        .patch_if(
+            &visit,
+            Some(&w.ngo_a),
+            Some(&etag),
+            &json!({"mandate_council_id": w.council_a}),
+        )
+        .await;
+    moved.assert_status(200);
+    let etag = app.etag(&visit, Some(&w.ngo_a)).await.expect("ETag");
+    let back_hidden = app
+        .patch_if(
+            &visit,
+            Some(&w.ngo_a),
+            Some(&etag),
+            &json!({"mandate_council_id": w.council_b}),
+        )
+        .await;
+    back_hidden.assert_invalid("mandate_council_id");
+    let before = app.snapshot().await;
+    let back_missing = app
+        .patch_if(
+            &visit,
+            Some(&w.ngo_a),
+            Some(&etag),
+            &json!({"mandate_council_id": unknown}),
+        )
+        .await;
+    back_missing.assert_invalid("mandate_council_id");
+    assert_eq!(
+        problem_without(&back_hidden, w.council_b),
+        problem_without(&back_missing, unknown)
+    );
+    assert_eq!(
+        problem_without(&back_hidden, w.council_b),
+        problem_without(&hidden, w.council_b),
+        "create and update say the same"
+    );
+    app.snapshot().await.assert_unchanged_from(&before);
+    // Positive: a council the caller reads is accepted, on create too.
+    app.post(
+        "/api/v1/monitoring-visits",
+        Some(&w.ngo_a),
+        &new_visit(w.council_a),
+    )
+    .await
+    .assert_status(201);
+    let after = app
+        .get(&visit, Some(&w.admin))
+        .await
+        .assert_record(visit.rsplit('/').next().expect("id"));
+    assert_eq!(after["mandate_council_id"], w.council_a.to_string());
+}
+
+#[actix_web::test]
+async fn five_hundred_requests_to_random_paths_with_random_methods_leave_metrics_the_same_size() {
+    use actix_web::http::Method;
+    use actix_web::test::TestRequest;
+    let app = TestApp::new().await;
+    let methods = [
+        "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE",
+    ];
+    let request = |i: usize| {
+        // The tail of a UUIDv7 is random.
+        let random: String = uuid::Uuid::now_v7()
+            .simple()
+            .to_string()
+            .chars()
+            .rev()
+            .collect();
+        let byte = usize::from(random.as_bytes()[0]);
+        let method = if byte % 3 == 0 {
+            format!("X{}", &random[..8].to_uppercase())
+        } else {
+            methods[(byte + i) % methods.len()].to_owned()
+        };
+        let path = match i % 5 {
+            0 => format!("/{random}"),
+            1 => format!("/api/v1/{random}"),
+            2 => format!("/api/v1/organizations/{random}/{i}"),
+            3 => format!("/api/{random}/v1/organizations"),
+            _ => format!("/healthz/{random}?q={i}"),
+        };
+        TestRequest::default()
+            .method(Method::from_bytes(method.as_bytes()).expect("a method"))
+            .uri(&path)
+    };
+    let scrape = async || {
+        let res = app.get("/metrics", None).await;
+        res.assert_status(200);
+        res.text()
+    };
+    // One unknown path read and one with another method: every made-up path is counted under these two.
+    app.call(request(0).method(Method::GET)).await;
+    app.call(request(0).method(Method::DELETE)).await;
+    // The first scrape is counted once it is answered: the second sees its series.
+    scrape().await;
+    let after_one = scrape().await;
+    for i in 1..=500 {
+        let res = app.call(request(i)).await;
+        assert!(
+            [404, 405].contains(&res.status.as_u16()),
+            "{}: {}",
+            res.status,
+            res.text()
+        );
+    }
+    let after_many = scrape().await;
+    assert_eq!(
+        metric_lines(&after_one),
+        metric_lines(&after_many),
+        "the same series, only their values grew"
+    );
+    // Only counts and sums grew: a few digits per series.
+    let (one, many) = (after_one.len(), after_many.len());
+    assert!(
+        many <= one + one / 20,
+        "/metrics grew from {one} to {many} bytes"
+    );
+}
+
+/// The series of a scrape, without their values.
+fn metric_lines(scrape: &str) -> Vec<String> {
+    scrape
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| l.rsplit_once(' ').map_or(l, |(s, _)| s).to_owned())
+        .collect()
+}

@@ -21,6 +21,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+pub mod chaos;
+
 /// The server the tests use; override with `HAMKORI_TEST_PG`.
 pub fn server_url() -> String {
     std::env::var("HAMKORI_TEST_PG")
@@ -253,30 +255,45 @@ impl Response {
     }
 }
 
+/// A fresh database cloned from the template: its name.
+pub async fn fresh_database() -> String {
+    let db_name = format!("hamkori_t_{}", Uuid::now_v7().simple());
+    let mut conn = admin_conn().await;
+    let mut attempt = 0;
+    loop {
+        let template = ensure_template().await;
+        let cloned = diesel::sql_query(format!("CREATE DATABASE {db_name} TEMPLATE {template}"))
+            .execute(&mut conn)
+            .await;
+        match cloned {
+            Ok(_) => break,
+            // Another branch's harness may have dropped our template as stale: make it again.
+            Err(err) if attempt < 2 => {
+                eprintln!("cloning the template failed ({err}); making it again");
+                READY.store(false, Ordering::Release);
+                attempt += 1;
+            }
+            Err(err) => panic!("clone the template: {err}"),
+        }
+    }
+    db_name
+}
+
 impl TestApp {
     /// A fresh database cloned from the template, and an app around it.
     pub async fn new() -> Self {
-        let db_name = format!("hamkori_t_{}", Uuid::now_v7().simple());
-        let mut conn = admin_conn().await;
-        let mut attempt = 0;
-        loop {
-            let template = ensure_template().await;
-            let cloned =
-                diesel::sql_query(format!("CREATE DATABASE {db_name} TEMPLATE {template}"))
-                    .execute(&mut conn)
-                    .await;
-            match cloned {
-                Ok(_) => break,
-                // Another branch's harness may have dropped our template as stale: make it again.
-                Err(err) if attempt < 2 => {
-                    eprintln!("cloning the template failed ({err}); making it again");
-                    READY.store(false, Ordering::Release);
-                    attempt += 1;
-                }
-                Err(err) => panic!("clone the template: {err}"),
-            }
-        }
+        let db_name = fresh_database().await;
         let pool = hamkori::db::pool(&format!("{}/{db_name}", server_url()), 4).expect("pool");
+        let state = AppState::new(pool, SECRET).expect("state");
+        Self::around(state, db_name).await
+    }
+
+    /// An app whose pool reaches Postgres through `proxy`, with a pool timeout of `timeout`.
+    pub async fn behind(proxy: &chaos::ChaosProxy, timeout: std::time::Duration) -> Self {
+        let db_name = fresh_database().await;
+        let pool =
+            hamkori::db::pool_with_timeout(&format!("{}/{db_name}", proxy.url()), 4, timeout)
+                .expect("pool");
         let state = AppState::new(pool, SECRET).expect("state");
         Self::around(state, db_name).await
     }
