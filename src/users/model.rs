@@ -40,6 +40,8 @@ pub struct User {
     #[diesel(select_expression = sql::<Array<SqlUuid>>(COUNCIL_IDS))]
     #[diesel(select_expression_type = SqlLiteral<Array<SqlUuid>>)]
     pub council_ids: Vec<Uuid>,
+    /// A disabled account cannot sign in, and its tokens are refused.
+    pub disabled: bool,
     /// Created at.
     pub created_at: DateTime<Utc>,
     /// Last changed at.
@@ -124,6 +126,10 @@ pub struct UpdateUser {
     #[validate(length(max = 50))]
     #[schema(max_items = 50, nullable = false)]
     pub council_ids: Option<Vec<Uuid>>,
+    /// `true` disables the account: it cannot sign in and its tokens are refused; `false` enables it again.
+    #[serde(default, deserialize_with = "required")]
+    #[schema(nullable = false)]
+    pub disabled: Option<bool>,
     /// New password.
     #[serde(default, deserialize_with = "required")]
     #[validate(length(min = 10, max = 128))]
@@ -242,6 +248,30 @@ impl User {
             .first(conn)
             .await
             .optional()?)
+    }
+
+    /// The id and password hash of the enabled user with this email: a disabled account signs in as an unknown
+    /// one would not.
+    pub async fn sign_in_credentials(
+        conn: &mut Conn,
+        email: &str,
+    ) -> ApiResult<Option<(Uuid, String)>> {
+        Ok(users::table
+            .filter(users::email.eq(email))
+            .filter(users::disabled.eq(false))
+            .select((users::id, users::password_hash))
+            .first(conn)
+            .await
+            .optional()?)
+    }
+
+    /// The user's session version (named in each access token) and whether the account is disabled.
+    pub async fn session_state(conn: &mut Conn, id: Uuid) -> ApiResult<(i32, bool)> {
+        Ok(users::table
+            .find(id)
+            .select((users::session_version, users::disabled))
+            .first(conn)
+            .await?)
     }
 
     /// Replaces a user's councils.

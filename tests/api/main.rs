@@ -19,6 +19,8 @@ mod operations;
 mod organizations;
 mod pagination;
 mod recommendations;
+mod sessions;
 mod support;
+mod throttling;
 mod trust;
 mod users;

@@ -256,6 +256,11 @@ impl Response {
 impl TestApp {
     /// A fresh database cloned from the template, and an app around it.
     pub async fn new() -> Self {
+        Self::with_settings(hamkori::config::AuthSettings::default()).await
+    }
+
+    /// [`TestApp::new`] with these session and client-address settings.
+    pub async fn with_settings(settings: hamkori::config::AuthSettings) -> Self {
         let db_name = format!("hamkori_t_{}", Uuid::now_v7().simple());
         let mut conn = admin_conn().await;
         let mut attempt = 0;
@@ -277,7 +282,7 @@ impl TestApp {
             }
         }
         let pool = hamkori::db::pool(&format!("{}/{db_name}", server_url()), 4).expect("pool");
-        let state = AppState::new(pool, SECRET).expect("state");
+        let state = AppState::with_settings(pool, SECRET, settings).expect("state");
         Self::around(state, db_name).await
     }
 
@@ -397,12 +402,42 @@ impl TestApp {
                 .await
                 .expect("bind council");
         }
+        drop(conn);
+        let session_id = self.open_session(id).await;
         let token = self
             .state
             .tokens
-            .issue(id, role, organization_id, agency_id, councils.to_vec())
+            .issue(hamkori::auth::token::Holder {
+                user_id: id,
+                role,
+                organization_id,
+                agency_id,
+                council_ids: councils.to_vec(),
+                session_id,
+                session_version: 1,
+            })
             .expect("token");
         (id, token)
+    }
+
+    /// Opens a session for a user (a live refresh token in a new family, whose token nobody knows) and returns
+    /// its id, for signing access tokens in it.
+    pub async fn open_session(&self, user_id: Uuid) -> Uuid {
+        use hamkori::db::schema::refresh_tokens;
+        let family = Uuid::now_v7();
+        let mut conn = self.state.pool.get().await.expect("conn");
+        diesel::insert_into(refresh_tokens::table)
+            .values((
+                refresh_tokens::id.eq(Uuid::now_v7()),
+                refresh_tokens::user_id.eq(user_id),
+                refresh_tokens::family_id.eq(family),
+                refresh_tokens::token_hash.eq(Sha256::digest(family.as_bytes()).to_vec()),
+                refresh_tokens::expires_at.eq(chrono::Utc::now() + chrono::Duration::days(1)),
+            ))
+            .execute(&mut conn)
+            .await
+            .expect("open a session");
+        family
     }
 
     /// A token of a new admin.
@@ -441,6 +476,13 @@ impl TestApp {
         let res = self.post("/api/v1/agencies", Some(admin), &body).await;
         res.assert_status(201);
         res.json()
+    }
+
+    /// Runs SQL statements straight on the database (to age rows, for instance).
+    pub async fn execute(&self, sql: &str) {
+        use diesel_async::SimpleAsyncConnection;
+        let mut conn = self.state.pool.get().await.expect("conn");
+        conn.batch_execute(sql).await.expect("execute");
     }
 
     /// Runs a SQL count.
