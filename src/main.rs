@@ -152,6 +152,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     if config.demo {
         print_accounts(&demo::load(&pool).await?);
+    } else {
+        // The demo accounts' password is public: outside demo mode they must not open the door.
+        let disabled = demo::disable_accounts(&pool).await?;
+        if !disabled.is_empty() {
+            tracing::warn!(?disabled, "not in demo mode: disabled the demo accounts");
+        }
     }
     let secret = config
         .jwt_secret
