@@ -120,11 +120,11 @@ pub async fn login(
         }
         Err(password::VerifyError::Failed(error)) => return Err(error.into()),
     };
-    let mut conn = state.db().await?;
     let Some(user_id) = user_id.filter(|_| ok) else {
         tracing::info!("failed login");
         return Err(ApiError::Unauthorized(BAD_CREDENTIALS));
     };
+    let mut conn = state.db().await?;
     let pair = conn
         .transaction(async |conn| {
             throttle::succeeded(conn, &email, &client).await?;

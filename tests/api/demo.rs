@@ -104,7 +104,7 @@ async fn demo_data_loads_idempotently_and_matches_the_api() {
         .count("SELECT count(*) FROM visit_findings WHERE confidential")
         .await;
     assert!(confidential >= 1);
-    let login = app.post("/api/v1/auth/login", None, &json!({"email": "secretary@demo.hamkori.tj", "password": hamkori::demo::DEMO_PASSWORD})).await;
+    let login = app.login(&json!({"email": "secretary@demo.hamkori.tj", "password": hamkori::demo::DEMO_PASSWORD})).await;
     login.assert_status(200);
 }
 
@@ -118,9 +118,7 @@ async fn starting_without_demo_mode_disables_the_demo_accounts() {
     .await;
     hamkori::demo::load(app.pool()).await.expect("demo data");
     let login = async || {
-        app.post(
-            "/api/v1/auth/login",
-            None,
+        app.login(
             &json!({"email": "admin@demo.hamkori.tj", "password": hamkori::demo::DEMO_PASSWORD}),
         )
         .await
