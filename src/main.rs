@@ -8,6 +8,11 @@ use hamkori::auth::Role;
 use hamkori::config::{Config, DbConfig, LogFormat};
 use hamkori::{AppState, build_app, db, demo, users};
 
+/// mimalloc rather than glibc's malloc: password hashes take 19 MiB each on blocking threads, and glibc kept what
+/// every thread's arena had held (docs/benchmarks.md, "Login memory").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "hamkori",
