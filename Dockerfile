@@ -1,4 +1,4 @@
-# Build: the API is pure Rust (no libpq), so the runtime image needs only CA certificates.
+# Build: no libpq, and the one C library (mimalloc) is compiled in, so the runtime image needs only CA certificates.
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./

@@ -10,7 +10,10 @@
 //! | `DATABASE_POOL_SIZE` | `--pool-size` | 16 |
 //! | `DATABASE_POOL_TIMEOUT_MS` | `--pool-timeout-ms` | 5000: the longest wait for a connection before a 503 |
 //! | `HAMKORI_WORKERS` | `--workers` | one per CPU |
-//! | `HAMKORI_DEMO` | `--demo` | off: `true` loads the demo data set and its accounts |
+//! | `HAMKORI_DEMO` | `--demo` | off: `true` loads the demo data set and its accounts; without it they are disabled |
+//! | `HAMKORI_TRUSTED_PROXIES` | `--trusted-proxies` | none: comma-separated IPs or CIDRs whose `X-Forwarded-For` is believed |
+//! | `HAMKORI_SESSION_CACHE_SECONDS` | `--session-cache-seconds` | 5: how long a process trusts its last look at a session |
+//! | `HAMKORI_REFRESH_GRACE_SECONDS` | `--refresh-grace-seconds` | 10: a spent refresh token presented again this soon gets a new pair |
 //! | `LOG_FORMAT` | `--log-format` | `pretty` (`json` for log shippers) |
 //! | `RUST_LOG` | | `info` |
 
@@ -71,9 +74,47 @@ pub struct Config {
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
-    /// Load the demo data set (once; a second start adds nothing) and print the demo accounts.
+    /// Load the demo data set (once; a second start adds nothing) and print the demo accounts; without it, demo
+    /// accounts that exist are disabled.
     #[arg(long, env = "HAMKORI_DEMO")]
     pub demo: bool,
+    /// Sessions, refresh tokens and client addresses.
+    #[command(flatten)]
+    pub auth: AuthSettings,
+}
+
+/// How sessions are checked and where a request comes from.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AuthSettings {
+    /// Proxies (IPs or CIDRs, comma-separated) whose `X-Forwarded-For` names the client; nobody else's is read.
+    #[arg(long, env = "HAMKORI_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Seconds a process may answer from its last look at a session before asking the database again; a
+    /// revoked access token is refused everywhere within this time (0: ask on every request).
+    #[arg(long, env = "HAMKORI_SESSION_CACHE_SECONDS", default_value_t = 5)]
+    pub session_cache_seconds: u64,
+    /// Seconds during which a spent refresh token presented again gets a new pair instead of ending its
+    /// session (RFC 9700 §4.14.2: a lost answer is retried); later reuse ends the session.
+    #[arg(long, env = "HAMKORI_REFRESH_GRACE_SECONDS", default_value_t = 10)]
+    pub refresh_grace_seconds: u64,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            trusted_proxies: Vec::new(),
+            session_cache_seconds: 5,
+            refresh_grace_seconds: 10,
+        }
+    }
+}
+
+/// A trusted proxy: a CIDR range, or one address.
+pub fn parse_proxy(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("`{text}` is neither an IP address nor a CIDR range"))
 }
 
 impl std::fmt::Debug for Config {
@@ -87,6 +128,7 @@ impl std::fmt::Debug for Config {
             .field("workers", &self.workers)
             .field("log_format", &self.log_format)
             .field("demo", &self.demo)
+            .field("auth", &self.auth)
             .finish_non_exhaustive()
     }
 }

@@ -350,7 +350,7 @@ pub async fn middleware(
         Err(error) => return Ok(refuse(req, &error)),
     };
     // Keys are the caller's own; without a valid token the handler answers 401 as it would anyway.
-    let Ok(Some(actor)) = authenticate(req.request()) else {
+    let Ok(Some(actor)) = authenticate(req.request().clone()).await else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let Some(state) = req.app_data::<Data<AppState>>().cloned() else {

@@ -44,8 +44,10 @@ use actix_web::{App, HttpResponse};
 use actix_web_prom::PrometheusMetricsBuilder;
 use utoipa_actix_web::AppExt;
 
-use crate::auth::TokenKeys;
+use crate::auth::{Sessions, TokenKeys};
+use crate::config::AuthSettings;
 use crate::db::DbPool;
+use crate::http::client::TrustedProxies;
 use crate::http::fallback::RouteTable;
 pub use crate::routes::routes;
 pub use crate::state::AppState;
@@ -56,6 +58,15 @@ impl AppState {
     /// Built here rather than in `state`: the API document and the route table come from every handler, and
     /// every handler reads the state, so only the top of the crate can make both without a cycle.
     pub fn new(pool: DbPool, jwt_secret: &[u8]) -> anyhow::Result<Self> {
+        Self::with_settings(pool, jwt_secret, AuthSettings::default())
+    }
+
+    /// [`AppState::new`] with session and client-address settings.
+    pub fn with_settings(
+        pool: DbPool,
+        jwt_secret: &[u8],
+        auth: AuthSettings,
+    ) -> anyhow::Result<Self> {
         let metrics = PrometheusMetricsBuilder::new("hamkori")
             .buckets(&[
                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
@@ -68,9 +79,16 @@ impl AppState {
             .register(Box::new(ops::PoolCollector::new(pool.clone())?))
             .map_err(|e| anyhow::anyhow!("registering pool metrics: {e}"))?;
         let doc = openapi::document();
+        let sessions = Sessions::new(
+            pool.clone(),
+            std::time::Duration::from_secs(auth.session_cache_seconds),
+        );
         Ok(Self {
             pool,
             tokens: Arc::new(TokenKeys::new(jwt_secret)?),
+            sessions: Arc::new(sessions),
+            proxies: Arc::new(TrustedProxies::new(auth.trusted_proxies.clone())),
+            auth: Arc::new(auth),
             metrics,
             openapi_json: Arc::new(serde_json::to_string(&doc)?),
             routes: Arc::new(RouteTable::from_openapi(&doc)),
@@ -96,8 +114,10 @@ pub fn build_app(
         .split_for_parts();
     app.app_data(Data::new(state.clone()))
         .app_data(Data::new(state.routes.clone()))
-        // The caller extractor reads the keys on their own: `auth` sits below the state.
+        // The caller extractor reads the keys and the session check on their own: `auth` sits below the state.
         .app_data(Data::from(state.tokens.clone()))
+        .app_data(Data::from(state.sessions.clone()))
+        .app_data(Data::from(state.proxies.clone()))
         .service(
             utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
                 .config(utoipa_swagger_ui::Config::from("/openapi.json")),

@@ -8,6 +8,11 @@ use hamkori::auth::Role;
 use hamkori::config::{Config, DbConfig, LogFormat};
 use hamkori::{AppState, build_app, db, demo, users};
 
+/// mimalloc rather than glibc's malloc: password hashes take 19 MiB each on blocking threads, and glibc kept what
+/// every thread's arena had held (docs/benchmarks.md, "Login memory").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "hamkori",
@@ -152,6 +157,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     if config.demo {
         print_accounts(&demo::load(&pool).await?);
+    } else {
+        // The demo accounts' password is public: outside demo mode they must not open the door.
+        let disabled = demo::disable_accounts(&pool).await?;
+        if !disabled.is_empty() {
+            tracing::warn!(?disabled, "not in demo mode: disabled the demo accounts");
+        }
     }
     let secret = config
         .jwt_secret
@@ -163,7 +174,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             );
             hamkori::auth::token::random_secret()
         });
-    let state = AppState::new(pool, secret.as_bytes())?;
+    let state = AppState::with_settings(pool, secret.as_bytes(), config.auth.clone())?;
     let mut server =
         actix_web::HttpServer::new(move || build_app(state.clone())).shutdown_timeout(30);
     if let Some(workers) = config.workers {

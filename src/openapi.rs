@@ -59,6 +59,12 @@ impl Modify for BearerAuth {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
+                    .description(Some(
+                        "An access token from `/auth/login` or `/auth/refresh`, valid for 15 minutes. It is refused \
+                         (401) once its session ends (logout, a reused refresh token, a new password) or its user is \
+                         deleted, disabled, or given another role or binding: at once on the process that made the \
+                         change, within 5 seconds on every other.",
+                    ))
                     .build(),
             ),
         );

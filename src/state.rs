@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use actix_web_prom::PrometheusMetrics;
 
-use crate::auth::TokenKeys;
+use crate::auth::{Sessions, TokenKeys};
+use crate::config::AuthSettings;
 use crate::db::{DbPool, PooledConn};
 use crate::http::ApiResult;
+use crate::http::client::TrustedProxies;
 use crate::http::export::HasPool;
 use crate::http::fallback::RouteTable;
 
@@ -20,6 +22,12 @@ pub struct AppState {
     pub pool: DbPool,
     /// Access-token keys.
     pub tokens: Arc<TokenKeys>,
+    /// The check that an access token's session still stands.
+    pub sessions: Arc<Sessions>,
+    /// Session and client-address settings.
+    pub auth: Arc<AuthSettings>,
+    /// The proxies whose `X-Forwarded-For` is believed.
+    pub proxies: Arc<TrustedProxies>,
     /// Request metrics and their registry.
     pub metrics: PrometheusMetrics,
     /// The OpenAPI document, serialized once.

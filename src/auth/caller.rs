@@ -4,9 +4,10 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::web::Data;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
-use super::{Role, TokenKeys};
+use super::{Role, Sessions, TokenKeys};
 use crate::http::ApiError;
 use crate::http::request_id::RequestId;
 
@@ -43,12 +44,15 @@ impl Caller {
     }
 }
 
-/// The actor a request's bearer token names: none without an `Authorization` header, 401 for a bad token.
-pub fn authenticate(req: &HttpRequest) -> Result<Option<Actor>, ApiError> {
+const INVALID: &str = "The access token is malformed, expired or not issued by this server.";
+const ENDED: &str = "The session of this access token has ended or its rights have changed; refresh it or sign in again.";
+
+/// The actor a request's bearer token names: none without an `Authorization` header, 401 for a bad token or a
+/// session that no longer stands.
+pub async fn authenticate(req: HttpRequest) -> Result<Option<Actor>, ApiError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    const INVALID: &str = "The access token is malformed, expired or not issued by this server.";
     let invalid = || ApiError::Unauthorized(INVALID);
     let value = value.to_str().map_err(|_| invalid())?;
     let token = value
@@ -56,11 +60,18 @@ pub fn authenticate(req: &HttpRequest) -> Result<Option<Actor>, ApiError> {
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .ok_or_else(invalid)?;
-    // The keys are registered on their own (see `build_app`), so that this extractor needs no app state.
+    // The keys and the session check are registered on their own (see `build_app`), so that this extractor
+    // needs no app state.
     let keys = req
         .app_data::<Data<TokenKeys>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the token keys are not registered")))?;
     let claims = keys.verify(token).ok_or_else(invalid)?;
+    let sessions = req.app_data::<Data<Sessions>>().cloned().ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!("the session check is not registered"))
+    })?;
+    if !sessions.admits(&claims).await? {
+        return Err(ApiError::Unauthorized(ENDED));
+    }
     let (request_id, client_request_id) = req
         .extensions()
         .get::<RequestId>()
@@ -79,23 +90,25 @@ pub fn authenticate(req: &HttpRequest) -> Result<Option<Actor>, ApiError> {
 
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     /// A bad token is refused even on public endpoints: the client meant to authenticate and should know.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(authenticate(req).map(|actor| Caller { actor }))
+        let req = req.clone();
+        Box::pin(async move { authenticate(req).await.map(|actor| Caller { actor }) })
     }
 }
 
 impl FromRequest for Actor {
     type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(authenticate(req).and_then(|actor| {
-            actor.ok_or(ApiError::Unauthorized(
+        let req = req.clone();
+        Box::pin(async move {
+            authenticate(req).await?.ok_or(ApiError::Unauthorized(
                 "This operation needs a bearer access token.",
             ))
-        }))
+        })
     }
 }

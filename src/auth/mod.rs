@@ -6,9 +6,11 @@ pub mod caller;
 pub mod password;
 pub mod policy;
 pub mod revocation;
+pub mod session;
 pub mod token;
 
 pub use caller::{Actor, Caller};
+pub use session::Sessions;
 pub use token::TokenKeys;
 
 pub use crate::domain::Role;

@@ -36,6 +36,10 @@ pub struct Claims {
     /// The councils of a `secretary`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub councils: Vec<Uuid>,
+    /// The session (refresh-token family) the token was issued in; it dies with the session.
+    pub sid: Uuid,
+    /// The user's session version when the token was issued; a change of rights moves it on.
+    pub sv: i32,
     /// Issued at (seconds since the epoch).
     pub iat: i64,
     /// Expires at (seconds since the epoch).
@@ -44,6 +48,25 @@ pub struct Claims {
     pub iss: String,
     /// Audience.
     pub aud: String,
+}
+
+/// Who an access token is for: the user's rights and the session it belongs to.
+#[derive(Debug, Clone)]
+pub struct Holder {
+    /// The user id.
+    pub user_id: Uuid,
+    /// The role.
+    pub role: Role,
+    /// The organisation of an `ngo_member`.
+    pub organization_id: Option<Uuid>,
+    /// The agency of an `agency_officer`.
+    pub agency_id: Option<Uuid>,
+    /// The councils of a `secretary`.
+    pub council_ids: Vec<Uuid>,
+    /// The session (refresh-token family).
+    pub session_id: Uuid,
+    /// The user's session version.
+    pub session_version: i32,
 }
 
 /// The signing keys, made once from `JWT_SECRET`.
@@ -80,22 +103,17 @@ impl TokenKeys {
         })
     }
 
-    /// Signs an access token for a user.
-    pub fn issue(
-        &self,
-        sub: Uuid,
-        role: Role,
-        org: Option<Uuid>,
-        agency: Option<Uuid>,
-        councils: Vec<Uuid>,
-    ) -> anyhow::Result<String> {
+    /// Signs an access token for a user in a session.
+    pub fn issue(&self, holder: Holder) -> anyhow::Result<String> {
         let now = Utc::now().timestamp();
         let claims = Claims {
-            sub,
-            role,
-            org,
-            agency,
-            councils,
+            sub: holder.user_id,
+            role: holder.role,
+            org: holder.organization_id,
+            agency: holder.agency_id,
+            councils: holder.council_ids,
+            sid: holder.session_id,
+            sv: holder.session_version,
             iat: now,
             exp: now + ACCESS_TTL_SECONDS,
             iss: ISSUER.to_owned(),

@@ -202,6 +202,7 @@ diesel::table! {
         id -> Int8,
         email -> Text,
         attempted_at -> Timestamptz,
+        client -> Text,
     }
 }
 
@@ -306,6 +307,7 @@ diesel::table! {
         expires_at -> Timestamptz,
         revoked_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        client -> Nullable<Text>,
     }
 }
 
@@ -387,6 +389,8 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         version -> Int4,
+        session_version -> Int4,
+        disabled -> Bool,
     }
 }
 

@@ -1,5 +1,6 @@
 //! The demo data set: drawn from the seed document, loaded once (fixed ids, `ON CONFLICT DO NOTHING`),
-//! with one account per role so that a newcomer can try every access rule.
+//! with one account per role so that a newcomer can try every access rule. A server started without demo mode
+//! disables the demo accounts it finds ([`disable_accounts`]): their password is public.
 
 use diesel_async::{AsyncConnection, SimpleAsyncConnection};
 use uuid::Uuid;
@@ -98,11 +99,12 @@ pub async fn load(pool: &DbPool) -> anyhow::Result<Vec<(String, Role)>> {
     let mut accounts = Vec::new();
     for demo in USERS {
         accounts.push((demo.email.to_owned(), demo.role));
-        if User::credentials(&mut conn, demo.email)
+        if let Some((id, _)) = User::credentials(&mut conn, demo.email)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?
-            .is_some()
         {
+            // Disabled by an earlier start without demo mode: demo mode enables it again.
+            set_disabled(&mut conn, &actor, id, false).await?;
             continue;
         }
         let request = CreateUser {
@@ -126,6 +128,69 @@ pub async fn load(pool: &DbPool) -> anyhow::Result<Vec<(String, Role)>> {
         .map_err(|e| anyhow::anyhow!("creating demo user {}: {}", demo.email, e.summary()))?;
     }
     Ok(accounts)
+}
+
+/// Disables the demo accounts that exist (start-up without demo mode): they can no longer sign in, and their
+/// tokens are refused. Returns the emails disabled now.
+pub async fn disable_accounts(pool: &DbPool) -> anyhow::Result<Vec<String>> {
+    let mut conn = pool.get().await?;
+    let actor = Actor::system();
+    let mut disabled = Vec::new();
+    for demo in USERS {
+        let found = User::credentials(&mut conn, demo.email)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if let Some((id, _)) = found
+            && set_disabled(&mut conn, &actor, id, true).await?
+        {
+            disabled.push(demo.email.to_owned());
+        }
+    }
+    Ok(disabled)
+}
+
+/// Disables or enables one account, audited, moving its session version on when disabling; returns whether it
+/// changed.
+async fn set_disabled(
+    conn: &mut crate::db::Conn,
+    actor: &Actor,
+    id: Uuid,
+    disabled: bool,
+) -> anyhow::Result<bool> {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+
+    use crate::db::schema::users;
+    let changed = crate::audit::write::in_transaction(conn, async |conn| {
+        let before = User::find(conn, id).await?;
+        if before.disabled == disabled {
+            return Ok(false);
+        }
+        diesel::update(users::table.find(id))
+            .set((
+                users::disabled.eq(disabled),
+                users::session_version.eq(users::session_version + i32::from(disabled)),
+                users::version.eq(users::version + 1),
+                users::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        let after = User::find(conn, id).await?;
+        crate::audit::record(
+            conn,
+            actor,
+            crate::audit::AuditAction::Update,
+            "user",
+            &id.to_string(),
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
+        Ok(true)
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("changing demo account {id}: {}", e.summary()))?;
+    Ok(changed)
 }
 
 /// Inserts synthetic organisations and agencies (for benchmarks), in one statement each.

@@ -1,5 +1,6 @@
 //! The HTTP layer shared by every noun: errors, extractors, pagination, exports, headers, fallbacks.
 
+pub mod client;
 pub mod error;
 pub mod export;
 pub mod extract;

@@ -29,6 +29,7 @@ where
 /// - `default` or `default = "function"`: may be left out of a create body (then its default); a PATCH may change it
 ///   but not clear it.
 /// - `optional` (its type is the inner type): may be left out or `null`; a PATCH may change or clear it.
+/// - `update_only`: not part of a create body; a PATCH may change it but not clear it.
 /// - `derived` (its type is the inner type): may be left out of a create body (the record then derives it, e.g. from
 ///   its council); a PATCH may change it but not clear it.
 ///
@@ -131,6 +132,14 @@ macro_rules! body_types {
             [$($uf)* $(#[$m])* #[serde(default, deserialize_with = "crate::http::patch::nullable")]
                 pub $name: Option<Option<$ty>>,]
             [$($n)* $name keep] $($($rest)*)?);
+    };
+    (@field $c:tt $u:tt [$($cf:tt)*] [$($uf:tt)*] [$($n:tt)*]
+        $(#[$m:meta])* $name:ident : $ty:ty = update_only $(, $($rest:tt)*)?) => {
+        $crate::body_types!(@field $c $u
+            [$($cf)*]
+            [$($uf)* $(#[$m])* #[serde(default, deserialize_with = "crate::http::patch::required")]
+                #[schema(nullable = false)] pub $name: Option<$ty>,]
+            [$($n)*] $($($rest)*)?);
     };
     (@field $c:tt $u:tt [$($cf:tt)*] [$($uf:tt)*] [$($n:tt)*]
         $(#[$m:meta])* $name:ident : $ty:ty = derived $(, $($rest:tt)*)?) => {

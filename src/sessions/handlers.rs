@@ -10,23 +10,21 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
+use super::throttle;
 use crate::auth::revocation::revoke_family;
-use crate::auth::token::{self, ACCESS_TTL_SECONDS, REFRESH_TTL_DAYS};
+use crate::auth::token::{self, ACCESS_TTL_SECONDS, Holder, REFRESH_TTL_DAYS};
 use crate::auth::{Actor, password};
 use crate::db::Conn;
-use crate::db::schema::{login_failures, refresh_tokens};
-use crate::http::{ApiError, ApiResult, Json, ProblemResponses};
+use crate::db::schema::refresh_tokens;
+use crate::http::client::ClientAddr;
+use crate::http::{ApiError, ApiResult, Json, Problem, ProblemResponses};
 use crate::state::AppState;
 use crate::users::User;
 use crate::users::model::normalize_email;
 
-/// Failed logins for one email allowed within [`FAILURE_WINDOW_MINUTES`] before 429.
-pub const MAX_FAILURES: i64 = 5;
-/// The window in which failed logins are counted.
-pub const FAILURE_WINDOW_MINUTES: i64 = 15;
-
 const BAD_CREDENTIALS: &str = "The email or password is wrong.";
 const BAD_REFRESH: &str = "The refresh token is unknown, expired or already used.";
+const DISABLED: &str = "The account is disabled.";
 
 /// Credentials.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -76,26 +74,36 @@ pub struct TokenPair {
     pub refresh_token: String,
 }
 
-/// Logs in. Wrong email and wrong password get the same 401; after 5 failures in 15 minutes, 429. While too
-/// many logins are being checked at once, 503 with `Retry-After`.
+/// Logs in. Wrong email and wrong password get the same 401. Failures are counted per account and client
+/// address: after 5 in 15 minutes that client gets 429 with `Retry-After` (attempts refused so are not counted),
+/// while the account's owner still signs in from elsewhere; after 100 from all clients together, only clients
+/// the account signed in from before may try. While too many logins are being checked at once, 503 with
+/// `Retry-After`.
 #[utoipa::path(tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = TokenPair), ProblemResponses))]
+    responses((status = 200, body = TokenPair),
+        (status = 401, description = "Wrong email or password (the same answer for both), or a disabled account",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed logins for this account from this client",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until the next attempt is allowed"))),
+        (status = 503, description = "Every password verifier is busy; retry shortly",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        ProblemResponses))]
 #[post("/auth/login")]
-pub async fn login(state: Data<AppState>, body: Json<LoginRequest>) -> ApiResult<HttpResponse> {
+pub async fn login(
+    state: Data<AppState>,
+    client: ClientAddr,
+    body: Json<LoginRequest>,
+) -> ApiResult<HttpResponse> {
     let email = normalize_email(&body.email);
-    // The attempt is recorded before the slow check so that parallel guesses count against the limit too;
-    // a success deletes it again. The connection goes back to the pool while the password is hashed.
+    let client = client.key();
+    // The attempt is counted before the slow check so that parallel guesses count against the limit too; a
+    // success forgets it again. The connection goes back to the pool while the password is hashed.
     let (attempt, credentials) = {
         let mut conn = state.db().await?;
-        let attempt: i64 = diesel::insert_into(login_failures::table)
-            .values(login_failures::email.eq(&email))
-            .returning(login_failures::id)
-            .get_result(&mut conn)
-            .await?;
-        if let Some(retry_after) = locked_out(&mut conn, &email).await? {
-            return Err(ApiError::TooManyRequests(retry_after));
-        }
-        (attempt, User::credentials(&mut conn, &email).await?)
+        let attempt = throttle::count_attempt(&mut conn, &email, &client).await?;
+        (attempt, User::sign_in_credentials(&mut conn, &email).await?)
     };
     let (user_id, hash) = match credentials {
         Some((id, hash)) => (Some(id), Some(hash)),
@@ -107,25 +115,20 @@ pub async fn login(state: Data<AppState>, body: Json<LoginRequest>) -> ApiResult
             // The password was never checked, so the attempt is not a failure: a flood must not lock the
             // account whose owner retries after the 503.
             tracing::warn!("login turned away: every password verifier is busy");
-            let mut conn = state.db().await?;
-            diesel::delete(login_failures::table.find(attempt))
-                .execute(&mut conn)
-                .await?;
+            throttle::uncount(&mut *state.db().await?, attempt).await?;
             return Err(ApiError::Unavailable("password verifiers busy".into()));
         }
         Err(password::VerifyError::Failed(error)) => return Err(error.into()),
     };
-    let mut conn = state.db().await?;
     let Some(user_id) = user_id.filter(|_| ok) else {
         tracing::info!("failed login");
         return Err(ApiError::Unauthorized(BAD_CREDENTIALS));
     };
+    let mut conn = state.db().await?;
     let pair = conn
         .transaction(async |conn| {
-            diesel::delete(login_failures::table.filter(login_failures::email.eq(&email)))
-                .execute(conn)
-                .await?;
-            issue(conn, &state, user_id, Uuid::now_v7()).await
+            throttle::succeeded(conn, &email, &client).await?;
+            issue(conn, &state, user_id, Uuid::now_v7(), &client).await
         })
         .await?;
     Ok(HttpResponse::Ok()
@@ -133,40 +136,20 @@ pub async fn login(state: Data<AppState>, body: Json<LoginRequest>) -> ApiResult
         .json(pair))
 }
 
-/// Seconds until the email may try again, when it has failed too often; old failures are forgotten here.
-async fn locked_out(conn: &mut Conn, email: &str) -> ApiResult<Option<u64>> {
-    let since = Utc::now() - Duration::minutes(FAILURE_WINDOW_MINUTES);
-    diesel::delete(login_failures::table.filter(login_failures::attempted_at.le(since)))
-        .execute(conn)
-        .await?;
-    let (count, oldest): (i64, Option<chrono::DateTime<Utc>>) = login_failures::table
-        .filter(login_failures::email.eq(email))
-        .select((
-            diesel::dsl::count_star(),
-            diesel::dsl::min(login_failures::attempted_at),
-        ))
-        .first(conn)
-        .await?;
-    // The attempt being made is counted: the sixth within the window is refused.
-    if count <= MAX_FAILURES {
-        return Ok(None);
-    }
-    let until = oldest.unwrap_or_else(Utc::now) + Duration::minutes(FAILURE_WINDOW_MINUTES);
-    Ok(Some(
-        u64::try_from((until - Utc::now()).num_seconds())
-            .unwrap_or(0)
-            .max(1),
-    ))
-}
-
-/// Stores a new refresh token in `family` and signs an access token with the user's current role.
+/// Stores a new refresh token in the session `family` and signs an access token with the user's current
+/// rights and session version. A disabled account gets nothing.
 async fn issue(
     conn: &mut Conn,
     state: &AppState,
     user_id: Uuid,
     family: Uuid,
+    client: &str,
 ) -> ApiResult<TokenPair> {
     let user = User::find(conn, user_id).await?;
+    let (session_version, disabled) = User::session_state(conn, user_id).await?;
+    if disabled {
+        return Err(ApiError::Unauthorized(DISABLED));
+    }
     let (refresh_token, digest) = token::new_refresh_token();
     diesel::insert_into(refresh_tokens::table)
         .values((
@@ -175,16 +158,19 @@ async fn issue(
             refresh_tokens::family_id.eq(family),
             refresh_tokens::token_hash.eq(digest),
             refresh_tokens::expires_at.eq(Utc::now() + Duration::days(REFRESH_TTL_DAYS)),
+            refresh_tokens::client.eq(client),
         ))
         .execute(conn)
         .await?;
-    let access = state.tokens.issue(
-        user.id,
-        user.role,
-        user.organization_id,
-        user.agency_id,
-        user.council_ids.clone(),
-    )?;
+    let access = state.tokens.issue(Holder {
+        user_id: user.id,
+        role: user.role,
+        organization_id: user.organization_id,
+        agency_id: user.agency_id,
+        council_ids: user.council_ids,
+        session_id: family,
+        session_version,
+    })?;
     Ok(TokenPair {
         access_token: access,
         token_type: "Bearer".to_owned(),
@@ -193,13 +179,47 @@ async fn issue(
     })
 }
 
-/// Trades a refresh token for a new pair; the old token stops working. Presenting a used token again
-/// revokes its whole family (someone else may hold a copy).
+/// What a refresh came to.
+enum Refreshed {
+    /// A new pair.
+    Pair(TokenPair),
+    /// Refused, nothing changed.
+    Refused,
+    /// A spent token came back after the grace window: its session was ended.
+    Reused(Uuid),
+}
+
+/// Whether a session still has a live refresh token (it was not logged out or revoked).
+async fn session_live(conn: &mut Conn, family: Uuid) -> ApiResult<bool> {
+    Ok(diesel::select(diesel::dsl::exists(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family))
+            .filter(refresh_tokens::revoked_at.is_null())
+            .filter(refresh_tokens::expires_at.gt(diesel::dsl::now)),
+    ))
+    .get_result(conn)
+    .await?)
+}
+
+/// Trades a refresh token for a new pair; the old token stops working. A spent token presented again within
+/// the grace window (10 s by default; a client whose answer was lost retries) gets another new pair in the same
+/// session; later, presenting it revokes the whole session (someone else may hold a copy) and with it every
+/// access token issued in it.
 #[utoipa::path(tag = "auth", request_body = RefreshRequest,
-    responses((status = 200, body = TokenPair), ProblemResponses))]
+    responses((status = 200, body = TokenPair),
+        (status = 401, description = "The refresh token is unknown, expired, already used or its account disabled",
+            body = Problem, content_type = "application/problem+json"),
+        ProblemResponses))]
 #[post("/auth/refresh")]
-pub async fn refresh(state: Data<AppState>, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
+pub async fn refresh(
+    state: Data<AppState>,
+    client: ClientAddr,
+    body: Json<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
     let digest = token::digest(&body.refresh_token);
+    let client = client.key();
+    // Clamped: a grace of more than an hour would be no rotation at all.
+    let grace = Duration::seconds(state.auth.refresh_grace_seconds.min(3600) as i64);
     let mut conn = state.db().await?;
     let outcome = conn
         .transaction(async |conn| {
@@ -211,32 +231,43 @@ pub async fn refresh(state: Data<AppState>, body: Json<RefreshRequest>) -> ApiRe
                 .await
                 .optional()?;
             let Some(StoredRefresh { id, user_id, family_id: family, expires_at, revoked_at }) = found else {
-                return Ok(None);
+                return Ok(Refreshed::Refused);
             };
-            if revoked_at.is_some() {
+            let now = Utc::now();
+            if let Some(revoked_at) = revoked_at {
+                // Rotated moments ago, and the session still stands (not logged out, not revoked): a retry.
+                if revoked_at > now - grace && expires_at > now && session_live(conn, family).await? {
+                    tracing::info!(%user_id, "a refresh token was presented again within the grace window");
+                    return issue(conn, &state, user_id, family, &client).await.map(Refreshed::Pair);
+                }
                 tracing::warn!(%user_id, "a used refresh token was presented again; revoking its family");
                 revoke_family(conn, family).await?;
-                return Ok(None);
+                return Ok(Refreshed::Reused(family));
             }
-            if expires_at <= Utc::now() {
-                return Ok(None);
+            if expires_at <= now {
+                return Ok(Refreshed::Refused);
             }
             diesel::update(refresh_tokens::table.find(id))
                 .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
                 .execute(conn)
                 .await?;
-            issue(conn, &state, user_id, family).await.map(Some)
+            issue(conn, &state, user_id, family, &client).await.map(Refreshed::Pair)
         })
         .await?;
     match outcome {
-        Some(pair) => Ok(HttpResponse::Ok()
+        Refreshed::Pair(pair) => Ok(HttpResponse::Ok()
             .insert_header(("Cache-Control", "no-store"))
             .json(pair)),
-        None => Err(ApiError::Unauthorized(BAD_REFRESH)),
+        Refreshed::Reused(family) => {
+            state.sessions.forget_session(family);
+            Err(ApiError::Unauthorized(BAD_REFRESH))
+        }
+        Refreshed::Refused => Err(ApiError::Unauthorized(BAD_REFRESH)),
     }
 }
 
-/// Ends the session the refresh token belongs to. Always 204, so it reveals nothing about the token.
+/// Ends the session the refresh token belongs to, and with it the session's access tokens. Always 204, so it
+/// reveals nothing about the token.
 #[utoipa::path(tag = "auth", request_body = RefreshRequest,
     responses((status = 204, description = "Logged out"), ProblemResponses))]
 #[post("/auth/logout")]
@@ -251,6 +282,8 @@ pub async fn logout(state: Data<AppState>, body: Json<RefreshRequest>) -> ApiRes
         .optional()?;
     if let Some(family) = family {
         revoke_family(&mut conn, family).await?;
+        // Its access tokens are refused at once here, and within the session cache period elsewhere.
+        state.sessions.forget_session(family);
     }
     Ok(HttpResponse::NoContent().finish())
 }

@@ -4,6 +4,7 @@
 //! they live here, above both, rather than in `auth`.
 
 pub mod handlers;
+pub mod throttle;
 
 /// Registers the routes.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {

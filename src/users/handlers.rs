@@ -100,7 +100,9 @@ pub async fn create(
     write::create(conn, actor, save, async |conn| User::find(conn, id).await).await
 }
 
-/// Changes a user (admins). A new password replaces the old one and ends the user's sessions.
+/// Changes a user (admins). A new password replaces the old one and ends the user's sessions; a new role or
+/// binding, or disabling the account, refuses every access token issued before (the user refreshes to get the
+/// new rights; a disabled account cannot). An admin cannot disable their own account.
 #[utoipa::path(tag = "users", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     request_body = UpdateUser, security(("bearer" = [])),
     responses((status = 200, body = User, headers(("ETag" = String))), ProblemResponses))]
@@ -141,6 +143,22 @@ pub async fn update_user(
                 };
                 binding.check(conn).await?;
                 let binding = binding.normalized();
+                let disabled = changes.disabled.unwrap_or(before.disabled);
+                if disabled && id == actor.id {
+                    return Err(ApiError::Conflict(
+                        "You cannot disable your own account.".to_owned(),
+                    ));
+                }
+                let mut councils = binding.council_ids.clone();
+                councils.sort_unstable();
+                councils.dedup();
+                let rights_changed = binding.role != before.role
+                    || binding.organization_id != before.organization_id
+                    || binding.agency_id != before.agency_id
+                    || councils != before.council_ids;
+                // Moving the session version on refuses every access token issued before (auth::session).
+                let ends_tokens =
+                    rights_changed || hash.is_some() || (disabled && !before.disabled);
                 let email = changes
                     .email
                     .as_deref()
@@ -157,6 +175,8 @@ pub async fn update_user(
                         users::role.eq(binding.role),
                         users::organization_id.eq(binding.organization_id),
                         users::agency_id.eq(binding.agency_id),
+                        users::disabled.eq(disabled),
+                        users::session_version.eq(users::session_version + i32::from(ends_tokens)),
                         users::updated_at.eq(diesel::dsl::now),
                         users::version.eq(users::version + 1),
                     ))
@@ -173,10 +193,13 @@ pub async fn update_user(
             },
         )
         .await?;
+    // This process refuses the old tokens at once; the others within their session cache period.
+    state.sessions.forget_user(id);
     Ok(ok_versioned(&user, user.version))
 }
 
-/// Deletes a user (admins); an admin cannot delete their own account.
+/// Deletes a user (admins); their access tokens are refused from then on. An admin cannot delete their own
+/// account.
 #[utoipa::path(tag = "users", params(IdPath, ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     security(("bearer" = [])), responses((status = 204, description = "Deleted"), ProblemResponses))]
 #[delete("/users/{id}")]
@@ -201,5 +224,6 @@ pub async fn delete_user(
     directory::existing(Table::Users, id, User::find, rule)
         .delete(&mut *state.db().await?, &actor, &if_match, User::remove)
         .await?;
+    state.sessions.forget_user(id);
     Ok(HttpResponse::NoContent().finish())
 }

@@ -38,6 +38,8 @@ pub struct User {
     #[diesel(select_expression = sql::<Array<SqlUuid>>(COUNCIL_IDS))]
     #[diesel(select_expression_type = SqlLiteral<Array<SqlUuid>>)]
     pub council_ids: Vec<Uuid>,
+    /// A disabled account cannot sign in, and its tokens are refused.
+    pub disabled: bool,
     /// Created at.
     pub created_at: DateTime<Utc>,
     /// Last changed at.
@@ -91,6 +93,8 @@ crate::body_types! {
     #[validate(length(min = 10, max = 128))]
     #[schema(min_length = 10, max_length = 128, format = Password)]
     password: String = required,
+    /// `true` disables the account: it cannot sign in and its tokens are refused; `false` enables it again.
+    disabled: bool = update_only,
 }
 
 /// The fields a role depends on, after a create or an update is applied.
@@ -204,6 +208,30 @@ impl User {
             .first(conn)
             .await
             .optional()?)
+    }
+
+    /// The id and password hash of the enabled user with this email: a disabled account signs in as an unknown
+    /// one would not.
+    pub async fn sign_in_credentials(
+        conn: &mut Conn,
+        email: &str,
+    ) -> ApiResult<Option<(Uuid, String)>> {
+        Ok(users::table
+            .filter(users::email.eq(email))
+            .filter(users::disabled.eq(false))
+            .select((users::id, users::password_hash))
+            .first(conn)
+            .await
+            .optional()?)
+    }
+
+    /// The user's session version (named in each access token) and whether the account is disabled.
+    pub async fn session_state(conn: &mut Conn, id: Uuid) -> ApiResult<(i32, bool)> {
+        Ok(users::table
+            .find(id)
+            .select((users::session_version, users::disabled))
+            .first(conn)
+            .await?)
     }
 
     /// Replaces a user's councils.

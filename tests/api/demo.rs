@@ -104,6 +104,63 @@ async fn demo_data_loads_idempotently_and_matches_the_api() {
         .count("SELECT count(*) FROM visit_findings WHERE confidential")
         .await;
     assert!(confidential >= 1);
-    let login = app.post("/api/v1/auth/login", None, &json!({"email": "secretary@demo.hamkori.tj", "password": hamkori::demo::DEMO_PASSWORD})).await;
+    let login = app.login(&json!({"email": "secretary@demo.hamkori.tj", "password": hamkori::demo::DEMO_PASSWORD})).await;
     login.assert_status(200);
+}
+
+#[actix_web::test]
+async fn starting_without_demo_mode_disables_the_demo_accounts() {
+    // No session cache: the server that disables the accounts is a new process, which has read nothing yet.
+    let app = TestApp::with_settings(hamkori::config::AuthSettings {
+        session_cache_seconds: 0,
+        ..Default::default()
+    })
+    .await;
+    hamkori::demo::load(app.pool()).await.expect("demo data");
+    let login = async || {
+        app.login(
+            &json!({"email": "admin@demo.hamkori.tj", "password": hamkori::demo::DEMO_PASSWORD}),
+        )
+        .await
+    };
+    let res = login().await;
+    res.assert_status(200);
+    let token = res.json()["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    app.get("/api/v1/users", Some(&token))
+        .await
+        .assert_status(200);
+    // What `serve` does when started without demo mode.
+    let disabled = hamkori::demo::disable_accounts(app.pool())
+        .await
+        .expect("disable");
+    assert_eq!(disabled.len(), 6, "{disabled:?}");
+    login().await.assert_problem(401);
+    app.get("/api/v1/users", Some(&token))
+        .await
+        .assert_problem(401);
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM users WHERE email LIKE '%@demo.hamkori.tj' AND NOT disabled"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_log WHERE entity_type = 'user' AND action = 'update' AND actor_id = '00000000-0000-0000-0000-000000000000'")
+            .await,
+        6,
+        "each is audited as the server's own change"
+    );
+    // A second start without demo mode changes nothing; a start in demo mode enables them again.
+    assert!(
+        hamkori::demo::disable_accounts(app.pool())
+            .await
+            .expect("disable")
+            .is_empty()
+    );
+    hamkori::demo::load(app.pool()).await.expect("demo again");
+    login().await.assert_status(200);
 }

@@ -86,11 +86,7 @@ async fn the_snapshot_covers_every_table_but_the_documented_exclusions() {
 async fn the_snapshot_sees_a_row_go_from_any_table() {
     let app = TestApp::new().await;
     hamkori::demo::load(app.pool()).await.expect("demo data");
-    let login = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            &json!({"email": "secretary@demo.hamkori.tj", "password": hamkori::demo::DEMO_PASSWORD}),
+    let login = app.login(&json!({"email": "secretary@demo.hamkori.tj", "password": hamkori::demo::DEMO_PASSWORD}),
         )
         .await;
     login.assert_status(200);

@@ -22,6 +22,8 @@ mod pagination;
 mod provenance;
 mod recommendations;
 mod retries;
+mod sessions;
 mod support;
+mod throttling;
 mod trust;
 mod users;

@@ -282,9 +282,14 @@ pub async fn fresh_database() -> String {
 impl TestApp {
     /// A fresh database cloned from the template, and an app around it.
     pub async fn new() -> Self {
+        Self::with_settings(hamkori::config::AuthSettings::default()).await
+    }
+
+    /// [`TestApp::new`] with these session and client-address settings.
+    pub async fn with_settings(settings: hamkori::config::AuthSettings) -> Self {
         let db_name = fresh_database().await;
         let pool = hamkori::db::pool(&format!("{}/{db_name}", server_url()), 4).expect("pool");
-        let state = AppState::new(pool, SECRET).expect("state");
+        let state = AppState::with_settings(pool, SECRET, settings).expect("state");
         Self::around(state, db_name).await
     }
 
@@ -354,6 +359,19 @@ impl TestApp {
             token,
         ))
         .await
+    }
+
+    /// POST `/api/v1/auth/login`. A 503 (every password verifier busy: the flood test shares them, being in the
+    /// same process) is not counted by the server, and is retried here as a client would.
+    pub async fn login(&self, body: &Value) -> Response {
+        for _ in 0..30 {
+            let res = self.post("/api/v1/auth/login", None, body).await;
+            if res.status.as_u16() != 503 {
+                return res;
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        panic!("the password verifiers stayed busy");
     }
 
     /// PATCH a JSON body.
@@ -461,12 +479,42 @@ impl TestApp {
                 .await
                 .expect("bind council");
         }
+        drop(conn);
+        let session_id = self.open_session(id).await;
         let token = self
             .state
             .tokens
-            .issue(id, role, organization_id, agency_id, councils.to_vec())
+            .issue(hamkori::auth::token::Holder {
+                user_id: id,
+                role,
+                organization_id,
+                agency_id,
+                council_ids: councils.to_vec(),
+                session_id,
+                session_version: 1,
+            })
             .expect("token");
         (id, token)
+    }
+
+    /// Opens a session for a user (a live refresh token in a new family, whose token nobody knows) and returns
+    /// its id, for signing access tokens in it.
+    pub async fn open_session(&self, user_id: Uuid) -> Uuid {
+        use hamkori::db::schema::refresh_tokens;
+        let family = Uuid::now_v7();
+        let mut conn = self.state.pool.get().await.expect("conn");
+        diesel::insert_into(refresh_tokens::table)
+            .values((
+                refresh_tokens::id.eq(Uuid::now_v7()),
+                refresh_tokens::user_id.eq(user_id),
+                refresh_tokens::family_id.eq(family),
+                refresh_tokens::token_hash.eq(Sha256::digest(family.as_bytes()).to_vec()),
+                refresh_tokens::expires_at.eq(chrono::Utc::now() + chrono::Duration::days(1)),
+            ))
+            .execute(&mut conn)
+            .await
+            .expect("open a session");
+        family
     }
 
     /// A token of a new admin.
@@ -505,6 +553,13 @@ impl TestApp {
         let res = self.post("/api/v1/agencies", Some(admin), &body).await;
         res.assert_status(201);
         res.json()
+    }
+
+    /// Runs SQL statements straight on the database (to age rows, for instance).
+    pub async fn execute(&self, sql: &str) {
+        use diesel_async::SimpleAsyncConnection;
+        let mut conn = self.state.pool.get().await.expect("conn");
+        conn.batch_execute(sql).await.expect("execute");
     }
 
     /// Runs a SQL count.
