@@ -7,7 +7,7 @@ use diesel::deserialize;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::serialize::{self, Output, ToSql};
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize, Serializer};
 use utoipa::{IntoParams, ToSchema};
@@ -17,7 +17,7 @@ use validator::Validate;
 use crate::auth::policy::{HiddenWhile, PLANNED_VISIT, RESTRICTED_READER_ROLES};
 use crate::auth::{Caller, Role};
 use crate::db::schema::{engagement_parties, engagements};
-use crate::db::sql::{self, KeyValue};
+use crate::db::sql::{self, Fragment, KeyValue};
 use crate::db::{Conn, JsonColumn};
 use crate::domain::{ConsultationStatus, GrantStatus, HearingStatus, MeetingStatus, VisitStatus};
 pub use crate::domain::{EngagementKind, PartyRole, Visibility};
@@ -439,45 +439,55 @@ pub struct EngagementFilter {
 /// SQL that is true when the caller may read a record whose visibility is `visibility_column`, judged by the
 /// engagement `engagement` (its owner, parties and council). The one place DESIGN.md §5's read rule lives.
 ///
-/// Only values we produce (UUIDs) are formatted into the SQL.
-pub fn readable_sql(caller: &Caller, visibility_column: &str, engagement: &str) -> String {
+/// The caller's ids are bound parameters, never text: the SQL depends only on the caller's role (and whether
+/// they have an organisation or councils), so diesel's statement cache prepares each list's statement once per
+/// connection, whoever asks. Only our own constants (column names, enum values) are formatted into the text.
+pub fn readable_sql(caller: &Caller, visibility_column: &str, engagement: &str) -> Fragment {
     let Some(actor) = &caller.actor else {
-        return format!(
-            "({visibility_column} = 'public' AND {} AND {})",
-            not_planned_visit(engagement, None),
-            council_readable(caller, engagement)
-        );
+        return Fragment::new(format!(
+            "({visibility_column} = 'public' AND {} AND ",
+            not_planned_visit_hidden(engagement)
+        ))
+        .push(council_readable(caller, engagement))
+        .sql(")");
     };
     let open = format!("{visibility_column} IN ('public', 'internal')");
     let rule = match actor.role {
-        Role::Admin => return "TRUE".to_owned(),
-        Role::Analyst | Role::AgencyOfficer => open,
+        Role::Admin => return Fragment::new("TRUE"),
+        Role::Analyst | Role::AgencyOfficer => Fragment::new(open),
         Role::NgoMember => match actor.organization_id {
-            Some(org) => format!(
-                "({open} OR {engagement}.owner_organization_id = '{org}' OR EXISTS (SELECT 1 FROM engagement_parties ep \
-                 WHERE ep.engagement_id = {engagement}.id AND ep.organization_id = '{org}' \
-                 AND ep.role IN ({})))",
+            Some(org) => Fragment::new(format!(
+                "({open} OR {engagement}.owner_organization_id = "
+            ))
+            .uuid(org)
+            .sql(&format!(
+                " OR EXISTS (SELECT 1 FROM engagement_parties ep WHERE ep.engagement_id = {engagement}.id \
+                 AND ep.organization_id = "
+            ))
+            .uuid(org)
+            .sql(&format!(
+                " AND ep.role IN ({})))",
                 sql_list(RESTRICTED_READER_ROLES)
-            ),
-            None => open,
+            )),
+            None => Fragment::new(open),
         },
         Role::Secretary if !actor.council_ids.is_empty() => {
-            let ids: Vec<String> = actor.council_ids.iter().map(|c| format!("'{c}'")).collect();
-            format!(
-                "({open} OR {engagement}.council_id IN ({}))",
-                ids.join(", ")
-            )
+            Fragment::new(format!("({open} OR {engagement}.council_id = ANY("))
+                .uuids(actor.council_ids.clone())
+                .sql("))")
         }
-        Role::Secretary => open,
+        Role::Secretary => Fragment::new(open),
     };
     let org = actor
         .organization_id
         .filter(|_| actor.role == Role::NgoMember);
-    format!(
-        "({rule} AND {} AND {})",
-        not_planned_visit(engagement, org),
-        council_readable(caller, engagement)
-    )
+    Fragment::new("(")
+        .push(rule)
+        .sql(" AND ")
+        .push(not_planned_visit(engagement, org))
+        .sql(" AND ")
+        .push(council_readable(caller, engagement))
+        .sql(")")
 }
 
 /// A list of enum values as SQL literals (`'a', 'b'`); the values are our own constants, never client input.
@@ -488,52 +498,51 @@ fn sql_list(values: &[PartyRole]) -> String {
 
 /// A council's meetings are hidden from those who may not read the council itself: anonymous readers see only
 /// public councils' meetings, signed-in users all but restricted councils' other than their own.
-fn council_readable(caller: &Caller, engagement: &str) -> String {
+fn council_readable(caller: &Caller, engagement: &str) -> Fragment {
     let column = format!("{engagement}.council_id");
     // Only a council's own meetings follow its visibility; a visit under its mandate keeps its monitors' access.
     let meeting_free = format!("({engagement}.kind <> 'meeting' OR {column} IS NULL)");
     match &caller.actor {
-        None => format!(
+        None => Fragment::new(format!(
             "({meeting_free} OR {column} IN (SELECT id FROM councils WHERE visibility = 'public'))"
-        ),
-        Some(actor) => {
-            let own = if actor.role == Role::Secretary && !actor.council_ids.is_empty() {
-                let ids: Vec<String> = actor.council_ids.iter().map(|c| format!("'{c}'")).collect();
-                format!(" AND id NOT IN ({})", ids.join(", "))
-            } else {
-                String::new()
-            };
-            format!(
-                "({meeting_free} OR {column} NOT IN (SELECT id FROM councils WHERE visibility = 'restricted'{own}))"
-            )
+        )),
+        Some(actor) if actor.role == Role::Secretary && !actor.council_ids.is_empty() => {
+            Fragment::new(format!(
+                "({meeting_free} OR {column} NOT IN (SELECT id FROM councils WHERE visibility = 'restricted' \
+                 AND id <> ALL("
+            ))
+            .uuids(actor.council_ids.clone())
+            .sql(")))")
         }
+        Some(_) => Fragment::new(format!(
+            "({meeting_free} OR {column} NOT IN (SELECT id FROM councils WHERE visibility = 'restricted'))"
+        )),
     }
 }
 
+/// `NOT (a planned visit)`: true for every record but a planned monitoring visit.
+fn not_planned_visit_hidden(engagement: &str) -> String {
+    let HiddenWhile { kind, status, .. } = PLANNED_VISIT;
+    format!("NOT ({engagement}.kind = '{kind}' AND {engagement}.status = '{status}')")
+}
+
 /// A planned monitoring visit is seen only by its monitors (and admins): announcing it would defeat it.
-pub fn not_planned_visit(engagement: &str, monitor: Option<Uuid>) -> String {
-    let HiddenWhile {
-        kind,
-        status,
-        seen_by,
-    } = PLANNED_VISIT;
-    let hidden = format!("({engagement}.kind = '{kind}' AND {engagement}.status = '{status}')");
+pub fn not_planned_visit(engagement: &str, monitor: Option<Uuid>) -> Fragment {
+    let hidden = not_planned_visit_hidden(engagement);
     match monitor {
-        Some(org) => format!(
-            "(NOT {hidden} OR EXISTS (SELECT 1 FROM engagement_parties mp WHERE mp.engagement_id = {engagement}.id \
-             AND mp.organization_id = '{org}' AND mp.role = '{seen_by}'))"
-        ),
-        None => format!("NOT {hidden}"),
+        Some(org) => Fragment::new(format!(
+            "({hidden} OR EXISTS (SELECT 1 FROM engagement_parties mp WHERE mp.engagement_id = {engagement}.id \
+             AND mp.organization_id = "
+        ))
+        .uuid(org)
+        .sql(&format!(" AND mp.role = '{}'))", PLANNED_VISIT.seen_by)),
+        None => Fragment::new(hidden),
     }
 }
 
 /// The engagement read rule as a diesel condition on `engagements`.
 pub fn readable<QS: 'static>(caller: &Caller) -> sql::BoxedCondition<QS> {
-    Box::new(diesel::dsl::sql::<Bool>(&readable_sql(
-        caller,
-        "engagements.visibility",
-        "engagements",
-    )))
+    readable_sql(caller, "engagements.visibility", "engagements").boxed()
 }
 
 impl EngagementRow {
@@ -660,8 +669,8 @@ pub async fn list(
     }
     if let Some(q) = &filter.q {
         query = query.filter(
-            diesel::dsl::sql::<Bool>("engagements.search @@ websearch_to_tsquery('russian', ")
-                .bind::<diesel::sql_types::Text, _>(q.clone())
+            Fragment::new("engagements.search @@ websearch_to_tsquery('russian', ")
+                .text(q.clone())
                 .sql(")"),
         );
     }

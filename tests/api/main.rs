@@ -21,6 +21,7 @@ mod pagination;
 mod provenance;
 mod recommendations;
 mod retries;
+mod statements;
 mod support;
 mod trust;
 mod users;
