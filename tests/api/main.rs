@@ -8,6 +8,7 @@ mod conventions;
 mod councils;
 mod demo;
 mod engagements;
+mod generate;
 mod grants;
 mod harness;
 mod hearings;
