@@ -186,6 +186,9 @@ pub async fn generate(pool: &DbPool, spec: Generate) -> anyhow::Result<()> {
         .replace("@FACILITIES@", &facilities.to_string())
         .replace("@ENGAGEMENTS@", &engagements.to_string());
     conn.transaction(async |conn| {
+        // Loading a million engagements takes minutes, longer than the server's statement timeout.
+        conn.batch_execute("SET LOCAL statement_timeout = 0")
+            .await?;
         conn.batch_execute(&directory).await?;
         if engagements > 0 {
             conn.batch_execute(&rest).await?;
@@ -193,7 +196,8 @@ pub async fn generate(pool: &DbPool, spec: Generate) -> anyhow::Result<()> {
         Ok::<_, diesel::result::Error>(())
     })
     .await?;
-    conn.batch_execute("ANALYZE").await?;
+    conn.batch_execute("SET statement_timeout = 0; ANALYZE")
+        .await?;
     tracing::info!(
         organizations,
         agencies,

@@ -616,7 +616,68 @@ pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Engag
     Ok(with_parties(conn, vec![row]).await?.remove(0))
 }
 
+/// The filters of [`EngagementFilter`] on the engagement's own columns, applied to a boxed query over
+/// `engagements` or over `engagement_timeline` joined with it.
+macro_rules! filter_engagements {
+    ($query:ident, $filter:expr, $agency:expr, $organization:expr) => {{
+        use engagements::dsl as e;
+        let filter: &EngagementFilter = $filter;
+        if !filter.kind.is_empty() {
+            $query = $query.filter(e::kind.eq_any(filter.kind.clone()));
+        }
+        if let Some(org) = $organization {
+            let ids = engagement_parties::table
+                .filter(engagement_parties::organization_id.eq(org))
+                .select(engagement_parties::engagement_id);
+            $query = $query.filter(
+                e::id
+                    .eq_any(ids)
+                    .or(e::owner_organization_id.eq(org).assume_not_null()),
+            );
+        }
+        if let Some(agency) = $agency {
+            let ids = engagement_parties::table
+                .filter(engagement_parties::agency_id.eq(agency))
+                .select(engagement_parties::engagement_id);
+            $query = $query.filter(e::id.eq_any(ids));
+        }
+        if let Some(council) = filter.council_id {
+            $query = $query.filter(e::council_id.eq(council));
+        }
+        if let Some(code) = &filter.region_code {
+            $query = $query.filter(sql::in_region("engagements.region_code", code.clone()));
+        }
+        if let Some(sphere) = &filter.sphere_code {
+            $query = $query.filter(e::sphere_codes.contains(vec![sphere.clone()]));
+        }
+        if let Some(status) = &filter.status {
+            $query = $query.filter(e::status.eq(status.clone()));
+        }
+        if let Some(q) = &filter.q {
+            $query = $query.filter(
+                Fragment::new("engagements.search @@ websearch_to_tsquery('russian', ")
+                    .text(q.clone())
+                    .sql(")"),
+            );
+        }
+        if let Some(visibility) = filter.visibility {
+            $query = $query.filter(e::visibility.eq(visibility));
+        }
+    }};
+}
+
+/// The sort key of a cursor of an engagement list.
+fn cursor_key(cursor: &Cursor) -> ApiResult<NaiveDate> {
+    cursor.key.parse::<NaiveDate>().map_err(|_| {
+        crate::http::ApiError::field("cursor", "is not a cursor returned by this list")
+    })
+}
+
 /// A keyset page (`limit + 1` rows) of the engagements the caller may read, newest first: two queries.
+///
+/// Filtered by an agency or an organisation, the page walks that actor's rows of `engagement_timeline` (one per
+/// engagement it takes part in or owns, carrying `starts_on`) newest first and stops after `limit + 1` readable
+/// ones, instead of gathering and sorting all of the actor's engagements.
 #[tracing::instrument(skip(conn, caller))]
 pub async fn list(
     conn: &mut Conn,
@@ -625,75 +686,68 @@ pub async fn list(
     after: Option<Cursor>,
     limit: i64,
 ) -> ApiResult<Vec<Engagement>> {
+    use crate::db::schema::engagement_timeline as t;
     use engagements::dsl as e;
-    let mut query = e::engagements
-        .select(EngagementRow::as_select())
-        .filter(readable(caller))
-        .into_boxed();
-    if !filter.kind.is_empty() {
-        query = query.filter(e::kind.eq_any(filter.kind.clone()));
-    }
-    if let Some(org) = filter.organization_id {
-        let ids = engagement_parties::table
-            .filter(engagement_parties::organization_id.eq(org))
-            .select(engagement_parties::engagement_id);
-        query = query.filter(
-            e::id
-                .eq_any(ids)
-                .or(e::owner_organization_id.eq(org).assume_not_null()),
-        );
-    }
-    if let Some(agency) = filter.agency_id {
-        let ids = engagement_parties::table
-            .filter(engagement_parties::agency_id.eq(agency))
-            .select(engagement_parties::engagement_id);
-        query = query.filter(e::id.eq_any(ids));
-    }
-    if let Some(council) = filter.council_id {
-        query = query.filter(e::council_id.eq(council));
-    }
-    if let Some(code) = &filter.region_code {
-        query = query.filter(sql::in_region("engagements.region_code", code.clone()));
-    }
-    if let Some(sphere) = &filter.sphere_code {
-        query = query.filter(e::sphere_codes.contains(vec![sphere.clone()]));
-    }
-    if let Some(status) = &filter.status {
-        query = query.filter(e::status.eq(status.clone()));
-    }
-    if let Some(from) = filter.from {
-        query = query.filter(e::starts_on.ge(from));
-    }
-    if let Some(to) = filter.to {
-        query = query.filter(e::starts_on.le(to));
-    }
-    if let Some(q) = &filter.q {
-        query = query.filter(
-            Fragment::new("engagements.search @@ websearch_to_tsquery('russian', ")
-                .text(q.clone())
-                .sql(")"),
-        );
-    }
-    if let Some(visibility) = filter.visibility {
-        query = query.filter(e::visibility.eq(visibility));
-    }
-    if let Some(cursor) = after {
-        let key = cursor.key.parse::<NaiveDate>().map_err(|_| {
-            crate::http::ApiError::field("cursor", "is not a cursor returned by this list")
-        })?;
-        query = query.filter(sql::after(
-            "engagements.starts_on",
-            "engagements.id",
-            true,
-            KeyValue::Date(key),
-            cursor.id,
-        ));
-    }
-    let rows: Vec<EngagementRow> = query
-        .order((e::starts_on.desc(), e::id.desc()))
-        .limit(limit + 1)
-        .load(conn)
-        .await?;
+    let rows: Vec<EngagementRow> = if let Some(actor) = filter.agency_id.or(filter.organization_id)
+    {
+        // The timeline answers for the agency (or else the organisation); the other, if also given, filters.
+        let organization = filter
+            .organization_id
+            .filter(|_| filter.agency_id.is_some());
+        let mut query = t::table
+            .inner_join(e::engagements)
+            .filter(t::actor_id.eq(actor))
+            .filter(readable(caller))
+            .select(EngagementRow::as_select())
+            .into_boxed();
+        filter_engagements!(query, filter, None::<Uuid>, organization);
+        if let Some(from) = filter.from {
+            query = query.filter(t::starts_on.ge(from));
+        }
+        if let Some(to) = filter.to {
+            query = query.filter(t::starts_on.le(to));
+        }
+        if let Some(cursor) = after {
+            query = query.filter(sql::after(
+                "engagement_timeline.starts_on",
+                "engagement_timeline.engagement_id",
+                true,
+                KeyValue::Date(cursor_key(&cursor)?),
+                cursor.id,
+            ));
+        }
+        query
+            .order((t::starts_on.desc(), t::engagement_id.desc()))
+            .limit(limit + 1)
+            .load(conn)
+            .await?
+    } else {
+        let mut query = e::engagements
+            .select(EngagementRow::as_select())
+            .filter(readable(caller))
+            .into_boxed();
+        filter_engagements!(query, filter, None::<Uuid>, None::<Uuid>);
+        if let Some(from) = filter.from {
+            query = query.filter(e::starts_on.ge(from));
+        }
+        if let Some(to) = filter.to {
+            query = query.filter(e::starts_on.le(to));
+        }
+        if let Some(cursor) = after {
+            query = query.filter(sql::after(
+                "engagements.starts_on",
+                "engagements.id",
+                true,
+                KeyValue::Date(cursor_key(&cursor)?),
+                cursor.id,
+            ));
+        }
+        query
+            .order((e::starts_on.desc(), e::id.desc()))
+            .limit(limit + 1)
+            .load(conn)
+            .await?
+    };
     with_parties(conn, rows).await
 }
 
