@@ -41,16 +41,22 @@ enum Command {
     DemoData(DbConfig),
     /// Print the OpenAPI document.
     Openapi,
-    /// Insert synthetic organisations and agencies for benchmarks.
+    /// Insert synthetic organisations, agencies and engagements of every kind for benchmarks.
     Generate {
         #[command(flatten)]
         db: DbConfig,
         /// How many organisations to add.
         #[arg(long, default_value_t = 10_000)]
         organizations: i64,
-        /// How many agencies to add.
+        /// How many agencies to add (a fifth national, the rest their sub-agencies).
         #[arg(long, default_value_t = 500)]
         agencies: i64,
+        /// How many engagements to add (all five kinds, with parties, submissions, recommendations).
+        #[arg(long, default_value_t = 0)]
+        engagements: i64,
+        /// The same seed makes the same data; use another one to add to a database generated before.
+        #[arg(long, default_value_t = 1)]
+        seed: i64,
     },
 }
 
@@ -128,11 +134,19 @@ async fn main() -> anyhow::Result<()> {
             db: db_config,
             organizations,
             agencies,
+            engagements,
+            seed,
         }) => {
             init_tracing(LogFormat::Pretty);
             prepare(&db_config.database_url).await?;
             let pool = db::pool(&db_config.database_url, 2)?;
-            hamkori::demo::generate(&pool, organizations, agencies).await
+            let spec = hamkori::demo::Generate {
+                organizations,
+                agencies,
+                engagements,
+                seed,
+            };
+            hamkori::demo::generate(&pool, spec).await
         }
     }
 }

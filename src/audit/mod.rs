@@ -187,7 +187,7 @@ pub async fn list(
         query = query.filter(audit_log::entity_type.ne("user"));
     }
     if filter.directory_only {
-        query = query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(DIRECTORY_ONLY));
+        query = query.filter(crate::db::sql::Fragment::new(DIRECTORY_ONLY));
     }
     if let Some(cursor) = after {
         query = query.filter(audit_log::id.lt(cursor.id));

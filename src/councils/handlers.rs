@@ -109,9 +109,7 @@ pub async fn get_council(
     let parent = match council.parent_id {
         Some(id) => councils::table
             .find(id)
-            .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
-                &super::model::readable_sql(&caller),
-            ))
+            .filter(super::model::readable_sql(&caller))
             .select((councils::id, councils::name, councils::kind))
             .first::<CouncilRef>(&mut conn)
             .await
@@ -120,9 +118,7 @@ pub async fn get_council(
     };
     let children = councils::table
         .filter(councils::parent_id.eq(council.id))
-        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
-            &super::model::readable_sql(&caller),
-        ))
+        .filter(super::model::readable_sql(&caller))
         .select((councils::id, councils::name, councils::kind))
         .order((councils::name.asc(), councils::id.asc()))
         .load::<CouncilRef>(&mut conn)

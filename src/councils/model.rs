@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -13,7 +12,7 @@ use crate::agencies::GovernmentLevel;
 use crate::auth::Caller;
 use crate::db::Conn;
 use crate::db::schema::{council_members, councils};
-use crate::db::sql::{self, DirectorySort};
+use crate::db::sql::{self, DirectorySort, Fragment};
 use crate::domain::{Role, Visibility};
 use crate::http::extract::not_blank;
 use crate::http::patch::{nullable, required};
@@ -185,23 +184,21 @@ impl Keyed for Council {
 
 /// SQL that is true when the caller may read a council: public to all, internal to the signed-in,
 /// restricted to admins and the council's secretaries.
-pub fn readable_sql(caller: &Caller) -> String {
+pub fn readable_sql(caller: &Caller) -> Fragment {
     match &caller.actor {
-        None => "councils.visibility = 'public'".to_owned(),
-        Some(actor) if actor.role == Role::Admin => "TRUE".to_owned(),
+        None => Fragment::new("councils.visibility = 'public'"),
+        Some(actor) if actor.role == Role::Admin => Fragment::new("TRUE"),
         Some(actor) if actor.role == Role::Secretary && !actor.council_ids.is_empty() => {
-            let ids: Vec<String> = actor.council_ids.iter().map(|c| format!("'{c}'")).collect();
-            format!(
-                "(councils.visibility IN ('public', 'internal') OR councils.id IN ({}))",
-                ids.join(", ")
-            )
+            Fragment::new("(councils.visibility IN ('public', 'internal') OR councils.id = ANY(")
+                .uuids(actor.council_ids.clone())
+                .sql("))")
         }
-        Some(_) => "councils.visibility IN ('public', 'internal')".to_owned(),
+        Some(_) => Fragment::new("councils.visibility IN ('public', 'internal')"),
     }
 }
 
 fn readable<QS: 'static>(caller: &Caller) -> sql::BoxedCondition<QS> {
-    Box::new(diesel::dsl::sql::<Bool>(&readable_sql(caller)))
+    readable_sql(caller).boxed()
 }
 
 impl Council {
@@ -383,7 +380,7 @@ impl Member {
             .select(Self::as_select())
             .into_boxed();
         if current {
-            query = query.filter(diesel::dsl::sql::<Bool>(CURRENT_SEAT));
+            query = query.filter(Fragment::new(CURRENT_SEAT));
         }
         if let Some(cursor) = after {
             query = query.filter(council_members::id.gt(cursor.id));

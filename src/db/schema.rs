@@ -101,6 +101,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    engagement_timeline (actor_id, starts_on, engagement_id) {
+        actor_id -> Uuid,
+        starts_on -> Date,
+        engagement_id -> Uuid,
+    }
+}
+
+diesel::table! {
     use diesel::sql_types::*;
     use super::sql_types::Tsvector;
 
@@ -424,6 +432,7 @@ diesel::joinable!(councils -> regions (region_code));
 diesel::joinable!(engagement_parties -> agencies (agency_id));
 diesel::joinable!(engagement_parties -> engagements (engagement_id));
 diesel::joinable!(engagement_parties -> organizations (organization_id));
+diesel::joinable!(engagement_timeline -> engagements (engagement_id));
 diesel::joinable!(engagements -> councils (council_id));
 diesel::joinable!(engagements -> organizations (owner_organization_id));
 diesel::joinable!(engagements -> regions (region_code));
@@ -468,6 +477,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     council_members,
     councils,
     engagement_parties,
+    engagement_timeline,
     engagements,
     facilities,
     grants,

@@ -1,14 +1,144 @@
-//! SQL pieces diesel's DSL cannot write: row-value keyset bounds and the region subtree.
+//! SQL pieces diesel's DSL cannot write: row-value keyset bounds, the region subtree, and [`Fragment`], the
+//! condition type they (and the read rules) are built from.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::BoxableExpression;
 use diesel::dsl::sql;
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
 use diesel::pg::Pg;
-use diesel::sql_types::{Bool, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sql_types::{Array, Bool, Date, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
 /// A boolean SQL expression usable in any boxed query.
 pub type BoxedCondition<QS> = Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>>;
+
+/// One piece of a [`Fragment`]: SQL text we wrote, or a value bound as a parameter.
+#[derive(Debug, Clone)]
+enum Piece {
+    Sql(String),
+    Uuid(Uuid),
+    Uuids(Vec<Uuid>),
+    Text(String),
+    Date(NaiveDate),
+    Time(DateTime<Utc>),
+}
+
+/// A boolean SQL condition written as text with bound parameters, which, unlike `diesel::dsl::sql`, diesel's
+/// prepared-statement cache keeps: `diesel::dsl::sql` marks every query it appears in as not cacheable, so such a
+/// query is parsed and planned anew on every request. The cache is keyed by the SQL text and bind types, so a
+/// fragment must only ever carry values as binds ([`Fragment::uuid`], …), never formatted into its text: the text
+/// then depends only on the shape of the question (the caller's role, which filters are set), and each shape is
+/// prepared once per connection.
+///
+/// The text pieces are trusted SQL from our code, never client input.
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct Fragment {
+    pieces: Vec<Piece>,
+}
+
+impl Fragment {
+    /// A fragment starting with trusted SQL text.
+    pub fn new(sql: impl Into<String>) -> Self {
+        Self {
+            pieces: vec![Piece::Sql(sql.into())],
+        }
+    }
+
+    /// Appends trusted SQL text.
+    pub fn sql(mut self, text: &str) -> Self {
+        if let Some(Piece::Sql(last)) = self.pieces.last_mut() {
+            last.push_str(text);
+        } else {
+            self.pieces.push(Piece::Sql(text.to_owned()));
+        }
+        self
+    }
+
+    /// Appends another fragment, its binds included.
+    pub fn push(mut self, other: Fragment) -> Self {
+        for piece in other.pieces {
+            self = match piece {
+                Piece::Sql(text) => self.sql(&text),
+                bind => {
+                    self.pieces.push(bind);
+                    self
+                }
+            };
+        }
+        self
+    }
+
+    /// Appends a bound `uuid`.
+    pub fn uuid(mut self, id: Uuid) -> Self {
+        self.pieces.push(Piece::Uuid(id));
+        self
+    }
+
+    /// Appends a bound `uuid[]` (for `= ANY(…)`: one statement whatever the number of ids).
+    pub fn uuids(mut self, ids: Vec<Uuid>) -> Self {
+        self.pieces.push(Piece::Uuids(ids));
+        self
+    }
+
+    /// Appends a bound `text`.
+    pub fn text(mut self, value: String) -> Self {
+        self.pieces.push(Piece::Text(value));
+        self
+    }
+
+    /// Appends a bound `date`.
+    pub fn date(mut self, value: NaiveDate) -> Self {
+        self.pieces.push(Piece::Date(value));
+        self
+    }
+
+    /// Appends a bound `timestamptz`.
+    pub fn time(mut self, value: DateTime<Utc>) -> Self {
+        self.pieces.push(Piece::Time(value));
+        self
+    }
+
+    /// The fragment as a boxed condition on any query source.
+    pub fn boxed<QS: 'static>(self) -> BoxedCondition<QS> {
+        Box::new(self)
+    }
+}
+
+impl Expression for Fragment {
+    type SqlType = Bool;
+}
+
+impl<QS> AppearsOnTable<QS> for Fragment {}
+
+impl<QS> SelectableExpression<QS> for Fragment {}
+
+impl<GB> ValidGrouping<GB> for Fragment {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl QueryId for Fragment {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl QueryFragment<Pg> for Fragment {
+    // Unlike `SqlLiteral`, this does not call `unsafe_to_cache_prepared`: the text holds no values.
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
+        for piece in &self.pieces {
+            match piece {
+                Piece::Sql(text) => out.push_sql(text),
+                Piece::Uuid(id) => out.push_bind_param::<SqlUuid, _>(id)?,
+                Piece::Uuids(ids) => out.push_bind_param::<Array<SqlUuid>, _>(ids)?,
+                Piece::Text(value) => out.push_bind_param::<Text, _>(value)?,
+                Piece::Date(value) => out.push_bind_param::<Date, _>(value)?,
+                Piece::Time(value) => out.push_bind_param::<Timestamptz, _>(value)?,
+            }
+        }
+        Ok(())
+    }
+}
 
 /// The value of a sort key at a cursor.
 #[derive(Debug, Clone)]
@@ -33,41 +163,23 @@ pub fn after<QS: 'static>(
     id: Uuid,
 ) -> BoxedCondition<QS> {
     let op = if descending { "<" } else { ">" };
-    let head = format!("({key_column}, {id_column}) {op} (");
-    match key {
-        KeyValue::Text(value) => Box::new(
-            sql::<Bool>(&head)
-                .bind::<Text, _>(value)
-                .sql(", ")
-                .bind::<SqlUuid, _>(id)
-                .sql(")"),
-        ),
-        KeyValue::Time(value) => Box::new(
-            sql::<Bool>(&head)
-                .bind::<Timestamptz, _>(value)
-                .sql(", ")
-                .bind::<SqlUuid, _>(id)
-                .sql(")"),
-        ),
-        KeyValue::Date(value) => Box::new(
-            sql::<Bool>(&head)
-                .bind::<diesel::sql_types::Date, _>(value)
-                .sql(", ")
-                .bind::<SqlUuid, _>(id)
-                .sql(")"),
-        ),
-    }
+    let head = Fragment::new(format!("({key_column}, {id_column}) {op} ("));
+    let head = match key {
+        KeyValue::Text(value) => head.text(value),
+        KeyValue::Time(value) => head.time(value),
+        KeyValue::Date(value) => head.date(value),
+    };
+    head.sql(", ").uuid(id).sql(")").boxed()
 }
 
 /// `column` is the region `code` or one of its descendants.
 pub fn in_region<QS: 'static>(column: &'static str, code: String) -> BoxedCondition<QS> {
-    Box::new(
-        sql::<Bool>(&format!(
-            "{column} IN (WITH RECURSIVE subtree(code) AS (SELECT code FROM regions WHERE code = "
-        ))
-        .bind::<Text, _>(code)
-        .sql(" UNION ALL SELECT r.code FROM regions r JOIN subtree s ON r.parent_code = s.code) SELECT code FROM subtree)"),
-    )
+    Fragment::new(format!(
+        "{column} IN (WITH RECURSIVE subtree(code) AS (SELECT code FROM regions WHERE code = "
+    ))
+    .text(code)
+    .sql(" UNION ALL SELECT r.code FROM regions r JOIN subtree s ON r.parent_code = s.code) SELECT code FROM subtree)")
+    .boxed()
 }
 
 /// The trigram-indexed `name || ' ' || coalesce(short_name, '')` of a directory table contains `q`
@@ -79,12 +191,11 @@ pub fn name_matches<QS: 'static>(table: &'static str, q: &str) -> BoxedCondition
             .replace('%', "\\%")
             .replace('_', "\\_")
     );
-    Box::new(
-        sql::<Bool>(&format!(
-            "({table}.name || ' ' || coalesce({table}.short_name, '')) ILIKE "
-        ))
-        .bind::<Text, _>(pattern),
-    )
+    Fragment::new(format!(
+        "({table}.name || ' ' || coalesce({table}.short_name, '')) ILIKE "
+    ))
+    .text(pattern)
+    .boxed()
 }
 
 /// Sort orders of directory lists (organisations, agencies, …); `-` means descending.

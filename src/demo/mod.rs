@@ -193,33 +193,82 @@ async fn set_disabled(
     Ok(changed)
 }
 
-/// Inserts synthetic organisations and agencies (for benchmarks), in one statement each.
-pub async fn generate(pool: &DbPool, organizations: i64, agencies: i64) -> anyhow::Result<()> {
-    use diesel::sql_types::BigInt;
-    use diesel_async::RunQueryDsl;
+/// What `hamkori generate` makes.
+#[derive(Debug, Clone, Copy)]
+pub struct Generate {
+    /// Organisations.
+    pub organizations: i64,
+    /// Agencies (a fifth at the top, the others their sub-agencies).
+    pub agencies: i64,
+    /// Engagements of all kinds, with their kind-specific rows, parties, submissions and recommendations.
+    pub engagements: i64,
+    /// The same seed makes the same rows (ids included), so a second run into one database needs another seed.
+    pub seed: i64,
+}
+
+const GENERATE_ENGAGEMENTS: &str = include_str!("generate.sql");
+
+/// Inserts synthetic rows for benchmarks, set-based (one `INSERT … SELECT` per table, in one transaction).
+pub async fn generate(pool: &DbPool, spec: Generate) -> anyhow::Result<()> {
+    let Generate {
+        organizations,
+        agencies,
+        engagements,
+        seed,
+    } = spec;
+    anyhow::ensure!(
+        organizations >= 4 && agencies >= 2 || engagements == 0,
+        "engagements need at least 4 organisations and 2 agencies"
+    );
+    anyhow::ensure!(organizations >= 0 && agencies >= 0 && engagements >= 0 && seed >= 0);
     let mut conn = pool.get().await?;
     let kinds = "(ARRAY['ngo','coalition','international_organization','donor','media','business','other'])";
     let regions = "(ARRAY['TJ-DU','TJ-SU','TJ-KT','TJ-GB','TJ-RA'])";
     let spheres = "(ARRAY['human_rights','health','education','gender','environment','migration','public_order'])";
-    diesel::sql_query(format!(
+    // Only our own numbers are formatted into the SQL.
+    let top = (agencies / 5).max(1);
+    let directory = format!(
         "INSERT INTO organizations (id, name, kind, region_code, settlement, sphere_codes, status, created_at)
-         SELECT gen_random_uuid(), 'Организация ' || md5(g::text), {kinds}[1 + g % 7], {regions}[1 + g % 5],
-                CASE WHEN g % 3 = 0 THEN 'rural' ELSE 'urban' END, ARRAY[{spheres}[1 + g % 7]], 'active',
-                now() - make_interval(secs => g)
-         FROM generate_series(1, $1) AS g"
-    ))
-    .bind::<BigInt, _>(organizations)
-    .execute(&mut conn)
+         SELECT md5('{seed}:o:' || g)::uuid, 'Организация ' || md5('{seed}:o:' || g), {kinds}[1 + g % 7],
+                {regions}[1 + g % 5], CASE WHEN g % 3 = 0 THEN 'rural' ELSE 'urban' END, ARRAY[{spheres}[1 + g % 7]],
+                'active', timestamptz '2026-12-01' - make_interval(secs => g)
+         FROM generate_series(1, {organizations}) AS g;
+         INSERT INTO agencies (id, name, level, kind, parent_id, region_code, created_at)
+         SELECT md5('{seed}:a:' || g)::uuid, 'Ведомство ' || md5('{seed}:a:' || g),
+                CASE WHEN g <= {top} THEN 'national' ELSE 'district' END,
+                CASE WHEN g <= {top} THEN 'ministry' ELSE 'local_executive' END,
+                CASE WHEN g > {top} THEN md5('{seed}:a:' || (1 + (g - 1) % {top}))::uuid END,
+                {regions}[1 + g % 5], timestamptz '2026-12-01' - make_interval(secs => g)
+         FROM generate_series(1, {agencies}) AS g;"
+    );
+    let councils = (agencies / 2).max(5);
+    let facilities = (agencies * 3).max(5);
+    let rest = GENERATE_ENGAGEMENTS
+        .replace("@SEED@", &seed.to_string())
+        .replace("@ORGS@", &organizations.to_string())
+        .replace("@AGENCIES@", &agencies.to_string())
+        .replace("@COUNCILS@", &councils.to_string())
+        .replace("@FACILITIES@", &facilities.to_string())
+        .replace("@ENGAGEMENTS@", &engagements.to_string());
+    conn.transaction(async |conn| {
+        // Loading a million engagements takes minutes, longer than the server's statement timeout.
+        conn.batch_execute("SET LOCAL statement_timeout = 0")
+            .await?;
+        conn.batch_execute(&directory).await?;
+        if engagements > 0 {
+            conn.batch_execute(&rest).await?;
+        }
+        Ok::<_, diesel::result::Error>(())
+    })
     .await?;
-    diesel::sql_query(format!(
-        "INSERT INTO agencies (id, name, level, kind, region_code, created_at)
-         SELECT gen_random_uuid(), 'Ведомство ' || md5(g::text), 'district', 'local_executive', {regions}[1 + g % 5],
-                now() - make_interval(secs => g)
-         FROM generate_series(1, $1) AS g"
-    ))
-    .bind::<BigInt, _>(agencies)
-    .execute(&mut conn)
-    .await?;
-    tracing::info!(organizations, agencies, "generated synthetic rows");
+    conn.batch_execute("SET statement_timeout = 0; ANALYZE")
+        .await?;
+    tracing::info!(
+        organizations,
+        agencies,
+        engagements,
+        seed,
+        "generated synthetic rows"
+    );
     Ok(())
 }

@@ -7,7 +7,7 @@ use diesel::deserialize;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::serialize::{self, Output, ToSql};
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize, Serializer};
 use utoipa::{IntoParams, ToSchema};
@@ -17,7 +17,7 @@ use validator::Validate;
 use crate::auth::policy::{HiddenWhile, PLANNED_VISIT, RESTRICTED_READER_ROLES};
 use crate::auth::{Caller, Role};
 use crate::db::schema::{engagement_parties, engagements};
-use crate::db::sql::{self, KeyValue};
+use crate::db::sql::{self, Fragment, KeyValue};
 use crate::db::{Conn, JsonColumn};
 use crate::domain::{ConsultationStatus, GrantStatus, HearingStatus, MeetingStatus, VisitStatus};
 pub use crate::domain::{EngagementKind, PartyRole, Visibility};
@@ -439,45 +439,55 @@ pub struct EngagementFilter {
 /// SQL that is true when the caller may read a record whose visibility is `visibility_column`, judged by the
 /// engagement `engagement` (its owner, parties and council). The one place DESIGN.md §5's read rule lives.
 ///
-/// Only values we produce (UUIDs) are formatted into the SQL.
-pub fn readable_sql(caller: &Caller, visibility_column: &str, engagement: &str) -> String {
+/// The caller's ids are bound parameters, never text: the SQL depends only on the caller's role (and whether
+/// they have an organisation or councils), so diesel's statement cache prepares each list's statement once per
+/// connection, whoever asks. Only our own constants (column names, enum values) are formatted into the text.
+pub fn readable_sql(caller: &Caller, visibility_column: &str, engagement: &str) -> Fragment {
     let Some(actor) = &caller.actor else {
-        return format!(
-            "({visibility_column} = 'public' AND {} AND {})",
-            not_planned_visit(engagement, None),
-            council_readable(caller, engagement)
-        );
+        return Fragment::new(format!(
+            "({visibility_column} = 'public' AND {} AND ",
+            not_planned_visit_hidden(engagement)
+        ))
+        .push(council_readable(caller, engagement))
+        .sql(")");
     };
     let open = format!("{visibility_column} IN ('public', 'internal')");
     let rule = match actor.role {
-        Role::Admin => return "TRUE".to_owned(),
-        Role::Analyst | Role::AgencyOfficer => open,
+        Role::Admin => return Fragment::new("TRUE"),
+        Role::Analyst | Role::AgencyOfficer => Fragment::new(open),
         Role::NgoMember => match actor.organization_id {
-            Some(org) => format!(
-                "({open} OR {engagement}.owner_organization_id = '{org}' OR EXISTS (SELECT 1 FROM engagement_parties ep \
-                 WHERE ep.engagement_id = {engagement}.id AND ep.organization_id = '{org}' \
-                 AND ep.role IN ({})))",
+            Some(org) => Fragment::new(format!(
+                "({open} OR {engagement}.owner_organization_id = "
+            ))
+            .uuid(org)
+            .sql(&format!(
+                " OR EXISTS (SELECT 1 FROM engagement_parties ep WHERE ep.engagement_id = {engagement}.id \
+                 AND ep.organization_id = "
+            ))
+            .uuid(org)
+            .sql(&format!(
+                " AND ep.role IN ({})))",
                 sql_list(RESTRICTED_READER_ROLES)
-            ),
-            None => open,
+            )),
+            None => Fragment::new(open),
         },
         Role::Secretary if !actor.council_ids.is_empty() => {
-            let ids: Vec<String> = actor.council_ids.iter().map(|c| format!("'{c}'")).collect();
-            format!(
-                "({open} OR {engagement}.council_id IN ({}))",
-                ids.join(", ")
-            )
+            Fragment::new(format!("({open} OR {engagement}.council_id = ANY("))
+                .uuids(actor.council_ids.clone())
+                .sql("))")
         }
-        Role::Secretary => open,
+        Role::Secretary => Fragment::new(open),
     };
     let org = actor
         .organization_id
         .filter(|_| actor.role == Role::NgoMember);
-    format!(
-        "({rule} AND {} AND {})",
-        not_planned_visit(engagement, org),
-        council_readable(caller, engagement)
-    )
+    Fragment::new("(")
+        .push(rule)
+        .sql(" AND ")
+        .push(not_planned_visit(engagement, org))
+        .sql(" AND ")
+        .push(council_readable(caller, engagement))
+        .sql(")")
 }
 
 /// A list of enum values as SQL literals (`'a', 'b'`); the values are our own constants, never client input.
@@ -488,52 +498,51 @@ fn sql_list(values: &[PartyRole]) -> String {
 
 /// A council's meetings are hidden from those who may not read the council itself: anonymous readers see only
 /// public councils' meetings, signed-in users all but restricted councils' other than their own.
-fn council_readable(caller: &Caller, engagement: &str) -> String {
+fn council_readable(caller: &Caller, engagement: &str) -> Fragment {
     let column = format!("{engagement}.council_id");
     // Only a council's own meetings follow its visibility; a visit under its mandate keeps its monitors' access.
     let meeting_free = format!("({engagement}.kind <> 'meeting' OR {column} IS NULL)");
     match &caller.actor {
-        None => format!(
+        None => Fragment::new(format!(
             "({meeting_free} OR {column} IN (SELECT id FROM councils WHERE visibility = 'public'))"
-        ),
-        Some(actor) => {
-            let own = if actor.role == Role::Secretary && !actor.council_ids.is_empty() {
-                let ids: Vec<String> = actor.council_ids.iter().map(|c| format!("'{c}'")).collect();
-                format!(" AND id NOT IN ({})", ids.join(", "))
-            } else {
-                String::new()
-            };
-            format!(
-                "({meeting_free} OR {column} NOT IN (SELECT id FROM councils WHERE visibility = 'restricted'{own}))"
-            )
+        )),
+        Some(actor) if actor.role == Role::Secretary && !actor.council_ids.is_empty() => {
+            Fragment::new(format!(
+                "({meeting_free} OR {column} NOT IN (SELECT id FROM councils WHERE visibility = 'restricted' \
+                 AND id <> ALL("
+            ))
+            .uuids(actor.council_ids.clone())
+            .sql(")))")
         }
+        Some(_) => Fragment::new(format!(
+            "({meeting_free} OR {column} NOT IN (SELECT id FROM councils WHERE visibility = 'restricted'))"
+        )),
     }
 }
 
+/// `NOT (a planned visit)`: true for every record but a planned monitoring visit.
+fn not_planned_visit_hidden(engagement: &str) -> String {
+    let HiddenWhile { kind, status, .. } = PLANNED_VISIT;
+    format!("NOT ({engagement}.kind = '{kind}' AND {engagement}.status = '{status}')")
+}
+
 /// A planned monitoring visit is seen only by its monitors (and admins): announcing it would defeat it.
-pub fn not_planned_visit(engagement: &str, monitor: Option<Uuid>) -> String {
-    let HiddenWhile {
-        kind,
-        status,
-        seen_by,
-    } = PLANNED_VISIT;
-    let hidden = format!("({engagement}.kind = '{kind}' AND {engagement}.status = '{status}')");
+pub fn not_planned_visit(engagement: &str, monitor: Option<Uuid>) -> Fragment {
+    let hidden = not_planned_visit_hidden(engagement);
     match monitor {
-        Some(org) => format!(
-            "(NOT {hidden} OR EXISTS (SELECT 1 FROM engagement_parties mp WHERE mp.engagement_id = {engagement}.id \
-             AND mp.organization_id = '{org}' AND mp.role = '{seen_by}'))"
-        ),
-        None => format!("NOT {hidden}"),
+        Some(org) => Fragment::new(format!(
+            "({hidden} OR EXISTS (SELECT 1 FROM engagement_parties mp WHERE mp.engagement_id = {engagement}.id \
+             AND mp.organization_id = "
+        ))
+        .uuid(org)
+        .sql(&format!(" AND mp.role = '{}'))", PLANNED_VISIT.seen_by)),
+        None => Fragment::new(hidden),
     }
 }
 
 /// The engagement read rule as a diesel condition on `engagements`.
 pub fn readable<QS: 'static>(caller: &Caller) -> sql::BoxedCondition<QS> {
-    Box::new(diesel::dsl::sql::<Bool>(&readable_sql(
-        caller,
-        "engagements.visibility",
-        "engagements",
-    )))
+    readable_sql(caller, "engagements.visibility", "engagements").boxed()
 }
 
 impl EngagementRow {
@@ -607,7 +616,68 @@ pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Engag
     Ok(with_parties(conn, vec![row]).await?.remove(0))
 }
 
+/// The filters of [`EngagementFilter`] on the engagement's own columns, applied to a boxed query over
+/// `engagements` or over `engagement_timeline` joined with it.
+macro_rules! filter_engagements {
+    ($query:ident, $filter:expr, $agency:expr, $organization:expr) => {{
+        use engagements::dsl as e;
+        let filter: &EngagementFilter = $filter;
+        if !filter.kind.is_empty() {
+            $query = $query.filter(e::kind.eq_any(filter.kind.clone()));
+        }
+        if let Some(org) = $organization {
+            let ids = engagement_parties::table
+                .filter(engagement_parties::organization_id.eq(org))
+                .select(engagement_parties::engagement_id);
+            $query = $query.filter(
+                e::id
+                    .eq_any(ids)
+                    .or(e::owner_organization_id.eq(org).assume_not_null()),
+            );
+        }
+        if let Some(agency) = $agency {
+            let ids = engagement_parties::table
+                .filter(engagement_parties::agency_id.eq(agency))
+                .select(engagement_parties::engagement_id);
+            $query = $query.filter(e::id.eq_any(ids));
+        }
+        if let Some(council) = filter.council_id {
+            $query = $query.filter(e::council_id.eq(council));
+        }
+        if let Some(code) = &filter.region_code {
+            $query = $query.filter(sql::in_region("engagements.region_code", code.clone()));
+        }
+        if let Some(sphere) = &filter.sphere_code {
+            $query = $query.filter(e::sphere_codes.contains(vec![sphere.clone()]));
+        }
+        if let Some(status) = &filter.status {
+            $query = $query.filter(e::status.eq(status.clone()));
+        }
+        if let Some(q) = &filter.q {
+            $query = $query.filter(
+                Fragment::new("engagements.search @@ websearch_to_tsquery('russian', ")
+                    .text(q.clone())
+                    .sql(")"),
+            );
+        }
+        if let Some(visibility) = filter.visibility {
+            $query = $query.filter(e::visibility.eq(visibility));
+        }
+    }};
+}
+
+/// The sort key of a cursor of an engagement list.
+fn cursor_key(cursor: &Cursor) -> ApiResult<NaiveDate> {
+    cursor.key.parse::<NaiveDate>().map_err(|_| {
+        crate::http::ApiError::field("cursor", "is not a cursor returned by this list")
+    })
+}
+
 /// A keyset page (`limit + 1` rows) of the engagements the caller may read, newest first: two queries.
+///
+/// Filtered by an agency or an organisation, the page walks that actor's rows of `engagement_timeline` (one per
+/// engagement it takes part in or owns, carrying `starts_on`) newest first and stops after `limit + 1` readable
+/// ones, instead of gathering and sorting all of the actor's engagements.
 #[tracing::instrument(skip(conn, caller))]
 pub async fn list(
     conn: &mut Conn,
@@ -616,75 +686,68 @@ pub async fn list(
     after: Option<Cursor>,
     limit: i64,
 ) -> ApiResult<Vec<Engagement>> {
+    use crate::db::schema::engagement_timeline as t;
     use engagements::dsl as e;
-    let mut query = e::engagements
-        .select(EngagementRow::as_select())
-        .filter(readable(caller))
-        .into_boxed();
-    if !filter.kind.is_empty() {
-        query = query.filter(e::kind.eq_any(filter.kind.clone()));
-    }
-    if let Some(org) = filter.organization_id {
-        let ids = engagement_parties::table
-            .filter(engagement_parties::organization_id.eq(org))
-            .select(engagement_parties::engagement_id);
-        query = query.filter(
-            e::id
-                .eq_any(ids)
-                .or(e::owner_organization_id.eq(org).assume_not_null()),
-        );
-    }
-    if let Some(agency) = filter.agency_id {
-        let ids = engagement_parties::table
-            .filter(engagement_parties::agency_id.eq(agency))
-            .select(engagement_parties::engagement_id);
-        query = query.filter(e::id.eq_any(ids));
-    }
-    if let Some(council) = filter.council_id {
-        query = query.filter(e::council_id.eq(council));
-    }
-    if let Some(code) = &filter.region_code {
-        query = query.filter(sql::in_region("engagements.region_code", code.clone()));
-    }
-    if let Some(sphere) = &filter.sphere_code {
-        query = query.filter(e::sphere_codes.contains(vec![sphere.clone()]));
-    }
-    if let Some(status) = &filter.status {
-        query = query.filter(e::status.eq(status.clone()));
-    }
-    if let Some(from) = filter.from {
-        query = query.filter(e::starts_on.ge(from));
-    }
-    if let Some(to) = filter.to {
-        query = query.filter(e::starts_on.le(to));
-    }
-    if let Some(q) = &filter.q {
-        query = query.filter(
-            diesel::dsl::sql::<Bool>("engagements.search @@ websearch_to_tsquery('russian', ")
-                .bind::<diesel::sql_types::Text, _>(q.clone())
-                .sql(")"),
-        );
-    }
-    if let Some(visibility) = filter.visibility {
-        query = query.filter(e::visibility.eq(visibility));
-    }
-    if let Some(cursor) = after {
-        let key = cursor.key.parse::<NaiveDate>().map_err(|_| {
-            crate::http::ApiError::field("cursor", "is not a cursor returned by this list")
-        })?;
-        query = query.filter(sql::after(
-            "engagements.starts_on",
-            "engagements.id",
-            true,
-            KeyValue::Date(key),
-            cursor.id,
-        ));
-    }
-    let rows: Vec<EngagementRow> = query
-        .order((e::starts_on.desc(), e::id.desc()))
-        .limit(limit + 1)
-        .load(conn)
-        .await?;
+    let rows: Vec<EngagementRow> = if let Some(actor) = filter.agency_id.or(filter.organization_id)
+    {
+        // The timeline answers for the agency (or else the organisation); the other, if also given, filters.
+        let organization = filter
+            .organization_id
+            .filter(|_| filter.agency_id.is_some());
+        let mut query = t::table
+            .inner_join(e::engagements)
+            .filter(t::actor_id.eq(actor))
+            .filter(readable(caller))
+            .select(EngagementRow::as_select())
+            .into_boxed();
+        filter_engagements!(query, filter, None::<Uuid>, organization);
+        if let Some(from) = filter.from {
+            query = query.filter(t::starts_on.ge(from));
+        }
+        if let Some(to) = filter.to {
+            query = query.filter(t::starts_on.le(to));
+        }
+        if let Some(cursor) = after {
+            query = query.filter(sql::after(
+                "engagement_timeline.starts_on",
+                "engagement_timeline.engagement_id",
+                true,
+                KeyValue::Date(cursor_key(&cursor)?),
+                cursor.id,
+            ));
+        }
+        query
+            .order((t::starts_on.desc(), t::engagement_id.desc()))
+            .limit(limit + 1)
+            .load(conn)
+            .await?
+    } else {
+        let mut query = e::engagements
+            .select(EngagementRow::as_select())
+            .filter(readable(caller))
+            .into_boxed();
+        filter_engagements!(query, filter, None::<Uuid>, None::<Uuid>);
+        if let Some(from) = filter.from {
+            query = query.filter(e::starts_on.ge(from));
+        }
+        if let Some(to) = filter.to {
+            query = query.filter(e::starts_on.le(to));
+        }
+        if let Some(cursor) = after {
+            query = query.filter(sql::after(
+                "engagements.starts_on",
+                "engagements.id",
+                true,
+                KeyValue::Date(cursor_key(&cursor)?),
+                cursor.id,
+            ));
+        }
+        query
+            .order((e::starts_on.desc(), e::id.desc()))
+            .limit(limit + 1)
+            .load(conn)
+            .await?
+    };
     with_parties(conn, rows).await
 }
 

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -13,6 +12,7 @@ use super::lifecycle::RecommendationStatus;
 use crate::auth::{Caller, Role};
 use crate::db::Conn;
 use crate::db::schema::{engagements, recommendation_status_history as history, recommendations};
+use crate::db::sql::Fragment;
 use crate::db::sql::KeyValue;
 use crate::domain::AnswerSource;
 use crate::engagements::model::readable_sql;
@@ -201,22 +201,36 @@ pub fn is_overdue(
 /// SQL that is true when the caller may read a recommendation (joined with its engagement): both the
 /// recommendation's and the engagement's visibility must allow it, except that an agency's officers always see
 /// what is addressed to their agency — they are the ones who must answer it.
-pub fn readable(caller: &Caller) -> String {
-    let both = format!(
-        "({} AND {})",
-        readable_sql(caller, "recommendations.visibility", "engagements"),
-        readable_sql(caller, "engagements.visibility", "engagements")
-    );
+pub fn readable(caller: &Caller) -> Fragment {
+    let both = Fragment::new("(")
+        .push(readable_sql(
+            caller,
+            "recommendations.visibility",
+            "engagements",
+        ))
+        .sql(" AND ")
+        .push(readable_sql(
+            caller,
+            "engagements.visibility",
+            "engagements",
+        ))
+        .sql(")");
     match caller
         .actor
         .as_ref()
         .filter(|a| a.role == Role::AgencyOfficer)
         .and_then(|a| a.agency_id)
     {
-        Some(agency) => format!(
-            "({both} OR (recommendations.addressed_to_agency_id = '{agency}' AND {}))",
-            crate::engagements::model::not_planned_visit("engagements", None)
-        ),
+        Some(agency) => Fragment::new("(")
+            .push(both)
+            .sql(" OR (recommendations.addressed_to_agency_id = ")
+            .uuid(agency)
+            .sql(" AND ")
+            .push(crate::engagements::model::not_planned_visit(
+                "engagements",
+                None,
+            ))
+            .sql("))"),
         None => both,
     }
 }
@@ -296,7 +310,7 @@ pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Recom
     let row: (RecommendationRow, EngagementKind) = recommendations::table
         .inner_join(engagements::table)
         .filter(recommendations::id.eq(id))
-        .filter(diesel::dsl::sql::<Bool>(&readable(caller)))
+        .filter(readable(caller))
         .select((RecommendationRow::as_select(), engagements::kind))
         .first(conn)
         .await?;
@@ -317,7 +331,7 @@ pub async fn list(
     use recommendations::dsl as r;
     let mut query = r::recommendations
         .inner_join(engagements::table)
-        .filter(diesel::dsl::sql::<Bool>(&readable(caller)))
+        .filter(readable(caller))
         .select((RecommendationRow::as_select(), engagements::kind))
         .into_boxed();
     if let Some(agency) = filter.addressed_to_agency_id {
@@ -327,11 +341,9 @@ pub async fn list(
         query = query.filter(r::status.eq(status));
     }
     match filter.overdue {
-        Some(true) => query = query.filter(diesel::dsl::sql::<Bool>(OVERDUE)),
+        Some(true) => query = query.filter(Fragment::new(OVERDUE)),
         Some(false) => {
-            query = query.filter(diesel::dsl::sql::<Bool>(&format!(
-                "NOT coalesce({OVERDUE}, false)"
-            )))
+            query = query.filter(Fragment::new(format!("NOT coalesce({OVERDUE}, false)")))
         }
         None => {}
     }

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -15,6 +14,7 @@ use validator::Validate;
 use crate::auth::{Caller, Role};
 use crate::db::Conn;
 use crate::db::schema::{consultations, submission_organizations as so, submissions};
+use crate::db::sql::Fragment;
 use crate::db::sql::KeyValue;
 use crate::domain::AnswerSource;
 use crate::engagements::model::readable_sql;
@@ -210,11 +210,16 @@ pub struct SubmissionFilter {
 }
 
 /// SQL that is true when the caller may read the submission's consultation.
-fn readable(caller: &Caller) -> String {
-    format!(
-        "EXISTS (SELECT 1 FROM engagements WHERE engagements.id = submissions.consultation_id AND {})",
-        readable_sql(caller, "engagements.visibility", "engagements")
+fn readable(caller: &Caller) -> Fragment {
+    Fragment::new(
+        "EXISTS (SELECT 1 FROM engagements WHERE engagements.id = submissions.consultation_id AND ",
     )
+    .push(readable_sql(
+        caller,
+        "engagements.visibility",
+        "engagements",
+    ))
+    .sql(")")
 }
 
 async fn assemble(
@@ -260,7 +265,7 @@ pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Submi
     let row: (SubmissionRow, NaiveDate) = submissions::table
         .inner_join(consultations::table)
         .filter(submissions::id.eq(id))
-        .filter(diesel::dsl::sql::<Bool>(&readable(caller)))
+        .filter(readable(caller))
         .select((SubmissionRow::as_select(), consultations::closes_on))
         .first(conn)
         .await?;
@@ -280,7 +285,7 @@ pub async fn list(
 ) -> ApiResult<Vec<Submission>> {
     let mut query = submissions::table
         .inner_join(consultations::table)
-        .filter(diesel::dsl::sql::<Bool>(&readable(caller)))
+        .filter(readable(caller))
         .select((SubmissionRow::as_select(), consultations::closes_on))
         .into_boxed();
     if let Some(id) = filter.consultation_id {

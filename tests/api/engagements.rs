@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::support::TestApp;
+use crate::support::{self, TestApp};
 
 /// The ids of a page; a refused or failed list is no empty list.
 #[track_caller]
@@ -199,26 +199,10 @@ async fn pages_of_engagements_cover_every_row_once() {
     assert_eq!((seen.len(), unique.len()), (37, 37));
 }
 
-thread_local! {
-    static QUERIES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// Counts the queries started on this thread (each test runs on its own thread).
-struct CountQueries;
-
-impl diesel::connection::Instrumentation for CountQueries {
-    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
-        if let diesel::connection::InstrumentationEvent::StartQuery { .. } = event {
-            QUERIES.with(|q| q.set(q.get() + 1));
-        }
-    }
-}
-
 #[actix_web::test]
 async fn a_page_of_engagements_takes_two_queries_whatever_its_size() {
     use diesel_async::SimpleAsyncConnection;
-    diesel::connection::set_default_instrumentation(|| Some(Box::new(CountQueries)))
-        .expect("instrumentation");
+    support::record_statements();
     let app = TestApp::new().await;
     let w = app.world().await;
     let mut conn = app.pool().get().await.expect("conn");
@@ -236,7 +220,7 @@ async fn a_page_of_engagements_takes_two_queries_whatever_its_size() {
         .assert_status(200);
     let mut counts = Vec::new();
     for limit in [1, 10, 100] {
-        QUERIES.with(|q| q.set(0));
+        support::take_statements();
         let res = app
             .get(
                 &format!(
@@ -248,7 +232,7 @@ async fn a_page_of_engagements_takes_two_queries_whatever_its_size() {
             .await;
         res.assert_status(200);
         assert_eq!(res.json()["items"].as_array().map(Vec::len), Some(limit));
-        counts.push(QUERIES.with(std::cell::Cell::get));
+        counts.push(support::take_statements().len());
     }
     assert_eq!(counts, [2, 2, 2], "page + parties, never one per row");
 }

@@ -914,3 +914,36 @@ impl TestApp {
         id
     }
 }
+
+thread_local! {
+    static STATEMENTS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Records the SQL text (without its binds) of every statement started on this thread: each test runs on its
+/// own thread, so a test sees only its own. Install it with [`record_statements`] before the app is built.
+struct RecordStatements;
+
+impl diesel::connection::Instrumentation for RecordStatements {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        if let diesel::connection::InstrumentationEvent::StartQuery { query, .. } = event {
+            let text = query.to_string();
+            let sql = text
+                .split(" -- binds: ")
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            STATEMENTS.with(|s| s.borrow_mut().push(sql));
+        }
+    }
+}
+
+/// Makes every connection opened from now on (process-wide) record its statements on the thread that runs them.
+pub fn record_statements() {
+    diesel::connection::set_default_instrumentation(|| Some(Box::new(RecordStatements)))
+        .expect("instrumentation");
+}
+
+/// The statements recorded on this thread since the last call.
+pub fn take_statements() -> Vec<String> {
+    STATEMENTS.with(|s| std::mem::take(&mut *s.borrow_mut()))
+}

@@ -1,0 +1,12 @@
+DROP TRIGGER engagements_timeline_update ON engagements;
+DROP TRIGGER engagements_timeline_insert ON engagements;
+DROP TRIGGER engagement_parties_timeline_update ON engagement_parties;
+DROP TRIGGER engagement_parties_timeline_delete ON engagement_parties;
+DROP TRIGGER engagement_parties_timeline_insert ON engagement_parties;
+DROP FUNCTION engagement_timeline_engagement_changed();
+DROP FUNCTION engagement_timeline_engagements_inserted();
+DROP FUNCTION engagement_timeline_parties_updated();
+DROP FUNCTION engagement_timeline_parties_deleted();
+DROP FUNCTION engagement_timeline_parties_inserted();
+DROP FUNCTION engagement_timeline_resync(uuid[]);
+DROP TABLE engagement_timeline;
