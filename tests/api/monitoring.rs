@@ -532,3 +532,42 @@ async fn monitors_keep_their_visit_under_a_restricted_councils_mandate() {
     res.assert_status(200);
     assert_eq!(res.json()["findings"][1]["description"], SECRET);
 }
+
+#[actix_web::test]
+async fn a_co_monitor_reads_the_confidential_findings_until_it_withdraws() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let f = facility(&app, &w).await;
+    let res = app
+        .post("/api/v1/monitoring-visits", Some(&w.ngo_a), &json!({
+            "facility_id": f, "visited_on": "2026-05-14", "monitor_organization_ids": [w.org_a, w.org_b],
+            "status": "completed", "visibility": "public",
+            "findings": [{"category": "treatment", "severity": "critical", "description": SECRET, "confidential": true}]
+        }))
+        .await;
+    res.assert_status(201);
+    let v = id_of(&res.json());
+    let path = format!("/api/v1/monitoring-visits/{v}");
+    let seen_by_b = app.get(&path, Some(&w.ngo_b)).await;
+    assert!(seen_by_b.text().contains(SECRET), "a co-monitor reads them");
+    // Named by A, B may not change the visit.
+    let before = app.snapshot().await;
+    app.patch_read(&path, Some(&w.ngo_b), &json!({"summary": "Всё отлично"}))
+        .await
+        .assert_problem(403);
+    app.snapshot().await.assert_unchanged_from(&before);
+    // B leaves: 204, and the confidential text is no longer B's to read.
+    let etag = app.etag(&path, Some(&w.ngo_b)).await;
+    app.delete_if(
+        &format!("{path}/monitors/{}", w.org_b),
+        Some(&w.ngo_b),
+        etag.as_deref(),
+    )
+    .await
+    .assert_status(204);
+    let after = app.get(&path, Some(&w.ngo_b)).await;
+    let body = after.assert_record(v);
+    assert_eq!(body["monitor_organization_ids"], json!([w.org_a]));
+    assert!(!after.text().contains(SECRET), "{body}");
+    assert!(app.get(&path, Some(&w.ngo_a)).await.text().contains(SECRET));
+}
