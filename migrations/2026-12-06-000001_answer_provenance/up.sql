@@ -36,7 +36,9 @@ ALTER TABLE recommendations
     ADD COLUMN status_source text CHECK (status_source IN ('agency', 'ngo', 'secretary', 'admin'));
 UPDATE recommendations r
 SET issuer_organization_id = coalesce(
-        (SELECT u.organization_id FROM users u WHERE u.id = r.created_by AND u.role = 'ngo_member'),
+        (SELECT u.organization_id FROM users u
+         WHERE u.id = r.created_by AND u.role = 'ngo_member'
+           AND u.organization_id = (SELECT e.owner_organization_id FROM engagements e WHERE e.id = r.engagement_id)),
         (SELECT e.owner_organization_id FROM engagements e WHERE e.id = r.engagement_id));
 UPDATE recommendations r
 SET status_source = (SELECT h.source FROM recommendation_status_history h

@@ -257,3 +257,37 @@ where
         .await
     }
 }
+
+/// How a withdrawal reads its record: as the actor for the read that decides, then whole for the audit row only.
+/// The actor may no longer see what it left (a restricted record it was named on), and nothing read the second
+/// time reaches the client.
+pub struct ActorThenWhole {
+    actor: crate::auth::Caller,
+    whole: crate::auth::Caller,
+    read: std::cell::Cell<bool>,
+}
+
+impl ActorThenWhole {
+    /// The callers for `actor`.
+    pub fn new(actor: &Actor) -> Self {
+        Self {
+            actor: actor.caller(),
+            whole: crate::auth::Caller {
+                actor: Some(Actor {
+                    role: crate::domain::Role::Admin,
+                    ..actor.clone()
+                }),
+            },
+            read: std::cell::Cell::new(false),
+        }
+    }
+
+    /// The caller of the next read: the actor the first time, the whole record after.
+    pub fn next(&self) -> &crate::auth::Caller {
+        if self.read.replace(true) {
+            &self.whole
+        } else {
+            &self.actor
+        }
+    }
+}

@@ -6,7 +6,7 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use super::model::{Document, EngagementKind, EngagementStatus, Party, PartyRole, Visibility};
-use crate::audit::write::{Audited, Existing, Table};
+use crate::audit::write::{ActorThenWhole, Audited, Existing, Table};
 use crate::auth::policy::{self, Action, EngagementFacts, Record};
 use crate::auth::{Actor, Caller};
 use crate::db::schema::{engagement_parties, engagements};
@@ -294,14 +294,7 @@ impl Withdrawal {
         find: impl AsyncFn(&mut Conn, &Caller, Uuid) -> ApiResult<T>,
         unlink: impl AsyncFnOnce(&mut Conn) -> ApiResult<usize>,
     ) -> ApiResult<()> {
-        let as_actor = actor.caller();
-        let whole = Caller {
-            actor: Some(Actor {
-                role: crate::domain::Role::Admin,
-                ..actor.clone()
-            }),
-        };
-        let read_before = std::cell::Cell::new(false);
+        let readers = ActorThenWhole::new(actor);
         let Self {
             id,
             organization,
@@ -310,14 +303,7 @@ impl Withdrawal {
         let existing = Existing {
             table: Table::Engagements,
             id,
-            find: async move |conn: &mut Conn| {
-                let caller = if read_before.replace(true) {
-                    &whole
-                } else {
-                    &as_actor
-                };
-                find(conn, caller, id).await
-            },
+            find: async move |conn: &mut Conn| find(conn, readers.next(), id).await,
             rule: async move |_: &mut Conn, record: &T| {
                 let engagement = record.facts();
                 policy::check(

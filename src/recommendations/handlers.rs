@@ -58,13 +58,45 @@ fn existing(
     }
 }
 
-fn check_dates(issued_on: chrono::NaiveDate, due_on: Option<chrono::NaiveDate>) -> ApiResult<()> {
+/// A recommendation is issued on a day that has come (an answer could not take effect before it), and due no
+/// earlier than it is issued.
+fn check_dates(issued_on: NaiveDate, due_on: Option<NaiveDate>) -> ApiResult<()> {
+    if issued_on > Utc::now().date_naive() {
+        return Err(ApiError::field("issued_on", "must not be in the future"));
+    }
     match due_on {
         Some(due) if due < issued_on => {
             Err(ApiError::field("due_on", "must not be before issued_on"))
         }
         _ => Ok(()),
     }
+}
+
+/// `no_response` says the agency let a deadline pass that it could see: recorded by anyone but an admin, the
+/// deadline must have passed after the recommendation was recorded here (an NGO cannot log a recommendation
+/// with a deadline already past and call it unanswered at once), and it takes effect after the deadline.
+fn check_no_response(
+    actor: &Actor,
+    before: &Recommendation,
+    effective_on: NaiveDate,
+) -> ApiResult<()> {
+    let Some(due) = before.due_on else {
+        return Ok(());
+    };
+    if effective_on <= due {
+        return Err(ApiError::field(
+            "effective_on",
+            format!("must be after due_on ({due}) for `no_response`"),
+        ));
+    }
+    if !actor.is_admin() && before.created_at.date_naive() > due {
+        return Err(ApiError::field(
+            "status",
+            "`no_response` needs a deadline that passed after the recommendation was recorded here; an admin \
+             may record it for an older one",
+        ));
+    }
+    Ok(())
 }
 
 /// Issues a recommendation from an engagement to an agency (whoever may change the engagement).
@@ -165,8 +197,8 @@ async fn record_change(
     Ok(())
 }
 
-/// Once an answer exists, the terms it answered are fixed: the agency, the issue date and the deadline (admins
-/// may still correct them; the audit log keeps the change). Before that, a deadline may be moved but not into
+/// Once an answer exists, the terms it answered are fixed: the text, the agency, the issue date and the deadline
+/// (admins may still correct them; the audit log keeps the change). Before that, a deadline may be moved but not into
 /// the past, so that nobody can make a recommendation overdue by editing it.
 fn check_terms(
     actor: &Actor,
@@ -190,6 +222,10 @@ fn check_terms(
             ));
         }
     };
+    fixed(
+        "text",
+        changes.text.as_ref().is_some_and(|t| *t != before.text),
+    );
     fixed(
         "addressed_to_agency_id",
         changes
@@ -340,6 +376,9 @@ pub async fn change_recommendation_status(
                             before.issued_on
                         ),
                     ));
+                }
+                if change.status == RecommendationStatus::NoResponse {
+                    check_no_response(&actor, before, effective_on)?;
                 }
                 let recorder = Recorder::of(&actor, Some(before.addressed_to_agency_id));
                 diesel::update(recommendations::table.find(before.id))

@@ -145,8 +145,11 @@ async fn issue(
     family: Uuid,
     client: &str,
 ) -> ApiResult<TokenPair> {
-    let user = User::find(conn, user_id).await?;
+    // The version first, the rights after: a change of rights between the two reads then signs the new rights
+    // with the old version, which the per-request check refuses (it fails closed), never old rights with the
+    // new version.
     let (session_version, disabled) = User::session_state(conn, user_id).await?;
+    let user = User::find(conn, user_id).await?;
     if disabled {
         return Err(ApiError::Unauthorized(DISABLED));
     }

@@ -11,17 +11,18 @@ use super::model::{
     self, AnswerSubmission, CreateSubmission, NEWEST, ResponseStatus, Submission, SubmissionFilter,
     UpdateSubmission,
 };
-use crate::audit::write::{Existing, Table, create, lock};
+use crate::audit::write::{ActorThenWhole, Existing, Table, create, lock};
 use crate::auth::policy::{self, Action, EngagementFacts, Record, Recorder};
 use crate::auth::{Actor, Caller};
 use crate::consultations::model::{self as consultations_model, refresh_parties};
 use crate::db::Conn;
 use crate::db::schema::{consultations, submission_organizations as so, submissions};
+use crate::domain::AnswerSource;
 use crate::engagements::{EngagementKind, PartyRole};
 use crate::http::export::{self};
 use crate::http::{
-    ApiError, ApiResult, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams, PartyPath,
-    Path, Precondition, ProblemResponses, Query, created, ok_versioned,
+    ApiError, ApiResult, FieldError, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams,
+    PartyPath, Path, Precondition, ProblemResponses, Query, created, ok_versioned,
 };
 use crate::state::AppState;
 
@@ -151,6 +152,50 @@ fn keeps_owner(actor: &Actor, owner: Option<Uuid>, organization_ids: &[Uuid]) ->
     }
 }
 
+/// Once the submission has an answer, what was answered is fixed — its text, provision and date (which decides
+/// whether it was late) — except for admins, whose corrections the audit log keeps.
+fn check_answered_terms(
+    actor: &Actor,
+    before: &Submission,
+    changes: &UpdateSubmission,
+) -> ApiResult<()> {
+    if actor.is_admin() || before.response.source.is_none() {
+        return Ok(());
+    }
+    let changed = [
+        (
+            "proposal",
+            changes
+                .proposal
+                .as_ref()
+                .is_some_and(|p| *p != before.proposal),
+        ),
+        (
+            "provision",
+            changes
+                .provision
+                .as_ref()
+                .is_some_and(|p| *p != before.provision),
+        ),
+        (
+            "submitted_on",
+            changes
+                .submitted_on
+                .is_some_and(|d| d != before.submitted_on),
+        ),
+    ];
+    let errors: Vec<FieldError> = changed
+        .into_iter()
+        .filter(|(_, changed)| *changed)
+        .map(|(field, _)| FieldError::new(field, "is fixed once an answer exists"))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
 /// A submission is dated within its consultation's comment period or after it (late, and marked so), never
 /// before the consultation opened nor in the future.
 fn check_submitted_on(day: NaiveDate, opens_on: NaiveDate) -> ApiResult<()> {
@@ -242,6 +287,7 @@ pub async fn update_submission(
             &actor,
             &if_match,
             async |conn, before| {
+                check_answered_terms(&actor, before, &changes)?;
                 if let Some(day) = changes.submitted_on {
                     let opens_on = consultations::table
                         .find(before.consultation_id)
@@ -296,11 +342,12 @@ pub async fn withdraw_from_submission(
         id,
         organization_id,
     } = path.0;
-    let caller = actor.caller();
+    // The organisation may no longer read a submission to a restricted consultation once it has left it.
+    let readers = ActorThenWhole::new(&actor);
     let existing = Existing {
         table: Table::Submissions,
         id,
-        find: async move |conn: &mut Conn| model::find(conn, &caller, id).await,
+        find: async move |conn: &mut Conn| model::find(conn, readers.next(), id).await,
         rule: async |_: &mut Conn, s: &Submission| {
             let named = s
                 .organization_ids
@@ -423,6 +470,14 @@ pub async fn put_submission_response(
                 }
                 let agency = responsible_agency(conn, before.consultation_id).await?;
                 let recorder = Recorder::of(&actor, Some(agency));
+                // The agency's own answer is its word: an NGO's report may not replace it (an admin may correct).
+                if before.response.source == Some(AnswerSource::Agency)
+                    && !matches!(recorder.source, AnswerSource::Agency | AnswerSource::Admin)
+                {
+                    return Err(ApiError::Forbidden(
+                        "The responsible agency recorded this answer itself; only it or an admin may change it.",
+                    ));
+                }
                 diesel::update(submissions::table.find(before.id))
                     .set((
                         submissions::response_status.eq(answer.status),

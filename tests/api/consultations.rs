@@ -265,15 +265,9 @@ async fn bad_consultations_and_submissions_are_refused_and_nothing_is_written() 
     .await
     .assert_problem(403);
     app.snapshot().await.assert_unchanged_from(&before);
-    // The responsible agency's officer answers, and the submitting organisation edits.
+    // The submitting organisation edits, then the responsible agency's officer answers (what it answered is
+    // then fixed, see `provenance`).
     let sid = id_of(&sub.json());
-    let answer = app
-        .call(put(
-            &w.officer_host,
-            json!({"status": "accepted", "text": "Принято"}),
-        ))
-        .await;
-    assert_eq!(answer.assert_record(sid)["response"]["status"], "accepted");
     let edited = app
         .patch(
             &format!("/api/v1/submissions/{sid}"),
@@ -285,6 +279,13 @@ async fn bad_consultations_and_submissions_are_refused_and_nothing_is_written() 
         edited.assert_record(sid)["proposal"],
         "Уточнённое предложение"
     );
+    let answer = app
+        .call(put(
+            &w.officer_host,
+            json!({"status": "accepted", "text": "Принято"}),
+        ))
+        .await;
+    assert_eq!(answer.assert_record(sid)["response"]["status"], "accepted");
     // A consultation with submissions cannot be deleted; one without can.
     let before = app.snapshot().await;
     app.delete_read(&format!("/api/v1/consultations/{c}"), Some(&w.admin))
@@ -445,4 +446,26 @@ async fn a_co_submitter_reads_and_may_withdraw_but_only_the_maker_changes_a_subm
     app.delete(&format!("{path}/organizations/{}", w.org_b), Some(&w.admin))
         .await
         .assert_problem(409);
+}
+
+#[actix_web::test]
+async fn a_co_submitter_leaves_a_submission_to_a_restricted_consultation_it_can_then_no_longer_read()
+ {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let c = consultation(&app, &w, "restricted").await;
+    let made = app
+        .post(&format!("/api/v1/consultations/{c}/submissions"), Some(&w.ngo_a), &json!({
+            "organization_ids": [w.org_a, w.org_b], "proposal": "Закрепить право на адвоката", "submitted_on": "2026-02-20"}))
+        .await;
+    made.assert_status(201);
+    let s = id_of(&made.json());
+    let path = format!("/api/v1/submissions/{s}");
+    app.get(&path, Some(&w.ngo_b)).await.assert_record(s);
+    app.delete(&format!("{path}/organizations/{}", w.org_b), Some(&w.ngo_b))
+        .await
+        .assert_status(204);
+    app.get(&path, Some(&w.ngo_b)).await.assert_problem(404);
+    let kept = app.get(&path, Some(&w.ngo_a)).await;
+    assert_eq!(kept.assert_record(s)["organization_ids"], json!([w.org_a]));
 }

@@ -229,9 +229,13 @@ async fn the_terms_of_an_answered_recommendation_are_fixed() {
             .assert_invalid(field);
     }
     app.snapshot().await.assert_unchanged_from(&before);
-    // The text may still be corrected, and an admin may correct the terms (the audit log keeps it).
-    let edited = patch_current(&app, &path, &w.ngo_a, json!({"text": "Уточнённый текст"})).await;
-    assert_eq!(edited.assert_record(r)["text"], "Уточнённый текст");
+    // Nor rewrite what the agency answered; its priority may still change, and an admin may correct the terms
+    // (the audit log keeps it).
+    patch_current(&app, &path, &w.ngo_a, json!({"text": "Уточнённый текст"}))
+        .await
+        .assert_invalid("text");
+    let edited = patch_current(&app, &path, &w.ngo_a, json!({"priority": "high"})).await;
+    assert_eq!(edited.assert_record(r)["priority"], "high");
     let corrected = patch_current(&app, &path, &w.admin, json!({"due_on": day(40)})).await;
     assert_eq!(corrected.assert_record(r)["due_on"], day(40));
     let audited = app
@@ -242,6 +246,61 @@ async fn the_terms_of_an_answered_recommendation_are_fixed() {
         ))
         .await;
     assert_eq!(audited, 1);
+}
+
+#[actix_web::test]
+async fn no_response_needs_a_deadline_the_agency_could_see_pass() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    // An NGO may log an old recommendation, deadline long past, but not call it unanswered at once: the agency
+    // never had the chance to answer it here. Nor issue one in the future, which no answer could follow.
+    let old = issued_by_a(
+        &app,
+        &w,
+        json!({"issued_on": day(-400), "due_on": day(-300)}),
+    )
+    .await;
+    let before = app.snapshot().await;
+    answer(&app, old, &w.ngo_a, json!({"status": "no_response"}))
+        .await
+        .assert_invalid("status");
+    app.snapshot().await.assert_unchanged_from(&before);
+    let hearing = app
+        .insert_engagement(
+            "hearing",
+            Some(w.org_a),
+            "internal",
+            &[(w.org_a, "organizer")],
+        )
+        .await;
+    let before = app.snapshot().await;
+    app.post(
+        &format!("/api/v1/engagements/{hearing}/recommendations"),
+        Some(&w.ngo_a),
+        &json!({"text": "x", "addressed_to_agency_id": w.other_agency, "issued_on": day(1)}),
+    )
+    .await
+    .assert_invalid("issued_on");
+    app.snapshot().await.assert_unchanged_from(&before);
+    // An admin may record it for an old one, dated after the deadline, and it is the admin's word.
+    answer(
+        &app,
+        old,
+        &w.admin,
+        json!({"status": "no_response", "effective_on": day(-300)}),
+    )
+    .await
+    .assert_invalid("effective_on");
+    let recorded = answer(
+        &app,
+        old,
+        &w.admin,
+        json!({"status": "no_response", "effective_on": day(-299)}),
+    )
+    .await;
+    let body = recorded.assert_record(old);
+    assert_eq!(body["status"], "no_response");
+    assert_eq!(last_change(&body)["source"], "admin");
 }
 
 async fn consultation(app: &TestApp, w: &World) -> Uuid {
@@ -318,6 +377,23 @@ async fn submissions_are_dated_within_reason_and_answers_keep_their_provenance()
         "https://example.tj/table-of-comments.pdf"
     );
     assert!(response["recorded_at"].is_string());
+    // What the agency answered stays as it was answered: the text and date are fixed for the submitter, and its
+    // own answer cannot be replaced by an NGO's report (an admin may correct both).
+    let before = app.snapshot().await;
+    for (field, value) in [
+        ("proposal", json!("Иное")),
+        ("submitted_on", json!(day(-3))),
+    ] {
+        patch_current(&app, &path, &w.ngo_a, json!({ field: value }))
+            .await
+            .assert_invalid(field);
+    }
+    respond(on_time, &w.ngo_a, json!({"status": "pending"}))
+        .await
+        .assert_problem(403);
+    app.snapshot().await.assert_unchanged_from(&before);
+    let corrected = patch_current(&app, &path, &w.admin, json!({"submitted_on": day(-3)})).await;
+    assert_eq!(corrected.assert_record(on_time)["submitted_on"], day(-3));
     // The NGO's report of the answer it got is the NGO's word, not the agency's.
     let reported = respond(late, &w.ngo_a, json!({"status": "accepted"})).await;
     let response = reported.assert_record(late)["response"].clone();
