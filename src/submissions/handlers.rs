@@ -159,7 +159,7 @@ fn check_answered_terms(
     before: &Submission,
     changes: &UpdateSubmission,
 ) -> ApiResult<()> {
-    if actor.is_admin() || before.response.source.is_none() {
+    if actor.is_admin() || before.response.status == ResponseStatus::Pending {
         return Ok(());
     }
     let changed = [
