@@ -183,6 +183,38 @@ pub async fn lock(conn: &mut Conn, table: Table, id: Uuid) -> ApiResult<()> {
     Ok(())
 }
 
+/// Marks a record changed — `updated_at` now, version + 1 — for a write that touches only rows hanging from it
+/// (an organisation withdrawing from it), so that its `ETag` moves as for any other change.
+pub async fn touch(conn: &mut Conn, table: Table, id: Uuid) -> ApiResult<()> {
+    use crate::db::schema::{
+        agencies, council_members, councils, engagements, facilities, organizations,
+        recommendations, submissions, users,
+    };
+    macro_rules! touch {
+        ($t:ident) => {
+            diesel::update($t::table.find(id))
+                .set((
+                    $t::updated_at.eq(diesel::dsl::now),
+                    $t::version.eq($t::version + 1),
+                ))
+                .execute(conn)
+                .await?
+        };
+    }
+    match table {
+        Table::Engagements => touch!(engagements),
+        Table::Recommendations => touch!(recommendations),
+        Table::Submissions => touch!(submissions),
+        Table::Organizations => touch!(organizations),
+        Table::Agencies => touch!(agencies),
+        Table::Councils => touch!(councils),
+        Table::CouncilMembers => touch!(council_members),
+        Table::Facilities => touch!(facilities),
+        Table::Users => touch!(users),
+    };
+    Ok(())
+}
+
 /// How the write path reaches an existing record: lock its row, then read it as the actor may see it.
 pub struct Existing<F, R> {
     /// The table of the row to lock. The lock comes before anything is read, so that `If-Match` is compared

@@ -6,7 +6,7 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use super::model::{Document, EngagementKind, EngagementStatus, Party, PartyRole, Visibility};
-use crate::audit::write::{ActorThenWhole, Audited, Existing, Table};
+use crate::audit::write::{ActorThenWhole, Audited, Existing, Table, touch};
 use crate::auth::policy::{self, Action, EngagementFacts, Record};
 use crate::auth::{Actor, Caller};
 use crate::db::schema::{engagement_parties, engagements};
@@ -335,14 +335,7 @@ impl Withdrawal {
                 )
                 .execute(conn)
                 .await?;
-                diesel::update(engagements::table.find(id))
-                    .set((
-                        engagements::updated_at.eq(diesel::dsl::now),
-                        engagements::version.eq(engagements::version + 1),
-                    ))
-                    .execute(conn)
-                    .await?;
-                Ok(())
+                touch(conn, Table::Engagements, id).await
             })
             .await
             .map(drop)

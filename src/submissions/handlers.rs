@@ -11,7 +11,7 @@ use super::model::{
     self, AnswerSubmission, CreateSubmission, NEWEST, ResponseStatus, Submission, SubmissionFilter,
     UpdateSubmission,
 };
-use crate::audit::write::{ActorThenWhole, Existing, Table, create, lock};
+use crate::audit::write::{ActorThenWhole, Existing, Table, create, lock, touch};
 use crate::auth::policy::{self, Action, EngagementFacts, Record, Recorder};
 use crate::auth::{Actor, Caller};
 use crate::consultations::model::{self as consultations_model, refresh_parties};
@@ -389,13 +389,7 @@ pub async fn withdraw_from_submission(
                         "the last submitter cannot withdraw; delete the submission instead".into(),
                     ));
                 }
-                diesel::update(submissions::table.find(before.id))
-                    .set((
-                        submissions::updated_at.eq(diesel::dsl::now),
-                        submissions::version.eq(submissions::version + 1),
-                    ))
-                    .execute(conn)
-                    .await?;
+                touch(conn, Table::Submissions, before.id).await?;
                 refresh_parties(conn, before.consultation_id).await
             },
         )
