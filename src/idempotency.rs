@@ -272,7 +272,21 @@ async fn release(conn: &mut Conn, user: Uuid, key: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// Runs `step` (a release or the keeping of an answer) now, and when the database cannot be reached, again in the
+/// Releases the claim this request made, if it made one and nothing ran under it (the claim failed on its way
+/// back): only the claim carrying this request's id, never another request's under the same key.
+async fn release_own(conn: &mut Conn, user: Uuid, key: &str, request_id: &str) -> ApiResult<()> {
+    diesel::delete(
+        keys::table
+            .find((user, key))
+            .filter(keys::status.is_null())
+            .filter(keys::request_id.eq(request_id)),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Runs `step` (a release or the keeping of an answer) now, and when it fails, again in the
 /// background with a growing pause until it succeeds or [`FINISH_WITHIN_SECS`] pass: the database that failed the
 /// request is often back a moment later, and a claim left without either blocks its key with 409s.
 async fn finish<F>(state: Data<AppState>, what: &'static str, step: F)
@@ -286,10 +300,12 @@ where
         let mut conn = state.db().await?;
         step(&mut conn).await
     }
+    // Any failure is retried, not only one classified as "unavailable": a connection that breaks mid-statement
+    // can surface as another error, and both steps are safe to repeat (a release deletes, a keep updates).
     match attempt(&state, &step).await {
         Ok(()) => {}
-        Err(ApiError::Unavailable(error)) => {
-            tracing::warn!(%error, what, "the database is unreachable; retrying in the background");
+        Err(error) => {
+            tracing::warn!(%error, what, "could not finish now; retrying in the background");
             let request_id = crate::http::request_id::current().unwrap_or_default();
             actix_web::rt::spawn(async move {
                 let started = std::time::Instant::now();
@@ -301,10 +317,7 @@ where
                             tracing::info!(%request_id, what, "done in the background");
                             return;
                         }
-                        Err(error)
-                            if started.elapsed().as_secs() >= FINISH_WITHIN_SECS
-                                || !matches!(error, ApiError::Unavailable(_)) =>
-                        {
+                        Err(error) if started.elapsed().as_secs() >= FINISH_WITHIN_SECS => {
                             tracing::warn!(%request_id, %error, what, "gave up; the claim frees itself later");
                             return;
                         }
@@ -313,7 +326,6 @@ where
                 }
             });
         }
-        Err(error) => tracing::warn!(%error, what, "could not finish an idempotent request"),
     }
 }
 
@@ -374,7 +386,18 @@ pub async fn middleware(
         Err(error) => Err(error),
     };
     match claimed {
-        Err(error) => return Ok(refuse(req, &error)),
+        Err(error) => {
+            // The claim may have been stored even though its answer was lost with the connection: take back this
+            // request's own claim, so that the key does not answer 409 until the claim counts as abandoned.
+            let (user, own_key, own_request) = (actor.id, key.clone(), request_id.clone());
+            finish(
+                state.clone(),
+                "take back an idempotency claim",
+                async move |conn: &mut Conn| release_own(conn, user, &own_key, &own_request).await,
+            )
+            .await;
+            return Ok(refuse(req, &error));
+        }
         Ok(Claim::Mismatch) => {
             let error = ApiError::Validation(vec![FieldError::new(
                 HEADER,
