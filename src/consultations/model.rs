@@ -257,8 +257,17 @@ pub async fn list(
     after: Option<Cursor>,
     limit: i64,
 ) -> ApiResult<Vec<Consultation>> {
+    let query = filtered(core::of_kind(EngagementKind::Consultation, caller), filter);
+    let rows = core::paged(query, after, limit, false)?.load(conn).await?;
+    assemble_all(conn, rows).await
+}
+
+/// The consultation list's filters on a query over the core rows (the list and the statistics share them).
+pub fn filtered<ST: 'static>(
+    mut query: core::Boxed<ST>,
+    filter: &ConsultationFilter,
+) -> core::Boxed<ST> {
     use engagements::dsl as e;
-    let mut query = core::of_kind(EngagementKind::Consultation, caller);
     if let Some(day) = filter.open_on {
         query = query
             .filter(e::starts_on.le(day))
@@ -281,20 +290,12 @@ pub async fn list(
         }
         query = query.filter(e::id.eq_any(specific));
     }
-    let rows = core::paged(
-        query,
-        core::CommonFilter {
-            region_code: filter.region_code.as_deref(),
-            from: filter.from,
-            to: filter.to,
-        },
-        after,
-        limit,
-        false,
-    )?
-    .load(conn)
-    .await?;
-    assemble_all(conn, rows).await
+    core::CommonFilter {
+        region_code: filter.region_code.as_deref(),
+        from: filter.from,
+        to: filter.to,
+    }
+    .apply(query)
 }
 
 crate::body_types! {

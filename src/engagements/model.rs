@@ -752,11 +752,7 @@ pub async fn list(
 }
 
 /// A boxed query over the core rows.
-pub type CoreQuery = engagements::BoxedQuery<
-    'static,
-    diesel::pg::Pg,
-    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<EngagementRow, diesel::pg::Pg>>,
->;
+pub type CoreQuery = Boxed<diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<EngagementRow, Pg>>>;
 
 /// The engagements of one kind the caller may read: the base of every kind's list.
 pub fn of_kind(kind: EngagementKind, caller: &Caller) -> CoreQuery {
@@ -767,7 +763,11 @@ pub fn of_kind(kind: EngagementKind, caller: &Caller) -> CoreQuery {
         .into_boxed()
 }
 
-/// The filters every kind's list shares, then the keyset page (`limit + 1` rows) on `(starts_on, id)`.
+/// A boxed query over the core rows selecting `ST`: the lists select [`EngagementRow`], the statistics the
+/// columns they group by. Filters are applied to it whatever it selects, so both count the same rows.
+pub type Boxed<ST> = engagements::BoxedQuery<'static, Pg, ST>;
+
+/// The filters every kind's list shares.
 pub struct CommonFilter<'a> {
     /// Region, including its sub-regions.
     pub region_code: Option<&'a str>,
@@ -777,33 +777,38 @@ pub struct CommonFilter<'a> {
     pub to: Option<NaiveDate>,
 }
 
-/// Applies the shared filters and the keyset page, newest first unless `oldest_first`.
+impl CommonFilter<'_> {
+    /// Applies the shared filters.
+    pub fn apply<ST: 'static>(self, mut query: Boxed<ST>) -> Boxed<ST> {
+        use engagements::dsl as e;
+        if let Some(code) = self.region_code {
+            query = query.filter(sql::in_region("engagements.region_code", code.to_owned()));
+        }
+        if let Some(from) = self.from {
+            query = query.filter(e::starts_on.ge(from));
+        }
+        if let Some(to) = self.to {
+            query = query.filter(e::starts_on.le(to));
+        }
+        query
+    }
+}
+
+/// The keyset page (`limit + 1` rows) on `(starts_on, id)` of a filtered query, newest first unless
+/// `oldest_first`.
 pub fn paged(
     mut query: CoreQuery,
-    common: CommonFilter<'_>,
     after: Option<Cursor>,
     limit: i64,
     oldest_first: bool,
 ) -> ApiResult<CoreQuery> {
     use engagements::dsl as e;
-    if let Some(code) = common.region_code {
-        query = query.filter(sql::in_region("engagements.region_code", code.to_owned()));
-    }
-    if let Some(from) = common.from {
-        query = query.filter(e::starts_on.ge(from));
-    }
-    if let Some(to) = common.to {
-        query = query.filter(e::starts_on.le(to));
-    }
     if let Some(cursor) = after {
-        let key = cursor.key.parse::<NaiveDate>().map_err(|_| {
-            crate::http::ApiError::field("cursor", "is not a cursor returned by this list")
-        })?;
         query = query.filter(sql::after(
             "engagements.starts_on",
             "engagements.id",
             !oldest_first,
-            KeyValue::Date(key),
+            KeyValue::Date(cursor_key(&cursor)?),
             cursor.id,
         ));
     }

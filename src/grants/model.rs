@@ -304,8 +304,17 @@ pub async fn list(
     after: Option<Cursor>,
     limit: i64,
 ) -> ApiResult<Vec<Grant>> {
+    let query = filtered(core::of_kind(EngagementKind::Grant, caller), filter)?;
+    let rows = core::paged(query, after, limit, false)?.load(conn).await?;
+    assemble_all(conn, rows).await
+}
+
+/// The grant list's filters on a query over the core rows (the list and the statistics share them).
+pub fn filtered<ST: 'static>(
+    mut query: core::Boxed<ST>,
+    filter: &GrantFilter,
+) -> ApiResult<core::Boxed<ST>> {
     use engagements::dsl as e;
-    let mut query = core::of_kind(EngagementKind::Grant, caller);
     let specific_filtered = filter.funder_agency_id.is_some()
         || filter.funder_organization_id.is_some()
         || filter.recipient_organization_id.is_some()
@@ -360,20 +369,12 @@ pub async fn list(
             .ok_or_else(|| ApiError::field("year", "is out of range"))?;
         query = query.filter(e::starts_on.between(first, last));
     }
-    let rows = core::paged(
-        query,
-        core::CommonFilter {
-            region_code: filter.region_code.as_deref(),
-            from: None,
-            to: None,
-        },
-        after,
-        limit,
-        false,
-    )?
-    .load(conn)
-    .await?;
-    assemble_all(conn, rows).await
+    Ok(core::CommonFilter {
+        region_code: filter.region_code.as_deref(),
+        from: None,
+        to: None,
+    }
+    .apply(query))
 }
 
 crate::body_types! {

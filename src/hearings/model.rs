@@ -256,8 +256,17 @@ pub async fn list(
     after: Option<Cursor>,
     limit: i64,
 ) -> ApiResult<Vec<Hearing>> {
+    let query = filtered(core::of_kind(EngagementKind::Hearing, caller), filter);
+    let rows = core::paged(query, after, limit, false)?.load(conn).await?;
+    assemble_all(conn, rows).await
+}
+
+/// The hearing list's filters on a query over the core rows (the list and the statistics share them).
+pub fn filtered<ST: 'static>(
+    mut query: core::Boxed<ST>,
+    filter: &HearingFilter,
+) -> core::Boxed<ST> {
     use engagements::dsl as e;
-    let mut query = core::of_kind(EngagementKind::Hearing, caller);
     if let Some(org) = filter.organization_id {
         let ids = engagement_parties::table
             .filter(engagement_parties::organization_id.eq(org))
@@ -274,20 +283,12 @@ pub async fn list(
     if let Some(status) = filter.status {
         query = query.filter(e::status.eq(status));
     }
-    let rows = core::paged(
-        query,
-        core::CommonFilter {
-            region_code: filter.region_code.as_deref(),
-            from: filter.from,
-            to: filter.to,
-        },
-        after,
-        limit,
-        false,
-    )?
-    .load(conn)
-    .await?;
-    assemble_all(conn, rows).await
+    core::CommonFilter {
+        region_code: filter.region_code.as_deref(),
+        from: filter.from,
+        to: filter.to,
+    }
+    .apply(query)
 }
 
 crate::body_types! {

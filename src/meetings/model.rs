@@ -265,32 +265,33 @@ pub async fn list(
     after: Option<Cursor>,
     limit: i64,
 ) -> ApiResult<Vec<Meeting>> {
+    let query = filtered(core::of_kind(EngagementKind::Meeting, caller), filter);
+    let rows = core::paged(query, after, limit, false)?.load(conn).await?;
+    assemble_all(conn, rows).await
+}
+
+/// The sort of meeting lists.
+pub const ORDER: &str = NEWEST;
+
+/// The meeting list's filters on a query over the core rows (the list and the statistics share them).
+pub fn filtered<ST: 'static>(
+    mut query: core::Boxed<ST>,
+    filter: &MeetingFilter,
+) -> core::Boxed<ST> {
     use engagements::dsl as e;
-    let mut query = core::of_kind(EngagementKind::Meeting, caller);
     if let Some(council) = filter.council_id {
         query = query.filter(e::council_id.eq(council));
     }
     if let Some(status) = filter.status {
         query = query.filter(e::status.eq(status));
     }
-    let rows = core::paged(
-        query,
-        core::CommonFilter {
-            region_code: None,
-            from: filter.from,
-            to: filter.to,
-        },
-        after,
-        limit,
-        false,
-    )?
-    .load(conn)
-    .await?;
-    assemble_all(conn, rows).await
+    core::CommonFilter {
+        region_code: None,
+        from: filter.from,
+        to: filter.to,
+    }
+    .apply(query)
 }
-
-/// The sort of meeting lists.
-pub const ORDER: &str = NEWEST;
 
 crate::body_types! {
     /// A new meeting.

@@ -373,8 +373,19 @@ pub async fn list(
     after: Option<Cursor>,
     limit: i64,
 ) -> ApiResult<Vec<Visit>> {
+    let query = filtered(
+        core::of_kind(EngagementKind::MonitoringVisit, caller),
+        filter,
+    );
+    let rows = core::paged(query, after, limit, sort == OLDEST)?
+        .load(conn)
+        .await?;
+    assemble_all(conn, caller, rows).await
+}
+
+/// The visit list's filters on a query over the core rows (the list and the statistics share them).
+pub fn filtered<ST: 'static>(mut query: core::Boxed<ST>, filter: &VisitFilter) -> core::Boxed<ST> {
     use engagements::dsl as e;
-    let mut query = core::of_kind(EngagementKind::MonitoringVisit, caller);
     if filter.facility_id.is_some() || filter.mandate_council_id.is_some() {
         let mut specific = monitoring_visits::table
             .select(monitoring_visits::id)
@@ -397,21 +408,12 @@ pub async fn list(
     if let Some(status) = filter.status {
         query = query.filter(e::status.eq(status));
     }
-    let oldest_first = sort == OLDEST;
-    let rows = core::paged(
-        query,
-        core::CommonFilter {
-            region_code: filter.region_code.as_deref(),
-            from: filter.from,
-            to: filter.to,
-        },
-        after,
-        limit,
-        oldest_first,
-    )?
-    .load(conn)
-    .await?;
-    assemble_all(conn, caller, rows).await
+    core::CommonFilter {
+        region_code: filter.region_code.as_deref(),
+        from: filter.from,
+        to: filter.to,
+    }
+    .apply(query)
 }
 
 crate::body_types! {

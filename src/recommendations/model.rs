@@ -320,6 +320,47 @@ pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Recom
         .ok_or(ApiError::NotFound)
 }
 
+/// The filters of [`RecommendationFilter`] on a boxed query over `recommendations` joined with `engagements`,
+/// whatever it selects: the list and the statistics share them, so they count the same rows.
+macro_rules! filter_recommendations {
+    ($query:ident, $filter:expr) => {{
+        use recommendations::dsl as r;
+        let filter: &RecommendationFilter = $filter;
+        if let Some(agency) = filter.addressed_to_agency_id {
+            $query = $query.filter(r::addressed_to_agency_id.eq(agency));
+        }
+        if let Some(status) = filter.status {
+            $query = $query.filter(r::status.eq(status));
+        }
+        match filter.overdue {
+            Some(true) => $query = $query.filter(Fragment::new(OVERDUE)),
+            Some(false) => {
+                $query = $query.filter(Fragment::new(format!("NOT coalesce({OVERDUE}, false)")))
+            }
+            None => {}
+        }
+        if let Some(engagement) = filter.engagement_id {
+            $query = $query.filter(r::engagement_id.eq(engagement));
+        }
+        if let Some(kind) = filter.kind {
+            $query = $query.filter(engagements::kind.eq(kind));
+        }
+        if let Some(issuer) = filter.issuer_organization_id {
+            $query = $query.filter(r::issuer_organization_id.eq(issuer));
+        }
+        if let Some(source) = filter.status_source {
+            $query = $query.filter(r::status_source.eq(source));
+        }
+        if let Some(from) = filter.from {
+            $query = $query.filter(r::issued_on.ge(from));
+        }
+        if let Some(to) = filter.to {
+            $query = $query.filter(r::issued_on.le(to));
+        }
+    }};
+}
+pub(crate) use filter_recommendations;
+
 /// A keyset page (`limit + 1` rows) of the recommendations the caller may read: two queries.
 pub async fn list(
     conn: &mut Conn,
@@ -334,37 +375,7 @@ pub async fn list(
         .filter(readable(caller))
         .select((RecommendationRow::as_select(), engagements::kind))
         .into_boxed();
-    if let Some(agency) = filter.addressed_to_agency_id {
-        query = query.filter(r::addressed_to_agency_id.eq(agency));
-    }
-    if let Some(status) = filter.status {
-        query = query.filter(r::status.eq(status));
-    }
-    match filter.overdue {
-        Some(true) => query = query.filter(Fragment::new(OVERDUE)),
-        Some(false) => {
-            query = query.filter(Fragment::new(format!("NOT coalesce({OVERDUE}, false)")))
-        }
-        None => {}
-    }
-    if let Some(engagement) = filter.engagement_id {
-        query = query.filter(r::engagement_id.eq(engagement));
-    }
-    if let Some(kind) = filter.kind {
-        query = query.filter(engagements::kind.eq(kind));
-    }
-    if let Some(issuer) = filter.issuer_organization_id {
-        query = query.filter(r::issuer_organization_id.eq(issuer));
-    }
-    if let Some(source) = filter.status_source {
-        query = query.filter(r::status_source.eq(source));
-    }
-    if let Some(from) = filter.from {
-        query = query.filter(r::issued_on.ge(from));
-    }
-    if let Some(to) = filter.to {
-        query = query.filter(r::issued_on.le(to));
-    }
+    filter_recommendations!(query, filter);
     if let Some(cursor) = after {
         let key = cursor
             .key

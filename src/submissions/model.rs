@@ -210,7 +210,7 @@ pub struct SubmissionFilter {
 }
 
 /// SQL that is true when the caller may read the submission's consultation.
-fn readable(caller: &Caller) -> Fragment {
+pub fn readable(caller: &Caller) -> Fragment {
     Fragment::new(
         "EXISTS (SELECT 1 FROM engagements WHERE engagements.id = submissions.consultation_id AND ",
     )
@@ -275,6 +275,36 @@ pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Submi
         .ok_or(ApiError::NotFound)
 }
 
+/// The filters of [`SubmissionFilter`] on a boxed query over `submissions` joined with `consultations`, whatever
+/// it selects: the list and the statistics share them, so they count the same rows.
+macro_rules! filter_submissions {
+    ($query:ident, $filter:expr) => {{
+        let filter: &SubmissionFilter = $filter;
+        if let Some(id) = filter.consultation_id {
+            $query = $query.filter(submissions::consultation_id.eq(id));
+        }
+        if let Some(org) = filter.organization_id {
+            $query = $query.filter(
+                submissions::id.eq_any(
+                    so::table
+                        .filter(so::organization_id.eq(org))
+                        .select(so::submission_id),
+                ),
+            );
+        }
+        if let Some(status) = filter.response_status {
+            $query = $query.filter(submissions::response_status.eq(status));
+        }
+        if let Some(source) = filter.response_source {
+            $query = $query.filter(submissions::response_source.eq(source));
+        }
+        if let Some(agency) = filter.responsible_agency_id {
+            $query = $query.filter(consultations::responsible_agency_id.eq(agency));
+        }
+    }};
+}
+pub(crate) use filter_submissions;
+
 /// A keyset page (`limit + 1` rows) of the submissions the caller may read, newest first: two queries.
 pub async fn list(
     conn: &mut Conn,
@@ -288,27 +318,7 @@ pub async fn list(
         .filter(readable(caller))
         .select((SubmissionRow::as_select(), consultations::closes_on))
         .into_boxed();
-    if let Some(id) = filter.consultation_id {
-        query = query.filter(submissions::consultation_id.eq(id));
-    }
-    if let Some(org) = filter.organization_id {
-        query = query.filter(
-            submissions::id.eq_any(
-                so::table
-                    .filter(so::organization_id.eq(org))
-                    .select(so::submission_id),
-            ),
-        );
-    }
-    if let Some(status) = filter.response_status {
-        query = query.filter(submissions::response_status.eq(status));
-    }
-    if let Some(source) = filter.response_source {
-        query = query.filter(submissions::response_source.eq(source));
-    }
-    if let Some(agency) = filter.responsible_agency_id {
-        query = query.filter(consultations::responsible_agency_id.eq(agency));
-    }
+    filter_submissions!(query, filter);
     if let Some(cursor) = after {
         let key = cursor
             .key
