@@ -31,6 +31,7 @@ pub mod routes;
 pub mod sessions;
 pub mod spheres;
 pub mod state;
+pub mod stats;
 pub mod submissions;
 pub mod users;
 

@@ -5,8 +5,8 @@
 
 use crate::{
     agencies, audit, consultations, councils, engagements, facilities, grants, hearings, meetings,
-    monitoring, ops, organizations, recommendations, regions, sessions, spheres, submissions,
-    users,
+    monitoring, ops, organizations, recommendations, regions, sessions, spheres, stats,
+    submissions, users,
 };
 
 /// Every documented route: operations at the root, the API under `/api/v1`.
@@ -29,6 +29,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         monitoring::routes(api);
         grants::routes(api);
         recommendations::routes(api);
+        stats::routes(api);
         api.service(audit::handlers::list_audit);
     }));
 }

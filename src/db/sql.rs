@@ -312,3 +312,63 @@ impl<Q: diesel::query_builder::QueryFragment<Pg>> diesel::query_builder::QueryFr
 impl<Q> diesel::query_builder::Query for Explain<Q> {
     type SqlType = Text;
 }
+
+/// A whole SQL statement assembled from trusted text, [`Fragment`]s (with their binds) and boxed diesel queries
+/// (a list's filtered query used as a derived table), read into `QueryableByName` rows. Like [`Fragment`], it
+/// keeps values out of its text, so diesel's statement cache prepares each shape once per connection.
+#[must_use]
+pub struct Statement {
+    parts: Vec<Part>,
+}
+
+enum Part {
+    Fragment(Fragment),
+    Query(Box<dyn QueryFragment<Pg> + Send>),
+}
+
+impl Statement {
+    /// A statement starting with trusted SQL text.
+    pub fn new(sql: impl Into<String>) -> Self {
+        Self {
+            parts: vec![Part::Fragment(Fragment::new(sql))],
+        }
+    }
+
+    /// Appends trusted SQL text.
+    pub fn sql(self, text: &str) -> Self {
+        self.fragment(Fragment::new(text))
+    }
+
+    /// Appends a fragment, its binds included.
+    pub fn fragment(mut self, fragment: Fragment) -> Self {
+        self.parts.push(Part::Fragment(fragment));
+        self
+    }
+
+    /// Appends a diesel query (its SQL and binds), e.g. a list's filtered query as a derived table.
+    pub fn query(mut self, query: impl QueryFragment<Pg> + Send + 'static) -> Self {
+        self.parts.push(Part::Query(Box::new(query)));
+        self
+    }
+}
+
+impl QueryFragment<Pg> for Statement {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
+        for part in &self.parts {
+            match part {
+                Part::Fragment(fragment) => fragment.walk_ast(out.reborrow())?,
+                Part::Query(query) => query.walk_ast(out.reborrow())?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl QueryId for Statement {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::Query for Statement {
+    type SqlType = diesel::sql_types::Untyped;
+}

@@ -751,6 +751,54 @@ pub async fn list(
     with_parties(conn, rows).await
 }
 
+/// The columns of the core rows the statistics group by, in this order: `id`, `kind`, `status`, `starts_on`,
+/// `region_code`, `sphere_codes`, `council_id`, `visibility`.
+pub type StatsColumns = (
+    diesel::sql_types::Uuid,
+    Text,
+    Text,
+    diesel::sql_types::Date,
+    diesel::sql_types::Nullable<Text>,
+    diesel::sql_types::Array<Text>,
+    diesel::sql_types::Nullable<diesel::sql_types::Uuid>,
+    Text,
+);
+
+/// The core rows the caller may read (of one kind, if given), selecting [`StatsColumns`]: the statistics' base,
+/// to which each list's own filter function applies its filters.
+pub fn stats_rows(caller: &Caller, kind: Option<EngagementKind>) -> Boxed<StatsColumns> {
+    use engagements::dsl as e;
+    let query = e::engagements
+        .filter(readable(caller))
+        .select((
+            e::id,
+            e::kind,
+            e::status,
+            e::starts_on,
+            e::region_code,
+            e::sphere_codes,
+            e::council_id,
+            e::visibility,
+        ))
+        .into_boxed();
+    match kind {
+        Some(kind) => query.filter(e::kind.eq(kind)),
+        None => query,
+    }
+}
+
+/// The filters of `GET /engagements` (without the page) on a query over the core rows: what the statistics
+/// count is what the list returns.
+pub fn filtered<ST: 'static>(mut query: Boxed<ST>, filter: &EngagementFilter) -> Boxed<ST> {
+    filter_engagements!(query, filter, filter.agency_id, filter.organization_id);
+    CommonFilter {
+        region_code: None,
+        from: filter.from,
+        to: filter.to,
+    }
+    .apply(query)
+}
+
 /// A boxed query over the core rows.
 pub type CoreQuery = Boxed<diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<EngagementRow, Pg>>>;
 

@@ -17,7 +17,7 @@ use crate::http::{ApiError, ApiResult, FormatParam, Page, PageParams, ProblemRes
 use crate::organizations::ensure_actors_exist;
 use crate::state::AppState;
 
-async fn check_filter(state: &AppState, filter: &GrantFilter) -> ApiResult<()> {
+pub async fn check_filter(state: &AppState, filter: &GrantFilter) -> ApiResult<()> {
     for (value, field) in [
         (&filter.amount_min, "amount_min"),
         (&filter.amount_max, "amount_max"),

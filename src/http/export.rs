@@ -351,9 +351,15 @@ fn defuse(cell: String) -> String {
 /// programs in Russian locales split on `;`, so a bare `;` would shift the columns after it (and could start a
 /// formula in a cell of its own).
 fn write_csv(out: &mut Vec<u8>, record: Vec<String>) {
+    write_record(out, record, b',');
+}
+
+/// Writes one CSV record separated by `delimiter`: cells holding a quote, a line break or either separator are
+/// quoted, and cells a spreadsheet would run as a formula are defused.
+pub fn write_record(out: &mut Vec<u8>, record: Vec<String>, delimiter: u8) {
     for (i, cell) in record.into_iter().map(defuse).enumerate() {
         if i > 0 {
-            out.push(b',');
+            out.push(delimiter);
         }
         if cell.contains(['"', '\r', '\n', ',', ';']) {
             out.push(b'"');

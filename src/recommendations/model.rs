@@ -359,7 +359,34 @@ macro_rules! filter_recommendations {
         }
     }};
 }
-pub(crate) use filter_recommendations;
+/// The recommendations the caller may read, filtered as the list filters them, as the statistics' derived table:
+/// columns `id`, `addressed_to_agency_id`, `issued_on`, `due_on`, `status`, `priority`, `issuer_organization_id`,
+/// `status_source`, `created_at`, and the engagement's `kind` and `region_code`.
+pub fn stats_rows(
+    caller: &Caller,
+    filter: &RecommendationFilter,
+) -> impl diesel::query_builder::QueryFragment<diesel::pg::Pg> + Send + 'static {
+    use recommendations::dsl as r;
+    let mut query = r::recommendations
+        .inner_join(engagements::table)
+        .filter(readable(caller))
+        .select((
+            r::id,
+            r::addressed_to_agency_id,
+            r::issued_on,
+            r::due_on,
+            r::status,
+            r::priority,
+            r::issuer_organization_id,
+            r::status_source,
+            r::created_at,
+            engagements::kind,
+            engagements::region_code,
+        ))
+        .into_boxed();
+    filter_recommendations!(query, filter);
+    query
+}
 
 /// A keyset page (`limit + 1` rows) of the recommendations the caller may read: two queries.
 pub async fn list(

@@ -210,7 +210,7 @@ pub struct SubmissionFilter {
 }
 
 /// SQL that is true when the caller may read the submission's consultation.
-pub fn readable(caller: &Caller) -> Fragment {
+fn readable(caller: &Caller) -> Fragment {
     Fragment::new(
         "EXISTS (SELECT 1 FROM engagements WHERE engagements.id = submissions.consultation_id AND ",
     )
@@ -303,7 +303,32 @@ macro_rules! filter_submissions {
         }
     }};
 }
-pub(crate) use filter_submissions;
+/// The submissions the caller may read, filtered as the list filters them, as the statistics' derived table:
+/// columns `id`, `consultation_id`, `submitted_on`, `response_status`, `responded_on`, `response_source`, and the
+/// consultation's `responsible_agency_id`, `act_type`, `level` and `closes_on`.
+pub fn stats_rows(
+    caller: &Caller,
+    filter: &SubmissionFilter,
+) -> impl diesel::query_builder::QueryFragment<diesel::pg::Pg> + Send + 'static {
+    let mut query = submissions::table
+        .inner_join(consultations::table)
+        .filter(readable(caller))
+        .select((
+            submissions::id,
+            submissions::consultation_id,
+            submissions::submitted_on,
+            submissions::response_status,
+            submissions::responded_on,
+            submissions::response_source,
+            consultations::responsible_agency_id,
+            consultations::act_type,
+            consultations::level,
+            consultations::closes_on,
+        ))
+        .into_boxed();
+    filter_submissions!(query, filter);
+    query
+}
 
 /// A keyset page (`limit + 1` rows) of the submissions the caller may read, newest first: two queries.
 pub async fn list(

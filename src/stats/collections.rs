@@ -1,0 +1,396 @@
+//! What each statistic counts: its rows (the list's own filtered query as `base`), its dimensions and its
+//! measures. The SQL here is ours alone; values reach it only as bound parameters of the lists' queries.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::engine::{Collection, Dimension, Label, Measures, single};
+use crate::measures;
+
+/// Whose answers the measures of recommendations and submissions count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Answers {
+    /// Every recorded answer, whoever recorded it (the default).
+    #[default]
+    Any,
+    /// Only what the addressed (or responsible) agency recorded itself: an answer someone else reported counts as
+    /// no answer.
+    Agency,
+}
+
+/// Which answers the measures count.
+#[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AnswersParam {
+    /// `any` (default): every recorded answer; `agency`: only answers the agency recorded itself (provenance).
+    #[param(inline)]
+    pub answers: Option<Answers>,
+}
+
+const YEAR_OF_START: &str = "to_char(base.starts_on, 'YYYY')";
+const MONTH_OF_START: &str = "to_char(base.starts_on, 'YYYY-MM')";
+const SPHERES: &str = "CROSS JOIN LATERAL unnest(base.sphere_codes) AS sphere(code)";
+
+// ---------------------------------------------------------------------------------------------------------
+// Engagements
+
+measures! {
+    /// Measures of engagements.
+    pub struct EngagementMeasures {
+        /// Engagements.
+        count: i64 as diesel::sql_types::BigInt = "count(*)",
+    }
+}
+
+/// `GET /stats/engagements`: every kind.
+pub struct Engagements;
+
+impl Collection for Engagements {
+    type Row = EngagementMeasures;
+    type Measures = EngagementMeasures;
+    const DIMENSIONS: &'static [Dimension] = &[
+        Dimension::plain("kind", "base.kind", Label::None),
+        Dimension::plain("year", YEAR_OF_START, Label::None),
+        Dimension::plain("month", MONTH_OF_START, Label::None),
+        Dimension::plain("region", "base.region_code", Label::Region),
+        Dimension::joined("sphere", "sphere.code", SPHERES, Label::Sphere),
+        Dimension::joined(
+            "agency",
+            "agency.actor_id",
+            "JOIN engagement_timeline agency ON agency.engagement_id = base.id \
+             AND agency.actor_id IN (SELECT id FROM agencies)",
+            Label::Agency,
+        ),
+        Dimension::joined(
+            "organization",
+            "organization.actor_id",
+            "JOIN engagement_timeline organization ON organization.engagement_id = base.id \
+             AND organization.actor_id IN (SELECT id FROM organizations)",
+            Label::Organization,
+        ),
+        Dimension::plain("council", "base.council_id", Label::Council),
+        Dimension::plain("status", "base.status", Label::None),
+        Dimension::plain("visibility", "base.visibility", Label::None),
+    ];
+    const SELECT: &'static str = EngagementMeasures::SELECT;
+
+    fn fold(rows: Vec<Self::Row>) -> Self::Measures {
+        single(rows)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Recommendations
+
+measures! {
+    /// Measures of recommendations, by their current status (or, with `answers=agency`, by the last status the
+    /// agency recorded itself).
+    pub struct RecommendationMeasures {
+        /// Recommendations.
+        total: i64 as diesel::sql_types::BigInt = "count(*)",
+        /// Issued, not yet answered.
+        issued: i64 as diesel::sql_types::BigInt = "count(*) FILTER (WHERE answer.status = 'issued')",
+        /// Acknowledged.
+        acknowledged: i64 as diesel::sql_types::BigInt = "count(*) FILTER (WHERE answer.status = 'acknowledged')",
+        /// Being worked on.
+        in_progress: i64 as diesel::sql_types::BigInt = "count(*) FILTER (WHERE answer.status = 'in_progress')",
+        /// Implemented.
+        implemented: i64 as diesel::sql_types::BigInt = "count(*) FILTER (WHERE answer.status = 'implemented')",
+        /// Partly implemented.
+        partially_implemented: i64 as diesel::sql_types::BigInt = "count(*) FILTER (WHERE answer.status = 'partially_implemented')",
+        /// Rejected.
+        rejected: i64 as diesel::sql_types::BigInt = "count(*) FILTER (WHERE answer.status = 'rejected')",
+        /// Recorded as never answered.
+        no_response: i64 as diesel::sql_types::BigInt = "count(*) FILTER (WHERE answer.status = 'no_response')",
+        /// Without an answer: `issued` or `no_response`.
+        unanswered: i64 as diesel::sql_types::BigInt = "count(*) FILTER (WHERE answer.status IN ('issued', 'no_response'))",
+        /// Past their due date and not closed (implemented, partly implemented or rejected).
+        overdue: i64 as diesel::sql_types::BigInt = "count(*) FILTER (WHERE base.due_on < current_date AND answer.status NOT IN ('implemented', 'partially_implemented', 'rejected'))",
+        /// (implemented + partially implemented) / total; null when there are none.
+        implementation_rate: Option<f64> as diesel::sql_types::Nullable<diesel::sql_types::Double> = "round(count(*) FILTER (WHERE answer.status IN ('implemented', 'partially_implemented'))::numeric / nullif(count(*), 0), 4)::float8",
+        /// Answered (anything but `issued` and `no_response`) / total; null when there are none.
+        response_rate: Option<f64> as diesel::sql_types::Nullable<diesel::sql_types::Double> = "round(count(*) FILTER (WHERE answer.status NOT IN ('issued', 'no_response'))::numeric / nullif(count(*), 0), 4)::float8",
+        /// Median days from issue to the first answer (its `effective_on`), over the answered ones; null when none.
+        median_days_to_first_response: Option<f64> as diesel::sql_types::Nullable<diesel::sql_types::Double> = "(percentile_cont(0.5) WITHIN GROUP (ORDER BY answer.first_answer_on - base.issued_on))::float8",
+    }
+}
+
+/// `GET /stats/recommendations`.
+pub struct Recommendations;
+
+/// The `FROM` items after `base` for recommendations: the status and first answer the measures count.
+pub fn recommendation_answers(answers: Answers) -> &'static str {
+    match answers {
+        Answers::Any => {
+            " base CROSS JOIN LATERAL (SELECT base.status, (SELECT min(h.effective_on) \
+             FROM recommendation_status_history h WHERE h.recommendation_id = base.id \
+             AND h.status NOT IN ('issued', 'no_response')) AS first_answer_on) answer"
+        }
+        Answers::Agency => {
+            " base CROSS JOIN LATERAL (SELECT coalesce((SELECT h.status FROM recommendation_status_history h \
+             WHERE h.recommendation_id = base.id AND h.source = 'agency' \
+             ORDER BY h.changed_at DESC, h.id DESC LIMIT 1), 'issued') AS status, \
+             (SELECT min(h.effective_on) FROM recommendation_status_history h \
+             WHERE h.recommendation_id = base.id AND h.source = 'agency' \
+             AND h.status NOT IN ('issued', 'no_response')) AS first_answer_on) answer"
+        }
+    }
+}
+
+impl Collection for Recommendations {
+    type Row = RecommendationMeasures;
+    type Measures = RecommendationMeasures;
+    const DIMENSIONS: &'static [Dimension] = &[
+        Dimension::plain("agency", "base.addressed_to_agency_id", Label::Agency),
+        Dimension::plain("year", "to_char(base.issued_on, 'YYYY')", Label::None),
+        Dimension::plain("month", "to_char(base.issued_on, 'YYYY-MM')", Label::None),
+        Dimension::plain("kind", "base.kind", Label::None),
+        Dimension::plain("status", "answer.status", Label::None),
+        Dimension::plain("priority", "base.priority", Label::None),
+        Dimension::plain(
+            "organization",
+            "base.issuer_organization_id",
+            Label::Organization,
+        ),
+        Dimension::plain("region", "base.region_code", Label::Region),
+        Dimension::plain("source", "base.status_source", Label::None),
+    ];
+    const SELECT: &'static str = RecommendationMeasures::SELECT;
+
+    fn fold(rows: Vec<Self::Row>) -> Self::Measures {
+        single(rows)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Consultations: the submissions and their fate
+
+measures! {
+    /// Measures of submissions to consultations, by their response (or, with `answers=agency`, counting only
+    /// responses the agency recorded itself).
+    pub struct ConsultationMeasures {
+        /// Submissions.
+        submissions: i64 as diesel::sql_types::BigInt = "count(*)",
+        /// Consultations they were made to.
+        consultations: i64 as diesel::sql_types::BigInt = "count(DISTINCT base.consultation_id)",
+        /// Accepted.
+        accepted: i64 as diesel::sql_types::BigInt = "count(*) FILTER (WHERE answer.status = 'accepted')",
+        /// Partly accepted.
+        partially_accepted: i64 as diesel::sql_types::BigInt = "count(*) FILTER (WHERE answer.status = 'partially_accepted')",
+        /// Rejected.
+        rejected: i64 as diesel::sql_types::BigInt = "count(*) FILTER (WHERE answer.status = 'rejected')",
+        /// Not considered.
+        not_considered: i64 as diesel::sql_types::BigInt = "count(*) FILTER (WHERE answer.status = 'not_considered')",
+        /// Never answered (`pending`).
+        unanswered: i64 as diesel::sql_types::BigInt = "count(*) FILTER (WHERE answer.status = 'pending')",
+        /// Submitted after the comment period closed.
+        late: i64 as diesel::sql_types::BigInt = "count(*) FILTER (WHERE base.submitted_on > base.closes_on)",
+        /// (accepted + partially accepted) / submissions; null when there are none.
+        acceptance_rate: Option<f64> as diesel::sql_types::Nullable<diesel::sql_types::Double> = "round(count(*) FILTER (WHERE answer.status IN ('accepted', 'partially_accepted'))::numeric / nullif(count(*), 0), 4)::float8",
+        /// Answered / submissions; null when there are none.
+        response_rate: Option<f64> as diesel::sql_types::Nullable<diesel::sql_types::Double> = "round(count(*) FILTER (WHERE answer.status <> 'pending')::numeric / nullif(count(*), 0), 4)::float8",
+        /// Median days from submission to the answer, over the answered ones with a date; null when none.
+        median_days_to_response: Option<f64> as diesel::sql_types::Nullable<diesel::sql_types::Double> = "(percentile_cont(0.5) WITHIN GROUP (ORDER BY answer.responded_on - base.submitted_on))::float8",
+    }
+}
+
+/// `GET /stats/consultations`.
+pub struct Consultations;
+
+/// The `FROM` items after `base` for submissions: the response the measures count.
+pub fn submission_answers(answers: Answers) -> &'static str {
+    match answers {
+        Answers::Any => {
+            " base CROSS JOIN LATERAL (SELECT base.response_status AS status, \
+             CASE WHEN base.response_status <> 'pending' THEN base.responded_on END AS responded_on) answer"
+        }
+        Answers::Agency => {
+            " base CROSS JOIN LATERAL (SELECT CASE WHEN base.response_source = 'agency' \
+             THEN base.response_status ELSE 'pending' END AS status, \
+             CASE WHEN base.response_source = 'agency' AND base.response_status <> 'pending' \
+             THEN base.responded_on END AS responded_on) answer"
+        }
+    }
+}
+
+impl Collection for Consultations {
+    type Row = ConsultationMeasures;
+    type Measures = ConsultationMeasures;
+    const DIMENSIONS: &'static [Dimension] = &[
+        Dimension::plain("agency", "base.responsible_agency_id", Label::Agency),
+        Dimension::joined(
+            "organization",
+            "submitter.organization_id",
+            "JOIN submission_organizations submitter ON submitter.submission_id = base.id",
+            Label::Organization,
+        ),
+        Dimension::plain("year", "to_char(base.submitted_on, 'YYYY')", Label::None),
+        Dimension::plain(
+            "month",
+            "to_char(base.submitted_on, 'YYYY-MM')",
+            Label::None,
+        ),
+        Dimension::plain("consultation", "base.consultation_id", Label::Engagement),
+        Dimension::plain("act_type", "base.act_type", Label::None),
+        Dimension::plain("level", "base.level", Label::None),
+        Dimension::plain("status", "answer.status", Label::None),
+        Dimension::plain("source", "base.response_source", Label::None),
+    ];
+    const SELECT: &'static str = ConsultationMeasures::SELECT;
+
+    fn fold(rows: Vec<Self::Row>) -> Self::Measures {
+        single(rows)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Grants
+
+/// One currency's grants in a group (or in total).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+pub struct CurrencySum {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Grants in this currency.
+    pub count: i64,
+    /// Their exact sum (decimal string).
+    pub amount: String,
+}
+
+/// Measures of grants: sums are per currency, never added across currencies.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+pub struct GrantMeasures {
+    /// Grants.
+    pub count: i64,
+    /// Per currency: the grants and their exact sum, by currency code.
+    pub sums: Vec<CurrencySum>,
+}
+
+/// The grants of one group in one currency, as read.
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct GrantRow {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    k3: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    count: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    amount: Option<String>,
+}
+
+impl Measures for GrantMeasures {
+    const COLUMNS: &'static [&'static str] = &["count", "sums"];
+
+    fn cells(&self) -> Vec<String> {
+        let sums: Vec<String> = self
+            .sums
+            .iter()
+            .map(|s| format!("{} {}", s.amount, s.currency))
+            .collect();
+        vec![self.count.to_string(), sums.join("; ")]
+    }
+
+    fn value(&self, name: &str) -> Option<f64> {
+        (name == "count").then_some(self.count as f64)
+    }
+}
+
+/// `GET /stats/grants`.
+pub struct Grants;
+
+/// The `FROM` items after `base` for grants.
+pub const GRANT_JOINS: &str = " base JOIN grants g ON g.id = base.id";
+
+impl Collection for Grants {
+    type Row = GrantRow;
+    type Measures = GrantMeasures;
+    const DIMENSIONS: &'static [Dimension] = &[
+        Dimension::plain(
+            "funder",
+            "coalesce(g.funder_agency_id, g.funder_organization_id)",
+            Label::Actor,
+        ),
+        Dimension::plain(
+            "recipient",
+            "g.recipient_organization_id",
+            Label::Organization,
+        ),
+        Dimension::joined("sphere", "sphere.code", SPHERES, Label::Sphere),
+        Dimension::plain("region", "base.region_code", Label::Region),
+        Dimension::plain("year", YEAR_OF_START, Label::None),
+        Dimension::plain("month", MONTH_OF_START, Label::None),
+        Dimension::plain("support_type", "g.support_type", Label::None),
+        Dimension::plain("currency", "g.currency", Label::None),
+        Dimension::plain("status", "base.status", Label::None),
+    ];
+    const SELECT: &'static str = "count(*) AS count, sum(g.amount)::text AS amount";
+    const SPLIT: Option<&'static str> = Some("g.currency");
+
+    fn fold(rows: Vec<Self::Row>) -> Self::Measures {
+        let mut sums: Vec<CurrencySum> = rows
+            .into_iter()
+            .filter(|r| r.count > 0)
+            .map(|r| CurrencySum {
+                currency: r.k3.unwrap_or_default(),
+                count: r.count,
+                amount: r.amount.unwrap_or_else(|| "0".to_owned()),
+            })
+            .collect();
+        sums.sort_by(|a, b| a.currency.cmp(&b.currency));
+        GrantMeasures {
+            count: sums.iter().map(|s| s.count).sum(),
+            sums,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Monitoring
+
+measures! {
+    /// Measures of monitoring visits and their findings. A confidential finding counts by its category and
+    /// severity, which every reader of the visit sees; its text never reaches statistics.
+    pub struct MonitoringMeasures {
+        /// Visits.
+        visits: i64 as diesel::sql_types::BigInt = "count(DISTINCT base.id)",
+        /// Findings.
+        findings: i64 as diesel::sql_types::BigInt = "count(finding.visit_id)",
+        /// Serious or critical findings.
+        serious_findings: i64 as diesel::sql_types::BigInt = "count(finding.visit_id) FILTER (WHERE finding.severity IN ('serious', 'critical'))",
+        /// Visits where access was refused.
+        access_refused: i64 as diesel::sql_types::BigInt = "count(DISTINCT base.id) FILTER (WHERE visit.access = 'refused')",
+        /// Facilities visited.
+        facilities: i64 as diesel::sql_types::BigInt = "count(DISTINCT visit.facility_id)",
+    }
+}
+
+/// `GET /stats/monitoring`.
+pub struct Monitoring;
+
+/// The `FROM` items after `base` for visits: the visit, its facility and its findings.
+pub const VISIT_JOINS: &str = " base JOIN monitoring_visits visit ON visit.id = base.id \
+    JOIN facilities facility ON facility.id = visit.facility_id \
+    LEFT JOIN visit_findings finding ON finding.visit_id = base.id";
+
+impl Collection for Monitoring {
+    type Row = MonitoringMeasures;
+    type Measures = MonitoringMeasures;
+    const DIMENSIONS: &'static [Dimension] = &[
+        Dimension::plain("facility", "visit.facility_id", Label::Facility),
+        Dimension::plain("facility_type", "facility.facility_type", Label::None),
+        Dimension::plain("agency", "facility.operating_agency_id", Label::Agency),
+        Dimension::plain("region", "base.region_code", Label::Region),
+        Dimension::plain("year", YEAR_OF_START, Label::None),
+        Dimension::plain("month", MONTH_OF_START, Label::None),
+        Dimension::plain("status", "base.status", Label::None),
+        Dimension::plain("access", "visit.access", Label::None),
+        Dimension::plain("category", "finding.category", Label::None),
+        Dimension::plain("severity", "finding.severity", Label::None),
+    ];
+    const SELECT: &'static str = MonitoringMeasures::SELECT;
+
+    fn fold(rows: Vec<Self::Row>) -> Self::Measures {
+        single(rows)
+    }
+}

@@ -1,0 +1,174 @@
+//! HTTP handlers of the statistics.
+
+use actix_web::web::Data;
+use actix_web::{HttpResponse, get};
+
+use super::collections::{
+    AnswersParam, ConsultationMeasures, Consultations, EngagementMeasures, Engagements,
+    GRANT_JOINS, GrantMeasures, Grants, Monitoring, MonitoringMeasures, RecommendationMeasures,
+    Recommendations, VISIT_JOINS, recommendation_answers, submission_answers,
+};
+use super::engine::{self, Span, Stats, StatsParams};
+use crate::auth::Caller;
+use crate::db::sql::Statement;
+use crate::engagements::EngagementKind;
+use crate::engagements::model::{self as core, EngagementFilter};
+use crate::grants::model::GrantFilter;
+use crate::http::{ApiResult, ProblemResponses, Query};
+use crate::monitoring::model::VisitFilter;
+use crate::recommendations::model::RecommendationFilter;
+use crate::state::AppState;
+use crate::submissions::model::SubmissionFilter;
+
+/// Counts engagements of every kind, grouped by `kind`, `year`, `month`, `region`, `sphere`, `agency`,
+/// `organization` (any party role, or the owner), `council`, `status` or `visibility`, with every filter of
+/// `GET /engagements`. An agency or organisation group holds each engagement it takes part in.
+#[utoipa::path(tag = "statistics", params(StatsParams, EngagementFilter),
+    responses((status = 200, description = "The groups and totals", content(
+        (Stats<EngagementMeasures> = "application/json"), (String = "text/csv"))),
+        ProblemResponses))]
+#[get("/stats/engagements")]
+pub async fn engagement_stats(
+    state: Data<AppState>,
+    caller: Caller,
+    params: Query<StatsParams>,
+    filter: Query<EngagementFilter>,
+) -> ApiResult<HttpResponse> {
+    engine::check::<Engagements>(&params)?;
+    let mut conn = state.db().await?;
+    crate::engagements::handlers::check_filter(&mut conn, &filter).await?;
+    let span = Span {
+        from: filter.from,
+        to: filter.to,
+    };
+    let stats = engine::compute::<Engagements>(&mut conn, &caller, &params, span, || {
+        Ok(Statement::new("(")
+            .query(core::filtered(core::stats_rows(&caller, None), &filter))
+            .sql(") base"))
+    })
+    .await?;
+    engine::respond(&stats, &params, "engagement-stats")
+}
+
+/// Counts recommendations and their outcomes — implementation and response rates, overdue ones, median days to
+/// the first answer — grouped by `agency` (addressed to), `year` or `month` (issued), `kind` (of engagement),
+/// `status`, `priority`, `organization` (issuer), `region` or `source` (whose word the status is), with every
+/// filter of `GET /recommendations`; `answers=agency` counts only answers the agency recorded itself.
+#[utoipa::path(tag = "statistics", params(StatsParams, AnswersParam, RecommendationFilter),
+    responses((status = 200, description = "The groups and totals", content(
+        (Stats<RecommendationMeasures> = "application/json"), (String = "text/csv"))),
+        ProblemResponses))]
+#[get("/stats/recommendations")]
+pub async fn recommendation_stats(
+    state: Data<AppState>,
+    caller: Caller,
+    params: Query<StatsParams>,
+    answers: Query<AnswersParam>,
+    filter: Query<RecommendationFilter>,
+) -> ApiResult<HttpResponse> {
+    engine::check::<Recommendations>(&params)?;
+    let joins = recommendation_answers(answers.answers.unwrap_or_default());
+    let span = Span {
+        from: filter.from,
+        to: filter.to,
+    };
+    let mut conn = state.db().await?;
+    let stats = engine::compute::<Recommendations>(&mut conn, &caller, &params, span, || {
+        Ok(Statement::new("(")
+            .query(crate::recommendations::model::stats_rows(&caller, &filter))
+            .sql(")")
+            .sql(joins))
+    })
+    .await?;
+    engine::respond(&stats, &params, "recommendation-stats")
+}
+
+/// Counts submissions to consultations and their fate — accepted fully or partly, rejected, never answered, late;
+/// acceptance and response rates — grouped by `agency` (responsible), `organization` (submitter), `year` or
+/// `month` (submitted), `consultation`, `act_type`, `level`, `status` or `source`, with every filter of
+/// `GET /submissions`; `answers=agency` counts only responses the agency recorded itself.
+#[utoipa::path(tag = "statistics", params(StatsParams, AnswersParam, SubmissionFilter),
+    responses((status = 200, description = "The groups and totals", content(
+        (Stats<ConsultationMeasures> = "application/json"), (String = "text/csv"))),
+        ProblemResponses))]
+#[get("/stats/consultations")]
+pub async fn consultation_stats(
+    state: Data<AppState>,
+    caller: Caller,
+    params: Query<StatsParams>,
+    answers: Query<AnswersParam>,
+    filter: Query<SubmissionFilter>,
+) -> ApiResult<HttpResponse> {
+    engine::check::<Consultations>(&params)?;
+    let joins = submission_answers(answers.answers.unwrap_or_default());
+    let mut conn = state.db().await?;
+    let stats =
+        engine::compute::<Consultations>(&mut conn, &caller, &params, Span::default(), || {
+            Ok(Statement::new("(")
+                .query(crate::submissions::model::stats_rows(&caller, &filter))
+                .sql(")")
+                .sql(joins))
+        })
+        .await?;
+    engine::respond(&stats, &params, "consultation-stats")
+}
+
+/// Counts grants with their exact sums per currency (never added across currencies), grouped by `funder`,
+/// `recipient`, `sphere`, `region`, `year` or `month` (start), `support_type`, `currency` or `status`, with every
+/// filter of `GET /grants`.
+#[utoipa::path(tag = "statistics", params(StatsParams, GrantFilter),
+    responses((status = 200, description = "The groups and totals", content(
+        (Stats<GrantMeasures> = "application/json"), (String = "text/csv"))),
+        ProblemResponses))]
+#[get("/stats/grants")]
+pub async fn grant_stats(
+    state: Data<AppState>,
+    caller: Caller,
+    params: Query<StatsParams>,
+    filter: Query<GrantFilter>,
+) -> ApiResult<HttpResponse> {
+    engine::check::<Grants>(&params)?;
+    crate::grants::handlers::check_filter(&state, &filter).await?;
+    let mut conn = state.db().await?;
+    let stats = engine::compute::<Grants>(&mut conn, &caller, &params, Span::default(), || {
+        let rows = core::stats_rows(&caller, Some(EngagementKind::Grant));
+        Ok(Statement::new("(")
+            .query(crate::grants::model::filtered(rows, &filter)?)
+            .sql(")")
+            .sql(GRANT_JOINS))
+    })
+    .await?;
+    engine::respond(&stats, &params, "grant-stats")
+}
+
+/// Counts monitoring visits and their findings, grouped by `facility`, `facility_type`, `agency` (operating the
+/// facility), `region`, `year` or `month`, `status`, `access`, `category` or `severity` (of findings; visits
+/// without findings form the empty group), with every filter of `GET /monitoring-visits`. Planned visits count
+/// only for those who may see them; confidential findings count by category and severity, never by their text.
+#[utoipa::path(tag = "statistics", params(StatsParams, VisitFilter),
+    responses((status = 200, description = "The groups and totals", content(
+        (Stats<MonitoringMeasures> = "application/json"), (String = "text/csv"))),
+        ProblemResponses))]
+#[get("/stats/monitoring")]
+pub async fn monitoring_stats(
+    state: Data<AppState>,
+    caller: Caller,
+    params: Query<StatsParams>,
+    filter: Query<VisitFilter>,
+) -> ApiResult<HttpResponse> {
+    engine::check::<Monitoring>(&params)?;
+    let span = Span {
+        from: filter.from,
+        to: filter.to,
+    };
+    let mut conn = state.db().await?;
+    let stats = engine::compute::<Monitoring>(&mut conn, &caller, &params, span, || {
+        let rows = core::stats_rows(&caller, Some(EngagementKind::MonitoringVisit));
+        Ok(Statement::new("(")
+            .query(crate::monitoring::model::filtered(rows, &filter))
+            .sql(")")
+            .sql(VISIT_JOINS))
+    })
+    .await?;
+    engine::respond(&stats, &params, "monitoring-stats")
+}
