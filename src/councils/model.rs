@@ -402,3 +402,58 @@ impl Member {
             .await?)
     }
 }
+
+/// Filters of `GET /stats/councils`: which councils, and the period their meetings are counted in.
+#[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CouncilStatsFilter {
+    /// One council.
+    pub council_id: Option<Uuid>,
+    /// Host agency.
+    pub host_agency_id: Option<Uuid>,
+    /// Kind.
+    #[param(inline)]
+    pub kind: Option<CouncilKind>,
+    /// Level.
+    #[param(inline)]
+    pub level: Option<GovernmentLevel>,
+    /// Region, including its sub-regions.
+    #[validate(length(min = 2, max = 40))]
+    #[param(min_length = 2, max_length = 40)]
+    pub region_code: Option<String>,
+    /// Meetings on or after this day.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub from: Option<NaiveDate>,
+    /// Meetings on or before this day.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub to: Option<NaiveDate>,
+}
+
+/// The councils the caller may read, filtered, as the statistics' derived table: columns `id`,
+/// `host_agency_id`, `kind`, `level`, `region_code`.
+pub fn stats_rows(
+    caller: &Caller,
+    filter: &CouncilStatsFilter,
+) -> impl diesel::query_builder::QueryFragment<diesel::pg::Pg> + Send + 'static {
+    use councils::dsl as c;
+    let mut query = c::councils
+        .filter(readable(caller))
+        .select((c::id, c::host_agency_id, c::kind, c::level, c::region_code))
+        .into_boxed();
+    if let Some(id) = filter.council_id {
+        query = query.filter(c::id.eq(id));
+    }
+    if let Some(host) = filter.host_agency_id {
+        query = query.filter(c::host_agency_id.eq(host));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(c::kind.eq(kind));
+    }
+    if let Some(level) = filter.level {
+        query = query.filter(c::level.eq(level));
+    }
+    if let Some(code) = &filter.region_code {
+        query = query.filter(sql::in_region("councils.region_code", code.clone()));
+    }
+    query
+}

@@ -394,3 +394,67 @@ impl Collection for Monitoring {
         single(rows)
     }
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Councils
+
+measures! {
+    /// Measures of councils' health: their meetings in the period, attendance at the held ones, current seats,
+    /// and how soon minutes follow a meeting.
+    pub struct CouncilMeasures {
+        /// Councils.
+        councils: i64 as diesel::sql_types::BigInt = "count(DISTINCT base.id)",
+        /// Meetings.
+        meetings: i64 as diesel::sql_types::BigInt = "count(DISTINCT meeting.id)",
+        /// Meetings held.
+        meetings_held: i64 as diesel::sql_types::BigInt = "count(DISTINCT meeting.id) FILTER (WHERE meeting.status = 'held')",
+        /// Meetings cancelled.
+        meetings_cancelled: i64 as diesel::sql_types::BigInt = "count(DISTINCT meeting.id) FILTER (WHERE meeting.status = 'cancelled')",
+        /// Present / expected over the attendance lists of held meetings; null when none was kept.
+        attendance_rate: Option<f64> as diesel::sql_types::Nullable<diesel::sql_types::Double> = "round(count(*) FILTER (WHERE meeting.status = 'held' AND attendance.present)::numeric / nullif(count(attendance.meeting_id) FILTER (WHERE meeting.status = 'held'), 0), 4)::float8",
+        /// Seats held today (members whose term covers today).
+        seats: i64 as diesel::sql_types::BigInt = "(SELECT count(*) FROM council_members WHERE council_members.council_id = ANY(array_agg(DISTINCT base.id)) AND (council_members.since IS NULL OR council_members.since <= current_date) AND (council_members.until IS NULL OR council_members.until >= current_date))",
+        /// Seats held today by organisations.
+        ngo_seats: i64 as diesel::sql_types::BigInt = "(SELECT count(*) FROM council_members WHERE council_members.council_id = ANY(array_agg(DISTINCT base.id)) AND council_members.organization_id IS NOT NULL AND (council_members.since IS NULL OR council_members.since <= current_date) AND (council_members.until IS NULL OR council_members.until >= current_date))",
+        /// Seats held today by agencies.
+        agency_seats: i64 as diesel::sql_types::BigInt = "(SELECT count(*) FROM council_members WHERE council_members.council_id = ANY(array_agg(DISTINCT base.id)) AND council_members.agency_id IS NOT NULL AND (council_members.since IS NULL OR council_members.since <= current_date) AND (council_members.until IS NULL OR council_members.until >= current_date))",
+        /// Organisations' seats per agency seat; null without agency seats.
+        ngo_to_agency_ratio: Option<f64> as diesel::sql_types::Nullable<diesel::sql_types::Double> = "round((SELECT count(*) FILTER (WHERE council_members.organization_id IS NOT NULL)::numeric / nullif(count(*) FILTER (WHERE council_members.agency_id IS NOT NULL), 0) FROM council_members WHERE council_members.council_id = ANY(array_agg(DISTINCT base.id)) AND (council_members.since IS NULL OR council_members.since <= current_date) AND (council_members.until IS NULL OR council_members.until >= current_date)), 4)::float8",
+        /// Median days from a meeting to the day its minutes were first recorded (from the audit log); null when
+        /// no minutes were recorded.
+        median_days_to_minutes: Option<f64> as diesel::sql_types::Nullable<diesel::sql_types::Double> = "(percentile_cont(0.5) WITHIN GROUP (ORDER BY minutes.recorded_on - meeting.starts_on) FILTER (WHERE coalesce(attendance.position, 0) = 0 AND minutes.recorded_on IS NOT NULL))::float8",
+    }
+}
+
+/// `GET /stats/councils`.
+pub struct Councils;
+
+/// The `FROM` items after the meetings for councils: when each meeting's minutes were first recorded (the
+/// audit log keeps every version of a meeting), and its attendance list.
+pub const COUNCIL_JOINS: &str = " LEFT JOIN LATERAL (SELECT min(audit_log.occurred_at)::date AS recorded_on \
+    FROM audit_log WHERE audit_log.entity_type = 'meeting' AND audit_log.entity_id = meeting.id::text \
+    AND audit_log.after ->> 'minutes' IS NOT NULL) minutes ON true \
+    LEFT JOIN meeting_attendance attendance ON attendance.meeting_id = meeting.id";
+
+impl Collection for Councils {
+    type Row = CouncilMeasures;
+    type Measures = CouncilMeasures;
+    const DIMENSIONS: &'static [Dimension] = &[
+        Dimension::plain("council", "base.id", Label::Council),
+        Dimension::plain("agency", "base.host_agency_id", Label::Agency),
+        Dimension::plain("kind", "base.kind", Label::None),
+        Dimension::plain("level", "base.level", Label::None),
+        Dimension::plain("region", "base.region_code", Label::Region),
+        Dimension::plain("year", "to_char(meeting.starts_on, 'YYYY')", Label::None),
+        Dimension::plain(
+            "member",
+            "coalesce(attendance.organization_id, attendance.agency_id)",
+            Label::Actor,
+        ),
+    ];
+    const SELECT: &'static str = CouncilMeasures::SELECT;
+
+    fn fold(rows: Vec<Self::Row>) -> Self::Measures {
+        single(rows)
+    }
+}

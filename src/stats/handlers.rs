@@ -4,13 +4,15 @@ use actix_web::web::Data;
 use actix_web::{HttpResponse, get};
 
 use super::collections::{
-    AnswersParam, ConsultationMeasures, Consultations, EngagementMeasures, Engagements,
-    GRANT_JOINS, GrantMeasures, Grants, Monitoring, MonitoringMeasures, RecommendationMeasures,
-    Recommendations, VISIT_JOINS, recommendation_answers, submission_answers,
+    AnswersParam, COUNCIL_JOINS, ConsultationMeasures, Consultations, CouncilMeasures, Councils,
+    EngagementMeasures, Engagements, GRANT_JOINS, GrantMeasures, Grants, Monitoring,
+    MonitoringMeasures, RecommendationMeasures, Recommendations, VISIT_JOINS,
+    recommendation_answers, submission_answers,
 };
 use super::engine::{self, Span, Stats, StatsParams};
 use crate::auth::Caller;
-use crate::db::sql::Statement;
+use crate::councils::model::CouncilStatsFilter;
+use crate::db::sql::{Fragment, Statement};
 use crate::engagements::EngagementKind;
 use crate::engagements::model::{self as core, EngagementFilter};
 use crate::grants::model::GrantFilter;
@@ -171,4 +173,48 @@ pub async fn monitoring_stats(
     })
     .await?;
     engine::respond(&stats, &params, "monitoring-stats")
+}
+
+/// Council health: meetings (held, cancelled) in the period, attendance at held meetings, seats held today
+/// (organisations and agencies, and their ratio), and median days from a meeting to its recorded minutes;
+/// grouped by `council`, `agency` (host), `kind`, `level`, `region`, `year` (of the meetings) or `member`
+/// (attendance per member, from the meetings' attendance lists). Meetings count only where the caller may read
+/// them, councils only where the caller may read the council.
+#[utoipa::path(tag = "statistics", params(StatsParams, CouncilStatsFilter),
+    responses((status = 200, description = "The groups and totals", content(
+        (Stats<CouncilMeasures> = "application/json"), (String = "text/csv"))),
+        ProblemResponses))]
+#[get("/stats/councils")]
+pub async fn council_stats(
+    state: Data<AppState>,
+    caller: Caller,
+    params: Query<StatsParams>,
+    filter: Query<CouncilStatsFilter>,
+) -> ApiResult<HttpResponse> {
+    engine::check::<Councils>(&params)?;
+    let span = Span {
+        from: filter.from,
+        to: filter.to,
+    };
+    let mut conn = state.db().await?;
+    let stats = engine::compute::<Councils>(&mut conn, &caller, &params, span, || {
+        let mut meetings = Fragment::new(
+            " base LEFT JOIN engagements meeting ON meeting.council_id = base.id \
+             AND meeting.kind = 'meeting' AND ",
+        )
+        .push(core::readable_sql(&caller, "meeting.visibility", "meeting"));
+        if let Some(from) = filter.from {
+            meetings = meetings.sql(" AND meeting.starts_on >= ").date(from);
+        }
+        if let Some(to) = filter.to {
+            meetings = meetings.sql(" AND meeting.starts_on <= ").date(to);
+        }
+        Ok(Statement::new("(")
+            .query(crate::councils::model::stats_rows(&caller, &filter))
+            .sql(")")
+            .fragment(meetings)
+            .sql(COUNCIL_JOINS))
+    })
+    .await?;
+    engine::respond(&stats, &params, "council-stats")
 }

@@ -11,5 +11,6 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(handlers::recommendation_stats)
         .service(handlers::consultation_stats)
         .service(handlers::grant_stats)
-        .service(handlers::monitoring_stats);
+        .service(handlers::monitoring_stats)
+        .service(handlers::council_stats);
 }
