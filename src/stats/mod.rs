@@ -4,6 +4,8 @@
 pub mod collections;
 pub mod engine;
 pub mod handlers;
+pub mod overlaps;
+pub mod scorecards;
 
 /// Registers the routes.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
@@ -12,5 +14,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(handlers::consultation_stats)
         .service(handlers::grant_stats)
         .service(handlers::monitoring_stats)
-        .service(handlers::council_stats);
+        .service(handlers::council_stats)
+        .service(overlaps::overlaps)
+        .service(scorecards::agency_scorecard)
+        .service(scorecards::organization_scorecard);
 }
