@@ -216,6 +216,26 @@ async fn mix(app: &TestApp, w: &World) -> Mix {
     visit(&w.ngo_a, w.org_a, "completed", "2026-05-11", "restricted").await;
     visit(&w.ngo_a, w.org_a, "planned", "2027-01-15", "public").await;
     visit(&w.ngo_b, w.org_b, "completed", "2026-06-12", "internal").await;
+    // Consultations: a public one of A and a restricted one of B, a submission to each.
+    for (token, org, visibility) in [
+        (&w.ngo_a, w.org_a, "public"),
+        (&w.ngo_b, w.org_b, "restricted"),
+    ] {
+        let res = app
+            .post("/api/v1/consultations", Some(token), &json!({
+                "title": "Проект закона", "act_type": "law", "responsible_agency_id": w.host_agency,
+                "level": "national", "opens_on": "2026-11-01", "closes_on": "2026-11-20", "visibility": visibility}))
+            .await;
+        res.assert_status(201);
+        let c = id_of(&res.json());
+        app.post(
+            &format!("/api/v1/consultations/{c}/submissions"),
+            Some(token),
+            &json!({"organization_ids": [org], "proposal": "Предложение", "submitted_on": "2026-11-10"}),
+        )
+        .await
+        .assert_status(201);
+    }
     Mix { facility }
 }
 
@@ -272,23 +292,23 @@ async fn every_role_counts_what_its_own_lists_return() {
         ("admin", Some(&w.admin)),
     ];
     // What the totals must be, counted by hand from `mix` and `World` (engagements: 5 hearings, 3 meetings,
-    // 5 grants, 4 visits).
+    // 5 grants, 4 visits, 2 consultations).
     let expected_engagements = |who: &str| match who {
-        // public hearings a and b, public grants 2, completed public visit 1.
-        "anonymous" => 5,
+        // public hearings a and b, public grants 2, completed public visit 1, public consultation.
+        "anonymous" => 6,
         // + internal: hearing a, meeting A, grant a, visit b.
-        "analyst" | "officer_host" => 9,
+        "analyst" | "officer_host" => 10,
         // + council A's restricted meeting.
-        "secretary_a" => 10,
+        "secretary_a" => 11,
         // + a's restricted hearing, grant, visit, and its planned visit.
-        "ngo_a (owner)" => 13,
-        // + b's restricted hearing and grant.
-        "ngo_b (other org)" => 11,
+        "ngo_a (owner)" => 14,
+        // + b's restricted hearing, grant and consultation.
+        "ngo_b (other org)" => 13,
         // + council B's public meeting (B itself is restricted).
-        "secretary_b (restricted council)" => 10,
+        "secretary_b (restricted council)" => 11,
         // + both.
-        "secretary of a and b" => 11,
-        "admin" => 17,
+        "secretary of a and b" => 12,
+        "admin" => 19,
         _ => unreachable!(),
     };
     let hearing_filter = "kind=hearing&region_code=TJ-DU";
@@ -436,6 +456,21 @@ async fn every_role_counts_what_its_own_lists_return() {
                 .count();
             assert_eq!(body["totals"]["serious_findings"], serious, "{who}");
         }
+        // Submissions, by consultation.
+        let subs = assert_parity(
+            &app,
+            who,
+            *token,
+            ("/api/v1/stats/consultations", "/api/v1/submissions"),
+            ("consultation", "consultation_id", "submissions"),
+        )
+        .await;
+        let expected_subs = match *who {
+            "anonymous" | "analyst" | "officer_host" | "ngo_a (owner)" => 1,
+            "ngo_b (other org)" | "admin" => 2,
+            _ => 1,
+        };
+        assert_eq!(subs.len(), expected_subs, "{who}: submissions");
         let planned = stats(&app, "/api/v1/stats/monitoring?status=planned", *token).await;
         let sees_planned = matches!(*who, "ngo_a (owner)" | "admin");
         assert_eq!(
