@@ -25,6 +25,7 @@ mod recommendations;
 mod retries;
 mod sessions;
 mod statements;
+mod stats;
 mod support;
 mod throttling;
 mod trust;
