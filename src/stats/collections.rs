@@ -294,6 +294,10 @@ impl Measures for GrantMeasures {
     fn value(&self, name: &str) -> Option<f64> {
         (name == "count").then_some(self.count as f64)
     }
+
+    fn sortable(name: &str) -> bool {
+        name == "count"
+    }
 }
 
 /// `GET /stats/grants`.

@@ -128,6 +128,10 @@ pub trait Measures: Serialize + Clone + Default + Send + 'static {
     fn cells(&self) -> Vec<String>;
     /// A measure's value, for sorting (None sorts last).
     fn value(&self, name: &str) -> Option<f64>;
+    /// Whether groups can be sorted by this measure (a number).
+    fn sortable(name: &str) -> bool {
+        Self::COLUMNS.contains(&name)
+    }
 }
 
 /// A collection statistics can be taken of.
@@ -350,7 +354,7 @@ pub fn dimensions<C: Collection>(group_by: Option<&str>) -> ApiResult<Vec<Dimens
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let names: Vec<&str> = group_by.split(',').map(str::trim).collect();
+    let names: Vec<&str> = group_by.split(',').collect();
     if names.len() > 2 {
         return Err(ApiError::field(
             "group_by",
@@ -394,14 +398,19 @@ fn order<M: Measures>(sort: Option<&str>) -> ApiResult<Order> {
     };
     M::COLUMNS
         .iter()
-        .find(|c| **c == name)
+        .find(|c| **c == name && M::sortable(c))
         .map(|c| Order::Measure(c, descending))
         .ok_or_else(|| {
             ApiError::field(
                 "sort",
                 format!(
                     "is `key` or one of these measures, with `-` for largest first: {}",
-                    M::COLUMNS.join(", ")
+                    M::COLUMNS
+                        .iter()
+                        .filter(|c| M::sortable(c))
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )
         })
