@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Latency of the statistics, scorecards and overlaps on a generated data set, anonymous and as an analyst,
+# unfiltered and filtered by one agency. Prints a Markdown table (requests/s, p50, p99 with one connection).
+#
+#   cargo build --release && bench/stats.sh [SECONDS]
+#
+# Uses the database bench/engagements.sh generates (BENCH_DB, default hamkori_bench_engagements; run that first,
+# or generate: hamkori generate --organizations 2000 --agencies 300 --engagements 1000000 --seed 1). Needs wrk
+# (Debian package). Only loopback is used; the server stops by itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-5}
+pg=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
+db=${BENCH_DB:-hamkori_bench_engagements}
+port=18082
+bin=target/release/hamkori
+command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)"; exit 2; }
+[ -x "$bin" ] || { echo "build first: cargo build --release"; exit 2; }
+"$bin" migrate --database-url "$pg/$db" >/dev/null 2>&1
+admin_email=bench-admin@example.org
+admin_password=bench-admin-password-2026
+DATABASE_URL="$pg/$db" BIND="127.0.0.1:$port" JWT_SECRET=bench-secret-bench-secret-bench-secret RUST_LOG=warn \
+  HAMKORI_ADMIN_EMAIL=$admin_email HAMKORI_ADMIN_PASSWORD=$admin_password \
+  "$bin" serve >/tmp/hamkori-bench-stats.log 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+base="http://127.0.0.1:$port/api/v1"
+token_of() {
+  curl -fs "$base/auth/login" -H 'Content-Type: application/json' -d "{\"email\":\"$1\",\"password\":\"$2\"}" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}
+admin=$(token_of "$admin_email" "$admin_password")
+curl -s "$base/users" -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
+  -d '{"email":"bench-analyst@example.org","display_name":"Bench analyst","role":"analyst","password":"bench-analyst-password-2026"}' >/dev/null
+analyst=$(token_of bench-analyst@example.org bench-analyst-password-2026)
+
+q() { psql "$pg/$db" -Atc "$1"; }
+agency=$(q "SELECT agency_id FROM engagement_parties WHERE agency_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+addressed=$(q "SELECT addressed_to_agency_id FROM recommendations GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+responsible=$(q "SELECT responsible_agency_id FROM consultations GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+funder=$(q "SELECT funder_agency_id FROM grants WHERE funder_agency_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+facility=$(q "SELECT facility_id FROM monitoring_visits GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+host=$(q "SELECT host_agency_id FROM councils WHERE host_agency_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+organization=$(q "SELECT organization_id FROM engagement_parties WHERE organization_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+engagements=$(q "SELECT count(*) FROM engagements")
+
+run() { # name path token
+  local header=()
+  [ -n "$3" ] && header=(-H "Authorization: Bearer $3")
+  curl -sf "${header[@]}" "$base$2" >/dev/null || { echo "| $1 | failed: $2 |"; return; }
+  wrk -t1 -c1 -d"${secs}s" --latency "${header[@]}" "$base$2" | awk -v n="$1" '
+    /Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
+    END {printf "| %s | %s | %s | %s |\n", n, rps, p50, p99}'
+}
+
+echo "$engagements engagements; wrk -t1 -c1 -d${secs}s per row"
+echo
+echo "| request | req/s | p50 | p99 |"
+echo "|---|---|---|---|"
+for who in anonymous analyst; do
+  token=""; [ "$who" = analyst ] && token=$analyst
+  run "$who: engagements by kind" "/stats/engagements?group_by=kind" "$token"
+  run "$who: engagements of one agency by year" "/stats/engagements?agency_id=$agency&group_by=year" "$token"
+  run "$who: recommendations by agency" "/stats/recommendations?group_by=agency" "$token"
+  run "$who: recommendations to one agency by status" "/stats/recommendations?addressed_to_agency_id=$addressed&group_by=status" "$token"
+  run "$who: consultations by agency" "/stats/consultations?group_by=agency" "$token"
+  run "$who: consultations of one agency by year" "/stats/consultations?responsible_agency_id=$responsible&group_by=year" "$token"
+  run "$who: grants by currency" "/stats/grants?group_by=currency" "$token"
+  run "$who: grants of one funder by year" "/stats/grants?funder_agency_id=$funder&group_by=year" "$token"
+  run "$who: monitoring by facility type" "/stats/monitoring?group_by=facility_type" "$token"
+  run "$who: monitoring of one facility by severity" "/stats/monitoring?facility_id=$facility&group_by=severity" "$token"
+  run "$who: councils by council" "/stats/councils?group_by=council" "$token"
+  run "$who: councils of one host by year" "/stats/councils?host_agency_id=$host&group_by=year" "$token"
+  run "$who: overlaps" "/stats/overlaps" "$token"
+  run "$who: agency scorecard" "/agencies/$agency/scorecard" "$token"
+  run "$who: organisation scorecard" "/organizations/$organization/scorecard" "$token"
+done
