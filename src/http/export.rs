@@ -9,7 +9,7 @@ use futures_util::stream;
 use serde::Serialize;
 
 use super::error::ApiError;
-use super::pagination::{Cursor, Format, Keyed};
+use super::pagination::{Cursor, Format, Keyed, Output};
 use crate::db::DbPool;
 
 /// The most rows fetched per database round trip while exporting.
@@ -68,7 +68,7 @@ impl<S: HasPool + ?Sized> HasPool for actix_web::web::Data<S> {
 /// Answers a list request: a JSON page, or the whole filtered list streamed as CSV or NDJSON.
 pub async fn respond<T>(
     state: &impl HasPool,
-    format: Format,
+    output: Output,
     page: &super::PageParams,
     name: &str,
     sort: &'static str,
@@ -77,13 +77,13 @@ pub async fn respond<T>(
 where
     T: CsvRow + Serialize + Keyed + 'static,
 {
-    match format {
+    match output.format {
         Format::Json => {
             let mut conn = state.pool().get().await?;
             let rows = fetch(&mut conn, page.cursor(sort)?, page.limit()).await?;
             Ok(HttpResponse::Ok().json(super::Page::from_rows(rows, page.limit(), sort)))
         }
-        format => Ok(stream(format, name, state.pool().clone(), sort, fetch)),
+        _ => Ok(stream(output, name, state.pool().clone(), sort, fetch)),
     }
 }
 
@@ -248,7 +248,7 @@ fn attachment(
 
 /// Streams a whole filtered list as CSV (UTF-8 with a byte-order mark) or NDJSON.
 pub fn stream<T>(
-    format: Format,
+    output: Output,
     name: &str,
     pool: DbPool,
     sort: &'static str,
@@ -257,11 +257,13 @@ pub fn stream<T>(
 where
     T: CsvRow + Serialize + Keyed + 'static,
 {
-    if format == Format::Csv {
+    if output.format == Format::Csv {
+        let delimiter = output.delimiter.byte();
         let mut head = "\u{feff}".as_bytes().to_vec();
-        write_csv(
+        write_record(
             &mut head,
             T::HEADER.iter().map(|s| (*s).to_owned()).collect(),
+            delimiter,
         );
         let body = stream_rows(
             pool,
@@ -269,7 +271,7 @@ where
             fetch,
             Sizing::adaptive(),
             head,
-            Box::new(|out, row: &T, _| write_csv(out, row.record())),
+            Box::new(move |out, row: &T, _| write_record(out, row.record(), delimiter)),
             Vec::new(),
         );
         attachment("text/csv; charset=utf-8", &format!("{name}.csv"), body)
@@ -350,10 +352,6 @@ fn defuse(cell: String) -> String {
 /// Writes one record. A cell is quoted when it holds a quote, a line break, a comma or a semicolon: spreadsheet
 /// programs in Russian locales split on `;`, so a bare `;` would shift the columns after it (and could start a
 /// formula in a cell of its own).
-fn write_csv(out: &mut Vec<u8>, record: Vec<String>) {
-    write_record(out, record, b',');
-}
-
 /// Writes one CSV record separated by `delimiter`: cells holding a quote, a line break or either separator are
 /// quoted, and cells a spreadsheet would run as a formula are defused.
 pub fn write_record(out: &mut Vec<u8>, record: Vec<String>, delimiter: u8) {

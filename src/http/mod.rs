@@ -12,7 +12,7 @@ pub mod request_id;
 
 pub use error::{ApiError, ApiResult, FieldError, Problem, ProblemResponses};
 pub use extract::{Json, Path, Query};
-pub use pagination::{Cursor, Format, FormatParam, Keyed, Page, PageParams};
+pub use pagination::{Cursor, Delimiter, Format, FormatParam, Keyed, Output, Page, PageParams};
 pub use precondition::{IfMatch, Precondition, PreconditionResponses, created, ok_versioned};
 
 use serde::Deserialize;

@@ -41,19 +41,55 @@ pub struct PageParams {
     pub cursor: Option<String>,
 }
 
-/// The format parameter of lists that can be exported.
+/// The separator of CSV cells.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Delimiter {
+    /// `,`.
+    #[default]
+    Comma,
+    /// `;`, which spreadsheet programs in Russian (and most European) locales split on.
+    Semicolon,
+}
+
+impl Delimiter {
+    /// The separator byte.
+    pub fn byte(self) -> u8 {
+        match self {
+            Self::Comma => b',',
+            Self::Semicolon => b';',
+        }
+    }
+}
+
+/// The format parameters of lists that can be exported.
 #[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FormatParam {
     /// `json` (default) for a page; `csv` or `ndjson` for the whole filtered list, streamed.
     #[param(inline)]
     pub format: Option<Format>,
+    /// CSV separator: `comma` (default) or `semicolon`, which spreadsheet programs in Russian locales split on.
+    #[param(inline)]
+    pub delimiter: Option<Delimiter>,
+}
+
+/// How a list is answered: the format, and for CSV the separator.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Output {
+    /// The format.
+    pub format: Format,
+    /// The CSV separator.
+    pub delimiter: Delimiter,
 }
 
 impl FormatParam {
-    /// The requested format.
-    pub fn get(&self) -> Format {
-        self.format.unwrap_or_default()
+    /// The requested format and separator.
+    pub fn get(&self) -> Output {
+        Output {
+            format: self.format.unwrap_or_default(),
+            delimiter: self.delimiter.unwrap_or_default(),
+        }
     }
 }
 

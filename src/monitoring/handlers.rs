@@ -14,7 +14,7 @@ use crate::engagements::{EngagementKind, Party, PartyRole};
 use crate::facilities::Facility;
 use crate::http::export::{self};
 use crate::http::{
-    ApiError, ApiResult, Format, FormatParam, IdPath, Page, PageParams, Path, ProblemResponses,
+    ApiError, ApiResult, FormatParam, IdPath, Output, Page, PageParams, Path, ProblemResponses,
     Query,
 };
 use crate::state::AppState;
@@ -25,7 +25,7 @@ async fn page(
     filter: VisitFilter,
     sort: &'static str,
     params: &PageParams,
-    format: Format,
+    format: Output,
 ) -> ApiResult<HttpResponse> {
     if let Some(code) = &filter.region_code {
         crate::regions::ensure_exists(&mut *state.db().await?, code, "region_code").await?;

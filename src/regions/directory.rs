@@ -20,7 +20,7 @@ use crate::db::Conn;
 use crate::db::sql::DirectorySort;
 use crate::http::export::{self, CsvRow};
 use crate::http::{
-    ApiError, ApiResult, Cursor, Format, Keyed, Page, PageParams, Precondition, created,
+    ApiError, ApiResult, Cursor, Keyed, Output, Page, PageParams, Precondition, created,
 };
 use crate::state::AppState;
 
@@ -229,7 +229,7 @@ pub fn contains(q: &str) -> String {
 /// reads one page (`limit + 1` rows) after a cursor.
 pub async fn respond<T, F>(
     state: &AppState,
-    format: Format,
+    format: Output,
     page: &PageParams,
     name: &str,
     sort: DirectorySort,

@@ -22,7 +22,7 @@ use crate::auth::Caller;
 use crate::db::Conn;
 use crate::db::sql::{Fragment, Statement};
 use crate::http::export::write_record;
-use crate::http::{ApiError, ApiResult};
+use crate::http::{ApiError, ApiResult, Delimiter};
 
 /// What names a group's key, shown beside it as its label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -284,27 +284,6 @@ pub enum StatsFormat {
     Json,
     /// One CSV row per group, then a `total` row.
     Csv,
-}
-
-/// The separator of CSV cells.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Delimiter {
-    /// `,`.
-    #[default]
-    Comma,
-    /// `;`.
-    Semicolon,
-}
-
-impl Delimiter {
-    /// The separator byte.
-    pub fn byte(self) -> u8 {
-        match self {
-            Self::Comma => b',',
-            Self::Semicolon => b';',
-        }
-    }
 }
 
 /// One group: its key and label per dimension, and its measures.

@@ -11,9 +11,9 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::collections::CurrencySum;
-use super::engine::Delimiter;
 use crate::auth::Caller;
 use crate::db::sql::{Fragment, Statement};
+use crate::http::Delimiter;
 use crate::http::export::write_record;
 use crate::http::{ApiResult, ProblemResponses, Query};
 use crate::state::AppState;

@@ -21,7 +21,7 @@ use crate::domain::AnswerSource;
 use crate::engagements::{EngagementKind, PartyRole};
 use crate::http::export::{self};
 use crate::http::{
-    ApiError, ApiResult, FieldError, Format, FormatParam, IdPath, IfMatch, Json, Page, PageParams,
+    ApiError, ApiResult, FieldError, FormatParam, IdPath, IfMatch, Json, Output, Page, PageParams,
     PartyPath, Path, Precondition, ProblemResponses, Query, created, ok_versioned,
 };
 use crate::state::AppState;
@@ -31,7 +31,7 @@ async fn page(
     caller: Caller,
     filter: SubmissionFilter,
     page: &PageParams,
-    format: Format,
+    format: Output,
 ) -> ApiResult<HttpResponse> {
     export::respond(
         state,

@@ -51,6 +51,52 @@ async fn csv_exports_defuse_formulas_behind_blanks_and_wide_signs_and_quote_semi
     }
 }
 
+/// `delimiter=semicolon` splits CSV exports on `;` for spreadsheet programs in Russian locales: a `;` reader gets
+/// every column back, and the default stays `,`.
+#[actix_web::test]
+async fn csv_exports_take_a_semicolon_delimiter() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    for name in ["Ҳуқуқ ва Адолат", "a;b, c"] {
+        app.create_organization(&admin, json!({"name": name, "kind": "ngo"}))
+            .await;
+    }
+    let read = |body: &str, delimiter: u8| -> (Vec<String>, Vec<Vec<String>>) {
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .from_reader(body.trim_start_matches('\u{feff}').as_bytes());
+        let header = reader
+            .headers()
+            .expect("header")
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        let rows = reader
+            .records()
+            .map(|r| r.expect("row").iter().map(str::to_owned).collect())
+            .collect();
+        (header, rows)
+    };
+    let semicolon = app
+        .get("/api/v1/organizations?format=csv&delimiter=semicolon", None)
+        .await;
+    semicolon.assert_status(200);
+    let (header, rows) = read(&semicolon.text(), b';');
+    assert!(header.len() > 5, "{header:?}");
+    assert_eq!(header[1], "name");
+    let mut names: Vec<&str> = rows.iter().map(|r| r[1].as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["a;b, c", "Ҳуқуқ ва Адолат"]);
+    assert!(rows.iter().all(|r| r.len() == header.len()));
+    let comma = app.get("/api/v1/organizations?format=csv", None).await;
+    let (comma_header, _) = read(&comma.text(), b',');
+    assert_eq!(comma_header, header, "the default splits on commas");
+    assert!(!semicolon.text().lines().next().unwrap_or("").contains(','));
+    app.get("/api/v1/organizations?format=csv&delimiter=tab", None)
+        .await
+        .assert_invalid("delimiter");
+}
+
 /// The series `/metrics` reports, one per non-comment line.
 async fn metric_series(app: &TestApp) -> Vec<String> {
     let res = app.get("/metrics", None).await;
