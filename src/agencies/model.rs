@@ -210,6 +210,15 @@ impl Agency {
         directory::known(found, field, "agency", id)
     }
 
+    /// Whether any agency has this one as its parent (one probe of `agencies_parent_idx`).
+    pub async fn has_subagencies(conn: &mut Conn, id: Uuid) -> ApiResult<bool> {
+        Ok(diesel::select(diesel::dsl::exists(
+            agencies::table.filter(agencies::parent_id.eq(id)),
+        ))
+        .get_result(conn)
+        .await?)
+    }
+
     /// A keyset page (`limit + 1` rows) of agencies matching the filter.
     #[tracing::instrument(skip(conn))]
     pub async fn list(

@@ -1,5 +1,5 @@
-//! SQL pieces diesel's DSL cannot write: row-value keyset bounds, the region subtree, and [`Fragment`], the
-//! condition type they (and the read rules) are built from.
+//! SQL pieces diesel's DSL cannot write: row-value keyset bounds, the region and agency subtrees, and
+//! [`Fragment`], the condition type they (and the read rules) are built from.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::BoxableExpression;
@@ -179,6 +179,25 @@ pub fn in_region<QS: 'static>(column: &'static str, code: String) -> BoxedCondit
     ))
     .text(code)
     .sql(" UNION ALL SELECT r.code FROM regions r JOIN subtree s ON r.parent_code = s.code) SELECT code FROM subtree)")
+    .boxed()
+}
+
+/// `column` is the agency `id` or, when `include_subagencies`, one of its sub-agencies at any depth (along
+/// `agencies.parent_id`); plain `column = id` otherwise. The id is a bound parameter, so each of the two shapes is
+/// one cached statement per connection. `UNION` (not `UNION ALL`) ends the walk even if a cycle were ever stored.
+pub fn in_agency<QS: 'static>(
+    column: &'static str,
+    id: Uuid,
+    include_subagencies: bool,
+) -> BoxedCondition<QS> {
+    if !include_subagencies {
+        return Fragment::new(format!("{column} = ")).uuid(id).boxed();
+    }
+    Fragment::new(format!(
+        "{column} IN (WITH RECURSIVE subtree(id) AS (SELECT id FROM agencies WHERE id = "
+    ))
+    .uuid(id)
+    .sql(" UNION SELECT a.id FROM agencies a JOIN subtree s ON a.parent_id = s.id) SELECT id FROM subtree)")
     .boxed()
 }
 

@@ -405,8 +405,11 @@ pub struct EngagementFilter {
     pub kind: Vec<EngagementKind>,
     /// An organisation in any party role.
     pub organization_id: Option<Uuid>,
-    /// An agency in any party role.
+    /// An agency in any party role, or one of its sub-agencies unless `include_subagencies=false`.
     pub agency_id: Option<Uuid>,
+    /// With an agency filter: also its sub-agencies, at any depth (default true).
+    #[param(default = json!(true))]
+    pub include_subagencies: Option<bool>,
     /// The council.
     pub council_id: Option<Uuid>,
     /// Region, including its sub-regions.
@@ -637,7 +640,11 @@ macro_rules! filter_engagements {
         }
         if let Some(agency) = $agency {
             let ids = engagement_parties::table
-                .filter(engagement_parties::agency_id.eq(agency))
+                .filter(sql::in_agency(
+                    "engagement_parties.agency_id",
+                    agency,
+                    filter.include_subagencies.unwrap_or(true),
+                ))
                 .select(engagement_parties::engagement_id);
             $query = $query.filter(e::id.eq_any(ids));
         }
@@ -673,11 +680,21 @@ fn cursor_key(cursor: &Cursor) -> ApiResult<NaiveDate> {
     })
 }
 
-/// A keyset page (`limit + 1` rows) of the engagements the caller may read, newest first: two queries.
+/// A keyset page (`limit + 1` rows) of the engagements the caller may read, newest first: two queries (three
+/// with an agency filter that takes in sub-agencies).
 ///
 /// Filtered by an agency or an organisation, the page walks that actor's rows of `engagement_timeline` (one per
 /// engagement it takes part in or owns, carrying `starts_on`) newest first and stops after `limit + 1` readable
 /// ones, instead of gathering and sorting all of the actor's engagements.
+///
+/// An agency with sub-agencies (when `include_subagencies` is not false) is not one actor: walking the timeline
+/// rows of the whole subtree would list an engagement once per agency of the subtree in it, so a page could repeat
+/// a record, and keyset paging over such rows would need `DISTINCT` over a walk Postgres cannot keep ordered across
+/// several actors. So one cheap query first asks whether the agency has any sub-agency: if not, the timeline walk
+/// answers exactly as before; if so, the subtree becomes a condition, `id IN (engagements with a party in the
+/// subtree)`, which lists each engagement once whatever the number of its parties in the subtree, on the walk of
+/// the organisation's timeline when `organization_id` is also given and on `engagements` by date otherwise. Both
+/// paths order by and bound on `(starts_on, id)`, so a cursor made by one is valid on the other.
 #[tracing::instrument(skip(conn, caller))]
 pub async fn list(
     conn: &mut Conn,
@@ -688,19 +705,26 @@ pub async fn list(
 ) -> ApiResult<Vec<Engagement>> {
     use crate::db::schema::engagement_timeline as t;
     use engagements::dsl as e;
-    let rows: Vec<EngagementRow> = if let Some(actor) = filter.agency_id.or(filter.organization_id)
-    {
-        // The timeline answers for the agency (or else the organisation); the other, if also given, filters.
-        let organization = filter
-            .organization_id
-            .filter(|_| filter.agency_id.is_some());
+    let subtree = match filter.agency_id {
+        Some(agency) if filter.include_subagencies.unwrap_or(true) => {
+            crate::agencies::Agency::has_subagencies(conn, agency).await?
+        }
+        _ => false,
+    };
+    // Which actor's timeline the page walks, and which of the agency and the organisation filter it instead.
+    let (actor, agency, organization) = match (filter.agency_id, filter.organization_id) {
+        (Some(agency), org) if subtree => (org, Some(agency), None),
+        (Some(agency), org) => (Some(agency), None, org),
+        (None, org) => (org, None, None),
+    };
+    let rows: Vec<EngagementRow> = if let Some(actor) = actor {
         let mut query = t::table
             .inner_join(e::engagements)
             .filter(t::actor_id.eq(actor))
             .filter(readable(caller))
             .select(EngagementRow::as_select())
             .into_boxed();
-        filter_engagements!(query, filter, None::<Uuid>, organization);
+        filter_engagements!(query, filter, agency, organization);
         if let Some(from) = filter.from {
             query = query.filter(t::starts_on.ge(from));
         }
@@ -726,7 +750,7 @@ pub async fn list(
             .select(EngagementRow::as_select())
             .filter(readable(caller))
             .into_boxed();
-        filter_engagements!(query, filter, None::<Uuid>, None::<Uuid>);
+        filter_engagements!(query, filter, agency, organization);
         if let Some(from) = filter.from {
             query = query.filter(e::starts_on.ge(from));
         }

@@ -25,6 +25,7 @@ mod recommendations;
 mod retries;
 mod sessions;
 mod statements;
+mod subagencies;
 mod support;
 mod throttling;
 mod trust;
