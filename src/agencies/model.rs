@@ -210,13 +210,13 @@ impl Agency {
         directory::known(found, field, "agency", id)
     }
 
-    /// Whether any agency has this one as its parent (one probe of `agencies_parent_idx`).
-    pub async fn has_subagencies(conn: &mut Conn, id: Uuid) -> ApiResult<bool> {
-        Ok(diesel::select(diesel::dsl::exists(
-            agencies::table.filter(agencies::parent_id.eq(id)),
-        ))
-        .get_result(conn)
-        .await?)
+    /// The agency and its sub-agencies at any depth (empty when there is no such agency).
+    pub async fn subtree(conn: &mut Conn, id: Uuid) -> ApiResult<Vec<Uuid>> {
+        Ok(agencies::table
+            .filter(sql::in_agency("agencies.id", id, true))
+            .select(agencies::id)
+            .load(conn)
+            .await?)
     }
 
     /// A keyset page (`limit + 1` rows) of agencies matching the filter.

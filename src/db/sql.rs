@@ -201,6 +201,67 @@ pub fn in_agency<QS: 'static>(
     .boxed()
 }
 
+/// `column IN (SELECT per_id.<output> FROM unnest(ids) AS each_id(id) CROSS JOIN LATERAL (per_id) AS per_id)`: the
+/// union of one query run once for each id, where `per_id` (trusted SQL from our code, with its own binds) names the
+/// id as `each_id.id`. With an `ORDER BY … LIMIT` in `per_id` that an index serves, each run stops after a few rows:
+/// Postgres walks one index range per id instead of gathering every row of every id. The ids are one bound
+/// `uuid[]`, so the statement is the same whatever their number.
+#[must_use]
+pub struct InEachOf {
+    column: &'static str,
+    output: &'static str,
+    ids: Vec<Uuid>,
+    per_id: Box<dyn QueryFragment<Pg> + Send>,
+}
+
+impl InEachOf {
+    /// `column` is among the `output` column of `per_id` run for each of `ids`.
+    pub fn new(
+        column: &'static str,
+        output: &'static str,
+        ids: Vec<Uuid>,
+        per_id: impl QueryFragment<Pg> + Send + 'static,
+    ) -> Self {
+        Self {
+            column,
+            output,
+            ids,
+            per_id: Box::new(per_id),
+        }
+    }
+}
+
+impl Expression for InEachOf {
+    type SqlType = Bool;
+}
+
+impl<QS> AppearsOnTable<QS> for InEachOf {}
+
+impl<QS> SelectableExpression<QS> for InEachOf {}
+
+impl<GB> ValidGrouping<GB> for InEachOf {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl QueryId for InEachOf {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl QueryFragment<Pg> for InEachOf {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
+        out.push_sql(self.column);
+        out.push_sql(" IN (SELECT per_id.");
+        out.push_sql(self.output);
+        out.push_sql(" FROM unnest(");
+        out.push_bind_param::<Array<SqlUuid>, _>(&self.ids)?;
+        out.push_sql(") AS each_id(id) CROSS JOIN LATERAL (");
+        self.per_id.walk_ast(out.reborrow())?;
+        out.push_sql(") AS per_id)");
+        Ok(())
+    }
+}
+
 /// The trigram-indexed `name || ' ' || coalesce(short_name, '')` of a directory table contains `q`
 /// (case-insensitive).
 pub fn name_matches<QS: 'static>(table: &'static str, q: &str) -> BoxedCondition<QS> {
