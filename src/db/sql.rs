@@ -1,5 +1,5 @@
-//! SQL pieces diesel's DSL cannot write: row-value keyset bounds, the region and agency subtrees, and
-//! [`Fragment`], the condition type they (and the read rules) are built from.
+//! SQL pieces diesel's DSL cannot write: row-value keyset bounds, the region and agency subtrees, one walk per id
+//! ([`InEachOf`]), and [`Fragment`], the condition type they (and the read rules) are built from.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::BoxableExpression;
