@@ -210,6 +210,15 @@ impl Agency {
         directory::known(found, field, "agency", id)
     }
 
+    /// The agency and its sub-agencies at any depth (empty when there is no such agency).
+    pub async fn subtree(conn: &mut Conn, id: Uuid) -> ApiResult<Vec<Uuid>> {
+        Ok(agencies::table
+            .filter(sql::in_agency("agencies.id", id, true))
+            .select(agencies::id)
+            .load(conn)
+            .await?)
+    }
+
     /// A keyset page (`limit + 1` rows) of agencies matching the filter.
     #[tracing::instrument(skip(conn))]
     pub async fn list(

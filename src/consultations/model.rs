@@ -193,8 +193,11 @@ pub struct ConsultationFilter {
     /// Act type.
     #[param(inline)]
     pub act_type: Option<ActType>,
-    /// The responsible agency.
+    /// The responsible agency, or one of its sub-agencies unless `include_subagencies=false`.
     pub responsible_agency_id: Option<Uuid>,
+    /// With an agency filter: also its sub-agencies, at any depth (default true).
+    #[param(default = json!(true))]
+    pub include_subagencies: Option<bool>,
     /// Level of government.
     #[param(inline)]
     pub level: Option<GovernmentLevel>,
@@ -283,7 +286,11 @@ pub fn filtered<ST: 'static>(
             specific = specific.filter(consultations::act_type.eq(act_type));
         }
         if let Some(agency) = filter.responsible_agency_id {
-            specific = specific.filter(consultations::responsible_agency_id.eq(agency));
+            specific = specific.filter(crate::db::sql::in_agency(
+                "consultations.responsible_agency_id",
+                agency,
+                filter.include_subagencies.unwrap_or(true),
+            ));
         }
         if let Some(level) = filter.level {
             specific = specific.filter(consultations::level.eq(level));

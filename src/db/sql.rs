@@ -1,5 +1,5 @@
-//! SQL pieces diesel's DSL cannot write: row-value keyset bounds, the region subtree, and [`Fragment`], the
-//! condition type they (and the read rules) are built from.
+//! SQL pieces diesel's DSL cannot write: row-value keyset bounds, the region and agency subtrees, one walk per id
+//! ([`InEachOf`]), and [`Fragment`], the condition type they (and the read rules) are built from.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::BoxableExpression;
@@ -180,6 +180,86 @@ pub fn in_region<QS: 'static>(column: &'static str, code: String) -> BoxedCondit
     .text(code)
     .sql(" UNION ALL SELECT r.code FROM regions r JOIN subtree s ON r.parent_code = s.code) SELECT code FROM subtree)")
     .boxed()
+}
+
+/// `column` is the agency `id` or, when `include_subagencies`, one of its sub-agencies at any depth (along
+/// `agencies.parent_id`); plain `column = id` otherwise. The id is a bound parameter, so each of the two shapes is
+/// one cached statement per connection. `UNION` (not `UNION ALL`) ends the walk even if a cycle were ever stored.
+pub fn in_agency<QS: 'static>(
+    column: &'static str,
+    id: Uuid,
+    include_subagencies: bool,
+) -> BoxedCondition<QS> {
+    if !include_subagencies {
+        return Fragment::new(format!("{column} = ")).uuid(id).boxed();
+    }
+    Fragment::new(format!(
+        "{column} IN (WITH RECURSIVE subtree(id) AS (SELECT id FROM agencies WHERE id = "
+    ))
+    .uuid(id)
+    .sql(" UNION SELECT a.id FROM agencies a JOIN subtree s ON a.parent_id = s.id) SELECT id FROM subtree)")
+    .boxed()
+}
+
+/// `column IN (SELECT per_id.<output> FROM unnest(ids) AS each_id(id) CROSS JOIN LATERAL (per_id) AS per_id)`: the
+/// union of one query run once for each id, where `per_id` (trusted SQL from our code, with its own binds) names the
+/// id as `each_id.id`. With an `ORDER BY … LIMIT` in `per_id` that an index serves, each run stops after a few rows:
+/// Postgres walks one index range per id instead of gathering every row of every id. The ids are one bound
+/// `uuid[]`, so the statement is the same whatever their number.
+#[must_use]
+pub struct InEachOf {
+    column: &'static str,
+    output: &'static str,
+    ids: Vec<Uuid>,
+    per_id: Box<dyn QueryFragment<Pg> + Send>,
+}
+
+impl InEachOf {
+    /// `column` is among the `output` column of `per_id` run for each of `ids`.
+    pub fn new(
+        column: &'static str,
+        output: &'static str,
+        ids: Vec<Uuid>,
+        per_id: impl QueryFragment<Pg> + Send + 'static,
+    ) -> Self {
+        Self {
+            column,
+            output,
+            ids,
+            per_id: Box::new(per_id),
+        }
+    }
+}
+
+impl Expression for InEachOf {
+    type SqlType = Bool;
+}
+
+impl<QS> AppearsOnTable<QS> for InEachOf {}
+
+impl<QS> SelectableExpression<QS> for InEachOf {}
+
+impl<GB> ValidGrouping<GB> for InEachOf {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl QueryId for InEachOf {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl QueryFragment<Pg> for InEachOf {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
+        out.push_sql(self.column);
+        out.push_sql(" IN (SELECT per_id.");
+        out.push_sql(self.output);
+        out.push_sql(" FROM unnest(");
+        out.push_bind_param::<Array<SqlUuid>, _>(&self.ids)?;
+        out.push_sql(") AS each_id(id) CROSS JOIN LATERAL (");
+        self.per_id.walk_ast(out.reborrow())?;
+        out.push_sql(") AS per_id)");
+        Ok(())
+    }
 }
 
 /// The trigram-indexed `name || ' ' || coalesce(short_name, '')` of a directory table contains `q`

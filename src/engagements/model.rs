@@ -405,8 +405,11 @@ pub struct EngagementFilter {
     pub kind: Vec<EngagementKind>,
     /// An organisation in any party role.
     pub organization_id: Option<Uuid>,
-    /// An agency in any party role.
+    /// An agency in any party role, or one of its sub-agencies unless `include_subagencies=false`.
     pub agency_id: Option<Uuid>,
+    /// With an agency filter: also its sub-agencies, at any depth (default true).
+    #[param(default = json!(true))]
+    pub include_subagencies: Option<bool>,
     /// The council.
     pub council_id: Option<Uuid>,
     /// Region, including its sub-regions.
@@ -637,7 +640,11 @@ macro_rules! filter_engagements {
         }
         if let Some(agency) = $agency {
             let ids = engagement_parties::table
-                .filter(engagement_parties::agency_id.eq(agency))
+                .filter(sql::in_agency(
+                    "engagement_parties.agency_id",
+                    agency,
+                    filter.include_subagencies.unwrap_or(true),
+                ))
                 .select(engagement_parties::engagement_id);
             $query = $query.filter(e::id.eq_any(ids));
         }
@@ -673,11 +680,49 @@ fn cursor_key(cursor: &Cursor) -> ApiResult<NaiveDate> {
     })
 }
 
-/// A keyset page (`limit + 1` rows) of the engagements the caller may read, newest first: two queries.
+/// Applies the list's filters, dates and cursor to a boxed walk of `engagement_timeline` joined with `engagements`,
+/// newest first; `$agency` and `$organization` are the filters the walked actor does not already answer.
+macro_rules! walk_timeline {
+    ($query:ident, $filter:expr, $agency:expr, $organization:expr, $after:expr) => {{
+        use crate::db::schema::engagement_timeline as t;
+        let filter: &EngagementFilter = $filter;
+        filter_engagements!($query, filter, $agency, $organization);
+        if let Some(from) = filter.from {
+            $query = $query.filter(t::starts_on.ge(from));
+        }
+        if let Some(to) = filter.to {
+            $query = $query.filter(t::starts_on.le(to));
+        }
+        if let Some(cursor) = $after {
+            $query = $query.filter(sql::after(
+                "engagement_timeline.starts_on",
+                "engagement_timeline.engagement_id",
+                true,
+                KeyValue::Date(cursor_key(cursor)?),
+                cursor.id,
+            ));
+        }
+        $query.order((t::starts_on.desc(), t::engagement_id.desc()))
+    }};
+}
+
+/// A keyset page (`limit + 1` rows) of the engagements the caller may read, newest first: two queries (three
+/// with an agency filter that takes in sub-agencies).
 ///
 /// Filtered by an agency or an organisation, the page walks that actor's rows of `engagement_timeline` (one per
 /// engagement it takes part in or owns, carrying `starts_on`) newest first and stops after `limit + 1` readable
 /// ones, instead of gathering and sorting all of the actor's engagements.
+///
+/// An agency with sub-agencies (unless `include_subagencies=false`) is several actors, and one engagement may have
+/// a timeline row for each of them (the agency and its sub-agency both invited): walking their rows together would
+/// repeat it on a page, and Postgres cannot walk several actors' index ranges in one order. So a first query reads
+/// the subtree's ids. One id (no sub-agency): the single walk above. Several: each agency's walk is run on its own,
+/// through the same filters, read rule and cursor, to at most `limit + 1` rows (a `LATERAL` join over the ids,
+/// [`sql::InEachOf`]), and the page is the newest `limit + 1` of the engagements they found, each once (`IN`). That
+/// is exact: an engagement among the page's rows is, in the walk of any agency it belongs to, behind at most
+/// `limit` others of the page, so that walk reached it. Its cost is `limit + 1` rows per agency of the subtree,
+/// whatever their history. With `organization_id` too, the organisation's walk is the one taken and the subtree a
+/// condition on it. Every path orders and bounds on `(starts_on, id)`, so a cursor of one is valid on another.
 #[tracing::instrument(skip(conn, caller))]
 pub async fn list(
     conn: &mut Conn,
@@ -688,65 +733,89 @@ pub async fn list(
 ) -> ApiResult<Vec<Engagement>> {
     use crate::db::schema::engagement_timeline as t;
     use engagements::dsl as e;
-    let rows: Vec<EngagementRow> = if let Some(actor) = filter.agency_id.or(filter.organization_id)
-    {
-        // The timeline answers for the agency (or else the organisation); the other, if also given, filters.
-        let organization = filter
-            .organization_id
-            .filter(|_| filter.agency_id.is_some());
-        let mut query = t::table
-            .inner_join(e::engagements)
-            .filter(t::actor_id.eq(actor))
-            .filter(readable(caller))
-            .select(EngagementRow::as_select())
-            .into_boxed();
-        filter_engagements!(query, filter, None::<Uuid>, organization);
-        if let Some(from) = filter.from {
-            query = query.filter(t::starts_on.ge(from));
+    let subtree = match filter.agency_id {
+        Some(agency) if filter.include_subagencies.unwrap_or(true) => {
+            crate::agencies::Agency::subtree(conn, agency).await?
         }
-        if let Some(to) = filter.to {
-            query = query.filter(t::starts_on.le(to));
+        _ => Vec::new(),
+    };
+    let several = subtree.len() > 1;
+    let rows: Vec<EngagementRow> = match (filter.agency_id, filter.organization_id) {
+        (Some(_), None) if several => {
+            let mut per_agency = t::table
+                .inner_join(e::engagements)
+                .filter(Fragment::new("engagement_timeline.actor_id = each_id.id"))
+                .filter(readable(caller))
+                .select(t::engagement_id)
+                .into_boxed();
+            let per_agency = walk_timeline!(
+                per_agency,
+                filter,
+                None::<Uuid>,
+                None::<Uuid>,
+                after.as_ref()
+            )
+            .limit(limit + 1);
+            e::engagements
+                .filter(sql::InEachOf::new(
+                    "engagements.id",
+                    "engagement_id",
+                    subtree,
+                    per_agency,
+                ))
+                .filter(readable(caller))
+                .select(EngagementRow::as_select())
+                .order((e::starts_on.desc(), e::id.desc()))
+                .limit(limit + 1)
+                .load(conn)
+                .await?
         }
-        if let Some(cursor) = after {
-            query = query.filter(sql::after(
-                "engagement_timeline.starts_on",
-                "engagement_timeline.engagement_id",
-                true,
-                KeyValue::Date(cursor_key(&cursor)?),
-                cursor.id,
-            ));
+        (agency, organization) => {
+            // The timeline answers for the agency (or else the organisation); the other, if also given, filters.
+            let (actor, agency, organization) = match (agency, organization) {
+                (Some(agency), org) if several => (org, Some(agency), None),
+                (Some(agency), org) => (Some(agency), None, org),
+                (None, org) => (org, None, None),
+            };
+            if let Some(actor) = actor {
+                let mut query = t::table
+                    .inner_join(e::engagements)
+                    .filter(t::actor_id.eq(actor))
+                    .filter(readable(caller))
+                    .select(EngagementRow::as_select())
+                    .into_boxed();
+                walk_timeline!(query, filter, agency, organization, after.as_ref())
+                    .limit(limit + 1)
+                    .load(conn)
+                    .await?
+            } else {
+                let mut query = e::engagements
+                    .select(EngagementRow::as_select())
+                    .filter(readable(caller))
+                    .into_boxed();
+                filter_engagements!(query, filter, None::<Uuid>, None::<Uuid>);
+                if let Some(from) = filter.from {
+                    query = query.filter(e::starts_on.ge(from));
+                }
+                if let Some(to) = filter.to {
+                    query = query.filter(e::starts_on.le(to));
+                }
+                if let Some(cursor) = after {
+                    query = query.filter(sql::after(
+                        "engagements.starts_on",
+                        "engagements.id",
+                        true,
+                        KeyValue::Date(cursor_key(&cursor)?),
+                        cursor.id,
+                    ));
+                }
+                query
+                    .order((e::starts_on.desc(), e::id.desc()))
+                    .limit(limit + 1)
+                    .load(conn)
+                    .await?
+            }
         }
-        query
-            .order((t::starts_on.desc(), t::engagement_id.desc()))
-            .limit(limit + 1)
-            .load(conn)
-            .await?
-    } else {
-        let mut query = e::engagements
-            .select(EngagementRow::as_select())
-            .filter(readable(caller))
-            .into_boxed();
-        filter_engagements!(query, filter, None::<Uuid>, None::<Uuid>);
-        if let Some(from) = filter.from {
-            query = query.filter(e::starts_on.ge(from));
-        }
-        if let Some(to) = filter.to {
-            query = query.filter(e::starts_on.le(to));
-        }
-        if let Some(cursor) = after {
-            query = query.filter(sql::after(
-                "engagements.starts_on",
-                "engagements.id",
-                true,
-                KeyValue::Date(cursor_key(&cursor)?),
-                cursor.id,
-            ));
-        }
-        query
-            .order((e::starts_on.desc(), e::id.desc()))
-            .limit(limit + 1)
-            .load(conn)
-            .await?
     };
     with_parties(conn, rows).await
 }

@@ -110,8 +110,11 @@ pub struct FacilityFilter {
     /// Type.
     #[param(inline)]
     pub facility_type: Option<FacilityType>,
-    /// The operating agency.
+    /// The operating agency, or one of its sub-agencies unless `include_subagencies=false`.
     pub operating_agency_id: Option<Uuid>,
+    /// With an agency filter: also its sub-agencies, at any depth (default true).
+    #[param(default = json!(true))]
+    pub include_subagencies: Option<bool>,
     /// Region, including its sub-regions.
     #[validate(length(min = 2, max = 40))]
     #[param(min_length = 2, max_length = 40)]
@@ -193,7 +196,11 @@ impl Facility {
             query = query.filter(f::facility_type.eq(t));
         }
         if let Some(agency) = filter.operating_agency_id {
-            query = query.filter(f::operating_agency_id.eq(agency));
+            query = query.filter(sql::in_agency(
+                "facilities.operating_agency_id",
+                agency,
+                filter.include_subagencies.unwrap_or(true),
+            ));
         }
         if let Some(code) = &filter.region_code {
             query = query.filter(sql::in_region("facilities.region_code", code.clone()));

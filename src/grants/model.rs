@@ -203,8 +203,11 @@ struct GrantRow {
 #[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct GrantFilter {
-    /// Funded by this agency.
+    /// Funded by this agency, or by one of its sub-agencies unless `include_subagencies=false`.
     pub funder_agency_id: Option<Uuid>,
+    /// With an agency filter: also its sub-agencies, at any depth (default true).
+    #[param(default = json!(true))]
+    pub include_subagencies: Option<bool>,
     /// Funded by this organisation.
     pub funder_organization_id: Option<Uuid>,
     /// Received by this organisation.
@@ -325,7 +328,11 @@ pub fn filtered<ST: 'static>(
     if specific_filtered {
         let mut specific = grants::table.select(grants::id).into_boxed();
         if let Some(id) = filter.funder_agency_id {
-            specific = specific.filter(grants::funder_agency_id.eq(id));
+            specific = specific.filter(crate::db::sql::in_agency(
+                "grants.funder_agency_id",
+                id,
+                filter.include_subagencies.unwrap_or(true),
+            ));
         }
         if let Some(id) = filter.funder_organization_id {
             specific = specific.filter(grants::funder_organization_id.eq(id));

@@ -178,8 +178,11 @@ struct HearingRow {
 pub struct HearingFilter {
     /// Organised by this organisation.
     pub organization_id: Option<Uuid>,
-    /// This agency was invited.
+    /// This agency was invited, or one of its sub-agencies unless `include_subagencies=false`.
     pub agency_id: Option<Uuid>,
+    /// With an agency filter: also its sub-agencies, at any depth (default true).
+    #[param(default = json!(true))]
+    pub include_subagencies: Option<bool>,
     /// Status.
     #[param(inline)]
     pub status: Option<HearingStatus>,
@@ -276,7 +279,11 @@ pub fn filtered<ST: 'static>(
     }
     if let Some(agency) = filter.agency_id {
         let ids = engagement_parties::table
-            .filter(engagement_parties::agency_id.eq(agency))
+            .filter(crate::db::sql::in_agency(
+                "engagement_parties.agency_id",
+                agency,
+                filter.include_subagencies.unwrap_or(true),
+            ))
             .select(engagement_parties::engagement_id);
         query = query.filter(e::id.eq_any(ids));
     }

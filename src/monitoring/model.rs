@@ -16,7 +16,7 @@ use validator::Validate;
 
 use crate::auth::{Caller, Role};
 use crate::db::schema::{
-    engagement_parties, engagements, monitoring_visits, visit_findings, visit_monitors,
+    engagement_parties, engagements, facilities, monitoring_visits, visit_findings, visit_monitors,
 };
 use crate::db::{Conn, page};
 use crate::engagements::model::{self as core, EngagementRow};
@@ -277,6 +277,11 @@ pub struct VisitFilter {
     pub organization_id: Option<Uuid>,
     /// Under this council's mandate.
     pub mandate_council_id: Option<Uuid>,
+    /// At a facility operated by this agency, or by one of its sub-agencies unless `include_subagencies=false`.
+    pub operating_agency_id: Option<Uuid>,
+    /// With an agency filter: also its sub-agencies, at any depth (default true).
+    #[param(default = json!(true))]
+    pub include_subagencies: Option<bool>,
     /// Status.
     #[param(inline)]
     pub status: Option<VisitStatus>,
@@ -386,7 +391,10 @@ pub async fn list(
 /// The visit list's filters on a query over the core rows (the list and the statistics share them).
 pub fn filtered<ST: 'static>(mut query: core::Boxed<ST>, filter: &VisitFilter) -> core::Boxed<ST> {
     use engagements::dsl as e;
-    if filter.facility_id.is_some() || filter.mandate_council_id.is_some() {
+    if filter.facility_id.is_some()
+        || filter.mandate_council_id.is_some()
+        || filter.operating_agency_id.is_some()
+    {
         let mut specific = monitoring_visits::table
             .select(monitoring_visits::id)
             .into_boxed();
@@ -395,6 +403,16 @@ pub fn filtered<ST: 'static>(mut query: core::Boxed<ST>, filter: &VisitFilter) -
         }
         if let Some(council) = filter.mandate_council_id {
             specific = specific.filter(monitoring_visits::mandate_council_id.eq(council));
+        }
+        if let Some(agency) = filter.operating_agency_id {
+            let operated = facilities::table
+                .filter(crate::db::sql::in_agency(
+                    "facilities.operating_agency_id",
+                    agency,
+                    filter.include_subagencies.unwrap_or(true),
+                ))
+                .select(facilities::id);
+            specific = specific.filter(monitoring_visits::facility_id.eq_any(operated));
         }
         query = query.filter(e::id.eq_any(specific));
     }

@@ -239,8 +239,11 @@ pub fn readable(caller: &Caller) -> Fragment {
 #[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RecommendationFilter {
-    /// Addressed to this agency.
+    /// Addressed to this agency, or to one of its sub-agencies unless `include_subagencies=false`.
     pub addressed_to_agency_id: Option<Uuid>,
+    /// With an agency filter: also its sub-agencies, at any depth (default true).
+    #[param(default = json!(true))]
+    pub include_subagencies: Option<bool>,
     /// Status.
     #[param(inline)]
     pub status: Option<RecommendationStatus>,
@@ -327,7 +330,11 @@ macro_rules! filter_recommendations {
         use recommendations::dsl as r;
         let filter: &RecommendationFilter = $filter;
         if let Some(agency) = filter.addressed_to_agency_id {
-            $query = $query.filter(r::addressed_to_agency_id.eq(agency));
+            $query = $query.filter(crate::db::sql::in_agency(
+                "recommendations.addressed_to_agency_id",
+                agency,
+                filter.include_subagencies.unwrap_or(true),
+            ));
         }
         if let Some(status) = filter.status {
             $query = $query.filter(r::status.eq(status));

@@ -202,8 +202,11 @@ pub struct SubmissionFilter {
     /// What became of it.
     #[param(inline)]
     pub response_status: Option<ResponseStatus>,
-    /// The agency responsible for the consultation.
+    /// The agency responsible for the consultation, or one of its sub-agencies unless `include_subagencies=false`.
     pub responsible_agency_id: Option<Uuid>,
+    /// With an agency filter: also its sub-agencies, at any depth (default true).
+    #[param(default = json!(true))]
+    pub include_subagencies: Option<bool>,
     /// Whose word the answer is (`agency`: only what the agencies recorded themselves).
     #[param(inline)]
     pub response_source: Option<AnswerSource>,
@@ -299,7 +302,11 @@ macro_rules! filter_submissions {
             $query = $query.filter(submissions::response_source.eq(source));
         }
         if let Some(agency) = filter.responsible_agency_id {
-            $query = $query.filter(consultations::responsible_agency_id.eq(agency));
+            $query = $query.filter(crate::db::sql::in_agency(
+                "consultations.responsible_agency_id",
+                agency,
+                filter.include_subagencies.unwrap_or(true),
+            ));
         }
     }};
 }

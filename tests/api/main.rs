@@ -26,6 +26,7 @@ mod retries;
 mod sessions;
 mod statements;
 mod stats;
+mod subagencies;
 mod support;
 mod throttling;
 mod trust;

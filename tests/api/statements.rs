@@ -20,6 +20,14 @@ async fn the_read_rule_binds_the_callers_ids_and_its_statements_stay_prepared() 
     support::record_statements();
     let app = TestApp::new().await;
     let w = app.world().await;
+    // A sub-agency, so that the agency filters below take in a subtree.
+    let sub_agency = crate::support::id_of(
+        &app.create_agency(
+            &w.admin,
+            serde_json::json!({"name": "УМВД по Согдийской области", "level": "regional", "kind": "law_enforcement", "parent_id": w.host_agency}),
+        )
+        .await,
+    );
     let ids = [
         w.org_a,
         w.org_b,
@@ -27,11 +35,21 @@ async fn the_read_rule_binds_the_callers_ids_and_its_statements_stay_prepared() 
         w.council_b,
         w.host_agency,
         w.other_agency,
+        sub_agency,
     ]
     .map(|id| id.to_string());
     let paths = [
         "/api/v1/engagements?limit=5".to_owned(),
         format!("/api/v1/engagements?limit=5&agency_id={}", w.host_agency),
+        format!(
+            "/api/v1/engagements?limit=5&agency_id={}&include_subagencies=false",
+            w.host_agency
+        ),
+        format!("/api/v1/hearings?limit=5&agency_id={}", w.host_agency),
+        format!(
+            "/api/v1/recommendations?limit=5&addressed_to_agency_id={}",
+            w.host_agency
+        ),
         "/api/v1/meetings?limit=5".to_owned(),
         "/api/v1/hearings?limit=5".to_owned(),
         "/api/v1/consultations?limit=5".to_owned(),
