@@ -5,6 +5,7 @@ mod agencies;
 mod auth;
 mod consultations;
 mod conventions;
+mod council_stats;
 mod councils;
 mod demo;
 mod engagements;
