@@ -150,8 +150,11 @@ pub struct CouncilFilter {
     pub q: Option<String>,
     /// Only the branches and commissions of this council.
     pub parent_id: Option<Uuid>,
-    /// Host agency.
+    /// Hosted by this agency, or by one of its sub-agencies unless `include_subagencies=false`.
     pub host_agency_id: Option<Uuid>,
+    /// With an agency filter: also its sub-agencies, at any depth (default true).
+    #[param(default = json!(true))]
+    pub include_subagencies: Option<bool>,
     /// Kind.
     #[param(inline)]
     pub kind: Option<CouncilKind>,
@@ -250,7 +253,11 @@ impl Council {
             query = query.filter(c::parent_id.eq(parent));
         }
         if let Some(host) = filter.host_agency_id {
-            query = query.filter(c::host_agency_id.eq(host));
+            query = query.filter(sql::in_agency(
+                "councils.host_agency_id",
+                host,
+                filter.include_subagencies.unwrap_or(true),
+            ));
         }
         if let Some(kind) = filter.kind {
             query = query.filter(c::kind.eq(kind));
@@ -409,8 +416,11 @@ impl Member {
 pub struct CouncilStatsFilter {
     /// One council.
     pub council_id: Option<Uuid>,
-    /// Host agency.
+    /// Hosted by this agency, or by one of its sub-agencies unless `include_subagencies=false`.
     pub host_agency_id: Option<Uuid>,
+    /// With an agency filter: also its sub-agencies, at any depth (default true).
+    #[param(default = json!(true))]
+    pub include_subagencies: Option<bool>,
     /// Kind.
     #[param(inline)]
     pub kind: Option<CouncilKind>,
@@ -444,7 +454,11 @@ pub fn stats_rows(
         query = query.filter(c::id.eq(id));
     }
     if let Some(host) = filter.host_agency_id {
-        query = query.filter(c::host_agency_id.eq(host));
+        query = query.filter(sql::in_agency(
+            "councils.host_agency_id",
+            host,
+            filter.include_subagencies.unwrap_or(true),
+        ));
     }
     if let Some(kind) = filter.kind {
         query = query.filter(c::kind.eq(kind));

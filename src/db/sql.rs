@@ -190,15 +190,19 @@ pub fn in_agency<QS: 'static>(
     id: Uuid,
     include_subagencies: bool,
 ) -> BoxedCondition<QS> {
+    agency_subtree(column, id, include_subagencies).boxed()
+}
+
+/// [`in_agency`] as a fragment, for statements written as text.
+pub fn agency_subtree(column: &str, id: Uuid, include_subagencies: bool) -> Fragment {
     if !include_subagencies {
-        return Fragment::new(format!("{column} = ")).uuid(id).boxed();
+        return Fragment::new(format!("{column} = ")).uuid(id);
     }
     Fragment::new(format!(
         "{column} IN (WITH RECURSIVE subtree(id) AS (SELECT id FROM agencies WHERE id = "
     ))
     .uuid(id)
     .sql(" UNION SELECT a.id FROM agencies a JOIN subtree s ON a.parent_id = s.id) SELECT id FROM subtree)")
-    .boxed()
 }
 
 /// `column IN (SELECT per_id.<output> FROM unnest(ids) AS each_id(id) CROSS JOIN LATERAL (per_id) AS per_id)`: the

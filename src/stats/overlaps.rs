@@ -22,8 +22,12 @@ use crate::state::AppState;
 #[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OverlapFilter {
-    /// The agency that hosts the council and funds the organisation.
+    /// The agency that hosts the council and funds the organisation, or one of its sub-agencies unless
+    /// `include_subagencies=false`.
     pub agency_id: Option<Uuid>,
+    /// With an agency filter: also its sub-agencies, at any depth (default true).
+    #[param(default = json!(true))]
+    pub include_subagencies: Option<bool>,
     /// The organisation.
     pub organization_id: Option<Uuid>,
     /// The council.
@@ -105,7 +109,11 @@ pub async fn overlaps(
 ) -> ApiResult<HttpResponse> {
     let mut conditions = Fragment::new("");
     if let Some(id) = filter.agency_id {
-        conditions = conditions.sql(" AND councils.host_agency_id = ").uuid(id);
+        conditions = conditions.sql(" AND ").push(crate::db::sql::agency_subtree(
+            "councils.host_agency_id",
+            id,
+            filter.include_subagencies.unwrap_or(true),
+        ));
     }
     if let Some(id) = filter.organization_id {
         conditions = conditions

@@ -705,8 +705,6 @@ async fn council_health_is_counted_by_hand_per_council_year_member_and_period() 
 }
 
 #[actix_web::test]
-#[ignore = "bug: with group_by=member, median_days_to_minutes counts a meeting's minutes only in the group of \
-            the member listed first in its attendance (FILTER coalesce(attendance.position, 0) = 0)"]
 async fn median_days_to_minutes_per_member_counts_every_meeting_it_attended() {
     let app = TestApp::new().await;
     let w = councils_world(&app).await;
@@ -732,9 +730,6 @@ async fn median_days_to_minutes_per_member_counts_every_meeting_it_attended() {
 }
 
 #[actix_web::test]
-#[ignore = "bug: median_days_to_minutes takes the meeting's day in Dushanbe (UTC+5) but the minutes' day as \
-            occurred_at::date in the database session's time zone (UTC here): one day short for minutes recorded \
-            between 19:00 and 24:00 UTC"]
 async fn days_to_minutes_count_both_days_in_the_same_time_zone() {
     let app = TestApp::new().await;
     let admin = app.admin().await;

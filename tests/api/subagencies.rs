@@ -148,11 +148,30 @@ async fn assert_filter(
         .copied()
         .collect();
     assert!(!outside.is_empty(), "{list}: no record outside the tree");
+    // The statistic of the list, if it has one, and its measure that counts the list's records.
+    let statistic = match list {
+        "/api/v1/engagements" => Some(("/api/v1/stats/engagements", "count")),
+        "/api/v1/recommendations" => Some(("/api/v1/stats/recommendations", "total")),
+        "/api/v1/submissions" => Some(("/api/v1/stats/consultations", "submissions")),
+        "/api/v1/grants" => Some(("/api/v1/stats/grants", "count")),
+        "/api/v1/monitoring-visits" => Some(("/api/v1/stats/monitoring", "visits")),
+        _ => None,
+    };
     for (agency, flag, expected) in cases {
         let path = path(agency, flag);
         assert!(!expected.is_empty(), "{path}: nothing to find");
         let got = listed(app, token, &path).await;
         assert_eq!(got, expected, "{path}");
+        if let Some((stats, measure)) = statistic {
+            let uri = format!("{stats}?{param}={agency}{flag}");
+            let res = app.get(&uri, Some(token)).await;
+            res.assert_status(200);
+            assert_eq!(
+                res.json()["totals"][measure],
+                json!(expected.len()),
+                "{uri} counts what {path} lists"
+            );
+        }
         for id in &outside {
             assert_eq!(
                 got.contains(id),
@@ -558,4 +577,65 @@ async fn include_subagencies_that_is_not_a_boolean_is_a_problem_naming_it() {
         )
         .await;
     assert_eq!(ids_of(&res.json()), [found]);
+}
+
+/// A council filter by host agency (its list and its statistic) takes in councils hosted by sub-agencies.
+#[actix_web::test]
+async fn councils_hosted_by_an_agency_take_in_its_sub_agencies() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let tree = Tree::build(&app, &w.admin).await;
+    let mut owned = Owned::default();
+    for (i, (agency, list)) in [
+        (tree.parent, &mut owned.parent),
+        (tree.child, &mut owned.child),
+        (tree.grandchild, &mut owned.grandchild),
+        (tree.unrelated, &mut owned.unrelated),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let res = app
+            .post("/api/v1/councils", Some(&w.admin), &json!({
+                "name": format!("Общественный совет №{i}"), "kind": "public_council", "level": "regional",
+                "host_agency_id": agency, "visibility": "public"
+            }))
+            .await;
+        res.assert_status(201);
+        list.push(id_of(&res.json()));
+    }
+    for (agency, flag, expected) in [
+        (tree.parent, "", 3),
+        (tree.parent, "&include_subagencies=false", 1),
+        (tree.child, "", 2),
+        (tree.unrelated, "", 1),
+    ] {
+        let list = app
+            .get(
+                &format!("/api/v1/councils?host_agency_id={agency}{flag}&limit=200"),
+                None,
+            )
+            .await;
+        list.assert_status(200);
+        let ids = ids_of(&list.json());
+        assert_eq!(ids.len(), expected, "{agency}{flag}: {ids:?}");
+        let stats = app
+            .get(
+                &format!("/api/v1/stats/councils?host_agency_id={agency}{flag}"),
+                None,
+            )
+            .await;
+        stats.assert_status(200);
+        assert_eq!(stats.json()["totals"]["councils"], json!(expected));
+    }
+    let hosted_by_parent = app
+        .get(
+            &format!(
+                "/api/v1/councils?host_agency_id={}&include_subagencies=false",
+                tree.parent
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(ids_of(&hosted_by_parent.json()), owned.parent);
 }
