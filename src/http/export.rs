@@ -376,7 +376,11 @@ mod tests {
 
     fn line(cells: &[&str]) -> String {
         let mut out = Vec::new();
-        write_csv(&mut out, cells.iter().map(|c| (*c).to_owned()).collect());
+        write_record(
+            &mut out,
+            cells.iter().map(|c| (*c).to_owned()).collect(),
+            b',',
+        );
         String::from_utf8(out).unwrap_or_default()
     }
 
