@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # Latency of the statistics, scorecards and overlaps on a generated data set, anonymous and as an analyst,
-# unfiltered and filtered by one agency. Prints a Markdown table (requests/s, p50, p99 with one connection).
+# unfiltered and filtered by one agency. Prints a Markdown table: the median and the slowest of ROUNDS sequential
+# requests each (after one warm-up request), timed by curl.
 #
-#   cargo build --release && bench/stats.sh [SECONDS]
+#   cargo build --release && bench/stats.sh [ROUNDS]
 #
 # Uses the database bench/engagements.sh generates (BENCH_DB, default hamkori_bench_engagements; run that first,
-# or generate: hamkori generate --organizations 2000 --agencies 300 --engagements 1000000 --seed 1). Needs wrk
-# (Debian package). Only loopback is used; the server stops by itself.
+# or generate: hamkori generate --organizations 2000 --agencies 300 --engagements 1000000 --seed 1).
+# Only loopback is used; the server stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-secs=${1:-5}
+rounds=${1:-7}
 pg=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 db=${BENCH_DB:-hamkori_bench_engagements}
 port=18082
 bin=target/release/hamkori
-command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)"; exit 2; }
 [ -x "$bin" ] || { echo "build first: cargo build --release"; exit 2; }
 "$bin" migrate --database-url "$pg/$db" >/dev/null 2>&1
 admin_email=bench-admin@example.org
@@ -48,16 +48,16 @@ engagements=$(q "SELECT count(*) FROM engagements")
 run() { # name path token
   local header=()
   [ -n "$3" ] && header=(-H "Authorization: Bearer $3")
-  curl -sf "${header[@]}" "$base$2" >/dev/null || { echo "| $1 | failed: $2 |"; return; }
-  wrk -t1 -c1 -d"${secs}s" --latency "${header[@]}" "$base$2" | awk -v n="$1" '
-    /Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
-    END {printf "| %s | %s | %s | %s |\n", n, rps, p50, p99}'
+  curl -sf "${header[@]}" "$base$2" >/dev/null || { echo "| $1 | failed: $2 | |"; return; }
+  for _ in $(seq "$rounds"); do
+    curl -sf -o /dev/null -w '%{time_total}\n' "${header[@]}" "$base$2"
+  done | sort -n | awk -v n="$1" '{t[NR]=$1} END {printf "| %s | %.1f ms | %.1f ms |\n", n, t[int((NR+1)/2)]*1000, t[NR]*1000}'
 }
 
-echo "$engagements engagements; wrk -t1 -c1 -d${secs}s per row"
+echo "$engagements engagements; $rounds sequential requests per row after a warm-up"
 echo
-echo "| request | req/s | p50 | p99 |"
-echo "|---|---|---|---|"
+echo "| request | p50 | slowest |"
+echo "|---|---|---|"
 for who in anonymous analyst; do
   token=""; [ "$who" = analyst ] && token=$analyst
   run "$who: engagements by kind" "/stats/engagements?group_by=kind" "$token"
