@@ -18,8 +18,8 @@ use crate::http::export::{self};
 use crate::http::{ApiResult, FormatParam, Page, PageParams, ProblemResponses, Query};
 use crate::state::AppState;
 
-/// Lists the consultations the caller may read, latest opening first; `open_on` finds those open on a day;
-/// `format=csv|ndjson` streams them all.
+/// Lists the consultations the caller may read, latest opening first; `open_on` finds those open on a day,
+/// `open_from`/`open_to` those open at some time in a period; `format=csv|ndjson` streams them all.
 #[utoipa::path(tag = "consultations", params(ConsultationFilter, PageParams, FormatParam),
     responses((status = 200, description = "A page, or the whole list as CSV/NDJSON", content(
         (Page<Consultation> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"))),
@@ -33,6 +33,7 @@ pub async fn list_consultations(
     format: Query<FormatParam>,
 ) -> ApiResult<HttpResponse> {
     let filter = filter.0;
+    filter.check()?;
     if let Some(code) = &filter.region_code {
         crate::regions::ensure_exists(&mut *state.db().await?, code, "region_code").await?;
     }

@@ -211,6 +211,27 @@ pub struct ConsultationFilter {
     /// Opening on or before this day.
     #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
     pub to: Option<NaiveDate>,
+    /// Open for comments at some time from this day on: the comment period ends on or after it
+    /// (`closes_on` ≥ `open_from`). With `open_to`, the period overlaps the days `open_from`…`open_to`, both
+    /// included; alone, the period is not over by that day.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub open_from: Option<NaiveDate>,
+    /// Open for comments at some time up to this day: the comment period starts on or before it
+    /// (`opens_on` ≤ `open_to`). Not before `open_from`.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub open_to: Option<NaiveDate>,
+}
+
+impl ConsultationFilter {
+    /// Refuses a period of `open_from`…`open_to` that ends before it starts (422 on `open_to`).
+    pub fn check(&self) -> ApiResult<()> {
+        match (self.open_from, self.open_to) {
+            (Some(from), Some(to)) if to < from => {
+                Err(ApiError::field("open_to", "must not be before `open_from`"))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Vec<Consultation>> {
@@ -275,6 +296,13 @@ pub fn filtered<ST: 'static>(
         query = query
             .filter(e::starts_on.le(day))
             .filter(e::ends_on.ge(day));
+    }
+    // The core row carries the comment period: `starts_on` is `opens_on`, `ends_on` is `closes_on`.
+    if let Some(day) = filter.open_from {
+        query = query.filter(e::ends_on.ge(day));
+    }
+    if let Some(day) = filter.open_to {
+        query = query.filter(e::starts_on.le(day));
     }
     if let Some(status) = filter.status {
         query = query.filter(e::status.eq(status));

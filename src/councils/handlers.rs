@@ -14,8 +14,9 @@ use crate::audit::write::Table;
 use crate::auth::{Actor, Caller};
 use crate::db::Conn;
 use crate::db::schema::{agencies, councils};
+use crate::http::export;
 use crate::http::{
-    ApiError, ApiResult, FieldError, IdPath, IfMatch, Json, Page, PageParams, Path,
+    ApiError, ApiResult, FieldError, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
     ProblemResponses, Query, ok_versioned,
 };
 use crate::regions::directory;
@@ -60,30 +61,36 @@ pub struct CouncilPage {
     pub members: Vec<Member>,
 }
 
-/// Lists councils, filtered and keyset-paged (`parent_id` gives a council's branches and commissions).
-#[utoipa::path(tag = "councils", params(CouncilFilter, PageParams),
-    responses((status = 200, body = Page<Council>), ProblemResponses))]
+/// Lists the councils the caller may read, filtered and keyset-paged (`parent_id` gives a council's branches and
+/// commissions); `format=csv|ndjson` streams the whole filtered list.
+#[utoipa::path(tag = "councils", params(CouncilFilter, PageParams, FormatParam),
+    responses((status = 200, description = "A page, or the whole list as CSV/NDJSON", content(
+        (Page<Council> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"))),
+        ProblemResponses))]
 #[get("/councils")]
 pub async fn list_councils(
     state: Data<AppState>,
     caller: Caller,
     filter: Query<CouncilFilter>,
     page: Query<PageParams>,
+    format: Query<FormatParam>,
 ) -> ApiResult<HttpResponse> {
-    let sort = filter.sort().as_str();
-    let mut conn = state.db().await?;
+    let filter = filter.0;
     if let Some(code) = &filter.region_code {
-        regions::ensure_exists(&mut conn, code, "region_code").await?;
+        regions::ensure_exists(&mut *state.db().await?, code, "region_code").await?;
     }
-    let rows = Council::list(
-        &mut conn,
-        &caller,
-        &filter,
-        page.cursor(sort)?,
-        page.limit(),
+    export::respond(
+        &state,
+        format.get(),
+        &page,
+        "councils",
+        filter.sort().as_str(),
+        Box::new(move |conn, cursor, limit| {
+            let (filter, caller) = (filter.clone(), caller.clone());
+            Box::pin(async move { Council::list(conn, &caller, &filter, cursor, limit).await })
+        }),
     )
-    .await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(rows, page.limit(), sort)))
+    .await
 }
 
 /// Gets a council's page: host agency, parent, children and current members.

@@ -14,9 +14,10 @@ use crate::audit::write::{Existing, Table};
 use crate::auth::{Actor, Caller};
 use crate::db::Conn;
 use crate::db::schema::council_members;
+use crate::http::export;
 use crate::http::{
-    ApiError, ApiResult, IdPath, IfMatch, Json, Page, PageParams, Path, ProblemResponses, Query,
-    ok_versioned,
+    ApiError, ApiResult, FormatParam, IdPath, IfMatch, Json, Page, PageParams, Path,
+    ProblemResponses, Query, ok_versioned,
 };
 use crate::organizations::ensure_actors_exist;
 use crate::regions::directory;
@@ -72,9 +73,12 @@ async fn existing_seat<'a>(
     ))
 }
 
-/// Lists a council's seats: those whose term runs today, or all with `current=false`.
-#[utoipa::path(tag = "councils", params(IdPath, MemberFilter, PageParams),
-    responses((status = 200, body = Page<Member>), ProblemResponses))]
+/// Lists a council's seats: those whose term runs today, or all with `current=false`; `format=csv|ndjson`
+/// streams them all, with the holder's name beside its id.
+#[utoipa::path(tag = "councils", params(IdPath, MemberFilter, PageParams, FormatParam),
+    responses((status = 200, description = "A page, or the whole list as CSV/NDJSON", content(
+        (Page<Member> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"))),
+        ProblemResponses))]
 #[get("/councils/{id}/members")]
 pub async fn list_members(
     state: Data<AppState>,
@@ -82,19 +86,24 @@ pub async fn list_members(
     path: Path<IdPath>,
     filter: Query<MemberFilter>,
     page: Query<PageParams>,
+    format: Query<FormatParam>,
 ) -> ApiResult<HttpResponse> {
-    let mut conn = state.db().await?;
-    Council::find(&mut conn, &caller, path.id).await?;
+    // 404 for a council the caller may not read, before any seat is listed.
+    let council_id = Council::find(&mut *state.db().await?, &caller, path.id)
+        .await?
+        .id;
     let current = filter.current.unwrap_or(true);
-    let rows = Member::list(
-        &mut conn,
-        path.id,
-        current,
-        page.cursor(MEMBER_ORDER)?,
-        page.limit(),
+    export::respond(
+        &state,
+        format.get(),
+        &page,
+        "council-members",
+        MEMBER_ORDER,
+        Box::new(move |conn, cursor, limit| {
+            Box::pin(async move { Member::list(conn, council_id, current, cursor, limit).await })
+        }),
     )
-    .await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(rows, page.limit(), MEMBER_ORDER)))
+    .await
 }
 
 /// Gets one seat.

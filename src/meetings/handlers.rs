@@ -10,14 +10,18 @@ use crate::councils::Council;
 use crate::db::Conn;
 use crate::engagements::write::{self, Core, set_parties};
 use crate::engagements::{EngagementKind, Party};
+use crate::http::export;
 use crate::http::{
-    ApiResult, IdPath, Json, Page, PageParams, Path, ProblemResponses, Query, created,
+    ApiResult, FormatParam, IdPath, Json, Output, Page, PageParams, Path, ProblemResponses, Query,
+    created,
 };
 use crate::state::AppState;
 
-/// Lists the meetings of a council the caller may read, newest first.
-#[utoipa::path(tag = "meetings", params(IdPath, MeetingFilter, PageParams),
-    responses((status = 200, body = Page<Meeting>), ProblemResponses))]
+/// Lists the meetings of a council the caller may read, newest first; `format=csv|ndjson` streams them all.
+#[utoipa::path(tag = "meetings", params(IdPath, MeetingFilter, PageParams, FormatParam),
+    responses((status = 200, description = "A page, or the whole list as CSV/NDJSON", content(
+        (Page<Meeting> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"))),
+        ProblemResponses))]
 #[get("/councils/{id}/meetings")]
 pub async fn list_council_meetings(
     state: Data<AppState>,
@@ -25,44 +29,65 @@ pub async fn list_council_meetings(
     path: Path<IdPath>,
     filter: Query<MeetingFilter>,
     page: Query<PageParams>,
+    format: Query<FormatParam>,
 ) -> ApiResult<HttpResponse> {
-    let mut conn = state.db().await?;
-    Council::find(&mut conn, &caller, path.id).await?;
+    // 404 for a council the caller may not read, before any meeting is listed.
+    let council_id = Council::find(&mut *state.db().await?, &caller, path.id)
+        .await?
+        .id;
     let filter = MeetingFilter {
-        council_id: Some(path.id),
+        council_id: Some(council_id),
         ..filter.0
     };
-    let rows = model::list(
-        &mut conn,
-        &caller,
-        &filter,
-        page.cursor(ORDER)?,
-        page.limit(),
+    respond(
+        &state,
+        caller,
+        filter,
+        &page,
+        format.get(),
+        "council-meetings",
     )
-    .await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(rows, page.limit(), ORDER)))
+    .await
 }
 
-/// Lists the meetings of every council the caller may read, newest first.
-#[utoipa::path(tag = "meetings", params(MeetingFilter, PageParams),
-    responses((status = 200, body = Page<Meeting>), ProblemResponses))]
+/// Lists the meetings of every council the caller may read, newest first; `format=csv|ndjson` streams them all.
+#[utoipa::path(tag = "meetings", params(MeetingFilter, PageParams, FormatParam),
+    responses((status = 200, description = "A page, or the whole list as CSV/NDJSON", content(
+        (Page<Meeting> = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"))),
+        ProblemResponses))]
 #[get("/meetings")]
 pub async fn list_meetings(
     state: Data<AppState>,
     caller: Caller,
     filter: Query<MeetingFilter>,
     page: Query<PageParams>,
+    format: Query<FormatParam>,
 ) -> ApiResult<HttpResponse> {
-    let mut conn = state.db().await?;
-    let rows = model::list(
-        &mut conn,
-        &caller,
-        &filter,
-        page.cursor(ORDER)?,
-        page.limit(),
+    respond(&state, caller, filter.0, &page, format.get(), "meetings").await
+}
+
+/// Answers a meeting list: a page, or the whole filtered list as CSV or NDJSON (`name` names the file), read
+/// through the one list query.
+async fn respond(
+    state: &Data<AppState>,
+    caller: Caller,
+    filter: MeetingFilter,
+    page: &PageParams,
+    format: Output,
+    name: &str,
+) -> ApiResult<HttpResponse> {
+    export::respond(
+        state,
+        format,
+        page,
+        name,
+        ORDER,
+        Box::new(move |conn, cursor, limit| {
+            let (filter, caller) = (filter.clone(), caller.clone());
+            Box::pin(async move { model::list(conn, &caller, &filter, cursor, limit).await })
+        }),
     )
-    .await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(rows, page.limit(), ORDER)))
+    .await
 }
 
 /// Checks a meeting body and writes the whole meeting: core, specific part, attendance, parties.

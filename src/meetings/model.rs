@@ -16,6 +16,7 @@ use crate::db::schema::{engagements, meeting_attendance, meetings};
 use crate::db::{Conn, JsonColumn, page};
 use crate::engagements::model::{self as core, EngagementRow, NEWEST};
 use crate::engagements::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
+use crate::http::export::{CsvRow, join, opt};
 use crate::http::extract::not_blank;
 use crate::http::{ApiError, ApiResult, Cursor, FieldError, Keyed};
 
@@ -198,6 +199,70 @@ crate::engagement_record!(Meeting, Meeting, "meeting", |m| (None, Some(m.council
 impl Keyed for Meeting {
     fn cursor(&self, sort: &str) -> Cursor {
         Cursor::new(sort, local_date(self.starts_at).to_string(), self.id)
+    }
+}
+
+impl CsvRow for Meeting {
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "council_id",
+        "title",
+        "summary",
+        "status",
+        "starts_at",
+        "location",
+        "region_code",
+        "format",
+        "agenda",
+        "attendance",
+        "minutes",
+        "sphere_codes",
+        "visibility",
+        "created_at",
+        "updated_at",
+        "version",
+    ];
+
+    fn record(&self) -> Vec<String> {
+        let agenda: Vec<&str> = self.agenda.iter().map(|a| a.title.as_str()).collect();
+        let attendance: Vec<String> = self.attendance.iter().map(Attendance::cell).collect();
+        vec![
+            self.id.to_string(),
+            self.council_id.to_string(),
+            self.title.clone(),
+            opt(&self.summary),
+            self.status.to_string(),
+            self.starts_at.to_rfc3339(),
+            opt(&self.location),
+            opt(&self.region_code),
+            self.format.to_string(),
+            join(&agenda),
+            join(&attendance),
+            opt(&self.minutes),
+            join(&self.sphere_codes),
+            self.visibility.to_string(),
+            self.created_at.to_rfc3339(),
+            self.updated_at.to_rfc3339(),
+            self.version.to_string(),
+        ]
+    }
+}
+
+impl Attendance {
+    /// The entry in a CSV cell: the representative's name (or, without one, the organisation's or agency's id)
+    /// and whether they came, as in `Зарина Каримова (present)`.
+    fn cell(&self) -> String {
+        let who = match (
+            &self.representative_name,
+            self.organization_id,
+            self.agency_id,
+        ) {
+            (Some(name), _, _) => name.clone(),
+            (None, Some(id), _) | (None, None, Some(id)) => id.to_string(),
+            (None, None, None) => String::new(),
+        };
+        let came = if self.present { "present" } else { "absent" };
+        format!("{who} ({came})")
     }
 }
 

@@ -9,6 +9,7 @@ mod council_stats;
 mod councils;
 mod demo;
 mod engagements;
+mod exports;
 mod faults;
 mod generate;
 mod grants;
