@@ -59,14 +59,29 @@ pub enum VerifyError {
     Failed(#[from] anyhow::Error),
 }
 
-/// Checks a password against a stored hash; with no hash, burns the same time and fails. Checks share the
-/// hashing permits; one that waits longer than [`VERIFY_WAIT`] gives up with [`VerifyError::Busy`], whether the
-/// email is known or not, so the answer still says nothing about the account.
-pub async fn verify(password: String, stored: Option<String>) -> Result<bool, VerifyError> {
-    let _permit = match tokio::time::timeout(VERIFY_WAIT, permits().acquire()).await {
-        Ok(permit) => permit.context("the hashing semaphore closed")?,
-        Err(_) => return Err(VerifyError::Busy),
-    };
+/// A turn at the password verifiers: a login takes one before it touches the database, so a flood of logins
+/// holds at most as many pool connections as there are verifiers, and the rest are turned away without a query.
+#[derive(Debug)]
+pub struct Turn(
+    #[expect(dead_code, reason = "held, not read: the permit is given back on drop")]
+    tokio::sync::SemaphorePermit<'static>,
+);
+
+/// Waits for a turn at the password verifiers; one that waits longer than [`VERIFY_WAIT`] gives up with
+/// [`VerifyError::Busy`], whether the email is known or not, so the answer still says nothing about the account.
+pub async fn turn() -> Result<Turn, VerifyError> {
+    match tokio::time::timeout(VERIFY_WAIT, permits().acquire()).await {
+        Ok(permit) => Ok(Turn(permit.context("the hashing semaphore closed")?)),
+        Err(_) => Err(VerifyError::Busy),
+    }
+}
+
+/// Checks a password against a stored hash during a [`Turn`]; with no hash, burns the same time and fails.
+pub async fn verify(
+    _turn: &Turn,
+    password: String,
+    stored: Option<String>,
+) -> anyhow::Result<bool> {
     let checked = tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());

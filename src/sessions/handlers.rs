@@ -98,28 +98,29 @@ pub async fn login(
 ) -> ApiResult<HttpResponse> {
     let email = normalize_email(&body.email);
     let client = client.key();
-    // The attempt is counted before the slow check so that parallel guesses count against the limit too; a
-    // success forgets it again. The connection goes back to the pool while the password is hashed.
-    let (attempt, credentials) = {
+    // A turn at the verifiers comes first: beyond them a flood is turned away (503) before it holds a pool
+    // connection or counts as a failed attempt, since its password was never checked. The attempt is counted
+    // before the slow check so that parallel guesses count against the limit too; a success forgets it again.
+    // The connection goes back to the pool while the password is hashed.
+    let turn = match password::turn().await {
+        Ok(turn) => turn,
+        Err(password::VerifyError::Busy) => {
+            tracing::warn!("login turned away: every password verifier is busy");
+            return Err(ApiError::Unavailable("password verifiers busy".into()));
+        }
+        Err(password::VerifyError::Failed(error)) => return Err(error.into()),
+    };
+    let credentials = {
         let mut conn = state.db().await?;
-        let attempt = throttle::count_attempt(&mut conn, &email, &client).await?;
-        (attempt, User::sign_in_credentials(&mut conn, &email).await?)
+        throttle::count_attempt(&mut conn, &email, &client).await?;
+        User::sign_in_credentials(&mut conn, &email).await?
     };
     let (user_id, hash) = match credentials {
         Some((id, hash)) => (Some(id), Some(hash)),
         None => (None, None),
     };
-    let ok = match password::verify(body.password.clone(), hash).await {
-        Ok(ok) => ok,
-        Err(password::VerifyError::Busy) => {
-            // The password was never checked, so the attempt is not a failure: a flood must not lock the
-            // account whose owner retries after the 503.
-            tracing::warn!("login turned away: every password verifier is busy");
-            throttle::uncount(&mut *state.db().await?, attempt).await?;
-            return Err(ApiError::Unavailable("password verifiers busy".into()));
-        }
-        Err(password::VerifyError::Failed(error)) => return Err(error.into()),
-    };
+    let ok = password::verify(&turn, body.password.clone(), hash).await?;
+    drop(turn);
     let Some(user_id) = user_id.filter(|_| ok) else {
         tracing::info!("failed login");
         return Err(ApiError::Unauthorized(BAD_CREDENTIALS));

@@ -23,7 +23,7 @@ pub const ACCOUNT_CEILING: i64 = 100;
 pub const WINDOW_MINUTES: i64 = 15;
 
 /// Counts a login attempt for `email` from `client`, or refuses it with 429 and `Retry-After` when either
-/// limit is reached. Returns the attempt's id: a success or an unchecked attempt removes it again.
+/// limit is reached. Returns the attempt's id (a success forgets the attempts with `succeeded`).
 pub async fn count_attempt(conn: &mut Conn, email: &str, client: &str) -> ApiResult<i64> {
     #[derive(QueryableByName)]
     struct Counted {
@@ -100,14 +100,6 @@ fn wait(oldest: Option<DateTime<Utc>>) -> u64 {
     u64::try_from((until - Utc::now()).num_seconds())
         .unwrap_or(0)
         .max(1)
-}
-
-/// Removes an attempt whose password was never checked (every verifier was busy).
-pub async fn uncount(conn: &mut Conn, attempt: i64) -> ApiResult<()> {
-    diesel::delete(login_failures::table.find(attempt))
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 /// Forgets the failures of this account from this client after a successful login (and only those: the owner
