@@ -204,6 +204,87 @@ async fn seats(conn: &mut Conn, caller: &Caller, column: &str, id: Uuid) -> ApiR
     .await?)
 }
 
+/// Whose record a scorecard is.
+#[derive(Debug, Clone, Copy)]
+enum Whose {
+    Agency(Uuid),
+    Organization(Uuid),
+}
+
+/// The sections every scorecard has, for an agency or an organisation.
+struct Record {
+    engagements: Section<EngagementMeasures>,
+    recommendations: Section<RecommendationMeasures>,
+    submissions: Section<ConsultationMeasures>,
+    grants: Section<GrantMeasures>,
+    council_seats: Vec<Seat>,
+}
+
+/// Computes the sections of a record: the same statistics for both actors, each with the filter that names the
+/// actor in that collection.
+async fn record(conn: &mut Conn, caller: &Caller, whose: Whose) -> ApiResult<Record> {
+    let (mut e, mut r, mut s, mut g) = (
+        EngagementFilter::default(),
+        RecommendationFilter::default(),
+        SubmissionFilter::default(),
+        GrantFilter::default(),
+    );
+    // The filter naming the actor in each collection; the first is also its column in council seats.
+    let (id, [actor, recommended, submitted, granted]) = match whose {
+        Whose::Agency(id) => {
+            e.agency_id = Some(id);
+            r.addressed_to_agency_id = Some(id);
+            s.responsible_agency_id = Some(id);
+            g.funder_agency_id = Some(id);
+            let names = [
+                "agency_id",
+                "addressed_to_agency_id",
+                "responsible_agency_id",
+                "funder_agency_id",
+            ];
+            (id, names)
+        }
+        Whose::Organization(id) => {
+            e.organization_id = Some(id);
+            r.issuer_organization_id = Some(id);
+            s.organization_id = Some(id);
+            g.recipient_organization_id = Some(id);
+            let names = [
+                "organization_id",
+                "issuer_organization_id",
+                "organization_id",
+                "recipient_organization_id",
+            ];
+            (id, names)
+        }
+    };
+    Ok(Record {
+        engagements: engagements(
+            conn,
+            caller,
+            e,
+            links("engagements", "engagements", actor, id),
+        )
+        .await?,
+        recommendations: recommendations(
+            conn,
+            caller,
+            r,
+            links("recommendations", "recommendations", recommended, id),
+        )
+        .await?,
+        submissions: submissions(
+            conn,
+            caller,
+            s,
+            links("submissions", "consultations", submitted, id),
+        )
+        .await?,
+        grants: grants(conn, caller, g, links("grants", "grants", granted, id)).await?,
+        council_seats: seats(conn, caller, actor, id).await?,
+    })
+}
+
 /// An agency's record on one page: engagements by kind and year, recommendations addressed to it and their
 /// outcomes, submissions to its consultations and their fate, grants it gave per currency, and its council
 /// seats today — each counted over what the caller may read, with a link to the list behind it.
@@ -215,61 +296,18 @@ pub async fn agency_scorecard(
     caller: Caller,
     path: Path<IdPath>,
 ) -> ApiResult<HttpResponse> {
-    let id = path.id;
     let mut conn = state.db().await?;
-    let agency = crate::agencies::Agency::find(&mut conn, id).await?;
-    let conn = &mut conn;
-    let card = AgencyScorecard {
-        agency_id: id,
+    let agency = crate::agencies::Agency::find(&mut conn, path.id).await?;
+    let record = record(&mut conn, &caller, Whose::Agency(path.id)).await?;
+    Ok(HttpResponse::Ok().json(AgencyScorecard {
+        agency_id: path.id,
         name: agency.name,
-        engagements: engagements(
-            conn,
-            &caller,
-            EngagementFilter {
-                agency_id: Some(id),
-                ..EngagementFilter::default()
-            },
-            links("engagements", "engagements", "agency_id", id),
-        )
-        .await?,
-        recommendations_received: recommendations(
-            conn,
-            &caller,
-            RecommendationFilter {
-                addressed_to_agency_id: Some(id),
-                ..RecommendationFilter::default()
-            },
-            links(
-                "recommendations",
-                "recommendations",
-                "addressed_to_agency_id",
-                id,
-            ),
-        )
-        .await?,
-        submissions_received: submissions(
-            conn,
-            &caller,
-            SubmissionFilter {
-                responsible_agency_id: Some(id),
-                ..SubmissionFilter::default()
-            },
-            links("submissions", "consultations", "responsible_agency_id", id),
-        )
-        .await?,
-        grants_given: grants(
-            conn,
-            &caller,
-            GrantFilter {
-                funder_agency_id: Some(id),
-                ..GrantFilter::default()
-            },
-            links("grants", "grants", "funder_agency_id", id),
-        )
-        .await?,
-        council_seats: seats(conn, &caller, "agency_id", id).await?,
-    };
-    Ok(HttpResponse::Ok().json(card))
+        engagements: record.engagements,
+        recommendations_received: record.recommendations,
+        submissions_received: record.submissions,
+        grants_given: record.grants,
+        council_seats: record.council_seats,
+    }))
 }
 
 /// An organisation's record on one page: engagements by kind and year, recommendations it issued and their
@@ -283,59 +321,16 @@ pub async fn organization_scorecard(
     caller: Caller,
     path: Path<IdPath>,
 ) -> ApiResult<HttpResponse> {
-    let id = path.id;
     let mut conn = state.db().await?;
-    let organization = crate::organizations::Organization::find(&mut conn, id).await?;
-    let conn = &mut conn;
-    let card = OrganizationScorecard {
-        organization_id: id,
+    let organization = crate::organizations::Organization::find(&mut conn, path.id).await?;
+    let record = record(&mut conn, &caller, Whose::Organization(path.id)).await?;
+    Ok(HttpResponse::Ok().json(OrganizationScorecard {
+        organization_id: path.id,
         name: organization.name,
-        engagements: engagements(
-            conn,
-            &caller,
-            EngagementFilter {
-                organization_id: Some(id),
-                ..EngagementFilter::default()
-            },
-            links("engagements", "engagements", "organization_id", id),
-        )
-        .await?,
-        recommendations_issued: recommendations(
-            conn,
-            &caller,
-            RecommendationFilter {
-                issuer_organization_id: Some(id),
-                ..RecommendationFilter::default()
-            },
-            links(
-                "recommendations",
-                "recommendations",
-                "issuer_organization_id",
-                id,
-            ),
-        )
-        .await?,
-        submissions: submissions(
-            conn,
-            &caller,
-            SubmissionFilter {
-                organization_id: Some(id),
-                ..SubmissionFilter::default()
-            },
-            links("submissions", "consultations", "organization_id", id),
-        )
-        .await?,
-        grants_received: grants(
-            conn,
-            &caller,
-            GrantFilter {
-                recipient_organization_id: Some(id),
-                ..GrantFilter::default()
-            },
-            links("grants", "grants", "recipient_organization_id", id),
-        )
-        .await?,
-        council_seats: seats(conn, &caller, "organization_id", id).await?,
-    };
-    Ok(HttpResponse::Ok().json(card))
+        engagements: record.engagements,
+        recommendations_issued: record.recommendations,
+        submissions: record.submissions,
+        grants_received: record.grants,
+        council_seats: record.council_seats,
+    }))
 }
