@@ -402,6 +402,38 @@ pub fn check<C: Collection>(params: &StatsParams) -> ApiResult<Vec<Dimension>> {
     Ok(dims)
 }
 
+/// How many statistics one process computes at once. A statistic scans every row its caller may read (seconds
+/// at a million engagements, docs/benchmarks.md), so unbounded, a few dozen anonymous requests would hold every
+/// pool connection and most of the database's CPU; beyond this many, requests wait their turn.
+fn turns() -> &'static tokio::sync::Semaphore {
+    static TURNS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    TURNS.get_or_init(|| {
+        tokio::sync::Semaphore::new(
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
+        )
+    })
+}
+
+/// How long a statistic waits for its turn before the request is turned away with 503 and `Retry-After`.
+const TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Waits up to `wait` for a turn among `turns`; 503 (with `Retry-After`) when none comes.
+async fn take_turn(
+    turns: &tokio::sync::Semaphore,
+    wait: std::time::Duration,
+) -> ApiResult<tokio::sync::SemaphorePermit<'_>> {
+    match tokio::time::timeout(wait, turns.acquire()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        Ok(Err(_)) => Err(anyhow::anyhow!("the statistics semaphore closed").into()),
+        Err(_) => {
+            tracing::warn!("statistic turned away: every turn stayed busy");
+            Err(ApiError::Unavailable("statistics busy".into()))
+        }
+    }
+}
+
 /// Computes a statistic: `from` gives, on each call, the collection's `FROM` items (its filtered rows as
 /// `base`, and its joins); it is called twice, for the groups and for the totals.
 pub async fn compute<C: Collection>(
@@ -413,6 +445,7 @@ pub async fn compute<C: Collection>(
 ) -> ApiResult<Stats<C::Measures>> {
     let dims = check::<C>(params)?;
     let order = order::<C::Measures>(params.sort.as_deref())?;
+    let _turn = take_turn(turns(), TURN_WAIT).await?;
     let totals = {
         let statement = Statement::new(
             "SELECT NULL::text AS k1, NULL::text AS k2, NULL::text AS l1, NULL::text AS l2, ",
@@ -684,4 +717,27 @@ pub fn respond<M: Measures + ToSchema>(
 /// The fold of collections that read their measures directly: one row per group.
 pub fn single<M: Measures>(rows: Vec<M>) -> M {
     rows.into_iter().next().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_statistic_without_a_turn_is_turned_away_with_503() {
+        let turns = tokio::sync::Semaphore::new(1);
+        let wait = std::time::Duration::from_millis(20);
+        let first = take_turn(&turns, wait).await;
+        assert!(first.is_ok());
+        let second = take_turn(&turns, wait).await;
+        assert!(
+            matches!(second, Err(ApiError::Unavailable(_))),
+            "{second:?}"
+        );
+        drop(first);
+        assert!(
+            take_turn(&turns, wait).await.is_ok(),
+            "a freed turn is taken"
+        );
+    }
 }
