@@ -29,6 +29,32 @@ pub struct AnswersParam {
     pub answers: Option<Answers>,
 }
 
+// The `group_by` parameter of each statistic.
+crate::group_by!(
+    EngagementGroupBy,
+    "^(kind|year|month|region|sphere|agency|organization|council|status|visibility)(,(kind|year|month|region|sphere|agency|organization|council|status|visibility))?$"
+);
+crate::group_by!(
+    RecommendationGroupBy,
+    "^(agency|year|month|kind|status|priority|organization|region|source)(,(agency|year|month|kind|status|priority|organization|region|source))?$"
+);
+crate::group_by!(
+    ConsultationGroupBy,
+    "^(agency|organization|year|month|consultation|act_type|level|status|source)(,(agency|organization|year|month|consultation|act_type|level|status|source))?$"
+);
+crate::group_by!(
+    GrantGroupBy,
+    "^(funder|recipient|sphere|region|year|month|support_type|currency|status)(,(funder|recipient|sphere|region|year|month|support_type|currency|status))?$"
+);
+crate::group_by!(
+    MonitoringGroupBy,
+    "^(facility|facility_type|agency|region|year|month|status|access|category|severity)(,(facility|facility_type|agency|region|year|month|status|access|category|severity))?$"
+);
+crate::group_by!(
+    CouncilGroupBy,
+    "^(council|agency|kind|level|region|year|member)(,(council|agency|kind|level|region|year|member))?$"
+);
+
 const YEAR_OF_START: &str = "to_char(base.starts_on, 'YYYY')";
 const MONTH_OF_START: &str = "to_char(base.starts_on, 'YYYY-MM')";
 const SPHERES: &str = "CROSS JOIN LATERAL unnest(base.sphere_codes) AS sphere(code)";
@@ -460,5 +486,43 @@ impl Collection for Councils {
 
     fn fold(rows: Vec<Self::Row>) -> Self::Measures {
         single(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::engine::Collection;
+
+    /// The dimensions a `group_by` pattern names (its first group's alternatives).
+    fn named(pattern: &str) -> Vec<&str> {
+        pattern
+            .strip_prefix("^(")
+            .and_then(|rest| rest.split(')').next())
+            .map(|alternatives| alternatives.split('|').collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn each_group_by_pattern_names_exactly_its_collections_dimensions() {
+        fn dims<C: Collection>() -> Vec<&'static str> {
+            C::DIMENSIONS.iter().map(|d| d.name).collect()
+        }
+        for (pattern, dimensions) in [
+            (EngagementGroupBy::PATTERN, dims::<Engagements>()),
+            (RecommendationGroupBy::PATTERN, dims::<Recommendations>()),
+            (ConsultationGroupBy::PATTERN, dims::<Consultations>()),
+            (GrantGroupBy::PATTERN, dims::<Grants>()),
+            (MonitoringGroupBy::PATTERN, dims::<Monitoring>()),
+            (CouncilGroupBy::PATTERN, dims::<Councils>()),
+        ] {
+            assert_eq!(named(pattern), dimensions, "{pattern}");
+            let alternatives = named(pattern).join("|");
+            assert_eq!(
+                pattern,
+                format!("^({alternatives})(,({alternatives}))?$"),
+                "both halves name the same dimensions"
+            );
+        }
     }
 }

@@ -253,10 +253,9 @@ impl<R: QueryableByName<Pg>> QueryableByName<Pg> for Grouped<R> {
 #[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StatsParams {
-    /// One or two dimensions, comma-separated (e.g. `agency,year`); the values each statistic offers are listed
-    /// in its description. Without it, only the totals.
-    #[validate(length(min = 1, max = 64))]
-    #[param(min_length = 1, max_length = 64, pattern = "^[a-z_]+(,[a-z_]+)?$")]
+    /// The dimensions, from the statistic's own `group_by` parameter ([`group_by!`]).
+    #[serde(skip)]
+    #[param(ignore)]
     pub group_by: Option<String>,
     /// Order of the groups: `key` (default: by the keys, months and years in time order) or a measure, largest
     /// first with a leading `-` (`-overdue`), smallest first without.
@@ -273,6 +272,42 @@ pub struct StatsParams {
     /// CSV separator: `comma` (default) or `semicolon`, which spreadsheet programs in Russian locales split on.
     #[param(inline)]
     pub delimiter: Option<Delimiter>,
+}
+
+/// Declares a statistic's `group_by` parameter, whose pattern names exactly its dimensions (a unit test checks
+/// them against the collection's), so that the document and the server agree on every value.
+#[macro_export]
+macro_rules! group_by {
+    ($name:ident, $pattern:literal) => {
+        /// The grouping of a statistic.
+        #[derive(
+            Debug, Clone, Default, serde::Deserialize, validator::Validate, utoipa::IntoParams,
+        )]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            /// One or two of the dimensions the pattern names, comma-separated (e.g. `agency,year`), not the same
+            /// one twice. Without it, only the totals.
+            #[validate(length(min = 1, max = 64))]
+            #[param(min_length = 1, max_length = 64, pattern = $pattern)]
+            pub group_by: Option<String>,
+        }
+
+        impl $name {
+            /// The pattern of the parameter.
+            pub const PATTERN: &'static str = $pattern;
+
+            /// The statistic's parameters with this grouping.
+            pub fn onto(
+                self,
+                params: $crate::stats::engine::StatsParams,
+            ) -> $crate::stats::engine::StatsParams {
+                $crate::stats::engine::StatsParams {
+                    group_by: self.group_by,
+                    ..params
+                }
+            }
+        }
+    };
 }
 
 /// How statistics are returned.

@@ -4,10 +4,11 @@ use actix_web::web::Data;
 use actix_web::{HttpResponse, get};
 
 use super::collections::{
-    AnswersParam, COUNCIL_JOINS, ConsultationMeasures, Consultations, CouncilMeasures, Councils,
-    EngagementMeasures, Engagements, GRANT_JOINS, GrantMeasures, Grants, Monitoring,
-    MonitoringMeasures, RecommendationMeasures, Recommendations, VISIT_JOINS,
-    recommendation_answers, submission_answers,
+    AnswersParam, COUNCIL_JOINS, ConsultationGroupBy, ConsultationMeasures, Consultations,
+    CouncilGroupBy, CouncilMeasures, Councils, EngagementGroupBy, EngagementMeasures, Engagements,
+    GRANT_JOINS, GrantGroupBy, GrantMeasures, Grants, Monitoring, MonitoringGroupBy,
+    MonitoringMeasures, RecommendationGroupBy, RecommendationMeasures, Recommendations,
+    VISIT_JOINS, recommendation_answers, submission_answers,
 };
 use super::engine::{self, Span, Stats, StatsParams};
 use crate::auth::Caller;
@@ -25,7 +26,7 @@ use crate::submissions::model::SubmissionFilter;
 /// Counts engagements of every kind, grouped by `kind`, `year`, `month`, `region`, `sphere`, `agency`,
 /// `organization` (any party role, or the owner), `council`, `status` or `visibility`, with every filter of
 /// `GET /engagements`. An agency or organisation group holds each engagement it takes part in.
-#[utoipa::path(tag = "statistics", params(StatsParams, EngagementFilter),
+#[utoipa::path(tag = "statistics", params(EngagementGroupBy, StatsParams, EngagementFilter),
     responses((status = 200, description = "The groups and totals", content(
         (Stats<EngagementMeasures> = "application/json"), (String = "text/csv"))),
         ProblemResponses))]
@@ -34,8 +35,10 @@ pub async fn engagement_stats(
     state: Data<AppState>,
     caller: Caller,
     params: Query<StatsParams>,
+    group_by: Query<EngagementGroupBy>,
     filter: Query<EngagementFilter>,
 ) -> ApiResult<HttpResponse> {
+    let params = group_by.0.onto(params.0);
     engine::check::<Engagements>(&params)?;
     let mut conn = state.db().await?;
     crate::engagements::handlers::check_filter(&mut conn, &filter).await?;
@@ -56,7 +59,7 @@ pub async fn engagement_stats(
 /// the first answer — grouped by `agency` (addressed to), `year` or `month` (issued), `kind` (of engagement),
 /// `status`, `priority`, `organization` (issuer), `region` or `source` (whose word the status is), with every
 /// filter of `GET /recommendations`; `answers=agency` counts only answers the agency recorded itself.
-#[utoipa::path(tag = "statistics", params(StatsParams, AnswersParam, RecommendationFilter),
+#[utoipa::path(tag = "statistics", params(RecommendationGroupBy, StatsParams, AnswersParam, RecommendationFilter),
     responses((status = 200, description = "The groups and totals", content(
         (Stats<RecommendationMeasures> = "application/json"), (String = "text/csv"))),
         ProblemResponses))]
@@ -65,9 +68,11 @@ pub async fn recommendation_stats(
     state: Data<AppState>,
     caller: Caller,
     params: Query<StatsParams>,
+    group_by: Query<RecommendationGroupBy>,
     answers: Query<AnswersParam>,
     filter: Query<RecommendationFilter>,
 ) -> ApiResult<HttpResponse> {
+    let params = group_by.0.onto(params.0);
     engine::check::<Recommendations>(&params)?;
     let joins = recommendation_answers(answers.answers.unwrap_or_default());
     let span = Span {
@@ -89,7 +94,7 @@ pub async fn recommendation_stats(
 /// acceptance and response rates — grouped by `agency` (responsible), `organization` (submitter), `year` or
 /// `month` (submitted), `consultation`, `act_type`, `level`, `status` or `source`, with every filter of
 /// `GET /submissions`; `answers=agency` counts only responses the agency recorded itself.
-#[utoipa::path(tag = "statistics", params(StatsParams, AnswersParam, SubmissionFilter),
+#[utoipa::path(tag = "statistics", params(ConsultationGroupBy, StatsParams, AnswersParam, SubmissionFilter),
     responses((status = 200, description = "The groups and totals", content(
         (Stats<ConsultationMeasures> = "application/json"), (String = "text/csv"))),
         ProblemResponses))]
@@ -98,9 +103,11 @@ pub async fn consultation_stats(
     state: Data<AppState>,
     caller: Caller,
     params: Query<StatsParams>,
+    group_by: Query<ConsultationGroupBy>,
     answers: Query<AnswersParam>,
     filter: Query<SubmissionFilter>,
 ) -> ApiResult<HttpResponse> {
+    let params = group_by.0.onto(params.0);
     engine::check::<Consultations>(&params)?;
     let joins = submission_answers(answers.answers.unwrap_or_default());
     let mut conn = state.db().await?;
@@ -118,7 +125,7 @@ pub async fn consultation_stats(
 /// Counts grants with their exact sums per currency (never added across currencies), grouped by `funder`,
 /// `recipient`, `sphere`, `region`, `year` or `month` (start), `support_type`, `currency` or `status`, with every
 /// filter of `GET /grants`.
-#[utoipa::path(tag = "statistics", params(StatsParams, GrantFilter),
+#[utoipa::path(tag = "statistics", params(GrantGroupBy, StatsParams, GrantFilter),
     responses((status = 200, description = "The groups and totals", content(
         (Stats<GrantMeasures> = "application/json"), (String = "text/csv"))),
         ProblemResponses))]
@@ -127,8 +134,10 @@ pub async fn grant_stats(
     state: Data<AppState>,
     caller: Caller,
     params: Query<StatsParams>,
+    group_by: Query<GrantGroupBy>,
     filter: Query<GrantFilter>,
 ) -> ApiResult<HttpResponse> {
+    let params = group_by.0.onto(params.0);
     engine::check::<Grants>(&params)?;
     crate::grants::handlers::check_filter(&state, &filter).await?;
     let mut conn = state.db().await?;
@@ -147,7 +156,7 @@ pub async fn grant_stats(
 /// facility), `region`, `year` or `month`, `status`, `access`, `category` or `severity` (of findings; visits
 /// without findings form the empty group), with every filter of `GET /monitoring-visits`. Planned visits count
 /// only for those who may see them; confidential findings count by category and severity, never by their text.
-#[utoipa::path(tag = "statistics", params(StatsParams, VisitFilter),
+#[utoipa::path(tag = "statistics", params(MonitoringGroupBy, StatsParams, VisitFilter),
     responses((status = 200, description = "The groups and totals", content(
         (Stats<MonitoringMeasures> = "application/json"), (String = "text/csv"))),
         ProblemResponses))]
@@ -156,8 +165,10 @@ pub async fn monitoring_stats(
     state: Data<AppState>,
     caller: Caller,
     params: Query<StatsParams>,
+    group_by: Query<MonitoringGroupBy>,
     filter: Query<VisitFilter>,
 ) -> ApiResult<HttpResponse> {
+    let params = group_by.0.onto(params.0);
     engine::check::<Monitoring>(&params)?;
     let span = Span {
         from: filter.from,
@@ -180,7 +191,7 @@ pub async fn monitoring_stats(
 /// grouped by `council`, `agency` (host), `kind`, `level`, `region`, `year` (of the meetings) or `member`
 /// (attendance per member, from the meetings' attendance lists). Meetings count only where the caller may read
 /// them, councils only where the caller may read the council.
-#[utoipa::path(tag = "statistics", params(StatsParams, CouncilStatsFilter),
+#[utoipa::path(tag = "statistics", params(CouncilGroupBy, StatsParams, CouncilStatsFilter),
     responses((status = 200, description = "The groups and totals", content(
         (Stats<CouncilMeasures> = "application/json"), (String = "text/csv"))),
         ProblemResponses))]
@@ -189,8 +200,10 @@ pub async fn council_stats(
     state: Data<AppState>,
     caller: Caller,
     params: Query<StatsParams>,
+    group_by: Query<CouncilGroupBy>,
     filter: Query<CouncilStatsFilter>,
 ) -> ApiResult<HttpResponse> {
+    let params = group_by.0.onto(params.0);
     engine::check::<Councils>(&params)?;
     let span = Span {
         from: filter.from,
