@@ -454,6 +454,12 @@ fn turns() -> &'static tokio::sync::Semaphore {
 /// How long a statistic waits for its turn before the request is turned away with 503 and `Retry-After`.
 const TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// A turn at computing statistics: taken before the request holds a pool connection, so that requests waiting
+/// their turn hold nothing; the turn ends when it is dropped.
+pub async fn turn() -> ApiResult<tokio::sync::SemaphorePermit<'static>> {
+    take_turn(turns(), TURN_WAIT).await
+}
+
 /// Waits up to `wait` for a turn among `turns`; 503 (with `Retry-After`) when none comes.
 async fn take_turn(
     turns: &tokio::sync::Semaphore,
@@ -480,7 +486,6 @@ pub async fn compute<C: Collection>(
 ) -> ApiResult<Stats<C::Measures>> {
     let dims = check::<C>(params)?;
     let order = order::<C::Measures>(params.sort.as_deref())?;
-    let _turn = take_turn(turns(), TURN_WAIT).await?;
     let totals = {
         let statement = Statement::new(
             "SELECT NULL::text AS k1, NULL::text AS k2, NULL::text AS l1, NULL::text AS l2, ",

@@ -40,6 +40,7 @@ pub async fn engagement_stats(
 ) -> ApiResult<HttpResponse> {
     let params = group_by.0.onto(params.0);
     engine::check::<Engagements>(&params)?;
+    let _turn = engine::turn().await?;
     let mut conn = state.db().await?;
     crate::engagements::handlers::check_filter(&mut conn, &filter).await?;
     let span = Span {
@@ -79,6 +80,7 @@ pub async fn recommendation_stats(
         from: filter.from,
         to: filter.to,
     };
+    let _turn = engine::turn().await?;
     let mut conn = state.db().await?;
     let stats = engine::compute::<Recommendations>(&mut conn, &caller, &params, span, || {
         Ok(Statement::new("(")
@@ -110,6 +112,7 @@ pub async fn consultation_stats(
     let params = group_by.0.onto(params.0);
     engine::check::<Consultations>(&params)?;
     let joins = submission_answers(answers.answers.unwrap_or_default());
+    let _turn = engine::turn().await?;
     let mut conn = state.db().await?;
     let stats =
         engine::compute::<Consultations>(&mut conn, &caller, &params, Span::default(), || {
@@ -140,6 +143,7 @@ pub async fn grant_stats(
     let params = group_by.0.onto(params.0);
     engine::check::<Grants>(&params)?;
     crate::grants::handlers::check_filter(&state, &filter).await?;
+    let _turn = engine::turn().await?;
     let mut conn = state.db().await?;
     let stats = engine::compute::<Grants>(&mut conn, &caller, &params, Span::default(), || {
         let rows = core::stats_rows(&caller, Some(EngagementKind::Grant));
@@ -174,6 +178,7 @@ pub async fn monitoring_stats(
         from: filter.from,
         to: filter.to,
     };
+    let _turn = engine::turn().await?;
     let mut conn = state.db().await?;
     let stats = engine::compute::<Monitoring>(&mut conn, &caller, &params, span, || {
         let rows = core::stats_rows(&caller, Some(EngagementKind::MonitoringVisit));
@@ -209,6 +214,7 @@ pub async fn council_stats(
         from: filter.from,
         to: filter.to,
     };
+    let _turn = engine::turn().await?;
     let mut conn = state.db().await?;
     let stats = engine::compute::<Councils>(&mut conn, &caller, &params, span, || {
         let mut meetings = Fragment::new(

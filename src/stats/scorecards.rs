@@ -296,6 +296,7 @@ pub async fn agency_scorecard(
     caller: Caller,
     path: Path<IdPath>,
 ) -> ApiResult<HttpResponse> {
+    let _turn = engine::turn().await?;
     let mut conn = state.db().await?;
     let agency = crate::agencies::Agency::find(&mut conn, path.id).await?;
     let record = record(&mut conn, &caller, Whose::Agency(path.id)).await?;
@@ -321,6 +322,7 @@ pub async fn organization_scorecard(
     caller: Caller,
     path: Path<IdPath>,
 ) -> ApiResult<HttpResponse> {
+    let _turn = engine::turn().await?;
     let mut conn = state.db().await?;
     let organization = crate::organizations::Organization::find(&mut conn, path.id).await?;
     let record = record(&mut conn, &caller, Whose::Organization(path.id)).await?;
