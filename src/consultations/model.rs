@@ -15,7 +15,7 @@ use crate::auth::Caller;
 use crate::db::schema::{consultations, engagements};
 use crate::db::{Conn, JsonColumn};
 use crate::engagements::model::{self as core, EngagementRow};
-use crate::engagements::{Document, Engagement, EngagementKind, Party, Visibility};
+use crate::engagements::{Document, Engagement, EngagementKind, NamedParty, Party, Visibility};
 use crate::http::export::{CsvRow, join, opt};
 use crate::http::extract::not_blank;
 use crate::http::{ApiError, ApiResult, Cursor, Keyed};
@@ -97,7 +97,7 @@ pub struct Consultation {
     /// Linked documents.
     pub documents: Vec<Document>,
     /// Derived parties: the responsible agency and every submitting organisation.
-    pub parties: Vec<Party>,
+    pub parties: Vec<NamedParty>,
     /// Created at.
     pub created_at: DateTime<Utc>,
     /// Last changed at.
@@ -132,6 +132,8 @@ impl CsvRow for Consultation {
         "adopted_on",
         "region_code",
         "sphere_codes",
+        "organizations",
+        "agencies",
         "visibility",
         "created_at",
         "updated_at",
@@ -139,6 +141,7 @@ impl CsvRow for Consultation {
     ];
 
     fn record(&self) -> Vec<String> {
+        let [.., organizations, agencies] = crate::engagements::model::party_cells(&self.parties);
         vec![
             self.id.to_string(),
             self.title.clone(),
@@ -159,6 +162,8 @@ impl CsvRow for Consultation {
                 .unwrap_or_default(),
             opt(&self.region_code),
             join(&self.sphere_codes),
+            organizations,
+            agencies,
             self.visibility.to_string(),
             self.created_at.to_rfc3339(),
             self.updated_at.to_rfc3339(),

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Groups `(parent id, child)` rows by parent, keeping their order within each parent.
-pub fn group_by_parent<T>(rows: Vec<(Uuid, T)>) -> HashMap<Uuid, Vec<T>> {
+pub fn group_by_parent<T>(rows: impl IntoIterator<Item = (Uuid, T)>) -> HashMap<Uuid, Vec<T>> {
     let mut map: HashMap<Uuid, Vec<T>> = HashMap::new();
     for (parent, child) in rows {
         map.entry(parent).or_default().push(child);

@@ -5,7 +5,7 @@ pub mod model;
 pub mod write;
 
 pub use crate::domain::{EngagementKind, PartyRole, Visibility};
-pub use model::{Document, Engagement, Party};
+pub use model::{Document, Engagement, NamedParty, Party};
 
 /// Registers the routes.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {

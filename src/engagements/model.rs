@@ -16,7 +16,7 @@ use validator::Validate;
 
 use crate::auth::policy::{HiddenWhile, PLANNED_VISIT, RESTRICTED_READER_ROLES};
 use crate::auth::{Caller, Role};
-use crate::db::schema::{engagement_parties, engagements};
+use crate::db::schema::{agencies, engagement_parties, engagements, organizations};
 use crate::db::sql::{self, Fragment, KeyValue};
 use crate::db::{Conn, JsonColumn};
 use crate::domain::{ConsultationStatus, GrantStatus, HearingStatus, MeetingStatus, VisitStatus};
@@ -189,6 +189,23 @@ pub struct Party {
     pub role: PartyRole,
 }
 
+/// A party as it is read: who, in which role, and the organisation's or agency's name beside its id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NamedParty {
+    /// Who and in which role.
+    #[serde(flatten)]
+    pub party: Party,
+    /// The organisation's or agency's name.
+    pub name: String,
+}
+
+impl NamedParty {
+    /// `Name (role)`: how a CSV cell lists it.
+    pub fn cell(&self) -> String {
+        format!("{} ({})", self.name, self.party.role)
+    }
+}
+
 impl Party {
     /// An organisation in a role.
     pub fn organization(id: Uuid, role: PartyRole) -> Self {
@@ -283,8 +300,8 @@ pub struct Engagement {
     pub council_id: Option<Uuid>,
     /// Linked documents.
     pub documents: Vec<Document>,
-    /// Organisations and agencies involved, with their roles (derived from the kind-specific fields).
-    pub parties: Vec<Party>,
+    /// Organisations and agencies involved, with their roles and names (derived from the kind-specific fields).
+    pub parties: Vec<NamedParty>,
     /// Who created it.
     pub created_by: Option<Uuid>,
     /// Created at.
@@ -302,12 +319,12 @@ impl Engagement {
             self.kind,
             self.owner_organization_id,
             self.council_id,
-            &self.parties,
+            self.parties.iter().map(|p| &p.party),
         )
     }
 
     /// Joins a core row with its parties.
-    pub fn from_row(row: EngagementRow, parties: Vec<Party>) -> Self {
+    pub fn from_row(row: EngagementRow, parties: Vec<NamedParty>) -> Self {
         Self {
             id: row.id,
             kind: row.kind,
@@ -356,22 +373,15 @@ impl CsvRow for Engagement {
         "council_id",
         "organization_ids",
         "agency_ids",
+        "organizations",
+        "agencies",
         "created_at",
         "updated_at",
         "version",
     ];
 
     fn record(&self) -> Vec<String> {
-        let orgs: Vec<String> = self
-            .parties
-            .iter()
-            .filter_map(|p| p.organization_id.map(|id| format!("{id}:{}", p.role)))
-            .collect();
-        let agencies: Vec<String> = self
-            .parties
-            .iter()
-            .filter_map(|p| p.agency_id.map(|id| format!("{id}:{}", p.role)))
-            .collect();
+        let [orgs, agencies, org_names, agency_names] = party_cells(&self.parties);
         vec![
             self.id.to_string(),
             self.kind.to_string(),
@@ -385,13 +395,42 @@ impl CsvRow for Engagement {
             self.visibility.to_string(),
             opt(&self.owner_organization_id),
             opt(&self.council_id),
-            join(&orgs),
-            join(&agencies),
+            orgs,
+            agencies,
+            org_names,
+            agency_names,
             self.created_at.to_rfc3339(),
             self.updated_at.to_rfc3339(),
             self.version.to_string(),
         ]
     }
+}
+
+/// The CSV cells of a record's parties: organisations' and agencies' `id:role` lists, then their `Name (role)`
+/// lists, each joined with `;`.
+pub fn party_cells(parties: &[NamedParty]) -> [String; 4] {
+    let cells = |organizations: bool, cell: &dyn Fn(&NamedParty, Uuid) -> String| {
+        let listed: Vec<String> = parties
+            .iter()
+            .filter_map(|p| {
+                let id = if organizations {
+                    p.party.organization_id
+                } else {
+                    p.party.agency_id
+                };
+                id.map(|id| cell(p, id))
+            })
+            .collect();
+        join(&listed)
+    };
+    let ids = |p: &NamedParty, id: Uuid| format!("{id}:{}", p.party.role);
+    let names = |p: &NamedParty, _| p.cell();
+    [
+        cells(true, &ids),
+        cells(false, &ids),
+        cells(true, &names),
+        cells(false, &names),
+    ]
 }
 
 /// Filters of `GET /engagements` (and the base of the kinds' lists).
@@ -570,16 +609,30 @@ impl EngagementRow {
     }
 }
 
-/// The parties of each engagement, in one query.
-pub async fn parties_of(conn: &mut Conn, ids: &[Uuid]) -> ApiResult<HashMap<Uuid, Vec<Party>>> {
-    Ok(crate::db::page::group_by_parent(
-        engagement_parties::table
-            .filter(engagement_parties::engagement_id.eq_any(ids))
-            .order(engagement_parties::id.asc())
-            .select((engagement_parties::engagement_id, Party::as_select()))
-            .load(conn)
-            .await?,
-    ))
+/// The parties of each engagement with their names, in one query.
+pub async fn parties_of(
+    conn: &mut Conn,
+    ids: &[Uuid],
+) -> ApiResult<HashMap<Uuid, Vec<NamedParty>>> {
+    let rows: Vec<(Uuid, Party, Option<String>, Option<String>)> = engagement_parties::table
+        .left_join(organizations::table)
+        .left_join(agencies::table)
+        .filter(engagement_parties::engagement_id.eq_any(ids))
+        .order(engagement_parties::id.asc())
+        .select((
+            engagement_parties::engagement_id,
+            Party::as_select(),
+            organizations::name.nullable(),
+            agencies::name.nullable(),
+        ))
+        .load(conn)
+        .await?;
+    Ok(crate::db::page::group_by_parent(rows.into_iter().map(
+        |(engagement, party, organization, agency)| {
+            let name = organization.or(agency).unwrap_or_default();
+            (engagement, NamedParty { party, name })
+        },
+    )))
 }
 
 /// Attaches parties to core rows: one query whatever the number of rows.

@@ -179,18 +179,18 @@ pub trait KindRecord: Audited {
 }
 
 /// The policy's facts of an engagement from its owner, council and parties.
-pub fn facts(
+pub fn facts<'a>(
     kind: EngagementKind,
     owner: Option<Uuid>,
     council_id: Option<Uuid>,
-    parties: &[Party],
+    parties: impl IntoIterator<Item = &'a Party>,
 ) -> EngagementFacts {
     EngagementFacts {
         kind,
         owner,
         council_id,
         organizations: parties
-            .iter()
+            .into_iter()
             .filter_map(|p| p.organization_id.map(|o| (o, p.role)))
             .collect(),
     }
@@ -216,7 +216,12 @@ macro_rules! engagement_record {
             fn facts(&self) -> $crate::auth::policy::EngagementFacts {
                 let $r = self;
                 let (owner, council) = $owner_council;
-                $crate::engagements::write::facts(Self::KIND, owner, council, &self.parties)
+                $crate::engagements::write::facts(
+                    Self::KIND,
+                    owner,
+                    council,
+                    self.parties.iter().map(|p| &p.party),
+                )
             }
         }
     };

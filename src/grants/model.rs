@@ -15,7 +15,9 @@ use crate::auth::Caller;
 use crate::db::schema::{engagements, grants};
 use crate::db::{Conn, JsonColumn};
 use crate::engagements::model::{self as core, EngagementRow};
-use crate::engagements::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
+use crate::engagements::{
+    Document, Engagement, EngagementKind, NamedParty, Party, PartyRole, Visibility,
+};
 use crate::http::export::{CsvRow, join, opt};
 use crate::http::{ApiError, ApiResult, Cursor, Keyed};
 
@@ -112,7 +114,7 @@ pub struct Grant {
     /// Linked documents.
     pub documents: Vec<Document>,
     /// Derived parties: the funder (`funder`) and the recipient (`recipient`).
-    pub parties: Vec<Party>,
+    pub parties: Vec<NamedParty>,
     /// Created at.
     pub created_at: DateTime<Utc>,
     /// Last changed at.
@@ -147,6 +149,8 @@ impl CsvRow for Grant {
         "region_code",
         "sphere_codes",
         "overdue_reports",
+        "organizations",
+        "agencies",
         "visibility",
         "created_at",
         "updated_at",
@@ -154,6 +158,7 @@ impl CsvRow for Grant {
     ];
 
     fn record(&self) -> Vec<String> {
+        let [.., organizations, agencies] = crate::engagements::model::party_cells(&self.parties);
         vec![
             self.id.to_string(),
             self.title.clone(),
@@ -175,6 +180,8 @@ impl CsvRow for Grant {
                 .filter(|r| r.overdue)
                 .count()
                 .to_string(),
+            organizations,
+            agencies,
             self.visibility.to_string(),
             self.created_at.to_rfc3339(),
             self.updated_at.to_rfc3339(),

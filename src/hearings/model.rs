@@ -18,7 +18,9 @@ use crate::db::schema::{
 };
 use crate::db::{Conn, JsonColumn, page};
 use crate::engagements::model::{self as core, EngagementRow};
-use crate::engagements::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
+use crate::engagements::{
+    Document, Engagement, EngagementKind, NamedParty, Party, PartyRole, Visibility,
+};
 use crate::http::export::{CsvRow, join, opt};
 use crate::http::extract::not_blank;
 use crate::http::{ApiError, ApiResult, Cursor, FieldError, Keyed};
@@ -89,7 +91,7 @@ pub struct Hearing {
     /// Linked documents.
     pub documents: Vec<Document>,
     /// Derived parties: organisers (`organizer`), invited agencies that came (`participant`) or not (`invited`).
-    pub parties: Vec<Party>,
+    pub parties: Vec<NamedParty>,
     /// Created at.
     pub created_at: DateTime<Utc>,
     /// Last changed at.
@@ -124,6 +126,8 @@ impl CsvRow for Hearing {
         "media_outlets",
         "participants_count",
         "findings",
+        "organizations",
+        "agencies",
         "visibility",
         "created_at",
         "updated_at",
@@ -131,6 +135,7 @@ impl CsvRow for Hearing {
     ];
 
     fn record(&self) -> Vec<String> {
+        let [.., organizations, agencies] = crate::engagements::model::party_cells(&self.parties);
         let invited: Vec<Uuid> = self.invited_agencies.iter().map(|a| a.agency_id).collect();
         let attended: Vec<Uuid> = self
             .invited_agencies
@@ -153,6 +158,8 @@ impl CsvRow for Hearing {
             join(&outlets),
             opt(&self.participants_count),
             opt(&self.findings),
+            organizations,
+            agencies,
             self.visibility.to_string(),
             self.created_at.to_rfc3339(),
             self.updated_at.to_rfc3339(),

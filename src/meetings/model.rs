@@ -15,7 +15,9 @@ use crate::auth::Caller;
 use crate::db::schema::{engagements, meeting_attendance, meetings};
 use crate::db::{Conn, JsonColumn, page};
 use crate::engagements::model::{self as core, EngagementRow, NEWEST};
-use crate::engagements::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
+use crate::engagements::{
+    Document, Engagement, EngagementKind, NamedParty, Party, PartyRole, Visibility,
+};
 use crate::http::export::{CsvRow, join, opt};
 use crate::http::extract::not_blank;
 use crate::http::{ApiError, ApiResult, Cursor, FieldError, Keyed};
@@ -112,7 +114,7 @@ pub struct Meeting {
     /// Linked documents.
     pub documents: Vec<Document>,
     /// Derived parties: the host agency, and the attendance (present → participant, absent → invited).
-    pub parties: Vec<Party>,
+    pub parties: Vec<NamedParty>,
     /// Created at.
     pub created_at: DateTime<Utc>,
     /// Last changed at.
@@ -217,6 +219,8 @@ impl CsvRow for Meeting {
         "attendance",
         "minutes",
         "sphere_codes",
+        "organizations",
+        "agencies",
         "visibility",
         "created_at",
         "updated_at",
@@ -224,6 +228,7 @@ impl CsvRow for Meeting {
     ];
 
     fn record(&self) -> Vec<String> {
+        let [.., organizations, agencies] = crate::engagements::model::party_cells(&self.parties);
         let agenda: Vec<&str> = self.agenda.iter().map(|a| a.title.as_str()).collect();
         let attendance: Vec<String> = self.attendance.iter().map(Attendance::cell).collect();
         vec![
@@ -240,6 +245,8 @@ impl CsvRow for Meeting {
             join(&attendance),
             opt(&self.minutes),
             join(&self.sphere_codes),
+            organizations,
+            agencies,
             self.visibility.to_string(),
             self.created_at.to_rfc3339(),
             self.updated_at.to_rfc3339(),

@@ -20,7 +20,7 @@ use crate::db::schema::{
 };
 use crate::db::{Conn, page};
 use crate::engagements::model::{self as core, EngagementRow};
-use crate::engagements::{Document, Engagement, EngagementKind, Party, PartyRole, Visibility};
+use crate::engagements::{Document, Engagement, EngagementKind, NamedParty, PartyRole, Visibility};
 use crate::http::export::{CsvRow, join, opt};
 use crate::http::{ApiError, ApiResult, Cursor, FieldError, Keyed};
 
@@ -144,7 +144,7 @@ pub struct Visit {
     /// Linked documents.
     pub documents: Vec<Document>,
     /// Derived parties: monitors (`monitor`) and the facility's operating agency (`operator`).
-    pub parties: Vec<Party>,
+    pub parties: Vec<NamedParty>,
     /// Created at.
     pub created_at: DateTime<Utc>,
     /// Last changed at.
@@ -215,6 +215,8 @@ impl CsvRow for Visit {
         "summary",
         "findings",
         "serious_or_critical_findings",
+        "organizations",
+        "agencies",
         "visibility",
         "created_at",
         "updated_at",
@@ -222,6 +224,7 @@ impl CsvRow for Visit {
     ];
 
     fn record(&self) -> Vec<String> {
+        let [.., organizations, agencies] = crate::engagements::model::party_cells(&self.parties);
         let grave = self
             .findings
             .iter()
@@ -240,6 +243,8 @@ impl CsvRow for Visit {
             opt(&self.summary),
             self.findings.len().to_string(),
             grave.to_string(),
+            organizations,
+            agencies,
             self.visibility.to_string(),
             self.created_at.to_rfc3339(),
             self.updated_at.to_rfc3339(),

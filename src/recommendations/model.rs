@@ -11,7 +11,9 @@ use validator::Validate;
 use super::lifecycle::RecommendationStatus;
 use crate::auth::{Caller, Role};
 use crate::db::Conn;
-use crate::db::schema::{engagements, recommendation_status_history as history, recommendations};
+use crate::db::schema::{
+    agencies, engagements, organizations, recommendation_status_history as history, recommendations,
+};
 use crate::db::sql::Fragment;
 use crate::db::sql::KeyValue;
 use crate::domain::AnswerSource;
@@ -108,6 +110,8 @@ pub struct Recommendation {
     pub text: String,
     /// The agency it is addressed to.
     pub addressed_to_agency_id: Uuid,
+    /// That agency's name.
+    pub addressed_to_agency_name: String,
     /// Issued on.
     pub issued_on: NaiveDate,
     /// Due on.
@@ -120,6 +124,8 @@ pub struct Recommendation {
     pub status_source: AnswerSource,
     /// The organisation that issued it.
     pub issuer_organization_id: Option<Uuid>,
+    /// That organisation's name.
+    pub issuer_organization_name: Option<String>,
     /// Every change of status, oldest first.
     pub status_history: Vec<StatusChange>,
     /// Past `due_on` and not closed.
@@ -152,12 +158,14 @@ impl CsvRow for Recommendation {
         "engagement_kind",
         "text",
         "addressed_to_agency_id",
+        "addressed_to_agency_name",
         "issued_on",
         "due_on",
         "priority",
         "status",
         "status_source",
         "issuer_organization_id",
+        "issuer_organization_name",
         "overdue",
         "visibility",
         "status_changes",
@@ -173,12 +181,14 @@ impl CsvRow for Recommendation {
             self.engagement_kind.to_string(),
             self.text.clone(),
             self.addressed_to_agency_id.to_string(),
+            self.addressed_to_agency_name.clone(),
             self.issued_on.to_string(),
             opt(&self.due_on),
             self.priority.to_string(),
             self.status.to_string(),
             self.status_source.to_string(),
             opt(&self.issuer_organization_id),
+            opt(&self.issuer_organization_name),
             self.overdue.to_string(),
             self.visibility.to_string(),
             self.status_history.len().to_string(),
@@ -270,11 +280,37 @@ pub struct RecommendationFilter {
 /// The SQL for "overdue", matching [`is_overdue`].
 const OVERDUE: &str = "(recommendations.due_on < current_date AND recommendations.status NOT IN ('implemented', 'partially_implemented', 'rejected'))";
 
-async fn assemble(
-    conn: &mut Conn,
-    rows: Vec<(RecommendationRow, EngagementKind)>,
-) -> ApiResult<Vec<Recommendation>> {
-    let ids: Vec<Uuid> = rows.iter().map(|(r, _)| r.id).collect();
+/// A stored recommendation as lists and gets read it: with its engagement's kind and the names of the addressed
+/// agency and the issuer.
+type Read = (RecommendationRow, EngagementKind, String, Option<String>);
+
+/// Recommendations joined with their engagements and the names beside their ids, selecting [`Read`].
+macro_rules! read_from {
+    () => {
+        recommendations::table
+            .inner_join(engagements::table)
+            .inner_join(agencies::table)
+            .left_join(
+                organizations::table
+                    .on(recommendations::issuer_organization_id.eq(organizations::id.nullable())),
+            )
+    };
+}
+
+/// What [`read_from`] selects.
+macro_rules! read_select {
+    () => {
+        (
+            RecommendationRow::as_select(),
+            engagements::kind,
+            agencies::name,
+            organizations::name.nullable(),
+        )
+    };
+}
+
+async fn assemble(conn: &mut Conn, rows: Vec<Read>) -> ApiResult<Vec<Recommendation>> {
+    let ids: Vec<Uuid> = rows.iter().map(|(r, ..)| r.id).collect();
     let mut by_id = crate::db::page::group_by_parent(
         history::table
             .filter(history::recommendation_id.eq_any(&ids))
@@ -286,7 +322,9 @@ async fn assemble(
     let today = Utc::now().date_naive();
     Ok(rows
         .into_iter()
-        .map(|(r, kind)| Recommendation {
+        .map(|(r, kind, agency, issuer)| Recommendation {
+            addressed_to_agency_name: agency,
+            issuer_organization_name: issuer,
             status_history: by_id.remove(&r.id).unwrap_or_default(),
             overdue: is_overdue(r.status, r.due_on, today),
             id: r.id,
@@ -310,11 +348,10 @@ async fn assemble(
 
 /// One recommendation the caller may read (404 otherwise).
 pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Recommendation> {
-    let row: (RecommendationRow, EngagementKind) = recommendations::table
-        .inner_join(engagements::table)
+    let row: Read = read_from!()
         .filter(recommendations::id.eq(id))
         .filter(readable(caller))
-        .select((RecommendationRow::as_select(), engagements::kind))
+        .select(read_select!())
         .first(conn)
         .await?;
     assemble(conn, vec![row])
@@ -404,10 +441,9 @@ pub async fn list(
     limit: i64,
 ) -> ApiResult<Vec<Recommendation>> {
     use recommendations::dsl as r;
-    let mut query = r::recommendations
-        .inner_join(engagements::table)
+    let mut query = read_from!()
         .filter(readable(caller))
-        .select((RecommendationRow::as_select(), engagements::kind))
+        .select(read_select!())
         .into_boxed();
     filter_recommendations!(query, filter);
     if let Some(cursor) = after {

@@ -13,7 +13,9 @@ use validator::Validate;
 
 use crate::auth::{Caller, Role};
 use crate::db::Conn;
-use crate::db::schema::{consultations, submission_organizations as so, submissions};
+use crate::db::schema::{
+    consultations, organizations, submission_organizations as so, submissions,
+};
 use crate::db::sql::Fragment;
 use crate::db::sql::KeyValue;
 use crate::domain::AnswerSource;
@@ -93,6 +95,8 @@ pub struct Submission {
     pub consultation_id: Uuid,
     /// The submitting organisations (a coalition when several).
     pub organization_ids: Vec<Uuid>,
+    /// The same organisations with their names.
+    pub organizations: Vec<Submitter>,
     /// The organisation that made it: it alone changes it; the others it names read it and may withdraw.
     pub owner_organization_id: Option<Uuid>,
     /// The provision concerned (article, paragraph).
@@ -117,6 +121,15 @@ pub struct Submission {
 
 crate::audited!(Submission, "submission");
 
+/// A submitting organisation with its name.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Submitter {
+    /// The organisation.
+    pub organization_id: Uuid,
+    /// Its name.
+    pub name: String,
+}
+
 impl Keyed for Submission {
     fn cursor(&self, sort: &str) -> Cursor {
         Cursor::new(sort, self.submitted_on.to_string(), self.id)
@@ -128,6 +141,7 @@ impl CsvRow for Submission {
         "id",
         "consultation_id",
         "organization_ids",
+        "organizations",
         "provision",
         "proposal",
         "rationale",
@@ -143,10 +157,12 @@ impl CsvRow for Submission {
     ];
 
     fn record(&self) -> Vec<String> {
+        let names: Vec<&str> = self.organizations.iter().map(|o| o.name.as_str()).collect();
         vec![
             self.id.to_string(),
             self.consultation_id.to_string(),
             join(&self.organization_ids),
+            join(&names),
             opt(&self.provision),
             self.proposal.clone(),
             opt(&self.rationale),
@@ -230,35 +246,56 @@ async fn assemble(
     rows: Vec<(SubmissionRow, NaiveDate)>,
 ) -> ApiResult<Vec<Submission>> {
     let ids: Vec<Uuid> = rows.iter().map(|(r, _)| r.id).collect();
-    let mut orgs: HashMap<Uuid, Vec<Uuid>> =
-        crate::load_children!(conn, so, submission_id, &ids, so::organization_id);
+    let mut orgs: HashMap<Uuid, Vec<Submitter>> = crate::db::page::group_by_parent(
+        so::table
+            .inner_join(organizations::table)
+            .filter(so::submission_id.eq_any(&ids))
+            .order((so::submission_id, so::position))
+            .select((so::submission_id, so::organization_id, organizations::name))
+            .load::<(Uuid, Uuid, String)>(conn)
+            .await?
+            .into_iter()
+            .map(|(submission, organization_id, name)| {
+                (
+                    submission,
+                    Submitter {
+                        organization_id,
+                        name,
+                    },
+                )
+            }),
+    );
     Ok(rows
         .into_iter()
-        .map(|(r, closes_on)| Submission {
-            organization_ids: orgs.remove(&r.id).unwrap_or_default(),
-            owner_organization_id: r.owner_organization_id,
-            late: r.submitted_on > closes_on,
-            response: SubmissionResponse {
-                status: r.response_status,
-                text: r.response_text,
-                responded_on: r.responded_on,
-                evidence_url: r.response_evidence_url,
-                source: r.response_source,
-                recorded_by: r.responded_by,
-                recorder_role: r.response_recorder_role,
-                recorder_organization_id: r.response_recorder_organization_id,
-                recorder_agency_id: r.response_recorder_agency_id,
-                recorded_at: r.response_recorded_at,
-            },
-            id: r.id,
-            consultation_id: r.consultation_id,
-            provision: r.provision,
-            proposal: r.proposal,
-            rationale: r.rationale,
-            submitted_on: r.submitted_on,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            version: r.version,
+        .map(|(r, closes_on)| {
+            let organizations = orgs.remove(&r.id).unwrap_or_default();
+            Submission {
+                organization_ids: organizations.iter().map(|o| o.organization_id).collect(),
+                organizations,
+                owner_organization_id: r.owner_organization_id,
+                late: r.submitted_on > closes_on,
+                response: SubmissionResponse {
+                    status: r.response_status,
+                    text: r.response_text,
+                    responded_on: r.responded_on,
+                    evidence_url: r.response_evidence_url,
+                    source: r.response_source,
+                    recorded_by: r.responded_by,
+                    recorder_role: r.response_recorder_role,
+                    recorder_organization_id: r.response_recorder_organization_id,
+                    recorder_agency_id: r.response_recorder_agency_id,
+                    recorded_at: r.response_recorded_at,
+                },
+                id: r.id,
+                consultation_id: r.consultation_id,
+                provision: r.provision,
+                proposal: r.proposal,
+                rationale: r.rationale,
+                submitted_on: r.submitted_on,
+                created_at: r.created_at,
+                updated_at: r.updated_at,
+                version: r.version,
+            }
         })
         .collect())
 }

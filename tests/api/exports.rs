@@ -470,6 +470,8 @@ async fn meetings_export_with_agenda_and_attendance_under_the_lists_read_rule() 
             "attendance",
             "minutes",
             "sphere_codes",
+            "organizations",
+            "agencies",
             "visibility",
             "created_at",
             "updated_at",
@@ -489,4 +491,113 @@ async fn meetings_export_with_agenda_and_attendance_under_the_lists_read_rule() 
     let lines = ndjson(&app, "/api/v1/meetings", None).await;
     assert_eq!(lines[0]["agenda"][1]["presenter"], "Секретарь");
     assert_eq!(lines[0]["attendance"][1]["present"], false);
+}
+
+/// The column of a CSV header named `name`.
+fn column(header: &[String], name: &str) -> usize {
+    header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("a column {name} in {header:?}"))
+}
+
+#[actix_web::test]
+async fn lists_and_exports_name_the_parties_beside_their_ids() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+
+    // An engagement's parties: each with its id, role and name, in JSON (one and the lists) and in CSV.
+    let meeting = app
+        .get(
+            &format!("/api/v1/engagements/{}", w.meeting),
+            Some(&w.admin),
+        )
+        .await
+        .json();
+    let parties = meeting["parties"].as_array().cloned().unwrap_or_default();
+    assert!(
+        parties.contains(&json!({"organization_id": w.org_a, "agency_id": null, "role": "participant", "name": "Ҳуқуқ ва Адолат"})),
+        "{parties:?}"
+    );
+    assert!(
+        parties.contains(&json!({"organization_id": null, "agency_id": w.host_agency, "role": "host", "name": "МВД"})),
+        "{parties:?}"
+    );
+    let listed = app.get("/api/v1/meetings", Some(&w.admin)).await.json();
+    let listed = listed["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| m["id"] == json!(w.meeting))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        listed["parties"], meeting["parties"],
+        "the list names them as the get does"
+    );
+
+    for path in ["/api/v1/engagements", "/api/v1/meetings"] {
+        let (header, rows) = csv_rows(&app, path, Some(&w.admin)).await;
+        let row = rows
+            .iter()
+            .find(|r| r[0] == *w.meeting.to_string())
+            .unwrap_or_else(|| panic!("the meeting in {path}"));
+        assert_eq!(
+            &row[column(&header, "organizations")],
+            "Ҳуқуқ ва Адолат (participant)",
+            "{path}"
+        );
+        assert_eq!(&row[column(&header, "agencies")], "МВД (host)", "{path}");
+    }
+
+    // A recommendation names the agency it is addressed to; a submission its organisations.
+    let recommendation = app
+        .get(
+            &format!("/api/v1/recommendations/{}", w.recommendation),
+            Some(&w.admin),
+        )
+        .await
+        .json();
+    assert_eq!(
+        recommendation["addressed_to_agency_id"],
+        json!(w.host_agency)
+    );
+    assert_eq!(recommendation["addressed_to_agency_name"], "МВД");
+    let (header, rows) = csv_rows(&app, "/api/v1/recommendations", Some(&w.admin)).await;
+    assert_eq!(&rows[0][column(&header, "addressed_to_agency_name")], "МВД");
+
+    let consultation = app
+        .post(
+            "/api/v1/consultations",
+            Some(&w.ngo_a),
+            &json!({
+                "title": "Проект Закона «Об общественных объединениях»", "act_type": "law",
+                "responsible_agency_id": w.host_agency, "level": "national",
+                "opens_on": "2026-02-01", "closes_on": "2026-03-01", "visibility": "public"
+            }),
+        )
+        .await;
+    consultation.assert_status(201);
+    let consultation = id_of(&consultation.json());
+    let submission = app
+        .post(&format!("/api/v1/consultations/{consultation}/submissions"), Some(&w.ngo_b), &json!({
+            "organization_ids": [w.org_b, w.org_a], "proposal": "Исключить перерегистрацию", "submitted_on": "2026-02-20"
+        }))
+        .await;
+    submission.assert_status(201);
+    assert_eq!(
+        submission.json()["organizations"],
+        json!([{"organization_id": w.org_b, "name": "Голос женщин"}, {"organization_id": w.org_a, "name": "Ҳуқуқ ва Адолат"}])
+    );
+    let (header, rows) = csv_rows(&app, "/api/v1/submissions", None).await;
+    assert_eq!(
+        &rows[0][column(&header, "organizations")],
+        "Голос женщин;Ҳуқуқ ва Адолат"
+    );
+    let (header, rows) = csv_rows(&app, "/api/v1/consultations", None).await;
+    assert_eq!(
+        &rows[0][column(&header, "organizations")],
+        "Ҳуқуқ ва Адолат (submitter);Голос женщин (submitter)"
+    );
+    assert_eq!(&rows[0][column(&header, "agencies")], "МВД (responsible)");
 }
