@@ -8,6 +8,7 @@
 pub mod agencies;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod config;
 pub mod consultations;
 pub mod councils;

@@ -4,8 +4,8 @@
 //! both built from it, which keeps the two equal.
 
 use crate::{
-    agencies, audit, consultations, councils, engagements, facilities, grants, hearings, meetings,
-    monitoring, ops, organizations, recommendations, regions, sessions, spheres, stats,
+    agencies, audit, calendar, consultations, councils, engagements, facilities, grants, hearings,
+    meetings, monitoring, ops, organizations, recommendations, regions, sessions, spheres, stats,
     submissions, users,
 };
 
@@ -30,6 +30,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         grants::routes(api);
         recommendations::routes(api);
         stats::routes(api);
+        calendar::routes(api);
         api.service(audit::handlers::list_audit);
     }));
 }

@@ -275,8 +275,12 @@ impl Attendance {
 
 /// The day a meeting happens in Tajikistan (UTC+5 all year): the date filters and calendars work on it.
 pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
-    let tajikistan = chrono::FixedOffset::east_opt(5 * 3600).unwrap_or_else(|| Utc.fix());
-    at.with_timezone(&tajikistan).date_naive()
+    at.with_timezone(&tajikistan()).date_naive()
+}
+
+/// Tajikistan's offset from UTC: five hours all year, without daylight saving.
+pub fn tajikistan() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(5 * 3600).unwrap_or_else(|| Utc.fix())
 }
 
 /// Filters of meeting lists.

@@ -3,6 +3,7 @@
 mod access_matrix;
 mod agencies;
 mod auth;
+mod calendar;
 mod consultations;
 mod conventions;
 mod council_stats;

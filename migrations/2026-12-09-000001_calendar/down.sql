@@ -1,0 +1,1 @@
+DROP INDEX engagements_consultation_closes_idx;

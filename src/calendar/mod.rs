@@ -1,0 +1,10 @@
+//! The public calendar: upcoming council meetings, public hearings and the last days of draft acts' comment
+//! periods as one RFC 5545 iCalendar feed that calendar programs subscribe to. Never monitoring visits.
+
+pub mod handlers;
+pub mod model;
+
+/// Registers the routes.
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
+    cfg.service(handlers::calendar);
+}

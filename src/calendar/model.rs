@@ -1,0 +1,208 @@
+//! Which events the calendar lists: the engagements of its three kinds the caller may read, filtered as the
+//! engagement list filters them, whose day falls in the window.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::auth::Caller;
+use crate::db::Conn;
+use crate::db::schema::{engagements, hearings, meetings};
+use crate::db::sql::Fragment;
+use crate::engagements::EngagementKind;
+use crate::engagements::model::{self as core, EngagementFilter, EngagementRow};
+use crate::http::{ApiError, ApiResult};
+
+crate::text_enum! {
+    /// What the calendar lists.
+    pub enum CalendarKind {
+        /// Council meetings, at their time.
+        Meeting => "meeting",
+        /// Public hearings, as all-day events over their days.
+        Hearing => "hearing",
+        /// The last day of a draft act's comment period, as an all-day event.
+        Consultation => "consultation",
+    }
+}
+
+impl From<CalendarKind> for EngagementKind {
+    fn from(kind: CalendarKind) -> Self {
+        match kind {
+            CalendarKind::Meeting => Self::Meeting,
+            CalendarKind::Hearing => Self::Hearing,
+            CalendarKind::Consultation => Self::Consultation,
+        }
+    }
+}
+
+/// Days before today the window starts by default: a subscriber still learns of a recent cancellation.
+pub const DEFAULT_DAYS_BEFORE: u64 = 30;
+/// Days after today the window ends by default.
+pub const DEFAULT_DAYS_AFTER: u64 = 366;
+/// The longest window a request may ask for, in days.
+pub const MAX_WINDOW_DAYS: u64 = 731;
+/// The most events one feed carries; a wider question is narrowed with the filters.
+pub const MAX_EVENTS: i64 = 2_000;
+
+/// Filters of `GET /calendar.ics`.
+#[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CalendarFilter {
+    /// Kinds of event (repeatable: `kind=meeting&kind=hearing`); all three when absent.
+    #[serde(default)]
+    #[validate(length(max = 3))]
+    #[param(inline, max_items = 3)]
+    pub kind: Vec<CalendarKind>,
+    /// Region, including its sub-regions.
+    #[validate(length(min = 2, max = 40))]
+    #[param(min_length = 2, max_length = 40)]
+    pub region_code: Option<String>,
+    /// One council's meetings.
+    pub council_id: Option<Uuid>,
+    /// Events where this organisation takes part in any role.
+    pub organization_id: Option<Uuid>,
+    /// Events where this agency takes part in any role (hosting, responsible, invited), or one of its
+    /// sub-agencies unless `include_subagencies=false`.
+    pub agency_id: Option<Uuid>,
+    /// With `agency_id`: also its sub-agencies, at any depth (default true).
+    #[param(default = json!(true))]
+    pub include_subagencies: Option<bool>,
+    /// The window's first day (default: 30 days ago, so that recent cancellations still reach subscribers).
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub from: Option<NaiveDate>,
+    /// The window's last day (default: a year and a day from today); at most 731 days after `from`.
+    #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
+    pub to: Option<NaiveDate>,
+}
+
+impl CalendarFilter {
+    /// The window of days, defaults filled in relative to `today`; `to` before `from` or a window over
+    /// [`MAX_WINDOW_DAYS`] is refused.
+    pub fn window(&self, today: NaiveDate) -> ApiResult<(NaiveDate, NaiveDate)> {
+        let from = self
+            .from
+            .unwrap_or_else(|| today - Days::new(DEFAULT_DAYS_BEFORE));
+        let to = self
+            .to
+            .unwrap_or_else(|| (today + Days::new(DEFAULT_DAYS_AFTER)).max(from));
+        if to < from {
+            return Err(ApiError::field("to", "must not be before `from`"));
+        }
+        if to > from + Days::new(MAX_WINDOW_DAYS) {
+            return Err(ApiError::field(
+                "to",
+                format!("must be at most {MAX_WINDOW_DAYS} days after `from`"),
+            ));
+        }
+        Ok((from, to))
+    }
+}
+
+/// One event: the engagement's core, and for a meeting its time and place, for a hearing its place.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// The engagement.
+    pub core: EngagementRow,
+    /// A meeting's start.
+    pub starts_at: Option<DateTime<Utc>>,
+    /// Where it takes place.
+    pub location: Option<String>,
+}
+
+impl Event {
+    /// The day the calendar files it under: a consultation's last day, otherwise the first day.
+    pub fn day(&self) -> NaiveDate {
+        match self.core.kind {
+            EngagementKind::Consultation => self.core.ends_on.unwrap_or(self.core.starts_on),
+            _ => self.core.starts_on,
+        }
+    }
+}
+
+/// The events in the window the caller may read, soonest first, at most [`MAX_EVENTS`]: three statements (the
+/// engagements, then the meetings' and hearings' own fields).
+pub async fn events(
+    conn: &mut Conn,
+    caller: &Caller,
+    filter: &CalendarFilter,
+    (from, to): (NaiveDate, NaiveDate),
+) -> ApiResult<Vec<Event>> {
+    let kinds: Vec<EngagementKind> = if filter.kind.is_empty() {
+        vec![
+            EngagementKind::Meeting,
+            EngagementKind::Hearing,
+            EngagementKind::Consultation,
+        ]
+    } else {
+        filter.kind.iter().copied().map(Into::into).collect()
+    };
+    let listed = EngagementFilter {
+        kind: kinds,
+        organization_id: filter.organization_id,
+        agency_id: filter.agency_id,
+        include_subagencies: filter.include_subagencies,
+        council_id: filter.council_id,
+        region_code: filter.region_code.clone(),
+        ..EngagementFilter::default()
+    };
+    let query = engagements::table
+        .select(EngagementRow::as_select())
+        .filter(core::readable(caller))
+        .into_boxed();
+    // Kinds are our own constants; the days are bound. Meetings and hearings are filed under their first day
+    // (the kind's index on `starts_on`), a consultation under its last (the partial index on `ends_on`).
+    let in_window = Fragment::new(
+        "((engagements.kind IN ('meeting', 'hearing') AND engagements.starts_on BETWEEN ",
+    )
+    .date(from)
+    .sql(" AND ")
+    .date(to)
+    .sql(") OR (engagements.kind = 'consultation' AND engagements.ends_on BETWEEN ")
+    .date(from)
+    .sql(" AND ")
+    .date(to)
+    .sql("))");
+    let rows: Vec<EngagementRow> = core::filtered(query, &listed)
+        .filter(in_window)
+        .order((engagements::starts_on.asc(), engagements::id.asc()))
+        .limit(MAX_EVENTS)
+        .load(conn)
+        .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut times: std::collections::HashMap<Uuid, (DateTime<Utc>, Option<String>)> =
+        meetings::table
+            .filter(meetings::id.eq_any(&ids))
+            .select((meetings::id, meetings::starts_at, meetings::location))
+            .load::<(Uuid, DateTime<Utc>, Option<String>)>(conn)
+            .await?
+            .into_iter()
+            .map(|(id, at, location)| (id, (at, location)))
+            .collect();
+    let mut places: std::collections::HashMap<Uuid, Option<String>> = hearings::table
+        .filter(hearings::id.eq_any(&ids))
+        .select((hearings::id, hearings::location))
+        .load::<(Uuid, Option<String>)>(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let mut events: Vec<Event> = rows
+        .into_iter()
+        .map(|core| {
+            let (starts_at, location) = match times.remove(&core.id) {
+                Some((at, location)) => (Some(at), location),
+                None => (None, places.remove(&core.id).flatten()),
+            };
+            Event {
+                core,
+                starts_at,
+                location,
+            }
+        })
+        .collect();
+    events.sort_by_key(|e| (e.day(), e.starts_at, e.core.id));
+    Ok(events)
+}
