@@ -14,6 +14,8 @@
 //! | `HAMKORI_TRUSTED_PROXIES` | `--trusted-proxies` | none: comma-separated IPs or CIDRs whose `X-Forwarded-For` is believed |
 //! | `HAMKORI_SESSION_CACHE_SECONDS` | `--session-cache-seconds` | 5: how long a process trusts its last look at a session |
 //! | `HAMKORI_REFRESH_GRACE_SECONDS` | `--refresh-grace-seconds` | 10: a spent refresh token presented again this soon gets a new pair |
+//! | `HAMKORI_OPEN_DATA_LICENSE` | `--open-data-license` | `CC-BY-4.0`: the licence stated in the open-data download |
+//! | `HAMKORI_OPEN_DATA_LICENSE_URL` | `--open-data-license-url` | the CC BY 4.0 deed: where that licence's text is |
 //! | `LOG_FORMAT` | `--log-format` | `pretty` (`json` for log shippers) |
 //! | `RUST_LOG` | | `info` |
 
@@ -81,6 +83,9 @@ pub struct Config {
     /// Sessions, refresh tokens and client addresses.
     #[command(flatten)]
     pub auth: AuthSettings,
+    /// The open-data download's licence.
+    #[command(flatten)]
+    pub open_data: crate::open_data::package::OpenDataSettings,
 }
 
 /// How sessions are checked and where a request comes from.

@@ -23,6 +23,7 @@ pub mod http;
 pub mod idempotency;
 pub mod meetings;
 pub mod monitoring;
+pub mod open_data;
 pub mod openapi;
 pub mod ops;
 pub mod organizations;
@@ -94,7 +95,14 @@ impl AppState {
             metrics,
             openapi_json: Arc::new(serde_json::to_string(&doc)?),
             routes: Arc::new(RouteTable::from_openapi(&doc)),
+            open_data: Arc::default(),
         })
+    }
+
+    /// The state with the open-data download's licence.
+    pub fn with_open_data(mut self, settings: open_data::package::OpenDataSettings) -> Self {
+        self.open_data = Arc::new(settings);
+        self
     }
 }
 

@@ -188,7 +188,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             );
             hamkori::auth::token::random_secret()
         });
-    let state = AppState::with_settings(pool, secret.as_bytes(), config.auth.clone())?;
+    let state = AppState::with_settings(pool, secret.as_bytes(), config.auth.clone())?
+        .with_open_data(config.open_data.clone());
     let mut server =
         actix_web::HttpServer::new(move || build_app(state.clone())).shutdown_timeout(30);
     if let Some(workers) = config.workers {

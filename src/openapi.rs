@@ -44,6 +44,7 @@ is kept beside it as `client_request_id`, never in its place.",
         (name = "grants", description = "Grants and other support to NGOs"),
         (name = "recommendations", description = "Recommendations followed to the agency until implemented or rejected"),
         (name = "statistics", description = "Counts, rates and sums over what the caller may read, grouped as analysts ask"),
+        (name = "open data", description = "Every public record in one download, with its description and licence"),
         (name = "calendar", description = "Upcoming meetings, hearings and comment-period deadlines to subscribe to"),
         (name = "audit", description = "Who changed what")
     )

@@ -5,8 +5,8 @@
 
 use crate::{
     agencies, audit, calendar, consultations, councils, engagements, facilities, grants, hearings,
-    meetings, monitoring, ops, organizations, recommendations, regions, sessions, spheres, stats,
-    submissions, users,
+    meetings, monitoring, open_data, ops, organizations, recommendations, regions, sessions,
+    spheres, stats, submissions, users,
 };
 
 /// Every documented route: operations at the root, the API under `/api/v1`.
@@ -31,6 +31,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         recommendations::routes(api);
         stats::routes(api);
         calendar::routes(api);
+        open_data::routes(api);
         api.service(audit::handlers::list_audit);
     }));
 }

@@ -34,6 +34,8 @@ pub struct AppState {
     pub openapi_json: Arc<String>,
     /// Documented paths and methods, for 405 answers.
     pub routes: Arc<RouteTable>,
+    /// The licence of the open-data download.
+    pub open_data: Arc<crate::open_data::package::OpenDataSettings>,
 }
 
 impl AppState {

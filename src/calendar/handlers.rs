@@ -64,10 +64,7 @@ pub fn render(events: &[Event]) -> String {
         .append_property(Property::new("X-WR-TIMEZONE", TIME_ZONE))
         .ttl(&REFRESH);
     let header = feed.done().to_string();
-    let mut text = header
-        .strip_suffix(END)
-        .unwrap_or(&header)
-        .to_owned();
+    let mut text = header.strip_suffix(END).unwrap_or(&header).to_owned();
     text.push_str(VTIMEZONE);
     for event in events {
         let event = Calendar::empty().push(vevent(event)).done().to_string();

@@ -489,6 +489,32 @@ impl Member {
             .await?)
     }
 
+    /// A page of the seats of every council the caller may read (`limit + 1` rows), in id order: the open-data
+    /// package's council members.
+    pub async fn list_readable(
+        conn: &mut Conn,
+        caller: &Caller,
+        after: Option<Cursor>,
+        limit: i64,
+    ) -> ApiResult<Vec<Self>> {
+        let readable =
+            Fragment::new("council_members.council_id IN (SELECT id FROM councils WHERE ")
+                .push(readable_sql(caller))
+                .sql(")");
+        let mut query = council_members::table
+            .filter(readable)
+            .select(Self::as_select())
+            .into_boxed();
+        if let Some(cursor) = after {
+            query = query.filter(council_members::id.gt(cursor.id));
+        }
+        Ok(query
+            .order(council_members::id.asc())
+            .limit(limit + 1)
+            .load(conn)
+            .await?)
+    }
+
     /// One seat of a council.
     pub async fn find(conn: &mut Conn, council_id: Uuid, id: Uuid) -> ApiResult<Self> {
         Ok(council_members::table

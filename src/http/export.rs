@@ -97,7 +97,7 @@ pub type FetchBatch<T> = Box<
 
 /// How many rows the next batch asks for, and where a batch stops.
 #[derive(Debug)]
-struct Sizing {
+pub struct Sizing {
     /// Rows asked for beyond the one that tells whether more follow (the page limit of `FetchPage`).
     limit: i64,
     /// Whether `limit` follows the size of the rows seen; fixed for fetches that ignore it.
@@ -105,11 +105,17 @@ struct Sizing {
 }
 
 impl Sizing {
-    fn adaptive() -> Self {
+    /// Batches sized by the rows seen: a few rows first, then as many as fill about [`BATCH_BYTES`].
+    pub fn adaptive() -> Self {
         Self {
             limit: FIRST_BATCH - 1,
             adaptive: true,
         }
+    }
+
+    /// The rows the next batch asks for, beyond the one that tells whether more follow.
+    pub fn limit(&self) -> i64 {
+        self.limit
     }
 
     fn fixed() -> Self {
@@ -122,7 +128,7 @@ impl Sizing {
     /// Encodes `rows` (a batch of up to `limit + 1`) until the output passes [`BATCH_BYTES`]; returns how many
     /// were written and whether the list has ended. Rows left unwritten are fetched again after the last one
     /// written, so every row is sent exactly once.
-    fn write<T>(
+    pub fn write<T>(
         &mut self,
         rows: &[T],
         out: &mut Vec<u8>,

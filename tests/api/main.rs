@@ -19,6 +19,7 @@ mod hearings;
 mod layers;
 mod meetings;
 mod monitoring;
+mod open_data;
 mod openapi;
 mod operations;
 mod organizations;

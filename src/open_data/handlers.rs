@@ -1,0 +1,187 @@
+//! `GET /export/open-data.zip`: the package, written as it is read.
+
+use std::cell::RefCell;
+use std::io::Write;
+use std::rc::Rc;
+use std::time::Duration;
+
+use actix_web::web::{Bytes, Data};
+use actix_web::{HttpResponse, get};
+use chrono::Utc;
+use diesel_async::RunQueryDsl;
+use tokio::sync::{Semaphore, mpsc};
+use zip::ZipWriter;
+use zip::write::SimpleFileOptions;
+
+use super::collections::{self, Collection};
+use super::package::{self, OpenDataSettings};
+use crate::audit::write::in_transaction;
+use crate::db::Conn;
+use crate::http::export::{Sizing, write_record};
+use crate::http::{ApiError, ApiResult, ProblemResponses};
+use crate::state::AppState;
+
+/// Downloads served at once by one process: each holds a database connection (one snapshot) while it streams.
+/// Another gets a 503 with `Retry-After`.
+static DOWNLOADS: Semaphore = Semaphore::const_new(2);
+
+/// How long the download waits for a client that stopped reading before it gives up and frees its connection.
+const STALLED: Duration = Duration::from_secs(60);
+
+/// Chunks on their way to the client: a couple of batches, so memory stays flat however large the package.
+const CHUNKS_IN_FLIGHT: usize = 2;
+
+/// What the ZIP writer writes into; drained to the client after every batch.
+#[derive(Clone, Default)]
+struct Sink(Rc<RefCell<Vec<u8>>>);
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+type Chunks = mpsc::Sender<Result<Bytes, actix_web::Error>>;
+
+/// Every public record in one ZIP: a CSV per collection, `datapackage.json` and a README.
+///
+/// One CSV file per collection (UTF-8 with a byte-order mark, names beside ids, the columns of each list's CSV
+/// export), a Frictionless Data Package describing every column, and a README with the licence (CC BY 4.0 unless
+/// configured) and the export time. Public records only, whoever asks; read in one repeatable-read snapshot and
+/// streamed as it is read. Two downloads at a time per server process; another gets a 503 with `Retry-After`.
+#[utoipa::path(tag = "open data",
+    responses((status = 200, description = "The package, streamed", content((String = "application/zip"))),
+        ProblemResponses))]
+#[get("/export/open-data.zip")]
+pub async fn open_data(state: Data<AppState>) -> ApiResult<HttpResponse> {
+    let permit = DOWNLOADS.try_acquire().map_err(|_| {
+        tracing::warn!("open-data download turned away: every slot busy");
+        ApiError::Unavailable("open-data downloads busy".into())
+    })?;
+    let mut conn = state.db().await?;
+    let settings = state.open_data.clone();
+    let request_id = crate::http::request_id::current().unwrap_or_default();
+    let (tx, rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
+    actix_web::rt::spawn(async move {
+        let _permit = permit;
+        if let Err(error) = write(&mut conn, &tx, &settings).await {
+            tracing::error!(%request_id, ?error, "open-data download aborted");
+            // Aborts the response, so that a truncated file never looks complete.
+            let aborted = actix_web::error::ErrorServiceUnavailable("export aborted");
+            if tx.send(Err(aborted)).await.is_err() {
+                tracing::debug!(%request_id, "the client had already gone");
+            }
+        }
+    });
+    let body = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("application/zip")
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"hamkori-open-data.zip\"",
+        ))
+        .streaming(body))
+}
+
+/// Writes the package into `tx`: every collection in one read-only repeatable-read transaction.
+async fn write(conn: &mut Conn, tx: &Chunks, settings: &OpenDataSettings) -> ApiResult<()> {
+    let sink = Sink::default();
+    let mut zip = ZipWriter::new_stream(sink.clone());
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    let collections = collections::all();
+    in_transaction(conn, async |conn| {
+        diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(conn)
+            .await?;
+        let exported_at = Utc::now();
+        for collection in &collections {
+            zip.start_file(format!("{}.csv", collection.name), options)
+                .map_err(zip_error)?;
+            write_collection(conn, collection, &mut zip, &sink, tx).await?;
+        }
+        let metadata = [
+            (
+                "datapackage.json",
+                serde_json::to_vec_pretty(&package::datapackage(
+                    &collections,
+                    settings,
+                    exported_at,
+                ))
+                .map_err(|e| ApiError::Internal(e.into()))?,
+            ),
+            (
+                "README.md",
+                package::readme(&collections, settings, exported_at).into_bytes(),
+            ),
+        ];
+        for (name, bytes) in metadata {
+            zip.start_file(name, options).map_err(zip_error)?;
+            zip.write_all(&bytes).map_err(io_error)?;
+        }
+        Ok(())
+    })
+    .await?;
+    zip.finish().map_err(zip_error)?;
+    send(tx, &sink).await
+}
+
+/// Writes one collection's CSV, batch after batch, each sent before the next is read.
+async fn write_collection(
+    conn: &mut Conn,
+    collection: &Collection,
+    zip: &mut ZipWriter<zip::write::StreamWriter<Sink>>,
+    sink: &Sink,
+    tx: &Chunks,
+) -> ApiResult<()> {
+    let mut out = "\u{feff}".as_bytes().to_vec();
+    let header = collection.columns.iter().map(|c| (*c).to_owned()).collect();
+    write_record(&mut out, header, b',');
+    let mut sizing = Sizing::adaptive();
+    let mut cursor = None;
+    loop {
+        let records = (collection.fetch)(conn, cursor.take(), sizing.limit()).await?;
+        let (sent, ended) = sizing.write(&records, &mut out, |out, (record, _)| {
+            write_record(out, record.clone(), b',');
+        });
+        zip.write_all(&out).map_err(io_error)?;
+        out.clear();
+        send(tx, sink).await?;
+        cursor = sent
+            .checked_sub(1)
+            .and_then(|last| records.get(last))
+            .map(|(_, next)| next.clone());
+        if ended || cursor.is_none() {
+            return Ok(());
+        }
+    }
+}
+
+/// Sends what the ZIP writer has written so far; a client that stops reading for [`STALLED`] ends the download.
+async fn send(tx: &Chunks, sink: &Sink) -> ApiResult<()> {
+    let chunk = std::mem::take(&mut *sink.0.borrow_mut());
+    if chunk.is_empty() {
+        return Ok(());
+    }
+    match tokio::time::timeout(STALLED, tx.send(Ok(Bytes::from(chunk)))).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(ApiError::Unavailable("the client left the download".into())),
+        Err(_) => Err(ApiError::Unavailable("the client stopped reading".into())),
+    }
+}
+
+fn zip_error(error: zip::result::ZipError) -> ApiError {
+    ApiError::Internal(anyhow::anyhow!("writing the ZIP: {error}"))
+}
+
+fn io_error(error: std::io::Error) -> ApiError {
+    ApiError::Internal(anyhow::anyhow!("writing the ZIP: {error}"))
+}
