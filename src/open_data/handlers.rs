@@ -58,7 +58,10 @@ type Chunks = mpsc::Sender<Result<Bytes, actix_web::Error>>;
     responses((status = 200, description = "The package, streamed", content((String = "application/zip"))),
         ProblemResponses))]
 #[get("/export/open-data.zip")]
-pub async fn open_data(state: Data<AppState>) -> ApiResult<HttpResponse> {
+pub async fn open_data(
+    state: Data<AppState>,
+    _caller: crate::auth::Caller,
+) -> ApiResult<HttpResponse> {
     let permit = DOWNLOADS.try_acquire().map_err(|_| {
         tracing::warn!("open-data download turned away: every slot busy");
         ApiError::Unavailable("open-data downloads busy".into())
