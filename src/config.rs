@@ -85,7 +85,7 @@ pub struct Config {
     pub auth: AuthSettings,
     /// The open-data download's licence.
     #[command(flatten)]
-    pub open_data: crate::open_data::package::OpenDataSettings,
+    pub open_data: OpenDataSettings,
 }
 
 /// How sessions are checked and where a request comes from.
@@ -135,5 +135,30 @@ impl std::fmt::Debug for Config {
             .field("demo", &self.demo)
             .field("auth", &self.auth)
             .finish_non_exhaustive()
+    }
+}
+
+/// The licence of the open-data download, unless configured otherwise.
+pub const DEFAULT_LICENSE: &str = "CC-BY-4.0";
+/// Where that licence is published.
+pub const DEFAULT_LICENSE_URL: &str = "https://creativecommons.org/licenses/by/4.0/";
+
+/// Under which licence the data is published.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OpenDataSettings {
+    /// The licence of the open-data download (an SPDX identifier).
+    #[arg(long = "open-data-license", env = "HAMKORI_OPEN_DATA_LICENSE", default_value = DEFAULT_LICENSE)]
+    pub license: String,
+    /// Where its text is published.
+    #[arg(long = "open-data-license-url", env = "HAMKORI_OPEN_DATA_LICENSE_URL", default_value = DEFAULT_LICENSE_URL)]
+    pub license_url: String,
+}
+
+impl Default for OpenDataSettings {
+    fn default() -> Self {
+        Self {
+            license: DEFAULT_LICENSE.to_owned(),
+            license_url: DEFAULT_LICENSE_URL.to_owned(),
+        }
     }
 }

@@ -100,7 +100,7 @@ impl AppState {
     }
 
     /// The state with the open-data download's licence.
-    pub fn with_open_data(mut self, settings: open_data::package::OpenDataSettings) -> Self {
+    pub fn with_open_data(mut self, settings: config::OpenDataSettings) -> Self {
         self.open_data = Arc::new(settings);
         self
     }

@@ -35,7 +35,7 @@ pub struct AppState {
     /// Documented paths and methods, for 405 answers.
     pub routes: Arc<RouteTable>,
     /// The licence of the open-data download.
-    pub open_data: Arc<crate::open_data::package::OpenDataSettings>,
+    pub open_data: Arc<crate::config::OpenDataSettings>,
 }
 
 impl AppState {

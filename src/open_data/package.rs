@@ -5,31 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::collections::Collection;
-
-/// The licence of the published data, unless configured otherwise.
-pub const DEFAULT_LICENSE: &str = "CC-BY-4.0";
-/// Where that licence is published.
-pub const DEFAULT_LICENSE_URL: &str = "https://creativecommons.org/licenses/by/4.0/";
-
-/// Under which licence the data is published.
-#[derive(Debug, Clone, clap::Args)]
-pub struct OpenDataSettings {
-    /// The licence of the open-data download (an SPDX identifier).
-    #[arg(long = "open-data-license", env = "HAMKORI_OPEN_DATA_LICENSE", default_value = DEFAULT_LICENSE)]
-    pub license: String,
-    /// Where its text is published.
-    #[arg(long = "open-data-license-url", env = "HAMKORI_OPEN_DATA_LICENSE_URL", default_value = DEFAULT_LICENSE_URL)]
-    pub license_url: String,
-}
-
-impl Default for OpenDataSettings {
-    fn default() -> Self {
-        Self {
-            license: DEFAULT_LICENSE.to_owned(),
-            license_url: DEFAULT_LICENSE_URL.to_owned(),
-        }
-    }
-}
+pub use crate::config::OpenDataSettings;
 
 /// Describes a column for the Table Schema: its type and format from the record's property of the same name
 /// where the CSV cell holds that property as it is; otherwise a string (lists, names, counts of lists).

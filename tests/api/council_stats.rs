@@ -25,9 +25,13 @@ fn day(offset: i64) -> String {
     moved.unwrap_or(today).to_string()
 }
 
-/// Days from `date` to today, as the database counts them (the day minutes are recorded is the database's today).
+/// Days from `date` to today in Dushanbe, as the statistic counts them: minutes recorded now are dated by
+/// Dushanbe's calendar, which runs five hours ahead of UTC (from 19:00 UTC it is already tomorrow there).
 async fn days_since(app: &TestApp, date: &str) -> f64 {
-    app.count(&format!("current_date - DATE '{date}'")).await as f64
+    app.count(&format!(
+        "(now() AT TIME ZONE 'Asia/Dushanbe')::date - DATE '{date}'"
+    ))
+    .await as f64
 }
 
 /// `path` with `query` appended.
