@@ -43,6 +43,7 @@ is kept beside it as `client_request_id`, never in its place.",
         (name = "monitoring", description = "Monitored facilities and monitoring visits with their findings"),
         (name = "grants", description = "Grants and other support to NGOs"),
         (name = "recommendations", description = "Recommendations followed to the agency until implemented or rejected"),
+        (name = "search", description = "Full text across engagements, recommendations, submissions, organisations and agencies"),
         (name = "statistics", description = "Counts, rates and sums over what the caller may read, grouped as analysts ask"),
         (name = "audit", description = "Who changed what")
     )

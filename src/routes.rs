@@ -5,7 +5,7 @@
 
 use crate::{
     agencies, audit, consultations, councils, engagements, facilities, grants, hearings, meetings,
-    monitoring, ops, organizations, recommendations, regions, sessions, spheres, stats,
+    monitoring, ops, organizations, recommendations, regions, search, sessions, spheres, stats,
     submissions, users,
 };
 
@@ -30,6 +30,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         grants::routes(api);
         recommendations::routes(api);
         stats::routes(api);
+        search::routes(api);
         api.service(audit::handlers::list_audit);
     }));
 }
