@@ -131,8 +131,9 @@ pub struct SearchHit {
     pub snippet: String,
     /// The API path of the record, e.g. `/api/v1/hearings/{id}`.
     pub link: String,
-    /// The relevance tier the list is ordered by: 1 when the title alone matches the query, 2 when the text is
-    /// needed. Within a tier, newest first.
+    /// The relevance tier the list is ordered by: 1 when the title matches the query by itself, 2 when the
+    /// record's text is needed. Within a tier, newest first.
+    #[schema(minimum = 1, maximum = 2)]
     pub rank: i32,
     /// The record's day (see `from`); null for organisations and agencies.
     pub date: Option<NaiveDate>,
@@ -294,13 +295,13 @@ fn filters(params: &SearchParams) -> Fragment {
     sql
 }
 
-/// One tier's walk: its matches the caller may read, after the cursor, newest first, at most `limit + 1`.
+/// One tier's walk: its matches the caller may read, after the cursor, newest first, at most `take`.
 fn tier(
     caller: &Caller,
     params: &SearchParams,
     tier: i32,
     after: Option<&After>,
-    limit: i64,
+    take: i64,
 ) -> Fragment {
     let q = params.q.as_str();
     // The whole record must match in both tiers: with an exclusion (`-word`) a title alone may match where the
@@ -317,7 +318,7 @@ fn tier(
             .push(tsquery(q))
             .sql(")")
     };
-    let mut sql = Fragment::new(&format!(
+    let mut sql = Fragment::new(format!(
         "(SELECT s.entity_id, s.entity_type, s.engagement_id, s.kind, s.title, s.body, s.sorts_on, {tier} AS tier \
          FROM search_entries s \
          LEFT JOIN engagements ON engagements.id = s.engagement_id \
@@ -339,7 +340,7 @@ fn tier(
             .sql(")");
     }
     sql.sql(" ORDER BY s.sorts_on DESC, s.entity_id DESC LIMIT ")
-        .bigint(limit + 1)
+        .bigint(take)
         .sql(")")
 }
 
@@ -350,39 +351,33 @@ const HEADLINE: &str = "StartSel=⟦, StopSel=⟧, MaxWords=30, MinWords=12, Sho
 /// is matched, the snippet shows a passage of its first part).
 const SNIPPET_SOURCE_CHARS: i32 = 20_000;
 
-/// The search statement: the tiers' walks (from the cursor's tier on), the newest `limit + 1` of them in order,
-/// and a snippet for those only.
+/// One tier's statement: its first `take` hits (after the cursor) in order, with a snippet for those only.
 fn statement(
     caller: &Caller,
     params: &SearchParams,
+    tier_no: i32,
     after: Option<&After>,
-    limit: i64,
+    take: i64,
 ) -> Statement {
-    let first_tier = after.map_or(1, |a| a.tier);
-    let mut walks = Fragment::new("");
-    for t in first_tier..=2 {
-        if t > first_tier {
-            walks = walks.sql(" UNION ALL ");
-        }
-        walks = walks.push(tier(caller, params, t, after, limit));
-    }
-    Statement::new(&format!(
+    Statement::new(format!(
         "SELECT p.entity_type, p.entity_id, p.engagement_id, p.kind, p.title, p.tier, p.sorts_on, \
          ts_headline('russian', left(p.title || E'\\n' || p.body, {SNIPPET_SOURCE_CHARS}), "
     ))
     .fragment(tsquery(&params.q))
-    .sql(&format!(", '{HEADLINE}') AS snippet FROM (SELECT * FROM ("))
-    .fragment(walks)
-    .sql(") u ORDER BY u.tier, u.sorts_on DESC, u.entity_id DESC LIMIT ")
-    .fragment(Fragment::new("").bigint(limit + 1))
-    .sql(") p ORDER BY p.tier, p.sorts_on DESC, p.entity_id DESC")
+    .sql(&format!(", '{HEADLINE}') AS snippet FROM "))
+    .fragment(tier(caller, params, tier_no, after, take))
+    .sql(" p ORDER BY p.sorts_on DESC, p.entity_id DESC")
 }
 
 /// A page (`limit + 1` hits) of what the caller may read that matches the query.
 ///
-/// The statement runs in a transaction with `plan_cache_mode = force_custom_plan`: a full-text query prepared once
-/// and run with many words would otherwise switch to a generic plan, which cannot know whether a word is common
-/// (walk by day) or rare (read the GIN index), and on a grown table picks the wrong one
+/// Tier 1 is read first; tier 2 only when tier 1 does not fill the page (a second statement in the same
+/// transaction). A word found mostly in titles thus never makes a first page walk for the rare records that have
+/// it only in their text.
+///
+/// The statements run in a transaction with `plan_cache_mode = force_custom_plan`: a full-text query prepared
+/// once and run with many words would otherwise switch to a generic plan, which cannot know whether a word is
+/// common (walk by day) or rare (read the GIN index), and on a grown table picks the wrong one
 /// (../shared/PERFORMANCE.md, trap 4).
 #[tracing::instrument(skip(conn, caller))]
 pub async fn search(
@@ -393,13 +388,26 @@ pub async fn search(
     limit: i64,
 ) -> ApiResult<Vec<SearchHit>> {
     let after = cursor.as_ref().map(After::of).transpose()?;
-    let statement = statement(caller, params, after.as_ref(), limit);
+    let first_tier = after.as_ref().map_or(1, |a| a.tier);
+    let wanted = limit + 1;
     let rows: Vec<HitRow> = conn
         .transaction(async |conn| {
             sql_query("SET LOCAL plan_cache_mode = force_custom_plan")
                 .execute(conn)
                 .await?;
-            Ok::<_, ApiError>(statement.load(conn).await?)
+            let mut rows: Vec<HitRow> = Vec::new();
+            for tier_no in first_tier..=2 {
+                let have = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+                if have >= wanted {
+                    break;
+                }
+                let more: Vec<HitRow> =
+                    statement(caller, params, tier_no, after.as_ref(), wanted - have)
+                        .load(conn)
+                        .await?;
+                rows.extend(more);
+            }
+            Ok::<_, ApiError>(rows)
         })
         .await?;
     Ok(rows.into_iter().map(SearchHit::from).collect())

@@ -197,7 +197,10 @@ async fn russian_forms_tajik_english_names_and_registration_numbers_match() {
     assert_eq!(hit["rank"], 1, "the title matches");
     assert_eq!(hit["date"], "2026-04-02");
     assert!(
-        hit["snippet"].as_str().unwrap().contains("⟦насилии⟧"),
+        hit["snippet"]
+            .as_str()
+            .expect("present")
+            .contains("⟦насилии⟧"),
         "{hit}"
     );
     let res = search(&app, None, "0210012345", "").await;
@@ -206,9 +209,14 @@ async fn russian_forms_tajik_english_names_and_registration_numbers_match() {
     assert_eq!(hit["link"], format!("/api/v1/organizations/{org}"));
     assert_eq!(hit["kind"], Value::Null);
     assert_eq!(hit["rank"], 2, "only the text matches");
-    assert!(hit["snippet"].as_str().unwrap().contains("⟦0210012345⟧"));
+    assert!(
+        hit["snippet"]
+            .as_str()
+            .expect("present")
+            .contains("⟦0210012345⟧")
+    );
     // A hit's link answers.
-    app.get(hit["link"].as_str().unwrap(), None)
+    app.get(hit["link"].as_str().expect("present"), None)
         .await
         .assert_status(200);
 }
@@ -405,7 +413,7 @@ async fn every_role_finds_exactly_what_it_may_read() {
             .iter()
             .find(|(r, _)| *r == role)
             .map(|(_, words)| *words)
-            .unwrap();
+            .expect("present");
         for (word, id, link) in &records {
             let found = finds(&app, token, word, *id).await;
             // Search agrees with the record's own read rule: found exactly when GET answers 200.
@@ -424,7 +432,7 @@ async fn every_role_finds_exactly_what_it_may_read() {
     for (role, token) in roles(&w) {
         let res = search(&app, token, "okapi", "").await;
         let hit = hit_of(&res, completed);
-        let snippet = hit["snippet"].as_str().unwrap();
+        let snippet = hit["snippet"].as_str().expect("present");
         assert!(
             snippet.contains("⟦okapi⟧") && !snippet.contains("tapir"),
             "{role}: {snippet}"
@@ -585,11 +593,11 @@ async fn filters_pages_and_order() {
         let res = search(&app, None, "мигранты", &extra).await;
         res.assert_status(200);
         let body = res.json();
-        assert!(body["items"].as_array().unwrap().len() <= 2);
-        for item in body["items"].as_array().unwrap() {
+        assert!(body["items"].as_array().expect("present").len() <= 2);
+        for item in body["items"].as_array().expect("present") {
             seen.push((
-                item["id"].as_str().unwrap().to_owned(),
-                item["rank"].as_i64().unwrap(),
+                item["id"].as_str().expect("present").to_owned(),
+                item["rank"].as_i64().expect("present"),
             ));
         }
         match body["next_cursor"].as_str() {
@@ -693,7 +701,10 @@ async fn bad_input_is_a_422_naming_the_field_and_abuse_is_harmless() {
         .assert_status(200);
     // A cursor of another list is refused.
     let other = app.get("/api/v1/engagements?limit=1", Some(&w.admin)).await;
-    let foreign = other.json()["next_cursor"].as_str().unwrap().to_owned();
+    let foreign = other.json()["next_cursor"]
+        .as_str()
+        .expect("present")
+        .to_owned();
     search(&app, None, "насилие", &format!("&cursor={foreign}"))
         .await
         .assert_invalid("cursor");
@@ -729,4 +740,23 @@ async fn bad_input_is_a_422_naming_the_field_and_abuse_is_harmless() {
     }
     // …while the same request with a real word finds the hearing.
     assert!(finds(&app, None, "и насилие", h).await);
+}
+
+#[actix_web::test]
+async fn the_demo_data_answers_a_journalists_searches() {
+    let app = TestApp::new().await;
+    hamkori::demo::load(app.pool()).await.expect("demo data");
+    let admin = app.admin().await;
+    let ngo = |n: u32| {
+        Uuid::parse_str(&format!("0193a000-0000-7000-8000-00000000b{n:03}")).expect("an id")
+    };
+    let visit = Uuid::parse_str("0193a000-0000-7000-8000-0000000e4001").expect("an id");
+    // Russian forms, a Tajik name, a registration number.
+    assert!(finds(&app, None, "насилие", ngo(2)).await);
+    assert!(finds(&app, None, "Тандурустӣ", ngo(4)).await);
+    assert!(finds(&app, None, "DEMO-0004", ngo(4)).await);
+    // The visit is found by its public findings; its confidential finding finds nothing, even for an admin.
+    assert!(finds(&app, Some(&admin), "вентиляции", visit).await);
+    assert!(ids(&app, Some(&admin), "побоях").await.is_empty());
+    assert!(ids(&app, Some(&admin), "врачом").await.is_empty());
 }
