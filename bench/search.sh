@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 rounds=${1:-20}
 pg=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 db=${BENCH_DB:-hamkori_bench_engagements}
-port=18083
+port=${BENCH_PORT:-18083}
 bin=${BENCH_BIN:-target/release/hamkori}
 [ -x "$bin" ] || { echo "build first: cargo build --release"; exit 2; }
 "$bin" migrate --database-url "$pg/$db" >/dev/null 2>&1

@@ -1,5 +1,6 @@
 DROP TRIGGER engagements_search_insert ON engagements;
 DROP TRIGGER engagements_search_update ON engagements;
+DROP TRIGGER monitoring_visits_search_insert ON monitoring_visits;
 DROP TRIGGER meetings_search_insert ON meetings;
 DROP TRIGGER meetings_search_update ON meetings;
 DROP TRIGGER hearings_search_insert ON hearings;
@@ -20,6 +21,8 @@ DROP TRIGGER agencies_search_insert ON agencies;
 DROP TRIGGER agencies_search_update ON agencies;
 DROP TRIGGER agencies_search_delete ON agencies;
 DROP FUNCTION search_entries_changed();
+DROP FUNCTION search_engagements_inserted();
+DROP FUNCTION search_resync_changed_engagements(uuid[]);
 DROP FUNCTION search_resync_engagements(uuid[]);
 DROP FUNCTION search_resync_recommendations(uuid[]);
 DROP FUNCTION search_resync_submissions(uuid[]);

@@ -211,6 +211,15 @@ impl From<HitRow> for SearchHit {
     }
 }
 
+/// The boundary row of [`boundary`].
+#[derive(QueryableByName)]
+struct Edge {
+    #[diesel(sql_type = Date)]
+    sorts_on: NaiveDate,
+    #[diesel(sql_type = SqlUuid)]
+    entity_id: Uuid,
+}
+
 /// Where a page starts: the tier, day and id of the last hit of the page before.
 struct After {
     tier: i32,
@@ -295,12 +304,55 @@ fn filters(params: &SearchParams) -> Fragment {
     sql
 }
 
-/// One tier's walk: its matches the caller may read, after the cursor, newest first, at most `take`.
+/// Which part of the order a statement reads (see [`search`]).
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    /// Everything after the cursor (no boundary was found: fewer than [`WALK`] rows remain).
+    All,
+    /// The first [`WALK`] rows after the cursor, down to the boundary (inclusive): walked in order.
+    Head(NaiveDate, Uuid),
+    /// What lies beyond the boundary: read from the GIN index and sorted, never walked.
+    Tail(NaiveDate, Uuid),
+}
+
+/// How many rows (matching or not) a page walks in order before it reads the rest from the GIN index.
+const WALK: i64 = 2000;
+
+/// `(s.sorts_on, s.entity_id) <op> (day, id)`.
+fn bound(op: &str, day: NaiveDate, id: Uuid) -> Fragment {
+    Fragment::new(format!(" AND (s.sorts_on, s.entity_id) {op} ("))
+        .date(day)
+        .sql(", ")
+        .uuid(id)
+        .sql(")")
+}
+
+/// The cursor's bound on a tier (none when the cursor is in an earlier tier).
+fn after_bound(tier: i32, after: Option<&After>) -> Fragment {
+    match after.filter(|a| a.tier == tier) {
+        Some(a) => bound("<", a.sorts_on, a.id),
+        None => Fragment::new(""),
+    }
+}
+
+/// The key of the [`WALK`]-th row after the cursor in the order, whatever it matches: the boundary between the
+/// part walked in order and the part read from the GIN index.
+fn boundary(params: &SearchParams, tier: i32, after: Option<&After>) -> Fragment {
+    Fragment::new("SELECT s.sorts_on, s.entity_id FROM search_entries s WHERE TRUE")
+        .push(filters(params))
+        .push(after_bound(tier, after))
+        .sql(" ORDER BY s.sorts_on DESC, s.entity_id DESC OFFSET ")
+        .bigint(WALK - 1)
+        .sql(" LIMIT 1")
+}
+
+/// One tier's matches the caller may read, in one part of the order, newest first, at most `take`.
 fn tier(
     caller: &Caller,
     params: &SearchParams,
     tier: i32,
     after: Option<&After>,
+    part: Part,
     take: i64,
 ) -> Fragment {
     let q = params.q.as_str();
@@ -318,7 +370,7 @@ fn tier(
             .push(tsquery(q))
             .sql(")")
     };
-    let mut sql = Fragment::new(format!(
+    let sql = Fragment::new(format!(
         "(SELECT s.entity_id, s.entity_type, s.engagement_id, s.kind, s.title, s.body, s.sorts_on, {tier} AS tier \
          FROM search_entries s \
          LEFT JOIN engagements ON engagements.id = s.engagement_id \
@@ -330,16 +382,16 @@ fn tier(
     .push(matches)
     .push(filters(params))
     .sql(" AND ")
-    .push(readable(caller));
-    if let Some(after) = after.filter(|a| a.tier == tier) {
-        sql = sql
-            .sql(" AND (s.sorts_on, s.entity_id) < (")
-            .date(after.sorts_on)
-            .sql(", ")
-            .uuid(after.id)
-            .sql(")");
-    }
-    sql.sql(" ORDER BY s.sorts_on DESC, s.entity_id DESC LIMIT ")
+    .push(readable(caller))
+    .push(after_bound(tier, after));
+    // The tail is ordered by an expression no index provides, so Postgres cannot choose to walk it (a walk
+    // through rows that do not match, however many, is what the head's bound is there to prevent).
+    let (sql, order) = match part {
+        Part::All => (sql, "s.sorts_on"),
+        Part::Head(day, id) => (sql.push(bound(">=", day, id)), "s.sorts_on"),
+        Part::Tail(day, id) => (sql.push(bound("<", day, id)), "(s.sorts_on + 0)"),
+    };
+    sql.sql(&format!(" ORDER BY {order} DESC, s.entity_id DESC LIMIT "))
         .bigint(take)
         .sql(")")
 }
@@ -357,6 +409,7 @@ fn statement(
     params: &SearchParams,
     tier_no: i32,
     after: Option<&After>,
+    part: Part,
     take: i64,
 ) -> Statement {
     Statement::new(format!(
@@ -365,15 +418,20 @@ fn statement(
     ))
     .fragment(tsquery(&params.q))
     .sql(&format!(", '{HEADLINE}') AS snippet FROM "))
-    .fragment(tier(caller, params, tier_no, after, take))
+    .fragment(tier(caller, params, tier_no, after, part, take))
     .sql(" p ORDER BY p.sorts_on DESC, p.entity_id DESC")
 }
 
 /// A page (`limit + 1` hits) of what the caller may read that matches the query.
 ///
-/// Tier 1 is read first; tier 2 only when tier 1 does not fill the page (a second statement in the same
-/// transaction). A word found mostly in titles thus never makes a first page walk for the rare records that have
-/// it only in their text.
+/// Tier 1 is read first; tier 2 only when tier 1 does not fill the page. A word found mostly in titles thus
+/// never makes a first page walk for the rare records that have it only in their text.
+///
+/// Each tier is read in two parts with a bounded cost, so that neither a misestimated word nor a long run of new
+/// rows that do not match can make Postgres walk the whole table: the head — the next [`WALK`] rows of the order,
+/// matching or not, found by an index-only walk — is searched first (walked in order, or read from the GIN index
+/// within that range: Postgres chooses, both are bounded); only if it holds too few matches is the tail read, from
+/// the GIN index and sorted (its cost grows with the number of matches beyond the head, not with the rows).
 ///
 /// The statements run in a transaction with `plan_cache_mode = force_custom_plan`: a full-text query prepared
 /// once and run with many words would otherwise switch to a generic plan, which cannot know whether a word is
@@ -397,15 +455,28 @@ pub async fn search(
                 .await?;
             let mut rows: Vec<HitRow> = Vec::new();
             for tier_no in first_tier..=2 {
-                let have = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-                if have >= wanted {
-                    break;
+                let edge: Option<(NaiveDate, Uuid)> = Statement::new("")
+                    .fragment(boundary(params, tier_no, after.as_ref()))
+                    .load::<Edge>(conn)
+                    .await?
+                    .into_iter()
+                    .next()
+                    .map(|e| (e.sorts_on, e.entity_id));
+                let parts = match edge {
+                    Some((day, id)) => vec![Part::Head(day, id), Part::Tail(day, id)],
+                    None => vec![Part::All],
+                };
+                for part in parts {
+                    let have = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+                    if have >= wanted {
+                        break;
+                    }
+                    let more: Vec<HitRow> =
+                        statement(caller, params, tier_no, after.as_ref(), part, wanted - have)
+                            .load(conn)
+                            .await?;
+                    rows.extend(more);
                 }
-                let more: Vec<HitRow> =
-                    statement(caller, params, tier_no, after.as_ref(), wanted - have)
-                        .load(conn)
-                        .await?;
-                rows.extend(more);
             }
             Ok::<_, ApiError>(rows)
         })

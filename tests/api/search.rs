@@ -760,3 +760,43 @@ async fn the_demo_data_answers_a_journalists_searches() {
     assert!(ids(&app, Some(&admin), "побоях").await.is_empty());
     assert!(ids(&app, Some(&admin), "врачом").await.is_empty());
 }
+
+#[actix_web::test]
+async fn matches_behind_thousands_of_newer_rows_that_do_not_match_are_found_in_order() {
+    let app = TestApp::new().await;
+    // 2,500 newer public consultations that do not match (more than a page walks in order), and matches before,
+    // among and after them.
+    app.execute(
+        "INSERT INTO engagements (id, kind, title, summary, status, starts_on, visibility)
+         SELECT gen_random_uuid(), 'consultation', 'Проект акта ' || g, 'Без совпадений', 'open',
+                date '2026-06-01' + (g % 150), 'public'
+         FROM generate_series(1, 2500) AS g;
+         INSERT INTO engagements (id, kind, title, summary, status, starts_on, visibility) VALUES
+         ('00000000-0000-7000-8000-000000000001', 'consultation', 'Проект', 'О трудовой миграции', 'open', '2026-10-30', 'public'),
+         ('00000000-0000-7000-8000-000000000002', 'consultation', 'Проект', 'О трудовой миграции', 'open', '2025-01-01', 'public'),
+         ('00000000-0000-7000-8000-000000000003', 'consultation', 'Проект о миграции', NULL, 'open', '2024-01-01', 'public'),
+         ('00000000-0000-7000-8000-000000000004', 'consultation', 'Проект', 'О трудовой миграции', 'open', '2023-01-01', 'internal'),
+         ('00000000-0000-7000-8000-000000000005', 'consultation', 'Проект', 'О трудовой миграции', 'open', '2022-01-01', 'public');",
+    )
+    .await;
+    let id = |n: u32| format!("00000000-0000-7000-8000-00000000000{n}");
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let extra = cursor
+            .as_ref()
+            .map_or("&limit=1".to_owned(), |c| format!("&limit=1&cursor={c}"));
+        let res = search(&app, None, "миграция", &extra).await;
+        seen.extend(res.item_ids());
+        match res.json()["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    // The title match first, then the text matches newest first; the internal one is not for the public.
+    assert_eq!(seen, vec![id(3), id(1), id(2), id(5)]);
+    assert_eq!(
+        ids(&app, None, "миграция").await,
+        vec![id(3), id(1), id(2), id(5)]
+    );
+}
