@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Latency of GET /api/v1/search on a generated data set: a common and a rare word, anonymous and as an analyst, the
 # first page, a later page and filtered; then again after 100,000 engagements that do not match are inserted
-# (without ANALYZE: the generic-plan trap of ../shared/PERFORMANCE.md, trap 4), and EXPLAIN ANALYZE of the
-# statement for both words. Prints Markdown: the median, p95 and slowest of ROUNDS sequential requests each (after
+# (newer than every other row, and without ANALYZE: the worst case for a newest-first order and the generic-plan
+# trap of ../shared/PERFORMANCE.md, trap 4; BENCH_INSERT=0 skips it). For the plans, enable auto_explain on the
+# database (docs/benchmarks.md, "Search"). Prints Markdown: the median, p95 and slowest of ROUNDS sequential requests each (after
 # one warm-up request), timed by curl.
 #
 #   cargo build --release && bench/search.sh [ROUNDS]
@@ -74,30 +75,8 @@ table() {
   echo
 }
 
-# The statement the server runs for an anonymous caller, first page (src/search/model.rs), for EXPLAIN.
-explain() { # word
-  local w=$1
-  local read="(s.entity_type IN ('organization', 'agency') OR (s.entity_type IN ('engagement', 'submission') AND (engagements.visibility = 'public' AND NOT (engagements.kind = 'monitoring_visit' AND engagements.status = 'planned') AND ((engagements.kind <> 'meeting' OR engagements.council_id IS NULL) OR engagements.council_id IN (SELECT id FROM councils WHERE visibility = 'public')))) OR (s.entity_type = 'recommendation' AND recommendations.visibility = 'public' AND engagements.visibility = 'public' AND NOT (engagements.kind = 'monitoring_visit' AND engagements.status = 'planned')))"
-  local tsq="(websearch_to_tsquery('russian', '$w') || websearch_to_tsquery('simple', '$w'))"
-  local from="FROM search_entries s LEFT JOIN engagements ON engagements.id = s.engagement_id LEFT JOIN recommendations ON recommendations.id = s.entity_id AND s.entity_type = 'recommendation'"
-  local cols="s.entity_id, s.entity_type, s.engagement_id, s.kind, s.title, s.body, s.sorts_on"
-  echo "EXPLAIN (ANALYZE, BUFFERS) for q=$w (anonymous, first page):"
-  echo '```'
-  psql "$pg/$db" -Atc "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
-    SELECT p.entity_id, p.tier, ts_headline('russian', left(p.title || E'\n' || p.body, 20000), $tsq, 'StartSel=⟦, StopSel=⟧, MaxWords=30, MinWords=12, ShortWord=2, MaxFragments=2, FragmentDelimiter=\" … \"')
-    FROM (SELECT * FROM (
-      (SELECT $cols, 1 AS tier $from WHERE s.document @@ $tsq AND s.title_doc @@ $tsq AND $read ORDER BY s.sorts_on DESC, s.entity_id DESC LIMIT 51)
-      UNION ALL
-      (SELECT $cols, 2 AS tier $from WHERE s.document @@ $tsq AND NOT (s.title_doc @@ $tsq) AND $read ORDER BY s.sorts_on DESC, s.entity_id DESC LIMIT 51)
-    ) u ORDER BY u.tier, u.sorts_on DESC, u.entity_id DESC LIMIT 51) p ORDER BY p.tier, p.sorts_on DESC, p.entity_id DESC" \
-    | grep -E 'Execution Time|Planning Time|Scan|Limit|Sort|rows=' | head -30
-  echo '```'
-}
-
 table
-explain "$common"
-explain "$rare"
-echo
+[ "${BENCH_INSERT:-1}" = 1 ] || exit 0
 echo "Inserting 100,000 engagements that do not match (no ANALYZE afterwards)…"
 start=$(date +%s.%N)
 q "INSERT INTO engagements (id, kind, title, summary, status, starts_on, region_code, visibility)
@@ -107,4 +86,3 @@ q "INSERT INTO engagements (id, kind, title, summary, status, starts_on, region_
 echo "(took $(echo "$(date +%s.%N) - $start" | bc) s, search rows kept by the triggers)"
 echo
 table
-explain "$common"

@@ -337,10 +337,24 @@ fn after_bound(tier: i32, after: Option<&After>) -> Fragment {
 
 /// The key of the [`WALK`]-th row after the cursor in the order, whatever it matches: the boundary between the
 /// part walked in order and the part read from the GIN index.
+///
+/// Only the filters an index answers narrow it (one type, the dates), so that finding it stays an index-only walk
+/// of at most [`WALK`] entries; the head may then hold fewer rows that pass every filter, which costs nothing in
+/// correctness (head and tail together are every row).
 fn boundary(params: &SearchParams, tier: i32, after: Option<&After>) -> Fragment {
-    Fragment::new("SELECT s.sorts_on, s.entity_id FROM search_entries s WHERE TRUE")
-        .push(filters(params))
-        .push(after_bound(tier, after))
+    let mut sql = Fragment::new("SELECT s.sorts_on, s.entity_id FROM search_entries s WHERE TRUE");
+    if let [one] = params.types.as_slice() {
+        sql = sql
+            .sql(" AND s.entity_type = ")
+            .text(one.as_str().to_owned());
+    }
+    if let Some(from) = params.from {
+        sql = sql.sql(" AND s.sorts_on >= ").date(from);
+    }
+    if let Some(to) = params.to {
+        sql = sql.sql(" AND s.sorts_on <= ").date(to);
+    }
+    sql.push(after_bound(tier, after))
         .sql(" ORDER BY s.sorts_on DESC, s.entity_id DESC OFFSET ")
         .bigint(WALK - 1)
         .sql(" LIMIT 1")
