@@ -150,7 +150,7 @@ $$;
 
 -- New engagements. Meetings, hearings and monitoring visits are indexed when their own row is inserted, right
 -- after the core in the same transaction, text and all: indexing the core first would write each of them twice
--- (measured: a third of the triggers' cost in `hamkori generate`).
+-- (measured: about a quarter of the triggers' cost in `hamkori generate`).
 CREATE FUNCTION search_engagements_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM search_resync_engagements(
