@@ -30,6 +30,7 @@ pub mod organizations;
 pub mod recommendations;
 pub mod regions;
 pub mod routes;
+pub mod search;
 pub mod sessions;
 pub mod spheres;
 pub mod state;
@@ -190,6 +191,7 @@ mod tests {
         check(crate::facilities::model::FacilityType::ALL);
         check(crate::monitoring::model::VisitStatus::ALL);
         check(crate::monitoring::model::VisitAccess::ALL);
+        check(crate::search::SearchType::ALL);
         check(crate::monitoring::model::FindingCategory::ALL);
         check(crate::monitoring::model::Severity::ALL);
         check(crate::grants::model::SupportType::ALL);

@@ -5,7 +5,7 @@
 
 use crate::{
     agencies, audit, calendar, consultations, councils, engagements, facilities, grants, hearings,
-    meetings, monitoring, open_data, ops, organizations, recommendations, regions, sessions,
+    meetings, monitoring, open_data, ops, organizations, recommendations, regions, search, sessions,
     spheres, stats, submissions, users,
 };
 
@@ -30,6 +30,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         grants::routes(api);
         recommendations::routes(api);
         stats::routes(api);
+        search::routes(api);
         calendar::routes(api);
         open_data::routes(api);
         api.service(audit::handlers::list_audit);

@@ -20,6 +20,8 @@ enum Piece {
     Uuid(Uuid),
     Uuids(Vec<Uuid>),
     Text(String),
+    Texts(Vec<String>),
+    BigInt(i64),
     Date(NaiveDate),
     Time(DateTime<Utc>),
 }
@@ -88,6 +90,18 @@ impl Fragment {
         self
     }
 
+    /// Appends a bound `text[]` (for `= ANY(…)`: one statement whatever the number of values).
+    pub fn texts(mut self, values: Vec<String>) -> Self {
+        self.pieces.push(Piece::Texts(values));
+        self
+    }
+
+    /// Appends a bound `bigint` (such as a `LIMIT`).
+    pub fn bigint(mut self, value: i64) -> Self {
+        self.pieces.push(Piece::BigInt(value));
+        self
+    }
+
     /// Appends a bound `date`.
     pub fn date(mut self, value: NaiveDate) -> Self {
         self.pieces.push(Piece::Date(value));
@@ -132,6 +146,10 @@ impl QueryFragment<Pg> for Fragment {
                 Piece::Uuid(id) => out.push_bind_param::<SqlUuid, _>(id)?,
                 Piece::Uuids(ids) => out.push_bind_param::<Array<SqlUuid>, _>(ids)?,
                 Piece::Text(value) => out.push_bind_param::<Text, _>(value)?,
+                Piece::Texts(values) => out.push_bind_param::<Array<Text>, _>(values)?,
+                Piece::BigInt(value) => {
+                    out.push_bind_param::<diesel::sql_types::BigInt, _>(value)?
+                }
                 Piece::Date(value) => out.push_bind_param::<Date, _>(value)?,
                 Piece::Time(value) => out.push_bind_param::<Timestamptz, _>(value)?,
             }
@@ -174,12 +192,16 @@ pub fn after<QS: 'static>(
 
 /// `column` is the region `code` or one of its descendants.
 pub fn in_region<QS: 'static>(column: &'static str, code: String) -> BoxedCondition<QS> {
+    region_subtree(column, code).boxed()
+}
+
+/// [`in_region`] as a fragment, for statements written as text.
+pub fn region_subtree(column: &str, code: String) -> Fragment {
     Fragment::new(format!(
         "{column} IN (WITH RECURSIVE subtree(code) AS (SELECT code FROM regions WHERE code = "
     ))
     .text(code)
     .sql(" UNION ALL SELECT r.code FROM regions r JOIN subtree s ON r.parent_code = s.code) SELECT code FROM subtree)")
-    .boxed()
 }
 
 /// `column` is the agency `id` or, when `include_subagencies`, one of its sub-agencies at any depth (along

@@ -27,6 +27,7 @@ mod pagination;
 mod provenance;
 mod recommendations;
 mod retries;
+mod search;
 mod sessions;
 mod statements;
 mod stats;
