@@ -2,7 +2,7 @@
 # Latency of GET /api/v1/search on a generated data set: a common and a rare word, anonymous and as an analyst, the
 # first page, a later page and filtered; then again after 100,000 engagements that do not match are inserted
 # (newer than every other row, and without ANALYZE: the worst case for a newest-first order and the generic-plan
-# trap of ../shared/PERFORMANCE.md, trap 4; BENCH_INSERT=0 skips it). For the plans, enable auto_explain on the
+# trap of prepared full-text statements; BENCH_INSERT=0 skips it). For the plans, enable auto_explain on the
 # database (docs/benchmarks.md, "Search"). Prints Markdown: the median, p95 and slowest of ROUNDS sequential requests each (after
 # one warm-up request), timed by curl.
 #

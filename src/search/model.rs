@@ -449,8 +449,7 @@ fn statement(
 ///
 /// The statements run in a transaction with `plan_cache_mode = force_custom_plan`: a full-text query prepared
 /// once and run with many words would otherwise switch to a generic plan, which cannot know whether a word is
-/// common (walk by day) or rare (read the GIN index), and on a grown table picks the wrong one
-/// (../shared/PERFORMANCE.md, trap 4).
+/// common (walk by day) or rare (read the GIN index), and on a grown table picks the wrong one.
 #[tracing::instrument(skip(conn, caller))]
 pub async fn search(
     conn: &mut Conn,
