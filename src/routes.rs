@@ -5,8 +5,8 @@
 
 use crate::{
     agencies, audit, calendar, consultations, councils, engagements, facilities, grants, hearings,
-    meetings, monitoring, open_data, ops, organizations, recommendations, regions, search, sessions,
-    spheres, stats, submissions, users,
+    meetings, monitoring, open_data, ops, organizations, recommendations, regions, search,
+    sessions, spheres, stats, submissions, users,
 };
 
 /// Every documented route: operations at the root, the API under `/api/v1`.
