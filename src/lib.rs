@@ -97,6 +97,9 @@ impl AppState {
             openapi_json: Arc::new(serde_json::to_string(&doc)?),
             routes: Arc::new(RouteTable::from_openapi(&doc)),
             open_data: Arc::default(),
+            open_data_slots: Arc::new(tokio::sync::Semaphore::new(
+                open_data::handlers::DOWNLOADS_AT_ONCE,
+            )),
         })
     }
 

@@ -36,6 +36,8 @@ pub struct AppState {
     pub routes: Arc<RouteTable>,
     /// The licence of the open-data download.
     pub open_data: Arc<crate::config::OpenDataSettings>,
+    /// The open-data downloads this process serves at once: each holds a database connection while it streams.
+    pub open_data_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {

@@ -9,7 +9,7 @@ use actix_web::web::{Bytes, Data};
 use actix_web::{HttpResponse, get};
 use chrono::Utc;
 use diesel_async::RunQueryDsl;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 use zip::ZipWriter;
 use zip::write::SimpleFileOptions;
 
@@ -21,9 +21,9 @@ use crate::http::export::{Sizing, write_record};
 use crate::http::{ApiError, ApiResult, ProblemResponses};
 use crate::state::AppState;
 
-/// Downloads served at once by one process: each holds a database connection (one snapshot) while it streams.
-/// Another gets a 503 with `Retry-After`.
-static DOWNLOADS: Semaphore = Semaphore::const_new(2);
+/// Downloads served at once by one process (`AppState::open_data_slots`): each holds a database connection (one
+/// snapshot) while it streams. Another gets a 503 with `Retry-After`.
+pub const DOWNLOADS_AT_ONCE: usize = 2;
 
 /// How long the download waits for a client that stopped reading before it gives up and frees its connection.
 const STALLED: Duration = Duration::from_secs(60);
@@ -62,10 +62,14 @@ pub async fn open_data(
     state: Data<AppState>,
     _caller: crate::auth::Caller,
 ) -> ApiResult<HttpResponse> {
-    let permit = DOWNLOADS.try_acquire().map_err(|_| {
-        tracing::warn!("open-data download turned away: every slot busy");
-        ApiError::Unavailable("open-data downloads busy".into())
-    })?;
+    let permit = state
+        .open_data_slots
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| {
+            tracing::warn!("open-data download turned away: every slot busy");
+            ApiError::Unavailable("open-data downloads busy".into())
+        })?;
     let mut conn = state.db().await?;
     let settings = state.open_data.clone();
     let request_id = crate::http::request_id::current().unwrap_or_default();

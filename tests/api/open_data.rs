@@ -169,3 +169,43 @@ async fn the_demo_data_fills_every_file_and_is_kept_for_the_frictionless_validat
         std::fs::write(dir.join(name), bytes).expect("a kept file");
     }
 }
+
+#[actix_web::test]
+async fn a_third_download_at_once_waits_its_turn_and_a_left_download_frees_its_slot() {
+    let app = TestApp::new().await;
+    hamkori::demo::load(app.pool()).await.expect("demo data");
+    // A service of its own whose responses are not read: each download then holds its slot, as a slow client's.
+    let service = actix_web::test::init_service(hamkori::build_app(app.state.clone())).await;
+    let download = || {
+        actix_web::test::TestRequest::get()
+            .uri("/api/v1/export/open-data.zip")
+            .to_request()
+    };
+    let first = actix_web::test::call_service(&service, download()).await;
+    let second = actix_web::test::call_service(&service, download()).await;
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (200, 200)
+    );
+    let third = actix_web::test::call_service(&service, download()).await;
+    assert_eq!(third.status().as_u16(), 503, "two downloads at a time");
+    assert!(third.headers().contains_key("retry-after"));
+
+    // The first client leaves: its download stops at its next chunk and gives its slot back.
+    drop(first);
+    let mut status = 0;
+    for _ in 0..100 {
+        let next = actix_web::test::call_service(&service, download()).await;
+        status = next.status().as_u16();
+        if status == 200 {
+            let body = actix_web::test::read_body(next).await;
+            assert!(zip::ZipArchive::new(std::io::Cursor::new(body.to_vec())).is_ok());
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, 200, "a slot came free");
+    // The second, read to its end, is a whole package.
+    let body = actix_web::test::read_body(second).await;
+    assert!(zip::ZipArchive::new(std::io::Cursor::new(body.to_vec())).is_ok());
+}
