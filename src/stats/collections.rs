@@ -32,27 +32,33 @@ pub struct AnswersParam {
 // The `group_by` parameter of each statistic.
 crate::group_by!(
     EngagementGroupBy,
-    "^(kind|year|month|region|sphere|agency|organization|council|status|visibility)(,(kind|year|month|region|sphere|agency|organization|council|status|visibility))?$"
+    "^(kind|year|month|region|sphere|agency|organization|council|status|visibility)(,(kind|year|month|region|sphere|agency|organization|council|status|visibility))?$",
+    sort = "^(key|-?(count))$"
 );
 crate::group_by!(
     RecommendationGroupBy,
-    "^(agency|year|month|kind|status|priority|organization|region|source)(,(agency|year|month|kind|status|priority|organization|region|source))?$"
+    "^(agency|year|month|kind|status|priority|organization|region|source)(,(agency|year|month|kind|status|priority|organization|region|source))?$",
+    sort = "^(key|-?(total|issued|acknowledged|in_progress|implemented|partially_implemented|rejected|no_response|unanswered|overdue|implementation_rate|response_rate|median_days_to_first_response))$"
 );
 crate::group_by!(
     ConsultationGroupBy,
-    "^(agency|organization|year|month|consultation|act_type|level|status|source)(,(agency|organization|year|month|consultation|act_type|level|status|source))?$"
+    "^(agency|organization|year|month|consultation|act_type|level|status|source)(,(agency|organization|year|month|consultation|act_type|level|status|source))?$",
+    sort = "^(key|-?(submissions|consultations|accepted|partially_accepted|rejected|not_considered|unanswered|late|acceptance_rate|response_rate|median_days_to_response))$"
 );
 crate::group_by!(
     GrantGroupBy,
-    "^(funder|recipient|sphere|region|year|month|support_type|currency|status)(,(funder|recipient|sphere|region|year|month|support_type|currency|status))?$"
+    "^(funder|recipient|sphere|region|year|month|support_type|currency|status)(,(funder|recipient|sphere|region|year|month|support_type|currency|status))?$",
+    sort = "^(key|-?(count))$"
 );
 crate::group_by!(
     MonitoringGroupBy,
-    "^(facility|facility_type|agency|region|year|month|status|access|category|severity)(,(facility|facility_type|agency|region|year|month|status|access|category|severity))?$"
+    "^(facility|facility_type|agency|region|year|month|status|access|category|severity)(,(facility|facility_type|agency|region|year|month|status|access|category|severity))?$",
+    sort = "^(key|-?(visits|findings|serious_findings|access_refused|facilities))$"
 );
 crate::group_by!(
     CouncilGroupBy,
-    "^(council|agency|kind|level|region|year|member)(,(council|agency|kind|level|region|year|member))?$"
+    "^(council|agency|kind|level|region|year|member)(,(council|agency|kind|level|region|year|member))?$",
+    sort = "^(key|-?(councils|meetings|meetings_held|meetings_cancelled|attendance_rate|seats|ngo_seats|agency_seats|ngo_to_agency_ratio|median_days_to_minutes))$"
 );
 
 const YEAR_OF_START: &str = "to_char(base.starts_on, 'YYYY')";
@@ -523,6 +529,35 @@ mod tests {
                 format!("^({alternatives})(,({alternatives}))?$"),
                 "both halves name the same dimensions"
             );
+        }
+    }
+
+    #[test]
+    fn each_sort_pattern_names_exactly_its_collections_sortable_measures() {
+        use crate::stats::engine::Measures;
+        fn sortable<C: Collection>() -> String {
+            let names: Vec<&str> = C::Measures::COLUMNS
+                .iter()
+                .copied()
+                .filter(|m| C::Measures::sortable(m))
+                .collect();
+            format!("^(key|-?({}))$", names.join("|"))
+        }
+        for (pattern, expected) in [
+            (EngagementGroupBy::SORT_PATTERN, sortable::<Engagements>()),
+            (
+                RecommendationGroupBy::SORT_PATTERN,
+                sortable::<Recommendations>(),
+            ),
+            (
+                ConsultationGroupBy::SORT_PATTERN,
+                sortable::<Consultations>(),
+            ),
+            (GrantGroupBy::SORT_PATTERN, sortable::<Grants>()),
+            (MonitoringGroupBy::SORT_PATTERN, sortable::<Monitoring>()),
+            (CouncilGroupBy::SORT_PATTERN, sortable::<Councils>()),
+        ] {
+            assert_eq!(pattern, expected);
         }
     }
 }

@@ -257,10 +257,9 @@ pub struct StatsParams {
     #[serde(skip)]
     #[param(ignore)]
     pub group_by: Option<String>,
-    /// Order of the groups: `key` (default: by the keys, months and years in time order) or a measure, largest
-    /// first with a leading `-` (`-overdue`), smallest first without.
-    #[validate(length(min = 1, max = 64))]
-    #[param(min_length = 1, max_length = 64)]
+    /// The order, from the statistic's own `sort` parameter ([`group_by!`]).
+    #[serde(skip)]
+    #[param(ignore)]
     pub sort: Option<String>,
     /// At most this many groups (after sorting), 1–10000.
     #[validate(range(min = 1, max = 10000))]
@@ -274,12 +273,13 @@ pub struct StatsParams {
     pub delimiter: Option<Delimiter>,
 }
 
-/// Declares a statistic's `group_by` parameter, whose pattern names exactly its dimensions (a unit test checks
-/// them against the collection's), so that the document and the server agree on every value.
+/// Declares a statistic's `group_by` and `sort` parameters, whose patterns name exactly its dimensions and its
+/// sortable measures (unit tests check them against the collection's), so that the document and the server agree
+/// on every value.
 #[macro_export]
 macro_rules! group_by {
-    ($name:ident, $pattern:literal) => {
-        /// The grouping of a statistic.
+    ($name:ident, $pattern:literal, sort = $sort:literal) => {
+        /// The grouping and order of a statistic.
         #[derive(
             Debug, Clone, Default, serde::Deserialize, validator::Validate, utoipa::IntoParams,
         )]
@@ -290,19 +290,27 @@ macro_rules! group_by {
             #[validate(length(min = 1, max = 64))]
             #[param(min_length = 1, max_length = 64, pattern = $pattern)]
             pub group_by: Option<String>,
+            /// Order of the groups: `key` (default: by the keys, months and years in time order) or one of the
+            /// measures the pattern names, largest first with a leading `-` (`-overdue`), smallest first without.
+            #[validate(length(min = 1, max = 64))]
+            #[param(min_length = 1, max_length = 64, pattern = $sort)]
+            pub sort: Option<String>,
         }
 
         impl $name {
-            /// The pattern of the parameter.
+            /// The pattern of `group_by`.
             pub const PATTERN: &'static str = $pattern;
+            /// The pattern of `sort`.
+            pub const SORT_PATTERN: &'static str = $sort;
 
-            /// The statistic's parameters with this grouping.
+            /// The statistic's parameters with this grouping and order.
             pub fn onto(
                 self,
                 params: $crate::stats::engine::StatsParams,
             ) -> $crate::stats::engine::StatsParams {
                 $crate::stats::engine::StatsParams {
                     group_by: self.group_by,
+                    sort: self.sort,
                     ..params
                 }
             }

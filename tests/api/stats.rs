@@ -1603,6 +1603,28 @@ async fn group_by_outside_its_documented_pattern_is_refused() {
         .await
         .assert_invalid("group_by");
     }
+    // `sort` likewise: its pattern names `key` and the sortable measures, and the server takes exactly those.
+    let sort = params
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["name"] == "sort"))
+        .map(|p| p["schema"]["pattern"].clone());
+    assert_eq!(sort, Some(json!("^(key|-?(count))$")));
+    for good in ["key", "count", "-count"] {
+        app.get(
+            &format!("/api/v1/stats/engagements?group_by=kind&sort={good}"),
+            Some(&w.admin),
+        )
+        .await
+        .assert_status(200);
+    }
+    for bad in ["0", "--count", "overdue", "-key"] {
+        app.get(
+            &format!("/api/v1/stats/engagements?group_by=kind&sort={bad}"),
+            Some(&w.admin),
+        )
+        .await
+        .assert_invalid("sort");
+    }
 }
 
 /// Sums per currency are not one number: sorting grants by them is refused, by their count accepted.
