@@ -71,7 +71,8 @@ pub struct CalendarFilter {
     /// With `agency_id`: also its sub-agencies, at any depth (default true).
     #[param(default = json!(true))]
     pub include_subagencies: Option<bool>,
-    /// The window's first day (default: 30 days ago, so that recent cancellations still reach subscribers).
+    /// The window's first day (default: 30 days ago, so that recent cancellations still reach subscribers; with
+    /// only an earlier `to`, a year before it).
     #[validate(custom(function = "crate::http::extract::rfc3339_date"))]
     pub from: Option<NaiveDate>,
     /// The window's last day (default: a year and a day from today); at most 731 days after `from`.
@@ -83,9 +84,12 @@ impl CalendarFilter {
     /// The window of days, defaults filled in relative to `today`; `to` before `from` or a window over
     /// [`MAX_WINDOW_DAYS`] is refused.
     pub fn window(&self, today: NaiveDate) -> ApiResult<(NaiveDate, NaiveDate)> {
-        let from = self
-            .from
-            .unwrap_or_else(|| today - Days::new(DEFAULT_DAYS_BEFORE));
+        // Without `from`: 30 days back, or a year before a `to` that lies further back than that.
+        let recent = today - Days::new(DEFAULT_DAYS_BEFORE);
+        let from = self.from.unwrap_or(match self.to {
+            Some(to) if to < recent => to - Days::new(DEFAULT_DAYS_AFTER),
+            _ => recent,
+        });
         let to = self
             .to
             .unwrap_or_else(|| (today + Days::new(DEFAULT_DAYS_AFTER)).max(from));

@@ -339,7 +339,11 @@ async fn bad_windows_and_kinds_are_refused_naming_the_parameter() {
     app.get("/api/v1/calendar.ics?from=yesterday", None)
         .await
         .assert_invalid("from");
+    // Only an end in the past: the year before it.
+    let (text, _) = feed(&app, "/api/v1/calendar.ics?to=2026-01-31", None).await;
+    assert!(text.ends_with("END:VCALENDAR\r\n"));
     // With no window the default one serves (today's events and the year ahead).
+
     let (text, _) = feed(&app, "/api/v1/calendar.ics", None).await;
     assert!(text.ends_with("END:VCALENDAR\r\n"));
 }
