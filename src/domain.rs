@@ -35,6 +35,19 @@ crate::text_enum! {
     }
 }
 
+impl EngagementKind {
+    /// The API collection a kind's records live under (`/api/v1/{collection}/{id}`).
+    pub fn collection(self) -> &'static str {
+        match self {
+            Self::Meeting => "meetings",
+            Self::Hearing => "hearings",
+            Self::Consultation => "consultations",
+            Self::MonitoringVisit => "monitoring-visits",
+            Self::Grant => "grants",
+        }
+    }
+}
+
 crate::text_enum! {
     /// Who may read a record (DESIGN.md §5).
     #[derive(Default)]

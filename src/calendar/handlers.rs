@@ -6,6 +6,7 @@ use chrono::{Days, Utc};
 use icalendar::{Calendar, CalendarDateTime, Component, EventLike, EventStatus, Property};
 
 use super::model::{self, CalendarFilter, Event};
+use crate::domain::{ConsultationStatus, HearingStatus, MeetingStatus};
 use crate::engagements::EngagementKind;
 use crate::engagements::model::EngagementStatus;
 use crate::http::{ApiResult, ProblemResponses, Query};
@@ -51,9 +52,9 @@ pub async fn calendar(
         .body(render(&events)))
 }
 
-/// The calendar of `events` as RFC 5545 text. The crate writes the events (escaping, folding, CRLF); our fixed
-/// `VTIMEZONE` goes in as text before them, because the crate would add a UID and DTSTAMP to any other component,
-/// which RFC 5545 does not allow in a time zone.
+/// The calendar of `events` as RFC 5545 text. The crate writes the calendar (escaping, folding, CRLF); our fixed
+/// `VTIMEZONE` goes in as text after the calendar's own properties, because the crate would add a UID and DTSTAMP
+/// to any other component, which RFC 5545 does not allow in a time zone.
 pub fn render(events: &[Event]) -> String {
     let mut feed = Calendar::empty();
     feed.append_property(Property::new("VERSION", "2.0"))
@@ -63,23 +64,20 @@ pub fn render(events: &[Event]) -> String {
         .append_property(Property::new("X-WR-CALNAME", "Hamkori"))
         .append_property(Property::new("X-WR-TIMEZONE", TIME_ZONE))
         .ttl(&REFRESH);
-    let header = feed.done().to_string();
-    let mut text = header.strip_suffix(END).unwrap_or(&header).to_owned();
-    text.push_str(VTIMEZONE);
     for event in events {
-        let event = Calendar::empty().push(vevent(event)).done().to_string();
-        let body = event
-            .strip_prefix(BEGIN)
-            .and_then(|e| e.strip_suffix(END))
-            .unwrap_or_default();
-        text.push_str(body);
+        feed.push(vevent(event));
     }
-    text.push_str(END);
+    let mut text = feed.done().to_string();
+    let components = text
+        .find(FIRST_EVENT)
+        .or_else(|| text.rfind(END))
+        .unwrap_or(text.len());
+    text.insert_str(components, VTIMEZONE);
     text
 }
 
-/// How a calendar starts.
-const BEGIN: &str = "BEGIN:VCALENDAR\r\n";
+/// Where the events start.
+const FIRST_EVENT: &str = "BEGIN:VEVENT\r\n";
 /// How a calendar ends.
 const END: &str = "END:VCALENDAR\r\n";
 
@@ -100,7 +98,7 @@ fn vevent(event: &Event) -> icalendar::Event {
         .timestamp(core.updated_at)
         .last_modified(core.updated_at)
         .summary(&summary)
-        .status(status(&core.status));
+        .status(status(core.status));
     match (core.kind, event.starts_at) {
         (EngagementKind::Meeting, Some(at)) => {
             let local = at
@@ -124,33 +122,23 @@ fn vevent(event: &Event) -> icalendar::Event {
     if let Some(location) = &event.location {
         vevent.location(location);
     }
-    let path = kind_path(core.kind);
     let mut description = core.summary.clone().unwrap_or_default();
     if !description.is_empty() {
         description.push_str("\n\n");
     }
-    description.push_str(&format!("/api/v1/{path}/{}", core.id));
+    description.push_str(&format!("/api/v1/{}/{}", core.kind.collection(), core.id));
     vevent.description(&description);
     vevent.done()
 }
 
-/// The API collection a kind's records live under.
-fn kind_path(kind: EngagementKind) -> &'static str {
-    match kind {
-        EngagementKind::Meeting => "meetings",
-        EngagementKind::Hearing => "hearings",
-        EngagementKind::Consultation => "consultations",
-        EngagementKind::MonitoringVisit => "monitoring-visits",
-        EngagementKind::Grant => "grants",
-    }
-}
-
-/// `CANCELLED` for a cancelled meeting or hearing and a withdrawn draft, `TENTATIVE` for a postponed hearing,
+/// `CANCELLED` for a cancelled meeting or hearing and a withdrawn draft, `TENTATIVE` for a postponed meeting,
 /// `CONFIRMED` otherwise.
-fn status(status: &EngagementStatus) -> EventStatus {
-    match status.as_str() {
-        "cancelled" | "withdrawn" => EventStatus::Cancelled,
-        "postponed" => EventStatus::Tentative,
+fn status(status: EngagementStatus) -> EventStatus {
+    match status {
+        EngagementStatus::Meeting(MeetingStatus::Cancelled)
+        | EngagementStatus::Hearing(HearingStatus::Cancelled)
+        | EngagementStatus::Consultation(ConsultationStatus::Withdrawn) => EventStatus::Cancelled,
+        EngagementStatus::Meeting(MeetingStatus::Postponed) => EventStatus::Tentative,
         _ => EventStatus::Confirmed,
     }
 }
@@ -162,7 +150,10 @@ mod tests {
     #[test]
     fn an_empty_calendar_still_defines_its_time_zone_and_parses() {
         let text = render(&[]);
-        assert!(text.starts_with(BEGIN) && text.ends_with(END), "{text}");
+        assert!(
+            text.starts_with("BEGIN:VCALENDAR\r\n") && text.ends_with(END),
+            "{text}"
+        );
         assert!(text.contains(VTIMEZONE), "{text}");
         assert!(text.parse::<Calendar>().is_ok(), "{text}");
     }

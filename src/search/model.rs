@@ -151,14 +151,7 @@ impl Keyed for SearchHit {
 /// The API path of a record.
 fn link(entity_type: SearchType, kind: Option<EngagementKind>, id: Uuid) -> String {
     let collection = match entity_type {
-        SearchType::Engagement => match kind {
-            Some(EngagementKind::Meeting) => "meetings",
-            Some(EngagementKind::Hearing) => "hearings",
-            Some(EngagementKind::Consultation) => "consultations",
-            Some(EngagementKind::MonitoringVisit) => "monitoring-visits",
-            Some(EngagementKind::Grant) => "grants",
-            None => "engagements",
-        },
+        SearchType::Engagement => kind.map_or("engagements", EngagementKind::collection),
         SearchType::Recommendation => "recommendations",
         SearchType::Submission => "submissions",
         SearchType::Organization => "organizations",

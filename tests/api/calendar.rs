@@ -310,6 +310,25 @@ async fn an_event_keeps_its_uid_and_its_sequence_grows_until_it_is_cancelled() {
     );
     assert_eq!(cancelled.sequence, Some(2));
 
+    // A postponed meeting is tentative.
+    let meeting_path = format!("/api/v1/meetings/{meeting}");
+    app.patch_read(
+        &meeting_path,
+        Some(&w.admin),
+        &json!({"status": "postponed"}),
+    )
+    .await
+    .assert_status(200);
+    let postponed = feed(&app, &format!("/api/v1/calendar.ics?{YEAR}"), None)
+        .await
+        .1;
+    let postponed = postponed
+        .get(&format!("meeting-{meeting}@hamkori"))
+        .cloned()
+        .unwrap_or_else(|| panic!("the meeting kept"));
+    assert_eq!(postponed.status, Some(EventStatus::Tentative));
+    assert_eq!(postponed.sequence, Some(1));
+
     // Made restricted, it leaves the public feed (a calendar program then drops it).
     app.patch_read(&path, Some(&w.ngo_a), &json!({"visibility": "restricted"}))
         .await
