@@ -172,7 +172,14 @@ pub async fn events(
     .sql("))");
     let rows: Vec<EngagementRow> = core::filtered(query, &listed)
         .filter(in_window)
-        .order((engagements::starts_on.asc(), engagements::id.asc()))
+        // The cap keeps the soonest events by their own day (a consultation's is its last day, not its first).
+        .order((
+            diesel::dsl::sql::<diesel::sql_types::Date>(
+                "CASE WHEN engagements.kind = 'consultation' THEN engagements.ends_on ELSE engagements.starts_on END",
+            )
+            .asc(),
+            engagements::id.asc(),
+        ))
         .limit(MAX_EVENTS)
         .load(conn)
         .await?;

@@ -1,5 +1,6 @@
 //! Streaming exports: a whole filtered list as CSV (with BOM) or NDJSON, fetched in keyset batches.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -266,11 +267,7 @@ where
     if output.format == Format::Csv {
         let delimiter = output.delimiter.byte();
         let mut head = "\u{feff}".as_bytes().to_vec();
-        write_record(
-            &mut head,
-            T::HEADER.iter().map(|s| (*s).to_owned()).collect(),
-            delimiter,
-        );
+        write_record(&mut head, T::HEADER, delimiter);
         let body = stream_rows(
             pool,
             sort,
@@ -344,27 +341,31 @@ const FORMULA_STARTS: &[char] = &[
 /// A cell that a spreadsheet would run as a formula gets a leading apostrophe (OWASP's CSV-injection advice).
 /// Spreadsheets skip leading blanks before deciding, so the first non-blank character decides; a leading tab or
 /// carriage return is risky in itself. Plain numbers keep their sign.
-fn defuse(cell: String) -> String {
+fn defuse(cell: &str) -> Cow<'_, str> {
     let first = cell.trim_start().chars().next();
     let risky =
         cell.starts_with(['\t', '\r']) || first.is_some_and(|c| FORMULA_STARTS.contains(&c));
     if risky && !cell.parse::<f64>().is_ok_and(f64::is_finite) {
-        format!("'{cell}")
+        Cow::Owned(format!("'{cell}"))
     } else {
-        cell
+        Cow::Borrowed(cell)
     }
 }
 
-/// Writes one record. A cell is quoted when it holds a quote, a line break, a comma or a semicolon: spreadsheet
-/// programs in Russian locales split on `;`, so a bare `;` would shift the columns after it (and could start a
-/// formula in a cell of its own).
-/// Writes one CSV record separated by `delimiter`: cells holding a quote, a line break or either separator are
-/// quoted, and cells a spreadsheet would run as a formula are defused.
-pub fn write_record(out: &mut Vec<u8>, record: Vec<String>, delimiter: u8) {
-    for (i, cell) in record.into_iter().map(defuse).enumerate() {
+/// Writes one CSV record separated by `delimiter`: cells a spreadsheet would run as a formula are defused, and a
+/// cell is quoted when it holds a quote, a line break, a comma or a semicolon (spreadsheet programs in Russian
+/// locales split on `;`, so a bare `;` would shift the columns after it and could start a formula in a cell of
+/// its own).
+pub fn write_record<S: AsRef<str>>(
+    out: &mut Vec<u8>,
+    record: impl IntoIterator<Item = S>,
+    delimiter: u8,
+) {
+    for (i, cell) in record.into_iter().enumerate() {
         if i > 0 {
             out.push(delimiter);
         }
+        let cell = defuse(cell.as_ref());
         if cell.contains(['"', '\r', '\n', ',', ';']) {
             out.push(b'"');
             out.extend_from_slice(cell.replace('"', "\"\"").as_bytes());
@@ -384,7 +385,7 @@ mod tests {
         let mut out = Vec::new();
         write_record(
             &mut out,
-            cells.iter().map(|c| (*c).to_owned()).collect(),
+            cells,
             b',',
         );
         String::from_utf8(out).unwrap_or_default()
@@ -403,12 +404,12 @@ mod tests {
             "-x",
             "@x",
         ] {
-            assert_eq!(defuse(cell.to_owned()), format!("'{cell}"), "{cell:?}");
+            assert_eq!(defuse(cell), format!("'{cell}"), "{cell:?}");
         }
         for cell in ["-12.5", "+3", "plain", "", "a=b", "1-2"] {
-            assert_eq!(defuse(cell.to_owned()), cell, "{cell:?}");
+            assert_eq!(defuse(cell), cell, "{cell:?}");
         }
-        assert_eq!(defuse("-inf".to_owned()), "'-inf");
+        assert_eq!(defuse("-inf"), "'-inf");
     }
 
     /// Exports `sizes` (bytes per row) through the batching a stream uses, over a keyset of row numbers.

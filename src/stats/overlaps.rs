@@ -200,11 +200,7 @@ pub async fn overlaps(
                 "grants",
                 "sums",
             ];
-            write_record(
-                &mut out,
-                header.iter().map(|h| (*h).to_owned()).collect(),
-                delimiter,
-            );
+            write_record(&mut out, header, delimiter);
             for o in items {
                 let sums: Vec<String> = o
                     .sums

@@ -366,3 +366,76 @@ async fn bad_windows_and_kinds_are_refused_naming_the_parameter() {
     let (text, _) = feed(&app, "/api/v1/calendar.ics", None).await;
     assert!(text.ends_with("END:VCALENDAR\r\n"));
 }
+
+#[actix_web::test]
+async fn a_feed_holds_the_two_thousand_soonest_events_by_their_own_day() {
+    let app = TestApp::new().await;
+    // 2,001 public hearings, three a day from 1 January 2026 (the last three on 29 October 2027), and two
+    // consultations: one opened long before and closing after every hearing (beyond the cap, however early it
+    // opened), one closing on the first day.
+    app.execute(
+        "INSERT INTO engagements (id, kind, title, status, starts_on, visibility) \
+         SELECT gen_random_uuid(), 'hearing', 'Слушания № ' || n, 'planned', DATE '2026-01-01' + (n - 1) / 3, 'public' \
+         FROM generate_series(1, 2001) AS n",
+    )
+    .await;
+    let late = Uuid::now_v7();
+    let early = Uuid::now_v7();
+    app.execute(&format!(
+        "INSERT INTO engagements (id, kind, title, status, starts_on, ends_on, visibility) VALUES \
+         ('{late}', 'consultation', 'Проект закона, открытый давно', 'open', '2025-01-01', '2027-12-01', 'public'), \
+         ('{early}', 'consultation', 'Проект закона, закрытый первым', 'open', '2025-01-01', '2026-01-01', 'public')"
+    ))
+    .await;
+
+    let (text, events) = feed(
+        &app,
+        "/api/v1/calendar.ics?from=2026-01-01&to=2027-12-31",
+        None,
+    )
+    .await;
+    assert_eq!(events.len(), 2_000, "the cap");
+    let early_uid = format!("consultation-{early}-closes@hamkori");
+    assert!(events.contains_key(&early_uid), "closing first, it is in");
+    let late_uid = format!("consultation-{late}-closes@hamkori");
+    assert!(
+        !events.contains_key(&late_uid),
+        "its own day is past the cap"
+    );
+    // Soonest first: the consultation's closing day, then the hearings from the first day on, until the cap
+    // leaves out two of the last day's three hearings.
+    let (_, events_text) = text.split_once("BEGIN:VEVENT").unwrap_or_default();
+    let starts: Vec<&str> = events_text
+        .lines()
+        .filter(|l| l.starts_with("DTSTART"))
+        .map(|l| l.rsplit(':').next().unwrap_or_default().trim_end())
+        .collect();
+    assert_eq!(starts.first().copied(), Some("20260101"), "{starts:?}");
+    assert_eq!(starts.get(1).copied(), Some("20260101"), "{starts:?}");
+    let last = (chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("a day")
+        + chrono::Days::new(666))
+    .format("%Y%m%d")
+    .to_string();
+    assert_eq!(
+        starts.last().copied(),
+        Some(last.as_str()),
+        "the last day of hearings ends the feed"
+    );
+    let mut sorted = starts.clone();
+    sorted.sort_unstable();
+    assert_eq!(starts, sorted, "soonest first");
+
+    // The same window narrowed by a filter is whole again: only the consultations, both of them.
+    assert_eq!(
+        starts.iter().filter(|s| **s == last).count(),
+        1,
+        "one of the last day's three"
+    );
+    let (_, consultations) = feed(
+        &app,
+        "/api/v1/calendar.ics?from=2026-01-01&to=2027-12-31&kind=consultation",
+        None,
+    )
+    .await;
+    assert_eq!(consultations.len(), 2);
+}
