@@ -101,6 +101,8 @@ pub type FetchBatch<T> = Box<
 pub struct Sizing {
     /// Rows asked for beyond the one that tells whether more follow (the page limit of `FetchPage`).
     limit: i64,
+    /// The most rows a batch asks for.
+    most: i64,
     /// Whether `limit` follows the size of the rows seen; fixed for fetches that ignore it.
     adaptive: bool,
 }
@@ -108,8 +110,15 @@ pub struct Sizing {
 impl Sizing {
     /// Batches sized by the rows seen: a few rows first, then as many as fill about [`BATCH_BYTES`].
     pub fn adaptive() -> Self {
+        Self::adaptive_up_to(EXPORT_BATCH)
+    }
+
+    /// As [`Sizing::adaptive`], with batches of up to `most` rows: for a reader that holds one connection for
+    /// its whole length, so that fewer, larger batches cost fewer statements.
+    pub fn adaptive_up_to(most: i64) -> Self {
         Self {
             limit: FIRST_BATCH - 1,
+            most: most.max(FIRST_BATCH),
             adaptive: true,
         }
     }
@@ -122,6 +131,7 @@ impl Sizing {
     fn fixed() -> Self {
         Self {
             limit: EXPORT_BATCH - 1,
+            most: EXPORT_BATCH,
             adaptive: false,
         }
     }
@@ -149,7 +159,7 @@ impl Sizing {
             let per_row = ((out.len() - start) / sent).max(1);
             self.limit = i64::try_from(BATCH_BYTES / per_row)
                 .unwrap_or(i64::MAX)
-                .clamp(1, EXPORT_BATCH - 1);
+                .clamp(1, self.most - 1);
         }
         (sent, sent == rows.len() && fewer_than_asked)
     }
@@ -383,11 +393,7 @@ mod tests {
 
     fn line(cells: &[&str]) -> String {
         let mut out = Vec::new();
-        write_record(
-            &mut out,
-            cells,
-            b',',
-        );
+        write_record(&mut out, cells, b',');
         String::from_utf8(out).unwrap_or_default()
     }
 

@@ -27,6 +27,10 @@ pub const DOWNLOADS_AT_ONCE: usize = 2;
 /// How long the download waits for a client that stopped reading before it gives up and frees its connection.
 const STALLED: Duration = Duration::from_secs(60);
 
+/// The most rows read at once: one connection serves the whole download, so larger batches than a list export's
+/// save statements (a batch still stops at about a megabyte of CSV).
+const BATCH_ROWS: i64 = 5_000;
+
 /// Chunks on their way to the client: a couple of batches, so memory stays flat however large the package.
 const CHUNKS_IN_FLIGHT: usize = 2;
 
@@ -193,6 +197,11 @@ async fn write(conn: &mut Conn, tx: &Chunks, settings: &OpenDataSettings) -> Api
         diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .execute(conn)
             .await?;
+        // Parallel workers start anew for every batch, which doubled a batch's time at a million engagements
+        // (docs/benchmarks.md, "Open data"); the download runs beside other requests anyway.
+        diesel::sql_query("SET LOCAL max_parallel_workers_per_gather = 0")
+            .execute(conn)
+            .await?;
         let exported_at = Utc::now();
         for collection in &collections {
             packer
@@ -233,7 +242,7 @@ async fn write_collection(
 ) -> ApiResult<()> {
     let mut out = "\u{feff}".as_bytes().to_vec();
     write_record(&mut out, collection.columns, b',');
-    let mut sizing = Sizing::adaptive();
+    let mut sizing = Sizing::adaptive_up_to(BATCH_ROWS);
     let mut cursor = None;
     loop {
         let records = (collection.fetch)(conn, cursor.take(), sizing.limit()).await?;

@@ -12,9 +12,9 @@
 //! thousands).
 
 use chrono::NaiveDate;
+use diesel::QueryableByName;
 use diesel::sql_types::{Date, Int4, Nullable, Text, Uuid as SqlUuid};
-use diesel::{QueryableByName, sql_query};
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -304,8 +304,48 @@ enum Part {
     All,
     /// The first [`WALK`] rows after the cursor, down to the boundary (inclusive): walked in order.
     Head(NaiveDate, Uuid),
-    /// What lies beyond the boundary: read from the GIN index and sorted, never walked.
-    Tail(NaiveDate, Uuid),
+    /// What lies beyond the boundary `(day, id)`, on days in `since..until` (open where `None`): read from the
+    /// GIN index and sorted, never walked. See [`TAIL_WINDOWS`].
+    Tail {
+        day: NaiveDate,
+        id: Uuid,
+        since: Option<NaiveDate>,
+        until: Option<NaiveDate>,
+    },
+}
+
+/// The tail is read in windows reaching this many days back from the boundary (and then the rest), each only if
+/// the windows before it left the page short. A common word's newest matches are found in the first window
+/// without sorting every match (at a million rows a common word has ~100,000), even when many newer rows that
+/// do not match push them out of the head; a rare word costs a few cheap GIN reads.
+const TAIL_WINDOWS: [u64; 3] = [30, 365, 3650];
+
+/// The tail's windows below the boundary day, newest first; the last reaches back to the first row (or `from`).
+fn tail_windows(day: NaiveDate, id: Uuid, from: Option<NaiveDate>) -> Vec<Part> {
+    let mut parts = Vec::new();
+    let mut until = None;
+    for back in TAIL_WINDOWS {
+        let since = day.checked_sub_days(chrono::Days::new(back));
+        match (since, from) {
+            (Some(since), from) if from.is_none_or(|from| since > from) => {
+                parts.push(Part::Tail {
+                    day,
+                    id,
+                    since: Some(since),
+                    until,
+                });
+                until = Some(since);
+            }
+            _ => break,
+        }
+    }
+    parts.push(Part::Tail {
+        day,
+        id,
+        since: None,
+        until,
+    });
+    parts
 }
 
 /// How many rows (matching or not) a page walks in order before it reads the rest from the GIN index.
@@ -396,7 +436,21 @@ fn tier(
     let (sql, order) = match part {
         Part::All => (sql, "s.sorts_on"),
         Part::Head(day, id) => (sql.push(bound(">=", day, id)), "s.sorts_on"),
-        Part::Tail(day, id) => (sql.push(bound("<", day, id)), "(s.sorts_on + 0)"),
+        Part::Tail {
+            day,
+            id,
+            since,
+            until,
+        } => {
+            let mut sql = sql.push(bound("<", day, id));
+            if let Some(since) = since {
+                sql = sql.sql(" AND s.sorts_on >= ").date(since);
+            }
+            if let Some(until) = until {
+                sql = sql.sql(" AND s.sorts_on < ").date(until);
+            }
+            (sql, "(s.sorts_on + 0)")
+        }
     };
     sql.sql(&format!(" ORDER BY {order} DESC, s.entity_id DESC LIMIT "))
         .bigint(take)
@@ -456,9 +510,11 @@ pub async fn search(
     let wanted = limit + 1;
     let rows: Vec<HitRow> = conn
         .transaction(async |conn| {
-            sql_query("SET LOCAL plan_cache_mode = force_custom_plan")
-                .execute(conn)
-                .await?;
+            // JIT compiling a plan that reads many matches cost more than it saved (docs/benchmarks.md, "Search").
+            conn.batch_execute(
+                "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL jit = off",
+            )
+            .await?;
             let mut rows: Vec<HitRow> = Vec::new();
             for tier_no in first_tier..=2 {
                 let edge: Option<(NaiveDate, Uuid)> = Statement::new("")
@@ -469,7 +525,9 @@ pub async fn search(
                     .next()
                     .map(|e| (e.sorts_on, e.entity_id));
                 let parts = match edge {
-                    Some((day, id)) => vec![Part::Head(day, id), Part::Tail(day, id)],
+                    Some((day, id)) => std::iter::once(Part::Head(day, id))
+                        .chain(tail_windows(day, id, params.from))
+                        .collect(),
                     None => vec![Part::All],
                 };
                 for part in parts {
@@ -516,6 +574,35 @@ mod tests {
         assert_eq!(
             link(SearchType::Agency, None, id),
             format!("/api/v1/agencies/{id}")
+        );
+    }
+
+    #[test]
+    fn tail_windows_cover_every_day_behind_the_boundary_once() {
+        let day = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default();
+        let back = |n| day.checked_sub_days(chrono::Days::new(n));
+        let spans = |parts: Vec<Part>| -> Vec<(Option<NaiveDate>, Option<NaiveDate>)> {
+            parts
+                .into_iter()
+                .filter_map(|p| match p {
+                    Part::Tail { since, until, .. } => Some((since, until)),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(
+            spans(tail_windows(day, Uuid::nil(), None)),
+            [
+                (back(30), None),
+                (back(365), back(30)),
+                (back(3650), back(365)),
+                (None, back(3650)),
+            ]
+        );
+        // With `from` inside the second window, that window is the last: it reaches down to `from`.
+        assert_eq!(
+            spans(tail_windows(day, Uuid::nil(), back(100))),
+            [(back(30), None), (None, back(30))]
         );
     }
 

@@ -800,3 +800,68 @@ async fn matches_behind_thousands_of_newer_rows_that_do_not_match_are_found_in_o
         vec![id(3), id(1), id(2), id(5)]
     );
 }
+
+#[actix_web::test]
+async fn matches_far_behind_many_newer_rows_come_whole_and_in_order() {
+    let app = TestApp::new().await;
+    // 2,500 newer consultations that do not match: more than the part of the order a page walks (2,000 rows), so
+    // every match below lies in the part read from the GIN index, window by window.
+    app.execute(
+        "INSERT INTO engagements (id, kind, title, summary, status, starts_on, visibility) \
+         SELECT gen_random_uuid(), 'consultation', 'Проект акта № ' || n, 'Без совпадений', 'open', \
+                DATE '2026-06-01' - (n % 100), 'public' \
+         FROM generate_series(1, 2500) AS n",
+    )
+    .await;
+    // Matches on days in each window behind the boundary (within a month, a year, ten years, and beyond), by
+    // title (tier 1) and by text only (tier 2), several on one day so that ids break ties.
+    let days = ["2026-02-10", "2025-10-01", "2020-05-05", "2012-01-01"];
+    let mut expected: Vec<(i64, &str, Uuid)> = Vec::new();
+    let mut values = Vec::new();
+    for day in days {
+        for n in 0..4 {
+            let (id, text_only) = (Uuid::new_v4(), Uuid::new_v4());
+            values.push(format!(
+                "('{id}', 'consultation', 'Профилактика насилия в семье {n}', 'Обсуждение', 'open', '{day}', 'public')"
+            ));
+            values.push(format!(
+                "('{text_only}', 'consultation', 'Проект закона {n}', 'О насилии в семье', 'open', '{day}', 'public')"
+            ));
+            expected.push((1, day, id));
+            expected.push((2, day, text_only));
+        }
+    }
+    app.execute(&format!(
+        "INSERT INTO engagements (id, kind, title, summary, status, starts_on, visibility) VALUES {}",
+        values.join(", ")
+    ))
+    .await;
+    // Tier first, then newest first, then the larger id first (Postgres orders uuids by their bytes, as Rust does).
+    expected.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(a.1)).then(b.2.cmp(&a.2)));
+    let expected: Vec<(String, i64)> = expected
+        .into_iter()
+        .map(|(rank, _, id)| (id.to_string(), rank))
+        .collect();
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..10 {
+        let extra = cursor
+            .as_ref()
+            .map_or("&limit=7".to_owned(), |c| format!("&limit=7&cursor={c}"));
+        let res = search(&app, None, "насилие", &extra).await;
+        res.assert_status(200);
+        let body = res.json();
+        for item in body["items"].as_array().expect("present") {
+            seen.push((
+                item["id"].as_str().expect("present").to_owned(),
+                item["rank"].as_i64().expect("present"),
+            ));
+        }
+        match body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, expected, "every match once, in order, across pages");
+}
