@@ -29,7 +29,7 @@ const STALLED: Duration = Duration::from_secs(60);
 
 /// The most rows read at once: one connection serves the whole download, so larger batches than a list export's
 /// save statements (a batch still stops at about a megabyte of CSV).
-const BATCH_ROWS: i64 = 5_000;
+const BATCH_ROWS: i64 = 2_000;
 
 /// Chunks on their way to the client: a couple of batches, so memory stays flat however large the package.
 const CHUNKS_IN_FLIGHT: usize = 2;

@@ -836,6 +836,15 @@ async fn matches_far_behind_many_newer_rows_come_whole_and_in_order() {
         values.join(", ")
     ))
     .await;
+    // And 12,000 older text-only matches, so that the word is common (its tail is read window by window, not at
+    // once): they follow every match above.
+    app.execute(
+        "INSERT INTO engagements (id, kind, title, summary, status, starts_on, visibility) \
+         SELECT gen_random_uuid(), 'consultation', 'Проект акта ' || n, 'О насилии', 'open', \
+                DATE '2002-12-31' - (n % 1000), 'public' \
+         FROM generate_series(1, 12000) AS n; ANALYZE search_entries",
+    )
+    .await;
     // Tier first, then newest first, then the larger id first (Postgres orders uuids by their bytes, as Rust does).
     expected.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(a.1)).then(b.2.cmp(&a.2)));
     let expected: Vec<(String, i64)> = expected
@@ -844,8 +853,9 @@ async fn matches_far_behind_many_newer_rows_come_whole_and_in_order() {
         .collect();
 
     let mut seen = Vec::new();
+    let mut dates = Vec::new();
     let mut cursor: Option<String> = None;
-    for _ in 0..10 {
+    for _ in 0..6 {
         let extra = cursor
             .as_ref()
             .map_or("&limit=7".to_owned(), |c| format!("&limit=7&cursor={c}"));
@@ -857,11 +867,19 @@ async fn matches_far_behind_many_newer_rows_come_whole_and_in_order() {
                 item["id"].as_str().expect("present").to_owned(),
                 item["rank"].as_i64().expect("present"),
             ));
+            dates.push(item["date"].as_str().expect("present").to_owned());
         }
-        match body["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => break,
-        }
+        cursor = Some(body["next_cursor"].as_str().expect("more pages").to_owned());
     }
-    assert_eq!(seen, expected, "every match once, in order, across pages");
+    assert_eq!(seen.len(), 42);
+    assert_eq!(
+        seen[..32],
+        expected[..],
+        "every match once, in order, across pages"
+    );
+    assert!(
+        dates[32..].iter().all(|d| d == "2002-12-31"),
+        "then the newest of the older matches: {:?}",
+        &dates[32..]
+    );
 }

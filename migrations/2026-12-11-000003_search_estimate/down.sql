@@ -1,0 +1,1 @@
+DROP FUNCTION search_estimated_matches(tsquery);
