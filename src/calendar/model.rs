@@ -153,16 +153,16 @@ pub async fn events(
     // million engagements) to find the soonest. Meetings and hearings are filed under their first day (the
     // kind's index on `starts_on`), a consultation under its last (the partial index on `ends_on`); the days
     // are bound.
+    let listed = EngagementFilter {
+        organization_id: filter.organization_id,
+        agency_id: filter.agency_id,
+        include_subagencies: filter.include_subagencies,
+        council_id: filter.council_id,
+        region_code: filter.region_code.clone(),
+        ..EngagementFilter::default()
+    };
     let mut rows: Vec<EngagementRow> = Vec::new();
     for kind in kinds {
-        let listed = EngagementFilter {
-            organization_id: filter.organization_id,
-            agency_id: filter.agency_id,
-            include_subagencies: filter.include_subagencies,
-            council_id: filter.council_id,
-            region_code: filter.region_code.clone(),
-            ..EngagementFilter::default()
-        };
         let query = engagements::table
             .select(EngagementRow::as_select())
             .filter(core::readable(caller))

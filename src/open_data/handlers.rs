@@ -60,8 +60,8 @@ impl Write for Sink {
 
 type Zip = ZipWriter<zip::write::StreamWriter<Sink>>;
 
-/// The ZIP being written, compressing one batch on a blocking thread while the next batch is read: reading and
-/// compressing each take about half of the time, so overlapping them nearly doubles the rate.
+/// The ZIP being written, compressing one batch on a blocking thread while the next batch is read, so that the
+/// server's own work overlaps Postgres' (docs/benchmarks.md, "Open data").
 struct Packer {
     /// The writer, when no batch is being compressed.
     zip: Option<Zip>,
@@ -92,9 +92,7 @@ impl Packer {
             self.zip = Some(zip);
         }
         send(&self.tx, self.sink.take()).await?;
-        self.zip
-            .as_mut()
-            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the ZIP writer was lost")))
+        self.zip.as_mut().ok_or_else(writer_lost)
     }
 
     /// Starts the next file of the package.
@@ -108,10 +106,7 @@ impl Packer {
     /// Compresses `bytes` into the current file on a blocking thread, and returns at once.
     async fn write(&mut self, bytes: Vec<u8>) -> ApiResult<()> {
         self.idle().await?;
-        let mut zip = self
-            .zip
-            .take()
-            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the ZIP writer was lost")))?;
+        let mut zip = self.zip.take().ok_or_else(writer_lost)?;
         self.compressing = Some(tokio::task::spawn_blocking(move || {
             zip.write_all(&bytes).map(|()| zip)
         }));
@@ -121,10 +116,7 @@ impl Packer {
     /// Ends the package and sends its last bytes.
     async fn finish(mut self) -> ApiResult<()> {
         self.idle().await?;
-        let zip = self
-            .zip
-            .take()
-            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the ZIP writer was lost")))?;
+        let zip = self.zip.take().ok_or_else(writer_lost)?;
         zip.finish().map_err(zip_error)?;
         send(&self.tx, self.sink.take()).await
     }
@@ -270,6 +262,10 @@ async fn send(tx: &Chunks, chunk: Vec<u8>) -> ApiResult<()> {
         Ok(Err(_)) => Err(ApiError::Unavailable("the client left the download".into())),
         Err(_) => Err(ApiError::Unavailable("the client stopped reading".into())),
     }
+}
+
+fn writer_lost() -> ApiError {
+    ApiError::Internal(anyhow::anyhow!("the ZIP writer was lost"))
 }
 
 fn zip_error(error: zip::result::ZipError) -> ApiError {

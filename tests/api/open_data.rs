@@ -209,3 +209,74 @@ async fn a_third_download_at_once_waits_its_turn_and_a_left_download_frees_its_s
     let body = actix_web::test::read_body(second).await;
     assert!(zip::ZipArchive::new(std::io::Cursor::new(body.to_vec())).is_ok());
 }
+
+#[actix_web::test]
+async fn a_download_the_database_drops_midway_ends_in_an_error_and_frees_its_slot() {
+    use actix_web::body::MessageBody;
+
+    let proxy = crate::support::chaos::ChaosProxy::start().await;
+    let app = TestApp::behind(&proxy, std::time::Duration::from_millis(500)).await;
+    // Enough organisations for several batches, so that the download is still reading when the database goes.
+    app.execute(
+        "INSERT INTO organizations (id, name, kind) \
+         SELECT gen_random_uuid(), 'Общественное объединение № ' || n, 'ngo' \
+         FROM generate_series(1, 20000) AS n",
+    )
+    .await;
+    let service = actix_web::test::init_service(hamkori::build_app(app.state.clone())).await;
+    let download = || {
+        actix_web::test::TestRequest::get()
+            .uri("/api/v1/export/open-data.zip")
+            .to_request()
+    };
+    let res = actix_web::test::call_service(&service, download()).await;
+    assert_eq!(res.status().as_u16(), 200);
+    let mut body = res.into_body();
+    let first = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_next(cx)).await;
+    assert!(
+        matches!(first, Some(Ok(ref chunk)) if chunk.starts_with(b"PK")),
+        "the package had begun"
+    );
+
+    proxy.cut();
+    let rest = actix_web::body::to_bytes(body).await;
+    assert!(
+        rest.is_err(),
+        "a download cut short ends in an error, never in a file that looks whole"
+    );
+
+    proxy.restore();
+    let mut free = 0;
+    for _ in 0..100 {
+        free = app.state.open_data_slots.available_permits();
+        if free == hamkori::open_data::handlers::DOWNLOADS_AT_ONCE {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        free,
+        hamkori::open_data::handlers::DOWNLOADS_AT_ONCE,
+        "its slot came back"
+    );
+    // Once the database is back, a download is whole again (the pool's broken connections are replaced).
+    let mut whole = false;
+    for _ in 0..20 {
+        let res = actix_web::test::call_service(&service, download()).await;
+        if res.status().as_u16() == 200 {
+            if let Ok(bytes) = actix_web::body::to_bytes(res.into_body()).await {
+                let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec()))
+                    .expect("a whole package");
+                assert!(
+                    archive
+                        .file_names()
+                        .any(|n| n.is_ok_and(|n| n == "organizations.csv"))
+                );
+                whole = true;
+                break;
+            }
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(whole, "a download after the database came back");
+}
