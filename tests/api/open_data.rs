@@ -263,18 +263,18 @@ async fn a_download_the_database_drops_midway_ends_in_an_error_and_frees_its_slo
     let mut whole = false;
     for _ in 0..20 {
         let res = actix_web::test::call_service(&service, download()).await;
-        if res.status().as_u16() == 200 {
-            if let Ok(bytes) = actix_web::body::to_bytes(res.into_body()).await {
-                let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec()))
-                    .expect("a whole package");
-                assert!(
-                    archive
-                        .file_names()
-                        .any(|n| n.is_ok_and(|n| n == "organizations.csv"))
-                );
-                whole = true;
-                break;
-            }
+        if res.status().as_u16() == 200
+            && let Ok(bytes) = actix_web::body::to_bytes(res.into_body()).await
+        {
+            let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec()))
+                .expect("a whole package");
+            assert!(
+                archive
+                    .file_names()
+                    .any(|n| n.is_ok_and(|n| n == "organizations.csv"))
+            );
+            whole = true;
+            break;
         }
         actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
     }
