@@ -1,7 +1,7 @@
 -- The party timeline: one row per engagement and each organisation or agency in it (any party role, or the
 -- owning organisation), carrying the engagement's `starts_on`, so that "an agency's (or an NGO's) engagements,
 -- newest first" is a keyset walk of one index instead of gathering and sorting all of the actor's engagements
--- (../shared/PERFORMANCE.md, trap 7). One row per actor and engagement, whatever the number of roles, so a page
+-- (docs/benchmarks.md, "the party timeline"). One row per actor and engagement, whatever the number of roles, so a page
 -- never repeats an engagement. Kept by the triggers below in the statement that changes parties, owner or date.
 CREATE TABLE engagement_timeline (
     actor_id      uuid NOT NULL,

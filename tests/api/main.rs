@@ -34,5 +34,6 @@ mod stats;
 mod subagencies;
 mod support;
 mod throttling;
+mod timeline;
 mod trust;
 mod users;
