@@ -139,15 +139,20 @@ pub async fn events(
     filter: &CalendarFilter,
     (from, to): (NaiveDate, NaiveDate),
 ) -> ApiResult<Vec<Event>> {
-    let kinds: Vec<EngagementKind> = if filter.kind.is_empty() {
-        vec![
+    let mut kinds: Vec<EngagementKind> = Vec::new();
+    if filter.kind.is_empty() {
+        kinds = vec![
             EngagementKind::Meeting,
             EngagementKind::Hearing,
             EngagementKind::Consultation,
-        ]
-    } else {
-        filter.kind.iter().copied().map(Into::into).collect()
-    };
+        ];
+    }
+    // Each kind once: a kind asked for twice would be read twice, and its events listed twice under one UID.
+    for kind in filter.kind.iter().copied().map(EngagementKind::from) {
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
     // One statement per kind, each walking its kind's index in day order and stopping at the cap, then merged:
     // one statement over all three had to gather and sort every event of the window (250,000 in two years at a
     // million engagements) to find the soonest. Meetings and hearings are filed under their first day (the

@@ -517,7 +517,8 @@ fn statement(
 /// rows that do not match can make Postgres walk the whole table: the head — the next [`WALK`] rows of the order,
 /// matching or not, found by an index-only walk — is searched first (walked in order, or read from the GIN index
 /// within that range: Postgres chooses, both are bounded); only if it holds too few matches is the tail read, from
-/// the GIN index and sorted (its cost grows with the number of matches beyond the head, not with the rows).
+/// the GIN index and sorted (its cost grows with the number of matches beyond the head, not with the rows) — at
+/// once for a rare query, window by window for a common one ([`TAIL_WINDOWS`], [`COMMON_MATCHES`]).
 ///
 /// The statements run in a transaction with `plan_cache_mode = force_custom_plan`: a full-text query prepared
 /// once and run with many words would otherwise switch to a generic plan, which cannot know whether a word is

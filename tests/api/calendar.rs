@@ -201,6 +201,17 @@ async fn the_feed_lists_what_the_caller_may_read_and_never_a_visit() {
         uids(&app, &format!("{YEAR}&kind=hearing"), None).await,
         [everyone[1].clone()]
     );
+    let (twice, _) = feed(
+        &app,
+        &format!("/api/v1/calendar.ics?{YEAR}&kind=hearing&kind=hearing"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        twice.matches("BEGIN:VEVENT").count(),
+        1,
+        "a kind asked for twice is listed once"
+    );
     let mut two = uids(
         &app,
         &format!("{YEAR}&kind=meeting&kind=consultation"),
