@@ -543,7 +543,24 @@ pub async fn search(
             .await?;
             let mut rows: Vec<HitRow> = Vec::new();
             let mut common: Option<bool> = None;
+            let full = |hits: usize| i64::try_from(hits).unwrap_or(i64::MAX) >= wanted;
+            // Appends a part's hits, as many as the page still misses.
+            macro_rules! read {
+                ($tier:expr, $part:expr) => {{
+                    let missing = wanted - i64::try_from(rows.len()).unwrap_or(i64::MAX);
+                    if missing > 0 {
+                        let more: Vec<HitRow> =
+                            statement(caller, params, $tier, after.as_ref(), $part, missing)
+                                .load(conn)
+                                .await?;
+                        rows.extend(more);
+                    }
+                }};
+            }
             for tier_no in first_tier..=2 {
+                if full(rows.len()) {
+                    break;
+                }
                 let edge: Option<(NaiveDate, Uuid)> = Statement::new("")
                     .fragment(boundary(params, tier_no, after.as_ref()))
                     .load::<Edge>(conn)
@@ -551,54 +568,33 @@ pub async fn search(
                     .into_iter()
                     .next()
                     .map(|e| (e.sorts_on, e.entity_id));
-                let parts = match edge {
-                    Some((day, id)) => vec![
-                        Part::Head(day, id),
-                        Part::Tail {
-                            day,
-                            id,
-                            since: None,
-                            until: None,
-                        },
-                    ],
-                    None => vec![Part::All],
+                let Some((day, id)) = edge else {
+                    read!(tier_no, Part::All);
+                    continue;
                 };
-                let mut parts = std::collections::VecDeque::from(parts);
-                while let Some(mut part) = parts.pop_front() {
-                    let have = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-                    if have >= wanted {
-                        break;
+                read!(tier_no, Part::Head(day, id));
+                if full(rows.len()) {
+                    break;
+                }
+                // The tail: at once for a rare query, window by window for a common one.
+                let is_common = match common {
+                    Some(known) => known,
+                    None => {
+                        *common.insert(estimated_matches(conn, &params.q).await? > COMMON_MATCHES)
                     }
-                    // The whole tail, not yet split: a common query's is read window by window.
-                    if let Part::Tail {
+                };
+                let tail = if is_common {
+                    tail_windows(day, id, params.from)
+                } else {
+                    vec![Part::Tail {
                         day,
                         id,
                         since: None,
                         until: None,
-                    } = part
-                    {
-                        let is_common = match common {
-                            Some(known) => known,
-                            None => {
-                                let known =
-                                    estimated_matches(conn, &params.q).await? > COMMON_MATCHES;
-                                common = Some(known);
-                                known
-                            }
-                        };
-                        if is_common {
-                            let mut windows = tail_windows(day, id, params.from).into_iter();
-                            if let Some(first) = windows.next() {
-                                part = first;
-                                parts.extend(windows);
-                            }
-                        }
-                    }
-                    let more: Vec<HitRow> =
-                        statement(caller, params, tier_no, after.as_ref(), part, wanted - have)
-                            .load(conn)
-                            .await?;
-                    rows.extend(more);
+                    }]
+                };
+                for part in tail {
+                    read!(tier_no, part);
                 }
             }
             Ok::<_, ApiError>(rows)
