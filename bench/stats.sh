@@ -5,6 +5,8 @@
 #
 #   cargo build --release && bench/stats.sh [ROUNDS]
 #
+# ONLY=pattern runs only the rows whose name matches the pattern (grep -E), e.g. ONLY='engagements|scorecard'.
+#
 # Uses the database bench/engagements.sh generates (BENCH_DB, default hamkori_bench_engagements; run that first,
 # or generate: hamkori generate --organizations 2000 --agencies 300 --engagements 1000000 --seed 1).
 # Only loopback is used; the server stops by itself.
@@ -46,6 +48,7 @@ organization=$(q "SELECT organization_id FROM engagement_parties WHERE organizat
 engagements=$(q "SELECT count(*) FROM engagements")
 
 run() { # name path token
+  [ -n "${ONLY:-}" ] && ! grep -Eq "$ONLY" <<<"$1" && return
   local header=()
   [ -n "$3" ] && header=(-H "Authorization: Bearer $3")
   curl -sf "${header[@]}" "$base$2" >/dev/null || { echo "| $1 | failed: $2 | |"; return; }

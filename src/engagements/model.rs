@@ -532,6 +532,33 @@ pub fn readable_sql(caller: &Caller, visibility_column: &str, engagement: &str) 
         .sql(")")
 }
 
+/// [`readable_sql`] over the rows of an engagement tally (`table` with the engagements' `visibility`, `kind` and
+/// `status`, and `council_visibility`: a meeting's council's visibility, null for other kinds), for the callers
+/// whose rule depends on nothing else; `None` for a rule that names the caller's own records (an organisation's
+/// member, a council's secretary), which only the rows themselves can answer.
+pub fn tally_readable_sql(caller: &Caller, table: &str) -> Option<Fragment> {
+    let hidden = not_planned_visit_hidden(table);
+    let Some(actor) = &caller.actor else {
+        return Some(Fragment::new(format!(
+            "({table}.visibility = 'public' AND {hidden} \
+             AND coalesce({table}.council_visibility, 'public') = 'public')"
+        )));
+    };
+    let open = || {
+        Some(Fragment::new(format!(
+            "({table}.visibility IN ('public', 'internal') AND {hidden} \
+             AND coalesce({table}.council_visibility, 'public') <> 'restricted')"
+        )))
+    };
+    match actor.role {
+        Role::Admin => Some(Fragment::new("TRUE")),
+        Role::Analyst | Role::AgencyOfficer => open(),
+        Role::NgoMember if actor.organization_id.is_none() => open(),
+        Role::Secretary if actor.council_ids.is_empty() => open(),
+        Role::NgoMember | Role::Secretary => None,
+    }
+}
+
 /// A list of enum values as SQL literals (`'a', 'b'`); the values are our own constants, never client input.
 fn sql_list(values: &[PartyRole]) -> String {
     let quoted: Vec<String> = values.iter().map(|v| format!("'{v}'")).collect();

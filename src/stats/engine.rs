@@ -492,6 +492,20 @@ pub async fn compute<C: Collection>(
     span: Span,
     from: impl Fn() -> ApiResult<Statement>,
 ) -> ApiResult<Stats<C::Measures>> {
+    compute_from::<C>(conn, caller, params, span, &from, &from).await
+}
+
+/// [`compute`] with the totals counted over `totals` and the groups over `groups`: for tallies, where the rows a
+/// dimension groups (an agency's) are not the rows the totals count once.
+pub async fn compute_from<C: Collection>(
+    conn: &mut Conn,
+    caller: &Caller,
+    params: &StatsParams,
+    span: Span,
+    totals: &dyn Fn() -> ApiResult<Statement>,
+    groups: &dyn Fn() -> ApiResult<Statement>,
+) -> ApiResult<Stats<C::Measures>> {
+    let from = totals;
     let dims = check::<C>(params)?;
     let order = order::<C::Measures>(params.sort.as_deref())?;
     let totals = {
@@ -544,7 +558,7 @@ pub async fn compute<C: Collection>(
                 key(1),
                 C::SELECT.trim_end_matches(", ")
             ))
-            .query(from()?)
+            .query(groups()?)
             .sql(&format!(
                 "{joins} GROUP BY 1, 2{}) g",
                 if C::SPLIT.is_some() { ", 3" } else { "" }

@@ -47,12 +47,17 @@ pub async fn engagement_stats(
         from: filter.from,
         to: filter.to,
     };
-    let stats = engine::compute::<Engagements>(&mut conn, &caller, &params, span, || {
-        Ok(Statement::new("(")
-            .query(core::filtered(core::stats_rows(&caller, None), &filter))
-            .sql(") base"))
-    })
-    .await?;
+    let stats = match super::tallies::engagements(&mut conn, &caller, &params, &filter).await? {
+        Some(stats) => stats,
+        None => {
+            engine::compute::<Engagements>(&mut conn, &caller, &params, span, || {
+                Ok(Statement::new("(")
+                    .query(core::filtered(core::stats_rows(&caller, None), &filter))
+                    .sql(") base"))
+            })
+            .await?
+        }
+    };
     engine::respond(&stats, &params, "engagement-stats")
 }
 

@@ -6,6 +6,7 @@ pub mod engine;
 pub mod handlers;
 pub mod overlaps;
 pub mod scorecards;
+pub mod tallies;
 
 /// Registers the routes.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {

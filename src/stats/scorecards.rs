@@ -133,7 +133,15 @@ async fn engagements(
     filter: EngagementFilter,
     links: (String, String),
 ) -> ApiResult<Section<EngagementMeasures>> {
-    section::<Engagements>(conn, caller, "kind,year", links, || {
+    let group_by = "kind,year";
+    if let Some(stats) = super::tallies::engagements(conn, caller, &by(group_by), &filter).await? {
+        return Ok(Section {
+            stats,
+            list: links.0,
+            statistic: format!("{}&group_by={group_by}", links.1),
+        });
+    }
+    section::<Engagements>(conn, caller, group_by, links, || {
         Ok(Statement::new("(")
             .query(core::filtered(core::stats_rows(caller, None), &filter))
             .sql(") base"))

@@ -33,6 +33,7 @@ mod statements;
 mod stats;
 mod subagencies;
 mod support;
+mod tallies;
 mod throttling;
 mod timeline;
 mod trust;

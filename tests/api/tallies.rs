@@ -1,0 +1,241 @@
+//! The engagement tallies (`engagement_tally`, `engagement_agency_tally`): kept exact by the database in every write
+//! transaction, so that after any change of an engagement, its parties, a council's visibility or the agency
+//! hierarchy they equal what their definition gives from the live rows, and a statistic answered from them equals
+//! the same statistic counted from the rows, for every caller they answer.
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::support::{TestApp, World, id_of};
+
+/// Rows where `engagement_tally` and its definition (engagements by kind, month, region, status, visibility and a
+/// meeting's council's visibility) differ, in either direction.
+const TALLY_DRIFT: &str = "WITH want AS ( \
+     SELECT e.kind, date_trunc('month', e.starts_on)::date AS month, e.region_code, e.status, e.visibility, \
+            c.visibility AS council_visibility, count(*) AS engagements \
+       FROM engagements e LEFT JOIN councils c ON c.id = e.council_id AND e.kind = 'meeting' \
+      GROUP BY 1, 2, 3, 4, 5, 6), \
+   have AS ( \
+     SELECT kind, month, region_code, status, visibility, council_visibility, engagements \
+       FROM engagement_tally WHERE engagements <> 0) \
+   SELECT count(*) FROM ((SELECT * FROM want EXCEPT ALL SELECT * FROM have) \
+                         UNION ALL (SELECT * FROM have EXCEPT ALL SELECT * FROM want)) AS drift";
+
+/// Rows where `engagement_agency_tally` and its definition differ: each engagement once per agency among its parties
+/// (`party`), and once per agency that is, or is an ancestor of, one of those (`subtree`).
+const AGENCY_TALLY_DRIFT: &str = "WITH RECURSIVE up (engagement_id, agency_id, parent_id) AS ( \
+     SELECT p.engagement_id, a.id, a.parent_id FROM engagement_parties p JOIN agencies a ON a.id = p.agency_id \
+     UNION \
+     SELECT up.engagement_id, a.id, a.parent_id FROM up JOIN agencies a ON a.id = up.parent_id), \
+   members AS ( \
+     SELECT DISTINCT engagement_id, agency_id, 'party' AS scope FROM engagement_parties WHERE agency_id IS NOT NULL \
+     UNION ALL \
+     SELECT DISTINCT engagement_id, agency_id, 'subtree' FROM up), \
+   want AS ( \
+     SELECT m.agency_id, m.scope, date_trunc('month', e.starts_on)::date AS month, e.kind, e.status, e.visibility, \
+            c.visibility AS council_visibility, count(*) AS engagements \
+       FROM members m JOIN engagements e ON e.id = m.engagement_id \
+       LEFT JOIN councils c ON c.id = e.council_id AND e.kind = 'meeting' \
+      GROUP BY 1, 2, 3, 4, 5, 6, 7), \
+   have AS ( \
+     SELECT agency_id, scope, month, kind, status, visibility, council_visibility, engagements \
+       FROM engagement_agency_tally WHERE engagements <> 0) \
+   SELECT count(*) FROM ((SELECT * FROM want EXCEPT ALL SELECT * FROM have) \
+                         UNION ALL (SELECT * FROM have EXCEPT ALL SELECT * FROM want)) AS drift";
+
+/// An agency tree: a ministry, its regional directorate and a city department, and an agency outside it.
+struct Tree {
+    ministry: Uuid,
+    directorate: Uuid,
+    department: Uuid,
+    unrelated: Uuid,
+}
+
+impl Tree {
+    async fn build(app: &TestApp, admin: &str) -> Self {
+        let agency = async |name: &str, parent: Option<Uuid>| {
+            id_of(
+                &app.create_agency(
+                    admin,
+                    json!({"name": name, "level": "regional", "kind": "law_enforcement", "parent_id": parent}),
+                )
+                .await,
+            )
+        };
+        let ministry = agency("Министерство внутренних дел РТ", None).await;
+        let directorate = agency("УМВД по Согдийской области", Some(ministry)).await;
+        let department = agency("ОВД г. Худжанд", Some(directorate)).await;
+        let unrelated = agency("Агентство по контролю за наркотиками", None).await;
+        Self {
+            ministry,
+            directorate,
+            department,
+            unrelated,
+        }
+    }
+}
+
+/// Both tallies equal their definitions.
+async fn assert_exact(app: &TestApp, after: &str) {
+    assert_eq!(
+        app.count(TALLY_DRIFT).await,
+        0,
+        "engagement_tally after {after}"
+    );
+    assert_eq!(
+        app.count(AGENCY_TALLY_DRIFT).await,
+        0,
+        "engagement_agency_tally after {after}"
+    );
+}
+
+/// `GET /stats/engagements?{query}` as `token`.
+async fn stats(app: &TestApp, token: Option<&str>, query: &str) -> Value {
+    let res = app
+        .get(&format!("/api/v1/stats/engagements?{query}"), token)
+        .await;
+    res.assert_status(200);
+    res.json()
+}
+
+/// Each statistic the tallies answer equals the same statistic counted from the rows (a `from` that is not the first
+/// of a month sends it there; every engagement here starts after it), for each caller the tallies answer.
+async fn assert_tallies_agree(app: &TestApp, w: &World, tree: &Tree, after: &str) {
+    let queries = [
+        "group_by=kind".to_owned(),
+        "group_by=year,status".to_owned(),
+        "group_by=agency,visibility".to_owned(),
+        "group_by=region&kind=hearing&kind=meeting".to_owned(),
+        format!("agency_id={}&group_by=kind", tree.ministry),
+        format!(
+            "agency_id={}&include_subagencies=false&group_by=year",
+            tree.directorate
+        ),
+        format!("agency_id={}&group_by=status", w.host_agency),
+    ];
+    for (who, token) in [
+        ("anonymous", None),
+        ("analyst", Some(w.analyst.as_str())),
+        ("officer", Some(w.officer_host.as_str())),
+        ("admin", Some(w.admin.as_str())),
+    ] {
+        for query in &queries {
+            let tallied = stats(app, token, query).await;
+            let counted = stats(app, token, &format!("{query}&from=1900-01-02")).await;
+            assert_eq!(
+                tallied, counted,
+                "{who}, {query}, after {after}: tallies {tallied} but rows {counted}"
+            );
+        }
+    }
+    // What is compared is not nothing: the analyst counts at least the internal hearing.
+    let all = stats(app, Some(&w.analyst), "").await;
+    assert!(
+        all["totals"]["count"].as_i64().unwrap_or(0) > 0,
+        "after {after}: {all}"
+    );
+}
+
+#[actix_web::test]
+async fn the_tallies_follow_every_change_and_answer_as_the_rows_do() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let tree = Tree::build(&app, &w.admin).await;
+    assert_exact(&app, "the world was built").await;
+
+    let res = app
+        .post("/api/v1/hearings", Some(&w.ngo_a), &json!({
+            "title": "Общественные слушания о пытках в местах лишения свободы", "status": "planned",
+            "starts_on": "2026-04-02", "region_code": "TJ-DU", "organizer_ids": [w.org_a],
+            "invited_agencies": [{"agency_id": tree.directorate, "attended": false},
+                                 {"agency_id": tree.department, "attended": false}],
+            "visibility": "public"
+        }))
+        .await;
+    res.assert_status(201);
+    let hearing = format!("/api/v1/hearings/{}", id_of(&res.json()));
+    let res = app
+        .post(
+            "/api/v1/hearings",
+            Some(&w.ngo_a),
+            &json!({
+                "title": "Слушания о доступе к правосудию", "status": "held",
+                "starts_on": "2025-11-20", "region_code": "TJ-DU", "organizer_ids": [w.org_a],
+                "invited_agencies": [{"agency_id": w.host_agency, "attended": true}],
+                "visibility": "internal"
+            }),
+        )
+        .await;
+    res.assert_status(201);
+    assert_exact(&app, "two hearings were created").await;
+    assert_tallies_agree(&app, &w, &tree, "two hearings were created").await;
+    let ministry = stats(
+        &app,
+        None,
+        &format!("agency_id={}&group_by=kind", tree.ministry),
+    )
+    .await;
+    assert_eq!(
+        ministry["totals"]["count"], 1,
+        "one hearing with two agencies of the ministry's tree counts once: {ministry}"
+    );
+
+    for (change, body) in [
+        ("a new status", json!({"status": "held"})),
+        ("a new day", json!({"starts_on": "2026-06-15"})),
+        ("internal visibility", json!({"visibility": "internal"})),
+        (
+            "other invited agencies",
+            json!({"invited_agencies": [{"agency_id": tree.unrelated, "attended": true},
+                                        {"agency_id": tree.ministry, "attended": false}]}),
+        ),
+    ] {
+        app.patch_read(&hearing, Some(&w.ngo_a), &body)
+            .await
+            .assert_status(200);
+        assert_exact(&app, change).await;
+        assert_tallies_agree(&app, &w, &tree, change).await;
+    }
+
+    // A council made restricted hides its meetings from everyone but administrators and its own people.
+    app.patch(
+        &format!("/api/v1/councils/{}", w.council_a),
+        Some(&w.admin),
+        &json!({"visibility": "restricted"}),
+    )
+    .await
+    .assert_status(200);
+    assert_exact(&app, "council A was restricted").await;
+    assert_tallies_agree(&app, &w, &tree, "council A was restricted").await;
+
+    // The unrelated agency moves under the ministry: the ministry's subtree now counts its engagements too.
+    app.patch(
+        &format!("/api/v1/agencies/{}", tree.unrelated),
+        Some(&w.admin),
+        &json!({"parent_id": tree.directorate}),
+    )
+    .await
+    .assert_status(200);
+    assert_exact(&app, "an agency moved").await;
+    assert_tallies_agree(&app, &w, &tree, "an agency moved").await;
+
+    app.delete_read(&hearing, Some(&w.ngo_a))
+        .await
+        .assert_status(204);
+    assert_exact(&app, "a hearing was deleted").await;
+    assert_tallies_agree(&app, &w, &tree, "a hearing was deleted").await;
+
+    // The drift checks can fail: one engagement too many in a tally row is seen.
+    app.execute(
+        "UPDATE engagement_tally SET engagements = engagements + 1 \
+         WHERE ctid = (SELECT ctid FROM engagement_tally WHERE engagements > 0 LIMIT 1)",
+    )
+    .await;
+    assert_eq!(app.count(TALLY_DRIFT).await, 2);
+    app.execute(
+        "UPDATE engagement_agency_tally SET engagements = engagements + 1 \
+         WHERE ctid = (SELECT ctid FROM engagement_agency_tally WHERE engagements > 0 LIMIT 1)",
+    )
+    .await;
+    assert_eq!(app.count(AGENCY_TALLY_DRIFT).await, 2);
+}
