@@ -152,21 +152,18 @@ measures! {
 /// `GET /stats/recommendations`.
 pub struct Recommendations;
 
-/// The `FROM` items after `base` for recommendations: the status and first answer the measures count.
+/// The `FROM` items after `base` for recommendations: the status and first answer the measures count, read from
+/// `recommendation_answers` (what each recommendation's status history says, kept beside it).
 pub fn recommendation_answers(answers: Answers) -> &'static str {
     match answers {
         Answers::Any => {
-            " base CROSS JOIN LATERAL (SELECT base.status, (SELECT min(h.effective_on) \
-             FROM recommendation_status_history h WHERE h.recommendation_id = base.id \
-             AND h.status NOT IN ('issued', 'no_response')) AS first_answer_on) answer"
+            " base LEFT JOIN recommendation_answers ra ON ra.recommendation_id = base.id \
+             CROSS JOIN LATERAL (SELECT base.status, ra.first_answered_on AS first_answer_on) answer"
         }
         Answers::Agency => {
-            " base CROSS JOIN LATERAL (SELECT coalesce((SELECT h.status FROM recommendation_status_history h \
-             WHERE h.recommendation_id = base.id AND h.source = 'agency' \
-             ORDER BY h.changed_at DESC, h.id DESC LIMIT 1), 'issued') AS status, \
-             (SELECT min(h.effective_on) FROM recommendation_status_history h \
-             WHERE h.recommendation_id = base.id AND h.source = 'agency' \
-             AND h.status NOT IN ('issued', 'no_response')) AS first_answer_on) answer"
+            " base LEFT JOIN recommendation_answers ra ON ra.recommendation_id = base.id \
+             CROSS JOIN LATERAL (SELECT coalesce(ra.agency_status, 'issued') AS status, \
+             ra.agency_first_answered_on AS first_answer_on) answer"
         }
     }
 }

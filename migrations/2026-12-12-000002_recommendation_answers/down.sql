@@ -1,0 +1,8 @@
+DROP TRIGGER recommendation_status_history_answers_update ON recommendation_status_history;
+DROP TRIGGER recommendation_status_history_answers_delete ON recommendation_status_history;
+DROP TRIGGER recommendation_status_history_answers_insert ON recommendation_status_history;
+DROP FUNCTION recommendation_answers_updated();
+DROP FUNCTION recommendation_answers_deleted();
+DROP FUNCTION recommendation_answers_inserted();
+DROP FUNCTION recommendation_answers_resync(uuid[]);
+DROP TABLE recommendation_answers;
