@@ -32,7 +32,9 @@ CREATE OR REPLACE FUNCTION engagement_timeline_resync(ids uuid[]) RETURNS void L
            ) AS a (actor_id)
      WHERE e.id = ANY(ids) AND a.actor_id IS NOT NULL;
 $$;
+DROP FUNCTION engagement_tallies_rebuild();
 DROP FUNCTION engagement_tallies_add(uuid[], integer);
+DROP FUNCTION engagement_tallies_deferred();
 DROP FUNCTION engagement_subtree_agencies(uuid[]);
 DROP TABLE engagement_agency_tally;
 DROP TABLE engagement_tally;

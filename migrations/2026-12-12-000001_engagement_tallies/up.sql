@@ -51,6 +51,12 @@ LANGUAGE sql STABLE AS $$
     SELECT DISTINCT engagement_id, agency_id FROM up;
 $$;
 
+-- Whether this transaction loads in bulk and rebuilds the tallies once at its end (`hamkori generate`): set by
+-- `SET LOCAL hamkori.deferred_tallies = on`, which only our own loader issues.
+CREATE FUNCTION engagement_tallies_deferred() RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT coalesce(current_setting('hamkori.deferred_tallies', true), '') = 'on';
+$$;
+
 -- Adds `sign` times the engagements of `ids`, as they stand now, to the tallies: -1 before a change, +1 after it.
 -- Rows are written in key order, so that two transactions touching the same rows lock them in the same order.
 CREATE FUNCTION engagement_tallies_add(ids uuid[], sign integer) RETURNS void LANGUAGE sql AS $$
@@ -60,7 +66,7 @@ CREATE FUNCTION engagement_tallies_add(ids uuid[], sign integer) RETURNS void LA
            sign * count(*)
       FROM engagements e
       LEFT JOIN councils c ON c.id = e.council_id AND e.kind = 'meeting'
-     WHERE e.id = ANY(ids)
+     WHERE e.id = ANY(ids) AND NOT engagement_tallies_deferred()
      GROUP BY 1, 2, 3, 4, 5, 6
      ORDER BY 1, 2, 3, 4, 5, 6
         ON CONFLICT ON CONSTRAINT engagement_tally_key
@@ -76,6 +82,7 @@ CREATE FUNCTION engagement_tallies_add(ids uuid[], sign integer) RETURNS void LA
             SELECT engagement_id, agency_id, 'subtree' FROM engagement_subtree_agencies(ids)) a
       JOIN engagements e ON e.id = a.engagement_id
       LEFT JOIN councils c ON c.id = e.council_id AND e.kind = 'meeting'
+     WHERE NOT engagement_tallies_deferred()
      GROUP BY 1, 2, 3, 4, 5, 6, 7
      ORDER BY 1, 2, 3, 4, 5, 6, 7
         ON CONFLICT ON CONSTRAINT engagement_agency_tally_key
@@ -202,24 +209,31 @@ CREATE TRIGGER councils_tallies_in
     FOR EACH ROW WHEN (OLD.visibility IS DISTINCT FROM NEW.visibility)
     EXECUTE FUNCTION engagement_tallies_council_in();
 
--- The tallies of the engagements already recorded, set-based.
-INSERT INTO engagement_tally (kind, month, region_code, status, visibility, council_visibility, engagements)
-SELECT e.kind, date_trunc('month', e.starts_on)::date, e.region_code, e.status, e.visibility, c.visibility, count(*)
-  FROM engagements e
-  LEFT JOIN councils c ON c.id = e.council_id AND e.kind = 'meeting'
- GROUP BY 1, 2, 3, 4, 5, 6;
-WITH RECURSIVE up (engagement_id, agency_id, parent_id) AS (
-    SELECT t.engagement_id, a.id, a.parent_id FROM engagement_timeline t JOIN agencies a ON a.id = t.actor_id
-    UNION
-    SELECT up.engagement_id, a.id, a.parent_id FROM up JOIN agencies a ON a.id = up.parent_id
-)
-INSERT INTO engagement_agency_tally (agency_id, scope, month, kind, status, visibility, council_visibility, engagements)
-SELECT a.agency_id, a.scope, date_trunc('month', e.starts_on)::date, e.kind, e.status, e.visibility, c.visibility,
-       count(*)
-  FROM (SELECT t.engagement_id, t.actor_id AS agency_id, 'party' AS scope
-          FROM engagement_timeline t JOIN agencies ag ON ag.id = t.actor_id
-        UNION ALL
-        SELECT DISTINCT engagement_id, agency_id, 'subtree' FROM up) a
-  JOIN engagements e ON e.id = a.engagement_id
-  LEFT JOIN councils c ON c.id = e.council_id AND e.kind = 'meeting'
- GROUP BY 1, 2, 3, 4, 5, 6, 7;
+-- Rebuilds both tallies from the engagements, set-based: the backfill below, and the end of a bulk load.
+CREATE FUNCTION engagement_tallies_rebuild() RETURNS void LANGUAGE sql AS $$
+    TRUNCATE engagement_tally, engagement_agency_tally;
+    INSERT INTO engagement_tally (kind, month, region_code, status, visibility, council_visibility, engagements)
+    SELECT e.kind, date_trunc('month', e.starts_on)::date, e.region_code, e.status, e.visibility, c.visibility,
+           count(*)
+      FROM engagements e
+      LEFT JOIN councils c ON c.id = e.council_id AND e.kind = 'meeting'
+     GROUP BY 1, 2, 3, 4, 5, 6;
+    WITH RECURSIVE up (engagement_id, agency_id, parent_id) AS (
+        SELECT t.engagement_id, a.id, a.parent_id FROM engagement_timeline t JOIN agencies a ON a.id = t.actor_id
+        UNION
+        SELECT up.engagement_id, a.id, a.parent_id FROM up JOIN agencies a ON a.id = up.parent_id
+    )
+    INSERT INTO engagement_agency_tally
+           (agency_id, scope, month, kind, status, visibility, council_visibility, engagements)
+    SELECT a.agency_id, a.scope, date_trunc('month', e.starts_on)::date, e.kind, e.status, e.visibility,
+           c.visibility, count(*)
+      FROM (SELECT t.engagement_id, t.actor_id AS agency_id, 'party' AS scope
+              FROM engagement_timeline t JOIN agencies ag ON ag.id = t.actor_id
+            UNION ALL
+            SELECT DISTINCT engagement_id, agency_id, 'subtree' FROM up) a
+      JOIN engagements e ON e.id = a.engagement_id
+      LEFT JOIN councils c ON c.id = e.council_id AND e.kind = 'meeting'
+     GROUP BY 1, 2, 3, 4, 5, 6, 7;
+$$;
+
+SELECT engagement_tallies_rebuild();

@@ -4,5 +4,6 @@ DROP TRIGGER recommendation_status_history_answers_insert ON recommendation_stat
 DROP FUNCTION recommendation_answers_updated();
 DROP FUNCTION recommendation_answers_deleted();
 DROP FUNCTION recommendation_answers_inserted();
+DROP FUNCTION recommendation_answers_rebuild();
 DROP FUNCTION recommendation_answers_resync(uuid[]);
 DROP TABLE recommendation_answers;

@@ -13,7 +13,7 @@ CREATE TABLE recommendation_answers (
 );
 
 CREATE FUNCTION recommendation_answers_resync(ids uuid[]) RETURNS void LANGUAGE sql AS $$
-    DELETE FROM recommendation_answers WHERE recommendation_id = ANY(ids);
+    DELETE FROM recommendation_answers WHERE recommendation_id = ANY(ids) AND NOT engagement_tallies_deferred();
     INSERT INTO recommendation_answers
            (recommendation_id, first_answered_on, agency_status, agency_first_answered_on)
     SELECT h.recommendation_id,
@@ -22,7 +22,7 @@ CREATE FUNCTION recommendation_answers_resync(ids uuid[]) RETURNS void LANGUAGE 
            min(h.effective_on) FILTER (WHERE h.source = 'agency' AND h.status NOT IN ('issued', 'no_response'))
       FROM recommendation_status_history h
       JOIN recommendations r ON r.id = h.recommendation_id
-     WHERE h.recommendation_id = ANY(ids)
+     WHERE h.recommendation_id = ANY(ids) AND NOT engagement_tallies_deferred()
      GROUP BY h.recommendation_id;
 $$;
 
@@ -57,11 +57,18 @@ CREATE TRIGGER recommendation_status_history_answers_update
     AFTER UPDATE ON recommendation_status_history REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION recommendation_answers_updated();
 
-INSERT INTO recommendation_answers
-       (recommendation_id, first_answered_on, agency_status, agency_first_answered_on)
-SELECT h.recommendation_id,
-       min(h.effective_on) FILTER (WHERE h.status NOT IN ('issued', 'no_response')),
-       (array_agg(h.status ORDER BY h.changed_at DESC, h.id DESC) FILTER (WHERE h.source = 'agency'))[1],
-       min(h.effective_on) FILTER (WHERE h.source = 'agency' AND h.status NOT IN ('issued', 'no_response'))
-  FROM recommendation_status_history h
- GROUP BY h.recommendation_id;
+-- Rebuilds every row from the history, set-based: the backfill below, and the end of a bulk load (which defers the
+-- per-statement rewrite with the engagement tallies' `hamkori.deferred_tallies`).
+CREATE FUNCTION recommendation_answers_rebuild() RETURNS void LANGUAGE sql AS $$
+    TRUNCATE recommendation_answers;
+    INSERT INTO recommendation_answers
+           (recommendation_id, first_answered_on, agency_status, agency_first_answered_on)
+    SELECT h.recommendation_id,
+           min(h.effective_on) FILTER (WHERE h.status NOT IN ('issued', 'no_response')),
+           (array_agg(h.status ORDER BY h.changed_at DESC, h.id DESC) FILTER (WHERE h.source = 'agency'))[1],
+           min(h.effective_on) FILTER (WHERE h.source = 'agency' AND h.status NOT IN ('issued', 'no_response'))
+      FROM recommendation_status_history h
+     GROUP BY h.recommendation_id;
+$$;
+
+SELECT recommendation_answers_rebuild();

@@ -4,6 +4,10 @@
 -- always makes the same data; ids are md5 of seed, table and number (so a second run needs another seed).
 -- Dates span the ten years before 2026-12-01, the fixed "today" that decides what is still planned.
 
+-- The statistics' tallies and recommendation answers are rebuilt once at the end, set-based, rather than kept
+-- statement by statement while a million rows arrive.
+SET LOCAL hamkori.deferred_tallies = on;
+
 -- A uniform number in [0, 1) for row `g` and a purpose `salt`, and the id of row `g` of a table `tag`.
 CREATE FUNCTION pg_temp.u(g bigint, salt int) RETURNS float8 LANGUAGE sql IMMUTABLE AS
   $$ SELECT (hashint8extended(g, @SEED@::bigint * 1000 + salt) & 9007199254740991)::float8 / 9007199254740992 $$;
@@ -279,3 +283,7 @@ FROM gen_h h JOIN recommendations rec ON rec.id = pg_temp.id('r', h.rg)
 ORDER BY h.rg, h.k;
 
 DROP TABLE gen_e, gen_s, gen_r, gen_h;
+
+SELECT engagement_tallies_rebuild();
+SELECT recommendation_answers_rebuild();
+SET LOCAL hamkori.deferred_tallies = off;

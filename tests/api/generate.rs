@@ -87,6 +87,22 @@ async fn generated_engagements_are_consistent_and_readable() {
         assert!(n(what) > 0, "{what}");
     }
     assert!(n("currencies") >= 3);
+    // The statistics' tallies and answers, rebuilt once at the end of the load, equal their definitions.
+    for (name, drift) in [
+        ("engagement_tally", crate::tallies::TALLY_DRIFT),
+        (
+            "engagement_agency_tally",
+            crate::tallies::AGENCY_TALLY_DRIFT,
+        ),
+        ("recommendation_answers", crate::tallies::ANSWERS_DRIFT),
+    ] {
+        assert_eq!(app.count(drift).await, 0, "{name}");
+    }
+    assert_eq!(
+        app.count("SELECT sum(engagements) FROM engagement_tally")
+            .await,
+        2_000
+    );
 
     let admin = app.admin().await;
     let mut total = 0;

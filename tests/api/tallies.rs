@@ -10,7 +10,7 @@ use crate::support::{TestApp, World, id_of};
 
 /// Rows where `engagement_tally` and its definition (engagements by kind, month, region, status, visibility and a
 /// meeting's council's visibility) differ, in either direction.
-const TALLY_DRIFT: &str = "WITH want AS ( \
+pub const TALLY_DRIFT: &str = "WITH want AS ( \
      SELECT e.kind, date_trunc('month', e.starts_on)::date AS month, e.region_code, e.status, e.visibility, \
             c.visibility AS council_visibility, count(*) AS engagements \
        FROM engagements e LEFT JOIN councils c ON c.id = e.council_id AND e.kind = 'meeting' \
@@ -23,7 +23,7 @@ const TALLY_DRIFT: &str = "WITH want AS ( \
 
 /// Rows where `engagement_agency_tally` and its definition differ: each engagement once per agency among its parties
 /// (`party`), and once per agency that is, or is an ancestor of, one of those (`subtree`).
-const AGENCY_TALLY_DRIFT: &str = "WITH RECURSIVE up (engagement_id, agency_id, parent_id) AS ( \
+pub const AGENCY_TALLY_DRIFT: &str = "WITH RECURSIVE up (engagement_id, agency_id, parent_id) AS ( \
      SELECT p.engagement_id, a.id, a.parent_id FROM engagement_parties p JOIN agencies a ON a.id = p.agency_id \
      UNION \
      SELECT up.engagement_id, a.id, a.parent_id FROM up JOIN agencies a ON a.id = up.parent_id), \
@@ -42,6 +42,17 @@ const AGENCY_TALLY_DRIFT: &str = "WITH RECURSIVE up (engagement_id, agency_id, p
        FROM engagement_agency_tally WHERE engagements <> 0) \
    SELECT count(*) FROM ((SELECT * FROM want EXCEPT ALL SELECT * FROM have) \
                          UNION ALL (SELECT * FROM have EXCEPT ALL SELECT * FROM want)) AS drift";
+
+/// Recommendations whose `recommendation_answers` row differs from what their status history says.
+pub const ANSWERS_DRIFT: &str = "SELECT count(*) FROM recommendations r \
+   LEFT JOIN recommendation_answers ra ON ra.recommendation_id = r.id \
+   WHERE ra.first_answered_on IS DISTINCT FROM (SELECT min(h.effective_on) FROM recommendation_status_history h \
+           WHERE h.recommendation_id = r.id AND h.status NOT IN ('issued', 'no_response')) \
+      OR ra.agency_status IS DISTINCT FROM (SELECT h.status FROM recommendation_status_history h \
+           WHERE h.recommendation_id = r.id AND h.source = 'agency' ORDER BY h.changed_at DESC, h.id DESC LIMIT 1) \
+      OR ra.agency_first_answered_on IS DISTINCT FROM (SELECT min(h.effective_on) \
+           FROM recommendation_status_history h WHERE h.recommendation_id = r.id AND h.source = 'agency' \
+           AND h.status NOT IN ('issued', 'no_response'))";
 
 /// An agency tree: a ministry, its regional directorate and a city department, and an agency outside it.
 struct Tree {
@@ -180,6 +191,33 @@ async fn the_tallies_follow_every_change_and_answer_as_the_rows_do() {
         "one hearing with two agencies of the ministry's tree counts once: {ministry}"
     );
 
+    // Answers to a recommendation, the agency's own and an administrator's record, are kept beside it as the
+    // history says.
+    assert_eq!(app.count(ANSWERS_DRIFT).await, 0, "answers as created");
+    for (token, status, on) in [
+        (&w.officer_host, "acknowledged", "2026-05-02"),
+        (&w.admin, "in_progress", "2026-07-01"),
+        (&w.officer_host, "partially_implemented", "2026-06-20"),
+    ] {
+        app.post(
+            &format!("/api/v1/recommendations/{}/status", w.recommendation),
+            Some(token),
+            &json!({"status": status, "effective_on": on, "note": "Ответ"}),
+        )
+        .await
+        .assert_status(200);
+        assert_eq!(app.count(ANSWERS_DRIFT).await, 0, "answers after {status}");
+    }
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM recommendation_answers WHERE recommendation_id = '{}' \
+             AND first_answered_on = '2026-05-02' AND agency_status = 'partially_implemented'",
+            w.recommendation
+        ))
+        .await,
+        1
+    );
+
     for (change, body) in [
         ("a new status", json!({"status": "held"})),
         ("a new day", json!({"starts_on": "2026-06-15"})),
@@ -238,4 +276,7 @@ async fn the_tallies_follow_every_change_and_answer_as_the_rows_do() {
     )
     .await;
     assert_eq!(app.count(AGENCY_TALLY_DRIFT).await, 2);
+    app.execute("UPDATE recommendation_answers SET agency_status = 'rejected'")
+        .await;
+    assert!(app.count(ANSWERS_DRIFT).await > 0);
 }
