@@ -33,7 +33,12 @@ CREATE OR REPLACE FUNCTION engagement_timeline_resync(ids uuid[]) RETURNS void L
      WHERE e.id = ANY(ids) AND a.actor_id IS NOT NULL;
 $$;
 DROP FUNCTION engagement_tallies_rebuild();
+DROP TRIGGER engagement_agency_tally_pending_apply ON engagement_agency_tally_pending;
+DROP TRIGGER engagement_tally_pending_apply ON engagement_tally_pending;
+DROP FUNCTION engagement_tallies_apply();
 DROP FUNCTION engagement_tallies_add(uuid[], integer);
+DROP TABLE engagement_agency_tally_pending;
+DROP TABLE engagement_tally_pending;
 DROP FUNCTION engagement_tallies_deferred();
 DROP FUNCTION engagement_subtree_agencies(uuid[]);
 DROP TABLE engagement_agency_tally;

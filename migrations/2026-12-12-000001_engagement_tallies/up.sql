@@ -57,21 +57,46 @@ CREATE FUNCTION engagement_tallies_deferred() RETURNS boolean LANGUAGE sql STABL
     SELECT coalesce(current_setting('hamkori.deferred_tallies', true), '') = 'on';
 $$;
 
--- Adds `sign` times the engagements of `ids`, as they stand now, to the tallies: -1 before a change, +1 after it.
--- Rows are written in key order, so that two transactions touching the same rows lock them in the same order.
+-- A transaction's changes to the tallies wait here until it commits, and are then added up and applied in one
+-- statement, in key order (`engagement_tallies_apply`). Changing the tally rows as each statement ran had two
+-- transactions moving engagements between the same two rows in opposite directions lock them in opposite orders
+-- and deadlock; it also held the busiest rows (this month's) locked for the rest of each transaction.
+CREATE TABLE engagement_tally_pending (
+    txid               bigint NOT NULL DEFAULT txid_current(),
+    kind               text NOT NULL,
+    month              date NOT NULL,
+    region_code        text,
+    status             text NOT NULL,
+    visibility         text NOT NULL,
+    council_visibility text,
+    engagements        bigint NOT NULL
+);
+CREATE INDEX engagement_tally_pending_txid_idx ON engagement_tally_pending (txid);
+CREATE TABLE engagement_agency_tally_pending (
+    txid               bigint NOT NULL DEFAULT txid_current(),
+    agency_id          uuid NOT NULL,
+    scope              text NOT NULL,
+    month              date NOT NULL,
+    kind               text NOT NULL,
+    status             text NOT NULL,
+    visibility         text NOT NULL,
+    council_visibility text,
+    engagements        bigint NOT NULL
+);
+CREATE INDEX engagement_agency_tally_pending_txid_idx ON engagement_agency_tally_pending (txid);
+
+-- Adds `sign` times the engagements of `ids`, as they stand now, to this transaction's pending changes: -1 before a
+-- change, +1 after it.
 CREATE FUNCTION engagement_tallies_add(ids uuid[], sign integer) RETURNS void LANGUAGE sql AS $$
-    INSERT INTO engagement_tally AS t
+    INSERT INTO engagement_tally_pending
            (kind, month, region_code, status, visibility, council_visibility, engagements)
     SELECT e.kind, date_trunc('month', e.starts_on)::date, e.region_code, e.status, e.visibility, c.visibility,
            sign * count(*)
       FROM engagements e
       LEFT JOIN councils c ON c.id = e.council_id AND e.kind = 'meeting'
      WHERE e.id = ANY(ids) AND NOT engagement_tallies_deferred()
-     GROUP BY 1, 2, 3, 4, 5, 6
-     ORDER BY 1, 2, 3, 4, 5, 6
-        ON CONFLICT ON CONSTRAINT engagement_tally_key
-        DO UPDATE SET engagements = t.engagements + excluded.engagements;
-    INSERT INTO engagement_agency_tally AS t
+     GROUP BY 1, 2, 3, 4, 5, 6;
+    INSERT INTO engagement_agency_tally_pending
            (agency_id, scope, month, kind, status, visibility, council_visibility, engagements)
     SELECT a.agency_id, a.scope, date_trunc('month', e.starts_on)::date, e.kind, e.status, e.visibility,
            c.visibility, sign * count(*)
@@ -83,11 +108,49 @@ CREATE FUNCTION engagement_tallies_add(ids uuid[], sign integer) RETURNS void LA
       JOIN engagements e ON e.id = a.engagement_id
       LEFT JOIN councils c ON c.id = e.council_id AND e.kind = 'meeting'
      WHERE NOT engagement_tallies_deferred()
+     GROUP BY 1, 2, 3, 4, 5, 6, 7;
+$$;
+
+-- At commit: this transaction's pending changes, added up per row, applied in key order (so that committing
+-- transactions lock tally rows in one order), and removed. Fired by the first pending row's deferred trigger; the
+-- later ones find nothing left.
+CREATE FUNCTION engagement_tallies_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    WITH moved AS (
+        DELETE FROM engagement_tally_pending WHERE txid = txid_current()
+        RETURNING kind, month, region_code, status, visibility, council_visibility, engagements
+    )
+    INSERT INTO engagement_tally AS t
+           (kind, month, region_code, status, visibility, council_visibility, engagements)
+    SELECT kind, month, region_code, status, visibility, council_visibility, sum(engagements)
+      FROM moved
+     GROUP BY 1, 2, 3, 4, 5, 6
+    HAVING sum(engagements) <> 0
+     ORDER BY 1, 2, 3, 4, 5, 6
+        ON CONFLICT ON CONSTRAINT engagement_tally_key
+        DO UPDATE SET engagements = t.engagements + excluded.engagements;
+    WITH moved AS (
+        DELETE FROM engagement_agency_tally_pending WHERE txid = txid_current()
+        RETURNING agency_id, scope, month, kind, status, visibility, council_visibility, engagements
+    )
+    INSERT INTO engagement_agency_tally AS t
+           (agency_id, scope, month, kind, status, visibility, council_visibility, engagements)
+    SELECT agency_id, scope, month, kind, status, visibility, council_visibility, sum(engagements)
+      FROM moved
      GROUP BY 1, 2, 3, 4, 5, 6, 7
+    HAVING sum(engagements) <> 0
      ORDER BY 1, 2, 3, 4, 5, 6, 7
         ON CONFLICT ON CONSTRAINT engagement_agency_tally_key
         DO UPDATE SET engagements = t.engagements + excluded.engagements;
+    RETURN NULL;
+END
 $$;
+CREATE CONSTRAINT TRIGGER engagement_tally_pending_apply
+    AFTER INSERT ON engagement_tally_pending DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION engagement_tallies_apply();
+CREATE CONSTRAINT TRIGGER engagement_agency_tally_pending_apply
+    AFTER INSERT ON engagement_agency_tally_pending DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION engagement_tallies_apply();
 
 -- The timeline's resync, bracketed: the engagements' contributions leave the tallies before their actors change and
 -- come back after.

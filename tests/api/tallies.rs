@@ -98,6 +98,15 @@ async fn assert_exact(app: &TestApp, after: &str) {
         0,
         "engagement_agency_tally after {after}"
     );
+    assert_eq!(
+        app.count(
+            "SELECT (SELECT count(*) FROM engagement_tally_pending) \
+             + (SELECT count(*) FROM engagement_agency_tally_pending)"
+        )
+        .await,
+        0,
+        "changes left pending after {after}"
+    );
 }
 
 /// `GET /stats/engagements?{query}` as `token`.
@@ -279,4 +288,40 @@ async fn the_tallies_follow_every_change_and_answer_as_the_rows_do() {
     app.execute("UPDATE recommendation_answers SET agency_status = 'rejected'")
         .await;
     assert!(app.count(ANSWERS_DRIFT).await > 0);
+}
+
+/// Two engagements moving between the same two tally rows in opposite directions at once: neither waits on the other
+/// into a deadlock (each transaction's counts move in one statement at its commit, in key order), every request
+/// succeeds, and the tallies stay exact.
+#[actix_web::test]
+async fn opposite_changes_at_once_never_deadlock_and_keep_the_tallies_exact() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let hearing = async |status: &str| {
+        let res = app
+            .post("/api/v1/hearings", Some(&w.ngo_a), &json!({
+                "title": "Слушания о доступе к правосудию", "status": status, "starts_on": "2026-03-10",
+                "region_code": "TJ-DU", "organizer_ids": [w.org_a],
+                "invited_agencies": [{"agency_id": w.host_agency, "attended": false}], "visibility": "public"
+            }))
+            .await;
+        res.assert_status(201);
+        format!("/api/v1/hearings/{}", id_of(&res.json()))
+    };
+    let (a, b) = (hearing("planned").await, hearing("held").await);
+    for round in 0..12 {
+        let (to_a, to_b) = if round % 2 == 0 {
+            ("held", "planned")
+        } else {
+            ("planned", "held")
+        };
+        let (body_a, body_b) = (json!({"status": to_a}), json!({"status": to_b}));
+        let (ra, rb) = tokio::join!(
+            app.patch_read(&a, Some(&w.ngo_a), &body_a),
+            app.patch_read(&b, Some(&w.ngo_a), &body_b),
+        );
+        ra.assert_status(200);
+        rb.assert_status(200);
+    }
+    assert_exact(&app, "opposite changes at once").await;
 }

@@ -637,6 +637,15 @@ pub const NOT_IN_SNAPSHOT: &[(&str, &str)] = &[
          (draft-ietf-httpapi-idempotency-key-header); the retries tests count its rows themselves",
     ),
     (
+        "engagement_tally_pending",
+        "empty outside a transaction: a write's tally changes wait here until its commit applies them to \
+         `engagement_tally` (covered); the tallies tests assert it is empty after every change",
+    ),
+    (
+        "engagement_agency_tally_pending",
+        "empty outside a transaction, as `engagement_tally_pending`; its tally `engagement_agency_tally` is covered",
+    ),
+    (
         "login_failures",
         "a refused login records its attempt here on purpose (the rows are the lock-out counter), and every \
          login attempt forgets failures older than the window",
