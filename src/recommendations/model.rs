@@ -428,7 +428,20 @@ pub fn stats_rows(
             engagements::region_code,
         ))
         .into_boxed();
+    // The agency with its sub-agencies as an array: see `in_agency_array`.
+    let agency = filter.addressed_to_agency_id;
+    let filter = &RecommendationFilter {
+        addressed_to_agency_id: None,
+        ..filter.clone()
+    };
     filter_recommendations!(query, filter);
+    if let Some(agency) = agency {
+        query = query.filter(crate::db::sql::in_agency_array(
+            "recommendations.addressed_to_agency_id",
+            agency,
+            filter.include_subagencies.unwrap_or(true),
+        ));
+    }
     query
 }
 

@@ -370,7 +370,20 @@ pub fn stats_rows(
             consultations::closes_on,
         ))
         .into_boxed();
+    // The agency with its sub-agencies as an array: see `in_agency_array`.
+    let agency = filter.responsible_agency_id;
+    let filter = &SubmissionFilter {
+        responsible_agency_id: None,
+        ..filter.clone()
+    };
     filter_submissions!(query, filter);
+    if let Some(agency) = agency {
+        query = query.filter(crate::db::sql::in_agency_array(
+            "consultations.responsible_agency_id",
+            agency,
+            filter.include_subagencies.unwrap_or(true),
+        ));
+    }
     query
 }
 
