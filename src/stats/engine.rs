@@ -505,7 +505,6 @@ pub async fn compute_from<C: Collection>(
     totals: &dyn Fn() -> ApiResult<Statement>,
     groups: &dyn Fn() -> ApiResult<Statement>,
 ) -> ApiResult<Stats<C::Measures>> {
-    let from = totals;
     let dims = check::<C>(params)?;
     let order = order::<C::Measures>(params.sort.as_deref())?;
     let totals = {
@@ -519,7 +518,7 @@ pub async fn compute_from<C: Collection>(
         let rows: Vec<Grouped<C::Row>> = statement
             .sql(C::SELECT.trim_end_matches(", "))
             .sql(" FROM ")
-            .query(from()?)
+            .query(totals()?)
             .sql(if C::SPLIT.is_some() {
                 " GROUP BY k3"
             } else {

@@ -8,16 +8,17 @@ use uuid::Uuid;
 
 use crate::support::{TestApp, World, id_of};
 
-/// МВД → УМВД по Согдийской области → ОВД г. Худжанд, and an agency outside that tree.
-struct Tree {
-    parent: Uuid,
-    child: Uuid,
-    grandchild: Uuid,
-    unrelated: Uuid,
+/// МВД → УМВД по Согдийской области → ОВД г. Худжанд, and an agency outside that tree (the tallies tests use it
+/// too).
+pub struct Tree {
+    pub parent: Uuid,
+    pub child: Uuid,
+    pub grandchild: Uuid,
+    pub unrelated: Uuid,
 }
 
 impl Tree {
-    async fn build(app: &TestApp, admin: &str) -> Self {
+    pub async fn build(app: &TestApp, admin: &str) -> Self {
         let agency = async |name: &str, parent: Option<Uuid>| {
             id_of(
                 &app.create_agency(

@@ -4,8 +4,8 @@
 //! the same statistic counted from the rows, for every caller they answer.
 
 use serde_json::{Value, json};
-use uuid::Uuid;
 
+use crate::subagencies::Tree;
 use crate::support::{TestApp, World, id_of};
 
 /// Rows where `engagement_tally` and its definition (engagements by kind, month, region, status, visibility and a
@@ -54,38 +54,6 @@ pub const ANSWERS_DRIFT: &str = "SELECT count(*) FROM recommendations r \
            FROM recommendation_status_history h WHERE h.recommendation_id = r.id AND h.source = 'agency' \
            AND h.status NOT IN ('issued', 'no_response'))";
 
-/// An agency tree: a ministry, its regional directorate and a city department, and an agency outside it.
-struct Tree {
-    ministry: Uuid,
-    directorate: Uuid,
-    department: Uuid,
-    unrelated: Uuid,
-}
-
-impl Tree {
-    async fn build(app: &TestApp, admin: &str) -> Self {
-        let agency = async |name: &str, parent: Option<Uuid>| {
-            id_of(
-                &app.create_agency(
-                    admin,
-                    json!({"name": name, "level": "regional", "kind": "law_enforcement", "parent_id": parent}),
-                )
-                .await,
-            )
-        };
-        let ministry = agency("Министерство внутренних дел РТ", None).await;
-        let directorate = agency("УМВД по Согдийской области", Some(ministry)).await;
-        let department = agency("ОВД г. Худжанд", Some(directorate)).await;
-        let unrelated = agency("Агентство по контролю за наркотиками", None).await;
-        Self {
-            ministry,
-            directorate,
-            department,
-            unrelated,
-        }
-    }
-}
-
 /// Both tallies equal their definitions.
 async fn assert_exact(app: &TestApp, after: &str) {
     assert_eq!(
@@ -126,10 +94,10 @@ async fn assert_tallies_agree(app: &TestApp, w: &World, tree: &Tree, after: &str
         "group_by=year,status".to_owned(),
         "group_by=agency,visibility".to_owned(),
         "group_by=region&kind=hearing&kind=meeting".to_owned(),
-        format!("agency_id={}&group_by=kind", tree.ministry),
+        format!("agency_id={}&group_by=kind", tree.parent),
         format!(
             "agency_id={}&include_subagencies=false&group_by=year",
-            tree.directorate
+            tree.child
         ),
         format!("agency_id={}&group_by=status", w.host_agency),
     ];
@@ -167,8 +135,8 @@ async fn the_tallies_follow_every_change_and_answer_as_the_rows_do() {
         .post("/api/v1/hearings", Some(&w.ngo_a), &json!({
             "title": "Общественные слушания о пытках в местах лишения свободы", "status": "planned",
             "starts_on": "2026-04-02", "region_code": "TJ-DU", "organizer_ids": [w.org_a],
-            "invited_agencies": [{"agency_id": tree.directorate, "attended": false},
-                                 {"agency_id": tree.department, "attended": false}],
+            "invited_agencies": [{"agency_id": tree.child, "attended": false},
+                                 {"agency_id": tree.grandchild, "attended": false}],
             "visibility": "public"
         }))
         .await;
@@ -192,7 +160,7 @@ async fn the_tallies_follow_every_change_and_answer_as_the_rows_do() {
     let ministry = stats(
         &app,
         None,
-        &format!("agency_id={}&group_by=kind", tree.ministry),
+        &format!("agency_id={}&group_by=kind", tree.parent),
     )
     .await;
     assert_eq!(
@@ -234,7 +202,7 @@ async fn the_tallies_follow_every_change_and_answer_as_the_rows_do() {
         (
             "other invited agencies",
             json!({"invited_agencies": [{"agency_id": tree.unrelated, "attended": true},
-                                        {"agency_id": tree.ministry, "attended": false}]}),
+                                        {"agency_id": tree.parent, "attended": false}]}),
         ),
     ] {
         app.patch_read(&hearing, Some(&w.ngo_a), &body)
@@ -259,7 +227,7 @@ async fn the_tallies_follow_every_change_and_answer_as_the_rows_do() {
     app.patch(
         &format!("/api/v1/agencies/{}", tree.unrelated),
         Some(&w.admin),
-        &json!({"parent_id": tree.directorate}),
+        &json!({"parent_id": tree.child}),
     )
     .await
     .assert_status(200);
