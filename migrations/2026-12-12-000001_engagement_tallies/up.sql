@@ -9,8 +9,11 @@
 -- administrators) is answered from the tallies; a rule that names the caller's own records falls back to counting
 -- the rows.
 
--- `council_visibility`: a meeting's council's visibility (null for other kinds and meetings without a council).
+-- `council_visibility`: a meeting's council's visibility (null for other kinds and meetings without a council). The
+-- key is the unique constraint (its nullable columns rule out a primary key over it); `id` is there because diesel
+-- needs a primary key to describe a table.
 CREATE TABLE engagement_tally (
+    id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     kind               text NOT NULL,
     month              date NOT NULL,
     region_code        text,
@@ -26,6 +29,7 @@ CREATE TABLE engagement_tally (
 -- engagement in which it or any of its sub-agencies takes part once. (An organisation's engagements are few enough
 -- to count from the party timeline.)
 CREATE TABLE engagement_agency_tally (
+    id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     agency_id          uuid NOT NULL,
     scope              text NOT NULL CHECK (scope IN ('party', 'subtree')),
     month              date NOT NULL,
@@ -62,6 +66,7 @@ $$;
 -- transactions moving engagements between the same two rows in opposite directions lock them in opposite orders
 -- and deadlock; it also held the busiest rows (this month's) locked for the rest of each transaction.
 CREATE TABLE engagement_tally_pending (
+    id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     txid               bigint NOT NULL DEFAULT txid_current(),
     kind               text NOT NULL,
     month              date NOT NULL,
@@ -73,6 +78,7 @@ CREATE TABLE engagement_tally_pending (
 );
 CREATE INDEX engagement_tally_pending_txid_idx ON engagement_tally_pending (txid);
 CREATE TABLE engagement_agency_tally_pending (
+    id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     txid               bigint NOT NULL DEFAULT txid_current(),
     agency_id          uuid NOT NULL,
     scope              text NOT NULL,

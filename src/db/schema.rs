@@ -91,12 +91,68 @@ diesel::table! {
 }
 
 diesel::table! {
+    engagement_agency_tally (id) {
+        id -> Int8,
+        agency_id -> Uuid,
+        scope -> Text,
+        month -> Date,
+        kind -> Text,
+        status -> Text,
+        visibility -> Text,
+        council_visibility -> Nullable<Text>,
+        engagements -> Int8,
+    }
+}
+
+diesel::table! {
+    engagement_agency_tally_pending (id) {
+        id -> Int8,
+        txid -> Int8,
+        agency_id -> Uuid,
+        scope -> Text,
+        month -> Date,
+        kind -> Text,
+        status -> Text,
+        visibility -> Text,
+        council_visibility -> Nullable<Text>,
+        engagements -> Int8,
+    }
+}
+
+diesel::table! {
     engagement_parties (id) {
         id -> Int8,
         engagement_id -> Uuid,
         organization_id -> Nullable<Uuid>,
         agency_id -> Nullable<Uuid>,
         role -> Text,
+    }
+}
+
+diesel::table! {
+    engagement_tally (id) {
+        id -> Int8,
+        kind -> Text,
+        month -> Date,
+        region_code -> Nullable<Text>,
+        status -> Text,
+        visibility -> Text,
+        council_visibility -> Nullable<Text>,
+        engagements -> Int8,
+    }
+}
+
+diesel::table! {
+    engagement_tally_pending (id) {
+        id -> Int8,
+        txid -> Int8,
+        kind -> Text,
+        month -> Date,
+        region_code -> Nullable<Text>,
+        status -> Text,
+        visibility -> Text,
+        council_visibility -> Nullable<Text>,
+        engagements -> Int8,
     }
 }
 
@@ -270,6 +326,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    recommendation_answers (recommendation_id) {
+        recommendation_id -> Uuid,
+        first_answered_on -> Nullable<Date>,
+        agency_status -> Nullable<Text>,
+        agency_first_answered_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
     recommendation_status_history (id) {
         id -> Uuid,
         recommendation_id -> Uuid,
@@ -330,6 +395,24 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         version -> Int4,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Tsvector;
+
+    search_entries (entity_id) {
+        entity_id -> Uuid,
+        entity_type -> Text,
+        engagement_id -> Nullable<Uuid>,
+        kind -> Nullable<Text>,
+        region_code -> Nullable<Text>,
+        sorts_on -> Date,
+        title -> Text,
+        body -> Text,
+        title_doc -> Nullable<Tsvector>,
+        document -> Nullable<Tsvector>,
     }
 }
 
@@ -453,11 +536,13 @@ diesel::joinable!(monitoring_visits -> councils (mandate_council_id));
 diesel::joinable!(monitoring_visits -> engagements (id));
 diesel::joinable!(monitoring_visits -> facilities (facility_id));
 diesel::joinable!(organizations -> regions (region_code));
+diesel::joinable!(recommendation_answers -> recommendations (recommendation_id));
 diesel::joinable!(recommendation_status_history -> recommendations (recommendation_id));
 diesel::joinable!(recommendations -> agencies (addressed_to_agency_id));
 diesel::joinable!(recommendations -> engagements (engagement_id));
 diesel::joinable!(recommendations -> organizations (issuer_organization_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(search_entries -> engagements (engagement_id));
 diesel::joinable!(submission_organizations -> organizations (organization_id));
 diesel::joinable!(submission_organizations -> submissions (submission_id));
 diesel::joinable!(submissions -> consultations (consultation_id));
@@ -476,7 +561,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     consultations,
     council_members,
     councils,
+    engagement_agency_tally,
+    engagement_agency_tally_pending,
     engagement_parties,
+    engagement_tally,
+    engagement_tally_pending,
     engagement_timeline,
     engagements,
     facilities,
@@ -490,10 +579,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     meetings,
     monitoring_visits,
     organizations,
+    recommendation_answers,
     recommendation_status_history,
     recommendations,
     refresh_tokens,
     regions,
+    search_entries,
     spheres,
     submission_organizations,
     submissions,
