@@ -709,13 +709,15 @@ macro_rules! filter_engagements {
             $query = $query.filter(e::kind.eq_any(filter.kind.clone()));
         }
         if let Some(org) = $organization {
-            let ids = engagement_parties::table
-                .filter(engagement_parties::organization_id.eq(org))
-                .select(engagement_parties::engagement_id);
+            // The party timeline holds the owner and every party: one index range instead of a party lookup `OR`
+            // the owner, which Postgres could only answer by scanning every engagement.
             $query = $query.filter(
-                e::id
-                    .eq_any(ids)
-                    .or(e::owner_organization_id.eq(org).assume_not_null()),
+                Fragment::new(
+                    "engagements.id IN (SELECT engagement_id FROM engagement_timeline WHERE actor_id = ",
+                )
+                .uuid(org)
+                .sql(")")
+                .boxed(),
             );
         }
         if let Some(agency) = $agency {
