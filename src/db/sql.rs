@@ -228,12 +228,10 @@ pub fn in_agency_array<QS: 'static>(
     if !include_subagencies {
         return agency_subtree(column, id, false).boxed();
     }
-    Fragment::new(format!(
-        "{column} = ANY(ARRAY(WITH RECURSIVE subtree(id) AS (SELECT id FROM agencies WHERE id = "
-    ))
-    .uuid(id)
-    .sql(" UNION SELECT a.id FROM agencies a JOIN subtree s ON a.parent_id = s.id) SELECT id FROM subtree))")
-    .boxed()
+    Fragment::new(format!("{column} = ANY(ARRAY"))
+        .push(subtree_ids(id))
+        .sql(")")
+        .boxed()
 }
 
 /// [`in_agency`] as a fragment, for statements written as text.
@@ -241,11 +239,14 @@ pub fn agency_subtree(column: &str, id: Uuid, include_subagencies: bool) -> Frag
     if !include_subagencies {
         return Fragment::new(format!("{column} = ")).uuid(id);
     }
-    Fragment::new(format!(
-        "{column} IN (WITH RECURSIVE subtree(id) AS (SELECT id FROM agencies WHERE id = "
-    ))
-    .uuid(id)
-    .sql(" UNION SELECT a.id FROM agencies a JOIN subtree s ON a.parent_id = s.id) SELECT id FROM subtree)")
+    Fragment::new(format!("{column} IN ")).push(subtree_ids(id))
+}
+
+/// `(…)`: the query of agency `id` and its sub-agencies at any depth.
+fn subtree_ids(id: Uuid) -> Fragment {
+    Fragment::new("(WITH RECURSIVE subtree(id) AS (SELECT id FROM agencies WHERE id = ")
+        .uuid(id)
+        .sql(" UNION SELECT a.id FROM agencies a JOIN subtree s ON a.parent_id = s.id) SELECT id FROM subtree)")
 }
 
 /// `column IN (SELECT per_id.<output> FROM unnest(ids) AS each_id(id) CROSS JOIN LATERAL (per_id) AS per_id)`: the

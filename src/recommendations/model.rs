@@ -362,12 +362,14 @@ pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Recom
 
 /// The filters of [`RecommendationFilter`] on a boxed query over `recommendations` joined with `engagements`,
 /// whatever it selects: the list and the statistics share them, so they count the same rows.
+/// `$in_agency` is the agency condition: `sql::in_agency` for a list's pages, `sql::in_agency_array` for a
+/// statistic's one scan.
 macro_rules! filter_recommendations {
-    ($query:ident, $filter:expr) => {{
+    ($query:ident, $filter:expr, $in_agency:path) => {{
         use recommendations::dsl as r;
         let filter: &RecommendationFilter = $filter;
         if let Some(agency) = filter.addressed_to_agency_id {
-            $query = $query.filter(crate::db::sql::in_agency(
+            $query = $query.filter($in_agency(
                 "recommendations.addressed_to_agency_id",
                 agency,
                 filter.include_subagencies.unwrap_or(true),
@@ -429,19 +431,7 @@ pub fn stats_rows(
         ))
         .into_boxed();
     // The agency with its sub-agencies as an array: see `in_agency_array`.
-    let agency = filter.addressed_to_agency_id;
-    let filter = &RecommendationFilter {
-        addressed_to_agency_id: None,
-        ..filter.clone()
-    };
-    filter_recommendations!(query, filter);
-    if let Some(agency) = agency {
-        query = query.filter(crate::db::sql::in_agency_array(
-            "recommendations.addressed_to_agency_id",
-            agency,
-            filter.include_subagencies.unwrap_or(true),
-        ));
-    }
+    filter_recommendations!(query, filter, crate::db::sql::in_agency_array);
     query
 }
 
@@ -458,7 +448,7 @@ pub async fn list(
         .filter(readable(caller))
         .select(read_select!())
         .into_boxed();
-    filter_recommendations!(query, filter);
+    filter_recommendations!(query, filter, crate::db::sql::in_agency);
     if let Some(cursor) = after {
         let key = cursor
             .key

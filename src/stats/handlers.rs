@@ -43,22 +43,31 @@ pub async fn engagement_stats(
     let _turn = engine::turn().await?;
     let mut conn = state.db().await?;
     crate::engagements::handlers::check_filter(&mut conn, &filter).await?;
+    let stats = count_engagements(&mut conn, &caller, &params, &filter).await?;
+    engine::respond(&stats, &params, "engagement-stats")
+}
+
+/// The engagement statistic: from the tallies where they hold it, otherwise counted from the rows (the scorecards'
+/// engagement section too).
+pub(super) async fn count_engagements(
+    conn: &mut crate::db::Conn,
+    caller: &Caller,
+    params: &StatsParams,
+    filter: &EngagementFilter,
+) -> ApiResult<Stats<EngagementMeasures>> {
+    if let Some(stats) = super::tallies::engagements(conn, caller, params, filter).await? {
+        return Ok(stats);
+    }
     let span = Span {
         from: filter.from,
         to: filter.to,
     };
-    let stats = match super::tallies::engagements(&mut conn, &caller, &params, &filter).await? {
-        Some(stats) => stats,
-        None => {
-            engine::compute::<Engagements>(&mut conn, &caller, &params, span, || {
-                Ok(Statement::new("(")
-                    .query(core::filtered(core::stats_rows(&caller, None), &filter))
-                    .sql(") base"))
-            })
-            .await?
-        }
-    };
-    engine::respond(&stats, &params, "engagement-stats")
+    engine::compute::<Engagements>(conn, caller, params, span, || {
+        Ok(Statement::new("(")
+            .query(core::filtered(core::stats_rows(caller, None), filter))
+            .sql(") base"))
+    })
+    .await
 }
 
 /// Counts recommendations and their outcomes — implementation and response rates, overdue ones, median days to

@@ -11,9 +11,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::collections::{
-    ConsultationMeasures, Consultations, EngagementMeasures, Engagements, GRANT_JOINS,
-    GrantMeasures, Grants, RecommendationMeasures, Recommendations, recommendation_answers,
-    submission_answers,
+    ConsultationMeasures, Consultations, EngagementMeasures, GRANT_JOINS, GrantMeasures, Grants,
+    RecommendationMeasures, Recommendations, recommendation_answers, submission_answers,
 };
 use super::engine::{self, Collection, Span, Stats, StatsParams};
 use crate::auth::Caller;
@@ -112,11 +111,16 @@ async fn section<C: Collection>(
     from: impl Fn() -> ApiResult<Statement>,
 ) -> ApiResult<Section<C::Measures>> {
     let stats = engine::compute::<C>(conn, caller, &by(group_by), Span::default(), from).await?;
-    Ok(Section {
+    Ok(linked(stats, group_by, (list, statistic)))
+}
+
+/// A section of `stats`, grouped by `group_by`, with its links.
+fn linked<M>(stats: Stats<M>, group_by: &str, (list, statistic): (String, String)) -> Section<M> {
+    Section {
         stats,
         list,
         statistic: format!("{statistic}&group_by={group_by}"),
-    })
+    }
 }
 
 /// The links of a section: the list and the statistic, with one filter.
@@ -134,19 +138,8 @@ async fn engagements(
     links: (String, String),
 ) -> ApiResult<Section<EngagementMeasures>> {
     let group_by = "kind,year";
-    if let Some(stats) = super::tallies::engagements(conn, caller, &by(group_by), &filter).await? {
-        return Ok(Section {
-            stats,
-            list: links.0,
-            statistic: format!("{}&group_by={group_by}", links.1),
-        });
-    }
-    section::<Engagements>(conn, caller, group_by, links, || {
-        Ok(Statement::new("(")
-            .query(core::filtered(core::stats_rows(caller, None), &filter))
-            .sql(") base"))
-    })
-    .await
+    let stats = super::handlers::count_engagements(conn, caller, &by(group_by), &filter).await?;
+    Ok(linked(stats, group_by, links))
 }
 
 async fn recommendations(

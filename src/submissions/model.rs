@@ -317,8 +317,10 @@ pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Submi
 
 /// The filters of [`SubmissionFilter`] on a boxed query over `submissions` joined with `consultations`, whatever
 /// it selects: the list and the statistics share them, so they count the same rows.
+/// `$in_agency` is the agency condition: `sql::in_agency` for a list's pages, `sql::in_agency_array` for a
+/// statistic's one scan.
 macro_rules! filter_submissions {
-    ($query:ident, $filter:expr) => {{
+    ($query:ident, $filter:expr, $in_agency:path) => {{
         let filter: &SubmissionFilter = $filter;
         if let Some(id) = filter.consultation_id {
             $query = $query.filter(submissions::consultation_id.eq(id));
@@ -339,7 +341,7 @@ macro_rules! filter_submissions {
             $query = $query.filter(submissions::response_source.eq(source));
         }
         if let Some(agency) = filter.responsible_agency_id {
-            $query = $query.filter(crate::db::sql::in_agency(
+            $query = $query.filter($in_agency(
                 "consultations.responsible_agency_id",
                 agency,
                 filter.include_subagencies.unwrap_or(true),
@@ -371,19 +373,7 @@ pub fn stats_rows(
         ))
         .into_boxed();
     // The agency with its sub-agencies as an array: see `in_agency_array`.
-    let agency = filter.responsible_agency_id;
-    let filter = &SubmissionFilter {
-        responsible_agency_id: None,
-        ..filter.clone()
-    };
-    filter_submissions!(query, filter);
-    if let Some(agency) = agency {
-        query = query.filter(crate::db::sql::in_agency_array(
-            "consultations.responsible_agency_id",
-            agency,
-            filter.include_subagencies.unwrap_or(true),
-        ));
-    }
+    filter_submissions!(query, filter, crate::db::sql::in_agency_array);
     query
 }
 
@@ -400,7 +390,7 @@ pub async fn list(
         .filter(readable(caller))
         .select((SubmissionRow::as_select(), consultations::closes_on))
         .into_boxed();
-    filter_submissions!(query, filter);
+    filter_submissions!(query, filter, crate::db::sql::in_agency);
     if let Some(cursor) = after {
         let key = cursor
             .key
