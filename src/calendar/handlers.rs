@@ -9,7 +9,7 @@ use super::model::{self, CalendarFilter, Event};
 use crate::domain::{ConsultationStatus, HearingStatus, MeetingStatus};
 use crate::engagements::EngagementKind;
 use crate::engagements::model::EngagementStatus;
-use crate::http::{ApiResult, ProblemResponses, Query};
+use crate::http::{ApiError, ApiResult, ProblemResponses, Query};
 use crate::meetings::model::local_date;
 use crate::regions;
 use crate::state::AppState;
@@ -41,15 +41,20 @@ pub async fn calendar(
 ) -> ApiResult<HttpResponse> {
     let window = filter.window(local_date(Utc::now()))?;
     let mut conn = state.db().await?;
-    if let Some(code) = &filter.region_code {
-        regions::ensure_exists(&mut conn, code, "region_code").await?;
-    }
-    let events = model::events(&mut conn, &caller, &filter, window).await?;
+    let regions = match &filter.region_code {
+        Some(code) => Some(regions::subtree(&mut conn, code, "region_code").await?),
+        None => None,
+    };
+    let events = model::events(&mut conn, &caller, &filter, regions, window).await?;
     drop(conn);
+    // ~10 µs an event (20 ms for a full feed): off the worker's event loop, which other requests share.
+    let rendered = actix_web::web::block(move || render(&events))
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("rendering the calendar: {e}")))?;
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")
         .insert_header(("Content-Disposition", "inline; filename=\"hamkori.ics\""))
-        .body(render(&events)))
+        .body(rendered))
 }
 
 /// The calendar of `events` as RFC 5545 text. The crate writes the calendar (escaping, folding, CRLF); our fixed
@@ -83,23 +88,22 @@ const END: &str = "END:VCALENDAR\r\n";
 
 /// One event: its UID and `SEQUENCE` from the engagement's id and version, its time, place and status.
 fn vevent(event: &Event) -> icalendar::Event {
-    let core = &event.core;
     let mut vevent = icalendar::Event::new();
-    let (uid, summary) = match core.kind {
+    let (uid, summary) = match event.kind {
         EngagementKind::Consultation => (
-            format!("consultation-{}-closes@hamkori", core.id),
-            format!("Последний день приёма предложений: {}", core.title),
+            format!("consultation-{}-closes@hamkori", event.id),
+            format!("Последний день приёма предложений: {}", event.title),
         ),
-        kind => (format!("{kind}-{}@hamkori", core.id), core.title.clone()),
+        kind => (format!("{kind}-{}@hamkori", event.id), event.title.clone()),
     };
     vevent
         .uid(&uid)
-        .sequence(u32::try_from(core.version.saturating_sub(1)).unwrap_or(0))
-        .timestamp(core.updated_at)
-        .last_modified(core.updated_at)
+        .sequence(u32::try_from(event.version.saturating_sub(1)).unwrap_or(0))
+        .timestamp(event.updated_at)
+        .last_modified(event.updated_at)
         .summary(&summary)
-        .status(status(core.status));
-    match (core.kind, event.starts_at) {
+        .status(status(event.status));
+    match (event.kind, event.starts_at) {
         (EngagementKind::Meeting, Some(at)) => {
             let local = at
                 .with_timezone(&crate::meetings::model::tajikistan())
@@ -111,9 +115,9 @@ fn vevent(event: &Event) -> icalendar::Event {
         }
         _ => {
             // All-day: DTEND is the day after the last (RFC 5545 ends are exclusive).
-            let first = event.day();
-            let last = match core.kind {
-                EngagementKind::Hearing => core.ends_on.unwrap_or(first).max(first),
+            let first = event.day;
+            let last = match event.kind {
+                EngagementKind::Hearing => event.ends_on.unwrap_or(first).max(first),
                 _ => first,
             };
             vevent.starts(first).ends(last + Days::new(1));
@@ -122,11 +126,11 @@ fn vevent(event: &Event) -> icalendar::Event {
     if let Some(location) = &event.location {
         vevent.location(location);
     }
-    let mut description = core.summary.clone().unwrap_or_default();
+    let mut description = event.summary.clone().unwrap_or_default();
     if !description.is_empty() {
         description.push_str("\n\n");
     }
-    description.push_str(&format!("/api/v1/{}/{}", core.kind.collection(), core.id));
+    description.push_str(&format!("/api/v1/{}/{}", event.kind.collection(), event.id));
     vevent.description(&description);
     vevent.done()
 }

@@ -2,8 +2,9 @@
 //! engagement list filters them, whose day falls in the window.
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel::QueryableByName;
+use diesel::sql_types::{Date, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -11,9 +12,9 @@ use validator::Validate;
 
 use crate::auth::Caller;
 use crate::db::Conn;
-use crate::db::schema::{engagements, hearings, meetings};
+use crate::db::sql::{self, Fragment, Statement};
 use crate::engagements::EngagementKind;
-use crate::engagements::model::{self as core, EngagementFilter, EngagementRow};
+use crate::engagements::model::{EngagementStatus, readable_sql};
 use crate::http::{ApiError, ApiResult};
 
 crate::text_enum! {
@@ -105,123 +106,268 @@ impl CalendarFilter {
     }
 }
 
-/// One event: the engagement's core, and for a meeting its time and place, for a hearing its place.
+/// One event: what the feed shows of an engagement, with a meeting's time and a meeting's or hearing's place.
 #[derive(Debug, Clone)]
 pub struct Event {
-    /// The engagement.
-    pub core: EngagementRow,
+    /// The engagement's id.
+    pub id: Uuid,
+    /// Its kind.
+    pub kind: EngagementKind,
+    /// Title.
+    pub title: String,
+    /// Summary.
+    pub summary: Option<String>,
+    /// Status.
+    pub status: EngagementStatus,
+    /// First day.
+    pub starts_on: NaiveDate,
+    /// Last day.
+    pub ends_on: Option<NaiveDate>,
+    /// The day the calendar files it under: a consultation's last day, any other's first.
+    pub day: NaiveDate,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+    /// The engagement's version: the event's `SEQUENCE` follows it.
+    pub version: i32,
     /// A meeting's start.
     pub starts_at: Option<DateTime<Utc>>,
     /// Where it takes place.
     pub location: Option<String>,
 }
 
-impl Event {
-    /// The day the calendar files it under: a consultation's last day, otherwise the first day.
-    pub fn day(&self) -> NaiveDate {
-        event_day(&self.core)
+/// A row of the calendar's statement.
+#[derive(QueryableByName)]
+struct EventRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = Text)]
+    kind: EngagementKind,
+    #[diesel(sql_type = Text)]
+    title: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    summary: Option<String>,
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = Date)]
+    starts_on: NaiveDate,
+    #[diesel(sql_type = Nullable<Date>)]
+    ends_on: Option<NaiveDate>,
+    #[diesel(sql_type = Date)]
+    day: NaiveDate,
+    #[diesel(sql_type = Timestamptz)]
+    updated_at: DateTime<Utc>,
+    #[diesel(sql_type = Int4)]
+    version: i32,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    starts_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Text>)]
+    location: Option<String>,
+}
+
+impl TryFrom<EventRow> for Event {
+    type Error = ApiError;
+
+    fn try_from(row: EventRow) -> ApiResult<Self> {
+        let status = EngagementStatus::of_kind(row.kind, &row.status)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored status: {e}")))?;
+        Ok(Self {
+            id: row.id,
+            kind: row.kind,
+            title: row.title,
+            summary: row.summary,
+            status,
+            starts_on: row.starts_on,
+            ends_on: row.ends_on,
+            day: row.day,
+            updated_at: row.updated_at,
+            version: row.version,
+            starts_at: row.starts_at,
+            location: row.location,
+        })
     }
 }
 
-/// The day an engagement is filed under in the calendar: a consultation's last day, any other's first.
-fn event_day(core: &EngagementRow) -> NaiveDate {
-    match core.kind {
-        EngagementKind::Consultation => core.ends_on.unwrap_or(core.starts_on),
-        _ => core.starts_on,
-    }
-}
+/// The columns every branch of the statement selects, after its `day`, `starts_at` and `location`.
+const COLUMNS: &str =
+    "e.id, e.kind, e.title, e.summary, e.status, e.starts_on, e.ends_on, e.updated_at, e.version";
 
-/// The events in the window the caller may read, soonest first, at most [`MAX_EVENTS`]: a statement per kind, then
-/// the meetings' and hearings' own fields.
+/// The events in the window the caller may read, soonest first, at most [`MAX_EVENTS`]: one statement.
+///
+/// Without an organisation or agency, each kind is a walk of its own index in day order (a meeting's or hearing's
+/// first day, a consultation's last), joined with its kind's row for the time and place, and the walks are
+/// merged (`UNION ALL` of ordered, capped branches: a Merge Append), so Postgres reads about as many rows as the
+/// feed shows. A region narrows each walk to the region's index ranges. An organisation or agency starts from
+/// the party timeline instead: its few events of the window, looked up by id (docs/benchmarks.md, "the calendar
+/// at a million engagements").
+///
+/// `regions` is the filter's region with its sub-regions ([`crate::regions::subtree`]).
 pub async fn events(
     conn: &mut Conn,
     caller: &Caller,
     filter: &CalendarFilter,
-    (from, to): (NaiveDate, NaiveDate),
+    regions: Option<Vec<String>>,
+    window: (NaiveDate, NaiveDate),
 ) -> ApiResult<Vec<Event>> {
     let mut kinds: Vec<EngagementKind> = Vec::new();
-    if filter.kind.is_empty() {
+    for kind in filter.kind.iter().copied().map(EngagementKind::from) {
+        // Each kind once: a kind asked for twice would be read twice, and its events listed twice under one UID.
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    if kinds.is_empty() {
         kinds = vec![
             EngagementKind::Meeting,
             EngagementKind::Hearing,
             EngagementKind::Consultation,
         ];
     }
-    // Each kind once: a kind asked for twice would be read twice, and its events listed twice under one UID.
-    for kind in filter.kind.iter().copied().map(EngagementKind::from) {
-        if !kinds.contains(&kind) {
-            kinds.push(kind);
-        }
-    }
-    // One statement per kind, each walking its kind's index in day order and stopping at the cap, then merged:
-    // one statement over all three had to gather and sort every event of the window (250,000 in two years at a
-    // million engagements) to find the soonest. Meetings and hearings are filed under their first day (the
-    // kind's index on `starts_on`), a consultation under its last (the partial index on `ends_on`); the days
-    // are bound.
-    let listed = EngagementFilter {
-        organization_id: filter.organization_id,
-        agency_id: filter.agency_id,
-        include_subagencies: filter.include_subagencies,
-        council_id: filter.council_id,
-        region_code: filter.region_code.clone(),
-        ..EngagementFilter::default()
-    };
-    let mut rows: Vec<EngagementRow> = Vec::new();
-    for kind in kinds {
-        let query = engagements::table
-            .select(EngagementRow::as_select())
-            .filter(core::readable(caller))
-            .into_boxed();
-        // The kind as a literal (our own constant): `kind = ANY($1)` would not let the walk keep the index's order.
-        let query =
-            core::filtered(query, &listed).filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
-                &format!("engagements.kind = '{}'", kind.as_str()),
-            ));
-        let query = if kind == EngagementKind::Consultation {
-            query
-                .filter(engagements::ends_on.between(from, to))
-                .order((engagements::ends_on.asc(), engagements::id.asc()))
-        } else {
-            query
-                .filter(engagements::starts_on.between(from, to))
-                .order((engagements::starts_on.asc(), engagements::id.asc()))
-        };
-        rows.extend(query.limit(MAX_EVENTS).load(conn).await?);
-    }
-    // The cap keeps the soonest events by their own day (a consultation's is its last day, not its first).
-    rows.sort_by_key(|row| (event_day(row), row.id));
-    rows.truncate(usize::try_from(MAX_EVENTS).unwrap_or(usize::MAX));
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut times: std::collections::HashMap<Uuid, (DateTime<Utc>, Option<String>)> =
-        meetings::table
-            .filter(meetings::id.eq_any(&ids))
-            .select((meetings::id, meetings::starts_at, meetings::location))
-            .load::<(Uuid, DateTime<Utc>, Option<String>)>(conn)
-            .await?
-            .into_iter()
-            .map(|(id, at, location)| (id, (at, location)))
-            .collect();
-    let mut places: std::collections::HashMap<Uuid, Option<String>> = hearings::table
-        .filter(hearings::id.eq_any(&ids))
-        .select((hearings::id, hearings::location))
-        .load::<(Uuid, Option<String>)>(conn)
-        .await?
-        .into_iter()
-        .collect();
-    let mut events: Vec<Event> = rows
-        .into_iter()
-        .map(|core| {
-            let (starts_at, location) = match times.remove(&core.id) {
-                Some((at, location)) => (Some(at), location),
-                None => (None, places.remove(&core.id).flatten()),
-            };
-            Event {
-                core,
-                starts_at,
-                location,
-            }
+    let shared = shared_conditions(caller, filter, regions.as_deref());
+    let rows: Vec<EventRow> = if filter.organization_id.is_some() || filter.agency_id.is_some() {
+        of_actors(shared, filter, &kinds, window).load(conn).await?
+    } else if regions.is_some() {
+        // Planned for the region's own codes: a cached generic plan, which cannot know how much of the window a
+        // region holds, walks the whole window (docs/benchmarks.md, "the calendar at a million engagements").
+        let statement = merged_walks(&shared, &kinds, window);
+        conn.transaction(async |conn| {
+            conn.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")
+                .await?;
+            Ok::<_, ApiError>(statement.load(conn).await?)
         })
-        .collect();
-    events.sort_by_key(|e| (e.day(), e.starts_at, e.core.id));
+        .await?
+    } else {
+        merged_walks(&shared, &kinds, window).load(conn).await?
+    };
+    let mut events = rows
+        .into_iter()
+        .map(Event::try_from)
+        .collect::<ApiResult<Vec<Event>>>()?;
+    // Within a day, meetings by their time.
+    events.sort_by_key(|e| (e.day, e.starts_at, e.id));
     Ok(events)
+}
+
+/// The conditions every branch shares: the read rule, and the council's and regions' filters.
+fn shared_conditions(
+    caller: &Caller,
+    filter: &CalendarFilter,
+    regions: Option<&[String]>,
+) -> Fragment {
+    let mut condition = readable_sql(caller, "e.visibility", "e");
+    if let Some(council) = filter.council_id {
+        condition = condition.sql(" AND e.council_id = ").uuid(council);
+    }
+    if let Some(codes) = regions {
+        condition = condition
+            .sql(" AND e.region_code = ANY(")
+            .texts(codes.to_vec())
+            .sql(")");
+    }
+    condition
+}
+
+/// The kind's day column, and its own table's time and place (`NULL` where it has none).
+fn kind_parts(kind: EngagementKind) -> (&'static str, &'static str) {
+    match kind {
+        EngagementKind::Meeting => (
+            "e.starts_on",
+            ", m.starts_at, m.location FROM engagements e LEFT JOIN meetings m ON m.id = e.id",
+        ),
+        EngagementKind::Hearing => (
+            "e.starts_on",
+            ", NULL::timestamptz AS starts_at, h.location FROM engagements e LEFT JOIN hearings h ON h.id = e.id",
+        ),
+        _ => (
+            "e.ends_on",
+            ", NULL::timestamptz AS starts_at, NULL::text AS location FROM engagements e",
+        ),
+    }
+}
+
+/// `(branch) UNION ALL (branch) …`, one ordered, capped walk per kind, then the soonest of them.
+fn merged_walks(
+    shared: &Fragment,
+    kinds: &[EngagementKind],
+    (from, to): (NaiveDate, NaiveDate),
+) -> Statement {
+    let mut statement = Statement::new("SELECT * FROM (");
+    for (n, kind) in kinds.iter().enumerate() {
+        let (day, from_items) = kind_parts(*kind);
+        // The kind as a literal (our own constant): `kind = ANY($1)` would not let the walk keep the index's order.
+        statement = statement
+            .sql(if n == 0 { "(" } else { " UNION ALL (" })
+            .sql(&format!(
+                "SELECT {COLUMNS}, {day} AS day{from_items} WHERE e.kind = '{}' AND ",
+                kind.as_str()
+            ))
+            .fragment(shared.clone())
+            .fragment(
+                Fragment::new(format!(" AND {day} BETWEEN "))
+                    .date(from)
+                    .sql(" AND ")
+                    .date(to)
+                    .sql(&format!(" ORDER BY {day}, e.id LIMIT "))
+                    .bigint(MAX_EVENTS)
+                    .sql(")"),
+            );
+    }
+    statement
+        .sql(") events ORDER BY day, id LIMIT ")
+        .fragment(Fragment::new("").bigint(MAX_EVENTS))
+}
+
+/// The events of an organisation's or agency's window: their ids from the party timeline (by first day, from the
+/// window's first day less the longest comment period, so that consultations closing in it are found too), each
+/// looked up, filtered and sorted.
+fn of_actors(
+    shared: Fragment,
+    filter: &CalendarFilter,
+    kinds: &[EngagementKind],
+    (from, to): (NaiveDate, NaiveDate),
+) -> Statement {
+    let kind_list = kinds
+        .iter()
+        .map(|kind| format!("'{}'", kind.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut condition = Fragment::new(format!("e.kind IN ({kind_list}) AND "))
+        .push(shared)
+        .sql(" AND d.day BETWEEN ")
+        .date(from)
+        .sql(" AND ")
+        .date(to);
+    let timeline = |actor: Fragment| {
+        Fragment::new(" AND e.id IN (SELECT t.engagement_id FROM engagement_timeline t WHERE ")
+            .push(actor)
+            .sql(" AND t.starts_on BETWEEN ")
+            .date(from)
+            .sql(
+                " - (SELECT coalesce(max(c.ends_on - c.starts_on), 0) FROM engagements c \
+             WHERE c.kind = 'consultation') AND ",
+            )
+            .date(to)
+            .sql(")")
+    };
+    if let Some(org) = filter.organization_id {
+        condition = condition.push(timeline(Fragment::new("t.actor_id = ").uuid(org)));
+    }
+    if let Some(agency) = filter.agency_id {
+        condition = condition.push(timeline(sql::agency_subtree_array(
+            "t.actor_id",
+            agency,
+            filter.include_subagencies.unwrap_or(true),
+        )));
+    }
+    Statement::new(format!(
+        "SELECT {COLUMNS}, d.day, m.starts_at, coalesce(m.location, h.location) AS location \
+         FROM engagements e \
+         LEFT JOIN LATERAL (SELECT starts_at, location FROM meetings WHERE e.kind = 'meeting' AND id = e.id) m ON TRUE \
+         LEFT JOIN LATERAL (SELECT location FROM hearings WHERE e.kind = 'hearing' AND id = e.id) h ON TRUE \
+         CROSS JOIN LATERAL (SELECT CASE WHEN e.kind = 'consultation' THEN e.ends_on ELSE e.starts_on END AS day) d \
+         WHERE "
+    ))
+    .fragment(condition)
+    .fragment(
+        Fragment::new(" ORDER BY d.day, e.id LIMIT ").bigint(MAX_EVENTS),
+    )
 }

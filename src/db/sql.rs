@@ -197,11 +197,14 @@ pub fn in_region<QS: 'static>(column: &'static str, code: String) -> BoxedCondit
 
 /// [`in_region`] as a fragment, for statements written as text.
 pub fn region_subtree(column: &str, code: String) -> Fragment {
-    Fragment::new(format!(
-        "{column} IN (WITH RECURSIVE subtree(code) AS (SELECT code FROM regions WHERE code = "
-    ))
-    .text(code)
-    .sql(" UNION ALL SELECT r.code FROM regions r JOIN subtree s ON r.parent_code = s.code) SELECT code FROM subtree)")
+    Fragment::new(format!("{column} IN ")).push(region_subtree_table(code))
+}
+
+/// `(…)`: the query of region `code` and its sub-regions at any depth, as a table of `code`.
+pub fn region_subtree_table(code: String) -> Fragment {
+    Fragment::new("(WITH RECURSIVE subtree(code) AS (SELECT code FROM regions WHERE code = ")
+        .text(code)
+        .sql(" UNION ALL SELECT r.code FROM regions r JOIN subtree s ON r.parent_code = s.code) SELECT code FROM subtree)")
 }
 
 /// `column` is the agency `id` or, when `include_subagencies`, one of its sub-agencies at any depth (along
@@ -225,13 +228,17 @@ pub fn in_agency_array<QS: 'static>(
     id: Uuid,
     include_subagencies: bool,
 ) -> BoxedCondition<QS> {
+    agency_subtree_array(column, id, include_subagencies).boxed()
+}
+
+/// [`in_agency_array`] as a fragment, for statements written as text.
+pub fn agency_subtree_array(column: &str, id: Uuid, include_subagencies: bool) -> Fragment {
     if !include_subagencies {
-        return agency_subtree(column, id, false).boxed();
+        return agency_subtree(column, id, false);
     }
     Fragment::new(format!("{column} = ANY(ARRAY"))
         .push(subtree_ids(id))
         .sql(")")
-        .boxed()
 }
 
 /// [`in_agency`] as a fragment, for statements written as text.

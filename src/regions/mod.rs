@@ -147,6 +147,22 @@ pub async fn ensure_exists(conn: &mut Conn, code: &str, field: &str) -> ApiResul
     directory::known(found, field, "region", code)
 }
 
+/// The region `code` and its sub-regions at any depth; 422 on `field` when the region does not exist.
+pub async fn subtree(conn: &mut Conn, code: &str, field: &str) -> ApiResult<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct Code {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        code: String,
+    }
+    let codes: Vec<Code> = crate::db::sql::Statement::new("SELECT code FROM ")
+        .fragment(crate::db::sql::region_subtree_table(code.to_owned()))
+        .sql(" AS subtree")
+        .load(conn)
+        .await?;
+    directory::known(!codes.is_empty(), field, "region", code)?;
+    Ok(codes.into_iter().map(|c| c.code).collect())
+}
+
 /// Lists every region, parents before children.
 #[utoipa::path(tag = "reference", responses((status = 200, body = Page<Region>), ProblemResponses))]
 #[get("/regions")]

@@ -247,6 +247,15 @@ async fn the_feed_lists_what_the_caller_may_read_and_never_a_visit() {
         [everyone[1].clone()]
     );
     assert_eq!(
+        uids(&app, &format!("{YEAR}&region_code=TJ"), None).await,
+        [everyone[1].clone(), everyone[2].clone()],
+        "the country holds its regions' events (the hearing's TJ-DU) and its own (the meeting's)"
+    );
+    assert_eq!(
+        uids(&app, &format!("{YEAR}&region_code=TJ-SU"), None).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
         uids(&app, "from=2026-03-01&to=2026-03-01", None).await,
         [everyone[0].clone()],
         "a consultation on its last day"
@@ -449,4 +458,55 @@ async fn a_feed_holds_the_two_thousand_soonest_events_by_their_own_day() {
     )
     .await;
     assert_eq!(consultations.len(), 2);
+}
+
+#[actix_web::test]
+async fn an_actors_feed_finds_a_comment_period_that_opened_long_before_the_window() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    // An actor's feed starts from the party timeline, which is ordered by first day: a consultation closing in
+    // the window is found however long before it its period opened.
+    let res = app
+        .post(
+            "/api/v1/consultations",
+            Some(&w.ngo_a),
+            &json!({
+                "title": "Проект Кодекса, обсуждаемый два года", "act_type": "code",
+                "responsible_agency_id": w.host_agency, "level": "national",
+                "opens_on": "2024-03-01", "closes_on": "2026-03-01", "visibility": "public"
+            }),
+        )
+        .await;
+    res.assert_status(201);
+    let long = format!("consultation-{}-closes@hamkori", id_of(&res.json()));
+    let short = format!(
+        "consultation-{}-closes@hamkori",
+        consultation(&app, &w).await
+    );
+    let mut both = vec![long.clone(), short.clone()];
+    both.sort();
+    let day = "from=2026-03-01&to=2026-03-01";
+    for filter in [
+        format!("agency_id={}", w.host_agency),
+        format!("organization_id={}", w.org_a),
+        String::new(),
+    ] {
+        let mut seen = uids(&app, &format!("{day}&{filter}"), None).await;
+        seen.sort();
+        assert_eq!(seen, both, "{filter}");
+    }
+    // Beside it, a window the long period is open in but does not close in.
+    assert_eq!(
+        uids(
+            &app,
+            &format!("from=2025-03-01&to=2025-03-31&agency_id={}", w.host_agency),
+            None
+        )
+        .await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        uids(&app, &format!("{day}&agency_id={}", w.other_agency), None).await,
+        Vec::<String>::new()
+    );
 }

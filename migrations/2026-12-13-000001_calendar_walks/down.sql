@@ -1,0 +1,3 @@
+DROP INDEX engagements_consultation_period_idx;
+DROP INDEX engagements_consultation_region_closes_idx;
+DROP INDEX engagements_calendar_region_idx;
