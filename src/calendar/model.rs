@@ -316,37 +316,69 @@ fn merged_walks(
         .fragment(Fragment::new("").bigint(MAX_EVENTS))
 }
 
-/// The events of an organisation's or agency's window: their ids from the party timeline (by first day, from the
-/// window's first day less the longest comment period, so that consultations closing in it are found too), each
-/// looked up, filtered and sorted.
+/// The events of an organisation's or agency's window: their ids from the party timeline, which carries each
+/// engagement's kind and first day (a consultation's from the window's first day less the longest comment period,
+/// so that one closing in the window is found however early it opened), each looked up, filtered and sorted.
 fn of_actors(
     shared: Fragment,
     filter: &CalendarFilter,
     kinds: &[EngagementKind],
     (from, to): (NaiveDate, NaiveDate),
 ) -> Statement {
-    let kind_list = kinds
+    let list = |kinds: &[&EngagementKind]| {
+        kinds
+            .iter()
+            .map(|kind| format!("'{}'", kind.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut condition = Fragment::new(format!(
+        "e.kind IN ({}) AND ",
+        list(&kinds.iter().collect::<Vec<_>>())
+    ))
+    .push(shared)
+    .sql(" AND d.day BETWEEN ")
+    .date(from)
+    .sql(" AND ")
+    .date(to);
+    let (by_first_day, closing): (Vec<&EngagementKind>, Vec<&EngagementKind>) = kinds
         .iter()
-        .map(|kind| format!("'{}'", kind.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let mut condition = Fragment::new(format!("e.kind IN ({kind_list}) AND "))
-        .push(shared)
-        .sql(" AND d.day BETWEEN ")
-        .date(from)
-        .sql(" AND ")
-        .date(to);
+        .partition(|kind| **kind != EngagementKind::Consultation);
     let timeline = |actor: Fragment| {
-        Fragment::new(" AND e.id IN (SELECT t.engagement_id FROM engagement_timeline t WHERE ")
-            .push(actor)
-            .sql(" AND t.starts_on BETWEEN ")
-            .date(from)
-            .sql(
-                " - (SELECT coalesce(max(c.ends_on - c.starts_on), 0) FROM engagements c \
-             WHERE c.kind = 'consultation') AND ",
-            )
-            .date(to)
-            .sql(")")
+        let mut ids = Vec::new();
+        if !by_first_day.is_empty() {
+            ids.push(
+                Fragment::new("SELECT t.engagement_id FROM engagement_timeline t WHERE ")
+                    .push(actor.clone())
+                    .sql(&format!(
+                        " AND t.kind IN ({}) AND t.starts_on BETWEEN ",
+                        list(&by_first_day)
+                    ))
+                    .date(from)
+                    .sql(" AND ")
+                    .date(to),
+            );
+        }
+        if !closing.is_empty() {
+            ids.push(
+                Fragment::new("SELECT t.engagement_id FROM engagement_timeline t WHERE ")
+                    .push(actor)
+                    .sql(" AND t.kind = 'consultation' AND t.starts_on BETWEEN ")
+                    .date(from)
+                    .sql(
+                        " - (SELECT coalesce(max(c.ends_on - c.starts_on), 0) FROM engagements c \
+                         WHERE c.kind = 'consultation') AND ",
+                    )
+                    .date(to),
+            );
+        }
+        let mut fragment = Fragment::new(" AND e.id IN (");
+        for (n, part) in ids.into_iter().enumerate() {
+            fragment = fragment
+                .sql(if n == 0 { "" } else { " UNION ALL " })
+                .push(part);
+        }
+        fragment.sql(")")
     };
     if let Some(org) = filter.organization_id {
         condition = condition.push(timeline(Fragment::new("t.actor_id = ").uuid(org)));
@@ -361,8 +393,9 @@ fn of_actors(
     Statement::new(format!(
         "SELECT {COLUMNS}, d.day, m.starts_at, coalesce(m.location, h.location) AS location \
          FROM engagements e \
-         LEFT JOIN LATERAL (SELECT starts_at, location FROM meetings WHERE e.kind = 'meeting' AND id = e.id) m ON TRUE \
-         LEFT JOIN LATERAL (SELECT location FROM hearings WHERE e.kind = 'hearing' AND id = e.id) h ON TRUE \
+         LEFT JOIN LATERAL (SELECT starts_at, location FROM meetings \
+                            WHERE e.kind = 'meeting' AND id = e.id LIMIT 1) m ON TRUE \
+         LEFT JOIN LATERAL (SELECT location FROM hearings WHERE e.kind = 'hearing' AND id = e.id LIMIT 1) h ON TRUE \
          CROSS JOIN LATERAL (SELECT CASE WHEN e.kind = 'consultation' THEN e.ends_on ELSE e.starts_on END AS day) d \
          WHERE "
     ))

@@ -161,6 +161,7 @@ diesel::table! {
         actor_id -> Uuid,
         starts_on -> Date,
         engagement_id -> Uuid,
+        kind -> Text,
     }
 }
 

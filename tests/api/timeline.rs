@@ -7,24 +7,24 @@ use uuid::Uuid;
 
 use crate::support::{TestApp, World, id_of};
 
-/// Rows where the timeline and its definition (the owner and every party of each engagement, on its first day)
-/// differ, in either direction.
+/// Rows where the timeline and its definition (the owner and every party of each engagement, on its first day,
+/// with its kind) differ, in either direction.
 const DRIFT: &str = "SELECT count(*) FROM ( \
-    (SELECT actor_id, starts_on, engagement_id FROM engagement_timeline \
+    (SELECT actor_id, starts_on, engagement_id, kind FROM engagement_timeline \
      EXCEPT \
-     SELECT a.actor_id, e.starts_on, e.id FROM engagements e \
+     SELECT a.actor_id, e.starts_on, e.id, e.kind FROM engagements e \
      CROSS JOIN LATERAL (SELECT e.owner_organization_id UNION ALL \
                          SELECT coalesce(p.organization_id, p.agency_id) FROM engagement_parties p \
                          WHERE p.engagement_id = e.id) AS a (actor_id) \
      WHERE a.actor_id IS NOT NULL) \
     UNION ALL \
-    (SELECT a.actor_id, e.starts_on, e.id FROM engagements e \
+    (SELECT a.actor_id, e.starts_on, e.id, e.kind FROM engagements e \
      CROSS JOIN LATERAL (SELECT e.owner_organization_id UNION ALL \
                          SELECT coalesce(p.organization_id, p.agency_id) FROM engagement_parties p \
                          WHERE p.engagement_id = e.id) AS a (actor_id) \
      WHERE a.actor_id IS NOT NULL \
      EXCEPT \
-     SELECT actor_id, starts_on, engagement_id FROM engagement_timeline)) AS drift";
+     SELECT actor_id, starts_on, engagement_id, kind FROM engagement_timeline)) AS drift";
 
 /// The timeline rows of one engagement.
 async fn rows_of(app: &TestApp, id: Uuid) -> i64 {
