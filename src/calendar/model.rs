@@ -1,5 +1,7 @@
-//! Which events the calendar lists: the engagements of its three kinds the caller may read, filtered as the
-//! engagement list filters them, whose day falls in the window.
+//! Which events the calendar lists: the engagements of its three kinds the caller may read (the engagement read
+//! rule, `readable_sql`), whose day falls in the window, filtered as the engagement list filters them — an
+//! organisation or agency in any role (the party timeline holds exactly those), a region with its sub-regions, a
+//! council — in one statement shaped for the calendar's own order (see [`events`]).
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use diesel::QueryableByName;
