@@ -108,6 +108,11 @@ async fn public_meeting(app: &TestApp, w: &World) -> Uuid {
 
 /// A public consultation whose comment period closes on 1 March, the host agency responsible.
 async fn consultation(app: &TestApp, w: &World) -> Uuid {
+    consultation_open(app, w, "2026-02-01", "2026-03-01").await
+}
+
+/// A public consultation of organisation A open from `opens_on` to `closes_on`, the host agency responsible.
+async fn consultation_open(app: &TestApp, w: &World, opens_on: &str, closes_on: &str) -> Uuid {
     let res = app
         .post(
             "/api/v1/consultations",
@@ -115,7 +120,7 @@ async fn consultation(app: &TestApp, w: &World) -> Uuid {
             &json!({
                 "title": "Проект Закона «Об общественных объединениях»", "act_type": "law",
                 "responsible_agency_id": w.host_agency, "level": "national",
-                "opens_on": "2026-02-01", "closes_on": "2026-03-01", "visibility": "public"
+                "opens_on": opens_on, "closes_on": closes_on, "visibility": "public"
             }),
         )
         .await;
@@ -466,19 +471,10 @@ async fn an_actors_feed_finds_a_comment_period_that_opened_long_before_the_windo
     let w = app.world().await;
     // An actor's feed starts from the party timeline, which is ordered by first day: a consultation closing in
     // the window is found however long before it its period opened.
-    let res = app
-        .post(
-            "/api/v1/consultations",
-            Some(&w.ngo_a),
-            &json!({
-                "title": "Проект Кодекса, обсуждаемый два года", "act_type": "code",
-                "responsible_agency_id": w.host_agency, "level": "national",
-                "opens_on": "2024-03-01", "closes_on": "2026-03-01", "visibility": "public"
-            }),
-        )
-        .await;
-    res.assert_status(201);
-    let long = format!("consultation-{}-closes@hamkori", id_of(&res.json()));
+    let long = format!(
+        "consultation-{}-closes@hamkori",
+        consultation_open(&app, &w, "2024-03-01", "2026-03-01").await
+    );
     let short = format!(
         "consultation-{}-closes@hamkori",
         consultation(&app, &w).await
