@@ -506,3 +506,69 @@ async fn an_actors_feed_finds_a_comment_period_that_opened_long_before_the_windo
         Vec::<String>::new()
     );
 }
+
+#[actix_web::test]
+async fn an_agencys_feed_holds_its_sub_agencies_events_unless_narrowed() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let directorate = id_of(
+        &app.create_agency(
+            &w.admin,
+            json!({"name": "УМВД Согдийской области", "level": "regional", "kind": "law_enforcement",
+                   "parent_id": w.host_agency}),
+        )
+        .await,
+    );
+    // A hearing that invites only the directorate, beside one that invites the ministry itself.
+    let res = app
+        .post("/api/v1/hearings", Some(&w.ngo_a), &json!({
+            "title": "Слушания в Худжанде", "status": "planned", "starts_on": "2026-04-03",
+            "location": "Худжанд", "region_code": "TJ-SU", "organizer_ids": [w.org_a],
+            "invited_agencies": [{"agency_id": directorate, "attended": false}], "visibility": "public"
+        }))
+        .await;
+    res.assert_status(201);
+    let regional = format!("hearing-{}@hamkori", id_of(&res.json()));
+    let national = format!(
+        "hearing-{}@hamkori",
+        hearing(&app, &w, "2026-04-02", "public").await
+    );
+    let mut both = vec![regional.clone(), national.clone()];
+    both.sort();
+    let ministry = format!("{YEAR}&kind=hearing&agency_id={}", w.host_agency);
+    assert_eq!(
+        uids(&app, &ministry, None).await,
+        both,
+        "with its directorate"
+    );
+    assert_eq!(
+        uids(&app, &format!("{ministry}&include_subagencies=false"), None).await,
+        [national],
+        "the ministry alone"
+    );
+    assert_eq!(
+        uids(&app, &format!("{YEAR}&agency_id={directorate}"), None).await,
+        [regional],
+        "the directorate has no sub-agencies; its parent's events are not its own"
+    );
+    // The organisation filter narrows the same way the agency one does: both given, both must hold.
+    assert_eq!(
+        uids(
+            &app,
+            &format!("{ministry}&organization_id={}", w.org_a),
+            None
+        )
+        .await,
+        both,
+        "organisation A organised both"
+    );
+    assert_eq!(
+        uids(
+            &app,
+            &format!("{ministry}&organization_id={}", w.org_b),
+            None
+        )
+        .await,
+        Vec::<String>::new()
+    );
+}
