@@ -11,18 +11,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
-pg=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
-db=${BENCH_DB:-hamkori_bench_engagements}
-port=${BENCH_PORT:-18084}
-bin=${BENCH_BIN:-target/release/hamkori}
-[ -x "$bin" ] || { echo "build first: cargo build --release"; exit 2; }
-"$bin" migrate --database-url "$pg/$db" >/dev/null 2>&1
-DATABASE_URL="$pg/$db" BIND="127.0.0.1:$port" JWT_SECRET=bench-secret-bench-secret-bench-secret RUST_LOG=warn \
-  "$bin" serve >/tmp/hamkori-bench-open-data.log 2>&1 &
-server=$!
+. bench/lib.sh
+bench_serve open-data 18084
 work=$(mktemp -d)
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+trap 'bench_stop; rm -rf "$work"' EXIT
 rss() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$server/status"; }
 
 echo "$(psql "$pg/$db" -Atc "SELECT count(*) FROM engagements") engagements"

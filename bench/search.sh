@@ -14,30 +14,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-20}
-pg=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
-db=${BENCH_DB:-hamkori_bench_engagements}
-port=${BENCH_PORT:-18083}
-bin=${BENCH_BIN:-target/release/hamkori}
-[ -x "$bin" ] || { echo "build first: cargo build --release"; exit 2; }
-"$bin" migrate --database-url "$pg/$db" >/dev/null 2>&1
-admin_email=bench-admin@example.org
-admin_password=bench-admin-password-2026
-DATABASE_URL="$pg/$db" BIND="127.0.0.1:$port" JWT_SECRET=bench-secret-bench-secret-bench-secret RUST_LOG=warn \
-  HAMKORI_ADMIN_EMAIL=$admin_email HAMKORI_ADMIN_PASSWORD=$admin_password \
-  "$bin" serve >/tmp/hamkori-bench-search.log 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
-base="http://127.0.0.1:$port/api/v1"
-token_of() {
-  curl -fs "$base/auth/login" -H 'Content-Type: application/json' -d "{\"email\":\"$1\",\"password\":\"$2\"}" \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
-}
-admin=$(token_of "$admin_email" "$admin_password")
-curl -s "$base/users" -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
-  -d '{"email":"bench-analyst@example.org","display_name":"Bench analyst","role":"analyst","password":"bench-analyst-password-2026"}' >/dev/null
-analyst=$(token_of bench-analyst@example.org bench-analyst-password-2026)
-q() { psql "$pg/$db" -Atc "$1"; }
+. bench/lib.sh
+bench_serve search 18083
+bench_tokens
 
 # A common word (a summary of one engagement in seven: "насилия" in "Профилактика насилия в семье") and a rare one
 # (the number of one generated engagement, in its title).
