@@ -8,6 +8,52 @@
 -- statement by statement while a million rows arrive.
 SET LOCAL hamkori.deferred_tallies = on;
 
+-- The tables filled here (directly, or by their triggers) are made ready for a bulk load, and put back at the end:
+-- - their secondary indexes are set aside and built once at the end: one sorted pass per index instead of
+--   millions of scattered inserts into each (unique indexes stay, since conflicts are checked against them);
+-- - their foreign keys too: checked row by row, each reference costs a lookup and a row lock (tens of millions
+--   here); added back at the end, each is validated by one join over its whole table;
+-- - their triggers only keep derived rows (search entries, the party timeline, the tallies, the recommendation
+--   answers): they are paused, and those rows are derived once, set-based, at the end.
+-- All of it inside the loader's one transaction, which holds the tables' locks until it commits: a benchmark
+-- loader, not something to run beside users.
+SET LOCAL work_mem = '256MB';
+SET LOCAL maintenance_work_mem = '512MB';
+CREATE TEMP TABLE gen_loaded AS
+SELECT t.oid::regclass AS name
+FROM pg_class t
+WHERE t.relnamespace = 'public'::regnamespace AND t.relkind = 'r'
+  AND t.relname IN ('engagements', 'meetings', 'meeting_attendance', 'hearings', 'hearing_organizers',
+                    'hearing_invited_agencies', 'consultations', 'submissions', 'submission_organizations',
+                    'monitoring_visits', 'visit_monitors', 'visit_findings', 'grants', 'engagement_parties',
+                    'recommendations', 'recommendation_status_history', 'search_entries', 'engagement_timeline');
+CREATE TEMP TABLE gen_indexes AS
+SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition
+FROM pg_index i
+WHERE i.indrelid IN (SELECT name FROM gen_loaded)
+  AND NOT i.indisunique
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid);
+CREATE TEMP TABLE gen_foreign_keys AS
+SELECT c.conrelid::regclass::text AS on_table, quote_ident(c.conname) AS name,
+       pg_get_constraintdef(c.oid) AS definition
+FROM pg_constraint c
+WHERE c.contype = 'f' AND c.conrelid IN (SELECT name FROM gen_loaded);
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT name FROM gen_indexes LOOP
+        EXECUTE 'DROP INDEX ' || r.name;
+    END LOOP;
+    FOR r IN SELECT on_table, name FROM gen_foreign_keys LOOP
+        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %s', r.on_table, r.name);
+    END LOOP;
+    FOR r IN SELECT name FROM gen_loaded LOOP
+        EXECUTE format('ALTER TABLE %s DISABLE TRIGGER USER', r.name);
+    END LOOP;
+END
+$$;
+
 -- A uniform number in [0, 1) for row `g` and a purpose `salt`, and the id of row `g` of a table `tag`.
 CREATE FUNCTION pg_temp.u(g bigint, salt int) RETURNS float8 LANGUAGE sql IMMUTABLE AS
   $$ SELECT (hashint8extended(g, @SEED@::bigint * 1000 + salt) & 9007199254740991)::float8 / 9007199254740992 $$;
@@ -42,44 +88,47 @@ FROM generate_series(1, @FACILITIES@) AS k;
 
 -- What every engagement is, decided once: kind, day, who takes part (organisations o1..o3 distinct, agencies
 -- a1, a2 distinct), council, facility.
+-- Kept in id order, so that every table keyed by the engagement's id is filled in key order (one pass along
+-- each index instead of scattered page writes).
 CREATE TEMP TABLE gen_e AS
-SELECT g, pg_temp.id('e', g) AS id, kind, starts_on,
-       CASE WHEN starts_on > date '2026-12-01' THEN 'future' ELSE 'past' END AS tense,
-       pg_temp.u(g, 2) AS u_status, pg_temp.u(g, 3) AS u_vis,
-       1 + floor(pg_temp.u(g, 11) * 3)::int AS n_orgs,
-       o1, 1 + (o1 - 1 + k2) % @ORGS@ AS o2, 1 + (o1 - 1 + k2 + k3) % @ORGS@ AS o3,
-       a1, 1 + (a1 - 1 + 1 + floor(pg_temp.u(g, 8) * (@AGENCIES@ - 1))::int) % @AGENCIES@ AS a2,
-       c, f
+SELECT x.*, CASE kind
+        WHEN 'meeting' THEN CASE WHEN tense = 'future' THEN 'planned' WHEN u_status < 0.9 THEN 'held'
+                                 WHEN u_status < 0.95 THEN 'cancelled' ELSE 'postponed' END
+        WHEN 'hearing' THEN CASE WHEN tense = 'future' THEN 'planned' WHEN u_status < 0.92 THEN 'held' ELSE 'cancelled' END
+        WHEN 'consultation' THEN CASE WHEN tense = 'future' THEN 'planned'
+                                      WHEN starts_on > date '2026-11-01' THEN 'open'
+                                      WHEN u_status < 0.5 THEN 'closed' WHEN u_status < 0.85 THEN 'adopted'
+                                      WHEN u_status < 0.93 THEN 'rejected' ELSE 'withdrawn' END
+        WHEN 'monitoring_visit' THEN CASE WHEN tense = 'future' THEN 'planned' WHEN u_status < 0.95 THEN 'completed'
+                                          ELSE 'cancelled' END
+        ELSE CASE WHEN tense = 'future' THEN 'announced' WHEN u_status < 0.05 THEN 'applied'
+                  WHEN u_status < 0.15 THEN 'rejected' WHEN u_status < 0.35 THEN 'awarded'
+                  WHEN u_status < 0.6 THEN 'active' WHEN u_status < 0.95 THEN 'completed' ELSE 'terminated' END
+    END AS status
 FROM (
-    SELECT g,
-           (ARRAY['meeting','meeting','meeting','meeting','meeting','hearing','hearing','hearing','hearing',
-                  'consultation','consultation','consultation','consultation','monitoring_visit','monitoring_visit',
-                  'monitoring_visit','grant','grant','grant','grant'])[1 + g % 20] AS kind,
-           date '2016-12-01' + floor(pg_temp.u(g, 1) * 3700)::int AS starts_on,
-           pg_temp.pick(@ORGS@, g, 4) AS o1,
-           1 + floor(pg_temp.u(g, 5) * (@ORGS@ / 2))::int AS k2,
-           1 + floor(pg_temp.u(g, 6) * (@ORGS@ / 2 - 1))::int AS k3,
-           pg_temp.pick(@AGENCIES@, g, 7) AS a1,
-           1 + floor(@COUNCILS@ * pg_temp.u(g, 9) ^ 2)::int AS c,
-           1 + floor(@FACILITIES@ * pg_temp.u(g, 10) ^ 2)::int AS f
-    FROM generate_series(1, @ENGAGEMENTS@) AS g
-) AS base;
-
-ALTER TABLE gen_e ADD COLUMN status text;
-UPDATE gen_e SET status = CASE kind
-    WHEN 'meeting' THEN CASE WHEN tense = 'future' THEN 'planned' WHEN u_status < 0.9 THEN 'held'
-                             WHEN u_status < 0.95 THEN 'cancelled' ELSE 'postponed' END
-    WHEN 'hearing' THEN CASE WHEN tense = 'future' THEN 'planned' WHEN u_status < 0.92 THEN 'held' ELSE 'cancelled' END
-    WHEN 'consultation' THEN CASE WHEN tense = 'future' THEN 'planned'
-                                  WHEN starts_on > date '2026-11-01' THEN 'open'
-                                  WHEN u_status < 0.5 THEN 'closed' WHEN u_status < 0.85 THEN 'adopted'
-                                  WHEN u_status < 0.93 THEN 'rejected' ELSE 'withdrawn' END
-    WHEN 'monitoring_visit' THEN CASE WHEN tense = 'future' THEN 'planned' WHEN u_status < 0.95 THEN 'completed'
-                                      ELSE 'cancelled' END
-    ELSE CASE WHEN tense = 'future' THEN 'announced' WHEN u_status < 0.05 THEN 'applied'
-              WHEN u_status < 0.15 THEN 'rejected' WHEN u_status < 0.35 THEN 'awarded'
-              WHEN u_status < 0.6 THEN 'active' WHEN u_status < 0.95 THEN 'completed' ELSE 'terminated' END
-END;
+    SELECT g, pg_temp.id('e', g) AS id, kind, starts_on,
+           CASE WHEN starts_on > date '2026-12-01' THEN 'future' ELSE 'past' END AS tense,
+           pg_temp.u(g, 2) AS u_status, pg_temp.u(g, 3) AS u_vis,
+           1 + floor(pg_temp.u(g, 11) * 3)::int AS n_orgs,
+           o1, 1 + (o1 - 1 + k2) % @ORGS@ AS o2, 1 + (o1 - 1 + k2 + k3) % @ORGS@ AS o3,
+           a1, 1 + (a1 - 1 + 1 + floor(pg_temp.u(g, 8) * (@AGENCIES@ - 1))::int) % @AGENCIES@ AS a2,
+           c, f
+    FROM (
+        SELECT g,
+               (ARRAY['meeting','meeting','meeting','meeting','meeting','hearing','hearing','hearing','hearing',
+                      'consultation','consultation','consultation','consultation','monitoring_visit','monitoring_visit',
+                      'monitoring_visit','grant','grant','grant','grant'])[1 + g % 20] AS kind,
+               date '2016-12-01' + floor(pg_temp.u(g, 1) * 3700)::int AS starts_on,
+               pg_temp.pick(@ORGS@, g, 4) AS o1,
+               1 + floor(pg_temp.u(g, 5) * (@ORGS@ / 2))::int AS k2,
+               1 + floor(pg_temp.u(g, 6) * (@ORGS@ / 2 - 1))::int AS k3,
+               pg_temp.pick(@AGENCIES@, g, 7) AS a1,
+               1 + floor(@COUNCILS@ * pg_temp.u(g, 9) ^ 2)::int AS c,
+               1 + floor(@FACILITIES@ * pg_temp.u(g, 10) ^ 2)::int AS f
+        FROM generate_series(1, @ENGAGEMENTS@) AS g
+    ) AS base
+) AS x
+ORDER BY id;
 
 INSERT INTO engagements (id, kind, title, summary, status, starts_on, ends_on, region_code, sphere_codes,
                          visibility, owner_organization_id, council_id, created_at, updated_at)
@@ -139,18 +188,20 @@ SELECT id, (ARRAY['law','code','decree','government_resolution','regulation','lo
        starts_on, starts_on + 30, 'https://example.tj/drafts/' || g
 FROM gen_e WHERE kind = 'consultation';
 CREATE TEMP TABLE gen_s AS
-SELECT e.g * 4 + k AS sg, e.id AS consultation_id, e.g, k, (ARRAY[e.o1, e.o2, e.o3])[k] AS org, e.a1,
+SELECT pg_temp.id('s', e.g * 4 + k) AS id, e.g * 4 + k AS sg, e.id AS consultation_id, e.g, k,
+       (ARRAY[e.o1, e.o2, e.o3])[k] AS org, e.a1,
        e.starts_on + floor(pg_temp.u(e.g * 4 + k, 60) * 31)::int AS submitted_on,
        e.starts_on + 40 AS answer_on,
        e.status IN ('closed', 'adopted', 'rejected') AND pg_temp.u(e.g * 4 + k, 61) < 0.75 AS answered,
        pg_temp.u(e.g * 4 + k, 62) < 0.6 AS by_agency,
        pg_temp.u(e.g * 4 + k, 63) AS u_answer
 FROM gen_e e CROSS JOIN LATERAL generate_series(1, e.n_orgs) AS k
-WHERE e.kind = 'consultation' AND e.status <> 'planned';
+WHERE e.kind = 'consultation' AND e.status <> 'planned'
+ORDER BY 1;
 INSERT INTO submissions (id, consultation_id, provision, proposal, rationale, submitted_on, response_status,
                          response_text, responded_on, response_recorder_role, response_recorder_agency_id,
                          response_recorded_at, response_evidence_url, response_source, created_at, updated_at)
-SELECT pg_temp.id('s', sg), consultation_id, 'Статья ' || (1 + sg % 40),
+SELECT id, consultation_id, 'Статья ' || (1 + sg % 40),
        'Предложение по статье ' || (1 + sg % 40) || ': уточнить формулировку', 'Обоснование ' || sg, submitted_on,
        CASE WHEN NOT answered THEN 'pending' WHEN u_answer < 0.35 THEN 'accepted'
             WHEN u_answer < 0.6 THEN 'partially_accepted' WHEN u_answer < 0.9 THEN 'rejected' ELSE 'not_considered' END,
@@ -164,7 +215,7 @@ SELECT pg_temp.id('s', sg), consultation_id, 'Статья ' || (1 + sg % 40),
        submitted_on + time '08:00', coalesce(CASE WHEN answered THEN answer_on END, submitted_on) + time '12:00'
 FROM gen_s;
 INSERT INTO submission_organizations (submission_id, organization_id, position)
-SELECT pg_temp.id('s', sg), pg_temp.id('o', org), 1 FROM gen_s;
+SELECT id, pg_temp.id('o', org), 1 FROM gen_s;
 
 -- Monitoring visits: 1-3 monitors, the facility's operating agency; findings on completed ones, some confidential.
 INSERT INTO monitoring_visits (id, facility_id, announced, mandate_council_id, access)
@@ -232,7 +283,7 @@ CROSS JOIN LATERAL (
     UNION ALL
     SELECT 1, pg_temp.id('o', e.o1), NULL, 'recipient' WHERE e.kind = 'grant'
 ) AS p
-ORDER BY e.g, p.position;
+ORDER BY e.id, p.position;
 
 -- Recommendations from a third of the held meetings and hearings and the completed visits, addressed to an
 -- agency taking part, each with a status history whose provenance is filled in (who recorded it, for which
@@ -268,7 +319,8 @@ SELECT pg_temp.id('r', r.rg), r.engagement_id, 'Рекомендация № ' |
 FROM gen_r r
 JOIN engagements e ON e.id = r.engagement_id
 LEFT JOIN engagement_parties ep ON r.agency IS NULL AND ep.engagement_id = r.engagement_id AND ep.role = 'operator'
-JOIN gen_h h ON h.rg = r.rg AND h.k = r.n_steps;
+JOIN gen_h h ON h.rg = r.rg AND h.k = r.n_steps
+ORDER BY 1;
 INSERT INTO recommendation_status_history (id, recommendation_id, status, note, changed_at, recorder_role,
                                            recorder_organization_id, recorder_agency_id, effective_on,
                                            evidence_url, source)
@@ -280,9 +332,40 @@ SELECT (lpad(to_hex(h.k), 8, '0') || substr(md5('@SEED@:h:' || h.rg || ':' || h.
        h.effective_on, CASE WHEN h.k > 1 AND h.rg % 3 = 0 THEN 'https://example.tj/evidence/' || h.rg || '/' || h.k END,
        h.source
 FROM gen_h h JOIN recommendations rec ON rec.id = pg_temp.id('r', h.rg)
-ORDER BY h.rg, h.k;
+ORDER BY 1;
 
+-- The derived rows the paused triggers would have written: each actor's timeline (the owner and every party, once
+-- per engagement) and the search entries, through the same resync functions the triggers call.
+INSERT INTO engagement_timeline (actor_id, starts_on, engagement_id, kind)
+SELECT a.actor_id, g.starts_on, g.id, g.kind
+FROM gen_e g
+JOIN (SELECT id, owner_organization_id AS actor_id FROM engagements WHERE owner_organization_id IS NOT NULL
+      UNION
+      SELECT engagement_id, coalesce(organization_id, agency_id) FROM engagement_parties) AS a ON a.id = g.id
+ORDER BY a.actor_id, g.starts_on, g.id;
+SELECT search_resync_engagements(ARRAY(SELECT id FROM gen_e));
+SELECT search_resync_recommendations(ARRAY(SELECT pg_temp.id('r', rg) FROM gen_r));
+SELECT search_resync_submissions(ARRAY(SELECT id FROM gen_s));
 DROP TABLE gen_e, gen_s, gen_r, gen_h;
+
+-- Put back what the start set aside: the indexes, each built in one pass; the foreign keys, each validated by one
+-- join; the triggers.
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT definition FROM gen_indexes LOOP
+        EXECUTE r.definition;
+    END LOOP;
+    FOR r IN SELECT on_table, name, definition FROM gen_foreign_keys LOOP
+        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %s %s', r.on_table, r.name, r.definition);
+    END LOOP;
+    FOR r IN SELECT name FROM gen_loaded LOOP
+        EXECUTE format('ALTER TABLE %s ENABLE TRIGGER USER', r.name);
+    END LOOP;
+END
+$$;
+DROP TABLE gen_loaded, gen_indexes, gen_foreign_keys;
 
 SELECT engagement_tallies_rebuild();
 SELECT recommendation_answers_rebuild();

@@ -33,6 +33,21 @@ const DERIVED: &str = "
     UNION ALL SELECT id, funder_organization_id, funder_agency_id, 'funder' FROM grants
     UNION ALL SELECT id, recipient_organization_id, NULL, 'recipient' FROM grants";
 
+/// Search entries that differ from their sources (an engagement's text as `search_engagement_source` gives it, and
+/// one entry per recommendation, submission, organisation and agency), in either direction.
+const SEARCH_DRIFT: &str = "SELECT (SELECT count(*) FROM ( \
+    (SELECT entity_id, kind, region_code, sorts_on, title, body FROM search_entries \
+     WHERE entity_type = 'engagement' \
+     EXCEPT SELECT id, kind, region_code, starts_on, title, body FROM search_engagement_source) \
+    UNION ALL \
+    (SELECT id, kind, region_code, starts_on, title, body FROM search_engagement_source \
+     EXCEPT SELECT entity_id, kind, region_code, sorts_on, title, body FROM search_entries \
+     WHERE entity_type = 'engagement')) AS engagements) \
+  + (SELECT count(*) FROM ( \
+    SELECT id FROM recommendations UNION ALL SELECT id FROM submissions \
+    UNION ALL SELECT id FROM organizations UNION ALL SELECT id FROM agencies \
+    EXCEPT SELECT entity_id FROM search_entries WHERE entity_type <> 'engagement') AS others)";
+
 #[actix_web::test]
 async fn generated_engagements_are_consistent_and_readable() {
     let app = TestApp::new().await;
@@ -95,9 +110,22 @@ async fn generated_engagements_are_consistent_and_readable() {
             crate::tallies::AGENCY_TALLY_DRIFT,
         ),
         ("recommendation_answers", crate::tallies::ANSWERS_DRIFT),
+        // Derived after the load with the paused triggers' own definitions.
+        ("engagement_timeline", crate::timeline::DRIFT),
+        ("search_entries", SEARCH_DRIFT),
     ] {
         assert_eq!(app.count(drift).await, 0, "{name}");
     }
+    // The search check sees a changed text and a missing entry.
+    TestApp::execute(
+        &app,
+        "UPDATE search_entries SET body = body || ' x' WHERE entity_id = \
+         (SELECT entity_id FROM search_entries WHERE entity_type = 'engagement' LIMIT 1); \
+         DELETE FROM search_entries WHERE entity_id = \
+         (SELECT entity_id FROM search_entries WHERE entity_type = 'submission' LIMIT 1)",
+    )
+    .await;
+    assert_eq!(app.count(SEARCH_DRIFT).await, 3, "a corrupted search entry");
     assert_eq!(
         app.count("SELECT sum(engagements) FROM engagement_tally")
             .await,

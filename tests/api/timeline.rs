@@ -9,7 +9,7 @@ use crate::support::{TestApp, World, id_of};
 
 /// Rows where the timeline and its definition (the owner and every party of each engagement, on its first day,
 /// with its kind) differ, in either direction.
-const DRIFT: &str = "SELECT count(*) FROM ( \
+pub const DRIFT: &str = "SELECT count(*) FROM ( \
     (SELECT actor_id, starts_on, engagement_id, kind FROM engagement_timeline \
      EXCEPT \
      SELECT a.actor_id, e.starts_on, e.id, e.kind FROM engagements e \
