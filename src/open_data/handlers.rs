@@ -8,7 +8,7 @@ use actix_web::web::{Bytes, Data};
 use actix_web::{HttpResponse, get};
 use chrono::Utc;
 use diesel_async::RunQueryDsl;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use zip::ZipWriter;
 use zip::write::SimpleFileOptions;
 
@@ -60,26 +60,43 @@ impl Write for Sink {
 
 type Zip = ZipWriter<zip::write::StreamWriter<Sink>>;
 
-/// The ZIP being written, compressing one batch on a blocking thread while the next batch is read, so that the
-/// server's own work overlaps Postgres' (docs/benchmarks.md, "Open data").
+/// A batch to compress, which hands the writer back when done.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The ZIP being written, compressing one batch on the download's own thread while the next batch is read, so
+/// that the server's own work overlaps Postgres' (docs/benchmarks.md, "Open data"). One thread per download, not
+/// the shared blocking pool: every pooled thread that compressed a batch kept its own allocator heap, which took
+/// the server's memory past 100 MiB once the reads were fast.
 struct Packer {
     /// The writer, when no batch is being compressed.
     zip: Option<Zip>,
     /// The batch being compressed; it hands the writer back.
-    compressing: Option<tokio::task::JoinHandle<std::io::Result<Zip>>>,
+    compressing: Option<oneshot::Receiver<std::io::Result<Zip>>>,
+    /// The compressing thread's queue; the thread ends when the packer is dropped.
+    jobs: std::sync::mpsc::Sender<Job>,
     sink: Sink,
     tx: Chunks,
 }
 
 impl Packer {
-    fn new(tx: Chunks) -> Self {
+    fn new(tx: Chunks) -> ApiResult<Self> {
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("open-data-zip".into())
+            .spawn(move || {
+                while let Ok(job) = queue.recv() {
+                    job();
+                }
+            })
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("starting the ZIP thread: {e}")))?;
         let sink = Sink::default();
-        Self {
+        Ok(Self {
             zip: Some(ZipWriter::new_stream(sink.clone())),
             compressing: None,
+            jobs,
             sink,
             tx,
-        }
+        })
     }
 
     /// Waits for the batch being compressed, sends what it wrote, and hands out the writer.
@@ -107,9 +124,14 @@ impl Packer {
     async fn write(&mut self, bytes: Vec<u8>) -> ApiResult<()> {
         self.idle().await?;
         let mut zip = self.zip.take().ok_or_else(writer_lost)?;
-        self.compressing = Some(tokio::task::spawn_blocking(move || {
-            zip.write_all(&bytes).map(|()| zip)
-        }));
+        let (done, compressing) = oneshot::channel();
+        self.jobs
+            .send(Box::new(move || {
+                // The receiver is gone only when the download was abandoned.
+                let _ = done.send(zip.write_all(&bytes).map(|()| zip));
+            }))
+            .map_err(|_| ApiError::Internal(anyhow::anyhow!("the ZIP thread has stopped")))?;
+        self.compressing = Some(compressing);
         Ok(())
     }
 
@@ -183,7 +205,7 @@ pub async fn open_data(
 
 /// Writes the package into `tx`: every collection in one read-only repeatable-read transaction.
 async fn write(conn: &mut Conn, tx: &Chunks, settings: &OpenDataSettings) -> ApiResult<()> {
-    let mut packer = Packer::new(tx.clone());
+    let mut packer = Packer::new(tx.clone())?;
     let collections = collections::all();
     in_transaction(conn, async |conn| {
         diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
