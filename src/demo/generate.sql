@@ -27,32 +27,32 @@ WHERE t.relnamespace = 'public'::regnamespace AND t.relkind = 'r'
                     'hearing_invited_agencies', 'consultations', 'submissions', 'submission_organizations',
                     'monitoring_visits', 'visit_monitors', 'visit_findings', 'grants', 'engagement_parties',
                     'recommendations', 'recommendation_status_history', 'search_entries', 'engagement_timeline');
-CREATE TEMP TABLE gen_indexes AS
-SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition
+-- What to run to set each aside, and to put it back.
+CREATE TEMP TABLE gen_set_aside AS
+SELECT 1 AS step, format('DROP INDEX %s', i.indexrelid::regclass) AS set_aside,
+       pg_get_indexdef(i.indexrelid) AS put_back
 FROM pg_index i
 WHERE i.indrelid IN (SELECT name FROM gen_loaded)
   AND NOT i.indisunique
-  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid);
-CREATE TEMP TABLE gen_foreign_keys AS
-SELECT c.conrelid::regclass::text AS on_table, quote_ident(c.conname) AS name,
-       pg_get_constraintdef(c.oid) AS definition
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+UNION ALL
+SELECT 2, format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass, c.conname),
+       format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.conrelid::regclass, c.conname, pg_get_constraintdef(c.oid))
 FROM pg_constraint c
-WHERE c.contype = 'f' AND c.conrelid IN (SELECT name FROM gen_loaded);
-DO $$
+WHERE c.contype = 'f' AND c.conrelid IN (SELECT name FROM gen_loaded)
+UNION ALL
+SELECT 3, format('ALTER TABLE %s DISABLE TRIGGER USER', name), format('ALTER TABLE %s ENABLE TRIGGER USER', name)
+FROM gen_loaded;
+CREATE FUNCTION pg_temp.run(statements text[]) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-    r record;
+    statement text;
 BEGIN
-    FOR r IN SELECT name FROM gen_indexes LOOP
-        EXECUTE 'DROP INDEX ' || r.name;
-    END LOOP;
-    FOR r IN SELECT on_table, name FROM gen_foreign_keys LOOP
-        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %s', r.on_table, r.name);
-    END LOOP;
-    FOR r IN SELECT name FROM gen_loaded LOOP
-        EXECUTE format('ALTER TABLE %s DISABLE TRIGGER USER', r.name);
+    FOREACH statement IN ARRAY statements LOOP
+        EXECUTE statement;
     END LOOP;
 END
 $$;
+SELECT pg_temp.run(ARRAY(SELECT set_aside FROM gen_set_aside ORDER BY step));
 
 -- A uniform number in [0, 1) for row `g` and a purpose `salt`, and the id of row `g` of a table `tag`.
 CREATE FUNCTION pg_temp.u(g bigint, salt int) RETURNS float8 LANGUAGE sql IMMUTABLE AS
@@ -350,22 +350,8 @@ DROP TABLE gen_e, gen_s, gen_r, gen_h;
 
 -- Put back what the start set aside: the indexes, each built in one pass; the foreign keys, each validated by one
 -- join; the triggers.
-DO $$
-DECLARE
-    r record;
-BEGIN
-    FOR r IN SELECT definition FROM gen_indexes LOOP
-        EXECUTE r.definition;
-    END LOOP;
-    FOR r IN SELECT on_table, name, definition FROM gen_foreign_keys LOOP
-        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %s %s', r.on_table, r.name, r.definition);
-    END LOOP;
-    FOR r IN SELECT name FROM gen_loaded LOOP
-        EXECUTE format('ALTER TABLE %s ENABLE TRIGGER USER', r.name);
-    END LOOP;
-END
-$$;
-DROP TABLE gen_loaded, gen_indexes, gen_foreign_keys;
+SELECT pg_temp.run(ARRAY(SELECT put_back FROM gen_set_aside ORDER BY step));
+DROP TABLE gen_loaded, gen_set_aside;
 
 SELECT engagement_tallies_rebuild();
 SELECT recommendation_answers_rebuild();

@@ -48,6 +48,25 @@ const SEARCH_DRIFT: &str = "SELECT (SELECT count(*) FROM ( \
     UNION ALL SELECT id FROM organizations UNION ALL SELECT id FROM agencies \
     EXCEPT SELECT entity_id FROM search_entries WHERE entity_type <> 'engagement') AS others)";
 
+/// The definitions of every index and constraint, and which triggers are enabled, as one digest.
+async fn schema_fingerprint(app: &TestApp) -> String {
+    let mut conn = app.pool().get().await.expect("conn");
+    let digest: Count = diesel::sql_query(
+        "SELECT md5(concat_ws(E'\\n', \
+             (SELECT string_agg(indexdef, E'\\n' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'public'), \
+             (SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid), E'\\n' ORDER BY conrelid, conname) \
+                FROM pg_constraint WHERE connamespace = 'public'::regnamespace), \
+             (SELECT string_agg(tgname || ' ' || tgenabled::text, E'\\n' ORDER BY tgrelid, tgname) \
+                FROM pg_trigger WHERE NOT tgisinternal))) AS what, \
+         (SELECT count(*) FROM pg_indexes WHERE schemaname = 'public') AS n",
+    )
+    .get_result(&mut conn)
+    .await
+    .expect("schema fingerprint");
+    assert!(digest.n > 100, "the schema's indexes are read");
+    digest.what
+}
+
 #[actix_web::test]
 async fn generated_engagements_are_consistent_and_readable() {
     let app = TestApp::new().await;
@@ -57,7 +76,13 @@ async fn generated_engagements_are_consistent_and_readable() {
         engagements: 2_000,
         seed: 3,
     };
+    let schema_before = schema_fingerprint(&app).await;
     generate(app.pool(), spec).await.expect("generate");
+    assert_eq!(
+        schema_fingerprint(&app).await,
+        schema_before,
+        "every index, constraint and trigger the load set aside is back"
+    );
     let mut conn = app.pool().get().await.expect("conn");
     let counts: Vec<Count> = diesel::sql_query(format!(
         "SELECT 'missing' AS what, count(*) AS n FROM (({DERIVED}) EXCEPT
