@@ -1,7 +1,7 @@
 # Build: no libpq, and the one C library (mimalloc) is compiled in, so the runtime image needs only CA certificates.
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY .cargo .cargo
 COPY src src
 COPY migrations migrations

@@ -1,0 +1,3 @@
+ALTER TABLE search_entries
+    ALTER COLUMN document SET STATISTICS -1,
+    ALTER COLUMN title_doc SET STATISTICS -1;
