@@ -25,6 +25,7 @@ mod operations;
 mod organizations;
 mod pagination;
 mod provenance;
+mod read_rule;
 mod recommendations;
 mod retries;
 mod search;
