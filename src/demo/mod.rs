@@ -208,7 +208,9 @@ pub struct Generate {
 
 const GENERATE_ENGAGEMENTS: &str = include_str!("generate.sql");
 
-/// Inserts synthetic rows for benchmarks, set-based (one `INSERT … SELECT` per table, in one transaction).
+/// Inserts synthetic rows for benchmarks, set-based (one `INSERT … SELECT` per table, in one transaction). The
+/// filled tables' secondary indexes, foreign keys and triggers are set aside for the load and put back at its end
+/// (`generate.sql`), so the tables stay locked until it commits: for benchmark databases, not beside users.
 pub async fn generate(pool: &DbPool, spec: Generate) -> anyhow::Result<()> {
     let Generate {
         organizations,
