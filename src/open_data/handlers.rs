@@ -120,7 +120,7 @@ impl Packer {
             .map_err(zip_error)
     }
 
-    /// Compresses `bytes` into the current file on a blocking thread, and returns at once.
+    /// Compresses `bytes` into the current file on the ZIP thread, and returns at once.
     async fn write(&mut self, bytes: Vec<u8>) -> ApiResult<()> {
         self.idle().await?;
         let mut zip = self.zip.take().ok_or_else(writer_lost)?;
