@@ -6,8 +6,9 @@
 # Generates ENGAGEMENTS (default 1000000) engagements of every kind with 2,000 organisations and 300 agencies
 # (`hamkori generate --seed 1`) into a fresh database, starts the release server, and runs wrk (Debian package
 # `wrk`) for: the first page of the busiest agency's engagements, a deep page of it via next_cursor,
-# `GET /hearings?limit=50`, and `GET /engagements/{id}`, all anonymous. Set KEEP_DB=1 to reuse a database
-# generated before. Only loopback is used; the server stops by itself.
+# `GET /hearings?limit=50`, and `GET /engagements/{id}`, all anonymous; then, as a reference for the machine,
+# pgbench (Postgres' own client) running a primary-key select. Set KEEP_DB=1 to reuse a database generated before.
+# Only loopback is used; the server stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-1000000}
@@ -55,3 +56,8 @@ measure "agency's engagements, page 21 (next_cursor)" "$base/engagements?agency_
 measure "GET /hearings?limit=50" "$base/hearings?limit=50"
 measure "GET /engagements/{id}" "$base/engagements/$id"
 echo "server resident memory after load: $(ps -o rss= -p $server | awk '{print int($1/1024)}') MiB"
+# A lean reference for judging the machine: Postgres alone answering a primary-key select, with the same client count.
+printf 'SELECT id, title FROM engagements WHERE id = %s;\n' "'$id'" >/tmp/hamkori-bench-reference.sql
+reference=$(pgbench -n -M prepared -c8 -j2 -T"$secs" -f /tmp/hamkori-bench-reference.sql "$pg/$db" 2>/dev/null \
+  | awk '/^tps/ {print int($3)}')
+echo "reference: pgbench of a primary-key select (-c8 -j2, ${secs} s): $reference tps"
