@@ -166,19 +166,10 @@ async fn generated_engagements_are_consistent_and_readable() {
         ("monitoring-visits", "monitoring_visit"),
         ("grants", "grant"),
     ] {
-        let mut cursor: Option<String> = None;
-        loop {
-            let uri = match &cursor {
-                Some(c) => format!("/api/v1/{path}?limit=200&cursor={c}"),
-                None => format!("/api/v1/{path}?limit=200"),
-            };
-            let res = app.get(&uri, Some(&admin)).await;
-            total += res.item_ids().len();
-            match res.json()["next_cursor"].as_str() {
-                Some(c) => cursor = Some(c.to_owned()),
-                None => break,
-            }
-        }
+        total += app
+            .all_item_ids(&format!("/api/v1/{path}?limit=200"), Some(&admin))
+            .await
+            .len();
         let first = app
             .get(
                 &format!("/api/v1/engagements?kind={kind}&limit=1"),

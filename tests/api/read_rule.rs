@@ -85,25 +85,16 @@ fn may_read(reader: &Reader, row: &Row) -> bool {
     visible && visit_seen && council_seen
 }
 
-/// Every engagement id the list gives `token`, following `next_cursor` to the end.
+/// Every engagement id the list gives `token`, over all its pages; none may appear twice.
 async fn listed(app: &TestApp, token: Option<&str>) -> BTreeSet<Uuid> {
     let mut ids = BTreeSet::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let uri = match &cursor {
-            Some(c) => format!("/api/v1/engagements?limit=200&cursor={c}"),
-            None => "/api/v1/engagements?limit=200".to_owned(),
-        };
-        let res = app.get(&uri, token).await;
-        res.assert_status(200);
-        for id in res.item_ids() {
-            assert!(ids.insert(id.parse().expect("uuid")), "{id} listed twice");
-        }
-        match res.json()["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => return ids,
-        }
+    for id in app
+        .all_item_ids("/api/v1/engagements?limit=200", token)
+        .await
+    {
+        assert!(ids.insert(id.parse().expect("uuid")), "{id} listed twice");
     }
+    ids
 }
 
 #[actix_web::test]

@@ -445,6 +445,25 @@ impl TestApp {
         self.delete_if(path, token, etag.as_deref()).await
     }
 
+    /// The item ids of every page of a list, in order: `first` (a path with its query string) and then each
+    /// `next_cursor` until the last page, each page asserted 200.
+    pub async fn all_item_ids(&self, first: &str, token: Option<&str>) -> Vec<String> {
+        let mut ids = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let uri = match &cursor {
+                Some(c) => format!("{first}&cursor={c}"),
+                None => first.to_owned(),
+            };
+            let res = self.get(&uri, token).await;
+            ids.extend(res.item_ids());
+            match res.json()["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return ids,
+            }
+        }
+    }
+
     /// Inserts a user (without a usable password) and signs a token for it.
     pub async fn user(
         &self,
