@@ -204,13 +204,15 @@ impl From<HitRow> for SearchHit {
     }
 }
 
-/// The boundary row of [`boundary`].
+/// The boundary row of [`boundary`], and the day of the first row after the cursor.
 #[derive(QueryableByName)]
 struct Edge {
     #[diesel(sql_type = Date)]
     sorts_on: NaiveDate,
     #[diesel(sql_type = SqlUuid)]
     entity_id: Uuid,
+    #[diesel(sql_type = Date)]
+    newest: NaiveDate,
 }
 
 /// Where a page starts: the tier, day and id of the last hit of the page before.
@@ -256,8 +258,8 @@ fn readable(caller: &Caller) -> Fragment {
         .sql("))")
 }
 
-/// The filters of [`SearchParams`] on `search_entries s`.
-fn filters(params: &SearchParams) -> Fragment {
+/// The filters of [`SearchParams`] on `search_entries s`, with the row's day as `day_expr` reads it.
+fn filters(params: &SearchParams, day_expr: &str) -> Fragment {
     let mut sql = Fragment::new("");
     match params.types.as_slice() {
         [] => {}
@@ -289,10 +291,10 @@ fn filters(params: &SearchParams) -> Fragment {
         sql = sql.sql(" AND s.entity_type NOT IN ('organization', 'agency')");
     }
     if let Some(from) = params.from {
-        sql = sql.sql(" AND s.sorts_on >= ").date(from);
+        sql = sql.sql(&format!(" AND {day_expr} >= ")).date(from);
     }
     if let Some(to) = params.to {
-        sql = sql.sql(" AND s.sorts_on <= ").date(to);
+        sql = sql.sql(&format!(" AND {day_expr} <= ")).date(to);
     }
     sql
 }
@@ -302,10 +304,17 @@ fn filters(params: &SearchParams) -> Fragment {
 enum Part {
     /// Everything after the cursor (no boundary was found: fewer than [`WALK`] rows remain).
     All,
-    /// The first [`WALK`] rows after the cursor, down to the boundary (inclusive): walked in order.
-    Head(NaiveDate, Uuid),
+    /// The first [`WALK`] rows after the cursor, down to the boundary `(day, id)` (inclusive), on days up to
+    /// `newest`: read from the GIN index for the months those days span (or walked in order, as Postgres
+    /// chooses; either way at most [`WALK`] rows).
+    Head {
+        day: NaiveDate,
+        id: Uuid,
+        newest: NaiveDate,
+    },
     /// What lies beyond the boundary `(day, id)`, on days in `since..until` (open where `None`): read from the
-    /// GIN index and sorted, never walked. See [`TAIL_WINDOWS`].
+    /// GIN index (for the months or years it spans, when it has a first day) and sorted, never walked. See
+    /// [`TAIL_WINDOWS`].
     Tail {
         day: NaiveDate,
         id: Uuid,
@@ -345,6 +354,24 @@ async fn estimated_matches(conn: &mut Conn, q: &str) -> ApiResult<i64> {
         .map_or(0, |e| e.matches))
 }
 
+impl Part {
+    /// The days the part holds, first and last, when both are known: the search asks the GIN index for the
+    /// query in their months or years only (`search_calendar`, migration `2026-12-15-000001`), which spares it
+    /// the query's matches outside them. `from` is the search's own first day.
+    fn days(&self, from: Option<NaiveDate>) -> Option<(NaiveDate, NaiveDate)> {
+        match *self {
+            Part::All => None,
+            Part::Head { day, newest, .. } => Some((day, newest.max(day))),
+            Part::Tail {
+                day, since, until, ..
+            } => {
+                let last = until.and_then(|until| until.pred_opt()).unwrap_or(day);
+                since.or(from).map(|first| (first, last))
+            }
+        }
+    }
+}
+
 /// The tail's windows below the boundary day, newest first; the last reaches back to the first row (or `from`).
 fn tail_windows(day: NaiveDate, id: Uuid, from: Option<NaiveDate>) -> Vec<Part> {
     let mut parts = Vec::new();
@@ -376,9 +403,17 @@ fn tail_windows(day: NaiveDate, id: Uuid, from: Option<NaiveDate>) -> Vec<Part> 
 /// How many rows (matching or not) a page walks in order before it reads the rest from the GIN index.
 const WALK: i64 = 2000;
 
-/// `(s.sorts_on, s.entity_id) <op> (day, id)`.
-fn bound(op: &str, day: NaiveDate, id: Uuid) -> Fragment {
-    Fragment::new(format!(" AND (s.sorts_on, s.entity_id) {op} ("))
+/// The row's day as the head reads it: the day index may serve the walk.
+const INDEXED_DAY: &str = "s.sorts_on";
+
+/// The row's day as the tail reads it: an expression no index provides, so that Postgres neither walks the day
+/// index nor gathers a bitmap of every row in the tail's days (it reads the GIN index alone, for those days'
+/// months or years, and checks the days on the rows it finds).
+const UNINDEXED_DAY: &str = "(s.sorts_on + 0)";
+
+/// `(day, s.entity_id) <op> (day, id)`, with the row's day as `day_expr` reads it.
+fn bound(day_expr: &str, op: &str, day: NaiveDate, id: Uuid) -> Fragment {
+    Fragment::new(format!(" AND ({day_expr}, s.entity_id) {op} ("))
         .date(day)
         .sql(", ")
         .uuid(id)
@@ -386,9 +421,9 @@ fn bound(op: &str, day: NaiveDate, id: Uuid) -> Fragment {
 }
 
 /// The cursor's bound on a tier (none when the cursor is in an earlier tier).
-fn after_bound(tier: i32, after: Option<&After>) -> Fragment {
+fn after_bound(day_expr: &str, tier: i32, after: Option<&After>) -> Fragment {
     match after.filter(|a| a.tier == tier) {
-        Some(a) => bound("<", a.sorts_on, a.id),
+        Some(a) => bound(day_expr, "<", a.sorts_on, a.id),
         None => Fragment::new(""),
     }
 }
@@ -400,22 +435,30 @@ fn after_bound(tier: i32, after: Option<&After>) -> Fragment {
 /// of at most [`WALK`] entries; the head may then hold fewer rows that pass every filter, which costs nothing in
 /// correctness (head and tail together are every row).
 fn boundary(params: &SearchParams, tier: i32, after: Option<&After>) -> Fragment {
-    let mut sql = Fragment::new("SELECT s.sorts_on, s.entity_id FROM search_entries s WHERE TRUE");
-    if let [one] = params.types.as_slice() {
-        sql = sql
-            .sql(" AND s.entity_type = ")
-            .text(one.as_str().to_owned());
-    }
-    if let Some(from) = params.from {
-        sql = sql.sql(" AND s.sorts_on >= ").date(from);
-    }
-    if let Some(to) = params.to {
-        sql = sql.sql(" AND s.sorts_on <= ").date(to);
-    }
-    sql.push(after_bound(tier, after))
-        .sql(" ORDER BY s.sorts_on DESC, s.entity_id DESC OFFSET ")
+    let walk = |columns: &str| {
+        let mut sql = Fragment::new(format!("SELECT {columns} FROM search_entries s WHERE TRUE"));
+        if let [one] = params.types.as_slice() {
+            sql = sql
+                .sql(" AND s.entity_type = ")
+                .text(one.as_str().to_owned());
+        }
+        if let Some(from) = params.from {
+            sql = sql.sql(" AND s.sorts_on >= ").date(from);
+        }
+        if let Some(to) = params.to {
+            sql = sql.sql(" AND s.sorts_on <= ").date(to);
+        }
+        sql.push(after_bound(INDEXED_DAY, tier, after))
+            .sql(" ORDER BY s.sorts_on DESC, s.entity_id DESC")
+    };
+    // With the first row's day: the head's days run from the boundary's to it.
+    Fragment::new("SELECT b.sorts_on, b.entity_id, n.sorts_on AS newest FROM (")
+        .push(walk("s.sorts_on, s.entity_id"))
+        .sql(" OFFSET ")
         .bigint(WALK - 1)
-        .sql(" LIMIT 1")
+        .sql(" LIMIT 1) b, (")
+        .push(walk("s.sorts_on"))
+        .sql(" LIMIT 1) n")
 }
 
 /// One tier's matches the caller may read, in one part of the order, newest first, at most `take`.
@@ -428,58 +471,81 @@ fn tier(
     take: i64,
 ) -> Fragment {
     let q = params.q.as_str();
+    // The record in the part's months or years (when they are known): one GIN scan that skips the query's
+    // matches elsewhere, instead of gathering them all and then a bitmap of the part's days.
+    let in_days = match part.days(params.from) {
+        Some((first, last)) => Fragment::new("(")
+            .push(tsquery(q))
+            .sql(" && search_calendar(")
+            .date(first)
+            .sql(", ")
+            .date(last)
+            .sql("))"),
+        None => tsquery(q),
+    };
+    let document = Fragment::new("s.document @@ ").push(in_days);
+    let title = Fragment::new("s.title_doc @@ ").push(tsquery(q));
     // The whole record must match in both tiers: with an exclusion (`-word`) a title alone may match where the
     // record does not.
     let matches = if tier == 1 {
-        Fragment::new("s.document @@ ")
-            .push(tsquery(q))
-            .sql(" AND s.title_doc @@ ")
-            .push(tsquery(q))
+        document.sql(" AND ").push(title)
     } else {
-        Fragment::new("s.document @@ ")
-            .push(tsquery(q))
-            .sql(" AND NOT (s.title_doc @@ ")
-            .push(tsquery(q))
-            .sql(")")
+        document.sql(" AND NOT (").push(title).sql(")")
     };
+    let day_expr = match part {
+        Part::Tail { .. } => UNINDEXED_DAY,
+        Part::All | Part::Head { .. } => INDEXED_DAY,
+    };
+    // The part's matches, in order, before the read rule: only their keys, so that sorting a window's matches
+    // stays small. The read rule and the record's text are joined above, row by row in that order, until the
+    // page is full, so a window with thousands of matches looks up the engagements of the first few only.
     let sql = Fragment::new(format!(
-        "(SELECT s.entity_id, s.entity_type, s.engagement_id, s.kind, s.title, s.body, s.sorts_on, {tier} AS tier \
-         FROM search_entries s \
-         LEFT JOIN engagements ON engagements.id = s.engagement_id \
-         LEFT JOIN recommendations ON recommendations.id = s.entity_id AND s.entity_type = 'recommendation' \
-         WHERE numnode(websearch_to_tsquery('russian', "
+        "SELECT s.entity_id, s.entity_type, s.engagement_id, {day_expr} AS day \
+         FROM search_entries s WHERE numnode(websearch_to_tsquery('russian', "
     ))
     .text(q.to_owned())
     .sql(")) > 0 AND ")
     .push(matches)
-    .push(filters(params))
-    .sql(" AND ")
-    .push(readable(caller))
-    .push(after_bound(tier, after));
+    .push(filters(params, day_expr))
+    .push(after_bound(day_expr, tier, after));
     // The tail is ordered by an expression no index provides, so Postgres cannot choose to walk it (a walk
     // through rows that do not match, however many, is what the head's bound is there to prevent).
-    let (sql, order) = match part {
-        Part::All => (sql, "s.sorts_on"),
-        Part::Head(day, id) => (sql.push(bound(">=", day, id)), "s.sorts_on"),
+    let sql = match part {
+        Part::All => sql,
+        Part::Head { day, id, .. } => sql.push(bound(day_expr, ">=", day, id)),
         Part::Tail {
             day,
             id,
             since,
             until,
         } => {
-            let mut sql = sql.push(bound("<", day, id));
+            let mut sql = sql.push(bound(day_expr, "<", day, id));
             if let Some(since) = since {
-                sql = sql.sql(" AND s.sorts_on >= ").date(since);
+                sql = sql.sql(&format!(" AND {day_expr} >= ")).date(since);
             }
             if let Some(until) = until {
-                sql = sql.sql(" AND s.sorts_on < ").date(until);
+                sql = sql.sql(&format!(" AND {day_expr} < ")).date(until);
             }
-            (sql, "(s.sorts_on + 0)")
+            sql
         }
     };
-    sql.sql(&format!(" ORDER BY {order} DESC, s.entity_id DESC LIMIT "))
-        .bigint(take)
-        .sql(")")
+    // `OFFSET 0` keeps Postgres from merging the two levels (and checking the read rule on every match).
+    Fragment::new(format!(
+        "(SELECT e.entity_id, e.entity_type, e.engagement_id, e.kind, e.title, e.body, e.sorts_on, {tier} AS tier \
+         FROM ("
+    ))
+    .push(sql.sql(&format!(
+        " ORDER BY {day_expr} DESC, s.entity_id DESC OFFSET 0) s \
+         JOIN search_entries e ON e.entity_id = s.entity_id \
+         LEFT JOIN engagements ON engagements.id = s.engagement_id \
+         LEFT JOIN recommendations ON recommendations.id = \
+         CASE WHEN s.entity_type = 'recommendation' THEN s.entity_id END \
+         WHERE "
+    )))
+    .push(readable(caller))
+    .sql(" ORDER BY s.day DESC, s.entity_id DESC LIMIT ")
+    .bigint(take)
+    .sql(")")
 }
 
 /// The options of `ts_headline`: two fragments of up to 30 words, matches between the markers.
@@ -561,18 +627,22 @@ pub async fn search(
                 if full(rows.len()) {
                     break;
                 }
-                let edge: Option<(NaiveDate, Uuid)> = Statement::new("")
+                let edge = Statement::new("")
                     .fragment(boundary(params, tier_no, after.as_ref()))
                     .load::<Edge>(conn)
                     .await?
                     .into_iter()
-                    .next()
-                    .map(|e| (e.sorts_on, e.entity_id));
-                let Some((day, id)) = edge else {
+                    .next();
+                let Some(Edge {
+                    sorts_on: day,
+                    entity_id: id,
+                    newest,
+                }) = edge
+                else {
                     read!(tier_no, Part::All);
                     continue;
                 };
-                read!(tier_no, Part::Head(day, id));
+                read!(tier_no, Part::Head { day, id, newest });
                 if full(rows.len()) {
                     break;
                 }
@@ -659,6 +729,44 @@ mod tests {
             spans(tail_windows(day, Uuid::nil(), back(100))),
             [(back(30), None), (None, back(30))]
         );
+    }
+
+    #[test]
+    fn each_part_asks_for_the_days_it_holds() {
+        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap_or_default();
+        let id = Uuid::nil();
+        // A head: from its boundary to its newest row.
+        let head = Part::Head {
+            day: day(3, 1),
+            id,
+            newest: day(4, 2),
+        };
+        assert_eq!(head.days(None), Some((day(3, 1), day(4, 2))));
+        // A window: from its first day to the day before the next window's, or to the boundary for the first.
+        let first_window = Part::Tail {
+            day: day(3, 1),
+            id,
+            since: Some(day(1, 30)),
+            until: None,
+        };
+        assert_eq!(first_window.days(None), Some((day(1, 30), day(3, 1))));
+        let later_window = Part::Tail {
+            day: day(3, 1),
+            id,
+            since: Some(day(1, 1)),
+            until: Some(day(1, 30)),
+        };
+        assert_eq!(later_window.days(None), Some((day(1, 1), day(1, 29))));
+        // The rest reaches back to `from` when there is one, and otherwise to the first row: no calendar then.
+        let rest = Part::Tail {
+            day: day(3, 1),
+            id,
+            since: None,
+            until: Some(day(2, 1)),
+        };
+        assert_eq!(rest.days(Some(day(1, 10))), Some((day(1, 10), day(1, 31))));
+        assert_eq!(rest.days(None), None);
+        assert_eq!(Part::All.days(Some(day(1, 1))), None);
     }
 
     #[test]

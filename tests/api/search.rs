@@ -883,3 +883,81 @@ async fn matches_far_behind_many_newer_rows_come_whole_and_in_order() {
         &dates[32..]
     );
 }
+
+#[actix_web::test]
+async fn a_span_of_days_asks_for_exactly_its_months_or_years_and_no_typed_query_can_ask_for_one() {
+    let app = TestApp::new().await;
+    // (first day, last day, the lexeme kind it asks for): a day, a year's end, 13 months (still months), 13 months
+    // and a day (years), a decade.
+    let spans = [
+        ("2026-03-05", "2026-03-05", "@m "),
+        ("2025-12-20", "2026-01-10", "@m "),
+        ("2025-01-01", "2026-01-31", "@m "),
+        ("2025-01-01", "2026-02-01", "@y "),
+        ("2016-07-15", "2026-06-30", "@y "),
+    ];
+    for (first, last, unit) in spans {
+        let span = format!("search_calendar(DATE '{first}', DATE '{last}')");
+        // Every day of the span is in it.
+        assert_eq!(
+            app.count(&format!(
+                "SELECT count(*) FROM generate_series(DATE '{first}', DATE '{last}', interval '1 day') AS d \
+                 WHERE NOT search_calendar_lexemes(d::date) @@ {span}"
+            ))
+            .await,
+            0,
+            "{first}..{last}"
+        );
+        // It asks for months or for years, as said.
+        let other = if unit == "@m " { "@y " } else { "@m " };
+        assert_eq!(
+            app.count(&format!(
+                "SELECT count(*) FROM (SELECT {span}::text AS t) AS calendar \
+                 WHERE t LIKE '%{unit}%' AND t NOT LIKE '%{other}%'"
+            ))
+            .await,
+            1,
+            "{first}..{last} asks for {unit}"
+        );
+        // The day before it and the day after it are outside its first and last month (or year).
+        let (before, after) = if unit == "@m " {
+            (
+                format!("date_trunc('month', DATE '{first}') - interval '1 day'"),
+                format!("date_trunc('month', DATE '{last}') + interval '1 month'"),
+            )
+        } else {
+            (
+                format!("date_trunc('year', DATE '{first}') - interval '1 day'"),
+                format!("date_trunc('year', DATE '{last}') + interval '1 year'"),
+            )
+        };
+        assert_eq!(
+            app.count(&format!(
+                "SELECT count(*) FROM (VALUES ({before}), ({after})) AS outside(d) \
+                 WHERE search_calendar_lexemes(d::date) @@ {span}"
+            ))
+            .await,
+            0,
+            "{first}..{last}"
+        );
+    }
+    // A calendar lexeme holds a space, which the parser splits words on: nothing a user types matches one.
+    for typed in [
+        "@m 202603",
+        "'@m 202603'",
+        "\"@m 202603\"",
+        "@y 2026",
+        "@m202603",
+    ] {
+        assert_eq!(
+            app.count(&format!(
+                "SELECT count(*) FROM (VALUES (websearch_to_tsquery('russian', $${typed}$$)), \
+                 (websearch_to_tsquery('simple', $${typed}$$))) AS q(query) \
+                 WHERE search_calendar_lexemes(DATE '2026-03-05') @@ query"
+            ))
+            .await,
+            0,
+            "{typed}"
+        );
+    }
+}
