@@ -1,7 +1,10 @@
 -- Synthetic engagements of every kind for benchmarks, set-based (one INSERT … SELECT per table).
 -- Placeholders (replaced by `demo::generate` with numbers, never client input): @SEED@, @ORGS@, @AGENCIES@,
 -- @COUNCILS@, @FACILITIES@, @ENGAGEMENTS@. Every value is a function of the seed and a row number, so a seed
--- always makes the same data; ids are md5 of seed, table and number (so a second run needs another seed).
+-- always makes the same data; ids are md5 of seed, table and number (so a second run needs another seed), and the
+-- records the server would create over time (engagements, submissions, recommendations and their history) get ids
+-- of UUID version 7 as the server makes them, led by their creation time: as in a live database, the order of
+-- their ids, in which they are written, is the order they were recorded in.
 -- Dates span the ten years before 2026-12-01, the fixed "today" that decides what is still planned.
 
 -- The statistics' tallies and recommendation answers are rebuilt once at the end, set-based, rather than kept
@@ -59,6 +62,12 @@ CREATE FUNCTION pg_temp.u(g bigint, salt int) RETURNS float8 LANGUAGE sql IMMUTA
   $$ SELECT (hashint8extended(g, @SEED@::bigint * 1000 + salt) & 9007199254740991)::float8 / 9007199254740992 $$;
 CREATE FUNCTION pg_temp.id(tag text, g bigint) RETURNS uuid LANGUAGE sql IMMUTABLE AS
   $$ SELECT md5('@SEED@:' || tag || ':' || g)::uuid $$;
+-- The id of row `g` of a table `tag` recorded at `at` (UTC): a UUID version 7, its first 48 bits the milliseconds
+-- since 1970, the rest from the md5 (with the version and variant bits set).
+CREATE FUNCTION pg_temp.id_at(tag text, g bigint, at timestamp) RETURNS uuid LANGUAGE sql IMMUTABLE AS
+  $$ SELECT (lpad(to_hex((extract(epoch FROM at) * 1000)::bigint), 12, '0') || '7' || substr(h, 1, 3)
+             || substr('89ab', 1 + get_byte(decode(substr(h, 4, 2), 'hex'), 0) % 4, 1) || substr(h, 6, 15))::uuid
+     FROM md5('@SEED@:' || tag || ':' || g) AS h $$;
 -- Skewed choice of 1..n: a few rows take most of the picks.
 CREATE FUNCTION pg_temp.pick(n int, g bigint, salt int) RETURNS int LANGUAGE sql IMMUTABLE AS
   $$ SELECT 1 + floor(n * pg_temp.u(g, salt) ^ 3)::int $$;
@@ -106,7 +115,7 @@ SELECT x.*, CASE kind
                   WHEN u_status < 0.6 THEN 'active' WHEN u_status < 0.95 THEN 'completed' ELSE 'terminated' END
     END AS status
 FROM (
-    SELECT g, pg_temp.id('e', g) AS id, kind, starts_on,
+    SELECT g, pg_temp.id_at('e', g, starts_on - 14 + time '09:00') AS id, kind, starts_on,
            CASE WHEN starts_on > date '2026-12-01' THEN 'future' ELSE 'past' END AS tense,
            pg_temp.u(g, 2) AS u_status, pg_temp.u(g, 3) AS u_vis,
            1 + floor(pg_temp.u(g, 11) * 3)::int AS n_orgs,
@@ -188,15 +197,18 @@ SELECT id, (ARRAY['law','code','decree','government_resolution','regulation','lo
        starts_on, starts_on + 30, 'https://example.tj/drafts/' || g
 FROM gen_e WHERE kind = 'consultation';
 CREATE TEMP TABLE gen_s AS
-SELECT pg_temp.id('s', e.g * 4 + k) AS id, e.g * 4 + k AS sg, e.id AS consultation_id, e.g, k,
-       (ARRAY[e.o1, e.o2, e.o3])[k] AS org, e.a1,
-       e.starts_on + floor(pg_temp.u(e.g * 4 + k, 60) * 31)::int AS submitted_on,
-       e.starts_on + 40 AS answer_on,
-       e.status IN ('closed', 'adopted', 'rejected') AND pg_temp.u(e.g * 4 + k, 61) < 0.75 AS answered,
-       pg_temp.u(e.g * 4 + k, 62) < 0.6 AS by_agency,
-       pg_temp.u(e.g * 4 + k, 63) AS u_answer
-FROM gen_e e CROSS JOIN LATERAL generate_series(1, e.n_orgs) AS k
-WHERE e.kind = 'consultation' AND e.status <> 'planned'
+SELECT pg_temp.id_at('s', sg, submitted_on + time '08:00') AS id, *
+FROM (
+    SELECT e.g * 4 + k AS sg, e.id AS consultation_id, e.g, k,
+           (ARRAY[e.o1, e.o2, e.o3])[k] AS org, e.a1,
+           e.starts_on + floor(pg_temp.u(e.g * 4 + k, 60) * 31)::int AS submitted_on,
+           e.starts_on + 40 AS answer_on,
+           e.status IN ('closed', 'adopted', 'rejected') AND pg_temp.u(e.g * 4 + k, 61) < 0.75 AS answered,
+           pg_temp.u(e.g * 4 + k, 62) < 0.6 AS by_agency,
+           pg_temp.u(e.g * 4 + k, 63) AS u_answer
+    FROM gen_e e CROSS JOIN LATERAL generate_series(1, e.n_orgs) AS k
+    WHERE e.kind = 'consultation' AND e.status <> 'planned'
+) AS s
 ORDER BY 1;
 INSERT INTO submissions (id, consultation_id, provision, proposal, rationale, submitted_on, response_status,
                          response_text, responded_on, response_recorder_role, response_recorder_agency_id,
@@ -289,7 +301,8 @@ ORDER BY e.id, p.position;
 -- agency taking part, each with a status history whose provenance is filled in (who recorded it, for which
 -- organisation or agency, since when, on whose word).
 CREATE TEMP TABLE gen_r AS
-SELECT e.g * 2 + k AS rg, e.id AS engagement_id, e.starts_on + 3 AS issued_on,
+SELECT e.g * 2 + k AS rg, pg_temp.id_at('r', e.g * 2 + k, e.starts_on + 3 + time '15:00') AS id,
+       e.id AS engagement_id, e.starts_on + 3 AS issued_on,
        CASE e.kind WHEN 'meeting' THEN 1 + (e.c - 1) % @AGENCIES@ ELSE e.a1 END AS agency,
        CASE WHEN e.kind = 'monitoring_visit' THEN NULL ELSE e.o1 END AS issuer_hint,
        e.kind, e.u_vis, 1 + floor(pg_temp.u(e.g * 2 + k, 90) * 3)::int AS n_steps,
@@ -301,7 +314,7 @@ WHERE ((e.kind IN ('meeting', 'hearing') AND e.status = 'held')
 -- A monitoring visit's operator is its facility's agency.
 UPDATE gen_r r SET agency = NULL WHERE kind = 'monitoring_visit';
 CREATE TEMP TABLE gen_h AS
-SELECT r.rg, k, r.n_steps, r.issued_on + (k - 1) * 45 AS effective_on,
+SELECT r.rg, r.id AS recommendation_id, k, r.n_steps, r.issued_on + (k - 1) * 45 AS effective_on,
        CASE WHEN k = 1 THEN 'issued'
             WHEN k < r.n_steps THEN (ARRAY['acknowledged','in_progress'])[1 + r.rg % 2]
             WHEN r.u_final < 0.35 THEN 'implemented' WHEN r.u_final < 0.6 THEN 'partially_implemented'
@@ -310,7 +323,7 @@ SELECT r.rg, k, r.n_steps, r.issued_on + (k - 1) * 45 AS effective_on,
 FROM gen_r r CROSS JOIN LATERAL generate_series(1, r.n_steps) AS k;
 INSERT INTO recommendations (id, engagement_id, text, addressed_to_agency_id, issued_on, due_on, priority, status,
                              visibility, issuer_organization_id, status_source, created_at, updated_at, version)
-SELECT pg_temp.id('r', r.rg), r.engagement_id, 'Рекомендация № ' || r.rg || ': обеспечить доступ и отчитаться',
+SELECT r.id, r.engagement_id, 'Рекомендация № ' || r.rg || ': обеспечить доступ и отчитаться',
        coalesce(pg_temp.id('a', r.agency), ep.agency_id), r.issued_on,
        CASE WHEN r.rg % 4 <> 0 THEN r.issued_on + 90 END,
        (ARRAY['low','normal','normal','high'])[1 + r.rg % 4], h.status,
@@ -324,14 +337,14 @@ ORDER BY 1;
 INSERT INTO recommendation_status_history (id, recommendation_id, status, note, changed_at, recorder_role,
                                            recorder_organization_id, recorder_agency_id, effective_on,
                                            evidence_url, source)
-SELECT (lpad(to_hex(h.k), 8, '0') || substr(md5('@SEED@:h:' || h.rg || ':' || h.k), 9))::uuid,
-       pg_temp.id('r', h.rg), h.status, 'Шаг ' || h.k, h.effective_on + time '15:00',
+SELECT pg_temp.id_at('h', h.rg * 4 + h.k, h.effective_on + time '15:00'),
+       h.recommendation_id, h.status, 'Шаг ' || h.k, h.effective_on + time '15:00',
        CASE h.source WHEN 'agency' THEN 'agency_officer' WHEN 'ngo' THEN 'ngo_member' ELSE 'secretary' END,
        CASE WHEN h.source = 'ngo' THEN coalesce(rec.issuer_organization_id, pg_temp.id('o', 1)) END,
        CASE WHEN h.source = 'agency' THEN rec.addressed_to_agency_id END,
        h.effective_on, CASE WHEN h.k > 1 AND h.rg % 3 = 0 THEN 'https://example.tj/evidence/' || h.rg || '/' || h.k END,
        h.source
-FROM gen_h h JOIN recommendations rec ON rec.id = pg_temp.id('r', h.rg)
+FROM gen_h h JOIN recommendations rec ON rec.id = h.recommendation_id
 ORDER BY 1;
 
 -- The derived rows the paused triggers would have written: each actor's timeline (the owner and every party, once
@@ -344,7 +357,7 @@ JOIN (SELECT id, owner_organization_id AS actor_id FROM engagements WHERE owner_
       SELECT engagement_id, coalesce(organization_id, agency_id) FROM engagement_parties) AS a ON a.id = g.id
 ORDER BY a.actor_id, g.starts_on, g.id;
 SELECT search_resync_engagements(ARRAY(SELECT id FROM gen_e));
-SELECT search_resync_recommendations(ARRAY(SELECT pg_temp.id('r', rg) FROM gen_r));
+SELECT search_resync_recommendations(ARRAY(SELECT id FROM gen_r));
 SELECT search_resync_submissions(ARRAY(SELECT id FROM gen_s));
 DROP TABLE gen_e, gen_s, gen_r, gen_h;
 
