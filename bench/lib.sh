@@ -20,6 +20,8 @@ bench_serve() {
   port=${BENCH_PORT:-$2}
   [ -x "$bin" ] || { echo "build first: cargo build --release"; exit 2; }
   "$bin" migrate --database-url "$pg/$db" >/dev/null 2>&1
+  # As the Dockerfile runs it (docs/operations.md, "Memory").
+  MIMALLOC_PURGE_DELAY=${MIMALLOC_PURGE_DELAY:-0} \
   DATABASE_URL="$pg/$db" BIND="127.0.0.1:$port" JWT_SECRET=bench-secret-bench-secret-bench-secret RUST_LOG=warn \
     HAMKORI_ADMIN_EMAIL=$bench_admin_email HAMKORI_ADMIN_PASSWORD=$bench_admin_password \
     "$bin" serve >"/tmp/hamkori-bench-$1.log" 2>&1 &

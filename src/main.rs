@@ -9,7 +9,8 @@ use hamkori::config::{Config, DbConfig, LogFormat};
 use hamkori::{AppState, build_app, db, demo, users};
 
 /// mimalloc rather than glibc's malloc: password hashes take 19 MiB each on blocking threads, and glibc kept what
-/// every thread's arena had held (docs/benchmarks.md, "Login memory").
+/// every thread's arena had held (docs/benchmarks.md, "Login memory"). Deployments set `MIMALLOC_PURGE_DELAY=0`
+/// (the Dockerfile does) so that it also returns freed pages at once (docs/operations.md, "Memory").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
