@@ -36,6 +36,8 @@ else
 fi
 . bench/lib.sh
 bench_serve engagements "$port"
+# Statement logging is turned on only around one request; an interrupted run still turns it off.
+trap 'psql "$pg/postgres" -qAt -c "ALTER SYSTEM RESET log_min_duration_statement" -c "SELECT pg_reload_conf()" >/dev/null; bench_stop' EXIT
 bench_tokens
 logfile=${BENCH_PG_LOG:-$(ls /var/log/postgresql/postgresql-*-main.log 2>/dev/null | head -1)}
 [ -r "$logfile" ] || { echo "set BENCH_PG_LOG to the Postgres server log"; exit 2; }
