@@ -847,6 +847,12 @@ async fn matches_far_behind_many_newer_rows_come_whole_and_in_order() {
     .await;
     // Tier first, then newest first, then the larger id first (Postgres orders uuids by their bytes, as Rust does).
     expected.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(a.1)).then(b.2.cmp(&a.2)));
+    // The same with `from`: the matches on or after it, in the same order.
+    let expected_from_2020: Vec<(String, i64)> = expected
+        .iter()
+        .filter(|(_, day, _)| *day >= "2020-01-01")
+        .map(|(rank, _, id)| (id.to_string(), *rank))
+        .collect();
     let expected: Vec<(String, i64)> = expected
         .into_iter()
         .map(|(rank, _, id)| (id.to_string(), rank))
@@ -882,6 +888,33 @@ async fn matches_far_behind_many_newer_rows_come_whole_and_in_order() {
         "then the newest of the older matches: {:?}",
         &dates[32..]
     );
+
+    // With `from`, the window that reaches past it stops at it, and the index is asked for the months or years from
+    // `from` on: every match on or after it, once and in order, and none before it.
+    let mut seen_from = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let extra = cursor
+            .as_ref()
+            .map_or("&from=2020-01-01&limit=7".to_owned(), |c| {
+                format!("&from=2020-01-01&limit=7&cursor={c}")
+            });
+        let res = search(&app, None, "насилие", &extra).await;
+        res.assert_status(200);
+        let body = res.json();
+        for item in body["items"].as_array().expect("present") {
+            seen_from.push((
+                item["id"].as_str().expect("present").to_owned(),
+                item["rank"].as_i64().expect("present"),
+            ));
+        }
+        match body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen_from.len(), 24);
+    assert_eq!(seen_from, expected_from_2020);
 }
 
 #[actix_web::test]
