@@ -891,13 +891,15 @@ async fn matches_far_behind_many_newer_rows_come_whole_and_in_order() {
 
     // With `from`, the window that reaches past it stops at it, and the index is asked for the months or years from
     // `from` on: every match on or after it, once and in order, and none before it.
+    // One page of 50 holds them all, so each tier reads its windows down to `from` (a later page's cursor would
+    // leave fewer than 2,000 rows, read whole).
     let mut seen_from = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
         let extra = cursor
             .as_ref()
-            .map_or("&from=2020-01-01&limit=7".to_owned(), |c| {
-                format!("&from=2020-01-01&limit=7&cursor={c}")
+            .map_or("&from=2020-01-01&limit=50".to_owned(), |c| {
+                format!("&from=2020-01-01&limit=50&cursor={c}")
             });
         let res = search(&app, None, "насилие", &extra).await;
         res.assert_status(200);
