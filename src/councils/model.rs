@@ -1,8 +1,6 @@
 //! Councils and their members: rows, bodies, filters and queries.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::dsl::sql;
-use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text};
 use diesel_async::RunQueryDsl;
@@ -335,8 +333,8 @@ pub struct Member {
     /// The agency holding the seat (or null for an organisation).
     pub agency_id: Option<Uuid>,
     /// The name of the organisation or agency holding the seat.
-    #[diesel(select_expression = sql::<Nullable<Text>>(MEMBER_NAME))]
-    #[diesel(select_expression_type = SqlLiteral<Nullable<Text>>)]
+    #[diesel(select_expression = crate::db::sql::static_sql::<Nullable<Text>>(MEMBER_NAME))]
+    #[diesel(select_expression_type = crate::db::sql::StaticSql<Nullable<Text>>)]
     pub member_name: Option<String>,
     /// Role.
     pub role: MemberRole,

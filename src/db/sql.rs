@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::BoxableExpression;
-use diesel::dsl::sql;
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
@@ -154,6 +153,48 @@ impl QueryFragment<Pg> for Fragment {
                 Piece::Time(value) => out.push_bind_param::<Timestamptz, _>(value)?,
             }
         }
+        Ok(())
+    }
+}
+
+/// A fixed piece of SQL of type `T`, such as a correlated subquery in a select list. Unlike `diesel::dsl::sql`, it
+/// leaves the query cacheable: its text is a constant of our code, so it can never carry a value.
+#[derive(Debug, Clone, Copy)]
+pub struct StaticSql<T> {
+    text: &'static str,
+    sql_type: std::marker::PhantomData<T>,
+}
+
+/// `text` as an expression of type `T`; see [`StaticSql`].
+pub const fn static_sql<T>(text: &'static str) -> StaticSql<T> {
+    StaticSql {
+        text,
+        sql_type: std::marker::PhantomData,
+    }
+}
+
+impl<T: diesel::sql_types::SqlType + diesel::expression::TypedExpressionType> Expression
+    for StaticSql<T>
+{
+    type SqlType = T;
+}
+
+impl<T, QS> AppearsOnTable<QS> for StaticSql<T> where Self: Expression {}
+
+impl<T, QS> SelectableExpression<QS> for StaticSql<T> where Self: Expression {}
+
+impl<T, GB> ValidGrouping<GB> for StaticSql<T> {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl<T> QueryId for StaticSql<T> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<T> QueryFragment<Pg> for StaticSql<T> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
+        out.push_sql(self.text);
         Ok(())
     }
 }
@@ -384,10 +425,10 @@ impl DirectorySort {
     }
 
     /// `ORDER BY` for `table`: the sort column, then the id as tie-breaker, in the same direction.
-    pub fn order_by(self, table: &str) -> diesel::expression::SqlLiteral<Text> {
+    pub fn order_by(self, table: &str) -> Fragment {
         let column = if self.by_name() { "name" } else { "created_at" };
         let dir = if self.descending() { "DESC" } else { "ASC" };
-        sql::<Text>(&format!("{table}.{column} {dir}, {table}.id {dir}"))
+        Fragment::new(format!("{table}.{column} {dir}, {table}.id {dir}"))
     }
 
     /// The keyset bound after the row with sort key `key` (as [`DirectorySort::key`] wrote it) and `id`.

@@ -16,7 +16,7 @@ use validator::Validate;
 
 use crate::auth::policy::{HiddenWhile, PLANNED_VISIT, RESTRICTED_READER_ROLES};
 use crate::auth::{Caller, Role};
-use crate::db::schema::{agencies, engagement_parties, engagements, organizations};
+use crate::db::schema::{engagement_parties, engagements};
 use crate::db::sql::{self, Fragment, KeyValue};
 use crate::db::{Conn, JsonColumn};
 use crate::domain::{ConsultationStatus, GrantStatus, HearingStatus, MeetingStatus, VisitStatus};
@@ -637,21 +637,28 @@ impl EngagementRow {
 }
 
 /// The parties of each engagement with their names, in one query.
+///
+/// The names are scalar subqueries, one primary-key lookup per party, rather than joins: for a join Postgres hashed
+/// the whole directory on every call, which cost a get by id more than all the rest of its SQL (docs/benchmarks.md,
+/// "A get by id in one statement").
 pub async fn parties_of(
     conn: &mut Conn,
     ids: &[Uuid],
 ) -> ApiResult<HashMap<Uuid, Vec<NamedParty>>> {
+    use diesel::sql_types::Nullable;
     let rows: Vec<(Uuid, Party, Option<String>, Option<String>)> = engagement_parties::table
-        .left_join(organizations::table)
-        .left_join(agencies::table)
-        .filter(engagement_parties::engagement_id.eq_any(ids))
         .order(engagement_parties::id.asc())
         .select((
             engagement_parties::engagement_id,
             Party::as_select(),
-            organizations::name.nullable(),
-            agencies::name.nullable(),
+            sql::static_sql::<Nullable<Text>>(
+                "(SELECT name FROM organizations WHERE organizations.id = engagement_parties.organization_id)",
+            ),
+            sql::static_sql::<Nullable<Text>>(
+                "(SELECT name FROM agencies WHERE agencies.id = engagement_parties.agency_id)",
+            ),
         ))
+        .filter(engagement_parties::engagement_id.eq_any(ids))
         .load(conn)
         .await?;
     Ok(crate::db::page::group_by_parent(rows.into_iter().map(
@@ -693,10 +700,26 @@ pub async fn facts_of(
     Ok(Engagement::from_row(row, parties).facts())
 }
 
-/// One engagement with its parties, if the caller may read it.
+/// An engagement's parties with their names as one `jsonb` array, in the order they were added: for reading one
+/// engagement with its parties in one statement.
+const PARTIES_JSON: &str = "(SELECT COALESCE(jsonb_agg(jsonb_build_object(\
+     'organization_id', p.organization_id, 'agency_id', p.agency_id, 'role', p.role, 'name', COALESCE(\
+     (SELECT o.name FROM organizations o WHERE o.id = p.organization_id), \
+     (SELECT a.name FROM agencies a WHERE a.id = p.agency_id), '')) ORDER BY p.id), '[]') \
+     FROM engagement_parties p WHERE p.engagement_id = engagements.id)";
+
+/// One engagement with its parties, if the caller may read it: one statement, one round trip.
 pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Engagement> {
-    let row = EngagementRow::find_readable(conn, caller, id).await?;
-    Ok(with_parties(conn, vec![row]).await?.remove(0))
+    let (row, parties): (EngagementRow, JsonColumn<Vec<NamedParty>>) = engagements::table
+        .find(id)
+        .filter(readable::<engagements::table>(caller))
+        .select((
+            EngagementRow::as_select(),
+            sql::static_sql::<diesel::sql_types::Jsonb>(PARTIES_JSON),
+        ))
+        .first(conn)
+        .await?;
+    Ok(Engagement::from_row(row, parties.into_inner()))
 }
 
 /// The filters of [`EngagementFilter`] on the engagement's own columns, applied to a boxed query over

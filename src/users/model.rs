@@ -1,8 +1,6 @@
 //! Users: rows, request bodies and queries. Password hashes never leave this module's queries.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use diesel::dsl::sql;
-use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
@@ -35,8 +33,8 @@ pub struct User {
     /// Agency of an `agency_officer`.
     pub agency_id: Option<Uuid>,
     /// Councils of a `secretary`.
-    #[diesel(select_expression = sql::<Array<SqlUuid>>(COUNCIL_IDS))]
-    #[diesel(select_expression_type = SqlLiteral<Array<SqlUuid>>)]
+    #[diesel(select_expression = crate::db::sql::static_sql::<Array<SqlUuid>>(COUNCIL_IDS))]
+    #[diesel(select_expression_type = crate::db::sql::StaticSql<Array<SqlUuid>>)]
     pub council_ids: Vec<Uuid>,
     /// A disabled account cannot sign in, and its tokens are refused.
     pub disabled: bool,

@@ -75,6 +75,7 @@ async fn the_read_rule_binds_the_callers_ids_and_its_statements_stay_prepared() 
     ];
     let mut runs_of_main = 0;
     let mut main_statement = None;
+    let mut every_statement = std::collections::BTreeSet::new();
     for path in &paths {
         for (shape, tokens) in &shapes {
             let mut texts = Vec::new();
@@ -103,6 +104,7 @@ async fn the_read_rule_binds_the_callers_ids_and_its_statements_stay_prepared() 
                     );
                 }
             }
+            every_statement.extend(texts.iter().flatten().cloned());
             if path == "/api/v1/engagements?limit=5" && *shape == "ngo members" {
                 main_statement = Some(texts[0][0].clone());
                 runs_of_main += 3;
@@ -123,6 +125,7 @@ async fn the_read_rule_binds_the_callers_ids_and_its_statements_stay_prepared() 
     }
     let mut copies = 0;
     let mut runs = 0;
+    let mut kept = std::collections::BTreeSet::new();
     for conn in &mut conns {
         let prepared: Vec<Prepared> = diesel::sql_query(
             "SELECT statement, generic_plans + custom_plans AS runs FROM pg_prepared_statements",
@@ -134,7 +137,15 @@ async fn the_read_rule_binds_the_callers_ids_and_its_statements_stay_prepared() 
             copies += 1;
             runs += p.runs;
         }
+        kept.extend(prepared.into_iter().map(|p| p.statement));
     }
+    // Not only the main statement: each one these reads issued (the parties with their names, a kind's own
+    // rows, …) is kept, so that none is parsed and planned per request.
+    let dropped: Vec<&String> = every_statement.difference(&kept).collect();
+    assert!(
+        dropped.is_empty(),
+        "statements not kept prepared: {dropped:#?}"
+    );
     assert!(
         (1..=conns.len()).contains(&copies),
         "prepared once per connection at most, found {copies}"
