@@ -98,7 +98,8 @@ impl Keyed for AuditEntry {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = audit_log)]
+// `None` as NULL, not DEFAULT (no column has one): one insert text for every entry, kept prepared.
+#[diesel(table_name = audit_log, treat_none_as_default_value = false)]
 struct NewAuditEntry<'a> {
     id: Uuid,
     actor_id: Uuid,

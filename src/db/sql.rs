@@ -18,6 +18,7 @@ enum Piece {
     Sql(String),
     Uuid(Uuid),
     Uuids(Vec<Uuid>),
+    OptionalUuids(Vec<Option<Uuid>>),
     Text(String),
     Texts(Vec<String>),
     BigInt(i64),
@@ -83,6 +84,12 @@ impl Fragment {
         self
     }
 
+    /// Appends a bound `uuid[]` whose items may be null (a column of rows given to `unnest`).
+    pub fn optional_uuids(mut self, ids: Vec<Option<Uuid>>) -> Self {
+        self.pieces.push(Piece::OptionalUuids(ids));
+        self
+    }
+
     /// Appends a bound `text`.
     pub fn text(mut self, value: String) -> Self {
         self.pieces.push(Piece::Text(value));
@@ -144,6 +151,9 @@ impl QueryFragment<Pg> for Fragment {
                 Piece::Sql(text) => out.push_sql(text),
                 Piece::Uuid(id) => out.push_bind_param::<SqlUuid, _>(id)?,
                 Piece::Uuids(ids) => out.push_bind_param::<Array<SqlUuid>, _>(ids)?,
+                Piece::OptionalUuids(ids) => {
+                    out.push_bind_param::<Array<diesel::sql_types::Nullable<SqlUuid>>, _>(ids)?
+                }
                 Piece::Text(value) => out.push_bind_param::<Text, _>(value)?,
                 Piece::Texts(values) => out.push_bind_param::<Array<Text>, _>(values)?,
                 Piece::BigInt(value) => {

@@ -10,13 +10,16 @@ use crate::audit::write::{ActorThenWhole, Audited, Existing, Table, touch};
 use crate::auth::policy::{self, Action, EngagementFacts, Record};
 use crate::auth::{Actor, Caller};
 use crate::db::schema::{engagement_parties, engagements};
+use crate::db::sql::{Fragment, Statement};
 use crate::db::{Conn, JsonColumn};
 use crate::http::{ApiError, ApiResult, IfMatch, Precondition};
 use crate::{regions, spheres};
 
 /// The core fields a kind writes; the kind derives them from its own body.
 #[derive(Debug, Clone, Insertable, AsChangeset)]
-#[diesel(table_name = engagements, treat_none_as_null = true)]
+// `None` is written as NULL, never as DEFAULT (the columns have none): the insert's text is then the same for
+// every engagement, so diesel keeps it prepared instead of parsing it on every create.
+#[diesel(table_name = engagements, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Core {
     /// Kind.
     pub kind: EngagementKind,
@@ -107,30 +110,31 @@ impl Core {
     }
 }
 
-/// Replaces the parties of an engagement (duplicates collapse to one).
+/// Replaces the parties of an engagement (duplicates collapse to one), in one statement that diesel keeps prepared:
+/// the old rows go in a `WITH` that the insert waits for, and the new ones come as one array per column, whatever
+/// their number (a multi-row `VALUES` would be a new statement for each count, parsed on every write).
 pub async fn set_parties(conn: &mut Conn, id: Uuid, parties: &[Party]) -> ApiResult<()> {
-    diesel::delete(engagement_parties::table.filter(engagement_parties::engagement_id.eq(id)))
+    let mut seen = std::collections::HashSet::new();
+    let parties: Vec<&Party> = parties.iter().filter(|p| seen.insert(*p)).collect();
+    let rows = Fragment::new("")
+    .uuid(id)
+    .sql(
+        " RETURNING 1) INSERT INTO engagement_parties (engagement_id, organization_id, agency_id, role) \
+         SELECT ",
+    )
+    .uuid(id)
+    .sql(", p.organization_id, p.agency_id, p.role FROM unnest(")
+    .optional_uuids(parties.iter().map(|p| p.organization_id).collect())
+    .sql(", ")
+    .optional_uuids(parties.iter().map(|p| p.agency_id).collect())
+    .sql(", ")
+    .texts(parties.iter().map(|p| p.role.to_string()).collect())
+    // Counting `gone` makes the delete run first, so a party kept across the change is not a duplicate key.
+    .sql(") AS p(organization_id, agency_id, role), (SELECT count(*) FROM gone) AS g");
+    Statement::new("WITH gone AS (DELETE FROM engagement_parties WHERE engagement_id = ")
+        .fragment(rows)
         .execute(conn)
         .await?;
-    let mut seen = std::collections::HashSet::new();
-    let rows: Vec<_> = parties
-        .iter()
-        .filter(|p| seen.insert((*p).clone()))
-        .map(|p| {
-            (
-                engagement_parties::engagement_id.eq(id),
-                engagement_parties::organization_id.eq(p.organization_id),
-                engagement_parties::agency_id.eq(p.agency_id),
-                engagement_parties::role.eq(p.role),
-            )
-        })
-        .collect();
-    if !rows.is_empty() {
-        diesel::insert_into(engagement_parties::table)
-            .values(rows)
-            .execute(conn)
-            .await?;
-    }
     Ok(())
 }
 
