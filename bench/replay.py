@@ -24,7 +24,7 @@ uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 
 def typed(value):
     """A logged parameter as a literal. The log gives no types; an array needs one (`unnest('{…}')` is ambiguous),
-    so an array of uuids is cast to uuid[] and any other array to text[]. Scalars and JSON stay untyped, typed by
+    so an array of uuids (nulls among them or not) is cast to uuid[] and any other array to text[]. Scalars and JSON stay untyped, typed by
     their context as bound ones are."""
     if not (value.startswith("'{") and value.endswith("}'")):
         return value
@@ -33,7 +33,7 @@ def typed(value):
         return value  # a JSON object (or `{}`), typed by its column
     except ValueError:
         pass
-    items = [x for x in value[2:-2].split(",") if x]
+    items = [x for x in value[2:-2].split(",") if x and x != "NULL"]
     return value + ("::uuid[]" if items and all(uuid.fullmatch(x) for x in items) else "::text[]")
 
 

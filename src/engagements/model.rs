@@ -508,7 +508,7 @@ pub fn readable_sql(caller: &Caller, visibility_column: &str, engagement: &str) 
             ))
             .uuid(org)
             .sql(&format!(
-                " AND ep.role IN ({})))",
+                " AND ep.role IN ({}) {NOT_HASHED}))",
                 sql_list(RESTRICTED_READER_ROLES)
             )),
             None => Fragment::new(open),
@@ -559,6 +559,13 @@ pub fn tally_readable_sql(caller: &Caller, table: &str) -> Option<Fragment> {
     }
 }
 
+/// Ends the read rule's `EXISTS` over the caller's own party rows. Postgres may answer a correlated `EXISTS` by
+/// hashing every row the subquery could return, chosen by the rows the outer scan would read without its `LIMIT`:
+/// for a busy organisation's member that was all of its 80,000 party rows, 150-280 ms before the first row of a
+/// page of 50 (docs/benchmarks.md, "An NGO member's lists"). `OFFSET 0` keeps the subquery as it is written: one
+/// index probe per row the rule still has to decide (the other arms of its `OR` settle most rows before it).
+const NOT_HASHED: &str = "OFFSET 0";
+
 /// A list of enum values as SQL literals (`'a', 'b'`); the values are our own constants, never client input.
 fn sql_list(values: &[PartyRole]) -> String {
     let quoted: Vec<String> = values.iter().map(|v| format!("'{v}'")).collect();
@@ -604,7 +611,10 @@ pub fn not_planned_visit(engagement: &str, monitor: Option<Uuid>) -> Fragment {
              AND mp.organization_id = "
         ))
         .uuid(org)
-        .sql(&format!(" AND mp.role = '{}'))", PLANNED_VISIT.seen_by)),
+        .sql(&format!(
+            " AND mp.role = '{}' {NOT_HASHED}))",
+            PLANNED_VISIT.seen_by
+        )),
         None => Fragment::new(hidden),
     }
 }
