@@ -1,5 +1,5 @@
-//! SQL pieces diesel's DSL cannot write: row-value keyset bounds, the region and agency subtrees, one walk per id
-//! ([`InEachOf`]), and [`Fragment`], the condition type they (and the read rules) are built from.
+//! SQL pieces diesel's DSL cannot write: row-value keyset bounds, the region and agency subtrees, merged walks
+//! ([`MergedWalks`]), and [`Fragment`], the condition type they (and the read rules) are built from.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::BoxableExpression;
@@ -307,63 +307,65 @@ fn subtree_ids(id: Uuid) -> Fragment {
         .sql(" UNION SELECT a.id FROM agencies a JOIN subtree s ON a.parent_id = s.id) SELECT id FROM subtree)")
 }
 
-/// `column IN (SELECT per_id.<output> FROM unnest(ids) AS each_id(id) CROSS JOIN LATERAL (per_id) AS per_id)`: the
-/// union of one query run once for each id, where `per_id` (trusted SQL from our code, with its own binds) names the
-/// id as `each_id.id`. With an `ORDER BY … LIMIT` in `per_id` that an index serves, each run stops after a few rows:
-/// Postgres walks one index range per id instead of gathering every row of every id. The ids are one bound
-/// `uuid[]`, so the statement is the same whatever their number.
+/// `column IN (SELECT DISTINCT ON (w.key, w.id) w.id FROM ((walk) UNION ALL (walk) …) AS w(key, id) ORDER BY w.key
+/// DESC, w.id DESC LIMIT limit)`: the newest `limit` distinct ids of several walks, each a query (trusted SQL from our
+/// code, with its own binds) selecting `(key, id)` newest first from an index. Postgres merges the walks in their
+/// order (`Merge Append`) and reads each only as far as the page needs, instead of running every walk to its own
+/// limit and sorting what they found. The text depends on the number of walks, so each number is prepared once.
 #[must_use]
-pub struct InEachOf {
+pub struct MergedWalks {
     column: &'static str,
-    output: &'static str,
-    ids: Vec<Uuid>,
-    per_id: Box<dyn QueryFragment<Pg> + Send>,
+    walks: Vec<Box<dyn QueryFragment<Pg> + Send>>,
+    limit: i64,
 }
 
-impl InEachOf {
-    /// `column` is among the `output` column of `per_id` run for each of `ids`.
-    pub fn new(
+impl MergedWalks {
+    /// `column` is among the newest `limit` distinct ids of `walks`.
+    pub fn new<W: QueryFragment<Pg> + Send + 'static>(
         column: &'static str,
-        output: &'static str,
-        ids: Vec<Uuid>,
-        per_id: impl QueryFragment<Pg> + Send + 'static,
+        walks: Vec<W>,
+        limit: i64,
     ) -> Self {
         Self {
             column,
-            output,
-            ids,
-            per_id: Box::new(per_id),
+            walks: walks
+                .into_iter()
+                .map(|w| Box::new(w) as Box<dyn QueryFragment<Pg> + Send>)
+                .collect(),
+            limit,
         }
     }
 }
 
-impl Expression for InEachOf {
+impl Expression for MergedWalks {
     type SqlType = Bool;
 }
 
-impl<QS> AppearsOnTable<QS> for InEachOf {}
+impl<QS> AppearsOnTable<QS> for MergedWalks {}
 
-impl<QS> SelectableExpression<QS> for InEachOf {}
+impl<QS> SelectableExpression<QS> for MergedWalks {}
 
-impl<GB> ValidGrouping<GB> for InEachOf {
+impl<GB> ValidGrouping<GB> for MergedWalks {
     type IsAggregate = diesel::expression::is_aggregate::Never;
 }
 
-impl QueryId for InEachOf {
+impl QueryId for MergedWalks {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl QueryFragment<Pg> for InEachOf {
+impl QueryFragment<Pg> for MergedWalks {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
         out.push_sql(self.column);
-        out.push_sql(" IN (SELECT per_id.");
-        out.push_sql(self.output);
-        out.push_sql(" FROM unnest(");
-        out.push_bind_param::<Array<SqlUuid>, _>(&self.ids)?;
-        out.push_sql(") AS each_id(id) CROSS JOIN LATERAL (");
-        self.per_id.walk_ast(out.reborrow())?;
-        out.push_sql(") AS per_id)");
+        out.push_sql(" IN (SELECT DISTINCT ON (w.key, w.id) w.id FROM (");
+        for (i, walk) in self.walks.iter().enumerate() {
+            out.push_sql(if i == 0 { "(" } else { " UNION ALL (" });
+            walk.walk_ast(out.reborrow())?;
+            out.push_sql(")");
+        }
+        out.push_sql(") AS w(key, id) ORDER BY w.key DESC, w.id DESC LIMIT ");
+        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.limit)?;
+        out.push_sql(")");
         Ok(())
     }
 }

@@ -830,14 +830,13 @@ macro_rules! walk_timeline {
 ///
 /// An agency with sub-agencies (unless `include_subagencies=false`) is several actors, and one engagement may have
 /// a timeline row for each of them (the agency and its sub-agency both invited): walking their rows together would
-/// repeat it on a page, and Postgres cannot walk several actors' index ranges in one order. So a first query reads
-/// the subtree's ids. One id (no sub-agency): the single walk above. Several: each agency's walk is run on its own,
-/// through the same filters, read rule and cursor, to at most `limit + 1` rows (a `LATERAL` join over the ids,
-/// [`sql::InEachOf`]), and the page is the newest `limit + 1` of the engagements they found, each once (`IN`). That
-/// is exact: an engagement among the page's rows is, in the walk of any agency it belongs to, behind at most
-/// `limit` others of the page, so that walk reached it. Its cost is `limit + 1` rows per agency of the subtree,
-/// whatever their history. With `organization_id` too, the organisation's walk is the one taken and the subtree a
-/// condition on it. Every path orders and bounds on `(starts_on, id)`, so a cursor of one is valid on another.
+/// repeat it on a page. So a first query reads the subtree's ids. One id (no sub-agency): the single walk above.
+/// Several: one walk per agency, through the same filters, read rule and cursor, merged in their common order with
+/// repeats dropped ([`sql::MergedWalks`]): Postgres reads each agency's rows only as far as the page's newest
+/// `limit + 1` distinct engagements reach, so a page costs about `limit + 1` rows in all, not per agency
+/// (docs/benchmarks.md, "An agency with sub-agencies"). With `organization_id` too, the organisation's walk is the
+/// one taken and the subtree a condition on it. Every path orders and bounds on `(starts_on, id)`, so a cursor of
+/// one is valid on another.
 #[tracing::instrument(skip(conn, caller))]
 pub async fn list(
     conn: &mut Conn,
@@ -857,27 +856,23 @@ pub async fn list(
     let several = subtree.len() > 1;
     let rows: Vec<EngagementRow> = match (filter.agency_id, filter.organization_id) {
         (Some(_), None) if several => {
-            let mut per_agency = t::table
-                .inner_join(e::engagements)
-                .filter(Fragment::new("engagement_timeline.actor_id = each_id.id"))
-                .filter(readable(caller))
-                .select(t::engagement_id)
-                .into_boxed();
-            let per_agency = walk_timeline!(
-                per_agency,
-                filter,
-                None::<Uuid>,
-                None::<Uuid>,
-                after.as_ref()
-            )
-            .limit(limit + 1);
+            let walks = subtree
+                .iter()
+                .map(|&agency| -> ApiResult<_> {
+                    let mut walk = t::table
+                        .inner_join(e::engagements)
+                        .filter(t::actor_id.eq(agency))
+                        .filter(readable(caller))
+                        .select((t::starts_on, t::engagement_id))
+                        .into_boxed();
+                    Ok(
+                        walk_timeline!(walk, filter, None::<Uuid>, None::<Uuid>, after.as_ref())
+                            .limit(limit + 1),
+                    )
+                })
+                .collect::<ApiResult<Vec<_>>>()?;
             e::engagements
-                .filter(sql::InEachOf::new(
-                    "engagements.id",
-                    "engagement_id",
-                    subtree,
-                    per_agency,
-                ))
+                .filter(sql::MergedWalks::new("engagements.id", walks, limit + 1))
                 .filter(readable(caller))
                 .select(EngagementRow::as_select())
                 .order((e::starts_on.desc(), e::id.desc()))
