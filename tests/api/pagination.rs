@@ -193,3 +193,53 @@ async fn tampered_cursors_are_refused_not_failed() {
         .assert_invalid("cursor");
     }
 }
+
+/// Every visit is planned before it is held, and planned visits are hidden from all but their monitors and admins,
+/// so the newest part of the engagements' date index is planned visits and everything planned after them. The
+/// visits' list must not walk through them: it reads the index of visits that may be shown, for anonymous callers
+/// and signed-in ones alike, and takes its page from the first rows it reads.
+#[actix_web::test]
+async fn the_visits_list_skips_the_planned_visits_by_its_index() {
+    use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+    use hamkori::auth::{Actor, Caller, Role};
+    use hamkori::db::sql::Explain;
+    use hamkori::engagements::model::{EngagementKind, of_kind, paged};
+
+    let app = TestApp::new().await;
+    let mut conn = app.pool().get().await.expect("conn");
+    conn.batch_execute(
+        "INSERT INTO engagements (id, kind, title, status, starts_on, visibility) \
+         SELECT gen_random_uuid(), 'monitoring_visit', 'Визит ' || g, 'planned', date '2027-01-01' + g % 300, 'public' \
+         FROM generate_series(1, 3000) g; \
+         INSERT INTO engagements (id, kind, title, status, starts_on, visibility) \
+         SELECT gen_random_uuid(), (ARRAY['hearing', 'monitoring_visit'])[1 + g % 2], 'Запись ' || g, \
+         (ARRAY['held', 'completed'])[1 + g % 2], date '2016-01-01' + g % 3600, 'public' \
+         FROM generate_series(1, 20000) g; ANALYZE engagements;",
+    )
+    .await
+    .expect("rows");
+    let analyst = Caller {
+        actor: Some(Actor {
+            id: uuid::Uuid::now_v7(),
+            role: Role::Analyst,
+            organization_id: None,
+            agency_id: None,
+            council_ids: Vec::new(),
+            request_id: String::new(),
+            client_request_id: None,
+        }),
+    };
+    for caller in [Caller { actor: None }, analyst] {
+        let query = paged(
+            of_kind(EngagementKind::MonitoringVisit, &caller),
+            None,
+            50,
+            false,
+        )
+        .expect("query");
+        let plan: Vec<String> = Explain(query).load(&mut conn).await.expect("explain");
+        let plan = plan.join("\n");
+        assert!(plan.contains("engagements_visits_shown_idx"), "{plan}");
+        assert!(!plan.contains("Sort"), "the index gives the order:\n{plan}");
+    }
+}

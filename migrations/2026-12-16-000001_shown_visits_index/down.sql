@@ -1,0 +1,1 @@
+DROP INDEX engagements_visits_shown_idx;
