@@ -14,7 +14,7 @@ use crate::agencies::GovernmentLevel;
 use crate::auth::Caller;
 use crate::db::schema::{consultations, engagements};
 use crate::db::{Conn, JsonColumn};
-use crate::engagements::model::{self as core, EngagementRow};
+use crate::engagements::model as core;
 use crate::engagements::{Document, Engagement, EngagementKind, NamedParty, Party, Visibility};
 use crate::http::export::{CsvRow, join, opt};
 use crate::http::extract::not_blank;
@@ -239,9 +239,11 @@ impl ConsultationFilter {
     }
 }
 
-async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Vec<Consultation>> {
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let engagements = core::with_parties(conn, rows).await?;
+async fn assemble_all(
+    conn: &mut Conn,
+    engagements: Vec<Engagement>,
+) -> ApiResult<Vec<Consultation>> {
+    let ids: Vec<Uuid> = engagements.iter().map(|e| e.id).collect();
     let mut specific = crate::load_by_id!(conn, consultations, ConsultationRow, &ids);
     engagements
         .into_iter()
@@ -271,8 +273,8 @@ async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Ve
 
 /// One consultation the caller may read.
 pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Consultation> {
-    let row = core::find_of_kind(conn, caller, id, EngagementKind::Consultation).await?;
-    assemble_all(conn, vec![row])
+    let engagement = core::find_of_kind(conn, caller, id, EngagementKind::Consultation).await?;
+    assemble_all(conn, vec![engagement])
         .await?
         .pop()
         .ok_or(ApiError::NotFound)
@@ -288,7 +290,8 @@ pub async fn list(
 ) -> ApiResult<Vec<Consultation>> {
     let query = filtered(core::of_kind(EngagementKind::Consultation, caller), filter);
     let rows = core::paged(query, after, limit, false)?.load(conn).await?;
-    assemble_all(conn, rows).await
+    let engagements = core::with_parties(conn, rows).await?;
+    assemble_all(conn, engagements).await
 }
 
 /// The consultation list's filters on a query over the core rows (the list and the statistics share them).

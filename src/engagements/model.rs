@@ -625,16 +625,6 @@ pub fn readable<QS: 'static>(caller: &Caller) -> sql::BoxedCondition<QS> {
 }
 
 impl EngagementRow {
-    /// One core row the caller may read (404 otherwise).
-    pub async fn find_readable(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Self> {
-        Ok(engagements::table
-            .find(id)
-            .filter(readable::<engagements::table>(caller))
-            .select(Self::as_select())
-            .first(conn)
-            .await?)
-    }
-
     /// One core row locked for an update (no read check: callers check access themselves).
     pub async fn find_for_update(conn: &mut Conn, id: Uuid) -> ApiResult<Self> {
         Ok(engagements::table
@@ -1051,16 +1041,17 @@ pub fn paged(
     Ok(query.limit(limit + 1))
 }
 
-/// One core row of a kind the caller may read (404 otherwise, also for another kind).
+/// One engagement of a kind with its parties, if the caller may read it (404 otherwise, also for another kind): one
+/// statement, as [`find`].
 pub async fn find_of_kind(
     conn: &mut Conn,
     caller: &Caller,
     id: Uuid,
     kind: EngagementKind,
-) -> ApiResult<EngagementRow> {
-    let row = EngagementRow::find_readable(conn, caller, id).await?;
-    if row.kind == kind {
-        Ok(row)
+) -> ApiResult<Engagement> {
+    let engagement = find(conn, caller, id).await?;
+    if engagement.kind == kind {
+        Ok(engagement)
     } else {
         Err(crate::http::ApiError::NotFound)
     }

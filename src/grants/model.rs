@@ -14,7 +14,7 @@ use super::money::{self, Amount, Currency};
 use crate::auth::Caller;
 use crate::db::schema::{engagements, grants};
 use crate::db::{Conn, JsonColumn};
-use crate::engagements::model::{self as core, EngagementRow};
+use crate::engagements::model as core;
 use crate::engagements::{
     Document, Engagement, EngagementKind, NamedParty, Party, PartyRole, Visibility,
 };
@@ -258,9 +258,8 @@ pub struct GrantFilter {
 /// Newest first.
 pub const NEWEST: &str = "-starts_on";
 
-async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Vec<Grant>> {
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let engagements = core::with_parties(conn, rows).await?;
+async fn assemble_all(conn: &mut Conn, engagements: Vec<Engagement>) -> ApiResult<Vec<Grant>> {
+    let ids: Vec<Uuid> = engagements.iter().map(|e| e.id).collect();
     let mut specific = crate::load_by_id!(conn, grants, GrantRow, &ids);
     let today = Utc::now().date_naive();
     engagements
@@ -299,8 +298,8 @@ async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Ve
 
 /// One grant the caller may read.
 pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Grant> {
-    let row = core::find_of_kind(conn, caller, id, EngagementKind::Grant).await?;
-    assemble_all(conn, vec![row])
+    let engagement = core::find_of_kind(conn, caller, id, EngagementKind::Grant).await?;
+    assemble_all(conn, vec![engagement])
         .await?
         .pop()
         .ok_or(ApiError::NotFound)
@@ -316,7 +315,8 @@ pub async fn list(
 ) -> ApiResult<Vec<Grant>> {
     let query = filtered(core::of_kind(EngagementKind::Grant, caller), filter)?;
     let rows = core::paged(query, after, limit, false)?.load(conn).await?;
-    assemble_all(conn, rows).await
+    let engagements = core::with_parties(conn, rows).await?;
+    assemble_all(conn, engagements).await
 }
 
 /// The grant list's filters on a query over the core rows (the list and the statistics share them).

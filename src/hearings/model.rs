@@ -17,7 +17,7 @@ use crate::db::schema::{
     engagement_parties, engagements, hearing_invited_agencies, hearing_organizers, hearings,
 };
 use crate::db::{Conn, JsonColumn, page};
-use crate::engagements::model::{self as core, EngagementRow};
+use crate::engagements::model as core;
 use crate::engagements::{
     Document, Engagement, EngagementKind, NamedParty, Party, PartyRole, Visibility,
 };
@@ -205,9 +205,8 @@ pub struct HearingFilter {
     pub to: Option<NaiveDate>,
 }
 
-async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Vec<Hearing>> {
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let engagements = core::with_parties(conn, rows).await?;
+async fn assemble_all(conn: &mut Conn, engagements: Vec<Engagement>) -> ApiResult<Vec<Hearing>> {
+    let ids: Vec<Uuid> = engagements.iter().map(|e| e.id).collect();
     let mut specific = crate::load_by_id!(conn, hearings, HearingRow, &ids);
     let mut organizers: HashMap<Uuid, Vec<Uuid>> = crate::load_children!(
         conn,
@@ -251,8 +250,8 @@ async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Ve
 
 /// One hearing the caller may read.
 pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Hearing> {
-    let row = core::find_of_kind(conn, caller, id, EngagementKind::Hearing).await?;
-    assemble_all(conn, vec![row])
+    let engagement = core::find_of_kind(conn, caller, id, EngagementKind::Hearing).await?;
+    assemble_all(conn, vec![engagement])
         .await?
         .pop()
         .ok_or(ApiError::NotFound)
@@ -268,7 +267,8 @@ pub async fn list(
 ) -> ApiResult<Vec<Hearing>> {
     let query = filtered(core::of_kind(EngagementKind::Hearing, caller), filter);
     let rows = core::paged(query, after, limit, false)?.load(conn).await?;
-    assemble_all(conn, rows).await
+    let engagements = core::with_parties(conn, rows).await?;
+    assemble_all(conn, engagements).await
 }
 
 /// The hearing list's filters on a query over the core rows (the list and the statistics share them).

@@ -14,7 +14,7 @@ use validator::Validate;
 use crate::auth::Caller;
 use crate::db::schema::{engagements, meeting_attendance, meetings};
 use crate::db::{Conn, JsonColumn, page};
-use crate::engagements::model::{self as core, EngagementRow, NEWEST};
+use crate::engagements::model::{self as core, NEWEST};
 use crate::engagements::{
     Document, Engagement, EngagementKind, NamedParty, Party, PartyRole, Visibility,
 };
@@ -301,9 +301,8 @@ pub struct MeetingFilter {
 }
 
 /// Loads full meetings for core rows (three more queries, whatever their number).
-async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Vec<Meeting>> {
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let engagements = core::with_parties(conn, rows).await?;
+async fn assemble_all(conn: &mut Conn, engagements: Vec<Engagement>) -> ApiResult<Vec<Meeting>> {
+    let ids: Vec<Uuid> = engagements.iter().map(|e| e.id).collect();
     let mut specific = crate::load_by_id!(conn, meetings, MeetingRow, &ids);
     let mut attendance: HashMap<Uuid, Vec<Attendance>> = crate::load_children!(
         conn,
@@ -326,8 +325,8 @@ async fn assemble_all(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Ve
 
 /// One meeting the caller may read.
 pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Meeting> {
-    let row = core::find_of_kind(conn, caller, id, EngagementKind::Meeting).await?;
-    assemble_all(conn, vec![row])
+    let engagement = core::find_of_kind(conn, caller, id, EngagementKind::Meeting).await?;
+    assemble_all(conn, vec![engagement])
         .await?
         .pop()
         .ok_or(ApiError::NotFound)
@@ -343,7 +342,8 @@ pub async fn list(
 ) -> ApiResult<Vec<Meeting>> {
     let query = filtered(core::of_kind(EngagementKind::Meeting, caller), filter);
     let rows = core::paged(query, after, limit, false)?.load(conn).await?;
-    assemble_all(conn, rows).await
+    let engagements = core::with_parties(conn, rows).await?;
+    assemble_all(conn, engagements).await
 }
 
 /// The sort of meeting lists.

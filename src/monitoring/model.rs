@@ -19,7 +19,7 @@ use crate::db::schema::{
     engagement_parties, engagements, facilities, monitoring_visits, visit_findings, visit_monitors,
 };
 use crate::db::{Conn, page};
-use crate::engagements::model::{self as core, EngagementRow};
+use crate::engagements::model as core;
 use crate::engagements::{Document, Engagement, EngagementKind, NamedParty, PartyRole, Visibility};
 use crate::http::export::{CsvRow, join, opt};
 use crate::http::{ApiError, ApiResult, Cursor, FieldError, Keyed};
@@ -310,10 +310,9 @@ pub const OLDEST: &str = "visited_on";
 async fn assemble_all(
     conn: &mut Conn,
     caller: &Caller,
-    rows: Vec<EngagementRow>,
+    engagements: Vec<Engagement>,
 ) -> ApiResult<Vec<Visit>> {
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let engagements = core::with_parties(conn, rows).await?;
+    let ids: Vec<Uuid> = engagements.iter().map(|e| e.id).collect();
     let mut specific = crate::load_by_id!(conn, monitoring_visits, VisitRow, &ids);
     let mut monitors: HashMap<Uuid, Vec<Uuid>> = crate::load_children!(
         conn,
@@ -367,8 +366,8 @@ async fn assemble_all(
 
 /// One visit the caller may read, as they may see it.
 pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Visit> {
-    let row = core::find_of_kind(conn, caller, id, EngagementKind::MonitoringVisit).await?;
-    assemble_all(conn, caller, vec![row])
+    let engagement = core::find_of_kind(conn, caller, id, EngagementKind::MonitoringVisit).await?;
+    assemble_all(conn, caller, vec![engagement])
         .await?
         .pop()
         .ok_or(ApiError::NotFound)
@@ -390,7 +389,8 @@ pub async fn list(
     let rows = core::paged(query, after, limit, sort == OLDEST)?
         .load(conn)
         .await?;
-    assemble_all(conn, caller, rows).await
+    let engagements = core::with_parties(conn, rows).await?;
+    assemble_all(conn, caller, engagements).await
 }
 
 /// The visit list's filters on a query over the core rows (the list and the statistics share them).

@@ -301,34 +301,38 @@ impl Organization {
     }
 }
 
+/// An organisation or agency id that exists, and which of the two it is.
+#[derive(Debug, QueryableByName)]
+struct KnownActor {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    agency: bool,
+}
+
 /// Fails with 422 naming each organisation or agency id (by its field path) that does not exist: the check of
-/// every record that names actors (a council's members, an engagement's parties).
+/// every record that names actors (a council's members, an engagement's parties). Both directories are asked in one
+/// statement.
 pub async fn ensure_actors_exist(
     conn: &mut Conn,
     organizations: &[(String, Uuid)],
     agencies: &[(String, Uuid)],
 ) -> ApiResult<()> {
-    use crate::db::schema::{agencies as a, organizations as o};
+    if organizations.is_empty() && agencies.is_empty() {
+        return Ok(());
+    }
     let org_ids: Vec<Uuid> = organizations.iter().map(|(_, id)| *id).collect();
     let agency_ids: Vec<Uuid> = agencies.iter().map(|(_, id)| *id).collect();
-    let known_orgs: Vec<Uuid> = if org_ids.is_empty() {
-        Vec::new()
-    } else {
-        o::table
-            .select(o::id)
-            .filter(o::id.eq_any(&org_ids))
+    let known: Vec<KnownActor> =
+        sql::Statement::new("SELECT id, false AS agency FROM organizations WHERE id = ANY(")
+            .fragment(sql::Fragment::new("").uuids(org_ids))
+            .sql(") UNION ALL SELECT id, true FROM agencies WHERE id = ANY(")
+            .fragment(sql::Fragment::new("").uuids(agency_ids))
+            .sql(")")
             .load(conn)
-            .await?
-    };
-    let known_agencies: Vec<Uuid> = if agency_ids.is_empty() {
-        Vec::new()
-    } else {
-        a::table
-            .select(a::id)
-            .filter(a::id.eq_any(&agency_ids))
-            .load(conn)
-            .await?
-    };
+            .await?;
+    let known_orgs: Vec<Uuid> = known.iter().filter(|k| !k.agency).map(|k| k.id).collect();
+    let known_agencies: Vec<Uuid> = known.iter().filter(|k| k.agency).map(|k| k.id).collect();
     let mut errors: Vec<FieldError> = organizations
         .iter()
         .filter(|(_, id)| !known_orgs.contains(id))
