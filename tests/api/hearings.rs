@@ -195,6 +195,30 @@ async fn hearing_input_and_callers_are_checked() {
     )
     .await
     .assert_invalid("invited_agencies[0].agency_id");
+    // An agency's id is not an organisation, nor an organisation's an agency: both are refused, each named where it
+    // stands.
+    let crossed = app
+        .post(
+            "/api/v1/hearings",
+            Some(&w.admin),
+            &json!({"title": "Слушания", "starts_on": "2026-04-02", "organizer_ids": [w.host_agency],
+                    "invited_agencies": [{"agency_id": w.org_b}]}),
+        )
+        .await;
+    crossed.assert_status(422);
+    let problem = crossed.json();
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(
+        fields,
+        ["organizer_ids[0]", "invited_agencies[0].agency_id"],
+        "{}",
+        crossed.text()
+    );
     app.post(
         "/api/v1/hearings",
         Some(&w.ngo_a),

@@ -36,6 +36,34 @@ async fn finds(app: &TestApp, token: Option<&str>, q: &str, id: Uuid) -> bool {
     ids(app, token, q).await.contains(&id.to_string())
 }
 
+/// Every hit of an anonymous search for `q` with `params`, following `next_cursor` in pages of `limit`: each
+/// hit's id and rank, in the order served.
+async fn every_page(app: &TestApp, q: &str, params: &str, limit: usize) -> Vec<(String, i64)> {
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let after = cursor
+            .as_ref()
+            .map_or(String::new(), |c| format!("&cursor={c}"));
+        let res = search(app, None, q, &format!("{params}&limit={limit}{after}")).await;
+        res.assert_status(200);
+        let body = res.json();
+        let items = body["items"].as_array().expect("present");
+        assert!(items.len() <= limit);
+        for item in items {
+            seen.push((
+                item["id"].as_str().expect("present").to_owned(),
+                item["rank"].as_i64().expect("present"),
+            ));
+        }
+        match body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    seen
+}
+
 async fn created(res: Response) -> Uuid {
     res.assert_status(201);
     id_of(&res.json())
@@ -584,27 +612,7 @@ async fn filters_pages_and_order() {
 
     // Pages of two: every hit once, title matches first (newest first), then text matches (newest first). A
     // submission's title is its proposal's opening words, so it matches by title on its day (2026-02-20).
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let extra = cursor
-            .as_ref()
-            .map_or("&limit=2".to_owned(), |c| format!("&limit=2&cursor={c}"));
-        let res = search(&app, None, "мигранты", &extra).await;
-        res.assert_status(200);
-        let body = res.json();
-        assert!(body["items"].as_array().expect("present").len() <= 2);
-        for item in body["items"].as_array().expect("present") {
-            seen.push((
-                item["id"].as_str().expect("present").to_owned(),
-                item["rank"].as_i64().expect("present"),
-            ));
-        }
-        match body["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => break,
-        }
-    }
+    let seen = every_page(&app, "мигранты", "", 2).await;
     // A submission's title is its proposal's opening words: it matches by title, on its day (2026-02-20).
     let rank = |id: &Uuid, r: i64| (id.to_string(), r);
     let expected = vec![
@@ -780,19 +788,11 @@ async fn matches_behind_thousands_of_newer_rows_that_do_not_match_are_found_in_o
     )
     .await;
     let id = |n: u32| format!("00000000-0000-7000-8000-00000000000{n}");
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let extra = cursor
-            .as_ref()
-            .map_or("&limit=1".to_owned(), |c| format!("&limit=1&cursor={c}"));
-        let res = search(&app, None, "миграция", &extra).await;
-        seen.extend(res.item_ids());
-        match res.json()["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => break,
-        }
-    }
+    let seen: Vec<String> = every_page(&app, "миграция", "", 1)
+        .await
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     // The title match first, then the text matches newest first; the internal one is not for the public.
     assert_eq!(seen, vec![id(3), id(1), id(2), id(5)]);
     assert_eq!(
@@ -893,28 +893,7 @@ async fn matches_far_behind_many_newer_rows_come_whole_and_in_order() {
     // `from` on: every match on or after it, once and in order, and none before it.
     // One page of 50 holds them all, so each tier reads its windows down to `from` (a later page's cursor would
     // leave fewer than 2,000 rows, read whole).
-    let mut seen_from = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let extra = cursor
-            .as_ref()
-            .map_or("&from=2020-01-01&limit=50".to_owned(), |c| {
-                format!("&from=2020-01-01&limit=50&cursor={c}")
-            });
-        let res = search(&app, None, "насилие", &extra).await;
-        res.assert_status(200);
-        let body = res.json();
-        for item in body["items"].as_array().expect("present") {
-            seen_from.push((
-                item["id"].as_str().expect("present").to_owned(),
-                item["rank"].as_i64().expect("present"),
-            ));
-        }
-        match body["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => break,
-        }
-    }
+    let seen_from = every_page(&app, "насилие", "&from=2020-01-01", 50).await;
     assert_eq!(seen_from.len(), 24);
     assert_eq!(seen_from, expected_from_2020);
 }
