@@ -3,8 +3,3 @@
 
 pub mod handlers;
 pub mod model;
-
-/// Registers the routes.
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
-    cfg.service(handlers::calendar);
-}

@@ -6,9 +6,3 @@ pub mod write;
 
 pub use crate::domain::{EngagementKind, PartyRole, Visibility};
 pub use model::{Document, Engagement, NamedParty, Party};
-
-/// Registers the routes.
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
-    cfg.service(handlers::list_engagements)
-        .service(handlers::get_engagement);
-}

@@ -6,8 +6,3 @@
 pub mod collections;
 pub mod handlers;
 pub mod package;
-
-/// Registers the routes.
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
-    cfg.service(handlers::open_data);
-}

@@ -20,14 +20,6 @@ use crate::http::fallback::RouteTable;
 use crate::http::{ApiError, ApiResult, ProblemResponses};
 use crate::state::AppState;
 
-/// Registers the operations routes.
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
-    cfg.service(healthz)
-        .service(readyz)
-        .service(metrics)
-        .service(openapi_json);
-}
-
 /// A health answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {

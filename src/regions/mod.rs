@@ -18,13 +18,6 @@ use crate::db::schema::regions;
 use crate::http::{ApiError, ApiResult, Json, Page, ProblemResponses, created};
 use crate::state::AppState;
 
-/// Registers the routes.
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
-    cfg.service(list_regions)
-        .service(get_region)
-        .service(create_region);
-}
-
 crate::text_enum! {
     /// The level of a region in the tree.
     pub enum RegionLevel {

@@ -5,11 +5,3 @@
 
 pub mod handlers;
 pub mod throttle;
-
-/// Registers the routes.
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
-    cfg.service(handlers::login)
-        .service(handlers::refresh)
-        .service(handlers::logout)
-        .service(handlers::me);
-}

@@ -13,11 +13,6 @@ use crate::db::schema::spheres;
 use crate::http::{ApiError, ApiResult, Page, ProblemResponses};
 use crate::state::AppState;
 
-/// Registers the routes.
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
-    cfg.service(list_spheres);
-}
-
 /// A sphere.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, ToSchema)]
 #[diesel(table_name = spheres, check_for_backend(diesel::pg::Pg))]
