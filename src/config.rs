@@ -80,6 +80,10 @@ pub struct Config {
     /// accounts that exist are disabled.
     #[arg(long, env = "HAMKORI_DEMO")]
     pub demo: bool,
+    /// Seconds a statistic or scorecard already counted is given again while nothing was written through this
+    /// process (0: count every request).
+    #[arg(long, env = "HAMKORI_STATS_FRESH_SECONDS", default_value_t = 60)]
+    pub stats_fresh_seconds: u64,
     /// Sessions, refresh tokens and client addresses.
     #[command(flatten)]
     pub auth: AuthSettings,
@@ -133,6 +137,7 @@ impl std::fmt::Debug for Config {
             .field("workers", &self.workers)
             .field("log_format", &self.log_format)
             .field("demo", &self.demo)
+            .field("stats_fresh_seconds", &self.stats_fresh_seconds)
             .field("auth", &self.auth)
             .finish_non_exhaustive()
     }

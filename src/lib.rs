@@ -6,6 +6,7 @@
 //! This root is the top: it assembles the state from the route table and the API document.
 
 pub mod agencies;
+pub mod answers;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
@@ -100,7 +101,14 @@ impl AppState {
             open_data_slots: Arc::new(tokio::sync::Semaphore::new(
                 open_data::handlers::DOWNLOADS_AT_ONCE,
             )),
+            counted: Arc::default(),
         })
+    }
+
+    /// The state with statistics given again for at most `fresh_for` (zero: counted on every request).
+    pub fn with_stats_fresh_for(mut self, fresh_for: std::time::Duration) -> Self {
+        self.counted = Arc::new(answers::Counted::new(fresh_for));
+        self
     }
 
     /// The state with the open-data download's licence.
@@ -132,6 +140,7 @@ pub fn build_app(
         .app_data(Data::from(state.tokens.clone()))
         .app_data(Data::from(state.sessions.clone()))
         .app_data(Data::from(state.proxies.clone()))
+        .app_data(Data::from(state.counted.clone()))
         .service(
             utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
                 .config(utoipa_swagger_ui::Config::from("/openapi.json")),
@@ -146,6 +155,7 @@ pub fn build_app(
         )
         .default_service(actix_web::dev::fn_service(http::fallback::not_routed))
         // Innermost: a request it replays or refuses has passed every check of the layers around it.
+        .wrap(from_fn(answers::note_writes))
         .wrap(from_fn(idempotency::middleware))
         .wrap(from_fn(http::fallback::reject_undeclared_parameters))
         // Inside the metrics middleware, which reads the method once the answer is made: made-up methods are

@@ -190,7 +190,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             hamkori::auth::token::random_secret()
         });
     let state = AppState::with_settings(pool, secret.as_bytes(), config.auth.clone())?
-        .with_open_data(config.open_data.clone());
+        .with_open_data(config.open_data.clone())
+        .with_stats_fresh_for(std::time::Duration::from_secs(config.stats_fresh_seconds));
     let mut server =
         actix_web::HttpServer::new(move || build_app(state.clone())).shutdown_timeout(30);
     if let Some(workers) = config.workers {

@@ -38,6 +38,8 @@ pub struct AppState {
     pub open_data: Arc<crate::config::OpenDataSettings>,
     /// The open-data downloads this process serves at once: each holds a database connection while it streams.
     pub open_data_slots: Arc<tokio::sync::Semaphore>,
+    /// Statistics already counted, given again while nothing was written since.
+    pub counted: Arc<crate::answers::Counted>,
 }
 
 impl AppState {

@@ -346,3 +346,26 @@ pub enum ProblemResponses {
     #[response(status = "5XX", content_type = "application/problem+json")]
     Server(Problem),
 }
+
+impl ApiError {
+    /// The same failure again, for each further request that waited on one shared piece of work (a statistic
+    /// counted once for several readers): a bug's cause stays in the log of the request whose work failed.
+    pub fn replay(&self) -> Self {
+        match self {
+            Self::BadRequest(m) => Self::BadRequest(m.clone()),
+            Self::Unauthorized(m) => Self::Unauthorized(m),
+            Self::Forbidden(m) => Self::Forbidden(m),
+            Self::NotFound => Self::NotFound,
+            Self::MethodNotAllowed(m) => Self::MethodNotAllowed(m.clone()),
+            Self::Conflict(m) => Self::Conflict(m.clone()),
+            Self::PreconditionFailed => Self::PreconditionFailed,
+            Self::PreconditionRequired(m) => Self::PreconditionRequired(m),
+            Self::PayloadTooLarge(n) => Self::PayloadTooLarge(*n),
+            Self::UnsupportedMediaType => Self::UnsupportedMediaType,
+            Self::Validation(errors) => Self::Validation(errors.clone()),
+            Self::TooManyRequests(s) => Self::TooManyRequests(*s),
+            Self::Unavailable(m) => Self::Unavailable(m.clone()),
+            Self::Internal(e) => Self::Internal(anyhow::anyhow!("a shared answer failed: {e:#}")),
+        }
+    }
+}

@@ -80,6 +80,7 @@ measures! {
 pub struct Engagements;
 
 impl Collection for Engagements {
+    const NAME: &'static str = "engagement-stats";
     type Row = EngagementMeasures;
     type Measures = EngagementMeasures;
     const DIMENSIONS: &'static [Dimension] = &[
@@ -169,6 +170,7 @@ pub fn recommendation_answers(answers: Answers) -> &'static str {
 }
 
 impl Collection for Recommendations {
+    const NAME: &'static str = "recommendation-stats";
     type Row = RecommendationMeasures;
     type Measures = RecommendationMeasures;
     const DIMENSIONS: &'static [Dimension] = &[
@@ -245,6 +247,7 @@ pub fn submission_answers(answers: Answers) -> &'static str {
 }
 
 impl Collection for Consultations {
+    const NAME: &'static str = "consultation-stats";
     type Row = ConsultationMeasures;
     type Measures = ConsultationMeasures;
     const DIMENSIONS: &'static [Dimension] = &[
@@ -336,6 +339,7 @@ pub struct Grants;
 pub const GRANT_JOINS: &str = " base JOIN grants g ON g.id = base.id";
 
 impl Collection for Grants {
+    const NAME: &'static str = "grant-stats";
     type Row = GrantRow;
     type Measures = GrantMeasures;
     const DIMENSIONS: &'static [Dimension] = &[
@@ -407,6 +411,7 @@ pub const VISIT_JOINS: &str = " base JOIN monitoring_visits visit ON visit.id = 
     LEFT JOIN visit_findings finding ON finding.visit_id = base.id";
 
 impl Collection for Monitoring {
+    const NAME: &'static str = "monitoring-stats";
     type Row = MonitoringMeasures;
     type Measures = MonitoringMeasures;
     const DIMENSIONS: &'static [Dimension] = &[
@@ -470,6 +475,7 @@ pub const COUNCIL_JOINS: &str = " LEFT JOIN LATERAL (SELECT (min(audit_log.occur
     LEFT JOIN meeting_attendance attendance ON attendance.meeting_id = meeting.id";
 
 impl Collection for Councils {
+    const NAME: &'static str = "council-stats";
     type Row = CouncilMeasures;
     type Measures = CouncilMeasures;
     const DIMENSIONS: &'static [Dimension] = &[

@@ -136,6 +136,8 @@ pub trait Measures: Serialize + Clone + Default + Send + 'static {
 
 /// A collection statistics can be taken of.
 pub trait Collection {
+    /// Its name as a download (`<name>.csv`).
+    const NAME: &'static str;
     /// The row read per group (the measures, or what they are folded from).
     type Row: QueryableByName<Pg> + Send + 'static;
     /// The measures of a group.
@@ -245,6 +247,21 @@ impl<R: QueryableByName<Pg>> QueryableByName<Pg> for Grouped<R> {
         Ok(Self {
             keys: Keys::build(row)?,
             row: R::build(row)?,
+        })
+    }
+}
+
+/// A row of a `GROUPING SETS` statistic: a group, or (`total`) a row of the totals.
+struct Counted<R> {
+    total: bool,
+    grouped: Grouped<R>,
+}
+
+impl<R: QueryableByName<Pg>> QueryableByName<Pg> for Counted<R> {
+    fn build<'a>(row: &impl NamedRow<'a, Pg>) -> deserialize::Result<Self> {
+        Ok(Self {
+            total: NamedRow::get::<diesel::sql_types::Bool, bool>(row, "totals_row")?,
+            grouped: Grouped::build(row)?,
         })
     }
 }
@@ -484,7 +501,11 @@ async fn take_turn(
 }
 
 /// Computes a statistic: `from` gives, on each call, the collection's `FROM` items (its filtered rows as
-/// `base`, and its joins); it is called twice, for the groups and for the totals.
+/// `base`, and its joins).
+///
+/// When every dimension is a column of the rows (none puts a row in several groups), the groups and the totals
+/// are one statement, `GROUPING SETS`: the rows are read once. Otherwise the totals are a second statement over
+/// the rows themselves, which counts a row in several groups once.
 pub async fn compute<C: Collection>(
     conn: &mut Conn,
     caller: &Caller,
@@ -492,11 +513,70 @@ pub async fn compute<C: Collection>(
     span: Span,
     from: impl Fn() -> ApiResult<Statement>,
 ) -> ApiResult<Stats<C::Measures>> {
-    compute_from::<C>(conn, caller, params, span, &from, &from).await
+    let dims = check::<C>(params)?;
+    // A dimension that is the split itself would make the totals' grouping set the same as the groups'.
+    if dims.is_empty()
+        || dims
+            .iter()
+            .any(|d| !d.join.is_empty() || C::SPLIT == Some(d.key))
+    {
+        return compute_from::<C>(conn, caller, params, span, &from, &from).await;
+    }
+    let (k1, k2) = (key(&dims, 0), key(&dims, 1));
+    // The grouping set names only the keys there are (a constant cannot be grouped by), then the split.
+    let mut grouped: Vec<String> = dims.iter().map(|d| format!("({})::text", d.key)).collect();
+    let split = C::SPLIT.map(|s| format!("({s})::text"));
+    grouped.extend(split.clone());
+    let (split_column, sets) = match &split {
+        Some(s) => (
+            format!("{s} AS k3, "),
+            format!("(({}), ({s}))", grouped.join(", ")),
+        ),
+        None => (String::new(), format!("(({}), ())", grouped.join(", "))),
+    };
+    let rows: Vec<Counted<C::Row>> = labelled(
+        caller,
+        &dims,
+        format!(
+            "SELECT {k1} AS k1, {k2} AS k2, grouping({k1}) = 1 AS totals_row, {split_column}{} FROM ",
+            C::SELECT.trim_end_matches(", ")
+        ),
+    )
+    .query(from()?)
+    .sql(&format!(" GROUP BY GROUPING SETS {sets}) g"))
+    .load(conn)
+    .await?;
+    let (totals, groups): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.total);
+    let totals = C::fold(totals.into_iter().map(|r| r.grouped.row).collect());
+    let groups = fold_groups::<C>(groups.into_iter().map(|r| r.grouped).collect());
+    finish::<C>(&dims, params, span, groups, totals)
 }
 
-/// [`compute`] with the totals counted over `totals` and the groups over `groups`: for tallies, where the rows a
-/// dimension groups (an agency's) are not the rows the totals count once.
+/// The key of the `i`-th dimension as SQL text (`NULL` where there is none).
+fn key(dims: &[Dimension], i: usize) -> String {
+    dims.get(i)
+        .map_or_else(|| "NULL".to_owned(), |d| format!("({})::text", d.key))
+}
+
+/// `SELECT g.*` with each key's label, over the grouped rows `g` whose `SELECT` begins with `grouped`; the caller
+/// appends the rest of the grouped query and closes it with `) g`.
+fn labelled(caller: &Caller, dims: &[Dimension], grouped: String) -> Statement {
+    let label = |i: usize, column: &str| {
+        dims.get(i).map_or_else(
+            || Fragment::new("NULL::text"),
+            |d| d.label.sql(caller, column),
+        )
+    };
+    Statement::new("SELECT g.*, ")
+        .fragment(label(0, "k1"))
+        .sql(" AS l1, ")
+        .fragment(label(1, "k2"))
+        .sql(&format!(" AS l2 FROM ({grouped}"))
+}
+
+/// [`compute`] with the totals counted over `totals` and the groups over `groups`, in two statements: for
+/// dimensions that put a row in several groups, and for tallies, where the rows a dimension groups (an agency's)
+/// are not the rows the totals count once.
 pub async fn compute_from<C: Collection>(
     conn: &mut Conn,
     caller: &Caller,
@@ -506,7 +586,6 @@ pub async fn compute_from<C: Collection>(
     groups: &dyn Fn() -> ApiResult<Statement>,
 ) -> ApiResult<Stats<C::Measures>> {
     let dims = check::<C>(params)?;
-    let order = order::<C::Measures>(params.sort.as_deref())?;
     let totals = {
         let statement = Statement::new(
             "SELECT NULL::text AS k1, NULL::text AS k2, NULL::text AS l1, NULL::text AS l2, ",
@@ -528,43 +607,47 @@ pub async fn compute_from<C: Collection>(
             .await?;
         C::fold(rows.into_iter().map(|r| r.row).collect())
     };
-    let mut groups = if dims.is_empty() {
+    let groups = if dims.is_empty() {
         Vec::new()
     } else {
-        let key = |i: usize| {
-            dims.get(i)
-                .map_or_else(|| "NULL".to_owned(), |d| format!("({})::text", d.key))
-        };
-        let label = |i: usize, column: &str| {
-            dims.get(i).map_or_else(
-                || Fragment::new("NULL::text"),
-                |d| d.label.sql(caller, column),
-            )
-        };
         let joins: String = dims
             .iter()
             .filter(|d| !d.join.is_empty())
             .map(|d| format!(" {}", d.join))
             .collect();
         let split = C::SPLIT.map_or_else(String::new, |s| format!("({s})::text AS k3, "));
-        let statement = Statement::new("SELECT g.*, ")
-            .fragment(label(0, "k1"))
-            .sql(" AS l1, ")
-            .fragment(label(1, "k2"))
-            .sql(&format!(
-                " AS l2 FROM (SELECT {} AS k1, {} AS k2, {split}{} FROM ",
-                key(0),
-                key(1),
+        let rows: Vec<Grouped<C::Row>> = labelled(
+            caller,
+            &dims,
+            format!(
+                "SELECT {} AS k1, {} AS k2, {split}{} FROM ",
+                key(&dims, 0),
+                key(&dims, 1),
                 C::SELECT.trim_end_matches(", ")
-            ))
-            .query(groups()?)
-            .sql(&format!(
-                "{joins} GROUP BY 1, 2{}) g",
-                if C::SPLIT.is_some() { ", 3" } else { "" }
-            ));
-        let rows: Vec<Grouped<C::Row>> = statement.load(conn).await?;
+            ),
+        )
+        .query(groups()?)
+        .sql(&format!(
+            "{joins} GROUP BY 1, 2{}) g",
+            if C::SPLIT.is_some() { ", 3" } else { "" }
+        ))
+        .load(conn)
+        .await?;
         fold_groups::<C>(rows)
     };
+    finish::<C>(&dims, params, span, groups, totals)
+}
+
+/// The statistic from its folded groups and totals: a month series filled out, the groups sorted and cut to the
+/// limit, each group's keys and labels by dimension name.
+fn finish<C: Collection>(
+    dims: &[Dimension],
+    params: &StatsParams,
+    span: Span,
+    mut groups: Vec<(Keys, C::Measures)>,
+    totals: C::Measures,
+) -> ApiResult<Stats<C::Measures>> {
+    let order = order::<C::Measures>(params.sort.as_deref())?;
     if let Some(position) = dims.iter().position(|d| d.name == "month") {
         fill_months(&mut groups, position, span)?;
     }
@@ -757,21 +840,20 @@ pub fn csv<M: Measures>(stats: &Stats<M>, delimiter: Delimiter) -> Vec<u8> {
     out
 }
 
-/// Answers a statistic as JSON or CSV.
-pub fn respond<M: Measures + ToSchema>(
+/// A statistic as sent, JSON or CSV.
+pub fn answer<M: Measures + ToSchema>(
     stats: &Stats<M>,
     params: &StatsParams,
     name: &str,
-) -> ApiResult<actix_web::HttpResponse> {
+) -> ApiResult<crate::answers::Answer> {
     Ok(match params.format.unwrap_or_default() {
-        StatsFormat::Json => actix_web::HttpResponse::Ok().json(stats),
-        StatsFormat::Csv => actix_web::HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                "Content-Disposition",
-                format!("attachment; filename=\"{name}.csv\""),
-            ))
-            .body(csv(stats, params.delimiter.unwrap_or_default())),
+        StatsFormat::Json => crate::answers::Answer::json(stats)?,
+        StatsFormat::Csv => crate::answers::Answer {
+            body: csv(stats, params.delimiter.unwrap_or_default()).into(),
+            content_type: "text/csv; charset=utf-8",
+            disposition: Some(format!("attachment; filename=\"{name}.csv\"")),
+            counted_at: chrono::Utc::now(),
+        },
     })
 }
 

@@ -1,7 +1,7 @@
 //! HTTP handlers of the statistics.
 
 use actix_web::web::Data;
-use actix_web::{HttpResponse, get};
+use actix_web::{HttpRequest, HttpResponse, get};
 
 use super::collections::{
     AnswersParam, COUNCIL_JOINS, ConsultationGroupBy, ConsultationMeasures, Consultations,
@@ -10,7 +10,7 @@ use super::collections::{
     MonitoringMeasures, RecommendationGroupBy, RecommendationMeasures, Recommendations,
     VISIT_JOINS, recommendation_answers, submission_answers,
 };
-use super::engine::{self, Span, Stats, StatsParams};
+use super::engine::{self, Collection, Span, Stats, StatsParams};
 use crate::auth::Caller;
 use crate::councils::model::CouncilStatsFilter;
 use crate::db::sql::{Fragment, Statement};
@@ -27,11 +27,12 @@ use crate::submissions::model::SubmissionFilter;
 /// `organization` (any party role, or the owner), `council`, `status` or `visibility`, with every filter of
 /// `GET /engagements`. An agency or organisation group holds each engagement it takes part in.
 #[utoipa::path(tag = "statistics", params(EngagementGroupBy, StatsParams, EngagementFilter),
-    responses((status = 200, description = "The groups and totals", content(
+    responses((status = 200, description = "The groups and totals", headers(("Age" = u64, description = "Seconds since these numbers were counted: 0 when counted for this request, more when given again (for at most 60 seconds, and only while nothing was written through this server since)")), content(
         (Stats<EngagementMeasures> = "application/json"), (String = "text/csv"))),
         ProblemResponses))]
 #[get("/stats/engagements")]
 pub async fn engagement_stats(
+    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     params: Query<StatsParams>,
@@ -40,11 +41,16 @@ pub async fn engagement_stats(
 ) -> ApiResult<HttpResponse> {
     let params = group_by.0.onto(params.0);
     engine::check::<Engagements>(&params)?;
-    let _turn = engine::turn().await?;
-    let mut conn = state.db().await?;
-    crate::engagements::handlers::check_filter(&mut conn, &filter).await?;
-    let stats = count_engagements(&mut conn, &caller, &params, &filter).await?;
-    engine::respond(&stats, &params, "engagement-stats")
+    state
+        .counted
+        .answer(&req, &caller, async {
+            let _turn = engine::turn().await?;
+            let mut conn = state.db().await?;
+            crate::engagements::handlers::check_filter(&mut conn, &filter).await?;
+            let stats = count_engagements(&mut conn, &caller, &params, &filter).await?;
+            engine::answer(&stats, &params, Engagements::NAME)
+        })
+        .await
 }
 
 /// The engagement statistic: from the tallies where they hold it, otherwise counted from the rows (the scorecards'
@@ -75,11 +81,12 @@ pub(super) async fn count_engagements(
 /// `status`, `priority`, `organization` (issuer), `region` or `source` (whose word the status is), with every
 /// filter of `GET /recommendations`; `answers=agency` counts only answers the agency recorded itself.
 #[utoipa::path(tag = "statistics", params(RecommendationGroupBy, StatsParams, AnswersParam, RecommendationFilter),
-    responses((status = 200, description = "The groups and totals", content(
+    responses((status = 200, description = "The groups and totals", headers(("Age" = u64, description = "Seconds since these numbers were counted: 0 when counted for this request, more when given again (for at most 60 seconds, and only while nothing was written through this server since)")), content(
         (Stats<RecommendationMeasures> = "application/json"), (String = "text/csv"))),
         ProblemResponses))]
 #[get("/stats/recommendations")]
 pub async fn recommendation_stats(
+    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     params: Query<StatsParams>,
@@ -94,16 +101,13 @@ pub async fn recommendation_stats(
         from: filter.from,
         to: filter.to,
     };
-    let _turn = engine::turn().await?;
-    let mut conn = state.db().await?;
-    let stats = engine::compute::<Recommendations>(&mut conn, &caller, &params, span, || {
+    counted::<Recommendations>(&req, &state, &caller, &params, span, || {
         Ok(Statement::new("(")
             .query(crate::recommendations::model::stats_rows(&caller, &filter))
             .sql(")")
             .sql(joins))
     })
-    .await?;
-    engine::respond(&stats, &params, "recommendation-stats")
+    .await
 }
 
 /// Counts submissions to consultations and their fate — accepted fully or partly, rejected, never answered, late;
@@ -111,11 +115,12 @@ pub async fn recommendation_stats(
 /// `month` (submitted), `consultation`, `act_type`, `level`, `status` or `source`, with every filter of
 /// `GET /submissions`; `answers=agency` counts only responses the agency recorded itself.
 #[utoipa::path(tag = "statistics", params(ConsultationGroupBy, StatsParams, AnswersParam, SubmissionFilter),
-    responses((status = 200, description = "The groups and totals", content(
+    responses((status = 200, description = "The groups and totals", headers(("Age" = u64, description = "Seconds since these numbers were counted: 0 when counted for this request, more when given again (for at most 60 seconds, and only while nothing was written through this server since)")), content(
         (Stats<ConsultationMeasures> = "application/json"), (String = "text/csv"))),
         ProblemResponses))]
 #[get("/stats/consultations")]
 pub async fn consultation_stats(
+    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     params: Query<StatsParams>,
@@ -126,28 +131,25 @@ pub async fn consultation_stats(
     let params = group_by.0.onto(params.0);
     engine::check::<Consultations>(&params)?;
     let joins = submission_answers(answers.answers.unwrap_or_default());
-    let _turn = engine::turn().await?;
-    let mut conn = state.db().await?;
-    let stats =
-        engine::compute::<Consultations>(&mut conn, &caller, &params, Span::default(), || {
-            Ok(Statement::new("(")
-                .query(crate::submissions::model::stats_rows(&caller, &filter))
-                .sql(")")
-                .sql(joins))
-        })
-        .await?;
-    engine::respond(&stats, &params, "consultation-stats")
+    counted::<Consultations>(&req, &state, &caller, &params, Span::default(), || {
+        Ok(Statement::new("(")
+            .query(crate::submissions::model::stats_rows(&caller, &filter))
+            .sql(")")
+            .sql(joins))
+    })
+    .await
 }
 
 /// Counts grants with their exact sums per currency (never added across currencies), grouped by `funder`,
 /// `recipient`, `sphere`, `region`, `year` or `month` (start), `support_type`, `currency` or `status`, with every
 /// filter of `GET /grants`.
 #[utoipa::path(tag = "statistics", params(GrantGroupBy, StatsParams, GrantFilter),
-    responses((status = 200, description = "The groups and totals", content(
+    responses((status = 200, description = "The groups and totals", headers(("Age" = u64, description = "Seconds since these numbers were counted: 0 when counted for this request, more when given again (for at most 60 seconds, and only while nothing was written through this server since)")), content(
         (Stats<GrantMeasures> = "application/json"), (String = "text/csv"))),
         ProblemResponses))]
 #[get("/stats/grants")]
 pub async fn grant_stats(
+    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     params: Query<StatsParams>,
@@ -157,17 +159,14 @@ pub async fn grant_stats(
     let params = group_by.0.onto(params.0);
     engine::check::<Grants>(&params)?;
     crate::grants::handlers::check_filter(&state, &filter).await?;
-    let _turn = engine::turn().await?;
-    let mut conn = state.db().await?;
-    let stats = engine::compute::<Grants>(&mut conn, &caller, &params, Span::default(), || {
+    counted::<Grants>(&req, &state, &caller, &params, Span::default(), || {
         let rows = core::stats_rows(&caller, Some(EngagementKind::Grant));
         Ok(Statement::new("(")
             .query(crate::grants::model::filtered(rows, &filter)?)
             .sql(")")
             .sql(GRANT_JOINS))
     })
-    .await?;
-    engine::respond(&stats, &params, "grant-stats")
+    .await
 }
 
 /// Counts monitoring visits and their findings, grouped by `facility`, `facility_type`, `agency` (operating the
@@ -175,11 +174,12 @@ pub async fn grant_stats(
 /// without findings form the empty group), with every filter of `GET /monitoring-visits`. Planned visits count
 /// only for those who may see them; confidential findings count by category and severity, never by their text.
 #[utoipa::path(tag = "statistics", params(MonitoringGroupBy, StatsParams, VisitFilter),
-    responses((status = 200, description = "The groups and totals", content(
+    responses((status = 200, description = "The groups and totals", headers(("Age" = u64, description = "Seconds since these numbers were counted: 0 when counted for this request, more when given again (for at most 60 seconds, and only while nothing was written through this server since)")), content(
         (Stats<MonitoringMeasures> = "application/json"), (String = "text/csv"))),
         ProblemResponses))]
 #[get("/stats/monitoring")]
 pub async fn monitoring_stats(
+    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     params: Query<StatsParams>,
@@ -192,17 +192,14 @@ pub async fn monitoring_stats(
         from: filter.from,
         to: filter.to,
     };
-    let _turn = engine::turn().await?;
-    let mut conn = state.db().await?;
-    let stats = engine::compute::<Monitoring>(&mut conn, &caller, &params, span, || {
+    counted::<Monitoring>(&req, &state, &caller, &params, span, || {
         let rows = core::stats_rows(&caller, Some(EngagementKind::MonitoringVisit));
         Ok(Statement::new("(")
             .query(crate::monitoring::model::filtered(rows, &filter))
             .sql(")")
             .sql(VISIT_JOINS))
     })
-    .await?;
-    engine::respond(&stats, &params, "monitoring-stats")
+    .await
 }
 
 /// Council health: meetings (held, cancelled) in the period, attendance at held meetings, seats held today
@@ -211,11 +208,12 @@ pub async fn monitoring_stats(
 /// (attendance per member, from the meetings' attendance lists). Meetings count only where the caller may read
 /// them, councils only where the caller may read the council.
 #[utoipa::path(tag = "statistics", params(CouncilGroupBy, StatsParams, CouncilStatsFilter),
-    responses((status = 200, description = "The groups and totals", content(
+    responses((status = 200, description = "The groups and totals", headers(("Age" = u64, description = "Seconds since these numbers were counted: 0 when counted for this request, more when given again (for at most 60 seconds, and only while nothing was written through this server since)")), content(
         (Stats<CouncilMeasures> = "application/json"), (String = "text/csv"))),
         ProblemResponses))]
 #[get("/stats/councils")]
 pub async fn council_stats(
+    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     params: Query<StatsParams>,
@@ -228,12 +226,10 @@ pub async fn council_stats(
         from: filter.from,
         to: filter.to,
     };
-    let _turn = engine::turn().await?;
-    let mut conn = state.db().await?;
-    let stats = engine::compute::<Councils>(&mut conn, &caller, &params, span, || {
+    counted::<Councils>(&req, &state, &caller, &params, span, || {
         let mut meetings = Fragment::new(
             " base LEFT JOIN engagements meeting ON meeting.council_id = base.id \
-             AND meeting.kind = 'meeting' AND ",
+                 AND meeting.kind = 'meeting' AND ",
         )
         .push(core::readable_sql(&caller, "meeting.visibility", "meeting"));
         if let Some(from) = filter.from {
@@ -248,6 +244,29 @@ pub async fn council_stats(
             .fragment(meetings)
             .sql(COUNCIL_JOINS))
     })
-    .await?;
-    engine::respond(&stats, &params, "council-stats")
+    .await
+}
+
+/// A statistic of `C` over the rows `from` gives: the answer kept for this question, or counted now (in a turn,
+/// on one connection).
+async fn counted<C: Collection>(
+    req: &HttpRequest,
+    state: &AppState,
+    caller: &Caller,
+    params: &StatsParams,
+    span: Span,
+    from: impl Fn() -> ApiResult<Statement>,
+) -> ApiResult<HttpResponse>
+where
+    C::Measures: utoipa::ToSchema,
+{
+    state
+        .counted
+        .answer(req, caller, async {
+            let _turn = engine::turn().await?;
+            let mut conn = state.db().await?;
+            let stats = engine::compute::<C>(&mut conn, caller, params, span, from).await?;
+            engine::answer(&stats, params, C::NAME)
+        })
+        .await
 }

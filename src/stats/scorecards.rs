@@ -2,7 +2,7 @@
 //! engine over what the caller may read, with a link to the list behind it.
 
 use actix_web::web::Data;
-use actix_web::{HttpResponse, get};
+use actix_web::{HttpRequest, HttpResponse, get};
 use chrono::NaiveDate;
 use diesel::sql_types::{Date, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
@@ -15,6 +15,7 @@ use super::collections::{
     RecommendationMeasures, Recommendations, recommendation_answers, submission_answers,
 };
 use super::engine::{self, Collection, Span, Stats, StatsParams};
+use crate::answers::Answer;
 use crate::auth::Caller;
 use crate::db::Conn;
 use crate::db::sql::{Fragment, Statement};
@@ -290,50 +291,62 @@ async fn record(conn: &mut Conn, caller: &Caller, whose: Whose) -> ApiResult<Rec
 /// outcomes, submissions to its consultations and their fate, grants it gave per currency, and its council
 /// seats today — each counted over what the caller may read, with a link to the list behind it.
 #[utoipa::path(tag = "statistics", params(IdPath),
-    responses((status = 200, body = AgencyScorecard), ProblemResponses))]
+    responses((status = 200, body = AgencyScorecard, headers(("Age" = u64, description = "Seconds since these numbers were counted: 0 when counted for this request, more when given again (for at most 60 seconds, and only while nothing was written through this server since)"))), ProblemResponses))]
 #[get("/agencies/{id}/scorecard")]
 pub async fn agency_scorecard(
+    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     path: Path<IdPath>,
 ) -> ApiResult<HttpResponse> {
-    let _turn = engine::turn().await?;
-    let mut conn = state.db().await?;
-    let agency = crate::agencies::Agency::find(&mut conn, path.id).await?;
-    let record = record(&mut conn, &caller, Whose::Agency(path.id)).await?;
-    Ok(HttpResponse::Ok().json(AgencyScorecard {
-        agency_id: path.id,
-        name: agency.name,
-        engagements: record.engagements,
-        recommendations_received: record.recommendations,
-        submissions_received: record.submissions,
-        grants_given: record.grants,
-        council_seats: record.council_seats,
-    }))
+    state
+        .counted
+        .answer(&req, &caller, async {
+            let _turn = engine::turn().await?;
+            let mut conn = state.db().await?;
+            let agency = crate::agencies::Agency::find(&mut conn, path.id).await?;
+            let record = record(&mut conn, &caller, Whose::Agency(path.id)).await?;
+            Answer::json(&AgencyScorecard {
+                agency_id: path.id,
+                name: agency.name,
+                engagements: record.engagements,
+                recommendations_received: record.recommendations,
+                submissions_received: record.submissions,
+                grants_given: record.grants,
+                council_seats: record.council_seats,
+            })
+        })
+        .await
 }
 
 /// An organisation's record on one page: engagements by kind and year, recommendations it issued and their
 /// outcomes, its submissions and their fate, grants it received per currency, and its council seats today —
 /// each counted over what the caller may read, with a link to the list behind it.
 #[utoipa::path(tag = "statistics", params(IdPath),
-    responses((status = 200, body = OrganizationScorecard), ProblemResponses))]
+    responses((status = 200, body = OrganizationScorecard, headers(("Age" = u64, description = "Seconds since these numbers were counted: 0 when counted for this request, more when given again (for at most 60 seconds, and only while nothing was written through this server since)"))), ProblemResponses))]
 #[get("/organizations/{id}/scorecard")]
 pub async fn organization_scorecard(
+    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     path: Path<IdPath>,
 ) -> ApiResult<HttpResponse> {
-    let _turn = engine::turn().await?;
-    let mut conn = state.db().await?;
-    let organization = crate::organizations::Organization::find(&mut conn, path.id).await?;
-    let record = record(&mut conn, &caller, Whose::Organization(path.id)).await?;
-    Ok(HttpResponse::Ok().json(OrganizationScorecard {
-        organization_id: path.id,
-        name: organization.name,
-        engagements: record.engagements,
-        recommendations_issued: record.recommendations,
-        submissions: record.submissions,
-        grants_received: record.grants,
-        council_seats: record.council_seats,
-    }))
+    state
+        .counted
+        .answer(&req, &caller, async {
+            let _turn = engine::turn().await?;
+            let mut conn = state.db().await?;
+            let organization = crate::organizations::Organization::find(&mut conn, path.id).await?;
+            let record = record(&mut conn, &caller, Whose::Organization(path.id)).await?;
+            Answer::json(&OrganizationScorecard {
+                organization_id: path.id,
+                name: organization.name,
+                engagements: record.engagements,
+                recommendations_issued: record.recommendations,
+                submissions: record.submissions,
+                grants_received: record.grants,
+                council_seats: record.council_seats,
+            })
+        })
+        .await
 }

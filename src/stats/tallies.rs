@@ -23,6 +23,7 @@ use crate::http::ApiResult;
 struct EngagementTallies;
 
 impl Collection for EngagementTallies {
+    const NAME: &'static str = "engagement-stats";
     type Row = EngagementMeasures;
     type Measures = EngagementMeasures;
     const DIMENSIONS: &'static [Dimension] = &[

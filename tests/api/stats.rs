@@ -1647,3 +1647,66 @@ async fn grants_sort_only_by_count() {
     .await
     .assert_invalid("sort");
 }
+
+/// A statistic is counted once and given again, with its age, until something is written; a write through the API
+/// ends it at once, and one reader's answer is never given to a reader whose read rule differs.
+#[tokio::test]
+async fn a_statistic_is_given_again_until_a_write_and_says_how_old_it_is() {
+    use diesel_async::SimpleAsyncConnection;
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    mix(&app, &w).await;
+    let path = "/api/v1/stats/engagements?group_by=visibility";
+    let count = |body: &Value| body["totals"]["count"].as_i64().expect("a count");
+    let first = app.get(path, None).await;
+    first.assert_status(200);
+    assert_eq!(first.header("age").as_deref(), Some("0"), "counted now");
+    let anonymous = count(&first.json());
+    let analyst = count(&stats(&app, path, Some(&w.analyst)).await);
+    assert!(
+        analyst > anonymous,
+        "{analyst} > {anonymous}: the analyst's own count"
+    );
+
+    // A change the API does not see (another process, say) is not counted while the answer is kept.
+    let mut conn = app.pool().get().await.expect("conn");
+    conn.batch_execute(
+        "UPDATE engagements SET visibility = 'public' WHERE visibility = 'internal'",
+    )
+    .await
+    .expect("update");
+    let again = app.get(path, None).await;
+    again.assert_status(200);
+    assert_eq!(count(&again.json()), anonymous, "the kept answer");
+    let age: u64 = again
+        .header("age")
+        .expect("an age")
+        .parse()
+        .expect("seconds");
+    assert!(age <= 60, "{age}");
+    assert_eq!(count(&stats(&app, path, Some(&w.analyst)).await), analyst);
+
+    // A write through the API ends every kept answer: the next reader counts anew and sees the change.
+    let refused = app
+        .post("/api/v1/regions", Some(&w.analyst), &json!({}))
+        .await;
+    assert!(refused.status.is_client_error(), "{}", refused.status);
+    assert_eq!(
+        count(&stats(&app, path, None).await),
+        anonymous,
+        "a refused write changes nothing"
+    );
+    app.create_organization(
+        &w.admin,
+        json!({"name": "Новая организация", "kind": "ngo"}),
+    )
+    .await;
+    let after = app.get(path, None).await;
+    after.assert_status(200);
+    assert_eq!(after.header("age").as_deref(), Some("0"));
+    assert_eq!(
+        count(&after.json()),
+        analyst,
+        "every internal record is public now"
+    );
+}

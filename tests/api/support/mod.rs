@@ -579,6 +579,8 @@ impl TestApp {
         use diesel_async::SimpleAsyncConnection;
         let mut conn = self.state.pool.get().await.expect("conn");
         conn.batch_execute(sql).await.expect("execute");
+        // A write the API did not see: statistics counted before it are stale.
+        self.state.counted.note_write();
     }
 
     /// Runs a SQL count.
