@@ -1710,3 +1710,32 @@ async fn a_statistic_is_given_again_until_a_write_and_says_how_old_it_is() {
         "every internal record is public now"
     );
 }
+
+/// Readers asking one question at the same time wait for a single count, and all get its answer.
+#[actix_web::test]
+async fn readers_asking_one_question_at_once_wait_for_one_count() {
+    crate::support::record_statements();
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    mix(&app, &w).await;
+    let path = "/api/v1/stats/recommendations?group_by=agency";
+    crate::support::take_statements();
+    let answers = futures_util::future::join_all((0..4).map(|_| app.get(path, None))).await;
+    let bodies: Vec<String> = answers
+        .iter()
+        .map(|answer| {
+            answer.assert_status(200);
+            answer.text()
+        })
+        .collect();
+    assert!(
+        bodies.windows(2).all(|pair| pair[0] == pair[1]),
+        "{bodies:?}"
+    );
+    assert!(bodies[0].contains("\"total\":"), "{}", bodies[0]);
+    let counts = crate::support::take_statements()
+        .into_iter()
+        .filter(|statement| statement.contains("recommendation_answers"))
+        .count();
+    assert_eq!(counts, 1, "one count for four readers");
+}
