@@ -290,7 +290,7 @@ pub async fn list(
 ) -> ApiResult<Vec<Consultation>> {
     let query = filtered(core::of_kind(EngagementKind::Consultation, caller), filter);
     let rows = core::paged(query, after, limit, false)?.load(conn).await?;
-    let engagements = core::engagements_of(rows);
+    let engagements = core::with_parties(conn, rows).await?;
     assemble_all(conn, engagements).await
 }
 

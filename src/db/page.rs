@@ -33,6 +33,22 @@ macro_rules! load_by_id {
     }};
 }
 
+/// Loads the list items of a child table (`$parent` column, `position` order) for every parent in `$ids`,
+/// grouped by parent: `load_children!(conn, hearing_organizers, hearing_id, &ids, hearing_organizers::organization_id)`.
+#[macro_export]
+macro_rules! load_children {
+    ($conn:expr, $table:ident, $parent:ident, $ids:expr, $select:expr) => {
+        $crate::db::page::group_by_parent(
+            $table::table
+                .filter($table::$parent.eq_any($ids))
+                .order(($table::$parent, $table::position))
+                .select(($table::$parent, $select))
+                .load($conn)
+                .await?,
+        )
+    };
+}
+
 /// Writes a kind's own row: inserted with its id for a new record, updated (all of `$values`) for an existing one.
 #[macro_export]
 macro_rules! save_row {

@@ -1,5 +1,7 @@
 //! The engagement core every kind shares: rows, parties, documents, visibility, and the list query.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::deserialize;
 use diesel::pg::Pg;
@@ -634,29 +636,50 @@ impl EngagementRow {
     }
 }
 
-/// A core row with its parties and their names, read in one statement ([`PARTIES_JSON`]): what every read of
-/// engagements selects, so that a page or a record costs no second statement for its parties.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = engagements, check_for_backend(diesel::pg::Pg))]
-pub struct Listed {
-    #[diesel(embed)]
-    row: EngagementRow,
-    #[diesel(
-        select_expression = sql::static_sql::<diesel::sql_types::Jsonb>(PARTIES_JSON),
-        select_expression_type = sql::StaticSql<diesel::sql_types::Jsonb>
-    )]
-    parties: JsonColumn<Vec<NamedParty>>,
+/// The parties of each engagement with their names, in one query.
+///
+/// The names are scalar subqueries, one primary-key lookup per party, rather than joins: for a join Postgres hashed
+/// the whole directory on every call, which cost a get by id more than all the rest of its SQL (docs/benchmarks.md,
+/// "A get by id in one statement").
+pub async fn parties_of(
+    conn: &mut Conn,
+    ids: &[Uuid],
+) -> ApiResult<HashMap<Uuid, Vec<NamedParty>>> {
+    use diesel::sql_types::Nullable;
+    let rows: Vec<(Uuid, Party, Option<String>, Option<String>)> = engagement_parties::table
+        .order(engagement_parties::id.asc())
+        .select((
+            engagement_parties::engagement_id,
+            Party::as_select(),
+            sql::static_sql::<Nullable<Text>>(
+                "(SELECT name FROM organizations WHERE organizations.id = engagement_parties.organization_id)",
+            ),
+            sql::static_sql::<Nullable<Text>>(
+                "(SELECT name FROM agencies WHERE agencies.id = engagement_parties.agency_id)",
+            ),
+        ))
+        .filter(engagement_parties::engagement_id.eq_any(ids))
+        .load(conn)
+        .await?;
+    Ok(crate::db::page::group_by_parent(rows.into_iter().map(
+        |(engagement, party, organization, agency)| {
+            let name = organization.or(agency).unwrap_or_default();
+            (engagement, NamedParty { party, name })
+        },
+    )))
 }
 
-impl From<Listed> for Engagement {
-    fn from(listed: Listed) -> Self {
-        Engagement::from_row(listed.row, listed.parties.into_inner())
-    }
-}
-
-/// The engagements of rows read with their parties.
-pub fn engagements_of(rows: Vec<Listed>) -> Vec<Engagement> {
-    rows.into_iter().map(Engagement::from).collect()
+/// Attaches parties to core rows: one query whatever the number of rows.
+pub async fn with_parties(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Vec<Engagement>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut parties = parties_of(conn, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let p = parties.remove(&r.id).unwrap_or_default();
+            Engagement::from_row(r, p)
+        })
+        .collect())
 }
 
 /// What the access policy needs to know of an engagement, read without the read rule: for the rules of records
@@ -665,18 +688,20 @@ pub async fn facts_of(
     conn: &mut Conn,
     id: Uuid,
 ) -> ApiResult<crate::auth::policy::EngagementFacts> {
-    let listed: Listed = engagements::table
+    let row = engagements::table
         .find(id)
-        .select(Listed::as_select())
+        .select(EngagementRow::as_select())
         .first(conn)
         .await?;
-    Ok(Engagement::from(listed).facts())
+    let parties = parties_of(conn, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    Ok(Engagement::from_row(row, parties).facts())
 }
 
-/// An engagement's parties with their names as one `jsonb` array, in the order they were added: for reading
-/// engagements with their parties in one statement. The names are scalar subqueries, one primary-key lookup per
-/// party, rather than joins: for a join Postgres hashed the whole directory on every call (docs/benchmarks.md, "A
-/// get by id in one statement").
+/// An engagement's parties with their names as one `jsonb` array, in the order they were added: for reading one
+/// engagement with its parties in one statement.
 const PARTIES_JSON: &str = "(SELECT COALESCE(jsonb_agg(jsonb_build_object(\
      'organization_id', p.organization_id, 'agency_id', p.agency_id, 'role', p.role, 'name', COALESCE(\
      (SELECT o.name FROM organizations o WHERE o.id = p.organization_id), \
@@ -685,13 +710,16 @@ const PARTIES_JSON: &str = "(SELECT COALESCE(jsonb_agg(jsonb_build_object(\
 
 /// One engagement with its parties, if the caller may read it: one statement, one round trip.
 pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Engagement> {
-    let listed: Listed = engagements::table
+    let (row, parties): (EngagementRow, JsonColumn<Vec<NamedParty>>) = engagements::table
         .find(id)
         .filter(readable::<engagements::table>(caller))
-        .select(Listed::as_select())
+        .select((
+            EngagementRow::as_select(),
+            sql::static_sql::<diesel::sql_types::Jsonb>(PARTIES_JSON),
+        ))
         .first(conn)
         .await?;
-    Ok(listed.into())
+    Ok(Engagement::from_row(row, parties.into_inner()))
 }
 
 /// The filters of [`EngagementFilter`] on the engagement's own columns, applied to a boxed query over
@@ -816,7 +844,7 @@ pub async fn list(
         _ => Vec::new(),
     };
     let several = subtree.len() > 1;
-    let rows: Vec<Listed> = match (filter.agency_id, filter.organization_id) {
+    let rows: Vec<EngagementRow> = match (filter.agency_id, filter.organization_id) {
         (Some(_), None) if several => {
             let walks = subtree
                 .iter()
@@ -836,7 +864,7 @@ pub async fn list(
             e::engagements
                 .filter(sql::MergedWalks::new("engagements.id", walks, limit + 1))
                 .filter(readable(caller))
-                .select(Listed::as_select())
+                .select(EngagementRow::as_select())
                 .order((e::starts_on.desc(), e::id.desc()))
                 .limit(limit + 1)
                 .load(conn)
@@ -854,7 +882,7 @@ pub async fn list(
                     .inner_join(e::engagements)
                     .filter(t::actor_id.eq(actor))
                     .filter(readable(caller))
-                    .select(Listed::as_select())
+                    .select(EngagementRow::as_select())
                     .into_boxed();
                 walk_timeline!(query, filter, agency, organization, after.as_ref())
                     .limit(limit + 1)
@@ -862,7 +890,7 @@ pub async fn list(
                     .await?
             } else {
                 let mut query = e::engagements
-                    .select(Listed::as_select())
+                    .select(EngagementRow::as_select())
                     .filter(readable(caller))
                     .into_boxed();
                 filter_engagements!(query, filter, None::<Uuid>, None::<Uuid>);
@@ -889,7 +917,7 @@ pub async fn list(
             }
         }
     };
-    Ok(engagements_of(rows))
+    with_parties(conn, rows).await
 }
 
 /// The columns of the core rows the statistics group by, in this order: `id`, `kind`, `status`, `starts_on`,
@@ -941,7 +969,7 @@ pub fn filtered<ST: 'static>(mut query: Boxed<ST>, filter: &EngagementFilter) ->
 }
 
 /// A boxed query over the core rows.
-pub type CoreQuery = Boxed<diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Listed, Pg>>>;
+pub type CoreQuery = Boxed<diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<EngagementRow, Pg>>>;
 
 /// The engagements of one kind the caller may read: the base of every kind's list.
 ///
@@ -950,13 +978,13 @@ pub type CoreQuery = Boxed<diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Listed, 
 /// for a bound value.
 pub fn of_kind(kind: EngagementKind, caller: &Caller) -> CoreQuery {
     engagements::table
-        .select(Listed::as_select())
+        .select(EngagementRow::as_select())
         .filter(Fragment::new(format!("engagements.kind = '{kind}'")))
         .filter(readable(caller))
         .into_boxed()
 }
 
-/// A boxed query over the core rows selecting `ST`: the lists select [`Listed`], the statistics the
+/// A boxed query over the core rows selecting `ST`: the lists select [`EngagementRow`], the statistics the
 /// columns they group by. Filters are applied to it whatever it selects, so both count the same rows.
 pub type Boxed<ST> = engagements::BoxedQuery<'static, Pg, ST>;
 

@@ -1,10 +1,11 @@
 //! Public hearings organised by civil society: an engagement of kind `hearing` plus organisers, invited
 //! agencies (and whether each came), media, participant count and findings.
 
+use std::collections::HashMap;
+
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::Jsonb;
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -15,7 +16,7 @@ use crate::auth::Caller;
 use crate::db::schema::{
     engagement_parties, engagements, hearing_invited_agencies, hearing_organizers, hearings,
 };
-use crate::db::{Conn, JsonColumn, page, sql};
+use crate::db::{Conn, JsonColumn, page};
 use crate::engagements::model as core;
 use crate::engagements::{
     Document, Engagement, EngagementKind, NamedParty, Party, PartyRole, Visibility,
@@ -167,16 +168,7 @@ impl CsvRow for Hearing {
     }
 }
 
-/// The organisers of the hearing `hearings` as one `jsonb` array of ids, in their order.
-const ORGANIZERS_JSON: &str = "(SELECT COALESCE(jsonb_agg(o.organization_id ORDER BY o.position), '[]') \
-     FROM hearing_organizers o WHERE o.hearing_id = hearings.id)";
-
-/// The agencies invited to the hearing `hearings` as one `jsonb` array, in their order.
-const INVITED_JSON: &str = "(SELECT COALESCE(jsonb_agg(jsonb_build_object('agency_id', i.agency_id, \
-     'attended', i.attended) ORDER BY i.position), '[]') \
-     FROM hearing_invited_agencies i WHERE i.hearing_id = hearings.id)";
-
-/// The stored hearing-specific part, with its organisers and invitations: one statement.
+/// The stored hearing-specific part.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = hearings, check_for_backend(diesel::pg::Pg))]
 struct HearingRow {
@@ -185,16 +177,6 @@ struct HearingRow {
     participants_count: Option<i32>,
     findings: Option<String>,
     media: JsonColumn<Vec<MediaPresence>>,
-    #[diesel(
-        select_expression = sql::static_sql::<Jsonb>(ORGANIZERS_JSON),
-        select_expression_type = sql::StaticSql<Jsonb>
-    )]
-    organizer_ids: JsonColumn<Vec<Uuid>>,
-    #[diesel(
-        select_expression = sql::static_sql::<Jsonb>(INVITED_JSON),
-        select_expression_type = sql::StaticSql<Jsonb>
-    )]
-    invited_agencies: JsonColumn<Vec<InvitedAgency>>,
 }
 
 /// Filters of the hearing list.
@@ -226,6 +208,20 @@ pub struct HearingFilter {
 async fn assemble_all(conn: &mut Conn, engagements: Vec<Engagement>) -> ApiResult<Vec<Hearing>> {
     let ids: Vec<Uuid> = engagements.iter().map(|e| e.id).collect();
     let mut specific = crate::load_by_id!(conn, hearings, HearingRow, &ids);
+    let mut organizers: HashMap<Uuid, Vec<Uuid>> = crate::load_children!(
+        conn,
+        hearing_organizers,
+        hearing_id,
+        &ids,
+        hearing_organizers::organization_id
+    );
+    let mut invited: HashMap<Uuid, Vec<InvitedAgency>> = crate::load_children!(
+        conn,
+        hearing_invited_agencies,
+        hearing_id,
+        &ids,
+        InvitedAgency::as_select()
+    );
     engagements
         .into_iter()
         .map(|e: Engagement| {
@@ -237,8 +233,8 @@ async fn assemble_all(conn: &mut Conn, engagements: Vec<Engagement>) -> ApiResul
             Ok(crate::with_core!(
                 Hearing,
                 e {
-                    organizer_ids: h.organizer_ids.into_inner(),
-                    invited_agencies: h.invited_agencies.into_inner(),
+                    organizer_ids: organizers.remove(&e.id).unwrap_or_default(),
+                    invited_agencies: invited.remove(&e.id).unwrap_or_default(),
                     media: h.media.into_inner(),
                     location: h.location,
                     participants_count: h.participants_count,
@@ -271,7 +267,7 @@ pub async fn list(
 ) -> ApiResult<Vec<Hearing>> {
     let query = filtered(core::of_kind(EngagementKind::Hearing, caller), filter);
     let rows = core::paged(query, after, limit, false)?.load(conn).await?;
-    let engagements = core::engagements_of(rows);
+    let engagements = core::with_parties(conn, rows).await?;
     assemble_all(conn, engagements).await
 }
 

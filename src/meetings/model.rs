@@ -1,9 +1,10 @@
 //! Meetings of councils: an engagement of kind `meeting` plus time, place, format, agenda, attendance, minutes.
 
+use std::collections::HashMap;
+
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Offset, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::Jsonb;
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -12,7 +13,7 @@ use validator::Validate;
 
 use crate::auth::Caller;
 use crate::db::schema::{engagements, meeting_attendance, meetings};
-use crate::db::{Conn, JsonColumn, page, sql};
+use crate::db::{Conn, JsonColumn, page};
 use crate::engagements::model::{self as core, NEWEST};
 use crate::engagements::{
     Document, Engagement, EngagementKind, NamedParty, Party, PartyRole, Visibility,
@@ -122,12 +123,7 @@ pub struct Meeting {
     pub version: i32,
 }
 
-/// The attendance list of the meeting `meetings` as one `jsonb` array, in its order.
-const ATTENDANCE_JSON: &str = "(SELECT COALESCE(jsonb_agg(jsonb_build_object('organization_id', a.organization_id, \
-     'agency_id', a.agency_id, 'representative_name', a.representative_name, 'present', a.present) \
-     ORDER BY a.position), '[]') FROM meeting_attendance a WHERE a.meeting_id = meetings.id)";
-
-/// The stored meeting-specific part, with its attendance list: one statement.
+/// The stored meeting-specific part.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = meetings, check_for_backend(diesel::pg::Pg))]
 pub struct MeetingRow {
@@ -143,16 +139,14 @@ pub struct MeetingRow {
     pub agenda: JsonColumn<Vec<AgendaItem>>,
     /// Minutes.
     pub minutes: Option<String>,
-    /// Who was expected, and whether they came.
-    #[diesel(
-        select_expression = sql::static_sql::<Jsonb>(ATTENDANCE_JSON),
-        select_expression_type = sql::StaticSql<Jsonb>
-    )]
-    pub attendance: JsonColumn<Vec<Attendance>>,
 }
 
 impl Meeting {
-    fn assemble(row: Engagement, meeting: MeetingRow) -> ApiResult<Self> {
+    fn assemble(
+        row: Engagement,
+        meeting: MeetingRow,
+        attendance: Vec<Attendance>,
+    ) -> ApiResult<Self> {
         let status =
             MeetingStatus::try_from(row.status).with_context(|| format!("meeting {}", row.id))?;
         Ok(Self {
@@ -168,7 +162,7 @@ impl Meeting {
             region_code: row.region_code,
             format: meeting.format,
             agenda: meeting.agenda.into_inner(),
-            attendance: meeting.attendance.into_inner(),
+            attendance,
             minutes: meeting.minutes,
             sphere_codes: row.sphere_codes,
             visibility: row.visibility,
@@ -306,17 +300,25 @@ pub struct MeetingFilter {
     pub to: Option<NaiveDate>,
 }
 
-/// Loads full meetings for core rows (one more query, whatever their number).
+/// Loads full meetings for core rows (three more queries, whatever their number).
 async fn assemble_all(conn: &mut Conn, engagements: Vec<Engagement>) -> ApiResult<Vec<Meeting>> {
     let ids: Vec<Uuid> = engagements.iter().map(|e| e.id).collect();
     let mut specific = crate::load_by_id!(conn, meetings, MeetingRow, &ids);
+    let mut attendance: HashMap<Uuid, Vec<Attendance>> = crate::load_children!(
+        conn,
+        meeting_attendance,
+        meeting_id,
+        &ids,
+        Attendance::as_select()
+    );
     engagements
         .into_iter()
         .map(|e| {
             let m = specific
                 .remove(&e.id)
                 .ok_or_else(|| anyhow::anyhow!("meeting {} lacks its row", e.id))?;
-            Meeting::assemble(e, m)
+            let a = attendance.remove(&e.id).unwrap_or_default();
+            Meeting::assemble(e, m, a)
         })
         .collect()
 }
@@ -340,7 +342,7 @@ pub async fn list(
 ) -> ApiResult<Vec<Meeting>> {
     let query = filtered(core::of_kind(EngagementKind::Meeting, caller), filter);
     let rows = core::paged(query, after, limit, false)?.load(conn).await?;
-    let engagements = core::engagements_of(rows);
+    let engagements = core::with_parties(conn, rows).await?;
     assemble_all(conn, engagements).await
 }
 

@@ -3,10 +3,11 @@
 //! Confidential findings are redacted in one place, [`Visit::as_seen_by`]: every read path (one visit, lists,
 //! exports, a facility's visits) and the audit snapshot go through it, so no path can forget it.
 
+use std::collections::HashMap;
+
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::Jsonb;
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -17,7 +18,7 @@ use crate::auth::{Caller, Role};
 use crate::db::schema::{
     engagement_parties, engagements, facilities, monitoring_visits, visit_findings, visit_monitors,
 };
-use crate::db::{Conn, JsonColumn, page, sql};
+use crate::db::{Conn, page};
 use crate::engagements::model as core;
 use crate::engagements::{Document, Engagement, EngagementKind, NamedParty, PartyRole, Visibility};
 use crate::http::export::{CsvRow, join, opt};
@@ -252,16 +253,6 @@ impl CsvRow for Visit {
     }
 }
 
-/// The monitors of the visit `monitoring_visits` as one `jsonb` array of ids, in their order.
-const MONITORS_JSON: &str = "(SELECT COALESCE(jsonb_agg(m.organization_id ORDER BY m.position), '[]') \
-     FROM visit_monitors m WHERE m.visit_id = monitoring_visits.id)";
-
-/// The findings of the visit `monitoring_visits` as one `jsonb` array, in their order.
-const FINDINGS_JSON: &str = "(SELECT COALESCE(jsonb_agg(jsonb_build_object('category', f.category, \
-     'severity', f.severity, 'description', f.description, 'confidential', f.confidential) \
-     ORDER BY f.position), '[]') FROM visit_findings f WHERE f.visit_id = monitoring_visits.id)";
-
-/// The stored visit-specific part, with its monitors and findings: one statement.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = monitoring_visits, check_for_backend(diesel::pg::Pg))]
 struct VisitRow {
@@ -270,22 +261,10 @@ struct VisitRow {
     announced: bool,
     mandate_council_id: Option<Uuid>,
     access: Option<VisitAccess>,
-    #[diesel(
-        select_expression = sql::static_sql::<Jsonb>(MONITORS_JSON),
-        select_expression_type = sql::StaticSql<Jsonb>
-    )]
-    monitor_organization_ids: JsonColumn<Vec<Uuid>>,
-    #[diesel(
-        select_expression = sql::static_sql::<Jsonb>(FINDINGS_JSON),
-        select_expression_type = sql::StaticSql<Jsonb>
-    )]
-    findings: JsonColumn<Vec<FindingRow>>,
 }
 
-/// A stored finding: a row, or an item of [`FINDINGS_JSON`].
-#[derive(Debug, Clone, Queryable, Selectable, Deserialize)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = visit_findings, check_for_backend(diesel::pg::Pg))]
-#[serde(deny_unknown_fields)]
 struct FindingRow {
     category: FindingCategory,
     severity: Severity,
@@ -335,6 +314,29 @@ async fn assemble_all(
 ) -> ApiResult<Vec<Visit>> {
     let ids: Vec<Uuid> = engagements.iter().map(|e| e.id).collect();
     let mut specific = crate::load_by_id!(conn, monitoring_visits, VisitRow, &ids);
+    let mut monitors: HashMap<Uuid, Vec<Uuid>> = crate::load_children!(
+        conn,
+        visit_monitors,
+        visit_id,
+        &ids,
+        visit_monitors::organization_id
+    );
+    let mut findings: HashMap<Uuid, Vec<Finding>> = HashMap::new();
+    let rows: Vec<(Uuid, FindingRow)> = visit_findings::table
+        .filter(visit_findings::visit_id.eq_any(&ids))
+        .order((visit_findings::visit_id, visit_findings::position))
+        .select((visit_findings::visit_id, FindingRow::as_select()))
+        .load(conn)
+        .await?;
+    for (id, f) in rows {
+        findings.entry(id).or_default().push(Finding {
+            category: f.category,
+            severity: f.severity,
+            description: f.description,
+            confidential: f.confidential,
+            redacted: false,
+        });
+    }
     engagements
         .into_iter()
         .map(|e: Engagement| {
@@ -350,19 +352,8 @@ async fn assemble_all(
                     announced: v.announced,
                     mandate_council_id: v.mandate_council_id,
                     access: v.access,
-                    monitor_organization_ids: v.monitor_organization_ids.into_inner(),
-                    findings: v
-                        .findings
-                        .into_inner()
-                        .into_iter()
-                        .map(|f| Finding {
-                            category: f.category,
-                            severity: f.severity,
-                            description: f.description,
-                            confidential: f.confidential,
-                            redacted: false,
-                        })
-                        .collect(),
+                    monitor_organization_ids: monitors.remove(&e.id).unwrap_or_default(),
+                    findings: findings.remove(&e.id).unwrap_or_default(),
                     visited_on: e.starts_on,
                     summary: e.summary,
                     status,
@@ -398,7 +389,7 @@ pub async fn list(
     let rows = core::paged(query, after, limit, sort == OLDEST)?
         .load(conn)
         .await?;
-    let engagements = core::engagements_of(rows);
+    let engagements = core::with_parties(conn, rows).await?;
     assemble_all(conn, caller, engagements).await
 }
 
