@@ -688,16 +688,15 @@ pub async fn facts_of(
     conn: &mut Conn,
     id: Uuid,
 ) -> ApiResult<crate::auth::policy::EngagementFacts> {
-    let row = engagements::table
+    let (row, parties): (EngagementRow, JsonColumn<Vec<NamedParty>>) = engagements::table
         .find(id)
-        .select(EngagementRow::as_select())
+        .select((
+            EngagementRow::as_select(),
+            sql::static_sql::<diesel::sql_types::Jsonb>(PARTIES_JSON),
+        ))
         .first(conn)
         .await?;
-    let parties = parties_of(conn, &[id])
-        .await?
-        .remove(&id)
-        .unwrap_or_default();
-    Ok(Engagement::from_row(row, parties).facts())
+    Ok(Engagement::from_row(row, parties.into_inner()).facts())
 }
 
 /// An engagement's parties with their names as one `jsonb` array, in the order they were added: for reading one
