@@ -255,3 +255,181 @@ struct ExplainLine {
     #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
     plan: String,
 }
+
+/// The generic plan Postgres keeps for `statement` (a statement the app issued, with its `$n` parameters), as JSON.
+async fn generic_plan(app: &TestApp, statement: &str) -> serde_json::Value {
+    use diesel_async::SimpleAsyncConnection;
+    let params = (1..=40)
+        .filter(|n| {
+            statement.match_indices(&format!("${n}")).any(|(at, m)| {
+                !statement[at + m.len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_digit())
+            })
+        })
+        .count();
+    let nulls = vec!["NULL"; params].join(", ");
+    let mut conn = app.pool().get().await.expect("conn");
+    conn.batch_execute(&format!(
+        "SET plan_cache_mode = force_generic_plan; PREPARE planned AS {statement}"
+    ))
+    .await
+    .expect("prepare the statement");
+    let lines: Vec<ExplainLine> = diesel::sql_query(if params == 0 {
+        "EXPLAIN (FORMAT JSON) EXECUTE planned".to_owned()
+    } else {
+        format!("EXPLAIN (FORMAT JSON) EXECUTE planned({nulls})")
+    })
+    .load(&mut *conn)
+    .await
+    .expect("explain");
+    conn.batch_execute("DEALLOCATE planned; RESET plan_cache_mode")
+        .await
+        .expect("deallocate");
+    let lines: Vec<String> = lines.into_iter().map(|line| line.plan).collect();
+    serde_json::from_str(&lines.join("\n")).expect("json plan")
+}
+
+/// What in a plan reads or sorts more than `most` rows (by the planner's estimates): a scan of a whole large table,
+/// or a sort of more than `most` rows.
+fn over(node: &serde_json::Value, most: f64, found: &mut Vec<String>) {
+    const LARGE: [&str; 5] = [
+        "engagements",
+        "engagement_parties",
+        "engagement_timeline",
+        "recommendations",
+        "submissions",
+    ];
+    let kind = node["Node Type"].as_str().unwrap_or_default();
+    let relation = node["Relation Name"].as_str().unwrap_or_default();
+    if kind == "Seq Scan" && LARGE.contains(&relation) {
+        found.push(format!("a sequential scan of {relation}"));
+    }
+    if kind == "Sort" {
+        let sorted: f64 = node["Plans"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| p["Plan Rows"].as_f64().unwrap_or_default())
+            .sum();
+        if sorted > most {
+            found.push(format!("a sort of {sorted} rows"));
+        }
+    }
+    for plan in node["Plans"].as_array().into_iter().flatten() {
+        over(plan, most, found);
+    }
+}
+
+/// Every list, as the app builds it for anonymous readers and for each kind of signed-in reader, first page and a
+/// deep page, unfiltered and filtered by agency, organisation, council, kind, region, status and dates: on 20,000
+/// generated engagements, the plan Postgres keeps for its page reads no large table from end to end and sorts no
+/// more than a few pages of rows.
+#[actix_web::test]
+async fn no_list_page_scans_a_large_table_or_sorts_more_than_a_few_pages() {
+    use hamkori::demo::{Generate, generate};
+    support::record_statements();
+    let app = TestApp::new().await;
+    let spec = Generate {
+        organizations: 200,
+        agencies: 30,
+        engagements: 20_000,
+        seed: 7,
+    };
+    generate(app.pool(), spec).await.expect("generate");
+    TestApp::execute(&app, "ANALYZE").await;
+    let mut conn = app.pool().get().await.expect("conn");
+    #[derive(QueryableByName)]
+    struct Ids {
+        #[diesel(sql_type = Text)]
+        agency: String,
+        #[diesel(sql_type = Text)]
+        organization: String,
+        #[diesel(sql_type = Text)]
+        council: String,
+        #[diesel(sql_type = Text)]
+        region: String,
+    }
+    let ids: Ids = diesel::sql_query(
+        "SELECT (SELECT agency_id::text FROM engagement_parties WHERE agency_id IS NOT NULL \
+                 GROUP BY 1 ORDER BY count(*) DESC LIMIT 1) AS agency, \
+                (SELECT organization_id::text FROM engagement_parties WHERE organization_id IS NOT NULL \
+                 GROUP BY 1 ORDER BY count(*) DESC LIMIT 1) AS organization, \
+                (SELECT council_id::text FROM engagements WHERE council_id IS NOT NULL \
+                 GROUP BY 1 ORDER BY count(*) DESC LIMIT 1) AS council, \
+                (SELECT region_code FROM engagements WHERE region_code IS NOT NULL \
+                 GROUP BY 1 ORDER BY count(*) DESC LIMIT 1) AS region",
+    )
+    .get_result(&mut conn)
+    .await
+    .expect("the busiest");
+    drop(conn);
+    let organization = ids.organization.parse().expect("uuid");
+    let agency = ids.agency.parse().expect("uuid");
+    let callers: Vec<(&str, Option<String>)> = vec![
+        ("anonymous", None),
+        ("analyst", Some(app.analyst().await)),
+        (
+            "member of the busiest organisation",
+            Some(app.ngo_member(organization).await),
+        ),
+        (
+            "officer of the busiest agency",
+            Some(app.officer(agency).await),
+        ),
+        ("admin", Some(app.admin().await)),
+    ];
+    let lists = [
+        "/api/v1/engagements?limit=50".to_owned(),
+        format!("/api/v1/engagements?limit=50&agency_id={}", ids.agency),
+        format!(
+            "/api/v1/engagements?limit=50&organization_id={}",
+            ids.organization
+        ),
+        format!("/api/v1/engagements?limit=50&council_id={}", ids.council),
+        "/api/v1/engagements?limit=50&kind=hearing".to_owned(),
+        format!("/api/v1/engagements?limit=50&region_code={}", ids.region),
+        "/api/v1/engagements?limit=50&status=held".to_owned(),
+        "/api/v1/engagements?limit=50&from=2020-01-01&to=2021-12-31".to_owned(),
+        "/api/v1/hearings?limit=50".to_owned(),
+        "/api/v1/meetings?limit=50".to_owned(),
+        "/api/v1/consultations?limit=50".to_owned(),
+        "/api/v1/monitoring-visits?limit=50".to_owned(),
+        "/api/v1/grants?limit=50".to_owned(),
+        "/api/v1/recommendations?limit=50".to_owned(),
+        "/api/v1/submissions?limit=50".to_owned(),
+    ];
+    let mut broken = Vec::new();
+    for (who, token) in &callers {
+        for first in &lists {
+            // The first page, then the page after it: the cursor's keyset bound is part of the statement.
+            let mut path = first.clone();
+            for page in ["first", "next"] {
+                support::take_statements();
+                let res = app.get(&path, token.as_deref()).await;
+                res.assert_status(200);
+                let statements = support::take_statements();
+                let main = statements
+                    .iter()
+                    .filter(|s| s.contains("LIMIT"))
+                    .max_by_key(|s| s.len())
+                    .unwrap_or_else(|| panic!("{who} {path}: no page statement in {statements:?}"));
+                let plan = generic_plan(&app, main).await;
+                let mut found = Vec::new();
+                over(&plan[0]["Plan"], 1_000.0, &mut found);
+                if !found.is_empty() {
+                    broken.push(format!(
+                        "{who}, {page} page of {first}: {}",
+                        found.join(", ")
+                    ));
+                }
+                match res.json()["next_cursor"].as_str() {
+                    Some(cursor) => path = format!("{first}&cursor={cursor}"),
+                    None => break,
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
