@@ -5,18 +5,16 @@
 //!
 //! An answer is only ever given to readers whose read rule is the same as the one it was counted for (see
 //! [`Reader`]), for the same request (path and query) on the same day (overdue counts depend on the day). Every
-//! successful write through this process ([`note_writes`]) makes every earlier answer stale at once; a write
-//! that reaches the database another way (another process, a bulk load) shows after [`FRESH_FOR`] at the latest.
+//! write this process commits ([`note_write`], from the one write path's transaction) makes every earlier answer
+//! stale at once; a write that reaches the database another way (another process, a bulk load) shows after
+//! [`FRESH_FOR`] at the latest.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::middleware::Next;
-use actix_web::web::{Bytes, Data};
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
@@ -27,8 +25,31 @@ use crate::http::ApiResult;
 /// The longest an answer is given again, unless configured otherwise (`HAMKORI_STATS_FRESH_SECONDS`).
 pub const FRESH_FOR: Duration = Duration::from_secs(60);
 
-/// What the kept answers may weigh in all (bytes of their bodies and keys).
+/// What the kept answers may weigh in all (bytes of their bodies and keys, and a share for the cache's own
+/// bookkeeping per entry).
 const CAPACITY_BYTES: u64 = 64 * 1024 * 1024;
+
+/// What the cache itself keeps per answer besides the request and the body, counted against the capacity.
+const ENTRY_OVERHEAD_BYTES: usize = 512;
+
+/// Writes committed by this process: an answer counted before the latest one is stale.
+static WRITES: AtomicU64 = AtomicU64::new(0);
+
+/// Notes that counted data may have changed: every answer counted before is stale.
+pub fn note_write() {
+    WRITES.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Notes a write when dropped. Held across a commit, it notes the write whether the commit succeeds, fails (its
+/// outcome is then unknown) or is abandoned half way (the request's future dropped).
+#[derive(Debug)]
+pub struct NoteWriteOnDrop;
+
+impl Drop for NoteWriteOnDrop {
+    fn drop(&mut self) {
+        note_write();
+    }
+}
 
 /// Whose read rule an answer was counted under: readers with equal values read exactly the same rows (the read
 /// rule depends on the role, and on the organisation, agency and councils a user holds; never on the user).
@@ -97,11 +118,9 @@ impl Answer {
     }
 }
 
-/// The answers of one app: kept per question (none when answers are not kept), and the count of writes that
-/// ends them.
+/// The answers of one app, kept per question (none when answers are not kept).
 pub struct Counted {
     answers: Option<moka::future::Cache<Question, Answer>>,
-    writes: AtomicU64,
 }
 
 impl Default for Counted {
@@ -117,20 +136,17 @@ impl Counted {
             moka::future::Cache::builder()
                 .max_capacity(CAPACITY_BYTES)
                 .weigher(|question: &Question, answer: &Answer| {
-                    u32::try_from(question.request.len() + answer.body.len()).unwrap_or(u32::MAX)
+                    let bytes = ENTRY_OVERHEAD_BYTES
+                        + question.request.len()
+                        + question.reader.council_ids.len() * 16
+                        + answer.body.len()
+                        + answer.disposition.as_ref().map_or(0, String::len);
+                    u32::try_from(bytes).unwrap_or(u32::MAX)
                 })
                 .time_to_live(fresh_for)
                 .build()
         });
-        Self {
-            answers,
-            writes: AtomicU64::new(0),
-        }
-    }
-
-    /// Notes that the data may have changed: every answer counted before is stale.
-    pub fn note_write(&self) {
-        self.writes.fetch_add(1, Ordering::SeqCst);
+        Self { answers }
     }
 
     /// The answer to `request` for `caller`: the one counted before if it is still fresh, otherwise what `count`
@@ -145,7 +161,7 @@ impl Counted {
             request: request.uri().to_string(),
             reader: Reader::of(caller),
             day: Utc::now().date_naive(),
-            writes: self.writes.load(Ordering::SeqCst),
+            writes: WRITES.load(Ordering::SeqCst),
         };
         let answer = match &self.answers {
             Some(answers) => answers
@@ -166,24 +182,4 @@ impl Counted {
         }
         Ok(response.body(answer.body))
     }
-}
-
-/// Ends every kept answer after each successful write (any method but `GET`, `HEAD` and `OPTIONS` that
-/// succeeds, sessions aside): the next reader counts anew. Runs after the handler, so after its transaction
-/// committed.
-pub async fn note_writes(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    // Signing in, refreshing and signing out change no data that is counted.
-    let safe = req.method().is_safe() || req.path().starts_with("/api/v1/auth/");
-    let counted = req.app_data::<Data<Counted>>().cloned();
-    let res = next.call(req).await?;
-    if !safe
-        && res.status().is_success()
-        && let Some(counted) = counted
-    {
-        counted.note_write();
-    }
-    Ok(res)
 }

@@ -80,9 +80,10 @@ pub struct Config {
     /// accounts that exist are disabled.
     #[arg(long, env = "HAMKORI_DEMO")]
     pub demo: bool,
-    /// Seconds a statistic or scorecard already counted is given again while nothing was written through this
-    /// process (0: count every request).
-    #[arg(long, env = "HAMKORI_STATS_FRESH_SECONDS", default_value_t = 60)]
+    /// Seconds a statistic or scorecard already counted is given again while this process commits no write
+    /// (0: count every request; at most a day).
+    #[arg(long, env = "HAMKORI_STATS_FRESH_SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub stats_fresh_seconds: u64,
     /// Sessions, refresh tokens and client addresses.
     #[command(flatten)]

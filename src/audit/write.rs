@@ -61,6 +61,9 @@ pub async fn in_transaction<T>(
     AnsiTransactionManager::begin_transaction(conn).await?;
     match body(conn).await {
         Ok(value) => {
+            // From here the data may have changed, whatever the commit answers: statistics kept from before are
+            // stale (`crate::answers`).
+            let _changed = crate::answers::NoteWriteOnDrop;
             AnsiTransactionManager::commit_transaction(conn).await?;
             Ok(value)
         }

@@ -535,6 +535,33 @@ mod tests {
         }
     }
 
+    /// The statistics' one statement tells its totals from its groups by `grouping(k1)`: a dimension whose key is
+    /// the split itself must take the two statements (the engine compares the keys' text), so no other spelling of
+    /// the split may appear among the dimensions.
+    #[test]
+    fn only_the_currency_dimension_keys_on_the_split() {
+        let split = Grants::SPLIT.expect("grants split by currency");
+        for dimension in Grants::DIMENSIONS {
+            let names_currency = dimension.key.contains("currency");
+            assert_eq!(
+                names_currency,
+                dimension.key == split,
+                "{}: `{}`",
+                dimension.name,
+                dimension.key
+            );
+        }
+        for dimensions in [
+            Engagements::DIMENSIONS,
+            Recommendations::DIMENSIONS,
+            Consultations::DIMENSIONS,
+            Monitoring::DIMENSIONS,
+            Councils::DIMENSIONS,
+        ] {
+            assert!(dimensions.iter().all(|d| !d.key.contains("currency")));
+        }
+    }
+
     #[test]
     fn each_sort_pattern_names_exactly_its_collections_sortable_measures() {
         use crate::stats::engine::Measures;

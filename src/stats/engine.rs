@@ -503,9 +503,10 @@ async fn take_turn(
 /// Computes a statistic: `from` gives, on each call, the collection's `FROM` items (its filtered rows as
 /// `base`, and its joins).
 ///
-/// When every dimension is a column of the rows (none puts a row in several groups), the groups and the totals
-/// are one statement, `GROUPING SETS`: the rows are read once. Otherwise the totals are a second statement over
-/// the rows themselves, which counts a row in several groups once.
+/// When no dimension needs a join of its own (one that can put a row in several groups), the groups and the
+/// totals are one statement, `GROUPING SETS`: the rows are read once, and the totals count the very rows the old
+/// totals statement counted (`from` and its joins). Otherwise the totals are a second statement over the rows
+/// without the dimension's join, which counts a row in several groups once.
 pub async fn compute<C: Collection>(
     conn: &mut Conn,
     caller: &Caller,

@@ -27,7 +27,7 @@ use crate::submissions::model::SubmissionFilter;
 /// `organization` (any party role, or the owner), `council`, `status` or `visibility`, with every filter of
 /// `GET /engagements`. An agency or organisation group holds each engagement it takes part in.
 #[utoipa::path(tag = "statistics", params(EngagementGroupBy, StatsParams, EngagementFilter),
-    responses((status = 200, description = "The groups and totals", headers(("Age" = u64, description = "Seconds since these numbers were counted: 0 when counted for this request, more when given again (for at most 60 seconds, and only while nothing was written through this server since)")), content(
+    responses((status = 200, description = "The groups and totals", headers(("Age" = u64, description = "Seconds since these numbers were counted: 0 when counted for this request, more when given again (only while this server has committed no write since, and for at most HAMKORI_STATS_FRESH_SECONDS, 60 by default)")), content(
         (Stats<EngagementMeasures> = "application/json"), (String = "text/csv"))),
         ProblemResponses))]
 #[get("/stats/engagements")]
@@ -81,7 +81,7 @@ pub(super) async fn count_engagements(
 /// `status`, `priority`, `organization` (issuer), `region` or `source` (whose word the status is), with every
 /// filter of `GET /recommendations`; `answers=agency` counts only answers the agency recorded itself.
 #[utoipa::path(tag = "statistics", params(RecommendationGroupBy, StatsParams, AnswersParam, RecommendationFilter),
-    responses((status = 200, description = "The groups and totals", headers(("Age" = u64, description = "Seconds since these numbers were counted: 0 when counted for this request, more when given again (for at most 60 seconds, and only while nothing was written through this server since)")), content(
+    responses((status = 200, description = "The groups and totals", headers(("Age" = u64, description = "Seconds since these numbers were counted: 0 when counted for this request, more when given again (only while this server has committed no write since, and for at most HAMKORI_STATS_FRESH_SECONDS, 60 by default)")), content(
         (Stats<RecommendationMeasures> = "application/json"), (String = "text/csv"))),
         ProblemResponses))]
 #[get("/stats/recommendations")]
@@ -115,7 +115,7 @@ pub async fn recommendation_stats(
 /// `month` (submitted), `consultation`, `act_type`, `level`, `status` or `source`, with every filter of
 /// `GET /submissions`; `answers=agency` counts only responses the agency recorded itself.
 #[utoipa::path(tag = "statistics", params(ConsultationGroupBy, StatsParams, AnswersParam, SubmissionFilter),
-    responses((status = 200, description = "The groups and totals", headers(("Age" = u64, description = "Seconds since these numbers were counted: 0 when counted for this request, more when given again (for at most 60 seconds, and only while nothing was written through this server since)")), content(
+    responses((status = 200, description = "The groups and totals", headers(("Age" = u64, description = "Seconds since these numbers were counted: 0 when counted for this request, more when given again (only while this server has committed no write since, and for at most HAMKORI_STATS_FRESH_SECONDS, 60 by default)")), content(
         (Stats<ConsultationMeasures> = "application/json"), (String = "text/csv"))),
         ProblemResponses))]
 #[get("/stats/consultations")]
@@ -144,7 +144,7 @@ pub async fn consultation_stats(
 /// `recipient`, `sphere`, `region`, `year` or `month` (start), `support_type`, `currency` or `status`, with every
 /// filter of `GET /grants`.
 #[utoipa::path(tag = "statistics", params(GrantGroupBy, StatsParams, GrantFilter),
-    responses((status = 200, description = "The groups and totals", headers(("Age" = u64, description = "Seconds since these numbers were counted: 0 when counted for this request, more when given again (for at most 60 seconds, and only while nothing was written through this server since)")), content(
+    responses((status = 200, description = "The groups and totals", headers(("Age" = u64, description = "Seconds since these numbers were counted: 0 when counted for this request, more when given again (only while this server has committed no write since, and for at most HAMKORI_STATS_FRESH_SECONDS, 60 by default)")), content(
         (Stats<GrantMeasures> = "application/json"), (String = "text/csv"))),
         ProblemResponses))]
 #[get("/stats/grants")]
@@ -174,7 +174,7 @@ pub async fn grant_stats(
 /// without findings form the empty group), with every filter of `GET /monitoring-visits`. Planned visits count
 /// only for those who may see them; confidential findings count by category and severity, never by their text.
 #[utoipa::path(tag = "statistics", params(MonitoringGroupBy, StatsParams, VisitFilter),
-    responses((status = 200, description = "The groups and totals", headers(("Age" = u64, description = "Seconds since these numbers were counted: 0 when counted for this request, more when given again (for at most 60 seconds, and only while nothing was written through this server since)")), content(
+    responses((status = 200, description = "The groups and totals", headers(("Age" = u64, description = "Seconds since these numbers were counted: 0 when counted for this request, more when given again (only while this server has committed no write since, and for at most HAMKORI_STATS_FRESH_SECONDS, 60 by default)")), content(
         (Stats<MonitoringMeasures> = "application/json"), (String = "text/csv"))),
         ProblemResponses))]
 #[get("/stats/monitoring")]
@@ -208,7 +208,7 @@ pub async fn monitoring_stats(
 /// (attendance per member, from the meetings' attendance lists). Meetings count only where the caller may read
 /// them, councils only where the caller may read the council.
 #[utoipa::path(tag = "statistics", params(CouncilGroupBy, StatsParams, CouncilStatsFilter),
-    responses((status = 200, description = "The groups and totals", headers(("Age" = u64, description = "Seconds since these numbers were counted: 0 when counted for this request, more when given again (for at most 60 seconds, and only while nothing was written through this server since)")), content(
+    responses((status = 200, description = "The groups and totals", headers(("Age" = u64, description = "Seconds since these numbers were counted: 0 when counted for this request, more when given again (only while this server has committed no write since, and for at most HAMKORI_STATS_FRESH_SECONDS, 60 by default)")), content(
         (Stats<CouncilMeasures> = "application/json"), (String = "text/csv"))),
         ProblemResponses))]
 #[get("/stats/councils")]

@@ -291,7 +291,7 @@ async fn record(conn: &mut Conn, caller: &Caller, whose: Whose) -> ApiResult<Rec
 /// outcomes, submissions to its consultations and their fate, grants it gave per currency, and its council
 /// seats today — each counted over what the caller may read, with a link to the list behind it.
 #[utoipa::path(tag = "statistics", params(IdPath),
-    responses((status = 200, body = AgencyScorecard, headers(("Age" = u64, description = "Seconds since these numbers were counted: 0 when counted for this request, more when given again (for at most 60 seconds, and only while nothing was written through this server since)"))), ProblemResponses))]
+    responses((status = 200, body = AgencyScorecard, headers(("Age" = u64, description = "Seconds since these numbers were counted: 0 when counted for this request, more when given again (only while this server has committed no write since, and for at most HAMKORI_STATS_FRESH_SECONDS, 60 by default)"))), ProblemResponses))]
 #[get("/agencies/{id}/scorecard")]
 pub async fn agency_scorecard(
     req: HttpRequest,
@@ -323,7 +323,7 @@ pub async fn agency_scorecard(
 /// outcomes, its submissions and their fate, grants it received per currency, and its council seats today —
 /// each counted over what the caller may read, with a link to the list behind it.
 #[utoipa::path(tag = "statistics", params(IdPath),
-    responses((status = 200, body = OrganizationScorecard, headers(("Age" = u64, description = "Seconds since these numbers were counted: 0 when counted for this request, more when given again (for at most 60 seconds, and only while nothing was written through this server since)"))), ProblemResponses))]
+    responses((status = 200, body = OrganizationScorecard, headers(("Age" = u64, description = "Seconds since these numbers were counted: 0 when counted for this request, more when given again (only while this server has committed no write since, and for at most HAMKORI_STATS_FRESH_SECONDS, 60 by default)"))), ProblemResponses))]
 #[get("/organizations/{id}/scorecard")]
 pub async fn organization_scorecard(
     req: HttpRequest,

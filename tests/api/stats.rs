@@ -1648,8 +1648,8 @@ async fn grants_sort_only_by_count() {
     .assert_invalid("sort");
 }
 
-/// A statistic is counted once and given again, with its age, until something is written; a write through the API
-/// ends it at once, and one reader's answer is never given to a reader whose read rule differs.
+/// A statistic is counted once and given again, with its age, until this process commits a write; a refused
+/// request ends nothing, and one reader's answer is never given to a reader whose read rule differs.
 #[tokio::test]
 async fn a_statistic_is_given_again_until_a_write_and_says_how_old_it_is() {
     use diesel_async::SimpleAsyncConnection;
@@ -1686,7 +1686,8 @@ async fn a_statistic_is_given_again_until_a_write_and_says_how_old_it_is() {
     assert!(age <= 60, "{age}");
     assert_eq!(count(&stats(&app, path, Some(&w.analyst)).await), analyst);
 
-    // A write through the API ends every kept answer: the next reader counts anew and sees the change.
+    // A refused request commits nothing and ends nothing; a committed write ends every kept answer: the next
+    // reader counts anew and sees the change.
     let refused = app
         .post("/api/v1/regions", Some(&w.analyst), &json!({}))
         .await;
@@ -1694,7 +1695,7 @@ async fn a_statistic_is_given_again_until_a_write_and_says_how_old_it_is() {
     assert_eq!(
         count(&stats(&app, path, None).await),
         anonymous,
-        "a refused write changes nothing"
+        "a refused request ends nothing: still the kept answer"
     );
     app.create_organization(
         &w.admin,
