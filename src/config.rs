@@ -168,3 +168,29 @@ impl Default for OpenDataSettings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: super::Config,
+    }
+
+    #[test]
+    fn statistics_are_kept_for_at_most_a_day() {
+        let kept = |seconds: &str| {
+            Cli::try_parse_from(["hamkori", "--stats-fresh-seconds", seconds])
+                .map(|cli| cli.config.stats_fresh_seconds)
+        };
+        assert_eq!(kept("0").ok(), Some(0), "0 keeps nothing");
+        assert_eq!(kept("86400").ok(), Some(86_400));
+        assert!(
+            kept("86401").is_err(),
+            "more than a day is refused at start-up"
+        );
+        assert!(kept("-1").is_err());
+    }
+}

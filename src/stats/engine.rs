@@ -251,13 +251,13 @@ impl<R: QueryableByName<Pg>> QueryableByName<Pg> for Grouped<R> {
     }
 }
 
-/// A row of a `GROUPING SETS` statistic: a group, or (`total`) a row of the totals.
-struct Counted<R> {
+/// A row of a `GROUPING SETS` statistic: a group, or (`totals_row`) a row of the totals.
+struct SetRow<R> {
     total: bool,
     grouped: Grouped<R>,
 }
 
-impl<R: QueryableByName<Pg>> QueryableByName<Pg> for Counted<R> {
+impl<R: QueryableByName<Pg>> QueryableByName<Pg> for SetRow<R> {
     fn build<'a>(row: &impl NamedRow<'a, Pg>) -> deserialize::Result<Self> {
         Ok(Self {
             total: NamedRow::get::<diesel::sql_types::Bool, bool>(row, "totals_row")?,
@@ -525,7 +525,7 @@ pub async fn compute<C: Collection>(
     }
     let (k1, k2) = (key(&dims, 0), key(&dims, 1));
     // The grouping set names only the keys there are (a constant cannot be grouped by), then the split.
-    let mut grouped: Vec<String> = dims.iter().map(|d| format!("({})::text", d.key)).collect();
+    let mut grouped: Vec<String> = (0..dims.len()).map(|i| key(&dims, i)).collect();
     let split = C::SPLIT.map(|s| format!("({s})::text"));
     grouped.extend(split.clone());
     let (split_column, sets) = match &split {
@@ -535,7 +535,7 @@ pub async fn compute<C: Collection>(
         ),
         None => (String::new(), format!("(({}), ())", grouped.join(", "))),
     };
-    let rows: Vec<Counted<C::Row>> = labelled(
+    let rows: Vec<SetRow<C::Row>> = labelled(
         caller,
         &dims,
         format!(

@@ -192,7 +192,6 @@ fn hashed(plan: &str, name: &str) -> bool {
 /// Postgres keeps for the statement the app issued, with an organisation that is a party to 5,000 engagements.
 #[actix_web::test]
 async fn an_ngo_members_list_never_hashes_the_organisations_party_rows() {
-    use diesel_async::SimpleAsyncConnection;
     support::record_statements();
     let app = TestApp::new().await;
     let w = app.world().await;
@@ -222,22 +221,7 @@ async fn an_ngo_members_list_never_hashes_the_organisations_party_rows() {
         .iter()
         .find(|s| s.contains("ep.organization_id = $"))
         .expect("the list's statement with the NGO member's rule");
-    let params = (1..=20).filter(|n| list.contains(&format!("${n}"))).count();
-    let nulls = vec!["NULL"; params].join(", ");
-
-    let mut conn = app.pool().get().await.expect("conn");
-    conn.batch_execute(&format!(
-        "SET plan_cache_mode = force_generic_plan; PREPARE listed AS {list}"
-    ))
-    .await
-    .expect("prepare the list's statement");
-    let plan: Vec<ExplainLine> =
-        diesel::sql_query(format!("EXPLAIN (FORMAT JSON) EXECUTE listed({nulls})"))
-            .load(&mut *conn)
-            .await
-            .expect("explain");
-    let plan: Vec<String> = plan.into_iter().map(|line| line.plan).collect();
-    let plan: serde_json::Value = serde_json::from_str(&plan.join("\n")).expect("json plan");
+    let plan = generic_plan(&app, list).await;
     let root = &plan[0]["Plan"];
     assert!(
         reads(root, "engagement_parties"),
