@@ -1,20 +1,27 @@
 //! Answers kept: statistics and scorecards already counted. One is given again from memory while nothing has
-//! been written through this process since it was counted, for at most [`FRESH_FOR`]; its `Age` header says how
+//! been written through this app since it was counted, for at most [`FRESH_FOR`]; its `Age` header says how
 //! long ago it was counted. A dashboard polled by many readers, or a flood of one question, then costs one count,
 //! and readers asking the same question at once wait for that one count instead of each starting their own.
 //!
 //! An answer is only ever given to readers whose read rule is the same as the one it was counted for (see
 //! [`Reader`]), for the same request (path and query) on the same day (overdue counts depend on the day). Every
-//! write this process commits ([`note_write`], from the one write path's transaction) makes every earlier answer
+//! write the app commits ([`NoteWriteOnDrop`], held across the one write path's commit) makes every earlier answer
 //! stale at once; a write that reaches the database another way (another process, a bulk load) shows after
 //! [`FRESH_FOR`] at the latest.
+//!
+//! The write path does not hold the app's state, so [`middleware`] lends each request the count of writes of the
+//! app serving it (a task-local value) for the write path to note its commit in. Each app counts its own writes:
+//! two apps in one process (the tests run many) never end each other's answers.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::web::Bytes;
+use actix_web::middleware::Next;
+use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
@@ -32,22 +39,41 @@ const CAPACITY_BYTES: u64 = 64 * 1024 * 1024;
 /// What the cache itself keeps per answer besides the request and the body, counted against the capacity.
 const ENTRY_OVERHEAD_BYTES: usize = 512;
 
-/// Writes committed by this process: an answer counted before the latest one is stale.
-static WRITES: AtomicU64 = AtomicU64::new(0);
+/// Writes committed by one app: an answer counted before the latest one is stale.
+type Writes = Arc<AtomicU64>;
 
-/// Notes that counted data may have changed: every answer counted before is stale.
-pub fn note_write() {
-    WRITES.fetch_add(1, Ordering::SeqCst);
+tokio::task_local! {
+    /// The writes of the app serving the current request (see [`middleware`]).
+    static WRITES_OF_THIS_APP: Writes;
+}
+
+/// Lends the request the count of writes of the app serving it, for [`NoteWriteOnDrop`] to reach from the write
+/// path. The value stays set while the request's future is dropped half way, so an abandoned commit is noted too.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
+    match req.app_data::<Data<Counted>>() {
+        Some(counted) => {
+            let writes = Arc::clone(&counted.writes);
+            WRITES_OF_THIS_APP.scope(writes, next.call(req)).await
+        }
+        None => next.call(req).await,
+    }
 }
 
 /// Notes a write when dropped. Held across a commit, it notes the write whether the commit succeeds, fails (its
-/// outcome is then unknown) or is abandoned half way (the request's future dropped).
+/// outcome is then unknown) or is abandoned half way (the request's future dropped). Outside a request (the demo
+/// load, the command line) there are no answers to end.
 #[derive(Debug)]
 pub struct NoteWriteOnDrop;
 
 impl Drop for NoteWriteOnDrop {
     fn drop(&mut self) {
-        note_write();
+        // Err only outside a request: nothing is kept there.
+        let _outside_a_request = WRITES_OF_THIS_APP.try_with(|writes| {
+            writes.fetch_add(1, Ordering::SeqCst);
+        });
     }
 }
 
@@ -121,6 +147,7 @@ impl Answer {
 /// The answers of one app, kept per question (none when answers are not kept).
 pub struct Counted {
     answers: Option<moka::future::Cache<Question, Answer>>,
+    writes: Writes,
 }
 
 impl Default for Counted {
@@ -146,7 +173,15 @@ impl Counted {
                 .time_to_live(fresh_for)
                 .build()
         });
-        Self { answers }
+        Self {
+            answers,
+            writes: Writes::default(),
+        }
+    }
+
+    /// Notes a write made past the write path (SQL run straight on the database): every answer kept is stale.
+    pub fn note_write(&self) {
+        self.writes.fetch_add(1, Ordering::SeqCst);
     }
 
     /// The answer to `request` for `caller`: the one counted before if it is still fresh, otherwise what `count`
@@ -161,7 +196,7 @@ impl Counted {
             request: request.uri().to_string(),
             reader: Reader::of(caller),
             day: Utc::now().date_naive(),
-            writes: WRITES.load(Ordering::SeqCst),
+            writes: self.writes.load(Ordering::SeqCst),
         };
         let answer = match &self.answers {
             Some(answers) => answers

@@ -140,6 +140,8 @@ pub fn build_app(
         .app_data(Data::from(state.tokens.clone()))
         .app_data(Data::from(state.sessions.clone()))
         .app_data(Data::from(state.proxies.clone()))
+        // The write path notes its commits in the app's kept answers without holding the state (see `answers`).
+        .app_data(Data::from(state.counted.clone()))
         .service(
             utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
                 .config(utoipa_swagger_ui::Config::from("/openapi.json")),
@@ -155,6 +157,7 @@ pub fn build_app(
         .default_service(actix_web::dev::fn_service(http::fallback::not_routed))
         // Innermost: a request it replays or refuses has passed every check of the layers around it.
         .wrap(from_fn(idempotency::middleware))
+        .wrap(from_fn(answers::middleware))
         .wrap(from_fn(http::fallback::reject_undeclared_parameters))
         // Inside the metrics middleware, which reads the method once the answer is made: made-up methods are
         // counted under one label, and unmatched paths under `UNKNOWN` (see `AppState::new`).

@@ -1686,6 +1686,18 @@ async fn a_statistic_is_given_again_until_a_write_and_says_how_old_it_is() {
     assert!(age <= 60, "{age}");
     assert_eq!(count(&stats(&app, path, Some(&w.analyst)).await), analyst);
 
+    // Another app's write (the tests run many apps in one process) ends only that app's answers.
+    let other = TestApp::new().await;
+    let admin = other.admin().await;
+    other
+        .create_organization(&admin, json!({"name": "Другая организация", "kind": "ngo"}))
+        .await;
+    assert_eq!(
+        count(&stats(&app, path, None).await),
+        anonymous,
+        "another app's write ends nothing here"
+    );
+
     // A refused request commits nothing and ends nothing; a committed write ends every kept answer: the next
     // reader counts anew and sees the change.
     let refused = app
