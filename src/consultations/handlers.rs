@@ -7,15 +7,16 @@ use uuid::Uuid;
 use super::model::{
     self, Consultation, ConsultationFilter, CreateConsultation, UpdateConsultation,
 };
-use crate::agencies::Agency;
 use crate::auth::policy::{EngagementFacts, owner_of_new};
 use crate::auth::{Actor, Caller};
 use crate::db::Conn;
-use crate::engagements::EngagementKind;
+use crate::db::batch::Batch;
 use crate::engagements::model::NEWEST;
-use crate::engagements::write::{self, Core, Target};
+use crate::engagements::write::{self, Core, Target, set_parties};
+use crate::engagements::{EngagementKind, Party, PartyRole};
 use crate::http::export::{self};
 use crate::http::{ApiResult, FormatParam, Page, PageParams, ProblemResponses, Query};
+use crate::organizations::Named;
 use crate::state::AppState;
 
 /// Lists the consultations the caller may read, latest opening first; `open_on` finds those open on a day,
@@ -63,7 +64,13 @@ async fn save(
         existing,
     } = target;
     body.check_rules()?;
-    Agency::ensure_exists(conn, body.responsible_agency_id, "responsible_agency_id").await?;
+    let named = Named::actors(
+        Vec::new(),
+        vec![(
+            "responsible_agency_id".to_owned(),
+            body.responsible_agency_id,
+        )],
+    );
     let core = Core {
         kind: EngagementKind::Consultation,
         title: body.title.clone(),
@@ -78,9 +85,18 @@ async fn save(
         council_id: None,
         documents: Core::documents_json(&body.documents),
     };
-    core.save(conn, actor, id, existing).await?;
-    model::write_specific(conn, id, body, existing).await?;
-    model::refresh_parties(conn, id).await
+    let mut batch = Batch::new(conn, existing);
+    core.save(&mut batch, actor, id, named).await?;
+    model::write_specific(&mut batch, id, body).await?;
+    if batch.replacing() {
+        // The submitters stay parties: read them back with the responsible agency.
+        model::refresh_parties(batch.conn(), id).await
+    } else {
+        // A new consultation has no submissions yet: the responsible agency is its only party.
+        let responsible = Party::agency(body.responsible_agency_id, PartyRole::Responsible);
+        set_parties(&mut batch, id, &[responsible]).await?;
+        Ok(batch.finish().await?)
+    }
 }
 
 /// The owner of a new consultation and what the access policy needs to know of it (any NGO member may log one

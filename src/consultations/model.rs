@@ -12,6 +12,7 @@ use validator::Validate;
 
 use crate::agencies::GovernmentLevel;
 use crate::auth::Caller;
+use crate::db::batch::Batch;
 use crate::db::schema::{consultations, engagements};
 use crate::db::{Conn, JsonColumn};
 use crate::engagements::model as core;
@@ -418,15 +419,15 @@ pub async fn refresh_parties(conn: &mut Conn, id: Uuid) -> ApiResult<()> {
             .into_iter()
             .map(|o| Party::organization(o, crate::engagements::PartyRole::Submitter)),
     );
-    crate::engagements::write::set_parties(conn, id, &parties).await
+    let mut batch = Batch::new(conn, true);
+    crate::engagements::write::set_parties(&mut batch, id, &parties).await
 }
 
 /// Writes the consultation-specific row (the core is written by the caller).
 pub async fn write_specific(
-    conn: &mut Conn,
+    batch: &mut Batch<'_>,
     id: Uuid,
     body: &CreateConsultation,
-    replace: bool,
 ) -> ApiResult<()> {
     let adopted = body.adopted_act.clone().map(JsonColumn);
     let values = (
@@ -435,9 +436,9 @@ pub async fn write_specific(
         consultations::level.eq(body.level),
         consultations::opens_on.eq(body.opens_on),
         consultations::closes_on.eq(body.closes_on),
-        consultations::draft_url.eq(&body.draft_url),
+        consultations::draft_url.eq(body.draft_url.clone()),
         consultations::adopted_act.eq(adopted),
     );
-    crate::save_row!(conn, consultations, id, replace, values);
+    crate::save_row!(batch, consultations, id, values);
     Ok(())
 }

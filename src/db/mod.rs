@@ -1,6 +1,7 @@
 //! The database: connection pool, embedded migrations, the generated schema, typed JSON columns and shared SQL
 //! pieces.
 
+pub mod batch;
 pub mod json;
 pub mod page;
 pub mod schema;

@@ -49,39 +49,39 @@ macro_rules! load_children {
     };
 }
 
-/// Writes a kind's own row: inserted with its id for a new record, updated (all of `$values`) for an existing one.
+/// Writes a kind's own row through a [`crate::db::batch::Batch`]: inserted with its id for a new record, updated
+/// (all of `$values`, which must own their values) for an existing one.
 #[macro_export]
 macro_rules! save_row {
-    ($conn:expr, $table:ident, $id:expr, $existing:expr, $values:expr) => {
-        if $existing {
-            diesel::update($table::table.find($id))
-                .set($values)
-                .execute($conn)
+    ($batch:expr, $table:ident, $id:expr, $values:expr) => {
+        if $batch.replacing() {
+            $batch
+                .run(diesel::update($table::table.find($id)).set($values))
                 .await?;
         } else {
-            diesel::insert_into($table::table)
-                .values(($table::id.eq($id), $values))
-                .execute($conn)
+            $batch
+                .run(diesel::insert_into($table::table).values(($table::id.eq($id), $values)))
                 .await?;
         }
     };
 }
 
-/// Replaces the rows of a list: an existing parent's old rows go, then `$rows` (already holding the parent id and
-/// positions) are inserted in one statement.
+/// Replaces the rows of a list through a [`crate::db::batch::Batch`]: an existing parent's old rows go, then `$rows`
+/// (already holding the parent id and positions, owning their values) are inserted in one statement.
 #[macro_export]
 macro_rules! replace_children {
-    ($conn:expr, $table:ident, $parent:ident, $id:expr, $existing:expr, $rows:expr) => {
-        if $existing {
-            diesel::delete($table::table.filter($table::$parent.eq($id)))
-                .execute($conn)
+    ($batch:expr, $table:ident, $parent:ident, $id:expr, $rows:expr) => {
+        if $batch.replacing() {
+            $batch
+                .run(diesel::delete(
+                    $table::table.filter($table::$parent.eq($id)),
+                ))
                 .await?;
         }
         let rows: Vec<_> = $rows;
         if !rows.is_empty() {
-            diesel::insert_into($table::table)
-                .values(rows)
-                .execute($conn)
+            $batch
+                .run(diesel::insert_into($table::table).values(rows))
                 .await?;
         }
     };

@@ -9,11 +9,12 @@ use super::model::{Document, EngagementKind, EngagementStatus, Party, PartyRole,
 use crate::audit::write::{ActorThenWhole, Audited, Existing, Table, touch};
 use crate::auth::policy::{self, Action, EngagementFacts, Record};
 use crate::auth::{Actor, Caller};
+use crate::db::batch::Batch;
 use crate::db::schema::{engagement_parties, engagements};
 use crate::db::sql::{Fragment, Statement};
 use crate::db::{Conn, JsonColumn};
 use crate::http::{ApiError, ApiResult, IfMatch, Precondition};
-use crate::{regions, spheres};
+use crate::organizations::Named;
 
 /// The core fields a kind writes; the kind derives them from its own body.
 #[derive(Debug, Clone, Insertable, AsChangeset)]
@@ -53,30 +54,40 @@ impl Core {
         JsonColumn(documents.to_vec())
     }
 
-    /// Checks the references every kind shares: region and spheres exist, the end is not before the start.
-    async fn check(&self, conn: &mut Conn) -> ApiResult<()> {
-        if let Some(code) = &self.region_code {
-            regions::ensure_exists(conn, code, "region_code").await?;
-        }
-        spheres::ensure_all_exist(conn, &self.sphere_codes, "sphere_codes").await?;
+    /// Checks the core's own rule (the end is not before the start), then that everything the record names exists:
+    /// what the kind names (`named`) with the core's region and spheres, in one statement.
+    async fn check(&self, conn: &mut Conn, mut named: Named) -> ApiResult<()> {
         if let Some(end) = self.ends_on
             && end < self.starts_on
         {
             return Err(ApiError::field("ends_on", "must not be before the start"));
         }
-        Ok(())
+        named.regions.extend(
+            self.region_code
+                .iter()
+                .map(|code| ("region_code".to_owned(), code.clone())),
+        );
+        named.spheres.extend(
+            self.sphere_codes
+                .iter()
+                .map(|code| ("sphere_codes".to_owned(), code.clone())),
+        );
+        named.ensure_exist(conn).await
     }
 
-    /// Checks and writes the core row: inserted for a new engagement, rewritten (version + 1) for an existing one.
+    /// Checks the record (see [`Core::check`]) and writes the core row, at once and on its own (see
+    /// [`crate::db::batch`]): inserted for a new engagement, rewritten (version + 1) for an existing one.
     pub async fn save(
         &self,
-        conn: &mut Conn,
+        batch: &mut Batch<'_>,
         actor: &Actor,
         id: Uuid,
-        existing: bool,
+        named: Named,
     ) -> ApiResult<()> {
-        self.check(conn).await?;
-        if existing {
+        let replacing = batch.replacing();
+        let conn = batch.conn();
+        self.check(conn, named).await?;
+        if replacing {
             self.update(conn, id).await
         } else {
             self.insert(conn, id, actor).await
@@ -110,17 +121,15 @@ impl Core {
     }
 }
 
-/// Replaces the parties of an engagement (duplicates collapse to one), in one statement that diesel keeps prepared:
-/// the old rows go in a `WITH` that the insert waits for, and the new ones come as one array per column, whatever
-/// their number (a multi-row `VALUES` would be a new statement for each count, parsed on every write).
-pub async fn set_parties(conn: &mut Conn, id: Uuid, parties: &[Party]) -> ApiResult<()> {
+/// Writes the parties of an engagement (duplicates collapse to one) in one statement that diesel keeps prepared:
+/// the rows come as one array per column, whatever their number (a multi-row `VALUES` would be a new statement for
+/// each count, parsed on every write). A new engagement's parties join its batch; an existing one's replace its old
+/// parties at once, the old rows going in a `WITH` that the insert waits for.
+pub async fn set_parties(batch: &mut Batch<'_>, id: Uuid, parties: &[Party]) -> ApiResult<()> {
     let mut seen = std::collections::HashSet::new();
     let parties: Vec<&Party> = parties.iter().filter(|p| seen.insert(*p)).collect();
-    let rows = Fragment::new("")
-    .uuid(id)
-    .sql(
-        " RETURNING 1) INSERT INTO engagement_parties (engagement_id, organization_id, agency_id, role) \
-         SELECT ",
+    let insert = Fragment::new(
+        "INSERT INTO engagement_parties (engagement_id, organization_id, agency_id, role) SELECT ",
     )
     .uuid(id)
     .sql(", p.organization_id, p.agency_id, p.role FROM unnest(")
@@ -129,12 +138,17 @@ pub async fn set_parties(conn: &mut Conn, id: Uuid, parties: &[Party]) -> ApiRes
     .optional_uuids(parties.iter().map(|p| p.agency_id).collect())
     .sql(", ")
     .texts(parties.iter().map(|p| p.role.to_string()).collect())
-    // Counting `gone` makes the delete run first, so a party kept across the change is not a duplicate key.
-    .sql(") AS p(organization_id, agency_id, role), (SELECT count(*) FROM gone) AS g");
-    Statement::new("WITH gone AS (DELETE FROM engagement_parties WHERE engagement_id = ")
-        .fragment(rows)
-        .execute(conn)
-        .await?;
+    .sql(") AS p(organization_id, agency_id, role)");
+    let statement = if batch.replacing() {
+        Statement::new("WITH gone AS (DELETE FROM engagement_parties WHERE engagement_id = ")
+            .fragment(Fragment::new("").uuid(id).sql(" RETURNING 1) "))
+            .fragment(insert)
+            // Counting `gone` makes the delete run first, so a party kept across the change is not a duplicate key.
+            .sql(", (SELECT count(*) FROM gone) AS g")
+    } else {
+        Statement::new("").fragment(insert)
+    };
+    batch.run(statement).await?;
     Ok(())
 }
 

@@ -6,15 +6,15 @@ use uuid::Uuid;
 
 use super::model::{self, CreateGrant, Grant, GrantFilter, NEWEST, UpdateGrant};
 use super::threesixty;
-use crate::agencies::Agency;
 use crate::auth::policy::{EngagementFacts, owner_of_new};
 use crate::auth::{Actor, Caller};
 use crate::db::Conn;
+use crate::db::batch::Batch;
 use crate::engagements::write::{self, Core, Target, set_parties};
 use crate::engagements::{EngagementKind, Party, PartyRole};
 use crate::http::export::{self, EXPORT_BATCH};
 use crate::http::{ApiError, ApiResult, FormatParam, Page, PageParams, ProblemResponses, Query};
-use crate::organizations::ensure_actors_exist;
+use crate::organizations::Named;
 use crate::state::AppState;
 
 pub async fn check_filter(state: &AppState, filter: &GrantFilter) -> ApiResult<()> {
@@ -112,9 +112,6 @@ async fn save(conn: &mut Conn, actor: &Actor, target: Target, body: &CreateGrant
         existing,
     } = target;
     let (amount, starts_on) = body.check_rules()?;
-    if let Some(agency) = body.funder_agency_id {
-        Agency::ensure_exists(conn, agency, "funder_agency_id").await?;
-    }
     let mut orgs = vec![(
         "recipient_organization_id".to_owned(),
         body.recipient_organization_id,
@@ -123,7 +120,12 @@ async fn save(conn: &mut Conn, actor: &Actor, target: Target, body: &CreateGrant
         body.funder_organization_id
             .map(|o| ("funder_organization_id".to_owned(), o)),
     );
-    ensure_actors_exist(conn, &orgs, &[]).await?;
+    let agencies = body
+        .funder_agency_id
+        .map(|a| ("funder_agency_id".to_owned(), a))
+        .into_iter()
+        .collect();
+    let named = Named::actors(orgs, agencies);
     let core = Core {
         kind: EngagementKind::Grant,
         title: body.title.clone(),
@@ -138,9 +140,11 @@ async fn save(conn: &mut Conn, actor: &Actor, target: Target, body: &CreateGrant
         council_id: None,
         documents: Core::documents_json(&body.documents),
     };
-    core.save(conn, actor, id, existing).await?;
-    model::write_specific(conn, id, body, &amount, existing).await?;
-    set_parties(conn, id, &body.parties()).await
+    let mut batch = Batch::new(conn, existing);
+    core.save(&mut batch, actor, id, named).await?;
+    model::write_specific(&mut batch, id, body, &amount).await?;
+    set_parties(&mut batch, id, &body.parties()).await?;
+    Ok(batch.finish().await?)
 }
 
 /// The owner of a new grant and what the access policy needs to know of it, as the body describes it.

@@ -12,6 +12,7 @@ use validator::Validate;
 
 use super::money::{self, Amount, Currency};
 use crate::auth::Caller;
+use crate::db::batch::Batch;
 use crate::db::schema::{engagements, grants};
 use crate::db::{Conn, JsonColumn};
 use crate::engagements::model as core;
@@ -498,11 +499,10 @@ impl CreateGrant {
 
 /// Writes the grant-specific row (the core is written by the caller).
 pub async fn write_specific(
-    conn: &mut Conn,
+    batch: &mut Batch<'_>,
     id: Uuid,
     body: &CreateGrant,
     amount: &Amount,
-    replace: bool,
 ) -> ApiResult<()> {
     let reports: Vec<Report> = body
         .reports
@@ -517,12 +517,12 @@ pub async fn write_specific(
         grants::funder_agency_id.eq(body.funder_agency_id),
         grants::funder_organization_id.eq(body.funder_organization_id),
         grants::recipient_organization_id.eq(body.recipient_organization_id),
-        grants::program.eq(&body.program),
-        grants::amount.eq(amount),
+        grants::program.eq(body.program.clone()),
+        grants::amount.eq(amount.clone()),
         grants::currency.eq(body.currency),
         grants::awarded_on.eq(body.awarded_on),
         grants::reports.eq(JsonColumn(reports)),
     );
-    crate::save_row!(conn, grants, id, replace, values);
+    crate::save_row!(batch, grants, id, values);
     Ok(())
 }

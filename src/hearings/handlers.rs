@@ -8,6 +8,7 @@ use super::model::{self, CreateHearing, Hearing, HearingFilter, UpdateHearing};
 use crate::auth::policy::{EngagementFacts, owner_of_new};
 use crate::auth::{Actor, Caller};
 use crate::db::Conn;
+use crate::db::batch::Batch;
 use crate::engagements::EngagementKind;
 use crate::engagements::model::NEWEST;
 use crate::engagements::write::{self, Core, Target, set_parties};
@@ -58,7 +59,7 @@ async fn save(
         owner,
         existing,
     } = target;
-    body.check_actors(conn).await?;
+    let named = body.named()?;
     let core = Core {
         kind: EngagementKind::Hearing,
         title: body.title.clone(),
@@ -73,9 +74,11 @@ async fn save(
         council_id: None,
         documents: Core::documents_json(&body.documents),
     };
-    core.save(conn, actor, id, existing).await?;
-    model::write_specific(conn, id, body, existing).await?;
-    set_parties(conn, id, &body.parties()).await
+    let mut batch = Batch::new(conn, existing);
+    core.save(&mut batch, actor, id, named).await?;
+    model::write_specific(&mut batch, id, body).await?;
+    set_parties(&mut batch, id, &body.parties()).await?;
+    Ok(batch.finish().await?)
 }
 
 /// The owner of a new hearing and what the access policy needs to know of it, as the body describes it.

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::Caller;
+use crate::db::batch::Batch;
 use crate::db::schema::{
     engagement_parties, engagements, hearing_invited_agencies, hearing_organizers, hearings,
 };
@@ -24,6 +25,7 @@ use crate::engagements::{
 use crate::http::export::{CsvRow, join, opt};
 use crate::http::extract::not_blank;
 use crate::http::{ApiError, ApiResult, Cursor, FieldError, Keyed};
+use crate::organizations::Named;
 
 pub use crate::domain::HearingStatus;
 
@@ -348,8 +350,9 @@ crate::body_types! {
 }
 
 impl CreateHearing {
-    /// Checks that organisers and agencies exist and none is listed twice.
-    pub async fn check_actors(&self, conn: &mut Conn) -> ApiResult<()> {
+    /// The organisers and agencies it names, for the write path to check that they exist; 422 when one is listed
+    /// twice.
+    pub fn named(&self) -> ApiResult<Named> {
         let mut errors = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for (i, id) in self.organizer_ids.iter().enumerate() {
@@ -383,7 +386,7 @@ impl CreateHearing {
             .enumerate()
             .map(|(i, a)| (format!("invited_agencies[{i}].agency_id"), a.agency_id))
             .collect();
-        crate::organizations::ensure_actors_exist(conn, &orgs, &agencies).await
+        Ok(Named::actors(orgs, agencies))
     }
 
     /// The parties a hearing implies.
@@ -409,19 +412,18 @@ impl CreateHearing {
 
 /// Writes the hearing-specific rows (the core is written by the caller).
 pub async fn write_specific(
-    conn: &mut Conn,
+    batch: &mut Batch<'_>,
     id: Uuid,
     body: &CreateHearing,
-    replace: bool,
 ) -> ApiResult<()> {
     let media = JsonColumn(body.media.clone());
     let values = (
-        hearings::location.eq(&body.location),
+        hearings::location.eq(body.location.clone()),
         hearings::participants_count.eq(body.participants_count),
-        hearings::findings.eq(&body.findings),
+        hearings::findings.eq(body.findings.clone()),
         hearings::media.eq(media),
     );
-    crate::save_row!(conn, hearings, id, replace, values);
+    crate::save_row!(batch, hearings, id, values);
     let organizers = body.organizer_ids.iter().enumerate().map(|(i, org)| {
         (
             hearing_organizers::hearing_id.eq(id),
@@ -430,11 +432,10 @@ pub async fn write_specific(
         )
     });
     crate::replace_children!(
-        conn,
+        batch,
         hearing_organizers,
         hearing_id,
         id,
-        replace,
         organizers.collect()
     );
     let invited = body.invited_agencies.iter().enumerate().map(|(i, a)| {
@@ -446,11 +447,10 @@ pub async fn write_specific(
         )
     });
     crate::replace_children!(
-        conn,
+        batch,
         hearing_invited_agencies,
         hearing_id,
         id,
-        replace,
         invited.collect()
     );
     Ok(())

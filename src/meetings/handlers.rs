@@ -8,6 +8,7 @@ use super::model::{self, CreateMeeting, Meeting, MeetingFilter, ORDER, UpdateMee
 use crate::auth::{Actor, Caller};
 use crate::councils::Council;
 use crate::db::Conn;
+use crate::db::batch::Batch;
 use crate::engagements::write::{self, Core, set_parties};
 use crate::engagements::{EngagementKind, Party};
 use crate::http::export;
@@ -99,7 +100,7 @@ async fn save(
     body: &CreateMeeting,
     existing: bool,
 ) -> ApiResult<()> {
-    model::check_attendance(conn, &body.attendance).await?;
+    let named = model::attendance_named(&body.attendance)?;
     let core = Core {
         kind: EngagementKind::Meeting,
         title: body.title.clone(),
@@ -120,10 +121,12 @@ async fn save(
         council_id: Some(council.id),
         documents: Core::documents_json(&body.documents),
     };
-    core.save(conn, actor, id, existing).await?;
-    model::write_specific(conn, id, body, existing).await?;
+    let mut batch = Batch::new(conn, existing);
+    core.save(&mut batch, actor, id, named).await?;
+    model::write_specific(&mut batch, id, body).await?;
     let parties: Vec<Party> = Meeting::derive_parties(council.host_agency_id, &body.attendance);
-    set_parties(conn, id, &parties).await
+    set_parties(&mut batch, id, &parties).await?;
+    Ok(batch.finish().await?)
 }
 
 /// Records a meeting of a council (admins and the council's secretaries). An unknown council is 404.

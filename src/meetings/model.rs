@@ -12,6 +12,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::Caller;
+use crate::db::batch::Batch;
 use crate::db::schema::{engagements, meeting_attendance, meetings};
 use crate::db::{Conn, JsonColumn, page};
 use crate::engagements::model::{self as core, NEWEST};
@@ -21,6 +22,7 @@ use crate::engagements::{
 use crate::http::export::{CsvRow, join, opt};
 use crate::http::extract::not_blank;
 use crate::http::{ApiError, ApiResult, Cursor, FieldError, Keyed};
+use crate::organizations::Named;
 
 pub use crate::domain::MeetingStatus;
 
@@ -408,7 +410,7 @@ crate::body_types! {
 }
 
 /// Checks an attendance list: one actor per entry, no one twice, everyone exists.
-pub async fn check_attendance(conn: &mut Conn, attendance: &[Attendance]) -> ApiResult<()> {
+pub fn attendance_named(attendance: &[Attendance]) -> ApiResult<Named> {
     let mut errors = Vec::new();
     let mut orgs = Vec::new();
     let mut agencies = Vec::new();
@@ -432,41 +434,39 @@ pub async fn check_attendance(conn: &mut Conn, attendance: &[Attendance]) -> Api
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    crate::organizations::ensure_actors_exist(conn, &orgs, &agencies).await
+    Ok(Named::actors(orgs, agencies))
 }
 
 /// Writes the meeting-specific rows (the core is written by the caller).
 pub async fn write_specific(
-    conn: &mut Conn,
+    batch: &mut Batch<'_>,
     id: Uuid,
     body: &CreateMeeting,
-    replace: bool,
 ) -> ApiResult<()> {
     let agenda = JsonColumn(body.agenda.clone());
     let values = (
         meetings::starts_at.eq(body.starts_at),
-        meetings::location.eq(&body.location),
+        meetings::location.eq(body.location.clone()),
         meetings::format.eq(body.format),
         meetings::agenda.eq(agenda),
-        meetings::minutes.eq(&body.minutes),
+        meetings::minutes.eq(body.minutes.clone()),
     );
-    crate::save_row!(conn, meetings, id, replace, values);
+    crate::save_row!(batch, meetings, id, values);
     let attendance = body.attendance.iter().enumerate().map(|(i, a)| {
         (
             meeting_attendance::meeting_id.eq(id),
             meeting_attendance::position.eq(page::position(i)),
             meeting_attendance::organization_id.eq(a.organization_id),
             meeting_attendance::agency_id.eq(a.agency_id),
-            meeting_attendance::representative_name.eq(&a.representative_name),
+            meeting_attendance::representative_name.eq(a.representative_name.clone()),
             meeting_attendance::present.eq(a.present),
         )
     });
     crate::replace_children!(
-        conn,
+        batch,
         meeting_attendance,
         meeting_id,
         id,
-        replace,
         attendance.collect()
     );
     Ok(())

@@ -9,6 +9,7 @@ use crate::auth::policy::{EngagementFacts, owner_of_new};
 use crate::auth::{Actor, Caller, Role};
 use crate::councils::Council;
 use crate::db::Conn;
+use crate::db::batch::Batch;
 use crate::engagements::write::{self, Core, Target, set_parties};
 use crate::engagements::{EngagementKind, Party, PartyRole};
 use crate::facilities::Facility;
@@ -107,7 +108,7 @@ async fn save(conn: &mut Conn, actor: &Actor, target: Target, body: &CreateVisit
     if !existing {
         check_mandate(conn, actor, body.mandate_council_id).await?;
     }
-    model::check_monitors(conn, &body.monitor_organization_ids).await?;
+    let named = model::monitors_named(&body.monitor_organization_ids)?;
     let core = Core {
         kind: EngagementKind::MonitoringVisit,
         title: body
@@ -128,8 +129,9 @@ async fn save(conn: &mut Conn, actor: &Actor, target: Target, body: &CreateVisit
         council_id: body.mandate_council_id,
         documents: Core::documents_json(&body.documents),
     };
-    core.save(conn, actor, id, existing).await?;
-    model::write_specific(conn, id, body, existing).await?;
+    let mut batch = Batch::new(conn, existing);
+    core.save(&mut batch, actor, id, named).await?;
+    model::write_specific(&mut batch, id, body).await?;
     let mut parties: Vec<Party> = body
         .monitor_organization_ids
         .iter()
@@ -139,7 +141,8 @@ async fn save(conn: &mut Conn, actor: &Actor, target: Target, body: &CreateVisit
         facility.operating_agency_id,
         PartyRole::Operator,
     ));
-    set_parties(conn, id, &parties).await
+    set_parties(&mut batch, id, &parties).await?;
+    Ok(batch.finish().await?)
 }
 
 /// The owner of a new visit and what the access policy needs to know of it, as the body describes it.

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::{Caller, Role};
+use crate::db::batch::Batch;
 use crate::db::schema::{
     engagement_parties, engagements, facilities, monitoring_visits, visit_findings, visit_monitors,
 };
@@ -23,6 +24,7 @@ use crate::engagements::model as core;
 use crate::engagements::{Document, Engagement, EngagementKind, NamedParty, PartyRole, Visibility};
 use crate::http::export::{CsvRow, join, opt};
 use crate::http::{ApiError, ApiResult, Cursor, FieldError, Keyed};
+use crate::organizations::Named;
 
 pub use crate::domain::VisitStatus;
 
@@ -521,7 +523,7 @@ pub async fn stored_findings(conn: &mut Conn, id: Uuid) -> ApiResult<Vec<Finding
 }
 
 /// Checks the monitors exist and none is listed twice.
-pub async fn check_monitors(conn: &mut Conn, ids: &[Uuid]) -> ApiResult<()> {
+pub fn monitors_named(ids: &[Uuid]) -> ApiResult<Named> {
     let mut seen = std::collections::HashSet::new();
     if let Some(i) = ids.iter().position(|id| !seen.insert(*id)) {
         return Err(ApiError::Validation(vec![FieldError::new(
@@ -534,23 +536,18 @@ pub async fn check_monitors(conn: &mut Conn, ids: &[Uuid]) -> ApiResult<()> {
         .enumerate()
         .map(|(i, id)| (format!("monitor_organization_ids[{i}]"), *id))
         .collect();
-    crate::organizations::ensure_actors_exist(conn, &orgs, &[]).await
+    Ok(Named::actors(orgs, Vec::new()))
 }
 
 /// Writes the visit-specific rows (the core is written by the caller).
-pub async fn write_specific(
-    conn: &mut Conn,
-    id: Uuid,
-    body: &CreateVisit,
-    replace: bool,
-) -> ApiResult<()> {
+pub async fn write_specific(batch: &mut Batch<'_>, id: Uuid, body: &CreateVisit) -> ApiResult<()> {
     let values = (
         monitoring_visits::facility_id.eq(body.facility_id),
         monitoring_visits::announced.eq(body.announced),
         monitoring_visits::mandate_council_id.eq(body.mandate_council_id),
         monitoring_visits::access.eq(body.access),
     );
-    crate::save_row!(conn, monitoring_visits, id, replace, values);
+    crate::save_row!(batch, monitoring_visits, id, values);
     let monitors = body
         .monitor_organization_ids
         .iter()
@@ -562,32 +559,18 @@ pub async fn write_specific(
                 visit_monitors::position.eq(page::position(i)),
             )
         });
-    crate::replace_children!(
-        conn,
-        visit_monitors,
-        visit_id,
-        id,
-        replace,
-        monitors.collect()
-    );
+    crate::replace_children!(batch, visit_monitors, visit_id, id, monitors.collect());
     let findings = body.findings.iter().enumerate().map(|(i, f)| {
         (
             visit_findings::visit_id.eq(id),
             visit_findings::position.eq(page::position(i)),
             visit_findings::category.eq(f.category),
             visit_findings::severity.eq(f.severity),
-            visit_findings::description.eq(&f.description),
+            visit_findings::description.eq(f.description.clone()),
             visit_findings::confidential.eq(f.confidential),
         )
     });
-    crate::replace_children!(
-        conn,
-        visit_findings,
-        visit_id,
-        id,
-        replace,
-        findings.collect()
-    );
+    crate::replace_children!(batch, visit_findings, visit_id, id, findings.collect());
     Ok(())
 }
 

@@ -3,4 +3,4 @@
 pub mod handlers;
 pub mod model;
 
-pub use model::{Organization, OrganizationFilter, ensure_actors_exist};
+pub use model::{Named, Organization, OrganizationFilter, ensure_actors_exist};

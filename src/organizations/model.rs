@@ -301,52 +301,108 @@ impl Organization {
     }
 }
 
-/// An organisation or agency id that exists, and which of the two it is.
+/// A directory entry that exists: its key (an id, or a region's or sphere's code) and which directory holds it.
 #[derive(Debug, QueryableByName)]
-struct KnownActor {
-    #[diesel(sql_type = diesel::sql_types::Uuid)]
-    id: Uuid,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    agency: bool,
+struct Known {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    key: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    directory: String,
+}
+
+/// What a record names in the directory (organisations, agencies, regions, spheres), each beside the field path
+/// that names it: checked in one statement, every unknown one a 422 naming its field.
+#[derive(Debug, Default)]
+pub struct Named {
+    /// Organisation ids.
+    pub organizations: Vec<(String, Uuid)>,
+    /// Agency ids.
+    pub agencies: Vec<(String, Uuid)>,
+    /// Region codes.
+    pub regions: Vec<(String, String)>,
+    /// Sphere codes.
+    pub spheres: Vec<(String, String)>,
+}
+
+impl Named {
+    /// Organisations and agencies.
+    pub fn actors(organizations: Vec<(String, Uuid)>, agencies: Vec<(String, Uuid)>) -> Self {
+        Self {
+            organizations,
+            agencies,
+            ..Self::default()
+        }
+    }
+
+    /// Fails with 422 naming each entry (by its field path) that does not exist. Every directory is asked in the
+    /// same one statement, so diesel keeps it prepared.
+    pub async fn ensure_exist(&self, conn: &mut Conn) -> ApiResult<()> {
+        if self.organizations.is_empty()
+            && self.agencies.is_empty()
+            && self.regions.is_empty()
+            && self.spheres.is_empty()
+        {
+            return Ok(());
+        }
+        let ids = |named: &[(String, Uuid)]| named.iter().map(|(_, id)| *id).collect::<Vec<_>>();
+        let codes = |named: &[(String, String)]| {
+            named
+                .iter()
+                .map(|(_, code)| code.clone())
+                .collect::<Vec<_>>()
+        };
+        let known: Vec<Known> = sql::Statement::new(
+            "SELECT id::text AS key, 'organization' AS directory FROM organizations WHERE id = ANY(",
+        )
+        .fragment(sql::Fragment::new("").uuids(ids(&self.organizations)))
+        .sql(") UNION ALL SELECT id::text, 'agency' FROM agencies WHERE id = ANY(")
+        .fragment(sql::Fragment::new("").uuids(ids(&self.agencies)))
+        .sql(") UNION ALL SELECT code, 'region' FROM regions WHERE code = ANY(")
+        .fragment(sql::Fragment::new("").texts(codes(&self.regions)))
+        .sql(") UNION ALL SELECT code, 'sphere' FROM spheres WHERE code = ANY(")
+        .fragment(sql::Fragment::new("").texts(codes(&self.spheres)))
+        .sql(")")
+        .load(conn)
+        .await?;
+        let exists = |directory: &str, key: &str| {
+            known
+                .iter()
+                .any(|k| k.directory == directory && k.key == key)
+        };
+        let mut errors = Vec::new();
+        let mut check = |directory: &str, what: &str, field: &str, key: String| {
+            if !exists(directory, &key) {
+                errors.push(FieldError::new(field, format!("unknown {what} `{key}`")));
+            }
+        };
+        for (field, id) in &self.organizations {
+            check("organization", "organisation", field, id.to_string());
+        }
+        for (field, id) in &self.agencies {
+            check("agency", "agency", field, id.to_string());
+        }
+        for (field, code) in &self.regions {
+            check("region", "region", field, code.clone());
+        }
+        for (field, code) in &self.spheres {
+            check("sphere", "sphere", field, code.clone());
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(errors))
+        }
+    }
 }
 
 /// Fails with 422 naming each organisation or agency id (by its field path) that does not exist: the check of
-/// every record that names actors (a council's members, an engagement's parties). Both directories are asked in one
-/// statement.
+/// every record that names actors (a council's members, an engagement's parties), in one statement.
 pub async fn ensure_actors_exist(
     conn: &mut Conn,
     organizations: &[(String, Uuid)],
     agencies: &[(String, Uuid)],
 ) -> ApiResult<()> {
-    if organizations.is_empty() && agencies.is_empty() {
-        return Ok(());
-    }
-    let org_ids: Vec<Uuid> = organizations.iter().map(|(_, id)| *id).collect();
-    let agency_ids: Vec<Uuid> = agencies.iter().map(|(_, id)| *id).collect();
-    let known: Vec<KnownActor> =
-        sql::Statement::new("SELECT id, false AS agency FROM organizations WHERE id = ANY(")
-            .fragment(sql::Fragment::new("").uuids(org_ids))
-            .sql(") UNION ALL SELECT id, true FROM agencies WHERE id = ANY(")
-            .fragment(sql::Fragment::new("").uuids(agency_ids))
-            .sql(")")
-            .load(conn)
-            .await?;
-    let known_orgs: Vec<Uuid> = known.iter().filter(|k| !k.agency).map(|k| k.id).collect();
-    let known_agencies: Vec<Uuid> = known.iter().filter(|k| k.agency).map(|k| k.id).collect();
-    let mut errors: Vec<FieldError> = organizations
-        .iter()
-        .filter(|(_, id)| !known_orgs.contains(id))
-        .map(|(field, id)| FieldError::new(field.clone(), format!("unknown organisation `{id}`")))
-        .collect();
-    errors.extend(
-        agencies
-            .iter()
-            .filter(|(_, id)| !known_agencies.contains(id))
-            .map(|(field, id)| FieldError::new(field.clone(), format!("unknown agency `{id}`"))),
-    );
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(errors))
-    }
+    Named::actors(organizations.to_vec(), agencies.to_vec())
+        .ensure_exist(conn)
+        .await
 }

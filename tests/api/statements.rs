@@ -417,3 +417,29 @@ async fn no_list_page_scans_a_large_table_or_sorts_more_than_a_few_pages() {
     }
     assert!(broken.is_empty(), "{}", broken.join("\n"));
 }
+
+/// A new hearing — organisers, invited agencies, a region and spheres — is checked, written and read back in a
+/// handful of statements, whatever the length of its lists: its own rows and parties go in one statement.
+#[actix_web::test]
+async fn a_new_hearing_takes_a_handful_of_statements() {
+    support::record_statements();
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let body = serde_json::json!({
+        "title": "Общественные слушания по проекту закона о НКО",
+        "status": "held",
+        "starts_on": "2026-03-10",
+        "region_code": "TJ-SU",
+        "sphere_codes": ["human_rights"],
+        "organizer_ids": [w.org_a, w.org_b],
+        "invited_agencies": [{"agency_id": w.host_agency, "attended": true}, {"agency_id": w.other_agency}],
+    });
+    app.post("/api/v1/hearings", Some(&w.ngo_a), &body)
+        .await
+        .assert_status(201);
+    support::take_statements();
+    let res = app.post("/api/v1/hearings", Some(&w.ngo_a), &body).await;
+    res.assert_status(201);
+    let statements = support::take_statements();
+    assert!(statements.len() <= 10, "{} statements", statements.len());
+}
