@@ -173,7 +173,9 @@ impl CsvRow for Consultation {
     }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// A consultation's own row. A page loads the rows of all its consultations at once; one consultation reads its row
+/// in the statement of its core, as [`OWN_JSON`].
+#[derive(Debug, Clone, Queryable, Selectable, Deserialize)]
 #[diesel(table_name = consultations, check_for_backend(diesel::pg::Pg))]
 struct ConsultationRow {
     id: Uuid,
@@ -240,6 +242,29 @@ impl ConsultationFilter {
     }
 }
 
+/// [`ConsultationRow`] of the consultation `engagements.id`.
+const OWN_JSON: &str = "(SELECT to_jsonb(c) FROM consultations c WHERE c.id = engagements.id)";
+
+/// A consultation from its core and its own row.
+fn build(e: Engagement, own: ConsultationRow) -> ApiResult<Consultation> {
+    let status =
+        ConsultationStatus::try_from(e.status).with_context(|| format!("consultation {}", e.id))?;
+    Ok(crate::with_core!(
+        Consultation,
+        e {
+            act_type: own.act_type,
+            responsible_agency_id: own.responsible_agency_id,
+            level: own.level,
+            opens_on: own.opens_on,
+            closes_on: own.closes_on,
+            draft_url: own.draft_url,
+            adopted_act: own.adopted_act.map(JsonColumn::into_inner),
+            status,
+            summary: e.summary,
+        }
+    ))
+}
+
 async fn assemble_all(
     conn: &mut Conn,
     engagements: Vec<Engagement>,
@@ -249,36 +274,19 @@ async fn assemble_all(
     engagements
         .into_iter()
         .map(|e: Engagement| {
-            let c = specific
+            let own = specific
                 .remove(&e.id)
                 .ok_or_else(|| anyhow::anyhow!("consultation {} lacks its row", e.id))?;
-            let status = ConsultationStatus::try_from(e.status)
-                .with_context(|| format!("consultation {}", e.id))?;
-            Ok(crate::with_core!(
-                Consultation,
-                e {
-                    act_type: c.act_type,
-                    responsible_agency_id: c.responsible_agency_id,
-                    level: c.level,
-                    opens_on: c.opens_on,
-                    closes_on: c.closes_on,
-                    draft_url: c.draft_url,
-                    adopted_act: c.adopted_act.map(JsonColumn::into_inner),
-                    status,
-                    summary: e.summary,
-                }
-            ))
+            build(e, own)
         })
         .collect()
 }
 
-/// One consultation the caller may read.
+/// One consultation the caller may read: one statement.
 pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Consultation> {
-    let engagement = core::find_of_kind(conn, caller, id, EngagementKind::Consultation).await?;
-    assemble_all(conn, vec![engagement])
-        .await?
-        .pop()
-        .ok_or(ApiError::NotFound)
+    let (engagement, own) =
+        core::find_of_kind(conn, caller, id, EngagementKind::Consultation, OWN_JSON).await?;
+    build(engagement, own)
 }
 
 /// A keyset page (`limit + 1` rows) of the consultations the caller may read, latest opening first.

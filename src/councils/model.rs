@@ -269,6 +269,17 @@ impl Council {
             .await?)
     }
 
+    /// One council the caller may read (404 otherwise), locked for an update.
+    pub async fn find_for_update_as(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Self> {
+        Ok(councils::table
+            .find(id)
+            .filter(readable::<councils::table>(caller))
+            .select(Self::as_select())
+            .for_update()
+            .first(conn)
+            .await?)
+    }
+
     /// Fails with 422 on `field` when the council does not exist.
     pub async fn ensure_exists(conn: &mut Conn, id: Uuid, field: &str) -> ApiResult<()> {
         let found = diesel::select(diesel::dsl::exists(councils::table.find(id)))

@@ -42,6 +42,13 @@ impl<T: Serialize> Serialize for JsonColumn<T> {
     }
 }
 
+// Read as the value itself, so that a row holding a column can be read from a `jsonb` of the whole row.
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for JsonColumn<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize(deserializer).map(JsonColumn)
+    }
+}
+
 impl<T: DeserializeOwned> FromSql<Jsonb, Pg> for JsonColumn<T> {
     fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
         decode(value.as_bytes()).map(JsonColumn)

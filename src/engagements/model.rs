@@ -1040,20 +1040,37 @@ pub fn paged(
     Ok(query.limit(limit + 1))
 }
 
-/// One engagement of a kind with its parties, if the caller may read it (404 otherwise, also for another kind): one
-/// statement, as [`find`].
-pub async fn find_of_kind(
+/// One engagement of a kind with its parties and the kind's own part, if the caller may read it (404 otherwise, also
+/// for another kind): one statement. `own` is a correlated subquery of the kind (trusted SQL, a constant of its
+/// module) giving its row and lists as one `jsonb` value that reads as a `T`.
+pub async fn find_of_kind<T: serde::de::DeserializeOwned + Send + 'static>(
     conn: &mut Conn,
     caller: &Caller,
     id: Uuid,
     kind: EngagementKind,
-) -> ApiResult<Engagement> {
-    let engagement = find(conn, caller, id).await?;
-    if engagement.kind == kind {
-        Ok(engagement)
-    } else {
-        Err(crate::http::ApiError::NotFound)
+    own: &'static str,
+) -> ApiResult<(Engagement, T)> {
+    use diesel::sql_types::{Jsonb, Nullable};
+    let (row, parties, own): (
+        EngagementRow,
+        JsonColumn<Vec<NamedParty>>,
+        Option<JsonColumn<T>>,
+    ) = engagements::table
+        .find(id)
+        .filter(readable::<engagements::table>(caller))
+        .select((
+            EngagementRow::as_select(),
+            sql::static_sql::<Jsonb>(PARTIES_JSON),
+            sql::static_sql::<Nullable<Jsonb>>(own),
+        ))
+        .first(conn)
+        .await?;
+    let engagement = Engagement::from_row(row, parties.into_inner());
+    if engagement.kind != kind {
+        return Err(crate::http::ApiError::NotFound);
     }
+    let own = own.ok_or_else(|| anyhow::anyhow!("{kind} {id} lacks its own row"))?;
+    Ok((engagement, own.into_inner()))
 }
 
 /// Builds a kind's record from its core `e` (an [`Engagement`]) and the kind's own fields: the fields every kind

@@ -282,7 +282,25 @@ pub async fn create<T: KindRecord>(
     save: impl AsyncFnOnce(&mut Conn) -> ApiResult<()>,
     find: impl AsyncFnOnce(&mut Conn, &Caller, Uuid) -> ApiResult<T>,
 ) -> ApiResult<T> {
-    policy::check(actor, Action::Create, Record::Engagement(facts))?;
+    may_create(actor, facts)?;
+    create_ruled_within(conn, actor, id, save, find).await
+}
+
+/// Whether the policy lets `actor` record an engagement as `facts` describe it (403 otherwise).
+pub fn may_create(actor: &Actor, facts: &EngagementFacts) -> ApiResult<()> {
+    policy::check(actor, Action::Create, Record::Engagement(facts))
+}
+
+/// Records a new engagement whose rule can only be asked inside the transaction, once what it is recorded under has
+/// been read and locked there (a meeting's council: 404 when the actor may not read it comes before the rule's
+/// 403): `save` reads it, asks [`may_create`], and writes; the kind's `find` reads the record back.
+pub async fn create_ruled_within<T: KindRecord>(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: Uuid,
+    save: impl AsyncFnOnce(&mut Conn) -> ApiResult<()>,
+    find: impl AsyncFnOnce(&mut Conn, &Caller, Uuid) -> ApiResult<T>,
+) -> ApiResult<T> {
     let caller = actor.caller();
     crate::audit::write::create(conn, actor, save, async |conn| {
         find(conn, &caller, id).await

@@ -191,8 +191,9 @@ impl CsvRow for Grant {
     }
 }
 
-/// The stored grant-specific part.
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// The stored grant-specific part. A page loads the rows of all its grants at once; one grant reads its row in the
+/// statement of its core, as [`OWN_JSON`].
+#[derive(Debug, Clone, Queryable, Selectable, Deserialize)]
 #[diesel(table_name = grants, check_for_backend(diesel::pg::Pg))]
 struct GrantRow {
     id: Uuid,
@@ -259,6 +260,37 @@ pub struct GrantFilter {
 /// Newest first.
 pub const NEWEST: &str = "-starts_on";
 
+/// [`GrantRow`] of the grant `engagements.id`; the amount as its decimal text, never a JSON number.
+const OWN_JSON: &str = "(SELECT to_jsonb(g) || jsonb_build_object('amount', g.amount::text) \
+     FROM grants g WHERE g.id = engagements.id)";
+
+/// A grant from its core and its own row, its reports' `overdue` as of `today`.
+fn build(e: Engagement, own: GrantRow, today: NaiveDate) -> ApiResult<Grant> {
+    let status = GrantStatus::try_from(e.status).with_context(|| format!("grant {}", e.id))?;
+    let mut reports = own.reports.into_inner();
+    for r in &mut reports {
+        r.overdue = r.submitted_on.is_none() && r.due_on < today;
+    }
+    Ok(crate::with_core!(
+        Grant,
+        e {
+            support_type: own.support_type,
+            funder_agency_id: own.funder_agency_id,
+            funder_organization_id: own.funder_organization_id,
+            recipient_organization_id: own.recipient_organization_id,
+            program: own.program,
+            amount: own.amount.in_currency(own.currency),
+            currency: own.currency,
+            awarded_on: own.awarded_on,
+            reports,
+            description: e.summary,
+            starts_on: e.starts_on,
+            ends_on: e.ends_on,
+            status,
+        }
+    ))
+}
+
 async fn assemble_all(conn: &mut Conn, engagements: Vec<Engagement>) -> ApiResult<Vec<Grant>> {
     let ids: Vec<Uuid> = engagements.iter().map(|e| e.id).collect();
     let mut specific = crate::load_by_id!(conn, grants, GrantRow, &ids);
@@ -266,44 +298,19 @@ async fn assemble_all(conn: &mut Conn, engagements: Vec<Engagement>) -> ApiResul
     engagements
         .into_iter()
         .map(|e: Engagement| {
-            let g = specific
+            let own = specific
                 .remove(&e.id)
                 .ok_or_else(|| anyhow::anyhow!("grant {} lacks its row", e.id))?;
-            let status =
-                GrantStatus::try_from(e.status).with_context(|| format!("grant {}", e.id))?;
-            let mut reports = g.reports.into_inner();
-            for r in &mut reports {
-                r.overdue = r.submitted_on.is_none() && r.due_on < today;
-            }
-            Ok(crate::with_core!(
-                Grant,
-                e {
-                    support_type: g.support_type,
-                    funder_agency_id: g.funder_agency_id,
-                    funder_organization_id: g.funder_organization_id,
-                    recipient_organization_id: g.recipient_organization_id,
-                    program: g.program,
-                    amount: g.amount.in_currency(g.currency),
-                    currency: g.currency,
-                    awarded_on: g.awarded_on,
-                    reports,
-                    description: e.summary,
-                    starts_on: e.starts_on,
-                    ends_on: e.ends_on,
-                    status,
-                }
-            ))
+            build(e, own, today)
         })
         .collect()
 }
 
-/// One grant the caller may read.
+/// One grant the caller may read: one statement.
 pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Grant> {
-    let engagement = core::find_of_kind(conn, caller, id, EngagementKind::Grant).await?;
-    assemble_all(conn, vec![engagement])
-        .await?
-        .pop()
-        .ok_or(ApiError::NotFound)
+    let (engagement, own) =
+        core::find_of_kind(conn, caller, id, EngagementKind::Grant, OWN_JSON).await?;
+    build(engagement, own, Utc::now().date_naive())
 }
 
 /// A keyset page (`limit + 1` rows) of the grants the caller may read, newest first.

@@ -171,7 +171,7 @@ impl CsvRow for Hearing {
 }
 
 /// The stored hearing-specific part.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, Deserialize)]
 #[diesel(table_name = hearings, check_for_backend(diesel::pg::Pg))]
 struct HearingRow {
     id: Uuid,
@@ -207,6 +207,43 @@ pub struct HearingFilter {
     pub to: Option<NaiveDate>,
 }
 
+/// A hearing's own part: its row and its lists. A page loads them table by table for all its hearings; one hearing
+/// reads them in the statement of its core, as [`OWN_JSON`].
+#[derive(Debug, Deserialize)]
+struct Own {
+    #[serde(flatten)]
+    row: HearingRow,
+    organizer_ids: Vec<Uuid>,
+    invited_agencies: Vec<InvitedAgency>,
+}
+
+/// [`Own`] of the hearing `engagements.id`, lists in their stored order.
+const OWN_JSON: &str = "(SELECT to_jsonb(h) || jsonb_build_object(\
+     'organizer_ids', ARRAY(SELECT o.organization_id FROM hearing_organizers o WHERE o.hearing_id = h.id \
+     ORDER BY o.position), \
+     'invited_agencies', (SELECT COALESCE(jsonb_agg(jsonb_build_object('agency_id', i.agency_id, \
+     'attended', i.attended) ORDER BY i.position), '[]') FROM hearing_invited_agencies i WHERE i.hearing_id = h.id)) \
+     FROM hearings h WHERE h.id = engagements.id)";
+
+/// A hearing from its core and its own part.
+fn build(e: Engagement, own: Own) -> ApiResult<Hearing> {
+    let status = HearingStatus::try_from(e.status).with_context(|| format!("hearing {}", e.id))?;
+    Ok(crate::with_core!(
+        Hearing,
+        e {
+            organizer_ids: own.organizer_ids,
+            invited_agencies: own.invited_agencies,
+            media: own.row.media.into_inner(),
+            location: own.row.location,
+            participants_count: own.row.participants_count,
+            findings: own.row.findings,
+            summary: e.summary,
+            status,
+            starts_on: e.starts_on,
+        }
+    ))
+}
+
 async fn assemble_all(conn: &mut Conn, engagements: Vec<Engagement>) -> ApiResult<Vec<Hearing>> {
     let ids: Vec<Uuid> = engagements.iter().map(|e| e.id).collect();
     let mut specific = crate::load_by_id!(conn, hearings, HearingRow, &ids);
@@ -230,33 +267,21 @@ async fn assemble_all(conn: &mut Conn, engagements: Vec<Engagement>) -> ApiResul
             let h = specific
                 .remove(&e.id)
                 .ok_or_else(|| anyhow::anyhow!("hearing {} lacks its row", e.id))?;
-            let status =
-                HearingStatus::try_from(e.status).with_context(|| format!("hearing {}", e.id))?;
-            Ok(crate::with_core!(
-                Hearing,
-                e {
-                    organizer_ids: organizers.remove(&e.id).unwrap_or_default(),
-                    invited_agencies: invited.remove(&e.id).unwrap_or_default(),
-                    media: h.media.into_inner(),
-                    location: h.location,
-                    participants_count: h.participants_count,
-                    findings: h.findings,
-                    summary: e.summary,
-                    status,
-                    starts_on: e.starts_on,
-                }
-            ))
+            let own = Own {
+                row: h,
+                organizer_ids: organizers.remove(&e.id).unwrap_or_default(),
+                invited_agencies: invited.remove(&e.id).unwrap_or_default(),
+            };
+            build(e, own)
         })
         .collect()
 }
 
-/// One hearing the caller may read.
+/// One hearing the caller may read: one statement.
 pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Hearing> {
-    let engagement = core::find_of_kind(conn, caller, id, EngagementKind::Hearing).await?;
-    assemble_all(conn, vec![engagement])
-        .await?
-        .pop()
-        .ok_or(ApiError::NotFound)
+    let (engagement, own) =
+        core::find_of_kind(conn, caller, id, EngagementKind::Hearing, OWN_JSON).await?;
+    build(engagement, own)
 }
 
 /// A keyset page (`limit + 1` rows) of the hearings the caller may read, newest first.

@@ -141,16 +141,16 @@ pub async fn create_meeting(
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
     let id = Uuid::now_v7();
-    let mut conn = state.db().await?;
-    // 404 for a council the caller may not read, before anything is said about their rights.
-    let council_id = Council::find(&mut conn, &actor.caller(), path.id).await?.id;
-    let facts = write::facts(EngagementKind::Meeting, None, Some(council_id), &[]);
     let save = async |conn: &mut Conn| {
-        // Locked, so that a change of its host agency waits and then reaches this meeting's parties too.
-        let council = Council::find_for_update(conn, council_id).await?;
+        // 404 for a council the caller may not read, before anything is said about their rights; locked, so that a
+        // change of its host agency waits and then reaches this meeting's parties too.
+        let council = Council::find_for_update_as(conn, &actor.caller(), path.id).await?;
+        let facts = write::facts(EngagementKind::Meeting, None, Some(council.id), &[]);
+        write::may_create(&actor, &facts)?;
         save(conn, &actor, &council, id, &body, false).await
     };
-    let meeting = write::create(&mut conn, &actor, &facts, id, save, model::find).await?;
+    let meeting =
+        write::create_ruled_within(&mut *state.db().await?, &actor, id, save, model::find).await?;
     Ok(created(
         &format!("/api/v1/meetings/{id}"),
         &meeting,

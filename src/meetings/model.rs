@@ -126,7 +126,7 @@ pub struct Meeting {
 }
 
 /// The stored meeting-specific part.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, Deserialize)]
 #[diesel(table_name = meetings, check_for_backend(diesel::pg::Pg))]
 pub struct MeetingRow {
     /// Id.
@@ -325,13 +325,26 @@ async fn assemble_all(conn: &mut Conn, engagements: Vec<Engagement>) -> ApiResul
         .collect()
 }
 
-/// One meeting the caller may read.
+/// A meeting's own part as one meeting reads it in the statement of its core ([`OWN_JSON`]).
+#[derive(Debug, Deserialize)]
+struct Own {
+    #[serde(flatten)]
+    row: MeetingRow,
+    attendance: Vec<Attendance>,
+}
+
+/// [`Own`] of the meeting `engagements.id`, attendance in its stored order.
+const OWN_JSON: &str = "(SELECT to_jsonb(m) || jsonb_build_object(\
+     'attendance', (SELECT COALESCE(jsonb_agg(jsonb_build_object('organization_id', a.organization_id, \
+     'agency_id', a.agency_id, 'representative_name', a.representative_name, 'present', a.present) \
+     ORDER BY a.position), '[]') FROM meeting_attendance a WHERE a.meeting_id = m.id)) \
+     FROM meetings m WHERE m.id = engagements.id)";
+
+/// One meeting the caller may read: one statement.
 pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Meeting> {
-    let engagement = core::find_of_kind(conn, caller, id, EngagementKind::Meeting).await?;
-    assemble_all(conn, vec![engagement])
-        .await?
-        .pop()
-        .ok_or(ApiError::NotFound)
+    let (engagement, own): (Engagement, Own) =
+        core::find_of_kind(conn, caller, id, EngagementKind::Meeting, OWN_JSON).await?;
+    Meeting::assemble(engagement, own.row, own.attendance)
 }
 
 /// A keyset page (`limit + 1` rows) of the meetings the caller may read, newest first.

@@ -255,7 +255,7 @@ impl CsvRow for Visit {
     }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, Deserialize)]
 #[diesel(table_name = monitoring_visits, check_for_backend(diesel::pg::Pg))]
 struct VisitRow {
     id: Uuid,
@@ -309,6 +309,46 @@ pub const NEWEST: &str = "-visited_on";
 /// Oldest visits first (a facility's history).
 pub const OLDEST: &str = "visited_on";
 
+/// A visit's own part: its row and its lists. A page loads them table by table for all its visits; one visit reads
+/// them in the statement of its core, as [`OWN_JSON`].
+#[derive(Debug, Deserialize)]
+struct Own {
+    #[serde(flatten)]
+    row: VisitRow,
+    monitor_organization_ids: Vec<Uuid>,
+    findings: Vec<Finding>,
+}
+
+/// [`Own`] of the visit `engagements.id`, lists in their stored order and every finding whole (the reader's view is
+/// made from it).
+const OWN_JSON: &str = "(SELECT to_jsonb(v) || jsonb_build_object(\
+     'monitor_organization_ids', ARRAY(SELECT m.organization_id FROM visit_monitors m WHERE m.visit_id = v.id \
+     ORDER BY m.position), \
+     'findings', (SELECT COALESCE(jsonb_agg(jsonb_build_object('category', f.category, 'severity', f.severity, \
+     'description', f.description, 'confidential', f.confidential, 'redacted', false) ORDER BY f.position), '[]') \
+     FROM visit_findings f WHERE f.visit_id = v.id)) \
+     FROM monitoring_visits v WHERE v.id = engagements.id)";
+
+/// A visit from its core and its own part, as `caller` may see it.
+fn build(e: Engagement, own: Own, caller: &Caller) -> ApiResult<Visit> {
+    let status = VisitStatus::try_from(e.status).with_context(|| format!("visit {}", e.id))?;
+    let visit = crate::with_core!(
+        Visit,
+        e {
+            facility_id: own.row.facility_id,
+            announced: own.row.announced,
+            mandate_council_id: own.row.mandate_council_id,
+            access: own.row.access,
+            monitor_organization_ids: own.monitor_organization_ids,
+            findings: own.findings,
+            visited_on: e.starts_on,
+            summary: e.summary,
+            status,
+        }
+    );
+    Ok(visit.as_seen_by(caller))
+}
+
 async fn assemble_all(
     conn: &mut Conn,
     caller: &Caller,
@@ -345,34 +385,21 @@ async fn assemble_all(
             let v = specific
                 .remove(&e.id)
                 .ok_or_else(|| anyhow::anyhow!("visit {} lacks its row", e.id))?;
-            let status =
-                VisitStatus::try_from(e.status).with_context(|| format!("visit {}", e.id))?;
-            let visit = crate::with_core!(
-                Visit,
-                e {
-                    facility_id: v.facility_id,
-                    announced: v.announced,
-                    mandate_council_id: v.mandate_council_id,
-                    access: v.access,
-                    monitor_organization_ids: monitors.remove(&e.id).unwrap_or_default(),
-                    findings: findings.remove(&e.id).unwrap_or_default(),
-                    visited_on: e.starts_on,
-                    summary: e.summary,
-                    status,
-                }
-            );
-            Ok(visit.as_seen_by(caller))
+            let own = Own {
+                row: v,
+                monitor_organization_ids: monitors.remove(&e.id).unwrap_or_default(),
+                findings: findings.remove(&e.id).unwrap_or_default(),
+            };
+            build(e, own, caller)
         })
         .collect()
 }
 
-/// One visit the caller may read, as they may see it.
+/// One visit the caller may read, as they may see it: one statement.
 pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Visit> {
-    let engagement = core::find_of_kind(conn, caller, id, EngagementKind::MonitoringVisit).await?;
-    assemble_all(conn, caller, vec![engagement])
-        .await?
-        .pop()
-        .ok_or(ApiError::NotFound)
+    let (engagement, own) =
+        core::find_of_kind(conn, caller, id, EngagementKind::MonitoringVisit, OWN_JSON).await?;
+    build(engagement, own, caller)
 }
 
 /// A keyset page (`limit + 1` rows) of the visits the caller may read, in `sort` order (`NEWEST` or `OLDEST`).

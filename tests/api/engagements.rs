@@ -236,3 +236,118 @@ async fn a_page_of_engagements_takes_two_queries_whatever_its_size() {
     }
     assert_eq!(counts, [2, 2, 2], "page + parties, never one per row");
 }
+
+/// A record read alone (one statement, its own part as JSON) is exactly the record its list shows (its own part
+/// loaded table by table), for every kind, with every list of its own filled, and for readers who see it
+/// differently (a confidential finding is whole for its monitors and redacted for others).
+#[actix_web::test]
+async fn a_record_read_alone_is_the_record_its_list_shows() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let created = |res: support::Response| {
+        res.assert_status(201);
+        support::id_of(&res.json())
+    };
+    let hearing = created(
+        app.post("/api/v1/hearings", Some(&w.ngo_a), &json!({
+            "title": "Слушания", "status": "held", "visibility": "public", "starts_on": "2026-03-10", "region_code": "TJ-SU",
+            "sphere_codes": ["human_rights"], "organizer_ids": [w.org_a, w.org_b], "location": "Худжанд",
+            "participants_count": 40, "findings": "Итоги", "media": [{"outlet": "Азия-Плюс", "url": "https://asiaplustj.info/"}],
+            "invited_agencies": [{"agency_id": w.host_agency, "attended": true}, {"agency_id": w.other_agency}]}))
+        .await,
+    );
+    let facility = created(
+        app.post(
+            "/api/v1/facilities",
+            Some(&w.admin),
+            &json!({
+            "name": "ИВС ОВД Сино", "facility_type": "temporary_detention",
+            "operating_agency_id": w.host_agency, "region_code": "TJ-DU"}),
+        )
+        .await,
+    );
+    let visit = created(
+        app.post("/api/v1/monitoring-visits", Some(&w.ngo_a), &json!({
+            "facility_id": facility, "visited_on": "2026-05-10", "announced": false, "status": "completed",
+            "monitor_organization_ids": [w.org_a, w.org_b], "access": "partial", "visibility": "public",
+            "findings": [
+                {"category": "conditions", "severity": "minor", "description": "Сыро"},
+                {"category": "treatment", "severity": "critical", "description": "Не для всех", "confidential": true}
+            ]}))
+        .await,
+    );
+    let meeting = created(
+        app.post(&format!("/api/v1/councils/{}/meetings", w.council_a), Some(&w.secretary_a), &json!({
+            "title": "Заседание", "status": "held", "visibility": "public", "starts_at": "2026-06-01T10:00:00Z", "location": "Душанбе",
+            "format": "hybrid", "agenda": [{"title": "О мониторинге"}], "minutes": "Протокол",
+            "attendance": [
+                {"organization_id": w.org_a, "representative_name": "Мадина", "present": true},
+                {"agency_id": w.host_agency, "present": false}
+            ]}))
+        .await,
+    );
+    let consultation = created(
+        app.post("/api/v1/consultations", Some(&w.ngo_a), &json!({
+            "title": "Проект закона", "act_type": "law", "visibility": "public", "responsible_agency_id": w.host_agency,
+            "level": "national", "opens_on": "2026-11-01", "closes_on": "2026-11-20",
+            "draft_url": "https://example.org/draft"}))
+        .await,
+    );
+    let grant = created(
+        app.post("/api/v1/grants", Some(&w.ngo_a), &json!({
+            "title": "Грант", "support_type": "grant", "visibility": "public", "funder_agency_id": w.host_agency,
+            "recipient_organization_id": w.org_a, "amount": "1234.56", "currency": "TJS",
+            "starts_on": "2026-03-01", "program": "Программа",
+            "reports": [{"due_on": "2026-01-01"}]}))
+        .await,
+    );
+    let records = [
+        ("hearings", hearing),
+        ("monitoring-visits", visit),
+        ("meetings", meeting),
+        ("consultations", consultation),
+        ("grants", grant),
+    ];
+    for reader in [
+        None,
+        Some(&w.analyst),
+        Some(&w.ngo_a),
+        Some(&w.ngo_b),
+        Some(&w.admin),
+    ] {
+        for (collection, id) in records {
+            let alone = app
+                .get(
+                    &format!("/api/v1/{collection}/{id}"),
+                    reader.map(String::as_str),
+                )
+                .await;
+            assert_eq!(alone.status, 200, "{collection} {id} as {reader:?}");
+            let list = app
+                .get(
+                    &format!("/api/v1/{collection}?limit=100"),
+                    reader.map(String::as_str),
+                )
+                .await;
+            list.assert_status(200);
+            let listed = list.json()["items"]
+                .as_array()
+                .and_then(|items| items.iter().find(|item| item["id"] == json!(id)).cloned());
+            assert_eq!(
+                Some(alone.json()),
+                listed,
+                "{collection} {id} as {reader:?}"
+            );
+        }
+    }
+    // The two readings differ where the reader makes them differ: the monitors read the confidential finding.
+    let path = format!("/api/v1/monitoring-visits/{visit}");
+    let monitor = app.get(&path, Some(&w.ngo_b)).await.json();
+    assert_eq!(monitor["findings"][1]["description"], "Не для всех");
+    let analyst = app.get(&path, Some(&w.analyst)).await.json();
+    assert_eq!(analyst["findings"][1]["redacted"], true);
+    assert_eq!(
+        analyst["findings"][1]["description"],
+        serde_json::Value::Null
+    );
+}
