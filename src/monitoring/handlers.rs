@@ -7,9 +7,9 @@ use uuid::Uuid;
 use super::model::{self, CreateVisit, NEWEST, OLDEST, UpdateVisit, Visit, VisitFilter};
 use crate::auth::policy::{EngagementFacts, owner_of_new};
 use crate::auth::{Actor, Caller, Role};
-use crate::councils::Council;
 use crate::db::Conn;
 use crate::db::batch::Batch;
+use crate::db::sql::Fragment;
 use crate::engagements::write::{self, Core, Target, set_parties};
 use crate::engagements::{EngagementKind, Party, PartyRole};
 use crate::facilities::Facility;
@@ -18,6 +18,7 @@ use crate::http::{
     ApiError, ApiResult, FormatParam, IdPath, Output, Page, PageParams, Path, ProblemResponses,
     Query,
 };
+use crate::organizations::Named;
 use crate::state::AppState;
 
 async fn page(
@@ -83,19 +84,16 @@ pub async fn list_facility_visits(
     page(&state, caller, filter, OLDEST, &params, format.get()).await
 }
 
-/// Checks a new mandate: only a council the author may read, since the mandate makes its secretaries readers of the
-/// visit. One they may not read gets exactly the 422 of one that does not exist, so the answer cannot reveal a
-/// restricted council.
-async fn check_mandate(conn: &mut Conn, actor: &Actor, council: Option<Uuid>) -> ApiResult<()> {
-    let Some(council) = council else {
-        return Ok(());
-    };
-    match Council::find(conn, &actor.caller(), council).await {
-        Err(ApiError::NotFound) => {
-            crate::regions::directory::known(false, "mandate_council_id", "council", council)
-        }
-        other => other.map(|_| ()),
-    }
+/// A new mandate, for the check of what a visit names: only a council the author may read, since the mandate makes
+/// its secretaries readers of the visit. One they may not read gets exactly the 422 of one that does not exist, so
+/// the answer cannot reveal a restricted council.
+fn mandate(actor: &Actor, council: Option<Uuid>) -> Option<(Vec<(String, Uuid)>, Fragment)> {
+    council.map(|council| {
+        (
+            vec![("mandate_council_id".to_owned(), council)],
+            crate::councils::model::readable_sql(&actor.caller()),
+        )
+    })
 }
 
 async fn save(conn: &mut Conn, actor: &Actor, target: Target, body: &CreateVisit) -> ApiResult<()> {
@@ -105,10 +103,10 @@ async fn save(conn: &mut Conn, actor: &Actor, target: Target, body: &CreateVisit
         existing,
     } = target;
     let facility = Facility::find_for_field(conn, body.facility_id, "facility_id").await?;
+    let mut named = model::monitors_named(&body.monitor_organization_ids)?;
     if !existing {
-        check_mandate(conn, actor, body.mandate_council_id).await?;
+        named.councils = mandate(actor, body.mandate_council_id);
     }
-    let named = model::monitors_named(&body.monitor_organization_ids)?;
     let core = Core {
         kind: EngagementKind::MonitoringVisit,
         title: body
@@ -189,7 +187,11 @@ async fn change(
     }
     // Only a new mandate is checked: a monitor may edit a visit whose council they cannot read.
     if merged.mandate_council_id != before.mandate_council_id {
-        check_mandate(conn, actor, merged.mandate_council_id).await?;
+        let named = Named {
+            councils: mandate(actor, merged.mandate_council_id),
+            ..Named::default()
+        };
+        named.ensure_exist(conn).await?;
     }
     save(conn, actor, Target::replacing(before), &merged).await
 }

@@ -322,6 +322,9 @@ pub struct Named {
     pub regions: Vec<(String, String)>,
     /// Sphere codes.
     pub spheres: Vec<(String, String)>,
+    /// Council ids, and the read rule of the councils (SQL over `councils`) the caller may name: one they may not
+    /// read is unknown to them.
+    pub councils: Option<(Vec<(String, Uuid)>, sql::Fragment)>,
 }
 
 impl Named {
@@ -341,6 +344,7 @@ impl Named {
             && self.agencies.is_empty()
             && self.regions.is_empty()
             && self.spheres.is_empty()
+            && self.councils.is_none()
         {
             return Ok(());
         }
@@ -351,7 +355,7 @@ impl Named {
                 .map(|(_, code)| code.clone())
                 .collect::<Vec<_>>()
         };
-        let known: Vec<Known> = sql::Statement::new(
+        let known = sql::Statement::new(
             "SELECT id::text AS key, 'organization' AS directory FROM organizations WHERE id = ANY(",
         )
         .fragment(sql::Fragment::new("").uuids(ids(&self.organizations)))
@@ -361,7 +365,15 @@ impl Named {
         .fragment(sql::Fragment::new("").texts(codes(&self.regions)))
         .sql(") UNION ALL SELECT code, 'sphere' FROM spheres WHERE code = ANY(")
         .fragment(sql::Fragment::new("").texts(codes(&self.spheres)))
-        .sql(")")
+        .sql(")");
+        let known: Vec<Known> = match &self.councils {
+            Some((councils, readable)) => known
+                .sql(" UNION ALL SELECT id::text, 'council' FROM councils WHERE id = ANY(")
+                .fragment(sql::Fragment::new("").uuids(ids(councils)))
+                .sql(") AND ")
+                .fragment(readable.clone()),
+            None => known,
+        }
         .load(conn)
         .await?;
         let exists = |directory: &str, key: &str| {
@@ -386,6 +398,9 @@ impl Named {
         }
         for (field, code) in &self.spheres {
             check("sphere", "sphere", field, code.clone());
+        }
+        for (field, id) in self.councils.iter().flat_map(|(councils, _)| councils) {
+            check("council", "council", field, id.to_string());
         }
         if errors.is_empty() {
             Ok(())

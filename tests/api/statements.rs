@@ -451,7 +451,7 @@ async fn a_new_engagement_takes_at_most_eight_statements() {
             "/api/v1/monitoring-visits".to_owned(),
             &w.ngo_a,
             json!({
-            "facility_id": facility, "visited_on": "2026-05-10", "status": "completed",
+            "facility_id": facility, "visited_on": "2026-05-10", "status": "completed", "mandate_council_id": w.council_a,
             "monitor_organization_ids": [w.org_a, w.org_b], "sphere_codes": ["human_rights"],
             "findings": [{"category": "conditions", "severity": "minor", "description": "Сыро"},
                          {"category": "treatment", "severity": "critical", "description": "Тайна", "confidential": true}]}),
@@ -480,7 +480,6 @@ async fn a_new_engagement_takes_at_most_eight_statements() {
             "region_code": "TJ-SU", "sphere_codes": ["human_rights"]}),
         ),
     ];
-    let mut counts = Vec::new();
     for (path, token, body) in &creates {
         // The first create of each kind prepares its statements; the second is what every later one costs.
         for _ in 0..2 {
@@ -494,7 +493,5 @@ async fn a_new_engagement_takes_at_most_eight_statements() {
             statements.len(),
             statements.join("\n")
         );
-        counts.push(statements.len());
     }
-    eprintln!("{counts:?}");
 }
