@@ -6,7 +6,8 @@
 # Generates ENGAGEMENTS (default 1000000) engagements of every kind with 2,000 organisations and 300 agencies
 # (`hamkori generate --seed 1`) into a fresh database, starts the release server, and runs wrk (Debian package
 # `wrk`) for: the first page of the busiest agency's engagements, a deep page of it via next_cursor,
-# `GET /hearings?limit=50`, and `GET /engagements/{id}`, all anonymous, and `POST /hearings` as an admin. Beside each,
+# `GET /hearings?limit=50`, `GET /engagements/{id}` and `GET /hearings/{id}`, all anonymous, and `POST /hearings` as
+# an admin. Beside each,
 # pgbench (Postgres' own client, the same 8 clients) replays the statements that one such request issued, captured
 # from the Postgres log (bench/replay.py; a create's in a transaction that rolls back), so the table compares the
 # API with Postgres running exactly its SQL. Then, as a reference for the machine, pgbench of a primary-key select.
@@ -96,6 +97,7 @@ measure "agency page" "$base/engagements?agency_id=$agency&limit=50"
 measure "agency page 21" "$base/engagements?agency_id=$agency&limit=50&cursor=$cursor"
 measure "hearings" "$base/hearings?limit=50"
 measure "get" "$base/engagements/$id"
+measure "get hearing" "$base/hearings/$id"
 measure "create" "$base/hearings" post
 # The hearings the create load made (dated after every generated one, so first in the agency's list) would slow the
 # next run's list pages on a kept database: they go.
@@ -116,7 +118,7 @@ if sys.argv[3] != "10000" and os.path.exists(sys.argv[2]):
     small = {l.split("\t")[0]: l.rstrip("\n").split("\t") for l in open(sys.argv[2])}
 names = {"agency page": "`GET /engagements?agency_id=…&limit=50`, the busiest agency, first page",
          "agency page 21": "the same, page 21 via `next_cursor`", "hearings": "`GET /hearings?limit=50`",
-         "get": "`GET /engagements/{id}`", "create": "`POST /hearings` (admin, with audit; replayed with ROLLBACK)"}
+         "get": "`GET /engagements/{id}`", "get hearing": "`GET /hearings/{id}`", "create": "`POST /hearings` (admin, with audit; replayed with ROLLBACK)"}
 def ms(t):
     return float(t[:-2]) if t.endswith("ms") else float(t[:-2]) / 1000 if t.endswith("us") else float(t[:-1]) * 1000
 head = "| request | statements | API rps | pgbench tps (same statements) | API / pgbench | p50 | p99 |"

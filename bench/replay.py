@@ -7,7 +7,7 @@ Reads the server log lines `duration: … execute <name>: SQL` (with their `DETA
 `duration: … statement: SQL` of DATABASE, binds each parameter into its statement as a literal, and prints one
 statement per line, each ending with `;`: the same statements, in the same order, captured rather than retyped.
 With `rollback`, a COMMIT becomes ROLLBACK, so that a create's statements can be replayed without keeping rows.
-Prints the number of statements to stderr.
+Prints the number of statements the request issued to stderr.
 """
 import json
 import re
@@ -79,6 +79,8 @@ def top_level(text):
     return items
 
 
+# The request's own statements; the replay may add one of its own below (new ids), which is not counted.
+issued = len(statements)
 if rollback:
     # The ids the request created already exist (its transaction committed): the replay makes new ones for each
     # transaction, as the server does, and uses them wherever the request used them.
@@ -100,4 +102,4 @@ if rollback:
         statements.insert(0, f"SELECT {names} \\gset")
 
 print("\n".join(statements))
-print(len(statements), file=sys.stderr)
+print(issued, file=sys.stderr)
