@@ -7,10 +7,9 @@
 # (`hamkori generate --seed 1`) into a fresh database, starts the release server, and runs wrk (Debian package
 # `wrk`) for: the first page of the busiest agency's engagements, a deep page of it via next_cursor,
 # `GET /hearings?limit=50`, `GET /engagements/{id}` and `GET /hearings/{id}`, all anonymous, and `POST /hearings` as
-# an admin. Beside each,
-# pgbench (Postgres' own client, the same 8 clients) replays the statements that one such request issued, captured
-# from the Postgres log (bench/replay.py; a create's in a transaction that rolls back), so the table compares the
-# API with Postgres running exactly its SQL. Then, as a reference for the machine, pgbench of a primary-key select.
+# an admin. Beside each, pgbench (Postgres' own client, the same 8 clients) replays the statements that one such
+# request issued, captured from the Postgres log (bench/replay.py; a create's in a transaction that rolls back), so
+# the table compares the API with Postgres running exactly its SQL. Then, as a reference for the machine, pgbench of a primary-key select.
 # A run at 1,000,000 after one at 10,000 adds the 1M/10k latency ratio; WRITE_DOCS=1 adds the table to
 # docs/benchmarks.md. Set KEEP_DB=1 to reuse a database generated before. Needs the Postgres log readable
 # (BENCH_PG_LOG, default /var/log/postgresql/postgresql-*-main.log) and superuser rights (ALTER SYSTEM, to log the
