@@ -265,12 +265,14 @@ fn build(e: Engagement, own: ConsultationRow) -> ApiResult<Consultation> {
     ))
 }
 
-async fn assemble_all(
-    conn: &mut Conn,
-    engagements: Vec<Engagement>,
-) -> ApiResult<Vec<Consultation>> {
-    let ids: Vec<Uuid> = engagements.iter().map(|e| e.id).collect();
-    let mut specific = crate::load_by_id!(conn, consultations, ConsultationRow, &ids);
+/// A page's consultations from their core rows: parties and own rows, the two statements sent together (pipelined, as
+/// for hearings).
+async fn assemble_all(conn: &Conn, rows: Vec<core::EngagementRow>) -> ApiResult<Vec<Consultation>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let (engagements, mut specific) = futures_util::try_join!(
+        core::with_parties(conn, rows),
+        crate::load_by_id!(conn, consultations, ConsultationRow, &ids),
+    )?;
     engagements
         .into_iter()
         .map(|e: Engagement| {
@@ -299,8 +301,7 @@ pub async fn list(
 ) -> ApiResult<Vec<Consultation>> {
     let query = filtered(core::of_kind(EngagementKind::Consultation, caller), filter);
     let rows = core::paged(query, after, limit, false)?.load(conn).await?;
-    let engagements = core::with_parties(conn, rows).await?;
-    assemble_all(conn, engagements).await
+    assemble_all(conn, rows).await
 }
 
 /// The consultation list's filters on a query over the core rows (the list and the statistics share them).

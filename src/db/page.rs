@@ -18,34 +18,43 @@ pub fn position(i: usize) -> i32 {
     i32::try_from(i).unwrap_or(i32::MAX)
 }
 
-/// Loads the rows of `$table` whose `id` is among `$ids`, keyed by id: a kind's own row for each core row.
+/// Loads the rows of `$table` whose `id` is among `$ids`, keyed by id: a kind's own row for each core row. It is a
+/// future over a shared connection (`&Conn`), so that a page can send it together with its other loads
+/// (pipelined, `futures_util::try_join!`): `load_by_id!(conn, hearings, HearingRow, &ids)`.
 #[macro_export]
 macro_rules! load_by_id {
-    ($conn:expr, $table:ident, $row:ty, $ids:expr) => {{
-        let rows: Vec<$row> = $table::table
-            .filter($table::id.eq_any($ids))
-            .select(<$row>::as_select())
-            .load($conn)
-            .await?;
-        rows.into_iter()
-            .map(|row| (row.id, row))
-            .collect::<std::collections::HashMap<uuid::Uuid, $row>>()
-    }};
+    ($conn:expr, $table:ident, $row:ty, $ids:expr) => {
+        // The caller's error type, converted from diesel's.
+        ::futures_util::TryFutureExt::err_into(async {
+            let rows: Vec<$row> = $table::table
+                .filter($table::id.eq_any($ids))
+                .select(<$row>::as_select())
+                .load(&mut { $conn })
+                .await?;
+            diesel::QueryResult::Ok(
+                rows.into_iter()
+                    .map(|row| (row.id, row))
+                    .collect::<std::collections::HashMap<uuid::Uuid, $row>>(),
+            )
+        })
+    };
 }
 
-/// Loads the list items of a child table (`$parent` column, `position` order) for every parent in `$ids`,
-/// grouped by parent: `load_children!(conn, hearing_organizers, hearing_id, &ids, hearing_organizers::organization_id)`.
+/// Loads the list items of a child table (`$parent` column, `position` order) for every parent in `$ids`, grouped
+/// by parent; a future over a shared connection, as [`load_by_id!`]:
+/// `load_children!(conn, hearing_organizers, hearing_id, &ids, hearing_organizers::organization_id => Uuid)`.
 #[macro_export]
 macro_rules! load_children {
-    ($conn:expr, $table:ident, $parent:ident, $ids:expr, $select:expr) => {
-        $crate::db::page::group_by_parent(
-            $table::table
+    ($conn:expr, $table:ident, $parent:ident, $ids:expr, $select:expr => $item:ty) => {
+        ::futures_util::TryFutureExt::err_into(async {
+            let rows: Vec<(uuid::Uuid, $item)> = $table::table
                 .filter($table::$parent.eq_any($ids))
                 .order(($table::$parent, $table::position))
                 .select(($table::$parent, $select))
-                .load($conn)
-                .await?,
-        )
+                .load(&mut { $conn })
+                .await?;
+            diesel::QueryResult::Ok($crate::db::page::group_by_parent(rows))
+        })
     };
 }
 

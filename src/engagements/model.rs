@@ -642,7 +642,7 @@ impl EngagementRow {
 /// the whole directory on every call, which cost a get by id more than all the rest of its SQL (docs/benchmarks.md,
 /// "A get by id in one statement").
 pub async fn parties_of(
-    conn: &mut Conn,
+    mut conn: &Conn,
     ids: &[Uuid],
 ) -> ApiResult<HashMap<Uuid, Vec<NamedParty>>> {
     use diesel::sql_types::Nullable;
@@ -659,7 +659,7 @@ pub async fn parties_of(
             ),
         ))
         .filter(engagement_parties::engagement_id.eq_any(ids))
-        .load(conn)
+        .load(&mut conn)
         .await?;
     Ok(crate::db::page::group_by_parent(rows.into_iter().map(
         |(engagement, party, organization, agency)| {
@@ -669,8 +669,9 @@ pub async fn parties_of(
     )))
 }
 
-/// Attaches parties to core rows: one query whatever the number of rows.
-pub async fn with_parties(conn: &mut Conn, rows: Vec<EngagementRow>) -> ApiResult<Vec<Engagement>> {
+/// Attaches parties to core rows: one query whatever the number of rows. It takes the connection shared, so that a
+/// page can send it together with the loads of its kind's own rows (pipelined: one round trip for all).
+pub async fn with_parties(conn: &Conn, rows: Vec<EngagementRow>) -> ApiResult<Vec<Engagement>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut parties = parties_of(conn, &ids).await?;
     Ok(rows

@@ -13,7 +13,7 @@ use crate::db::batch::Batch;
 use crate::db::schema::{engagement_parties, engagements};
 use crate::db::sql::{Fragment, Statement};
 use crate::db::{Conn, JsonColumn};
-use crate::http::{ApiError, ApiResult, IfMatch, Precondition};
+use crate::http::{ApiError, ApiResult, FieldError, IfMatch, Precondition};
 use crate::organizations::Named;
 
 /// The core fields a kind writes; the kind derives them from its own body.
@@ -54,13 +54,15 @@ impl Core {
         JsonColumn(documents.to_vec())
     }
 
-    /// Checks the core's own rule (the end is not before the start), then that everything the record names exists:
-    /// what the kind names (`named`) with the core's region and spheres, in one statement.
+    /// Checks the core's own rule (the end is not before the start) and that everything the record names exists:
+    /// what the kind names (`named`) with the core's region and spheres, in one statement. Every field at fault is
+    /// named in the one 422.
     async fn check(&self, conn: &mut Conn, mut named: Named) -> ApiResult<()> {
+        let mut errors = Vec::new();
         if let Some(end) = self.ends_on
             && end < self.starts_on
         {
-            return Err(ApiError::field("ends_on", "must not be before the start"));
+            errors.push(FieldError::new("ends_on", "must not be before the start"));
         }
         named.regions.extend(
             self.region_code
@@ -72,7 +74,15 @@ impl Core {
                 .iter()
                 .map(|code| ("sphere_codes".to_owned(), code.clone())),
         );
-        named.ensure_exist(conn).await
+        match named.ensure_exist(conn).await {
+            Err(ApiError::Validation(unknown)) => errors.extend(unknown),
+            other => other?,
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(errors))
+        }
     }
 
     /// Checks the record (see [`Core::check`]) and writes the core row, at once and on its own (see

@@ -202,6 +202,7 @@ struct GrantRow {
     funder_organization_id: Option<Uuid>,
     recipient_organization_id: Uuid,
     program: Option<String>,
+    #[serde(deserialize_with = "Amount::deserialize_stored")]
     amount: Amount,
     currency: Currency,
     awarded_on: Option<NaiveDate>,
@@ -291,9 +292,14 @@ fn build(e: Engagement, own: GrantRow, today: NaiveDate) -> ApiResult<Grant> {
     ))
 }
 
-async fn assemble_all(conn: &mut Conn, engagements: Vec<Engagement>) -> ApiResult<Vec<Grant>> {
-    let ids: Vec<Uuid> = engagements.iter().map(|e| e.id).collect();
-    let mut specific = crate::load_by_id!(conn, grants, GrantRow, &ids);
+/// A page's grants from their core rows: parties and own rows, the two statements sent together (pipelined, as
+/// for hearings).
+async fn assemble_all(conn: &Conn, rows: Vec<core::EngagementRow>) -> ApiResult<Vec<Grant>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let (engagements, mut specific) = futures_util::try_join!(
+        core::with_parties(conn, rows),
+        crate::load_by_id!(conn, grants, GrantRow, &ids),
+    )?;
     let today = Utc::now().date_naive();
     engagements
         .into_iter()
@@ -323,8 +329,7 @@ pub async fn list(
 ) -> ApiResult<Vec<Grant>> {
     let query = filtered(core::of_kind(EngagementKind::Grant, caller), filter)?;
     let rows = core::paged(query, after, limit, false)?.load(conn).await?;
-    let engagements = core::with_parties(conn, rows).await?;
-    assemble_all(conn, engagements).await
+    assemble_all(conn, rows).await
 }
 
 /// The grant list's filters on a query over the core rows (the list and the statistics share them).

@@ -119,6 +119,16 @@ impl Amount {
         serde_json::value::RawValue::from_string(self.to_string())
     }
 
+    /// Reads an amount stored in the database from its decimal text (a `jsonb` of a grant's row): as
+    /// [`FromSql`] reads the column, with no limit but the sign, so that a record reads the same alone as in its list.
+    pub fn deserialize_stored<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let value = BigDecimal::from_str(&text).map_err(serde::de::Error::custom)?;
+        Self::from_stored(value).map_err(serde::de::Error::custom)
+    }
+
     /// Checks an amount read from the database: the `grants_amount_check` constraint makes a negative one
     /// impossible, and one that appears anyway is corrupt data, reported rather than shown.
     fn from_stored(value: BigDecimal) -> deserialize::Result<Self> {

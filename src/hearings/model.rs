@@ -1,8 +1,6 @@
 //! Public hearings organised by civil society: an engagement of kind `hearing` plus organisers, invited
 //! agencies (and whether each came), media, participant count and findings.
 
-use std::collections::HashMap;
-
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -244,23 +242,18 @@ fn build(e: Engagement, own: Own) -> ApiResult<Hearing> {
     ))
 }
 
-async fn assemble_all(conn: &mut Conn, engagements: Vec<Engagement>) -> ApiResult<Vec<Hearing>> {
-    let ids: Vec<Uuid> = engagements.iter().map(|e| e.id).collect();
-    let mut specific = crate::load_by_id!(conn, hearings, HearingRow, &ids);
-    let mut organizers: HashMap<Uuid, Vec<Uuid>> = crate::load_children!(
-        conn,
-        hearing_organizers,
-        hearing_id,
-        &ids,
-        hearing_organizers::organization_id
-    );
-    let mut invited: HashMap<Uuid, Vec<InvitedAgency>> = crate::load_children!(
-        conn,
-        hearing_invited_agencies,
-        hearing_id,
-        &ids,
-        InvitedAgency::as_select()
-    );
+/// A page's hearings from their core rows: their parties and their own rows and lists, the four statements sent
+/// together on the one connection (pipelined: Postgres runs them in turn, the page waits for one round trip).
+async fn assemble_all(conn: &Conn, rows: Vec<core::EngagementRow>) -> ApiResult<Vec<Hearing>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let (engagements, mut specific, mut organizers, mut invited) = futures_util::try_join!(
+        core::with_parties(conn, rows),
+        crate::load_by_id!(conn, hearings, HearingRow, &ids),
+        crate::load_children!(conn, hearing_organizers, hearing_id, &ids,
+            hearing_organizers::organization_id => Uuid),
+        crate::load_children!(conn, hearing_invited_agencies, hearing_id, &ids,
+            InvitedAgency::as_select() => InvitedAgency),
+    )?;
     engagements
         .into_iter()
         .map(|e: Engagement| {
@@ -294,8 +287,7 @@ pub async fn list(
 ) -> ApiResult<Vec<Hearing>> {
     let query = filtered(core::of_kind(EngagementKind::Hearing, caller), filter);
     let rows = core::paged(query, after, limit, false)?.load(conn).await?;
-    let engagements = core::with_parties(conn, rows).await?;
-    assemble_all(conn, engagements).await
+    assemble_all(conn, rows).await
 }
 
 /// The hearing list's filters on a query over the core rows (the list and the statistics share them).

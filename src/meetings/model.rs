@@ -1,7 +1,5 @@
 //! Meetings of councils: an engagement of kind `meeting` plus time, place, format, agenda, attendance, minutes.
 
-use std::collections::HashMap;
-
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Offset, Utc};
 use diesel::prelude::*;
@@ -302,17 +300,16 @@ pub struct MeetingFilter {
     pub to: Option<NaiveDate>,
 }
 
-/// Loads full meetings for core rows (three more queries, whatever their number).
-async fn assemble_all(conn: &mut Conn, engagements: Vec<Engagement>) -> ApiResult<Vec<Meeting>> {
-    let ids: Vec<Uuid> = engagements.iter().map(|e| e.id).collect();
-    let mut specific = crate::load_by_id!(conn, meetings, MeetingRow, &ids);
-    let mut attendance: HashMap<Uuid, Vec<Attendance>> = crate::load_children!(
-        conn,
-        meeting_attendance,
-        meeting_id,
-        &ids,
-        Attendance::as_select()
-    );
+/// A page's meetings from their core rows: parties, own rows and attendance, the three statements sent together
+/// (pipelined, as for hearings).
+async fn assemble_all(conn: &Conn, rows: Vec<core::EngagementRow>) -> ApiResult<Vec<Meeting>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let (engagements, mut specific, mut attendance) = futures_util::try_join!(
+        core::with_parties(conn, rows),
+        crate::load_by_id!(conn, meetings, MeetingRow, &ids),
+        crate::load_children!(conn, meeting_attendance, meeting_id, &ids,
+            Attendance::as_select() => Attendance),
+    )?;
     engagements
         .into_iter()
         .map(|e| {
@@ -357,8 +354,7 @@ pub async fn list(
 ) -> ApiResult<Vec<Meeting>> {
     let query = filtered(core::of_kind(EngagementKind::Meeting, caller), filter);
     let rows = core::paged(query, after, limit, false)?.load(conn).await?;
-    let engagements = core::with_parties(conn, rows).await?;
-    assemble_all(conn, engagements).await
+    assemble_all(conn, rows).await
 }
 
 /// The sort of meeting lists.

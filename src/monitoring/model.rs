@@ -3,8 +3,6 @@
 //! Confidential findings are redacted in one place, [`Visit::as_seen_by`]: every read path (one visit, lists,
 //! exports, a facility's visits) and the audit snapshot go through it, so no path can forget it.
 
-use std::collections::HashMap;
-
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -274,6 +272,19 @@ struct FindingRow {
     confidential: bool,
 }
 
+impl FindingRow {
+    /// The finding whole, as its monitors see it (a reader's view is made from it).
+    fn whole(self) -> Finding {
+        Finding {
+            category: self.category,
+            severity: self.severity,
+            description: self.description,
+            confidential: self.confidential,
+            redacted: false,
+        }
+    }
+}
+
 /// Filters of visit lists.
 #[derive(Debug, Clone, Default, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -349,36 +360,22 @@ fn build(e: Engagement, own: Own, caller: &Caller) -> ApiResult<Visit> {
     Ok(visit.as_seen_by(caller))
 }
 
+/// A page's visits from their core rows: parties, own rows, monitors and findings, the four statements sent together
+/// (pipelined, as for hearings).
 async fn assemble_all(
-    conn: &mut Conn,
+    conn: &Conn,
     caller: &Caller,
-    engagements: Vec<Engagement>,
+    rows: Vec<core::EngagementRow>,
 ) -> ApiResult<Vec<Visit>> {
-    let ids: Vec<Uuid> = engagements.iter().map(|e| e.id).collect();
-    let mut specific = crate::load_by_id!(conn, monitoring_visits, VisitRow, &ids);
-    let mut monitors: HashMap<Uuid, Vec<Uuid>> = crate::load_children!(
-        conn,
-        visit_monitors,
-        visit_id,
-        &ids,
-        visit_monitors::organization_id
-    );
-    let mut findings: HashMap<Uuid, Vec<Finding>> = HashMap::new();
-    let rows: Vec<(Uuid, FindingRow)> = visit_findings::table
-        .filter(visit_findings::visit_id.eq_any(&ids))
-        .order((visit_findings::visit_id, visit_findings::position))
-        .select((visit_findings::visit_id, FindingRow::as_select()))
-        .load(conn)
-        .await?;
-    for (id, f) in rows {
-        findings.entry(id).or_default().push(Finding {
-            category: f.category,
-            severity: f.severity,
-            description: f.description,
-            confidential: f.confidential,
-            redacted: false,
-        });
-    }
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let (engagements, mut specific, mut monitors, mut findings) = futures_util::try_join!(
+        core::with_parties(conn, rows),
+        crate::load_by_id!(conn, monitoring_visits, VisitRow, &ids),
+        crate::load_children!(conn, visit_monitors, visit_id, &ids,
+            visit_monitors::organization_id => Uuid),
+        crate::load_children!(conn, visit_findings, visit_id, &ids,
+            FindingRow::as_select() => FindingRow),
+    )?;
     engagements
         .into_iter()
         .map(|e: Engagement| {
@@ -388,7 +385,12 @@ async fn assemble_all(
             let own = Own {
                 row: v,
                 monitor_organization_ids: monitors.remove(&e.id).unwrap_or_default(),
-                findings: findings.remove(&e.id).unwrap_or_default(),
+                findings: findings
+                    .remove(&e.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(FindingRow::whole)
+                    .collect(),
             };
             build(e, own, caller)
         })
@@ -418,8 +420,7 @@ pub async fn list(
     let rows = core::paged(query, after, limit, sort == OLDEST)?
         .load(conn)
         .await?;
-    let engagements = core::with_parties(conn, rows).await?;
-    assemble_all(conn, caller, engagements).await
+    assemble_all(conn, caller, rows).await
 }
 
 /// The visit list's filters on a query over the core rows (the list and the statistics share them).

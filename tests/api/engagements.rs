@@ -340,6 +340,28 @@ async fn a_record_read_alone_is_the_record_its_list_shows() {
             );
         }
     }
+    // An amount written past the API, larger than a client may write, reads the same both ways.
+    app.execute(&format!(
+        "UPDATE grants SET amount = 12345678901234567890.125 WHERE id = '{grant}'"
+    ))
+    .await;
+    let alone = app
+        .get(&format!("/api/v1/grants/{grant}"), Some(&w.admin))
+        .await;
+    assert_eq!(alone.status, 200, "{}", alone.text());
+    assert_eq!(alone.json()["amount"], "12345678901234567890.125");
+    let listed = app
+        .get("/api/v1/grants?limit=100", Some(&w.admin))
+        .await
+        .json()["items"]
+        .as_array()
+        .and_then(|items| {
+            items
+                .iter()
+                .find(|item| item["id"] == json!(grant))
+                .cloned()
+        });
+    assert_eq!(Some(alone.json()), listed);
     // The two readings differ where the reader makes them differ: the monitors read the confidential finding.
     let path = format!("/api/v1/monitoring-visits/{visit}");
     let monitor = app.get(&path, Some(&w.ngo_b)).await.json();
@@ -349,5 +371,46 @@ async fn a_record_read_alone_is_the_record_its_list_shows() {
     assert_eq!(
         analyst["findings"][1]["description"],
         serde_json::Value::Null
+    );
+}
+
+/// A new record naming several things that do not exist gets every one of them named in one 422, checked in one
+/// statement, and nothing of it is written; with the same body made right, it is recorded.
+#[actix_web::test]
+async fn every_unknown_reference_is_named_at_once_and_nothing_is_written() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let before = app.count("SELECT count(*) FROM engagements").await;
+    let unknown = uuid::Uuid::now_v7();
+    let mut body = json!({
+        "title": "Слушания", "status": "held", "starts_on": "2026-03-10", "region_code": "TJ-XX",
+        "sphere_codes": ["human_rights", "no_such_sphere"], "organizer_ids": [w.org_a, unknown],
+        "invited_agencies": [{"agency_id": uuid::Uuid::now_v7()}]});
+    let res = app.post("/api/v1/hearings", Some(&w.ngo_a), &body).await;
+    res.assert_problem(422);
+    let mut fields = res.error_fields();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "invited_agencies[0].agency_id",
+            "organizer_ids[1]",
+            "region_code",
+            "sphere_codes"
+        ],
+        "{}",
+        res.text()
+    );
+    assert_eq!(app.count("SELECT count(*) FROM engagements").await, before);
+    body["region_code"] = json!("TJ-SU");
+    body["sphere_codes"] = json!(["human_rights"]);
+    body["organizer_ids"] = json!([w.org_a, w.org_b]);
+    body["invited_agencies"] = json!([{"agency_id": w.host_agency}]);
+    app.post("/api/v1/hearings", Some(&w.ngo_a), &body)
+        .await
+        .assert_status(201);
+    assert_eq!(
+        app.count("SELECT count(*) FROM engagements").await,
+        before + 1
     );
 }
