@@ -13,11 +13,6 @@ pub fn group_by_parent<T>(rows: impl IntoIterator<Item = (Uuid, T)>) -> HashMap<
     map
 }
 
-/// The stored position of the `i`-th item of a list (lists are short; a longer one would be refused first).
-pub fn position(i: usize) -> i32 {
-    i32::try_from(i).unwrap_or(i32::MAX)
-}
-
 /// Loads the rows of `$table` whose `id` is among `$ids`, keyed by id: a kind's own row for each core row. It is a
 /// future over a shared connection (`&Conn`), so that a page can send it together with its other loads
 /// (pipelined, `futures_util::try_join!`): `load_by_id!(conn, hearings, HearingRow, &ids)`.
@@ -75,11 +70,12 @@ macro_rules! save_row {
     };
 }
 
-/// Replaces the rows of a list through a [`crate::db::batch::Batch`]: an existing parent's old rows go, then `$rows`
-/// (already holding the parent id and positions, owning their values) are inserted in one statement.
+/// Replaces the rows of a list through a [`crate::db::batch::Batch`]: an existing parent's old rows go, then
+/// `$insert` writes the new ones — an `INSERT … SELECT … FROM unnest(…) WITH ORDINALITY` ([`crate::db::sql::Fragment`]),
+/// one array per column, whose text is the same whatever their number, so that diesel keeps it prepared.
 #[macro_export]
 macro_rules! replace_children {
-    ($batch:expr, $table:ident, $parent:ident, $id:expr, $rows:expr) => {
+    ($batch:expr, $table:ident, $parent:ident, $id:expr, $insert:expr) => {
         if $batch.replacing() {
             $batch
                 .run(diesel::delete(
@@ -87,12 +83,7 @@ macro_rules! replace_children {
                 ))
                 .await?;
         }
-        let rows: Vec<_> = $rows;
-        if !rows.is_empty() {
-            $batch
-                .run(diesel::insert_into($table::table).values(rows))
-                .await?;
-        }
+        $batch.run($insert).await?;
     };
 }
 

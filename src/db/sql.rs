@@ -21,6 +21,8 @@ enum Piece {
     OptionalUuids(Vec<Option<Uuid>>),
     Text(String),
     Texts(Vec<String>),
+    OptionalTexts(Vec<Option<String>>),
+    Bools(Vec<bool>),
     BigInt(i64),
     Date(NaiveDate),
     Time(DateTime<Utc>),
@@ -102,6 +104,18 @@ impl Fragment {
         self
     }
 
+    /// Appends a bound `text[]` whose items may be null (a column of rows given to `unnest`).
+    pub fn optional_texts(mut self, values: Vec<Option<String>>) -> Self {
+        self.pieces.push(Piece::OptionalTexts(values));
+        self
+    }
+
+    /// Appends a bound `boolean[]` (a column of rows given to `unnest`).
+    pub fn bools(mut self, values: Vec<bool>) -> Self {
+        self.pieces.push(Piece::Bools(values));
+        self
+    }
+
     /// Appends a bound `bigint` (such as a `LIMIT`).
     pub fn bigint(mut self, value: i64) -> Self {
         self.pieces.push(Piece::BigInt(value));
@@ -156,6 +170,10 @@ impl QueryFragment<Pg> for Fragment {
                 }
                 Piece::Text(value) => out.push_bind_param::<Text, _>(value)?,
                 Piece::Texts(values) => out.push_bind_param::<Array<Text>, _>(values)?,
+                Piece::OptionalTexts(values) => {
+                    out.push_bind_param::<Array<diesel::sql_types::Nullable<Text>>, _>(values)?
+                }
+                Piece::Bools(values) => out.push_bind_param::<Array<Bool>, _>(values)?,
                 Piece::BigInt(value) => {
                     out.push_bind_param::<diesel::sql_types::BigInt, _>(value)?
                 }

@@ -15,7 +15,8 @@ use crate::db::batch::Batch;
 use crate::db::schema::{
     engagement_parties, engagements, hearing_invited_agencies, hearing_organizers, hearings,
 };
-use crate::db::{Conn, JsonColumn, page};
+use crate::db::sql::Fragment;
+use crate::db::{Conn, JsonColumn};
 use crate::engagements::model as core;
 use crate::engagements::{
     Document, Engagement, EngagementKind, NamedParty, Party, PartyRole, Visibility,
@@ -441,35 +442,24 @@ pub async fn write_specific(
         hearings::media.eq(media),
     );
     crate::save_row!(batch, hearings, id, values);
-    let organizers = body.organizer_ids.iter().enumerate().map(|(i, org)| {
-        (
-            hearing_organizers::hearing_id.eq(id),
-            hearing_organizers::organization_id.eq(*org),
-            hearing_organizers::position.eq(page::position(i)),
-        )
-    });
-    crate::replace_children!(
-        batch,
-        hearing_organizers,
-        hearing_id,
-        id,
-        organizers.collect()
-    );
-    let invited = body.invited_agencies.iter().enumerate().map(|(i, a)| {
-        (
-            hearing_invited_agencies::hearing_id.eq(id),
-            hearing_invited_agencies::agency_id.eq(a.agency_id),
-            hearing_invited_agencies::position.eq(page::position(i)),
-            hearing_invited_agencies::attended.eq(a.attended),
-        )
-    });
-    crate::replace_children!(
-        batch,
-        hearing_invited_agencies,
-        hearing_id,
-        id,
-        invited.collect()
-    );
+    let organizers = Fragment::new(
+        "INSERT INTO hearing_organizers (hearing_id, organization_id, position) SELECT ",
+    )
+    .uuid(id)
+    .sql(", u.organization_id, u.n - 1 FROM unnest(")
+    .uuids(body.organizer_ids.clone())
+    .sql(") WITH ORDINALITY AS u(organization_id, n)");
+    crate::replace_children!(batch, hearing_organizers, hearing_id, id, organizers);
+    let invited = Fragment::new(
+        "INSERT INTO hearing_invited_agencies (hearing_id, agency_id, attended, position) SELECT ",
+    )
+    .uuid(id)
+    .sql(", u.agency_id, u.attended, u.n - 1 FROM unnest(")
+    .uuids(body.invited_agencies.iter().map(|a| a.agency_id).collect())
+    .sql(", ")
+    .bools(body.invited_agencies.iter().map(|a| a.attended).collect())
+    .sql(") WITH ORDINALITY AS u(agency_id, attended, n)");
+    crate::replace_children!(batch, hearing_invited_agencies, hearing_id, id, invited);
     Ok(())
 }
 

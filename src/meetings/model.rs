@@ -12,7 +12,8 @@ use validator::Validate;
 use crate::auth::Caller;
 use crate::db::batch::Batch;
 use crate::db::schema::{engagements, meeting_attendance, meetings};
-use crate::db::{Conn, JsonColumn, page};
+use crate::db::sql::Fragment;
+use crate::db::{Conn, JsonColumn};
 use crate::engagements::model::{self as core, NEWEST};
 use crate::engagements::{
     Document, Engagement, EngagementKind, NamedParty, Party, PartyRole, Visibility,
@@ -461,22 +462,25 @@ pub async fn write_specific(
         meetings::minutes.eq(body.minutes.clone()),
     );
     crate::save_row!(batch, meetings, id, values);
-    let attendance = body.attendance.iter().enumerate().map(|(i, a)| {
-        (
-            meeting_attendance::meeting_id.eq(id),
-            meeting_attendance::position.eq(page::position(i)),
-            meeting_attendance::organization_id.eq(a.organization_id),
-            meeting_attendance::agency_id.eq(a.agency_id),
-            meeting_attendance::representative_name.eq(a.representative_name.clone()),
-            meeting_attendance::present.eq(a.present),
-        )
-    });
-    crate::replace_children!(
-        batch,
-        meeting_attendance,
-        meeting_id,
-        id,
-        attendance.collect()
-    );
+    let attendance = Fragment::new(
+        "INSERT INTO meeting_attendance \
+         (meeting_id, organization_id, agency_id, representative_name, present, position) SELECT ",
+    )
+    .uuid(id)
+    .sql(", u.organization_id, u.agency_id, u.representative_name, u.present, u.n - 1 FROM unnest(")
+    .optional_uuids(body.attendance.iter().map(|a| a.organization_id).collect())
+    .sql(", ")
+    .optional_uuids(body.attendance.iter().map(|a| a.agency_id).collect())
+    .sql(", ")
+    .optional_texts(
+        body.attendance
+            .iter()
+            .map(|a| a.representative_name.clone())
+            .collect(),
+    )
+    .sql(", ")
+    .bools(body.attendance.iter().map(|a| a.present).collect())
+    .sql(") WITH ORDINALITY AS u(organization_id, agency_id, representative_name, present, n)");
+    crate::replace_children!(batch, meeting_attendance, meeting_id, id, attendance);
     Ok(())
 }

@@ -13,11 +13,12 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::{Caller, Role};
+use crate::db::Conn;
 use crate::db::batch::Batch;
 use crate::db::schema::{
     engagement_parties, engagements, facilities, monitoring_visits, visit_findings, visit_monitors,
 };
-use crate::db::{Conn, page};
+use crate::db::sql::Fragment;
 use crate::engagements::model as core;
 use crate::engagements::{Document, Engagement, EngagementKind, NamedParty, PartyRole, Visibility};
 use crate::http::export::{CsvRow, join, opt};
@@ -576,29 +577,27 @@ pub async fn write_specific(batch: &mut Batch<'_>, id: Uuid, body: &CreateVisit)
         monitoring_visits::access.eq(body.access),
     );
     crate::save_row!(batch, monitoring_visits, id, values);
-    let monitors = body
-        .monitor_organization_ids
-        .iter()
-        .enumerate()
-        .map(|(i, org)| {
-            (
-                visit_monitors::visit_id.eq(id),
-                visit_monitors::organization_id.eq(*org),
-                visit_monitors::position.eq(page::position(i)),
-            )
-        });
-    crate::replace_children!(batch, visit_monitors, visit_id, id, monitors.collect());
-    let findings = body.findings.iter().enumerate().map(|(i, f)| {
-        (
-            visit_findings::visit_id.eq(id),
-            visit_findings::position.eq(page::position(i)),
-            visit_findings::category.eq(f.category),
-            visit_findings::severity.eq(f.severity),
-            visit_findings::description.eq(f.description.clone()),
-            visit_findings::confidential.eq(f.confidential),
-        )
-    });
-    crate::replace_children!(batch, visit_findings, visit_id, id, findings.collect());
+    let monitors =
+        Fragment::new("INSERT INTO visit_monitors (visit_id, organization_id, position) SELECT ")
+            .uuid(id)
+            .sql(", u.organization_id, u.n - 1 FROM unnest(")
+            .uuids(body.monitor_organization_ids.clone())
+            .sql(") WITH ORDINALITY AS u(organization_id, n)");
+    crate::replace_children!(batch, visit_monitors, visit_id, id, monitors);
+    let findings = Fragment::new(
+        "INSERT INTO visit_findings (visit_id, category, severity, description, confidential, position) SELECT ",
+    )
+    .uuid(id)
+    .sql(", u.category, u.severity, u.description, u.confidential, u.n - 1 FROM unnest(")
+    .texts(body.findings.iter().map(|f| f.category.to_string()).collect())
+    .sql(", ")
+    .texts(body.findings.iter().map(|f| f.severity.to_string()).collect())
+    .sql(", ")
+    .optional_texts(body.findings.iter().map(|f| f.description.clone()).collect())
+    .sql(", ")
+    .bools(body.findings.iter().map(|f| f.confidential).collect())
+    .sql(") WITH ORDINALITY AS u(category, severity, description, confidential, n)");
+    crate::replace_children!(batch, visit_findings, visit_id, id, findings);
     Ok(())
 }
 

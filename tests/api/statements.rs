@@ -15,6 +15,28 @@ struct Prepared {
     runs: i64,
 }
 
+/// What every connection of the pool keeps prepared, and how many connections there are. Statements diesel does not
+/// cache are closed after each use; cached ones stay in the session. Every connection is held at once, so that each
+/// is asked.
+async fn prepared_on_every_connection(app: &TestApp) -> (usize, Vec<Prepared>) {
+    let pool = app.pool();
+    let mut conns = Vec::new();
+    for _ in 0..pool.status().max_size {
+        conns.push(pool.get().await.expect("conn"));
+    }
+    let mut all = Vec::new();
+    for conn in &mut conns {
+        let prepared: Vec<Prepared> = diesel::sql_query(
+            "SELECT statement, generic_plans + custom_plans AS runs FROM pg_prepared_statements",
+        )
+        .load(&mut **conn)
+        .await
+        .expect("prepared statements");
+        all.extend(prepared);
+    }
+    (conns.len(), all)
+}
+
 #[actix_web::test]
 async fn the_read_rule_binds_the_callers_ids_and_its_statements_stay_prepared() {
     support::record_statements();
@@ -116,29 +138,15 @@ async fn the_read_rule_binds_the_callers_ids_and_its_statements_stay_prepared() 
         main_statement.contains("ep.organization_id = $"),
         "the NGO member's read rule: {main_statement}"
     );
-    // Statements diesel does not cache are closed after each use; cached ones stay in the session. Hold every
-    // connection of the pool at once and look at what each has prepared.
-    let pool = app.pool();
-    let mut conns = Vec::new();
-    for _ in 0..pool.status().max_size {
-        conns.push(pool.get().await.expect("conn"));
-    }
+    let (connections, prepared) = prepared_on_every_connection(&app).await;
     let mut copies = 0;
     let mut runs = 0;
-    let mut kept = std::collections::BTreeSet::new();
-    for conn in &mut conns {
-        let prepared: Vec<Prepared> = diesel::sql_query(
-            "SELECT statement, generic_plans + custom_plans AS runs FROM pg_prepared_statements",
-        )
-        .load(&mut **conn)
-        .await
-        .expect("prepared statements");
-        for p in prepared.iter().filter(|p| p.statement == main_statement) {
-            copies += 1;
-            runs += p.runs;
-        }
-        kept.extend(prepared.into_iter().map(|p| p.statement));
+    for p in prepared.iter().filter(|p| p.statement == main_statement) {
+        copies += 1;
+        runs += p.runs;
     }
+    let kept: std::collections::BTreeSet<String> =
+        prepared.into_iter().map(|p| p.statement).collect();
     // Not only the main statement: each one these reads issued (the parties with their names, a kind's own
     // rows, …) is kept, so that none is parsed and planned per request.
     let dropped: Vec<&String> = every_statement.difference(&kept).collect();
@@ -147,7 +155,7 @@ async fn the_read_rule_binds_the_callers_ids_and_its_statements_stay_prepared() 
         "statements not kept prepared: {dropped:#?}"
     );
     assert!(
-        (1..=conns.len()).contains(&copies),
+        (1..=connections).contains(&copies),
         "prepared once per connection at most, found {copies}"
     );
     assert_eq!(runs, runs_of_main, "every run used the prepared statement");
@@ -480,6 +488,7 @@ async fn a_new_engagement_takes_at_most_eight_statements() {
             "region_code": "TJ-SU", "sphere_codes": ["human_rights"]}),
         ),
     ];
+    let mut issued = std::collections::BTreeSet::new();
     for (path, token, body) in &creates {
         // The first create of each kind prepares its statements; the second is what every later one costs.
         for _ in 0..2 {
@@ -493,5 +502,18 @@ async fn a_new_engagement_takes_at_most_eight_statements() {
             statements.len(),
             statements.join("\n")
         );
+        issued.extend(
+            statements
+                .into_iter()
+                .filter(|s| s != "BEGIN" && s != "COMMIT"),
+        );
     }
+    let kept: std::collections::BTreeSet<String> = prepared_on_every_connection(&app)
+        .await
+        .1
+        .into_iter()
+        .map(|p| p.statement)
+        .collect();
+    let parsed: Vec<&String> = issued.iter().filter(|s| !kept.contains(*s)).collect();
+    assert!(parsed.is_empty(), "parsed on every create: {parsed:#?}");
 }
