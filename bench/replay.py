@@ -24,8 +24,8 @@ uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 
 def typed(value):
     """A logged parameter as a literal. The log gives no types; an array needs one (`unnest('{…}')` is ambiguous),
-    so an array of uuids (nulls among them or not) is cast to uuid[] and any other array to text[]. Scalars and JSON stay untyped, typed by
-    their context as bound ones are."""
+    so an array of uuids (nulls among them or not) is cast to uuid[], one of `t` and `f` to boolean[] and any other
+    array to text[]. Scalars and JSON stay untyped, typed by their context as bound ones are."""
     if not (value.startswith("'{") and value.endswith("}'")):
         return value
     try:
@@ -34,7 +34,11 @@ def typed(value):
     except ValueError:
         pass
     items = [x for x in value[2:-2].split(",") if x and x != "NULL"]
-    return value + ("::uuid[]" if items and all(uuid.fullmatch(x) for x in items) else "::text[]")
+    if items and all(uuid.fullmatch(x) for x in items):
+        return value + "::uuid[]"
+    if items and all(x in ("t", "f") for x in items):
+        return value + "::boolean[]"
+    return value + "::text[]"
 
 
 # Join continuation lines (a statement over several lines) to the entry they belong to.
