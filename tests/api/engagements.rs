@@ -256,16 +256,7 @@ async fn a_record_read_alone_is_the_record_its_list_shows() {
             "invited_agencies": [{"agency_id": w.host_agency, "attended": true}, {"agency_id": w.other_agency}]}))
         .await,
     );
-    let facility = created(
-        app.post(
-            "/api/v1/facilities",
-            Some(&w.admin),
-            &json!({
-            "name": "ИВС ОВД Сино", "facility_type": "temporary_detention",
-            "operating_agency_id": w.host_agency, "region_code": "TJ-DU"}),
-        )
-        .await,
-    );
+    let facility = app.create_facility(&w.admin, w.host_agency).await;
     let visit = created(
         app.post("/api/v1/monitoring-visits", Some(&w.ngo_a), &json!({
             "facility_id": facility, "visited_on": "2026-05-10", "announced": false, "status": "completed",

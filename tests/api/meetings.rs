@@ -450,3 +450,38 @@ async fn a_restricted_meeting_never_shows_outside_its_council() {
         );
     }
 }
+
+/// A meeting of a council the caller may not read is 404, before anything is said of their rights; of one they may
+/// read but do not keep, 403; nothing is written for either. The council is read, as the caller may, and locked in
+/// the create's transaction, before the rule is asked.
+#[actix_web::test]
+async fn a_meeting_of_a_council_one_cannot_read_is_404_and_of_one_not_ones_own_403() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    app.patch(
+        &format!("/api/v1/councils/{}", w.council_b),
+        Some(&w.admin),
+        &json!({"visibility": "restricted"}),
+    )
+    .await
+    .assert_status(200);
+    let body = json!({"title": "Заседание", "starts_at": "2026-12-15T09:00:00Z"});
+    let to = |council: uuid::Uuid| format!("/api/v1/councils/{council}/meetings");
+    let before = app.snapshot().await;
+    for token in [&w.ngo_a, &w.secretary_a, &w.officer_other] {
+        app.post(&to(w.council_b), Some(token), &body)
+            .await
+            .assert_problem(404);
+    }
+    app.post(&to(w.council_a), Some(&w.ngo_a), &body)
+        .await
+        .assert_problem(403);
+    app.post(&to(w.council_a), Some(&w.secretary_b), &body)
+        .await
+        .assert_problem(403);
+    assert_eq!(app.snapshot().await, before, "nothing written");
+    // Its own secretary records it, in the restricted council too.
+    app.post(&to(w.council_b), Some(&w.secretary_b), &body)
+        .await
+        .assert_status(201);
+}

@@ -435,17 +435,7 @@ async fn a_new_engagement_takes_at_most_eight_statements() {
     support::record_statements();
     let app = TestApp::new().await;
     let w = app.world().await;
-    let res = app
-        .post(
-            "/api/v1/facilities",
-            Some(&w.admin),
-            &json!({
-            "name": "ИВС ОВД Сино", "facility_type": "temporary_detention",
-            "operating_agency_id": w.host_agency, "region_code": "TJ-DU"}),
-        )
-        .await;
-    res.assert_status(201);
-    let facility = support::id_of(&res.json());
+    let facility = app.create_facility(&w.admin, w.host_agency).await;
     let creates = [
         (
             "/api/v1/hearings".to_owned(),

@@ -574,6 +574,20 @@ impl TestApp {
         res.json()
     }
 
+    /// Creates a detention facility operated by `agency` through the API and returns its id.
+    pub async fn create_facility(&self, admin: &str, agency: Uuid) -> Uuid {
+        let res = self
+            .post(
+                "/api/v1/facilities",
+                Some(admin),
+                &serde_json::json!({"name": "ИВС ОВД Сино", "facility_type": "temporary_detention",
+                        "operating_agency_id": agency, "region_code": "TJ-DU"}),
+            )
+            .await;
+        res.assert_status(201);
+        id_of(&res.json())
+    }
+
     /// Runs SQL statements straight on the database (to age rows, for instance).
     pub async fn execute(&self, sql: &str) {
         use diesel_async::SimpleAsyncConnection;
