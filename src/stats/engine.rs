@@ -13,7 +13,7 @@ use diesel::deserialize;
 use diesel::pg::Pg;
 use diesel::row::NamedRow;
 use diesel::sql_types::{Nullable, Text};
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -148,6 +148,9 @@ pub trait Collection {
     const SELECT: &'static str;
     /// A key every group is also split by and folded back in Rust (the currency of sums), if any.
     const SPLIT: Option<&'static str> = None;
+    /// Planner settings its statements run with (`SET LOCAL …`, in a transaction), where the session's own, chosen
+    /// for walking pages (`db::SESSION_SETUP`), plan its reading of a whole collection worse.
+    const PLANNER: Option<&'static str> = None;
     /// Folds the rows of one group (several only with [`Collection::SPLIT`]) into its measures.
     fn fold(rows: Vec<Self::Row>) -> Self::Measures;
 }
@@ -512,7 +515,27 @@ pub async fn compute<C: Collection>(
     caller: &Caller,
     params: &StatsParams,
     span: Span,
-    from: impl Fn() -> ApiResult<Statement>,
+    from: impl Fn() -> ApiResult<Statement> + Sync,
+) -> ApiResult<Stats<C::Measures>> {
+    match C::PLANNER {
+        Some(settings) => {
+            conn.transaction(async |conn| {
+                conn.batch_execute(settings).await?;
+                compute_planned::<C>(conn, caller, params, span, &from).await
+            })
+            .await
+        }
+        None => compute_planned::<C>(conn, caller, params, span, &from).await,
+    }
+}
+
+/// [`compute`] under the planner settings it runs with.
+async fn compute_planned<C: Collection>(
+    conn: &mut Conn,
+    caller: &Caller,
+    params: &StatsParams,
+    span: Span,
+    from: &(dyn Fn() -> ApiResult<Statement> + Sync),
 ) -> ApiResult<Stats<C::Measures>> {
     let dims = check::<C>(params)?;
     // A dimension that is the split itself would make the totals' grouping set the same as the groups'.
@@ -521,7 +544,7 @@ pub async fn compute<C: Collection>(
             .iter()
             .any(|d| !d.join.is_empty() || C::SPLIT == Some(d.key))
     {
-        return compute_from::<C>(conn, caller, params, span, &from, &from).await;
+        return compute_from::<C>(conn, caller, params, span, from, from).await;
     }
     let (k1, k2) = (key(&dims, 0), key(&dims, 1));
     // The grouping set names only the keys there are (a constant cannot be grouped by), then the split.
@@ -583,8 +606,8 @@ pub async fn compute_from<C: Collection>(
     caller: &Caller,
     params: &StatsParams,
     span: Span,
-    totals: &dyn Fn() -> ApiResult<Statement>,
-    groups: &dyn Fn() -> ApiResult<Statement>,
+    totals: &(dyn Fn() -> ApiResult<Statement> + Sync),
+    groups: &(dyn Fn() -> ApiResult<Statement> + Sync),
 ) -> ApiResult<Stats<C::Measures>> {
     let dims = check::<C>(params)?;
     let totals = {

@@ -255,7 +255,7 @@ async fn counted<C: Collection>(
     caller: &Caller,
     params: &StatsParams,
     span: Span,
-    from: impl Fn() -> ApiResult<Statement>,
+    from: impl Fn() -> ApiResult<Statement> + Sync,
 ) -> ApiResult<HttpResponse>
 where
     C::Measures: utoipa::ToSchema,

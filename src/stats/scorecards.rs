@@ -109,7 +109,7 @@ async fn section<C: Collection>(
     caller: &Caller,
     group_by: &str,
     (list, statistic): (String, String),
-    from: impl Fn() -> ApiResult<Statement>,
+    from: impl Fn() -> ApiResult<Statement> + Sync,
 ) -> ApiResult<Section<C::Measures>> {
     let stats = engine::compute::<C>(conn, caller, &by(group_by), Span::default(), from).await?;
     Ok(linked(stats, group_by, (list, statistic)))
