@@ -549,7 +549,7 @@ fn open_visibilities(caller: &Caller) -> &'static [Visibility] {
 ///
 /// A list filtered by a visibility the caller can never read is empty without asking Postgres: it cannot tell that
 /// `visibility IN ('public', 'internal') AND visibility = 'restricted'` holds for no row, and walked all of a
-/// million engagements to find none (680 ms, docs/benchmarks.md, "A visibility no caller of the kind reads").
+/// million engagements to find none (680 ms, docs/benchmarks.md, "List SQL, every filter and caller").
 pub fn may_ever_read(caller: &Caller, visibility: Visibility) -> bool {
     let reads_own = caller.actor.as_ref().is_some_and(|actor| match actor.role {
         Role::Admin => true,
