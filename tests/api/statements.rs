@@ -507,3 +507,64 @@ async fn a_new_engagement_takes_at_most_eight_statements() {
     let parsed: Vec<&String> = issued.iter().filter(|s| !kept.contains(*s)).collect();
     assert!(parsed.is_empty(), "parsed on every create: {parsed:#?}");
 }
+
+/// The server's sessions plan for page walks (`random_page_cost = 1.1`, no `Memoize`: docs/benchmarks.md, "List SQL,
+/// every filter and caller"), and the councils statistic, which reads whole collections, plans its one statement
+/// with the default cost, set for its own transaction only: the connection goes back to the pool as it was.
+#[actix_web::test]
+async fn sessions_plan_for_pages_and_the_councils_statistic_for_its_scan() {
+    #[derive(QueryableByName)]
+    struct Settings {
+        #[diesel(sql_type = Text)]
+        cost: String,
+        #[diesel(sql_type = Text)]
+        memoize: String,
+    }
+    async fn settings(app: &TestApp) -> (String, String) {
+        let mut conn = app.pool().get().await.expect("conn");
+        let s: Settings = diesel::sql_query(
+            "SELECT current_setting('random_page_cost') AS cost, \
+             current_setting('enable_memoize') AS memoize",
+        )
+        .get_result(&mut conn)
+        .await
+        .expect("settings");
+        (s.cost, s.memoize)
+    }
+    support::record_statements();
+    let app = TestApp::new().await;
+    let pages = ("1.1".to_owned(), "off".to_owned());
+    assert_eq!(settings(&app).await, pages);
+
+    support::take_statements();
+    app.get("/api/v1/stats/councils?group_by=council", None)
+        .await
+        .assert_status(200);
+    let statements = support::take_statements();
+    let set = statements
+        .iter()
+        .position(|s| s.contains("random_page_cost = 4"))
+        .unwrap_or_else(|| panic!("no planner setting in {statements:?}"));
+    assert!(
+        statements[..set].iter().any(|s| s == "BEGIN"),
+        "{statements:?}"
+    );
+    assert!(
+        statements[set..]
+            .iter()
+            .any(|s| s.contains("GROUP BY GROUPING SETS")),
+        "the statistic runs after the setting, in its transaction: {statements:?}"
+    );
+    // Requests one at a time reuse the pool's one idle connection: the setting ended with its transaction.
+    assert_eq!(settings(&app).await, pages);
+
+    support::take_statements();
+    app.get("/api/v1/stats/recommendations?group_by=agency", None)
+        .await
+        .assert_status(200);
+    let statements = support::take_statements();
+    assert!(
+        !statements.iter().any(|s| s.contains("random_page_cost")),
+        "only the councils statistic sets one: {statements:?}"
+    );
+}
