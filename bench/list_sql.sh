@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 bench_serve list-sql "${BENCH_PORT:-18082}"
 trap 'psql "$pg/postgres" -qAt -c "ALTER SYSTEM RESET log_min_duration_statement" -c "SELECT pg_reload_conf()" >/dev/null; bench_stop' EXIT
 bench_tokens
-logfile=${BENCH_PG_LOG:-$(ls /var/log/postgresql/postgresql-*-main.log 2>/dev/null | head -1)}
+logfile=${BENCH_PG_LOG:-$(ls /var/log/postgresql/postgresql-*-main.log 2>/dev/null | head -1 || true)}
 [ -r "$logfile" ] || { echo "set BENCH_PG_LOG to the Postgres server log"; exit 2; }
 # As `db::SESSION_SETUP` sets them for the server's connections.
 export PGOPTIONS=${BENCH_PGOPTIONS:-"-c jit=off -c random_page_cost=1.1 -c enable_memoize=off"}
@@ -64,7 +64,7 @@ callers=(anonymous analyst member officer secretary)
 explain_request() { # label url token
   local auth=()
   [ -n "$3" ] && auth=(-H "Authorization: Bearer $3")
-  curl -sf -o /dev/null "${auth[@]}" "$2"
+  curl -sf -o /dev/null "${auth[@]}" "$2" || { echo "$1 ${2#"$base"}: the request failed"; return; }
   psql "$pg/postgres" -qAt -c "ALTER SYSTEM SET log_min_duration_statement = 0" -c "SELECT pg_reload_conf()" >/dev/null
   sleep 0.3
   local before
@@ -113,9 +113,9 @@ for list in "${lists[@]}"; do
     cursor=""
     for _ in 1 2 3 4; do
       cursor=$(curl -sf ${token:+-H "Authorization: Bearer $token"} "$url${sep}limit=50${cursor:+&cursor=$cursor}" \
-        | python3 -c "import json,sys; print(json.load(sys.stdin).get('next_cursor') or '')")
+        | python3 -c "import json,sys; print(json.load(sys.stdin).get('next_cursor') or '')" || true)
       [ -n "$cursor" ] || break
     done
-    [ -n "$cursor" ] && explain_request "$caller p5" "$url${sep}limit=50&cursor=$cursor" "$token"
+    if [ -n "$cursor" ]; then explain_request "$caller p5" "$url${sep}limit=50&cursor=$cursor" "$token"; fi
   done
 done

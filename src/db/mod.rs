@@ -33,15 +33,15 @@ pub type DbPool = Pool<AsyncPgConnection>;
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// Settings applied to every new connection: a name in `pg_stat_activity`, a bound on runaway queries, and three
-/// planner settings, each measured at a million engagements (docs/benchmarks.md, "List SQL, every filter and
-/// caller"):
+/// planner settings, each measured at a million engagements (docs/benchmarks.md, the section named with each):
 /// - no JIT compilation. The API's statements are index walks, which JIT never serves, or a statistic's scan, where
 ///   Postgres spent 2.3 s compiling a 0.8 s aggregation ("Statistics").
 /// - `random_page_cost = 1.1`, as for data in memory or on SSD. At the default 4 Postgres judged a walk of
 ///   `(status, starts_on, id)` too dear and walked the date index instead, through every newer record of another
-///   status: `?status=closed` 11 ms, against 0.3 ms.
+///   status: `?status=closed` 11 ms, against 0.3 ms ("List SQL, every filter and caller"). A statistic that reads
+///   whole collections may plan with its own cost (`stats::engine::Collection::PLANNER`).
 /// - no `Memoize`. Postgres sizes its cache by the rows it expects, not the 50 a page reads: the submissions page
-///   spent 2.2 of its 2.6 ms setting up a cache for 51 lookups.
+///   spent 2.2 of its 2.8 ms setting up a cache for 51 lookups (the same section).
 const SESSION_SETUP: &str = "SET application_name = 'hamkori'; SET statement_timeout = '15s'; \
      SET timezone = 'UTC'; SET jit = off; SET random_page_cost = 1.1; SET enable_memoize = off";
 

@@ -872,6 +872,8 @@ pub async fn list(
         .visibility
         .is_some_and(|visibility| !may_ever_read(caller, visibility))
     {
+        // Still a 400 for a cursor this list never gave, as it would be with rows to page through.
+        after.as_ref().map(cursor_key).transpose()?;
         return Ok(Vec::new());
     }
     let subtree = match filter.agency_id {

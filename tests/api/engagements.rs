@@ -118,6 +118,25 @@ async fn filters_match_any_party_role_region_subtree_dates_and_kinds() {
     app.get("/api/v1/engagements?from=2026-05-01&to=2026-01-01", None)
         .await
         .assert_invalid("to");
+    // A visibility the caller never reads is an empty page without a query, but a made-up cursor is still refused.
+    let none = app
+        .get(
+            "/api/v1/engagements?visibility=restricted",
+            Some(&w.analyst),
+        )
+        .await;
+    none.assert_status(200);
+    assert_eq!(none.item_ids(), Vec::<String>::new());
+    // A well-formed cursor of this list's sort whose key is not a date: {"s":"-starts_on","k":"not-a-date",…}.
+    let cursor = "eyJzIjoiLXN0YXJ0c19vbiIsImsiOiJub3QtYS1kYXRlIiwiaSI6IjAxYTJkYWM2LWVlODAtNzA4MS1iMzdlLTBjOWVhM2U2YTA4OCJ9";
+    for visibility in ["public", "restricted"] {
+        app.get(
+            &format!("/api/v1/engagements?visibility={visibility}&cursor={cursor}"),
+            Some(&w.analyst),
+        )
+        .await
+        .assert_invalid("cursor");
+    }
     app.get("/api/v1/engagements?region_code=TJ-QQ", None)
         .await
         .assert_invalid("region_code");

@@ -239,6 +239,12 @@ async fn every_role_lists_exactly_what_a_brute_force_filter_of_the_table_allows(
                 .filter(|r| r.visibility == visibility && may_read(reader, r))
                 .map(|r| r.id)
                 .collect();
+            if visibility == "restricted" && reader.organization == Some(restricted_org) {
+                assert!(
+                    !want.is_empty(),
+                    "the named organisation has restricted rows"
+                );
+            }
             let path = format!("/api/v1/engagements?limit=200&visibility={visibility}");
             assert_eq!(
                 listed(&app, &path, token.as_deref()).await,
