@@ -259,7 +259,7 @@ async fn secretaries_edit_only_their_own_councils() {
 async fn a_restricted_council_is_seen_only_by_its_secretaries_and_admins() {
     let app = TestApp::new().await;
     let w = app.world().await;
-    restrict(&app, &w.admin, w.council_b).await;
+    app.restrict_council(&w.admin, w.council_b).await;
     let path = format!("/api/v1/councils/{}", w.council_b);
     let (a, b) = (w.council_a.to_string(), w.council_b.to_string());
     for token in [
@@ -337,7 +337,7 @@ async fn a_new_host_agency_becomes_the_host_party_of_the_councils_meetings() {
 async fn meetings_of_a_restricted_council_are_hidden_with_it() {
     let app = TestApp::new().await;
     let w = app.world().await;
-    restrict(&app, &w.admin, w.council_a).await;
+    app.restrict_council(&w.admin, w.council_a).await;
     // An engagement outside the council, which every list below must still show.
     let hearing = app
         .insert_engagement(
@@ -375,7 +375,7 @@ async fn meetings_of_a_restricted_council_are_hidden_with_it() {
 async fn a_parent_the_caller_cannot_read_is_refused_like_one_that_does_not_exist() {
     let app = TestApp::new().await;
     let w = app.world().await;
-    restrict(&app, &w.admin, w.council_b).await;
+    app.restrict_council(&w.admin, w.council_b).await;
     let path = format!("/api/v1/councils/{}", w.council_a);
     let before = app.snapshot().await;
     let hidden = app
@@ -415,15 +415,4 @@ async fn a_parent_the_caller_cannot_read_is_refused_like_one_that_does_not_exist
         .await
         .assert_record(w.council_a);
     assert_eq!(moved["parent_id"], w.council_b.to_string());
-}
-
-/// Makes a council restricted, as an admin.
-async fn restrict(app: &TestApp, admin: &str, council: uuid::Uuid) {
-    app.patch(
-        &format!("/api/v1/councils/{council}"),
-        Some(admin),
-        &json!({"visibility": "restricted"}),
-    )
-    .await
-    .assert_status(200);
 }

@@ -458,13 +458,7 @@ async fn a_restricted_meeting_never_shows_outside_its_council() {
 async fn a_meeting_of_a_council_one_cannot_read_is_404_and_of_one_not_ones_own_403() {
     let app = TestApp::new().await;
     let w = app.world().await;
-    app.patch(
-        &format!("/api/v1/councils/{}", w.council_b),
-        Some(&w.admin),
-        &json!({"visibility": "restricted"}),
-    )
-    .await
-    .assert_status(200);
+    app.restrict_council(&w.admin, w.council_b).await;
     let body = json!({"title": "Заседание", "starts_at": "2026-12-15T09:00:00Z"});
     let to = |council: uuid::Uuid| format!("/api/v1/councils/{council}/meetings");
     let before = app.snapshot().await;

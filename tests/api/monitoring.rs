@@ -447,13 +447,7 @@ async fn a_mandate_must_be_a_council_the_author_can_read_and_analysts_audit_only
     let app = TestApp::new().await;
     let w = app.world().await;
     let f = facility(&app, &w).await;
-    app.patch(
-        &format!("/api/v1/councils/{}", w.council_b),
-        Some(&w.admin),
-        &json!({"visibility": "restricted"}),
-    )
-    .await
-    .assert_status(200);
+    app.restrict_council(&w.admin, w.council_b).await;
     let before = app.snapshot().await;
     let mandated = |council: uuid::Uuid| {
         json!({"facility_id": f, "visited_on": "2026-06-01",
@@ -519,13 +513,7 @@ async fn monitors_keep_their_visit_under_a_restricted_councils_mandate() {
     let w = app.world().await;
     let f = facility(&app, &w).await;
     let v = visit(&app, &w, f, "completed", "2026-05-10").await;
-    app.patch(
-        &format!("/api/v1/councils/{}", w.council_a),
-        Some(&w.admin),
-        &json!({"visibility": "restricted"}),
-    )
-    .await
-    .assert_status(200);
+    app.restrict_council(&w.admin, w.council_a).await;
     let res = app
         .get(&format!("/api/v1/monitoring-visits/{v}"), Some(&w.ngo_a))
         .await;

@@ -279,13 +279,7 @@ async fn every_role_finds_exactly_what_it_may_read() {
     let w = app.world().await;
     let f = facility(&app, &w).await;
     // Council B becomes restricted: its meetings are for its secretary (and admins) only, public or not.
-    app.patch(
-        &format!("/api/v1/councils/{}", w.council_b),
-        Some(&w.admin),
-        &json!({"visibility": "restricted"}),
-    )
-    .await
-    .assert_status(200);
+    app.restrict_council(&w.admin, w.council_b).await;
     let public = hearing(&app, &w, "Слушания quokka", "Открытые слушания", "public").await;
     let internal = hearing(
         &app,

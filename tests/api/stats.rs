@@ -136,13 +136,7 @@ async fn mix(app: &TestApp, w: &World) -> Mix {
     let b_restricted = hearing(&w.ngo_b, w.org_b, "restricted", "TJ-DU", "2026-04-10").await;
     let b_public = hearing(&w.ngo_b, w.org_b, "public", "TJ-SU", "2026-05-10").await;
     // Council B turns restricted, with a public meeting: hidden with its council.
-    app.patch(
-        &format!("/api/v1/councils/{}", w.council_b),
-        Some(&w.admin),
-        &json!({"visibility": "restricted"}),
-    )
-    .await
-    .assert_status(200);
+    app.restrict_council(&w.admin, w.council_b).await;
     app.post(
         &format!("/api/v1/councils/{}/meetings", w.council_b),
         Some(&w.admin),

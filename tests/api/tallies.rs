@@ -213,13 +213,7 @@ async fn the_tallies_follow_every_change_and_answer_as_the_rows_do() {
     }
 
     // A council made restricted hides its meetings from everyone but administrators and its own people.
-    app.patch(
-        &format!("/api/v1/councils/{}", w.council_a),
-        Some(&w.admin),
-        &json!({"visibility": "restricted"}),
-    )
-    .await
-    .assert_status(200);
+    app.restrict_council(&w.admin, w.council_a).await;
     assert_exact(&app, "council A was restricted").await;
     assert_tallies_agree(&app, &w, &tree, "council A was restricted").await;
 

@@ -419,13 +419,7 @@ async fn a_mandate_council_the_caller_cannot_read_gets_exactly_the_422_of_an_unk
         .await;
     created.assert_status(201);
     let visit = format!("/api/v1/monitoring-visits/{}", id_of(&created.json()));
-    app.patch(
-        &format!("/api/v1/councils/{}", w.council_b),
-        Some(&w.admin),
-        &json!({"visibility": "restricted"}),
-    )
-    .await
-    .assert_status(200);
+    app.restrict_council(&w.admin, w.council_b).await;
     app.get(&format!("/api/v1/councils/{}", w.council_b), Some(&w.ngo_a))
         .await
         .assert_problem(404);

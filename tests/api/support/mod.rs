@@ -574,6 +574,17 @@ impl TestApp {
         res.json()
     }
 
+    /// Makes a council restricted through the API, as an admin.
+    pub async fn restrict_council(&self, admin: &str, council: Uuid) {
+        self.patch(
+            &format!("/api/v1/councils/{council}"),
+            Some(admin),
+            &serde_json::json!({"visibility": "restricted"}),
+        )
+        .await
+        .assert_status(200);
+    }
+
     /// Creates a detention facility operated by `agency` through the API and returns its id.
     pub async fn create_facility(&self, admin: &str, agency: Uuid) -> Uuid {
         let res = self
