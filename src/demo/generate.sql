@@ -85,6 +85,26 @@ SELECT pg_temp.id('c', k), 'Общественный совет ' || k,
        timestamptz '2016-01-01' + make_interval(secs => k)
 FROM generate_series(1, @COUNCILS@) AS k;
 
+-- Council seats: the host agency chairs, another agency observes, and 4-12 organisations sit (the busiest ones on
+-- most councils), each once per council; about a third of the organisations' terms have ended.
+INSERT INTO council_members (id, council_id, organization_id, agency_id, role, representative_name, since, until, created_at)
+SELECT pg_temp.id('cm', k * 1000 + seat), pg_temp.id('c', k), NULL, pg_temp.id('a', agency),
+       CASE seat WHEN 1 THEN 'chair' ELSE 'observer' END, 'Представитель ведомства ' || seat,
+       date '2012-01-01' + k, NULL, timestamptz '2016-01-01' + make_interval(secs => k * 1000 + seat)
+FROM generate_series(1, @COUNCILS@) AS k
+CROSS JOIN LATERAL (VALUES (1, 1 + (k - 1) % @AGENCIES@), (2, 1 + (k * 7) % @AGENCIES@)) AS a(seat, agency)
+UNION ALL
+SELECT pg_temp.id('cm', k * 1000 + 100 + seat), pg_temp.id('c', k), pg_temp.id('o', o), NULL,
+       CASE seat WHEN 1 THEN 'deputy_chair' WHEN 2 THEN 'secretary' ELSE 'member' END,
+       'Представитель организации ' || seat, date '2012-01-01' + k + 30 * seat,
+       CASE WHEN pg_temp.u(k * 1000 + seat, 960) < 0.3 THEN date '2012-01-01' + k + 30 * seat + 365 * (1 + seat % 5) END,
+       timestamptz '2016-01-01' + make_interval(secs => k * 1000 + 100 + seat)
+FROM (SELECT DISTINCT ON (k, o) k, seat, o
+      FROM generate_series(1, @COUNCILS@) AS k
+      CROSS JOIN LATERAL generate_series(1, 4 + k % 9) AS seat
+      CROSS JOIN LATERAL pg_temp.pick(@ORGS@, k * 1000 + seat, 950) AS o
+      ORDER BY k, o, seat) AS seats;
+
 -- Places of detention and care, operated by agencies.
 INSERT INTO facilities (id, name, facility_type, operating_agency_id, region_code, capacity, created_at)
 SELECT pg_temp.id('f', k), 'Учреждение ' || k,

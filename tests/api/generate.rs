@@ -101,6 +101,14 @@ async fn generated_engagements_are_consistent_and_readable() {
          UNION ALL SELECT 'currencies', count(DISTINCT currency) FROM grants
          UNION ALL SELECT 'sub-agencies', count(*) FROM agencies WHERE parent_id IS NOT NULL
          UNION ALL SELECT 'attendance', count(*) FROM meeting_attendance
+         UNION ALL SELECT 'councils without a chair or an organisation', count(*) FROM councils c
+             WHERE NOT EXISTS (SELECT 1 FROM council_members m WHERE m.council_id = c.id AND m.role = 'chair'
+                                   AND m.agency_id = c.host_agency_id)
+                OR NOT EXISTS (SELECT 1 FROM council_members m WHERE m.council_id = c.id
+                                   AND m.organization_id IS NOT NULL)
+         UNION ALL SELECT 'seats ended', count(*) FROM council_members WHERE until < current_date
+         UNION ALL SELECT 'organisation seats now', count(*) FROM council_members
+             WHERE organization_id IS NOT NULL AND (until IS NULL OR until >= current_date)
          UNION ALL SELECT 'not led by their creation time', count(*) FROM (
              SELECT id, created_at FROM engagements UNION ALL SELECT id, created_at FROM submissions
              UNION ALL SELECT id, created_at FROM recommendations
@@ -124,6 +132,11 @@ async fn generated_engagements_are_consistent_and_readable() {
     assert_eq!(n("engagements"), 2_000);
     assert_eq!(n("few parties"), 0, "2-4 parties each");
     assert_eq!(n("kinds"), 5);
+    assert_eq!(
+        n("councils without a chair or an organisation"),
+        0,
+        "every council is chaired by its host agency and seats organisations"
+    );
     // Ids of UUID version 7 led by the record's creation time, as the server makes them: the data lies in the
     // order it was recorded in, as in a live database.
     assert_eq!(n("not led by their creation time"), 0);
@@ -133,6 +146,8 @@ async fn generated_engagements_are_consistent_and_readable() {
         "histories",
         "sub-agencies",
         "attendance",
+        "seats ended",
+        "organisation seats now",
     ] {
         assert!(n(what) > 0, "{what}");
     }
