@@ -70,9 +70,9 @@ pub struct Config {
     /// Password of that admin.
     #[arg(long, env = "HAMKORI_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
-    /// HTTP worker threads.
+    /// HTTP worker threads, each with its own share of the database pool.
     #[arg(long, env = "HAMKORI_WORKERS")]
-    pub workers: Option<usize>,
+    pub workers: Option<std::num::NonZeroUsize>,
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,

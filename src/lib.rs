@@ -47,6 +47,7 @@ use actix_web::middleware::from_fn;
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpResponse};
 use actix_web_prom::PrometheusMetricsBuilder;
+use anyhow::Context;
 use utoipa_actix_web::AppExt;
 
 use crate::auth::{Sessions, TokenKeys};
@@ -72,6 +73,20 @@ impl AppState {
         jwt_secret: &[u8],
         auth: AuthSettings,
     ) -> anyhow::Result<Self> {
+        Self::with_worker_pools(vec![pool], jwt_secret, auth)
+    }
+
+    /// [`AppState::with_settings`] with one pool per worker, handed out in turn by [`AppState::for_worker`] (the
+    /// state itself reads the first); the metrics sum them. An empty list is an error.
+    pub fn with_worker_pools(
+        pools: Vec<DbPool>,
+        jwt_secret: &[u8],
+        auth: AuthSettings,
+    ) -> anyhow::Result<Self> {
+        let pool = pools
+            .first()
+            .cloned()
+            .context("the state needs at least one pool")?;
         let metrics = PrometheusMetricsBuilder::new("hamkori")
             .buckets(&[
                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
@@ -81,7 +96,7 @@ impl AppState {
             .map_err(|e| anyhow::anyhow!("building metrics: {e}"))?;
         metrics
             .registry
-            .register(Box::new(ops::PoolCollector::new(pool.clone())?))
+            .register(Box::new(ops::PoolCollector::new(pools.clone())?))
             .map_err(|e| anyhow::anyhow!("registering pool metrics: {e}"))?;
         let doc = openapi::document();
         let sessions = Sessions::new(
@@ -102,6 +117,7 @@ impl AppState {
                 open_data::handlers::DOWNLOADS_AT_ONCE,
             )),
             counted: Arc::default(),
+            worker_pools: Arc::new(state::WorkerPools::new(pools)),
         })
     }
 
@@ -210,5 +226,40 @@ mod tests {
         check(crate::monitoring::model::Severity::ALL);
         check(crate::grants::model::SupportType::ALL);
         check(crate::grants::model::GrantStatus::ALL);
+    }
+
+    /// Each worker gets the next pool in turn, and the pool metrics count them all.
+    #[test]
+    fn workers_take_the_pools_in_turn_and_the_metrics_sum_them() {
+        let pool = |size| {
+            crate::db::pool("postgres://nobody@127.0.0.1:1/none", size)
+                .expect("a pool is built without connecting")
+        };
+        let secret = b"a secret of at least thirty-two bytes";
+        let state = crate::AppState::with_worker_pools(
+            vec![pool(2), pool(3)],
+            secret,
+            crate::config::AuthSettings::default(),
+        )
+        .expect("state");
+        let sizes: Vec<usize> = (0..3)
+            .map(|_| state.for_worker().pool.status().max_size)
+            .collect();
+        assert_eq!(sizes, [2, 3, 2]);
+        let scraped = prometheus::TextEncoder::new()
+            .encode_to_string(&state.metrics.registry.gather())
+            .expect("metrics");
+        assert!(
+            scraped.contains("hamkori_db_pool_max_connections 5"),
+            "{scraped}"
+        );
+        assert!(
+            crate::AppState::with_worker_pools(
+                Vec::new(),
+                secret,
+                crate::config::AuthSettings::default()
+            )
+            .is_err()
+        );
     }
 }

@@ -162,7 +162,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(?config, "starting");
     let url = &config.db.database_url;
     prepare(url).await?;
-    let pool = db::pool_with_timeout(url, config.db.pool_size, config.db.pool_timeout())?;
+    // Startup's own pool, closed before the workers start: its connections are driven on this thread.
+    let pool = db::pool_with_timeout(url, 2, config.db.pool_timeout())?;
     let admin_email = config.admin_email.as_deref().filter(|s| !s.is_empty());
     let admin_password = config.admin_password.as_deref().filter(|s| !s.is_empty());
     if let (Some(email), Some(password)) = (admin_email, admin_password)
@@ -189,14 +190,27 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             );
             hamkori::auth::token::random_secret()
         });
-    let state = AppState::with_settings(pool, secret.as_bytes(), config.auth.clone())?
+    pool.close();
+    // One pool per worker, `DATABASE_POOL_SIZE` shared among them (see `state::WorkerPools`).
+    let workers = config
+        .workers
+        .or_else(|| std::thread::available_parallelism().ok())
+        .map_or(1, std::num::NonZeroUsize::get);
+    let pools = (0..workers)
+        .map(|_| {
+            db::pool_with_timeout(
+                url,
+                config.db.pool_size.div_ceil(workers),
+                config.db.pool_timeout(),
+            )
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let state = AppState::with_worker_pools(pools, secret.as_bytes(), config.auth.clone())?
         .with_open_data(config.open_data.clone())
         .with_stats_fresh_for(std::time::Duration::from_secs(config.stats_fresh_seconds));
-    let mut server =
-        actix_web::HttpServer::new(move || build_app(state.clone())).shutdown_timeout(30);
-    if let Some(workers) = config.workers {
-        server = server.workers(workers);
-    }
+    let server = actix_web::HttpServer::new(move || build_app(state.for_worker()))
+        .shutdown_timeout(30)
+        .workers(workers);
     let server = server
         .bind(&config.bind)
         .with_context(|| format!("binding {}", config.bind))?;

@@ -4,6 +4,7 @@
 //! this state, so the state is assembled at the top (`AppState::new`, in lib.rs) and only carries them here.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use actix_web_prom::PrometheusMetrics;
 
@@ -40,12 +41,55 @@ pub struct AppState {
     pub open_data_slots: Arc<tokio::sync::Semaphore>,
     /// Statistics already counted, given again while nothing was written since.
     pub counted: Arc<crate::answers::Counted>,
+    /// The workers' own pools, handed out in turn by [`AppState::for_worker`].
+    pub worker_pools: Arc<WorkerPools>,
+}
+
+/// One pool per worker thread. A connection's I/O is driven on the thread that opened it, so a worker that used
+/// another worker's connection would wake that thread, and wait for it, twice per statement; with a pool of its
+/// own every statement stays on the worker's thread (docs/benchmarks.md, "one pool per worker").
+pub struct WorkerPools {
+    pools: Vec<DbPool>,
+    next: AtomicUsize,
+}
+
+impl WorkerPools {
+    /// The pools, handed out in turn; an empty list hands out none.
+    pub fn new(pools: Vec<DbPool>) -> Self {
+        Self {
+            pools,
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// Every pool, for the metrics.
+    pub fn all(&self) -> &[DbPool] {
+        &self.pools
+    }
+
+    fn take(&self) -> Option<DbPool> {
+        let turn = self.next.fetch_add(1, Ordering::Relaxed);
+        self.pools.get(turn % self.pools.len().max(1)).cloned()
+    }
 }
 
 impl AppState {
     /// A connection for one request; a pool failure is a 503.
     pub async fn db(&self) -> ApiResult<PooledConn> {
         Ok(self.pool.get().await?)
+    }
+
+    /// The state for one more worker: the next of the workers' pools, read by the session check too (whose
+    /// memory stays one for the process). Without worker pools, the state as it is.
+    pub fn for_worker(&self) -> Self {
+        let Some(pool) = self.worker_pools.take() else {
+            return self.clone();
+        };
+        Self {
+            sessions: Arc::new(self.sessions.with_pool(pool.clone())),
+            pool,
+            ..self.clone()
+        }
     }
 }
 

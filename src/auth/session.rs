@@ -7,7 +7,7 @@
 //! by another process is seen within that time; the process that makes it forgets the pair at once.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
@@ -34,7 +34,8 @@ struct Seen {
 pub struct Sessions {
     pool: DbPool,
     ttl: Duration,
-    seen: Mutex<HashMap<(Uuid, Uuid), Seen>>,
+    /// One memory for the whole process, whichever pool reads: a pair forgotten by one worker is forgotten by all.
+    seen: Arc<Mutex<HashMap<(Uuid, Uuid), Seen>>>,
 }
 
 impl std::fmt::Debug for Sessions {
@@ -51,7 +52,16 @@ impl Sessions {
         Self {
             pool,
             ttl,
-            seen: Mutex::new(HashMap::new()),
+            seen: Arc::default(),
+        }
+    }
+
+    /// The same check, with the same memory, reading through another pool (a worker's own).
+    pub fn with_pool(&self, pool: DbPool) -> Self {
+        Self {
+            pool,
+            ttl: self.ttl,
+            seen: Arc::clone(&self.seen),
         }
     }
 
@@ -121,5 +131,37 @@ impl Sessions {
     /// Forgets what this process read of a session (it ended here).
     pub fn forget_session(&self, session: Uuid) {
         self.remembered().retain(|(_, s), _| *s != session);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pair_forgotten_through_one_pool_is_forgotten_through_every_pool() {
+        let pool = |size| {
+            crate::db::pool("postgres://nobody@127.0.0.1:1/none", size)
+                .expect("a pool is built without connecting")
+        };
+        let first = Sessions::new(pool(2), Duration::from_secs(30));
+        let second = first.with_pool(pool(3));
+        let key = (Uuid::from_u128(1), Uuid::from_u128(2));
+        first.remembered().insert(
+            key,
+            Seen {
+                at: Instant::now(),
+                version: Some(1),
+            },
+        );
+        assert!(
+            second.remembered().contains_key(&key),
+            "what one worker read, the others remember"
+        );
+        second.forget_user(key.0);
+        assert!(
+            first.remembered().is_empty(),
+            "a revocation made on one worker holds on every worker at once"
+        );
     }
 }

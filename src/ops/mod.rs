@@ -119,9 +119,9 @@ pub async fn collapse_unknown_methods(
     next.call(req).await
 }
 
-/// Reports the pool's size, idle and waiting counts at each scrape.
+/// Reports the pools' size, idle and waiting counts at each scrape, summed over the workers' pools.
 pub struct PoolCollector {
-    pool: DbPool,
+    pools: Vec<DbPool>,
     size: IntGauge,
     available: IntGauge,
     waiting: IntGauge,
@@ -129,13 +129,13 @@ pub struct PoolCollector {
 }
 
 impl PoolCollector {
-    /// A collector for a pool.
-    pub fn new(pool: DbPool) -> anyhow::Result<Self> {
+    /// A collector for the process's pools.
+    pub fn new(pools: Vec<DbPool>) -> anyhow::Result<Self> {
         let gauge = |name: &str, help: &str| {
             IntGauge::with_opts(Opts::new(name, help).namespace("hamkori"))
         };
         Ok(Self {
-            pool,
+            pools,
             size: gauge("db_pool_connections", "Open connections in the pool")?,
             available: gauge("db_pool_idle_connections", "Idle connections in the pool")?,
             waiting: gauge(
@@ -156,12 +156,14 @@ impl Collector for PoolCollector {
     }
 
     fn collect(&self) -> Vec<MetricFamily> {
-        let status = self.pool.status();
-        let to_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-        self.size.set(to_i64(status.size));
-        self.available.set(to_i64(status.available));
-        self.waiting.set(to_i64(status.waiting));
-        self.max_size.set(to_i64(status.max_size));
+        let statuses: Vec<_> = self.pools.iter().map(DbPool::status).collect();
+        let sum = |of: fn(&deadpool::managed::Status) -> usize| {
+            i64::try_from(statuses.iter().map(of).sum::<usize>()).unwrap_or(i64::MAX)
+        };
+        self.size.set(sum(|s| s.size));
+        self.available.set(sum(|s| s.available));
+        self.waiting.set(sum(|s| s.waiting));
+        self.max_size.set(sum(|s| s.max_size));
         [&self.size, &self.available, &self.waiting, &self.max_size]
             .into_iter()
             .flat_map(|g| g.collect())
