@@ -193,4 +193,19 @@ mod tests {
         );
         assert!(kept("-1").is_err());
     }
+
+    #[test]
+    fn at_least_one_worker_is_asked_for() {
+        let workers = |n: &str| {
+            Cli::try_parse_from(["hamkori", "--workers", n]).map(|cli| cli.config.workers)
+        };
+        assert_eq!(workers("3").ok().flatten().map(|n| n.get()), Some(3));
+        assert!(workers("0").is_err(), "no worker, no pool to share");
+        assert!(
+            Cli::try_parse_from(["hamkori"])
+                .map(|cli| cli.config.workers.is_none())
+                .unwrap_or(false),
+            "one per CPU unless asked"
+        );
+    }
 }

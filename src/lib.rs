@@ -47,7 +47,6 @@ use actix_web::middleware::from_fn;
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpResponse};
 use actix_web_prom::PrometheusMetricsBuilder;
-use anyhow::Context;
 use utoipa_actix_web::AppExt;
 
 use crate::auth::{Sessions, TokenKeys};
@@ -83,10 +82,8 @@ impl AppState {
         jwt_secret: &[u8],
         auth: AuthSettings,
     ) -> anyhow::Result<Self> {
-        let pool = pools
-            .first()
-            .cloned()
-            .context("the state needs at least one pool")?;
+        let workers = state::WorkerPools::new(pools)?;
+        let pool = workers.first().clone();
         let metrics = PrometheusMetricsBuilder::new("hamkori")
             .buckets(&[
                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
@@ -96,7 +93,7 @@ impl AppState {
             .map_err(|e| anyhow::anyhow!("building metrics: {e}"))?;
         metrics
             .registry
-            .register(Box::new(ops::PoolCollector::new(pools.clone())?))
+            .register(Box::new(ops::PoolCollector::new(workers.all().to_vec())?))
             .map_err(|e| anyhow::anyhow!("registering pool metrics: {e}"))?;
         let doc = openapi::document();
         let sessions = Sessions::new(
@@ -117,7 +114,7 @@ impl AppState {
                 open_data::handlers::DOWNLOADS_AT_ONCE,
             )),
             counted: Arc::default(),
-            worker_pools: Arc::new(state::WorkerPools::new(pools)),
+            worker_pools: Arc::new(workers),
         })
     }
 

@@ -54,12 +54,13 @@ pub struct WorkerPools {
 }
 
 impl WorkerPools {
-    /// The pools, handed out in turn; an empty list hands out none.
-    pub fn new(pools: Vec<DbPool>) -> Self {
-        Self {
+    /// The pools, handed out in turn; at least one.
+    pub fn new(pools: Vec<DbPool>) -> anyhow::Result<Self> {
+        anyhow::ensure!(!pools.is_empty(), "the state needs at least one pool");
+        Ok(Self {
             pools,
             next: AtomicUsize::new(0),
-        }
+        })
     }
 
     /// Every pool, for the metrics.
@@ -67,9 +68,15 @@ impl WorkerPools {
         &self.pools
     }
 
-    fn take(&self) -> Option<DbPool> {
+    /// The first pool, which the state itself reads (there is one: see [`WorkerPools::new`]).
+    pub fn first(&self) -> &DbPool {
+        &self.pools[0]
+    }
+
+    /// The next pool in turn.
+    fn take(&self) -> DbPool {
         let turn = self.next.fetch_add(1, Ordering::Relaxed);
-        self.pools.get(turn % self.pools.len().max(1)).cloned()
+        self.pools[turn % self.pools.len()].clone()
     }
 }
 
@@ -80,11 +87,9 @@ impl AppState {
     }
 
     /// The state for one more worker: the next of the workers' pools, read by the session check too (whose
-    /// memory stays one for the process). Without worker pools, the state as it is.
+    /// memory stays one for the process).
     pub fn for_worker(&self) -> Self {
-        let Some(pool) = self.worker_pools.take() else {
-            return self.clone();
-        };
+        let pool = self.worker_pools.take();
         Self {
             sessions: Arc::new(self.sessions.with_pool(pool.clone())),
             pool,
