@@ -208,6 +208,66 @@ diesel::table! {
 }
 
 diesel::table! {
+    grant_funder_tally (id) {
+        id -> Int8,
+        funder_agency_id -> Nullable<Uuid>,
+        funder_organization_id -> Nullable<Uuid>,
+        year -> Date,
+        status -> Text,
+        visibility -> Text,
+        support_type -> Text,
+        currency -> Text,
+        grants -> Int8,
+        amount -> Numeric,
+    }
+}
+
+diesel::table! {
+    grant_funder_tally_pending (id) {
+        id -> Int8,
+        txid -> Int8,
+        funder_agency_id -> Nullable<Uuid>,
+        funder_organization_id -> Nullable<Uuid>,
+        year -> Date,
+        status -> Text,
+        visibility -> Text,
+        support_type -> Text,
+        currency -> Text,
+        grants -> Int8,
+        amount -> Numeric,
+    }
+}
+
+diesel::table! {
+    grant_tally (id) {
+        id -> Int8,
+        year -> Date,
+        region_code -> Nullable<Text>,
+        status -> Text,
+        visibility -> Text,
+        support_type -> Text,
+        currency -> Text,
+        grants -> Int8,
+        amount -> Numeric,
+    }
+}
+
+diesel::table! {
+    grant_tally_pending (id) {
+        id -> Int8,
+        txid -> Int8,
+        year -> Date,
+        region_code -> Nullable<Text>,
+        status -> Text,
+        visibility -> Text,
+        support_type -> Text,
+        currency -> Text,
+        grants -> Int8,
+        amount -> Numeric,
+    }
+}
+
+diesel::table! {
     grants (id) {
         id -> Uuid,
         support_type -> Text,
@@ -570,6 +630,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     engagement_timeline,
     engagements,
     facilities,
+    grant_funder_tally,
+    grant_funder_tally_pending,
+    grant_tally,
+    grant_tally_pending,
     grants,
     hearing_invited_agencies,
     hearing_organizers,

@@ -387,5 +387,6 @@ SELECT pg_temp.run(ARRAY(SELECT put_back FROM gen_set_aside ORDER BY step));
 DROP TABLE gen_loaded, gen_set_aside;
 
 SELECT engagement_tallies_rebuild();
+SELECT grant_tally_rebuild();
 SELECT recommendation_answers_rebuild();
 SET LOCAL hamkori.deferred_tallies = off;

@@ -139,6 +139,17 @@ impl Amount {
     }
 }
 
+/// A sum of stored amounts as Postgres writes it (`sum(amount)::text`), in the API's one format for its currency, as
+/// [`Amount::in_currency`] writes one amount. Postgres gives a sum the largest scale of its terms, so without this the
+/// same grants could read `100.00` summed from their rows and `100.000` from a tally that once held a grant with three
+/// decimals. Text that is not a decimal, or a code that is not a currency, is given back as it is.
+pub fn sum_in_currency(text: &str, code: &str) -> String {
+    match (BigDecimal::from_str(text), code.parse::<Currency>()) {
+        (Ok(value), Ok(currency)) => Amount(value).in_currency(currency).to_string(),
+        _ => text.to_owned(),
+    }
+}
+
 /// A stored amount back in the form a client writes it, so that a PATCH merging it judges it against the currency
 /// the merged grant will have (125000.50 TJS cannot become yen).
 impl From<Amount> for String {
@@ -351,5 +362,20 @@ mod tests {
         assert!(filter_amount("9999.9999", "amount_max").is_ok());
         assert!(filter_amount("1.00001", "amount_max").is_err());
         assert!(filter_amount("-1", "amount_min").is_err());
+    }
+
+    #[test]
+    fn a_sum_is_written_as_its_currency_writes_an_amount_whatever_scale_postgres_gave_it() {
+        assert_eq!(sum_in_currency("100.000", "TJS"), "100.00");
+        assert_eq!(sum_in_currency("0", "TJS"), "0.00");
+        assert_eq!(sum_in_currency("100.00", "JPY"), "100");
+        assert_eq!(
+            sum_in_currency("10.125", "USD"),
+            "10.125",
+            "money is never rounded"
+        );
+        assert_eq!(sum_in_currency("1.5", "KWD"), "1.500");
+        assert_eq!(sum_in_currency("7.5", "XYZ"), "7.5");
+        assert_eq!(sum_in_currency("not a number", "TJS"), "not a number");
     }
 }

@@ -368,10 +368,14 @@ impl Collection for Grants {
         let mut sums: Vec<CurrencySum> = rows
             .into_iter()
             .filter(|r| r.count > 0)
-            .map(|r| CurrencySum {
-                currency: r.k3.unwrap_or_default(),
-                count: r.count,
-                amount: r.amount.unwrap_or_else(|| "0".to_owned()),
+            .map(|r| {
+                let currency = r.k3.unwrap_or_default();
+                let amount = r.amount.unwrap_or_else(|| "0".to_owned());
+                CurrencySum {
+                    amount: crate::grants::money::sum_in_currency(&amount, &currency),
+                    currency,
+                    count: r.count,
+                }
             })
             .collect();
         sums.sort_by(|a, b| a.currency.cmp(&b.currency));

@@ -11,16 +11,15 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::collections::{
-    ConsultationMeasures, Consultations, EngagementMeasures, GRANT_JOINS, GrantMeasures, Grants,
-    RecommendationMeasures, Recommendations, recommendation_answers, submission_answers,
+    ConsultationMeasures, Consultations, EngagementMeasures, GrantMeasures, RecommendationMeasures,
+    Recommendations, recommendation_answers, submission_answers,
 };
 use super::engine::{self, Collection, Span, Stats, StatsParams};
 use crate::answers::Answer;
 use crate::auth::Caller;
 use crate::db::Conn;
 use crate::db::sql::{Fragment, Statement};
-use crate::engagements::EngagementKind;
-use crate::engagements::model::{self as core, EngagementFilter};
+use crate::engagements::model::EngagementFilter;
 use crate::grants::model::GrantFilter;
 use crate::http::{ApiResult, IdPath, Path, ProblemResponses};
 use crate::recommendations::model::RecommendationFilter;
@@ -179,14 +178,9 @@ async fn grants(
     filter: GrantFilter,
     links: (String, String),
 ) -> ApiResult<Section<GrantMeasures>> {
-    section::<Grants>(conn, caller, "year", links, || {
-        let rows = core::stats_rows(caller, Some(EngagementKind::Grant));
-        Ok(Statement::new("(")
-            .query(crate::grants::model::filtered(rows, &filter)?)
-            .sql(")")
-            .sql(GRANT_JOINS))
-    })
-    .await
+    let group_by = "year";
+    let stats = super::handlers::count_grants(conn, caller, &by(group_by), &filter).await?;
+    Ok(linked(stats, group_by, links))
 }
 
 /// The seats held today by the organisation or agency in `column` (`organization_id` or `agency_id`).

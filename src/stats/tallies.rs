@@ -7,16 +7,21 @@
 //! `agency_id` and whole months of `from`/`to`; the dimensions `kind`, `year`, `month`, `region`, `status`,
 //! `visibility` and `agency`. Anything else is counted from the rows themselves ([`super::engine::compute`]), with
 //! the same result.
+//!
+//! Grants have a tally of their own (`grant_tally`): grants and their exact sum per funder, month, region, status,
+//! visibility, form of support and currency, answered for the same callers ([`grants`]).
 
 use chrono::{Datelike, Days, NaiveDate};
 use uuid::Uuid;
 
-use super::collections::EngagementMeasures;
+use super::collections::{EngagementMeasures, GrantMeasures, GrantRow, Grants};
 use super::engine::{self, Collection, Dimension, Label, Span, Stats, StatsParams, single};
 use crate::auth::Caller;
 use crate::db::Conn;
-use crate::db::sql::{Fragment, Statement, region_subtree};
+use crate::db::sql::{Fragment, Statement, agency_subtree_array, region_subtree};
+use crate::domain::GrantStatus;
 use crate::engagements::model::{self as core, EngagementFilter};
+use crate::grants::model::GrantFilter;
 use crate::http::ApiResult;
 
 /// Engagements counted from the tallies: the dimensions of [`super::collections::Engagements`] that a tally holds.
@@ -210,6 +215,169 @@ fn rows_sql(rows: Rows, caller: &Caller, filter: &EngagementFilter) -> Fragment 
     sql
 }
 
+/// Grants added up from the grant tallies: the dimensions of [`Grants`] that one of them holds, with the same
+/// measures.
+struct GrantTallies;
+
+impl Collection for GrantTallies {
+    const NAME: &'static str = Grants::NAME;
+    type Row = GrantRow;
+    type Measures = GrantMeasures;
+    const DIMENSIONS: &'static [Dimension] = &[
+        Dimension::plain(
+            "funder",
+            "coalesce(base.funder_agency_id, base.funder_organization_id)",
+            Label::Actor,
+        ),
+        Dimension::plain("region", "base.region_code", Label::Region),
+        Dimension::plain("year", "to_char(base.year, 'YYYY')", Label::None),
+        Dimension::plain("support_type", "base.support_type", Label::None),
+        Dimension::plain("currency", "base.currency", Label::None),
+        Dimension::plain("status", "base.status", Label::None),
+    ];
+    const SELECT: &'static str =
+        "coalesce(sum(base.grants), 0)::bigint AS count, sum(base.amount)::text AS amount";
+    const SPLIT: Option<&'static str> = Some("base.currency");
+
+    fn fold(rows: Vec<Self::Row>) -> Self::Measures {
+        Grants::fold(rows)
+    }
+}
+
+/// Which grant tally a statistic adds up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GrantRows {
+    /// `grant_tally`: by region, no funder.
+    All,
+    /// `grant_funder_tally`: by funder, no region.
+    Funder,
+}
+
+/// The statistic of `GET /stats/grants` (and the grants of a scorecard) from a grant tally, or `None` where neither
+/// answers it exactly: the caller's rule names its own records, or a filter or dimension is one they do not hold
+/// (the recipient, a sphere, an amount range, a month; the funder with the region).
+pub async fn grants(
+    conn: &mut Conn,
+    caller: &Caller,
+    params: &StatsParams,
+    filter: &GrantFilter,
+) -> ApiResult<Option<Stats<GrantMeasures>>> {
+    let Some(rows) = grant_plan(caller, params, filter) else {
+        return Ok(None);
+    };
+    let rows = grant_rows_sql(rows, caller, filter)?;
+    let statement = || Ok(Statement::new("(").fragment(rows.clone()).sql(") base"));
+    engine::compute_from::<GrantTallies>(
+        conn,
+        caller,
+        params,
+        Span::default(),
+        &statement,
+        &statement,
+    )
+    .await
+    .map(Some)
+}
+
+/// The grant tally answering this statistic exactly, if one does.
+fn grant_plan(caller: &Caller, params: &StatsParams, filter: &GrantFilter) -> Option<GrantRows> {
+    let _rule = core::tally_readable_sql(caller, "tally")?;
+    let GrantFilter {
+        funder_agency_id,
+        include_subagencies: _,
+        funder_organization_id,
+        recipient_organization_id: None,
+        support_type: _,
+        status: _,
+        sphere_code: None,
+        region_code,
+        year: _,
+        currency: _,
+        amount_min: None,
+        amount_max: None,
+        awarded_only: _,
+    } = filter
+    else {
+        return None;
+    };
+    let dims: Vec<&str> = params
+        .group_by
+        .as_deref()
+        .map(|g| g.split(',').collect())
+        .unwrap_or_default();
+    let by_funder =
+        funder_agency_id.is_some() || funder_organization_id.is_some() || dims.contains(&"funder");
+    let by_region = region_code.is_some() || dims.contains(&"region");
+    let held = |name: &&str| GrantTallies::DIMENSIONS.iter().any(|d| d.name == *name);
+    match (by_funder, by_region) {
+        (true, true) => None,
+        _ if !dims.iter().all(held) => None,
+        (true, false) => Some(GrantRows::Funder),
+        (false, _) => Some(GrantRows::All),
+    }
+}
+
+/// The rows of a grant tally the caller may read, filtered. A grant is never a meeting or a planned visit, so the
+/// engagement tallies' rule reads its row with those inputs fixed.
+fn grant_rows_sql(rows: GrantRows, caller: &Caller, filter: &GrantFilter) -> ApiResult<Fragment> {
+    let from = match rows {
+        GrantRows::All => {
+            "NULL::uuid AS funder_agency_id, NULL::uuid AS funder_organization_id, region_code FROM grant_tally"
+        }
+        GrantRows::Funder => {
+            "funder_agency_id, funder_organization_id, NULL::text AS region_code FROM grant_funder_tally"
+        }
+    };
+    let mut sql = Fragment::new(format!(
+        "SELECT * FROM (SELECT year, status, visibility, support_type, currency, grants, amount, \
+         'grant'::text AS kind, NULL::text AS council_visibility, {from}) tally WHERE tally.grants > 0"
+    ));
+    if let Some(rule) = core::tally_readable_sql(caller, "tally") {
+        sql = sql.sql(" AND ").push(rule);
+    }
+    if let Some(id) = filter.funder_agency_id {
+        let subtree = filter.include_subagencies.unwrap_or(true);
+        sql = sql
+            .sql(" AND ")
+            .push(agency_subtree_array("tally.funder_agency_id", id, subtree));
+    }
+    if let Some(id) = filter.funder_organization_id {
+        sql = sql.sql(" AND tally.funder_organization_id = ").uuid(id);
+    }
+    if let Some(support_type) = filter.support_type {
+        sql = sql
+            .sql(" AND tally.support_type = ")
+            .text(support_type.as_str().to_owned());
+    }
+    if let Some(status) = filter.status {
+        sql = sql
+            .sql(" AND tally.status = ")
+            .text(status.as_str().to_owned());
+    }
+    if filter.awarded_only {
+        let awarded = GrantStatus::ALL
+            .iter()
+            .filter(|s| s.is_awarded())
+            .map(|s| s.as_str().to_owned())
+            .collect();
+        sql = sql.sql(" AND tally.status = ANY(").texts(awarded).sql(")");
+    }
+    if let Some(code) = &filter.region_code {
+        sql = sql
+            .sql(" AND ")
+            .push(region_subtree("tally.region_code", code.clone()));
+    }
+    if let Some(year) = filter.year {
+        let first = NaiveDate::from_ymd_opt(year, 1, 1)
+            .ok_or_else(|| crate::http::ApiError::field("year", "is out of range"))?;
+        sql = sql.sql(" AND tally.year = ").date(first);
+    }
+    if let Some(currency) = &filter.currency {
+        sql = sql.sql(" AND tally.currency = ").text(currency.clone());
+    }
+    Ok(sql)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,5 +436,57 @@ mod tests {
             ..EngagementFilter::default()
         };
         assert_eq!(plan(&anonymous, &params("kind"), &organization), None);
+    }
+
+    #[test]
+    fn a_grant_statistic_reads_the_tally_holding_its_dimensions_or_counts_the_rows() {
+        let params = |group_by: &str| StatsParams {
+            group_by: Some(group_by.to_owned()),
+            ..StatsParams::default()
+        };
+        let anonymous = Caller { actor: None };
+        let none = GrantFilter::default();
+        let plan = |group_by: &str, filter: &GrantFilter| {
+            grant_plan(&anonymous, &params(group_by), filter)
+        };
+        assert_eq!(plan("currency", &none), Some(GrantRows::All));
+        assert_eq!(plan("region,year", &none), Some(GrantRows::All));
+        assert_eq!(plan("funder,year", &none), Some(GrantRows::Funder));
+        assert_eq!(plan("funder,region", &none), None);
+        assert_eq!(plan("month", &none), None);
+        assert_eq!(plan("recipient", &none), None);
+        assert_eq!(plan("sphere", &none), None);
+        let funder = GrantFilter {
+            funder_agency_id: Some(Uuid::nil()),
+            ..GrantFilter::default()
+        };
+        assert_eq!(plan("year", &funder), Some(GrantRows::Funder));
+        assert_eq!(plan("region", &funder), None);
+        let region = GrantFilter {
+            region_code: Some("TJ-DU".into()),
+            ..GrantFilter::default()
+        };
+        assert_eq!(plan("status", &region), Some(GrantRows::All));
+        let organization = GrantFilter {
+            funder_organization_id: Some(Uuid::nil()),
+            ..region.clone()
+        };
+        assert_eq!(plan("status", &organization), None);
+        for unheld in [
+            GrantFilter {
+                recipient_organization_id: Some(Uuid::nil()),
+                ..GrantFilter::default()
+            },
+            GrantFilter {
+                sphere_code: Some("gender".into()),
+                ..GrantFilter::default()
+            },
+            GrantFilter {
+                amount_min: Some("0".into()),
+                ..GrantFilter::default()
+            },
+        ] {
+            assert_eq!(plan("currency", &unheld), None, "{unheld:?}");
+        }
     }
 }

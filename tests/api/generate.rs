@@ -160,6 +160,11 @@ async fn generated_engagements_are_consistent_and_readable() {
             crate::tallies::AGENCY_TALLY_DRIFT,
         ),
         ("recommendation_answers", crate::tallies::ANSWERS_DRIFT),
+        ("grant_tally", crate::tallies::GRANT_TALLY_DRIFT),
+        (
+            "grant_funder_tally",
+            crate::tallies::GRANT_FUNDER_TALLY_DRIFT,
+        ),
         // Derived after the load with the paused triggers' own definitions.
         ("engagement_timeline", crate::timeline::DRIFT),
         ("search_entries", SEARCH_DRIFT),

@@ -4,7 +4,8 @@ use serde_json::{Value, json};
 
 use crate::support::{TestApp, World, id_of};
 
-fn grant(w: &World, extra: Value) -> Value {
+/// A grant's body: a public TJS grant of the host agency to organisation A, with `extra` over it.
+pub fn grant(w: &World, extra: Value) -> Value {
     let mut body = json!({"title": "Правовая помощь жертвам насилия", "support_type": "grant", "funder_agency_id": w.host_agency,
                           "recipient_organization_id": w.org_a, "program": "Государственные гранты НПО", "amount": "125000",
                           "currency": "TJS", "awarded_on": "2026-02-01", "starts_on": "2026-03-01", "ends_on": "2026-12-31",

@@ -287,3 +287,230 @@ async fn opposite_changes_at_once_never_deadlock_and_keep_the_tallies_exact() {
     }
     assert_exact(&app, "opposite changes at once").await;
 }
+
+/// Rows where `grant_tally` and its definition (grants and their sum by year, region, status, visibility, form of
+/// support and currency) differ, in either direction.
+pub const GRANT_TALLY_DRIFT: &str = "WITH want AS ( \
+     SELECT date_trunc('year', e.starts_on)::date AS year, e.region_code, e.status, e.visibility, g.support_type, \
+            g.currency, count(*) AS grants, sum(g.amount) AS amount \
+       FROM grants g JOIN engagements e ON e.id = g.id GROUP BY 1, 2, 3, 4, 5, 6), \
+   have AS ( \
+     SELECT year, region_code, status, visibility, support_type, currency, grants, amount \
+       FROM grant_tally WHERE grants <> 0 OR amount <> 0) \
+   SELECT count(*) FROM ((SELECT * FROM want EXCEPT ALL SELECT * FROM have) \
+                         UNION ALL (SELECT * FROM have EXCEPT ALL SELECT * FROM want)) AS drift";
+
+/// Rows where `grant_funder_tally` and its definition (by funder, year, status, visibility, form of support and
+/// currency) differ.
+pub const GRANT_FUNDER_TALLY_DRIFT: &str = "WITH want AS ( \
+     SELECT g.funder_agency_id, g.funder_organization_id, date_trunc('year', e.starts_on)::date AS year, e.status, \
+            e.visibility, g.support_type, g.currency, count(*) AS grants, sum(g.amount) AS amount \
+       FROM grants g JOIN engagements e ON e.id = g.id GROUP BY 1, 2, 3, 4, 5, 6, 7), \
+   have AS ( \
+     SELECT funder_agency_id, funder_organization_id, year, status, visibility, support_type, currency, grants, \
+            amount \
+       FROM grant_funder_tally WHERE grants <> 0 OR amount <> 0) \
+   SELECT count(*) FROM ((SELECT * FROM want EXCEPT ALL SELECT * FROM have) \
+                         UNION ALL (SELECT * FROM have EXCEPT ALL SELECT * FROM want)) AS drift";
+
+/// Both grant tallies equal their definitions, and nothing is left pending.
+async fn assert_grants_exact(app: &TestApp, after: &str) {
+    assert_eq!(
+        app.count(GRANT_TALLY_DRIFT).await,
+        0,
+        "grant_tally after {after}"
+    );
+    assert_eq!(
+        app.count(GRANT_FUNDER_TALLY_DRIFT).await,
+        0,
+        "grant_funder_tally after {after}"
+    );
+    assert_eq!(
+        app.count(
+            "SELECT (SELECT count(*) FROM grant_tally_pending) \
+             + (SELECT count(*) FROM grant_funder_tally_pending)"
+        )
+        .await,
+        0,
+        "grant changes left pending after {after}"
+    );
+}
+
+/// `GET /stats/grants?{query}` as `token`.
+async fn grant_stats(app: &TestApp, token: Option<&str>, query: &str) -> Value {
+    let res = app
+        .get(&format!("/api/v1/stats/grants?{query}"), token)
+        .await;
+    res.assert_status(200);
+    res.json()
+}
+
+/// Each grant statistic a tally answers equals the same statistic counted from the rows (`amount_min=0`, which every
+/// grant meets, sends it there), for each caller the tallies answer.
+async fn assert_grant_tallies_agree(app: &TestApp, w: &World, tree: &Tree, after: &str) {
+    let queries = [
+        String::new(),
+        "group_by=currency".to_owned(),
+        "group_by=funder,year".to_owned(),
+        "group_by=region,status".to_owned(),
+        "group_by=support_type&currency=TJS".to_owned(),
+        "region_code=TJ-DU&group_by=year".to_owned(),
+        "year=2026&group_by=status".to_owned(),
+        format!("funder_agency_id={}&group_by=year", tree.parent),
+        format!(
+            "funder_agency_id={}&include_subagencies=false&group_by=currency",
+            tree.child
+        ),
+        format!("funder_organization_id={}&group_by=support_type", w.org_b),
+    ];
+    for (who, token) in [
+        ("anonymous", None),
+        ("analyst", Some(w.analyst.as_str())),
+        ("officer", Some(w.officer_host.as_str())),
+        ("admin", Some(w.admin.as_str())),
+    ] {
+        for query in &queries {
+            let tallied = grant_stats(app, token, query).await;
+            let counted = grant_stats(app, token, &format!("{query}&amount_min=0")).await;
+            assert_eq!(
+                tallied, counted,
+                "{who}, {query}, after {after}: tallies {tallied} but rows {counted}"
+            );
+        }
+    }
+}
+
+#[actix_web::test]
+async fn the_grant_tallies_follow_every_change_and_answer_as_the_rows_do() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let tree = Tree::build(&app, &w.admin).await;
+    assert_grants_exact(&app, "the world was built").await;
+    let create = async |extra: Value| {
+        let res = app
+            .post(
+                "/api/v1/grants",
+                Some(&w.admin),
+                &crate::grants::grant(&w, extra),
+            )
+            .await;
+        res.assert_status(201);
+        format!("/api/v1/grants/{}", id_of(&res.json()))
+    };
+    let child = create(json!({"funder_agency_id": tree.child})).await;
+    let usd = create(
+        json!({"funder_agency_id": null, "funder_organization_id": w.org_b, "amount": "9999.99",
+        "currency": "USD", "starts_on": "2025-05-01", "awarded_on": null, "region_code": "TJ-SU",
+        "visibility": "internal", "support_type": "subsidy"}),
+    )
+    .await;
+    let zero = create(
+        json!({"funder_agency_id": tree.grandchild, "amount": "0", "currency": "EUR",
+        "status": "applied", "awarded_on": null}),
+    )
+    .await;
+    create(json!({"amount": "1.5", "currency": "KWD", "visibility": "restricted"})).await;
+    assert_grants_exact(&app, "four grants were created").await;
+    assert_grant_tallies_agree(&app, &w, &tree, "four grants were created").await;
+
+    // Worked by hand: the administrator sees all four grants (the world has none of its own), one per currency;
+    // the analyst not the restricted one; an anonymous reader only the public ones.
+    let admin = grant_stats(&app, Some(&w.admin), "group_by=currency").await;
+    assert_eq!(admin["totals"]["count"], 4, "{admin}");
+    assert_eq!(
+        admin["totals"]["sums"],
+        json!([{"currency": "EUR", "count": 1, "amount": "0.00"},
+               {"currency": "KWD", "count": 1, "amount": "1.500"},
+               {"currency": "TJS", "count": 1, "amount": "125000.00"},
+               {"currency": "USD", "count": 1, "amount": "9999.99"}]),
+        "{admin}"
+    );
+    let analyst = grant_stats(&app, Some(&w.analyst), "").await;
+    assert_eq!(analyst["totals"]["count"], 3, "{analyst}");
+    let anonymous = grant_stats(&app, None, "").await;
+    assert_eq!(anonymous["totals"]["count"], 2, "{anonymous}");
+    let ministry = grant_stats(
+        &app,
+        None,
+        &format!("funder_agency_id={}&group_by=year", tree.parent),
+    )
+    .await;
+    assert_eq!(
+        ministry["totals"]["count"], 2,
+        "the ministry's subtree funds the child's and the grandchild's grants: {ministry}"
+    );
+
+    for (change, path, body) in [
+        ("a new amount", &child, json!({"amount": "130000.50"})),
+        (
+            "another currency",
+            &usd,
+            json!({"currency": "EUR", "amount": "500"}),
+        ),
+        (
+            "another funder",
+            &child,
+            json!({"funder_agency_id": tree.unrelated}),
+        ),
+        ("a new status", &zero, json!({"status": "rejected"})),
+        ("another year", &usd, json!({"starts_on": "2026-01-15"})),
+        ("another region", &child, json!({"region_code": "TJ-SU"})),
+        ("public visibility", &usd, json!({"visibility": "public"})),
+    ] {
+        app.patch_read(path, Some(&w.admin), &body)
+            .await
+            .assert_status(200);
+        assert_grants_exact(&app, change).await;
+        assert_grant_tallies_agree(&app, &w, &tree, change).await;
+    }
+
+    // A tally row keeps the largest scale it ever summed: an amount written by hand with three decimals, then put
+    // back, leaves `130000.500` in the row where the grants themselves sum to `130000.50`. The API writes both alike.
+    let child_id = child.rsplit('/').next().unwrap_or_default();
+    app.execute(&format!(
+        "UPDATE grants SET amount = 130000.125 WHERE id = '{child_id}'"
+    ))
+    .await;
+    app.execute(&format!(
+        "UPDATE grants SET amount = 130000.50 WHERE id = '{child_id}'"
+    ))
+    .await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM grant_tally WHERE amount::text = '130000.500'")
+            .await,
+        1,
+        "the tally row kept the scale of the amount it once held"
+    );
+    // A write through the API ends the answers kept from before the changes made past it.
+    app.patch_read(
+        &zero,
+        Some(&w.admin),
+        &json!({"title": "Помещение для приёма граждан"}),
+    )
+    .await
+    .assert_status(200);
+    assert_grants_exact(&app, "an amount written by hand").await;
+    assert_grant_tallies_agree(&app, &w, &tree, "an amount written by hand").await;
+    let tjs = grant_stats(&app, None, "currency=TJS").await;
+    assert_eq!(tjs["totals"]["sums"][0]["amount"], "130000.50", "{tjs}");
+
+    app.delete_read(&usd, Some(&w.admin))
+        .await
+        .assert_status(204);
+    assert_grants_exact(&app, "a grant was deleted").await;
+    assert_grant_tallies_agree(&app, &w, &tree, "a grant was deleted").await;
+
+    // The drift checks can fail: one grant too many in a tally row is seen.
+    app.execute(
+        "UPDATE grant_tally SET grants = grants + 1 \
+         WHERE ctid = (SELECT ctid FROM grant_tally WHERE grants > 0 LIMIT 1)",
+    )
+    .await;
+    assert_eq!(app.count(GRANT_TALLY_DRIFT).await, 2);
+    app.execute(
+        "UPDATE grant_funder_tally SET amount = amount + 1 \
+         WHERE ctid = (SELECT ctid FROM grant_funder_tally WHERE grants > 0 LIMIT 1)",
+    )
+    .await;
+    assert_eq!(app.count(GRANT_FUNDER_TALLY_DRIFT).await, 2);
+}

@@ -1,0 +1,221 @@
+-- Grant tallies: how many grants, and their exact sum, per year, status, visibility, form of support and currency,
+-- so that `GET /stats/grants` and an agency's scorecard add up a few thousand rows instead of joining every readable
+-- engagement to its grant (docs/statistics.md, "Tallies"). Kept exact as the engagement tallies are: a grant's
+-- contribution leaves this transaction's pending changes before a change of its engagement or of its own row and
+-- comes back after it, and the pending changes are applied at commit, in key order.
+--
+-- Two tallies, because the funder cannot share a key with the region: with 2,300 funders over ten years, a key of
+-- both (or of the funder and the month) has about as many rows as there are grants (196,589 for 200,000 at a million
+-- engagements), which is no tally at all. `grant_tally` has the region and no funder (14,231 rows there);
+-- `grant_funder_tally` the funder and no region (166,476 rows, but one funder's are a few thousand at most, read by
+-- its index).
+--
+-- A row carries the read rule's inputs for a grant (its visibility: grants are never meetings or planned visits),
+-- so the callers the engagement tallies answer are answered here too, with the same rule.
+
+CREATE TABLE grant_tally (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    year         date NOT NULL,
+    region_code  text,
+    status       text NOT NULL,
+    visibility   text NOT NULL,
+    support_type text NOT NULL,
+    currency     text NOT NULL,
+    grants       bigint NOT NULL,
+    amount       numeric NOT NULL,
+    CONSTRAINT grant_tally_key UNIQUE NULLS NOT DISTINCT
+        (year, region_code, status, visibility, support_type, currency)
+);
+CREATE TABLE grant_funder_tally (
+    id                     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    funder_agency_id       uuid,
+    funder_organization_id uuid,
+    year                   date NOT NULL,
+    status                 text NOT NULL,
+    visibility             text NOT NULL,
+    support_type           text NOT NULL,
+    currency               text NOT NULL,
+    grants                 bigint NOT NULL,
+    amount                 numeric NOT NULL,
+    CONSTRAINT grant_funder_tally_key UNIQUE NULLS NOT DISTINCT
+        (funder_agency_id, funder_organization_id, year, status, visibility, support_type, currency)
+);
+-- One organisation's rows (the key's index serves an agency's).
+CREATE INDEX grant_funder_tally_organization_idx ON grant_funder_tally (funder_organization_id);
+
+CREATE TABLE grant_tally_pending (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    txid         bigint NOT NULL DEFAULT txid_current(),
+    year         date NOT NULL,
+    region_code  text,
+    status       text NOT NULL,
+    visibility   text NOT NULL,
+    support_type text NOT NULL,
+    currency     text NOT NULL,
+    grants       bigint NOT NULL,
+    amount       numeric NOT NULL
+);
+CREATE INDEX grant_tally_pending_txid_idx ON grant_tally_pending (txid);
+CREATE TABLE grant_funder_tally_pending (
+    id                     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    txid                   bigint NOT NULL DEFAULT txid_current(),
+    funder_agency_id       uuid,
+    funder_organization_id uuid,
+    year                   date NOT NULL,
+    status                 text NOT NULL,
+    visibility             text NOT NULL,
+    support_type           text NOT NULL,
+    currency               text NOT NULL,
+    grants                 bigint NOT NULL,
+    amount                 numeric NOT NULL
+);
+CREATE INDEX grant_funder_tally_pending_txid_idx ON grant_funder_tally_pending (txid);
+
+-- Adds `sign` times the grants of `ids` (engagement ids; those that are grants), as they stand now, to this
+-- transaction's pending changes. A grant whose engagement is gone adds nothing: a deleted engagement's grant left
+-- with the engagement's own contribution, before the row was deleted.
+CREATE FUNCTION grant_tally_add(ids uuid[], sign integer) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO grant_tally_pending
+           (year, region_code, status, visibility, support_type, currency, grants, amount)
+    SELECT date_trunc('year', e.starts_on)::date, e.region_code, e.status, e.visibility, g.support_type, g.currency,
+           sign * count(*), sign * sum(g.amount)
+      FROM grants g JOIN engagements e ON e.id = g.id
+     WHERE g.id = ANY(ids) AND NOT engagement_tallies_deferred()
+     GROUP BY 1, 2, 3, 4, 5, 6;
+    INSERT INTO grant_funder_tally_pending
+           (funder_agency_id, funder_organization_id, year, status, visibility, support_type, currency, grants,
+            amount)
+    SELECT g.funder_agency_id, g.funder_organization_id, date_trunc('year', e.starts_on)::date, e.status,
+           e.visibility, g.support_type, g.currency, sign * count(*), sign * sum(g.amount)
+      FROM grants g JOIN engagements e ON e.id = g.id
+     WHERE g.id = ANY(ids) AND NOT engagement_tallies_deferred()
+     GROUP BY 1, 2, 3, 4, 5, 6, 7;
+$$;
+
+-- At commit: this transaction's pending changes, added up per row, applied in key order (so that committing
+-- transactions lock tally rows in one order), and removed. Fired by the first pending row's deferred trigger; the
+-- later ones find nothing left.
+CREATE FUNCTION grant_tally_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    WITH moved AS (
+        DELETE FROM grant_tally_pending WHERE txid = txid_current()
+        RETURNING year, region_code, status, visibility, support_type, currency, grants, amount
+    )
+    INSERT INTO grant_tally AS t (year, region_code, status, visibility, support_type, currency, grants, amount)
+    SELECT year, region_code, status, visibility, support_type, currency, sum(grants), sum(amount)
+      FROM moved
+     GROUP BY 1, 2, 3, 4, 5, 6
+    HAVING sum(grants) <> 0 OR sum(amount) <> 0
+     ORDER BY 1, 2, 3, 4, 5, 6
+        ON CONFLICT ON CONSTRAINT grant_tally_key
+        DO UPDATE SET grants = t.grants + excluded.grants, amount = t.amount + excluded.amount;
+    WITH moved AS (
+        DELETE FROM grant_funder_tally_pending WHERE txid = txid_current()
+        RETURNING funder_agency_id, funder_organization_id, year, status, visibility, support_type, currency, grants,
+                  amount
+    )
+    INSERT INTO grant_funder_tally AS t
+           (funder_agency_id, funder_organization_id, year, status, visibility, support_type, currency, grants,
+            amount)
+    SELECT funder_agency_id, funder_organization_id, year, status, visibility, support_type, currency, sum(grants),
+           sum(amount)
+      FROM moved
+     GROUP BY 1, 2, 3, 4, 5, 6, 7
+    HAVING sum(grants) <> 0 OR sum(amount) <> 0
+     ORDER BY 1, 2, 3, 4, 5, 6, 7
+        ON CONFLICT ON CONSTRAINT grant_funder_tally_key
+        DO UPDATE SET grants = t.grants + excluded.grants, amount = t.amount + excluded.amount;
+    RETURN NULL;
+END
+$$;
+CREATE CONSTRAINT TRIGGER grant_tally_pending_apply
+    AFTER INSERT ON grant_tally_pending DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION grant_tally_apply();
+CREATE CONSTRAINT TRIGGER grant_funder_tally_pending_apply
+    AFTER INSERT ON grant_funder_tally_pending DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION grant_tally_apply();
+
+-- Every change the engagement tallies bracket (an engagement's kind, day, region, status or visibility; its
+-- parties; its deletion, before the row goes) brackets its grant too.
+CREATE OR REPLACE FUNCTION engagement_tallies_add(ids uuid[], sign integer) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO engagement_tally_pending
+           (kind, month, region_code, status, visibility, council_visibility, engagements)
+    SELECT e.kind, date_trunc('month', e.starts_on)::date, e.region_code, e.status, e.visibility, c.visibility,
+           sign * count(*)
+      FROM engagements e
+      LEFT JOIN councils c ON c.id = e.council_id AND e.kind = 'meeting'
+     WHERE e.id = ANY(ids) AND NOT engagement_tallies_deferred()
+     GROUP BY 1, 2, 3, 4, 5, 6;
+    INSERT INTO engagement_agency_tally_pending
+           (agency_id, scope, month, kind, status, visibility, council_visibility, engagements)
+    SELECT a.agency_id, a.scope, date_trunc('month', e.starts_on)::date, e.kind, e.status, e.visibility,
+           c.visibility, sign * count(*)
+      FROM (SELECT t.engagement_id, t.actor_id AS agency_id, 'party' AS scope
+              FROM engagement_timeline t JOIN agencies ag ON ag.id = t.actor_id
+             WHERE t.engagement_id = ANY(ids)
+            UNION ALL
+            SELECT engagement_id, agency_id, 'subtree' FROM engagement_subtree_agencies(ids)) a
+      JOIN engagements e ON e.id = a.engagement_id
+      LEFT JOIN councils c ON c.id = e.council_id AND e.kind = 'meeting'
+     WHERE NOT engagement_tallies_deferred()
+     GROUP BY 1, 2, 3, 4, 5, 6, 7;
+    SELECT grant_tally_add(ids, sign);
+$$;
+
+-- A grant's own row: its contribution added when it is written (after its engagement, which found no grant yet),
+-- out before a change of what the tally holds and back after. Its deletion needs nothing of its own: a grant goes
+-- only with its engagement, whose deletion took the grant's contribution out while both rows were there.
+CREATE FUNCTION grant_tally_rows_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM grant_tally_add(ARRAY(SELECT id FROM new_grants), 1);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER grants_tally_insert
+    AFTER INSERT ON grants REFERENCING NEW TABLE AS new_grants
+    FOR EACH STATEMENT EXECUTE FUNCTION grant_tally_rows_inserted();
+CREATE FUNCTION grant_tally_row_out() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM grant_tally_add(ARRAY[OLD.id], -1);
+    RETURN NEW;
+END
+$$;
+CREATE FUNCTION grant_tally_row_in() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM grant_tally_add(ARRAY[NEW.id], 1);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER grants_tally_out
+    BEFORE UPDATE OF funder_agency_id, funder_organization_id, support_type, currency, amount ON grants
+    FOR EACH ROW WHEN (OLD.funder_agency_id IS DISTINCT FROM NEW.funder_agency_id
+                       OR OLD.funder_organization_id IS DISTINCT FROM NEW.funder_organization_id
+                       OR OLD.support_type IS DISTINCT FROM NEW.support_type
+                       OR OLD.currency IS DISTINCT FROM NEW.currency OR OLD.amount IS DISTINCT FROM NEW.amount)
+    EXECUTE FUNCTION grant_tally_row_out();
+CREATE TRIGGER grants_tally_in
+    AFTER UPDATE OF funder_agency_id, funder_organization_id, support_type, currency, amount ON grants
+    FOR EACH ROW WHEN (OLD.funder_agency_id IS DISTINCT FROM NEW.funder_agency_id
+                       OR OLD.funder_organization_id IS DISTINCT FROM NEW.funder_organization_id
+                       OR OLD.support_type IS DISTINCT FROM NEW.support_type
+                       OR OLD.currency IS DISTINCT FROM NEW.currency OR OLD.amount IS DISTINCT FROM NEW.amount)
+    EXECUTE FUNCTION grant_tally_row_in();
+
+-- Rebuilds both tallies from the grants, set-based: the backfill below, and the end of a bulk load.
+CREATE FUNCTION grant_tally_rebuild() RETURNS void LANGUAGE sql AS $$
+    TRUNCATE grant_tally, grant_funder_tally;
+    INSERT INTO grant_tally (year, region_code, status, visibility, support_type, currency, grants, amount)
+    SELECT date_trunc('year', e.starts_on)::date, e.region_code, e.status, e.visibility, g.support_type, g.currency,
+           count(*), sum(g.amount)
+      FROM grants g JOIN engagements e ON e.id = g.id
+     GROUP BY 1, 2, 3, 4, 5, 6;
+    INSERT INTO grant_funder_tally
+           (funder_agency_id, funder_organization_id, year, status, visibility, support_type, currency, grants,
+            amount)
+    SELECT g.funder_agency_id, g.funder_organization_id, date_trunc('year', e.starts_on)::date, e.status,
+           e.visibility, g.support_type, g.currency, count(*), sum(g.amount)
+      FROM grants g JOIN engagements e ON e.id = g.id
+     GROUP BY 1, 2, 3, 4, 5, 6, 7;
+$$;
+
+SELECT grant_tally_rebuild();
