@@ -48,6 +48,11 @@ for who in anonymous analyst; do
   rows+=("$who: consultations of one agency by year|/stats/consultations?responsible_agency_id=$responsible&group_by=year|$token")
   rows+=("$who: grants by currency|/stats/grants?group_by=currency|$token")
   rows+=("$who: grants of one funder by year|/stats/grants?funder_agency_id=$funder&group_by=year|$token")
+  rows+=("$who: grants by funder and year|/stats/grants?group_by=funder,year|$token")
+  # The same two questions with a filter every grant meets (amount_min=0), which the grant tallies do not hold:
+  # counted from the rows, for comparison.
+  rows+=("$who: grants by currency, from the rows|/stats/grants?group_by=currency&amount_min=0|$token")
+  rows+=("$who: grants of one funder by year, from the rows|/stats/grants?funder_agency_id=$funder&group_by=year&amount_min=0|$token")
   rows+=("$who: monitoring by facility type|/stats/monitoring?group_by=facility_type|$token")
   rows+=("$who: monitoring of one facility by severity|/stats/monitoring?facility_id=$facility&group_by=severity|$token")
   rows+=("$who: councils by council|/stats/councils?group_by=council|$token")

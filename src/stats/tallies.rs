@@ -262,21 +262,21 @@ pub async fn grants(
     params: &StatsParams,
     filter: &GrantFilter,
 ) -> ApiResult<Option<Stats<GrantMeasures>>> {
-    let Some(rows) = grant_plan(caller, params, filter) else {
+    let Some(groups) = grant_plan(caller, params, filter) else {
         return Ok(None);
     };
-    let rows = grant_rows_sql(rows, caller, filter)?;
-    let statement = || Ok(Statement::new("(").fragment(rows.clone()).sql(") base"));
-    engine::compute_from::<GrantTallies>(
-        conn,
-        caller,
-        params,
-        Span::default(),
-        &statement,
-        &statement,
-    )
-    .await
-    .map(Some)
+    // Grouped by funder but not filtered by one, the totals are every grant's: the smaller tally holds them.
+    let by_funder = filter.funder_agency_id.is_some() || filter.funder_organization_id.is_some();
+    let totals = if by_funder { groups } else { GrantRows::All };
+    let statement = |rows: GrantRows| {
+        Ok(Statement::new("(")
+            .fragment(grant_rows_sql(rows, caller, filter)?)
+            .sql(") base"))
+    };
+    let (totals, groups) = (|| statement(totals), || statement(groups));
+    engine::compute_from::<GrantTallies>(conn, caller, params, Span::default(), &totals, &groups)
+        .await
+        .map(Some)
 }
 
 /// The grant tally answering this statistic exactly, if one does.
