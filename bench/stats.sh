@@ -49,6 +49,7 @@ for who in anonymous analyst; do
   rows+=("$who: grants by currency|/stats/grants?group_by=currency|$token")
   rows+=("$who: grants of one funder by year|/stats/grants?funder_agency_id=$funder&group_by=year|$token")
   rows+=("$who: grants by funder and year|/stats/grants?group_by=funder,year|$token")
+  rows+=("$who: grants received by one organisation by year|/stats/grants?recipient_organization_id=$organization&group_by=year|$token")
   # The same two questions with a filter every grant meets (amount_min=0), which the grant tallies do not hold:
   # counted from the rows, for comparison.
   rows+=("$who: grants by currency, from the rows|/stats/grants?group_by=currency&amount_min=0|$token")

@@ -28,8 +28,10 @@ CREATE OR REPLACE FUNCTION engagement_tallies_add(ids uuid[], sign integer) RETU
      WHERE NOT engagement_tallies_deferred()
      GROUP BY 1, 2, 3, 4, 5, 6, 7;
 $$;
+DROP TRIGGER grant_recipient_tally_pending_apply ON grant_recipient_tally_pending;
 DROP TRIGGER grant_funder_tally_pending_apply ON grant_funder_tally_pending;
 DROP TRIGGER grant_tally_pending_apply ON grant_tally_pending;
 DROP FUNCTION grant_tally_apply();
 DROP FUNCTION grant_tally_add(uuid[], integer);
-DROP TABLE grant_funder_tally_pending, grant_tally_pending, grant_funder_tally, grant_tally;
+DROP TABLE grant_recipient_tally_pending, grant_funder_tally_pending, grant_tally_pending, grant_recipient_tally,
+    grant_funder_tally, grant_tally;

@@ -4,11 +4,11 @@
 -- contribution leaves this transaction's pending changes before a change of its engagement or of its own row and
 -- comes back after it, and the pending changes are applied at commit, in key order.
 --
--- Two tallies, because the funder cannot share a key with the region: with 2,300 funders over ten years, a key of
--- both (or of the funder and the month) has about as many rows as there are grants (196,589 for 200,000 at a million
--- engagements), which is no tally at all. `grant_tally` has the region and no funder (14,231 rows there);
--- `grant_funder_tally` the funder and no region (166,476 rows, but one funder's are a few thousand at most, read by
--- its index).
+-- Three tallies, because the funder, the recipient and the region cannot share a key: with 2,300 funders over ten
+-- years, a key of the funder and the region (or the month) has about as many rows as there are grants (196,589 for
+-- 200,000 at a million engagements), which is no tally at all. `grant_tally` has the region and neither party (14,231
+-- rows there); `grant_funder_tally` the funder (166,476 rows) and `grant_recipient_tally` the recipient (170,874
+-- rows), each without the region: one party's rows are a few thousand at most, read through the key's index.
 --
 -- A row carries the read rule's inputs for a grant (its visibility: grants are never meetings or planned visits),
 -- so the callers the engagement tallies answer are answered here too, with the same rule.
@@ -42,6 +42,19 @@ CREATE TABLE grant_funder_tally (
 );
 -- One organisation's rows (the key's index serves an agency's).
 CREATE INDEX grant_funder_tally_organization_idx ON grant_funder_tally (funder_organization_id);
+CREATE TABLE grant_recipient_tally (
+    id                        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    recipient_organization_id uuid NOT NULL,
+    year                      date NOT NULL,
+    status                    text NOT NULL,
+    visibility                text NOT NULL,
+    support_type              text NOT NULL,
+    currency                  text NOT NULL,
+    grants                    bigint NOT NULL,
+    amount                    numeric NOT NULL,
+    CONSTRAINT grant_recipient_tally_key UNIQUE
+        (recipient_organization_id, year, status, visibility, support_type, currency)
+);
 
 CREATE TABLE grant_tally_pending (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -70,6 +83,19 @@ CREATE TABLE grant_funder_tally_pending (
     amount                 numeric NOT NULL
 );
 CREATE INDEX grant_funder_tally_pending_txid_idx ON grant_funder_tally_pending (txid);
+CREATE TABLE grant_recipient_tally_pending (
+    id                        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    txid                      bigint NOT NULL DEFAULT txid_current(),
+    recipient_organization_id uuid NOT NULL,
+    year                      date NOT NULL,
+    status                    text NOT NULL,
+    visibility                text NOT NULL,
+    support_type              text NOT NULL,
+    currency                  text NOT NULL,
+    grants                    bigint NOT NULL,
+    amount                    numeric NOT NULL
+);
+CREATE INDEX grant_recipient_tally_pending_txid_idx ON grant_recipient_tally_pending (txid);
 
 -- Adds `sign` times the grants of `ids` (engagement ids; those that are grants), as they stand now, to this
 -- transaction's pending changes. A grant whose engagement is gone adds nothing: a deleted engagement's grant left
@@ -90,6 +116,13 @@ CREATE FUNCTION grant_tally_add(ids uuid[], sign integer) RETURNS void LANGUAGE 
       FROM grants g JOIN engagements e ON e.id = g.id
      WHERE g.id = ANY(ids) AND NOT engagement_tallies_deferred()
      GROUP BY 1, 2, 3, 4, 5, 6, 7;
+    INSERT INTO grant_recipient_tally_pending
+           (recipient_organization_id, year, status, visibility, support_type, currency, grants, amount)
+    SELECT g.recipient_organization_id, date_trunc('year', e.starts_on)::date, e.status, e.visibility,
+           g.support_type, g.currency, sign * count(*), sign * sum(g.amount)
+      FROM grants g JOIN engagements e ON e.id = g.id
+     WHERE g.id = ANY(ids) AND NOT engagement_tallies_deferred()
+     GROUP BY 1, 2, 3, 4, 5, 6;
 $$;
 
 -- At commit: this transaction's pending changes, added up per row, applied in key order (so that committing
@@ -125,6 +158,19 @@ BEGIN
      ORDER BY 1, 2, 3, 4, 5, 6, 7
         ON CONFLICT ON CONSTRAINT grant_funder_tally_key
         DO UPDATE SET grants = t.grants + excluded.grants, amount = t.amount + excluded.amount;
+    WITH moved AS (
+        DELETE FROM grant_recipient_tally_pending WHERE txid = txid_current()
+        RETURNING recipient_organization_id, year, status, visibility, support_type, currency, grants, amount
+    )
+    INSERT INTO grant_recipient_tally AS t
+           (recipient_organization_id, year, status, visibility, support_type, currency, grants, amount)
+    SELECT recipient_organization_id, year, status, visibility, support_type, currency, sum(grants), sum(amount)
+      FROM moved
+     GROUP BY 1, 2, 3, 4, 5, 6
+    HAVING sum(grants) <> 0 OR sum(amount) <> 0
+     ORDER BY 1, 2, 3, 4, 5, 6
+        ON CONFLICT ON CONSTRAINT grant_recipient_tally_key
+        DO UPDATE SET grants = t.grants + excluded.grants, amount = t.amount + excluded.amount;
     RETURN NULL;
 END
 $$;
@@ -133,6 +179,9 @@ CREATE CONSTRAINT TRIGGER grant_tally_pending_apply
     FOR EACH ROW EXECUTE FUNCTION grant_tally_apply();
 CREATE CONSTRAINT TRIGGER grant_funder_tally_pending_apply
     AFTER INSERT ON grant_funder_tally_pending DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION grant_tally_apply();
+CREATE CONSTRAINT TRIGGER grant_recipient_tally_pending_apply
+    AFTER INSERT ON grant_recipient_tally_pending DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION grant_tally_apply();
 
 -- Every change the engagement tallies bracket (an engagement's kind, day, region, status or visibility; its
@@ -163,7 +212,7 @@ CREATE OR REPLACE FUNCTION engagement_tallies_add(ids uuid[], sign integer) RETU
 $$;
 
 -- A grant's own row: its contribution added when it is written (after its engagement, which found no grant yet),
--- out before a change of what the tally holds and back after. Its deletion needs nothing of its own: a grant goes
+-- out before a change of what the tallies hold and back after. Its deletion needs nothing of its own: a grant goes
 -- only with its engagement, whose deletion took the grant's contribution out while both rows were there.
 CREATE FUNCTION grant_tally_rows_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -187,23 +236,27 @@ BEGIN
 END
 $$;
 CREATE TRIGGER grants_tally_out
-    BEFORE UPDATE OF funder_agency_id, funder_organization_id, support_type, currency, amount ON grants
+    BEFORE UPDATE OF funder_agency_id, funder_organization_id, recipient_organization_id, support_type, currency, amount
+    ON grants
     FOR EACH ROW WHEN (OLD.funder_agency_id IS DISTINCT FROM NEW.funder_agency_id
                        OR OLD.funder_organization_id IS DISTINCT FROM NEW.funder_organization_id
+                       OR OLD.recipient_organization_id IS DISTINCT FROM NEW.recipient_organization_id
                        OR OLD.support_type IS DISTINCT FROM NEW.support_type
                        OR OLD.currency IS DISTINCT FROM NEW.currency OR OLD.amount IS DISTINCT FROM NEW.amount)
     EXECUTE FUNCTION grant_tally_row_out();
 CREATE TRIGGER grants_tally_in
-    AFTER UPDATE OF funder_agency_id, funder_organization_id, support_type, currency, amount ON grants
+    AFTER UPDATE OF funder_agency_id, funder_organization_id, recipient_organization_id, support_type, currency, amount
+    ON grants
     FOR EACH ROW WHEN (OLD.funder_agency_id IS DISTINCT FROM NEW.funder_agency_id
                        OR OLD.funder_organization_id IS DISTINCT FROM NEW.funder_organization_id
+                       OR OLD.recipient_organization_id IS DISTINCT FROM NEW.recipient_organization_id
                        OR OLD.support_type IS DISTINCT FROM NEW.support_type
                        OR OLD.currency IS DISTINCT FROM NEW.currency OR OLD.amount IS DISTINCT FROM NEW.amount)
     EXECUTE FUNCTION grant_tally_row_in();
 
--- Rebuilds both tallies from the grants, set-based: the backfill below, and the end of a bulk load.
+-- Rebuilds the three tallies from the grants, set-based: the backfill below, and the end of a bulk load.
 CREATE FUNCTION grant_tally_rebuild() RETURNS void LANGUAGE sql AS $$
-    TRUNCATE grant_tally, grant_funder_tally;
+    TRUNCATE grant_tally, grant_funder_tally, grant_recipient_tally;
     INSERT INTO grant_tally (year, region_code, status, visibility, support_type, currency, grants, amount)
     SELECT date_trunc('year', e.starts_on)::date, e.region_code, e.status, e.visibility, g.support_type, g.currency,
            count(*), sum(g.amount)
@@ -216,6 +269,12 @@ CREATE FUNCTION grant_tally_rebuild() RETURNS void LANGUAGE sql AS $$
            e.visibility, g.support_type, g.currency, count(*), sum(g.amount)
       FROM grants g JOIN engagements e ON e.id = g.id
      GROUP BY 1, 2, 3, 4, 5, 6, 7;
+    INSERT INTO grant_recipient_tally
+           (recipient_organization_id, year, status, visibility, support_type, currency, grants, amount)
+    SELECT g.recipient_organization_id, date_trunc('year', e.starts_on)::date, e.status, e.visibility,
+           g.support_type, g.currency, count(*), sum(g.amount)
+      FROM grants g JOIN engagements e ON e.id = g.id
+     GROUP BY 1, 2, 3, 4, 5, 6;
 $$;
 
 SELECT grant_tally_rebuild();

@@ -239,6 +239,35 @@ diesel::table! {
 }
 
 diesel::table! {
+    grant_recipient_tally (id) {
+        id -> Int8,
+        recipient_organization_id -> Uuid,
+        year -> Date,
+        status -> Text,
+        visibility -> Text,
+        support_type -> Text,
+        currency -> Text,
+        grants -> Int8,
+        amount -> Numeric,
+    }
+}
+
+diesel::table! {
+    grant_recipient_tally_pending (id) {
+        id -> Int8,
+        txid -> Int8,
+        recipient_organization_id -> Uuid,
+        year -> Date,
+        status -> Text,
+        visibility -> Text,
+        support_type -> Text,
+        currency -> Text,
+        grants -> Int8,
+        amount -> Numeric,
+    }
+}
+
+diesel::table! {
     grant_tally (id) {
         id -> Int8,
         year -> Date,
@@ -632,6 +661,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     facilities,
     grant_funder_tally,
     grant_funder_tally_pending,
+    grant_recipient_tally,
+    grant_recipient_tally_pending,
     grant_tally,
     grant_tally_pending,
     grants,

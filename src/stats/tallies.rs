@@ -229,6 +229,11 @@ impl Collection for GrantTallies {
             "coalesce(base.funder_agency_id, base.funder_organization_id)",
             Label::Actor,
         ),
+        Dimension::plain(
+            "recipient",
+            "base.recipient_organization_id",
+            Label::Organization,
+        ),
         Dimension::plain("region", "base.region_code", Label::Region),
         Dimension::plain("year", "to_char(base.year, 'YYYY')", Label::None),
         Dimension::plain("support_type", "base.support_type", Label::None),
@@ -251,11 +256,13 @@ enum GrantRows {
     All,
     /// `grant_funder_tally`: by funder, no region.
     Funder,
+    /// `grant_recipient_tally`: by recipient, no region.
+    Recipient,
 }
 
 /// The statistic of `GET /stats/grants` (and the grants of a scorecard) from a grant tally, or `None` where neither
 /// answers it exactly: the caller's rule names its own records, or a filter or dimension is one they do not hold
-/// (the recipient, a sphere, an amount range, a month; the funder with the region).
+/// (a sphere, an amount range, a month; two of the funder, the recipient and the region).
 pub async fn grants(
     conn: &mut Conn,
     caller: &Caller,
@@ -265,9 +272,11 @@ pub async fn grants(
     let Some(groups) = grant_plan(caller, params, filter) else {
         return Ok(None);
     };
-    // Grouped by funder but not filtered by one, the totals are every grant's: the smaller tally holds them.
-    let by_funder = filter.funder_agency_id.is_some() || filter.funder_organization_id.is_some();
-    let totals = if by_funder { groups } else { GrantRows::All };
+    // Grouped by a party but not filtered by one, the totals are every grant's: the smallest tally holds them.
+    let by_party = filter.funder_agency_id.is_some()
+        || filter.funder_organization_id.is_some()
+        || filter.recipient_organization_id.is_some();
+    let totals = if by_party { groups } else { GrantRows::All };
     let statement = |rows: GrantRows| {
         Ok(Statement::new("(")
             .fragment(grant_rows_sql(rows, caller, filter)?)
@@ -286,7 +295,7 @@ fn grant_plan(caller: &Caller, params: &StatsParams, filter: &GrantFilter) -> Op
         funder_agency_id,
         include_subagencies: _,
         funder_organization_id,
-        recipient_organization_id: None,
+        recipient_organization_id,
         support_type: _,
         status: _,
         sphere_code: None,
@@ -307,13 +316,17 @@ fn grant_plan(caller: &Caller, params: &StatsParams, filter: &GrantFilter) -> Op
         .unwrap_or_default();
     let by_funder =
         funder_agency_id.is_some() || funder_organization_id.is_some() || dims.contains(&"funder");
+    let by_recipient = recipient_organization_id.is_some() || dims.contains(&"recipient");
     let by_region = region_code.is_some() || dims.contains(&"region");
     let held = |name: &&str| GrantTallies::DIMENSIONS.iter().any(|d| d.name == *name);
-    match (by_funder, by_region) {
-        (true, true) => None,
-        _ if !dims.iter().all(held) => None,
-        (true, false) => Some(GrantRows::Funder),
-        (false, _) => Some(GrantRows::All),
+    if !dims.iter().all(held) {
+        return None;
+    }
+    match (by_funder, by_recipient, by_region) {
+        (false, false, _) => Some(GrantRows::All),
+        (true, false, false) => Some(GrantRows::Funder),
+        (false, true, false) => Some(GrantRows::Recipient),
+        _ => None,
     }
 }
 
@@ -322,10 +335,16 @@ fn grant_plan(caller: &Caller, params: &StatsParams, filter: &GrantFilter) -> Op
 fn grant_rows_sql(rows: GrantRows, caller: &Caller, filter: &GrantFilter) -> ApiResult<Fragment> {
     let from = match rows {
         GrantRows::All => {
-            "NULL::uuid AS funder_agency_id, NULL::uuid AS funder_organization_id, region_code FROM grant_tally"
+            "NULL::uuid AS funder_agency_id, NULL::uuid AS funder_organization_id, \
+             NULL::uuid AS recipient_organization_id, region_code FROM grant_tally"
         }
         GrantRows::Funder => {
-            "funder_agency_id, funder_organization_id, NULL::text AS region_code FROM grant_funder_tally"
+            "funder_agency_id, funder_organization_id, NULL::uuid AS recipient_organization_id, \
+             NULL::text AS region_code FROM grant_funder_tally"
+        }
+        GrantRows::Recipient => {
+            "NULL::uuid AS funder_agency_id, NULL::uuid AS funder_organization_id, recipient_organization_id, \
+             NULL::text AS region_code FROM grant_recipient_tally"
         }
     };
     let mut sql = Fragment::new(format!(
@@ -343,6 +362,9 @@ fn grant_rows_sql(rows: GrantRows, caller: &Caller, filter: &GrantFilter) -> Api
     }
     if let Some(id) = filter.funder_organization_id {
         sql = sql.sql(" AND tally.funder_organization_id = ").uuid(id);
+    }
+    if let Some(id) = filter.recipient_organization_id {
+        sql = sql.sql(" AND tally.recipient_organization_id = ").uuid(id);
     }
     if let Some(support_type) = filter.support_type {
         sql = sql
@@ -454,7 +476,9 @@ mod tests {
         assert_eq!(plan("funder,year", &none), Some(GrantRows::Funder));
         assert_eq!(plan("funder,region", &none), None);
         assert_eq!(plan("month", &none), None);
-        assert_eq!(plan("recipient", &none), None);
+        assert_eq!(plan("recipient", &none), Some(GrantRows::Recipient));
+        assert_eq!(plan("recipient,funder", &none), None);
+        assert_eq!(plan("recipient,region", &none), None);
         assert_eq!(plan("sphere", &none), None);
         let funder = GrantFilter {
             funder_agency_id: Some(Uuid::nil()),
@@ -472,11 +496,13 @@ mod tests {
             ..region.clone()
         };
         assert_eq!(plan("status", &organization), None);
+        let recipient = GrantFilter {
+            recipient_organization_id: Some(Uuid::nil()),
+            ..GrantFilter::default()
+        };
+        assert_eq!(plan("year", &recipient), Some(GrantRows::Recipient));
+        assert_eq!(plan("funder", &recipient), None);
         for unheld in [
-            GrantFilter {
-                recipient_organization_id: Some(Uuid::nil()),
-                ..GrantFilter::default()
-            },
             GrantFilter {
                 sphere_code: Some("gender".into()),
                 ..GrantFilter::default()

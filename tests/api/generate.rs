@@ -165,6 +165,10 @@ async fn generated_engagements_are_consistent_and_readable() {
             "grant_funder_tally",
             crate::tallies::GRANT_FUNDER_TALLY_DRIFT,
         ),
+        (
+            "grant_recipient_tally",
+            crate::tallies::GRANT_RECIPIENT_TALLY_DRIFT,
+        ),
         // Derived after the load with the paused triggers' own definitions.
         ("engagement_timeline", crate::timeline::DRIFT),
         ("search_entries", SEARCH_DRIFT),

@@ -313,7 +313,19 @@ pub const GRANT_FUNDER_TALLY_DRIFT: &str = "WITH want AS ( \
    SELECT count(*) FROM ((SELECT * FROM want EXCEPT ALL SELECT * FROM have) \
                          UNION ALL (SELECT * FROM have EXCEPT ALL SELECT * FROM want)) AS drift";
 
-/// Both grant tallies equal their definitions, and nothing is left pending.
+/// Rows where `grant_recipient_tally` and its definition (by recipient, year, status, visibility, form of support and
+/// currency) differ.
+pub const GRANT_RECIPIENT_TALLY_DRIFT: &str = "WITH want AS ( \
+     SELECT g.recipient_organization_id, date_trunc('year', e.starts_on)::date AS year, e.status, e.visibility, \
+            g.support_type, g.currency, count(*) AS grants, sum(g.amount) AS amount \
+       FROM grants g JOIN engagements e ON e.id = g.id GROUP BY 1, 2, 3, 4, 5, 6), \
+   have AS ( \
+     SELECT recipient_organization_id, year, status, visibility, support_type, currency, grants, amount \
+       FROM grant_recipient_tally WHERE grants <> 0 OR amount <> 0) \
+   SELECT count(*) FROM ((SELECT * FROM want EXCEPT ALL SELECT * FROM have) \
+                         UNION ALL (SELECT * FROM have EXCEPT ALL SELECT * FROM want)) AS drift";
+
+/// The three grant tallies equal their definitions, and nothing is left pending.
 async fn assert_grants_exact(app: &TestApp, after: &str) {
     assert_eq!(
         app.count(GRANT_TALLY_DRIFT).await,
@@ -326,9 +338,15 @@ async fn assert_grants_exact(app: &TestApp, after: &str) {
         "grant_funder_tally after {after}"
     );
     assert_eq!(
+        app.count(GRANT_RECIPIENT_TALLY_DRIFT).await,
+        0,
+        "grant_recipient_tally after {after}"
+    );
+    assert_eq!(
         app.count(
             "SELECT (SELECT count(*) FROM grant_tally_pending) \
-             + (SELECT count(*) FROM grant_funder_tally_pending)"
+             + (SELECT count(*) FROM grant_funder_tally_pending) \
+             + (SELECT count(*) FROM grant_recipient_tally_pending)"
         )
         .await,
         0,
@@ -362,6 +380,8 @@ async fn assert_grant_tallies_agree(app: &TestApp, w: &World, tree: &Tree, after
             tree.child
         ),
         format!("funder_organization_id={}&group_by=support_type", w.org_b),
+        "group_by=recipient,currency".to_owned(),
+        format!("recipient_organization_id={}&group_by=year,status", w.org_a),
     ];
     for (who, token) in [
         ("anonymous", None),
@@ -452,6 +472,11 @@ async fn the_grant_tallies_follow_every_change_and_answer_as_the_rows_do() {
             &child,
             json!({"funder_agency_id": tree.unrelated}),
         ),
+        (
+            "another recipient",
+            &zero,
+            json!({"recipient_organization_id": w.org_b}),
+        ),
         ("a new status", &zero, json!({"status": "rejected"})),
         ("another year", &usd, json!({"starts_on": "2026-01-15"})),
         ("another region", &child, json!({"region_code": "TJ-SU"})),
@@ -513,4 +538,9 @@ async fn the_grant_tallies_follow_every_change_and_answer_as_the_rows_do() {
     )
     .await;
     assert_eq!(app.count(GRANT_FUNDER_TALLY_DRIFT).await, 2);
+    app.execute(
+        "DELETE FROM grant_recipient_tally WHERE ctid = (SELECT ctid FROM grant_recipient_tally LIMIT 1)",
+    )
+    .await;
+    assert_eq!(app.count(GRANT_RECIPIENT_TALLY_DRIFT).await, 1);
 }

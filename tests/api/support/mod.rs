@@ -700,6 +700,10 @@ pub const NOT_IN_SNAPSHOT: &[(&str, &str)] = &[
         "empty outside a transaction, as `engagement_tally_pending`; its tally `grant_funder_tally` is covered",
     ),
     (
+        "grant_recipient_tally_pending",
+        "empty outside a transaction, as `engagement_tally_pending`; its tally `grant_recipient_tally` is covered",
+    ),
+    (
         "login_failures",
         "a refused login records its attempt here on purpose (the rows are the lock-out counter), and every \
          login attempt forgets failures older than the window",
