@@ -5,28 +5,20 @@ DROP TRIGGER grants_tally_insert ON grants;
 DROP FUNCTION grant_tally_row_in();
 DROP FUNCTION grant_tally_row_out();
 DROP FUNCTION grant_tally_rows_inserted();
-CREATE OR REPLACE FUNCTION engagement_tallies_add(ids uuid[], sign integer) RETURNS void LANGUAGE sql AS $$
-    INSERT INTO engagement_tally_pending
-           (kind, month, region_code, status, visibility, council_visibility, engagements)
-    SELECT e.kind, date_trunc('month', e.starts_on)::date, e.region_code, e.status, e.visibility, c.visibility,
-           sign * count(*)
-      FROM engagements e
-      LEFT JOIN councils c ON c.id = e.council_id AND e.kind = 'meeting'
-     WHERE e.id = ANY(ids) AND NOT engagement_tallies_deferred()
-     GROUP BY 1, 2, 3, 4, 5, 6;
-    INSERT INTO engagement_agency_tally_pending
-           (agency_id, scope, month, kind, status, visibility, council_visibility, engagements)
-    SELECT a.agency_id, a.scope, date_trunc('month', e.starts_on)::date, e.kind, e.status, e.visibility,
-           c.visibility, sign * count(*)
-      FROM (SELECT t.engagement_id, t.actor_id AS agency_id, 'party' AS scope
-              FROM engagement_timeline t JOIN agencies ag ON ag.id = t.actor_id
-             WHERE t.engagement_id = ANY(ids)
-            UNION ALL
-            SELECT engagement_id, agency_id, 'subtree' FROM engagement_subtree_agencies(ids)) a
-      JOIN engagements e ON e.id = a.engagement_id
-      LEFT JOIN councils c ON c.id = e.council_id AND e.kind = 'meeting'
-     WHERE NOT engagement_tallies_deferred()
-     GROUP BY 1, 2, 3, 4, 5, 6, 7;
+CREATE OR REPLACE FUNCTION engagement_tallies_row_out() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM engagement_tallies_add(ARRAY[OLD.id], -1);
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE OR REPLACE FUNCTION engagement_tallies_row_in() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM engagement_tallies_add(ARRAY[NEW.id], 1);
+    RETURN NULL;
+END
 $$;
 DROP TRIGGER grant_recipient_tally_pending_apply ON grant_recipient_tally_pending;
 DROP TRIGGER grant_funder_tally_pending_apply ON grant_funder_tally_pending;

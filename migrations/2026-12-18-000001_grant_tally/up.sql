@@ -100,13 +100,18 @@ CREATE INDEX grant_recipient_tally_pending_txid_idx ON grant_recipient_tally_pen
 -- Adds `sign` times the grants of `ids` (engagement ids; those that are grants), as they stand now, to this
 -- transaction's pending changes. A grant whose engagement is gone adds nothing: a deleted engagement's grant left
 -- with the engagement's own contribution, before the row was deleted.
-CREATE FUNCTION grant_tally_add(ids uuid[], sign integer) RETURNS void LANGUAGE sql AS $$
+-- (PL/pgSQL keeps each statement's plan for the session; a SQL function's are planned at every call.)
+CREATE FUNCTION grant_tally_add(ids uuid[], sign integer) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF engagement_tallies_deferred() THEN
+        RETURN;
+    END IF;
     INSERT INTO grant_tally_pending
            (year, region_code, status, visibility, support_type, currency, grants, amount)
     SELECT date_trunc('year', e.starts_on)::date, e.region_code, e.status, e.visibility, g.support_type, g.currency,
            sign * count(*), sign * sum(g.amount)
       FROM grants g JOIN engagements e ON e.id = g.id
-     WHERE g.id = ANY(ids) AND NOT engagement_tallies_deferred()
+     WHERE g.id = ANY(ids)
      GROUP BY 1, 2, 3, 4, 5, 6;
     INSERT INTO grant_funder_tally_pending
            (funder_agency_id, funder_organization_id, year, status, visibility, support_type, currency, grants,
@@ -114,15 +119,16 @@ CREATE FUNCTION grant_tally_add(ids uuid[], sign integer) RETURNS void LANGUAGE 
     SELECT g.funder_agency_id, g.funder_organization_id, date_trunc('year', e.starts_on)::date, e.status,
            e.visibility, g.support_type, g.currency, sign * count(*), sign * sum(g.amount)
       FROM grants g JOIN engagements e ON e.id = g.id
-     WHERE g.id = ANY(ids) AND NOT engagement_tallies_deferred()
+     WHERE g.id = ANY(ids)
      GROUP BY 1, 2, 3, 4, 5, 6, 7;
     INSERT INTO grant_recipient_tally_pending
            (recipient_organization_id, year, status, visibility, support_type, currency, grants, amount)
     SELECT g.recipient_organization_id, date_trunc('year', e.starts_on)::date, e.status, e.visibility,
            g.support_type, g.currency, sign * count(*), sign * sum(g.amount)
       FROM grants g JOIN engagements e ON e.id = g.id
-     WHERE g.id = ANY(ids) AND NOT engagement_tallies_deferred()
+     WHERE g.id = ANY(ids)
      GROUP BY 1, 2, 3, 4, 5, 6;
+END
 $$;
 
 -- At commit: this transaction's pending changes, added up per row, applied in key order (so that committing
@@ -184,31 +190,26 @@ CREATE CONSTRAINT TRIGGER grant_recipient_tally_pending_apply
     AFTER INSERT ON grant_recipient_tally_pending DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION grant_tally_apply();
 
--- Every change the engagement tallies bracket (an engagement's kind, day, region, status or visibility; its
--- parties; its deletion, before the row goes) brackets its grant too.
-CREATE OR REPLACE FUNCTION engagement_tallies_add(ids uuid[], sign integer) RETURNS void LANGUAGE sql AS $$
-    INSERT INTO engagement_tally_pending
-           (kind, month, region_code, status, visibility, council_visibility, engagements)
-    SELECT e.kind, date_trunc('month', e.starts_on)::date, e.region_code, e.status, e.visibility, c.visibility,
-           sign * count(*)
-      FROM engagements e
-      LEFT JOIN councils c ON c.id = e.council_id AND e.kind = 'meeting'
-     WHERE e.id = ANY(ids) AND NOT engagement_tallies_deferred()
-     GROUP BY 1, 2, 3, 4, 5, 6;
-    INSERT INTO engagement_agency_tally_pending
-           (agency_id, scope, month, kind, status, visibility, council_visibility, engagements)
-    SELECT a.agency_id, a.scope, date_trunc('month', e.starts_on)::date, e.kind, e.status, e.visibility,
-           c.visibility, sign * count(*)
-      FROM (SELECT t.engagement_id, t.actor_id AS agency_id, 'party' AS scope
-              FROM engagement_timeline t JOIN agencies ag ON ag.id = t.actor_id
-             WHERE t.engagement_id = ANY(ids)
-            UNION ALL
-            SELECT engagement_id, agency_id, 'subtree' FROM engagement_subtree_agencies(ids)) a
-      JOIN engagements e ON e.id = a.engagement_id
-      LEFT JOIN councils c ON c.id = e.council_id AND e.kind = 'meeting'
-     WHERE NOT engagement_tallies_deferred()
-     GROUP BY 1, 2, 3, 4, 5, 6, 7;
-    SELECT grant_tally_add(ids, sign);
+-- An engagement's change that moves it between tally rows (its day, region, status or visibility; the triggers of
+-- the engagement tallies) moves its grant too, and its deletion takes the grant out while both rows are there. Its
+-- parties, its agencies' places in the hierarchy and a council's visibility are no part of a grant's tally rows, so
+-- the brackets of those changes leave the grants alone.
+CREATE OR REPLACE FUNCTION engagement_tallies_row_out() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM engagement_tallies_add(ARRAY[OLD.id], -1);
+    PERFORM grant_tally_add(ARRAY[OLD.id], -1);
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE OR REPLACE FUNCTION engagement_tallies_row_in() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM engagement_tallies_add(ARRAY[NEW.id], 1);
+    PERFORM grant_tally_add(ARRAY[NEW.id], 1);
+    RETURN NULL;
+END
 $$;
 
 -- A grant's own row: its contribution added when it is written (after its engagement, which found no grant yet),
