@@ -77,13 +77,44 @@ async fn assert_exact(app: &TestApp, after: &str) {
     );
 }
 
-/// `GET /stats/engagements?{query}` as `token`.
-async fn stats(app: &TestApp, token: Option<&str>, query: &str) -> Value {
+/// `GET /stats/{collection}?{query}` as `token`.
+async fn statistic(app: &TestApp, collection: &str, token: Option<&str>, query: &str) -> Value {
     let res = app
-        .get(&format!("/api/v1/stats/engagements?{query}"), token)
+        .get(&format!("/api/v1/stats/{collection}?{query}"), token)
         .await;
     res.assert_status(200);
     res.json()
+}
+
+/// `GET /stats/engagements?{query}` as `token`.
+async fn stats(app: &TestApp, token: Option<&str>, query: &str) -> Value {
+    statistic(app, "engagements", token, query).await
+}
+
+/// Each of `queries` on `/stats/{collection}` answers as the same query with `rows` appended, which no tally holds and
+/// which changes no count, for each caller the tallies answer.
+async fn assert_answered_as_the_rows(
+    app: &TestApp,
+    w: &World,
+    (collection, rows): (&str, &str),
+    queries: &[String],
+    after: &str,
+) {
+    for (who, token) in [
+        ("anonymous", None),
+        ("analyst", Some(w.analyst.as_str())),
+        ("officer", Some(w.officer_host.as_str())),
+        ("admin", Some(w.admin.as_str())),
+    ] {
+        for query in queries {
+            let tallied = statistic(app, collection, token, query).await;
+            let counted = statistic(app, collection, token, &format!("{query}&{rows}")).await;
+            assert_eq!(
+                tallied, counted,
+                "{who}, {collection}?{query}, after {after}: tallies {tallied} but rows {counted}"
+            );
+        }
+    }
 }
 
 /// Each statistic the tallies answer equals the same statistic counted from the rows (a `from` that is not the first
@@ -101,21 +132,8 @@ async fn assert_tallies_agree(app: &TestApp, w: &World, tree: &Tree, after: &str
         ),
         format!("agency_id={}&group_by=status", w.host_agency),
     ];
-    for (who, token) in [
-        ("anonymous", None),
-        ("analyst", Some(w.analyst.as_str())),
-        ("officer", Some(w.officer_host.as_str())),
-        ("admin", Some(w.admin.as_str())),
-    ] {
-        for query in &queries {
-            let tallied = stats(app, token, query).await;
-            let counted = stats(app, token, &format!("{query}&from=1900-01-02")).await;
-            assert_eq!(
-                tallied, counted,
-                "{who}, {query}, after {after}: tallies {tallied} but rows {counted}"
-            );
-        }
-    }
+    let rows = ("engagements", "from=1900-01-02");
+    assert_answered_as_the_rows(app, w, rows, &queries, after).await;
     // What is compared is not nothing: the analyst counts at least the internal hearing.
     let all = stats(app, Some(&w.analyst), "").await;
     assert!(
@@ -356,11 +374,7 @@ async fn assert_grants_exact(app: &TestApp, after: &str) {
 
 /// `GET /stats/grants?{query}` as `token`.
 async fn grant_stats(app: &TestApp, token: Option<&str>, query: &str) -> Value {
-    let res = app
-        .get(&format!("/api/v1/stats/grants?{query}"), token)
-        .await;
-    res.assert_status(200);
-    res.json()
+    statistic(app, "grants", token, query).await
 }
 
 /// Each grant statistic a tally answers equals the same statistic counted from the rows (`amount_min=0`, which every
@@ -383,21 +397,7 @@ async fn assert_grant_tallies_agree(app: &TestApp, w: &World, tree: &Tree, after
         "group_by=recipient,currency".to_owned(),
         format!("recipient_organization_id={}&group_by=year,status", w.org_a),
     ];
-    for (who, token) in [
-        ("anonymous", None),
-        ("analyst", Some(w.analyst.as_str())),
-        ("officer", Some(w.officer_host.as_str())),
-        ("admin", Some(w.admin.as_str())),
-    ] {
-        for query in &queries {
-            let tallied = grant_stats(app, token, query).await;
-            let counted = grant_stats(app, token, &format!("{query}&amount_min=0")).await;
-            assert_eq!(
-                tallied, counted,
-                "{who}, {query}, after {after}: tallies {tallied} but rows {counted}"
-            );
-        }
-    }
+    assert_answered_as_the_rows(app, w, ("grants", "amount_min=0"), &queries, after).await;
 }
 
 #[actix_web::test]
