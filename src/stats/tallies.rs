@@ -404,16 +404,20 @@ fn grant_rows_sql(rows: GrantRows, caller: &Caller, filter: &GrantFilter) -> Api
 mod tests {
     use super::*;
 
+    /// Statistic parameters grouping by `group_by`.
+    fn params(group_by: &str) -> StatsParams {
+        StatsParams {
+            group_by: Some(group_by.to_owned()),
+            ..StatsParams::default()
+        }
+    }
+
     #[test]
     fn only_whole_months_are_answered_from_the_tallies() {
         let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
         assert!(last_of_month(day(2024, 2, 29)));
         assert!(!last_of_month(day(2023, 2, 27)));
         assert!(last_of_month(day(2023, 12, 31)));
-        let params = |group_by: &str| StatsParams {
-            group_by: Some(group_by.to_owned()),
-            ..StatsParams::default()
-        };
         let anonymous = Caller { actor: None };
         let months = EngagementFilter {
             from: Some(day(2024, 1, 1)),
@@ -430,10 +434,6 @@ mod tests {
 
     #[test]
     fn a_dimension_or_filter_the_tallies_do_not_hold_counts_the_rows() {
-        let params = |group_by: &str| StatsParams {
-            group_by: Some(group_by.to_owned()),
-            ..StatsParams::default()
-        };
         let anonymous = Caller { actor: None };
         let none = EngagementFilter::default();
         let agency = EngagementFilter {
@@ -462,10 +462,6 @@ mod tests {
 
     #[test]
     fn a_grant_statistic_reads_the_tally_holding_its_dimensions_or_counts_the_rows() {
-        let params = |group_by: &str| StatsParams {
-            group_by: Some(group_by.to_owned()),
-            ..StatsParams::default()
-        };
         let anonymous = Caller { actor: None };
         let none = GrantFilter::default();
         let plan = |group_by: &str, filter: &GrantFilter| {
