@@ -379,6 +379,7 @@ diesel::table! {
         format -> Text,
         agenda -> Jsonb,
         minutes -> Nullable<Text>,
+        minutes_recorded_on -> Nullable<Date>,
     }
 }
 

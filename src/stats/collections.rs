@@ -463,19 +463,18 @@ measures! {
         /// Organisations' seats per agency seat; null without agency seats.
         ngo_to_agency_ratio: Option<f64> as diesel::sql_types::Nullable<diesel::sql_types::Double> = "round((SELECT count(*) FILTER (WHERE council_members.organization_id IS NOT NULL)::numeric / nullif(count(*) FILTER (WHERE council_members.agency_id IS NOT NULL), 0) FROM council_members WHERE council_members.council_id = ANY(array_agg(DISTINCT base.id)) AND (council_members.since IS NULL OR council_members.since <= current_date) AND (council_members.until IS NULL OR council_members.until >= current_date)), 4)::float8",
         /// Median days from a meeting to the day (in Tajikistan, as the meeting's own date) its minutes were first
-        /// recorded, read from the audit log, each meeting once; null when no minutes were recorded.
-        median_days_to_minutes: Option<f64> as diesel::sql_types::Nullable<diesel::sql_types::Double> = "(SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY once.days) FROM (SELECT DISTINCT ON (per_meeting.id) per_meeting.days FROM unnest(array_agg(meeting.id), array_agg(minutes.recorded_on - meeting.starts_on)) AS per_meeting(id, days) WHERE per_meeting.days IS NOT NULL) once)::float8",
+        /// recorded (kept on the meeting by the write that recorded them), each meeting once; null when no minutes
+        /// were recorded.
+        median_days_to_minutes: Option<f64> as diesel::sql_types::Nullable<diesel::sql_types::Double> = "(SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY once.days) FROM (SELECT DISTINCT ON (per_meeting.id) per_meeting.days FROM unnest(array_agg(meeting.id), array_agg(minutes.minutes_recorded_on - meeting.starts_on)) AS per_meeting(id, days) WHERE per_meeting.days IS NOT NULL) once)::float8",
     }
 }
 
 /// `GET /stats/councils`.
 pub struct Councils;
 
-/// The `FROM` items after the meetings for councils: when each meeting's minutes were first recorded (the
-/// audit log keeps every version of a meeting), and its attendance list.
-pub const COUNCIL_JOINS: &str = " LEFT JOIN LATERAL (SELECT (min(audit_log.occurred_at) AT TIME ZONE 'Asia/Dushanbe')::date AS recorded_on \
-    FROM audit_log WHERE audit_log.entity_type = 'meeting' AND audit_log.entity_id = meeting.id::text \
-    AND audit_log.after ->> 'minutes' IS NOT NULL) minutes ON true \
+/// The `FROM` items after the meetings for councils: each meeting's own row (the day its minutes were first
+/// recorded) and its attendance.
+pub const COUNCIL_JOINS: &str = " LEFT JOIN meetings minutes ON minutes.id = meeting.id \
     LEFT JOIN meeting_attendance attendance ON attendance.meeting_id = meeting.id";
 
 impl Collection for Councils {

@@ -765,10 +765,19 @@ async fn days_to_minutes_count_both_days_in_the_same_time_zone() {
     )
     .await
     .assert_status(200);
-    // The minutes were recorded at 20:30 UTC on 20 March: 01:30 on 21 March in Dushanbe, ten days after.
+    // The write that recorded the minutes kept today's date in Dushanbe on the meeting.
+    let dushanbe_today = (chrono::Utc::now() + chrono::Duration::hours(5)).date_naive();
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM meetings WHERE id = '{m}' AND minutes_recorded_on = '{dushanbe_today}'"
+        ))
+        .await,
+        1,
+        "minutes recorded today, Dushanbe time"
+    );
+    // Say they were recorded on 21 March in Dushanbe (20:30 UTC on the 20th): ten days after.
     app.execute(&format!(
-        "UPDATE audit_log SET occurred_at = '2026-03-20T20:30:00Z' WHERE entity_type = 'meeting' \
-         AND entity_id = '{m}' AND after ->> 'minutes' IS NOT NULL"
+        "UPDATE meetings SET minutes_recorded_on = '2026-03-21' WHERE id = '{m}'"
     ))
     .await;
     let body = council_stats(&app, "", Some(&admin)).await;

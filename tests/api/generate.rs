@@ -106,6 +106,10 @@ async fn generated_engagements_are_consistent_and_readable() {
                                    AND m.agency_id = c.host_agency_id)
                 OR NOT EXISTS (SELECT 1 FROM council_members m WHERE m.council_id = c.id
                                    AND m.organization_id IS NOT NULL)
+         UNION ALL SELECT 'minutes recorded', count(*) FROM meetings m JOIN engagements e ON e.id = m.id
+             WHERE m.minutes IS NOT NULL AND m.minutes_recorded_on > e.starts_on
+         UNION ALL SELECT 'minutes without their day', count(*) FROM meetings
+             WHERE (minutes IS NULL) <> (minutes_recorded_on IS NULL)
          UNION ALL SELECT 'seats ended', count(*) FROM council_members WHERE until < current_date
          UNION ALL SELECT 'organisation seats now', count(*) FROM council_members
              WHERE organization_id IS NOT NULL AND (until IS NULL OR until >= current_date)
@@ -140,12 +144,18 @@ async fn generated_engagements_are_consistent_and_readable() {
     // Ids of UUID version 7 led by the record's creation time, as the server makes them: the data lies in the
     // order it was recorded in, as in a live database.
     assert_eq!(n("not led by their creation time"), 0);
+    assert_eq!(
+        n("minutes without their day"),
+        0,
+        "held meetings' minutes are dated after the meeting"
+    );
     for what in [
         "confidential findings",
         "agency answers",
         "histories",
         "sub-agencies",
         "attendance",
+        "minutes recorded",
         "seats ended",
         "organisation seats now",
     ] {
