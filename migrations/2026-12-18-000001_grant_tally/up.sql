@@ -131,11 +131,39 @@ BEGIN
 END
 $$;
 
--- At commit: this transaction's pending changes, added up per row, applied in key order (so that committing
--- transactions lock tally rows in one order), and removed. Fired by the first pending row's deferred trigger; the
--- later ones find nothing left.
-CREATE FUNCTION grant_tally_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+-- At commit: one function applies the pending changes of all five tallies, in one fixed order (the engagement
+-- tallies, then the grants', each in key order), whichever pending row's deferred trigger fires first; the later
+-- ones find nothing left. With an apply of their own, the grant tallies were locked before the engagement tallies in
+-- a transaction that wrote a grant's row first (a PATCH of its funder) and after them in one that wrote the
+-- engagement first (a create): two such writes at once could deadlock.
+CREATE OR REPLACE FUNCTION engagement_tallies_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    WITH moved AS (
+        DELETE FROM engagement_tally_pending WHERE txid = txid_current()
+        RETURNING kind, month, region_code, status, visibility, council_visibility, engagements
+    )
+    INSERT INTO engagement_tally AS t
+           (kind, month, region_code, status, visibility, council_visibility, engagements)
+    SELECT kind, month, region_code, status, visibility, council_visibility, sum(engagements)
+      FROM moved
+     GROUP BY 1, 2, 3, 4, 5, 6
+    HAVING sum(engagements) <> 0
+     ORDER BY 1, 2, 3, 4, 5, 6
+        ON CONFLICT ON CONSTRAINT engagement_tally_key
+        DO UPDATE SET engagements = t.engagements + excluded.engagements;
+    WITH moved AS (
+        DELETE FROM engagement_agency_tally_pending WHERE txid = txid_current()
+        RETURNING agency_id, scope, month, kind, status, visibility, council_visibility, engagements
+    )
+    INSERT INTO engagement_agency_tally AS t
+           (agency_id, scope, month, kind, status, visibility, council_visibility, engagements)
+    SELECT agency_id, scope, month, kind, status, visibility, council_visibility, sum(engagements)
+      FROM moved
+     GROUP BY 1, 2, 3, 4, 5, 6, 7
+    HAVING sum(engagements) <> 0
+     ORDER BY 1, 2, 3, 4, 5, 6, 7
+        ON CONFLICT ON CONSTRAINT engagement_agency_tally_key
+        DO UPDATE SET engagements = t.engagements + excluded.engagements;
     WITH moved AS (
         DELETE FROM grant_tally_pending WHERE txid = txid_current()
         RETURNING year, region_code, status, visibility, support_type, currency, grants, amount
@@ -182,13 +210,13 @@ END
 $$;
 CREATE CONSTRAINT TRIGGER grant_tally_pending_apply
     AFTER INSERT ON grant_tally_pending DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION grant_tally_apply();
+    FOR EACH ROW EXECUTE FUNCTION engagement_tallies_apply();
 CREATE CONSTRAINT TRIGGER grant_funder_tally_pending_apply
     AFTER INSERT ON grant_funder_tally_pending DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION grant_tally_apply();
+    FOR EACH ROW EXECUTE FUNCTION engagement_tallies_apply();
 CREATE CONSTRAINT TRIGGER grant_recipient_tally_pending_apply
     AFTER INSERT ON grant_recipient_tally_pending DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION grant_tally_apply();
+    FOR EACH ROW EXECUTE FUNCTION engagement_tallies_apply();
 
 -- An engagement's change that moves it between tally rows (its day, region, status or visibility; the triggers of
 -- the engagement tallies) moves its grant too, and its deletion takes the grant out while both rows are there. Its

@@ -185,12 +185,12 @@ SELECT id, kind,
 FROM gen_e;
 
 -- Meetings: the council's host agency, and 1-3 organisations present or invited.
--- Minutes of the held ones, recorded 1 to 60 days after the meeting (most within a fortnight).
+-- Minutes of the held ones, recorded 1 to 60 days after the meeting (most within a fortnight), never after "today".
 INSERT INTO meetings (id, starts_at, location, format, minutes, minutes_recorded_on)
 SELECT id, (starts_on + time '10:00') AT TIME ZONE 'Asia/Dushanbe', 'Зал заседаний ' || (g % 9 + 1),
        (ARRAY['in_person','in_person','online','hybrid'])[1 + g % 4],
        CASE WHEN status = 'held' THEN 'Протокол заседания № ' || g END,
-       CASE WHEN status = 'held' THEN starts_on + 1 + floor(60 * pg_temp.u(g, 41) ^ 3)::int END
+       CASE WHEN status = 'held' THEN least(starts_on + 1 + floor(60 * pg_temp.u(g, 41) ^ 3)::int, DATE '2026-12-01') END
 FROM gen_e WHERE kind = 'meeting';
 INSERT INTO meeting_attendance (meeting_id, position, organization_id, representative_name, present)
 SELECT e.id, k, pg_temp.id('o', (ARRAY[e.o1, e.o2, e.o3])[k]), 'Представитель ' || k, pg_temp.u(e.g, 30 + k) > 0.2

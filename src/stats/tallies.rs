@@ -8,8 +8,9 @@
 //! `visibility` and `agency`. Anything else is counted from the rows themselves ([`super::engine::compute`]), with
 //! the same result.
 //!
-//! Grants have a tally of their own (`grant_tally`): grants and their exact sum per funder, month, region, status,
-//! visibility, form of support and currency, answered for the same callers ([`grants`]).
+//! Grants have three tallies of their own, each with the grants' count and exact sum per year, status, visibility,
+//! form of support and currency: `grant_tally` also per region, `grant_funder_tally` per funder and
+//! `grant_recipient_tally` per recipient. They answer the same callers ([`grants`]).
 
 use chrono::{Datelike, Days, NaiveDate};
 use uuid::Uuid;

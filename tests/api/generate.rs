@@ -147,7 +147,7 @@ async fn generated_engagements_are_consistent_and_readable() {
     assert_eq!(
         n("minutes without their day"),
         0,
-        "held meetings' minutes are dated after the meeting"
+        "every meeting with minutes has the day they were recorded, and none without"
     );
     for what in [
         "confidential findings",

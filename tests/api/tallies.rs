@@ -3,10 +3,11 @@
 //! hierarchy they equal what their definition gives from the live rows, and a statistic answered from them equals
 //! the same statistic counted from the rows, for every caller they answer.
 
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use serde_json::{Value, json};
 
 use crate::subagencies::Tree;
-use crate::support::{TestApp, World, id_of};
+use crate::support::{TestApp, World, id_of, server_url};
 
 /// Rows where `engagement_tally` and its definition (engagements by kind, month, region, status, visibility and a
 /// meeting's council's visibility) differ, in either direction.
@@ -543,4 +544,53 @@ async fn the_grant_tallies_follow_every_change_and_answer_as_the_rows_do() {
     )
     .await;
     assert_eq!(app.count(GRANT_RECIPIENT_TALLY_DRIFT).await, 1);
+}
+
+/// A grant's create queues its engagement's tally changes first; a change of another grant's funder queues its
+/// grant tally changes first. Both then need the same rows of both families. A third session holds the old funder's
+/// agency tally rows while the create, then the change, reach their commits, so that both wait in that order; then it
+/// lets go. With one apply per family, the change held the grant tally row the create needed next, and waited for the
+/// agency rows the create held: a deadlock, a 500. Applied by one function in one order, neither holds what the
+/// other waits for, and both succeed.
+#[actix_web::test]
+async fn a_grant_create_and_a_funder_change_at_once_never_deadlock() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let grant = |extra: Value| crate::grants::grant(&w, extra);
+    let res = app
+        .post("/api/v1/grants", Some(&w.admin), &grant(json!({})))
+        .await;
+    res.assert_status(201);
+    let moving = format!("/api/v1/grants/{}", id_of(&res.json()));
+    let etag = app.etag(&moving, Some(&w.admin)).await;
+
+    let mut holder = AsyncPgConnection::establish(&format!("{}/{}", server_url(), app.db_name))
+        .await
+        .expect("a third session");
+    holder
+        .batch_execute(&format!(
+            "BEGIN; SELECT 1 FROM engagement_agency_tally WHERE agency_id = '{}' FOR UPDATE",
+            w.host_agency
+        ))
+        .await
+        .expect("hold the host agency's tally rows");
+    let pause = |ms| tokio::time::sleep(std::time::Duration::from_millis(ms));
+    let change = json!({"funder_agency_id": w.other_agency, "amount": "130000"});
+    let new = grant(json!({}));
+    let (created, changed, ()) = tokio::join!(
+        app.post("/api/v1/grants", Some(&w.admin), &new),
+        async {
+            pause(300).await;
+            app.patch_if(&moving, Some(&w.admin), etag.as_deref(), &change)
+                .await
+        },
+        async {
+            pause(900).await;
+            holder.batch_execute("COMMIT").await.expect("let go");
+        },
+    );
+    created.assert_status(201);
+    changed.assert_status(200);
+    assert_exact(&app, "a create and a funder change at once").await;
+    assert_grants_exact(&app, "a create and a funder change at once").await;
 }
