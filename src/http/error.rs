@@ -261,6 +261,13 @@ impl From<DieselError> for ApiError {
                     DatabaseErrorKind::SerializationFailure => {
                         Self::Conflict("A concurrent change interfered; retry the request.".to_owned())
                     }
+                    // Postgres broke a deadlock by aborting this transaction (SQLSTATE 40P01, which diesel does not
+                    // name): nothing was written and the same request can succeed again. Logged, because a deadlock
+                    // between the API's own writes is a defect to find.
+                    _ if info.message().starts_with("deadlock detected") => {
+                        tracing::warn!(detail = info.details().unwrap_or_default(), "database deadlock");
+                        Self::Conflict("A concurrent change interfered; retry the request.".to_owned())
+                    }
                     DatabaseErrorKind::CheckViolation => Self::Validation(vec![FieldError::new(
                         check_field(&constraint),
                         "violates a rule of the data model",
@@ -367,5 +374,35 @@ impl ApiError {
             Self::Unavailable(m) => Self::Unavailable(m.clone()),
             Self::Internal(e) => Self::Internal(anyhow::anyhow!("a shared answer failed: {e:#}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deadlock_victim_is_told_to_retry_like_a_serialization_failure() {
+        let database = |kind, message: &str| {
+            ApiError::from(DieselError::DatabaseError(
+                kind,
+                Box::new(message.to_owned()),
+            ))
+        };
+        assert!(matches!(
+            database(DatabaseErrorKind::Unknown, "deadlock detected"),
+            ApiError::Conflict(_)
+        ));
+        assert!(matches!(
+            database(
+                DatabaseErrorKind::SerializationFailure,
+                "could not serialize access"
+            ),
+            ApiError::Conflict(_)
+        ));
+        assert!(matches!(
+            database(DatabaseErrorKind::Unknown, "something else"),
+            ApiError::Internal(_)
+        ));
     }
 }
