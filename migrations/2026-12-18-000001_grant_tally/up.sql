@@ -1,8 +1,8 @@
 -- Grant tallies: how many grants, and their exact sum, per year, status, visibility, form of support and currency,
--- so that `GET /stats/grants` and an agency's scorecard add up a few thousand rows instead of joining every readable
+-- so that `GET /stats/grants` and the scorecards' grants add up a few thousand rows instead of joining every readable
 -- engagement to its grant (docs/statistics.md, "Tallies"). Kept exact as the engagement tallies are: a grant's
 -- contribution leaves this transaction's pending changes before a change of its engagement or of its own row and
--- comes back after it, and the pending changes are applied at commit, in key order.
+-- comes back after it, and the pending changes are applied at commit, with the engagement tallies', in one order.
 --
 -- Three tallies, because the funder, the recipient and the region cannot share a key: with 2,300 funders over ten
 -- years, a key of the funder and the region (or the month) has about as many rows as there are grants (196,589 for
@@ -240,9 +240,9 @@ BEGIN
 END
 $$;
 
--- A grant's own row: its contribution added when it is written (after its engagement, which found no grant yet),
--- out before a change of what the tallies hold and back after. Its deletion needs nothing of its own: a grant goes
--- only with its engagement, whose deletion took the grant's contribution out while both rows were there.
+-- A grant's own row: its contribution added when it is written (after its engagement's row), out before a change of
+-- what the tallies hold and back after. Its deletion needs nothing of its own: a grant goes only with its engagement,
+-- whose deletion took the grant's contribution out while both rows were there.
 CREATE FUNCTION grant_tally_rows_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM grant_tally_add(ARRAY(SELECT id FROM new_grants), 1);
