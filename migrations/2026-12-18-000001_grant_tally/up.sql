@@ -106,27 +106,32 @@ BEGIN
     IF engagement_tallies_deferred() THEN
         RETURN;
     END IF;
-    INSERT INTO grant_tally_pending
-           (year, region_code, status, visibility, support_type, currency, grants, amount)
-    SELECT date_trunc('year', e.starts_on)::date, e.region_code, e.status, e.visibility, g.support_type, g.currency,
-           sign * count(*), sign * sum(g.amount)
-      FROM grants g JOIN engagements e ON e.id = g.id
-     WHERE g.id = ANY(ids)
-     GROUP BY 1, 2, 3, 4, 5, 6;
-    INSERT INTO grant_funder_tally_pending
-           (funder_agency_id, funder_organization_id, year, status, visibility, support_type, currency, grants,
-            amount)
-    SELECT g.funder_agency_id, g.funder_organization_id, date_trunc('year', e.starts_on)::date, e.status,
-           e.visibility, g.support_type, g.currency, sign * count(*), sign * sum(g.amount)
-      FROM grants g JOIN engagements e ON e.id = g.id
-     WHERE g.id = ANY(ids)
-     GROUP BY 1, 2, 3, 4, 5, 6, 7;
-    INSERT INTO grant_recipient_tally_pending
-           (recipient_organization_id, year, status, visibility, support_type, currency, grants, amount)
-    SELECT g.recipient_organization_id, date_trunc('year', e.starts_on)::date, e.status, e.visibility,
-           g.support_type, g.currency, sign * count(*), sign * sum(g.amount)
-      FROM grants g JOIN engagements e ON e.id = g.id
-     WHERE g.id = ANY(ids)
+    -- One statement: the grants and their engagements are read once for the three tallies.
+    WITH changed AS (
+        SELECT date_trunc('year', e.starts_on)::date AS year, e.region_code, e.status, e.visibility,
+               g.support_type, g.currency, g.funder_agency_id, g.funder_organization_id,
+               g.recipient_organization_id, g.amount
+          FROM grants g JOIN engagements e ON e.id = g.id
+         WHERE g.id = ANY(ids)
+    ), by_funder AS (
+        INSERT INTO grant_funder_tally_pending
+               (funder_agency_id, funder_organization_id, year, status, visibility, support_type, currency, grants,
+                amount)
+        SELECT funder_agency_id, funder_organization_id, year, status, visibility, support_type, currency,
+               sign * count(*), sign * sum(amount)
+          FROM changed
+         GROUP BY 1, 2, 3, 4, 5, 6, 7
+    ), by_recipient AS (
+        INSERT INTO grant_recipient_tally_pending
+               (recipient_organization_id, year, status, visibility, support_type, currency, grants, amount)
+        SELECT recipient_organization_id, year, status, visibility, support_type, currency, sign * count(*),
+               sign * sum(amount)
+          FROM changed
+         GROUP BY 1, 2, 3, 4, 5, 6
+    )
+    INSERT INTO grant_tally_pending (year, region_code, status, visibility, support_type, currency, grants, amount)
+    SELECT year, region_code, status, visibility, support_type, currency, sign * count(*), sign * sum(amount)
+      FROM changed
      GROUP BY 1, 2, 3, 4, 5, 6;
 END
 $$;
