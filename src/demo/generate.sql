@@ -223,12 +223,18 @@ SELECT pg_temp.id_at('s', sg, submitted_on + time '08:00') AS id, *
 FROM (
     SELECT e.g * 4 + k AS sg, e.id AS consultation_id, e.g, k,
            (ARRAY[e.o1, e.o2, e.o3])[k] AS org, e.a1,
-           e.starts_on + floor(pg_temp.u(e.g * 4 + k, 60) * 31)::int AS submitted_on,
-           e.starts_on + 40 AS answer_on,
-           e.status IN ('closed', 'adopted', 'rejected') AND pg_temp.u(e.g * 4 + k, 61) < 0.75 AS answered,
+           d.submitted_on, d.answer_on,
+           e.status IN ('closed', 'adopted', 'rejected') AND pg_temp.u(e.g * 4 + k, 61) < 0.75
+               AND d.answer_on <= DATE '2026-12-01' AS answered,
            pg_temp.u(e.g * 4 + k, 62) < 0.6 AS by_agency,
            pg_temp.u(e.g * 4 + k, 63) AS u_answer
     FROM gen_e e CROSS JOIN LATERAL generate_series(1, e.n_orgs) AS k
+    -- Submitted up to four days after the 30-day comment period (late, one in nine), answered 3 days to about
+    -- five months after (most within six weeks); an answer that would fall after "today" has not come yet.
+    CROSS JOIN LATERAL (
+        SELECT sub.day AS submitted_on, sub.day + 3 + floor(150 * pg_temp.u(e.g * 4 + k, 64) ^ 2.5)::int AS answer_on
+        FROM (SELECT least(e.starts_on + floor(pg_temp.u(e.g * 4 + k, 60) * 34)::int, DATE '2026-12-01') AS day) sub
+    ) AS d
     WHERE e.kind = 'consultation' AND e.status <> 'planned'
 ) AS s
 ORDER BY 1;
@@ -323,31 +329,47 @@ ORDER BY e.id, p.position;
 -- agency taking part, each with a status history whose provenance is filled in (who recorded it, for which
 -- organisation or agency, since when, on whose word).
 CREATE TEMP TABLE gen_r AS
-SELECT e.g * 2 + k AS rg, pg_temp.id_at('r', e.g * 2 + k, e.starts_on + 3 + time '15:00') AS id,
-       e.id AS engagement_id, e.starts_on + 3 AS issued_on,
+SELECT e.g * 2 + k AS rg, pg_temp.id_at('r', e.g * 2 + k, i.issued_on + time '15:00') AS id,
+       e.id AS engagement_id, i.issued_on,
        CASE e.kind WHEN 'meeting' THEN 1 + (e.c - 1) % @AGENCIES@ ELSE e.a1 END AS agency,
        CASE WHEN e.kind = 'monitoring_visit' THEN NULL ELSE e.o1 END AS issuer_hint,
        e.kind, e.u_vis, 1 + floor(pg_temp.u(e.g * 2 + k, 90) * 3)::int AS n_steps,
-       pg_temp.u(e.g * 2 + k, 91) AS u_final
+       pg_temp.u(e.g * 2 + k, 91) AS u_final,
+       -- A deadline of one to six months on three recommendations in four.
+       CASE WHEN (e.g * 2 + k) % 4 <> 0 THEN i.issued_on + (ARRAY[30, 60, 90, 90, 180])[1 + ((e.g * 2 + k) / 4) % 5]
+       END AS due_on
 FROM gen_e e CROSS JOIN LATERAL generate_series(1, 1 + (pg_temp.u(e.g, 51) < 0.3)::int) AS k
+CROSS JOIN LATERAL (SELECT least(e.starts_on + 3, DATE '2026-12-01') AS issued_on) AS i
 WHERE ((e.kind IN ('meeting', 'hearing') AND e.status = 'held')
        OR (e.kind = 'monitoring_visit' AND e.status = 'completed'))
   AND pg_temp.u(e.g, 50) < 0.33;
 -- A monitoring visit's operator is its facility's agency.
 UPDATE gen_r r SET agency = NULL WHERE kind = 'monitoring_visit';
+-- The first answer comes 2 days to about six months after the issue (most within two months), a later step 1-7
+-- months after that; `no_response` only after the deadline, as the API requires. Steps that would fall after
+-- "today" have not happened yet.
 CREATE TEMP TABLE gen_h AS
-SELECT r.rg, r.id AS recommendation_id, k, r.n_steps, r.issued_on + (k - 1) * 45 AS effective_on,
-       CASE WHEN k = 1 THEN 'issued'
-            WHEN k < r.n_steps THEN (ARRAY['acknowledged','in_progress'])[1 + r.rg % 2]
-            WHEN r.u_final < 0.35 THEN 'implemented' WHEN r.u_final < 0.6 THEN 'partially_implemented'
-            WHEN r.u_final < 0.8 THEN 'in_progress' WHEN r.u_final < 0.9 THEN 'rejected' ELSE 'no_response' END AS status,
-       CASE WHEN k = 1 THEN 'secretary' WHEN pg_temp.u(r.rg * 4 + k, 92) < 0.6 THEN 'agency' ELSE 'ngo' END AS source
-FROM gen_r r CROSS JOIN LATERAL generate_series(1, r.n_steps) AS k;
+SELECT rg, recommendation_id, k, n_steps, status, source,
+       CASE WHEN status = 'no_response' THEN greatest(effective_on, due_on + 1) ELSE effective_on END AS effective_on
+FROM (
+    SELECT r.rg, r.id AS recommendation_id, k, r.n_steps, r.due_on,
+           r.issued_on + CASE WHEN k >= 2 THEN 2 + floor(170 * pg_temp.u(r.rg, 93) ^ 2.5)::int ELSE 0 END
+                       + CASE WHEN k >= 3 THEN 30 + floor(180 * pg_temp.u(r.rg, 94))::int ELSE 0 END AS effective_on,
+           CASE WHEN k = 1 THEN 'issued'
+                WHEN k < r.n_steps THEN (ARRAY['acknowledged','in_progress'])[1 + r.rg % 2]
+                WHEN r.u_final < 0.35 THEN 'implemented' WHEN r.u_final < 0.6 THEN 'partially_implemented'
+                WHEN r.u_final < 0.8 THEN 'in_progress' WHEN r.u_final < 0.9 THEN 'rejected' ELSE 'no_response' END AS status,
+           CASE WHEN k = 1 THEN 'secretary' WHEN pg_temp.u(r.rg * 4 + k, 92) < 0.6 THEN 'agency' ELSE 'ngo' END AS source
+    FROM gen_r r CROSS JOIN LATERAL generate_series(1, r.n_steps) AS k
+) AS h;
+DELETE FROM gen_h WHERE effective_on > DATE '2026-12-01';
+UPDATE gen_r r SET n_steps = h.k FROM (SELECT rg, max(k) AS k FROM gen_h GROUP BY rg) h
+ WHERE h.rg = r.rg AND h.k <> r.n_steps;
 INSERT INTO recommendations (id, engagement_id, text, addressed_to_agency_id, issued_on, due_on, priority, status,
                              visibility, issuer_organization_id, status_source, created_at, updated_at, version)
 SELECT r.id, r.engagement_id, 'Рекомендация № ' || r.rg || ': обеспечить доступ и отчитаться',
        coalesce(pg_temp.id('a', r.agency), ep.agency_id), r.issued_on,
-       CASE WHEN r.rg % 4 <> 0 THEN r.issued_on + 90 END,
+       r.due_on,
        (ARRAY['low','normal','normal','high'])[1 + r.rg % 4], h.status,
        CASE WHEN r.u_vis < 0.8 THEN 'public' ELSE 'internal' END,
        e.owner_organization_id, h.source, r.issued_on + time '15:00', h.effective_on + time '15:00', r.n_steps

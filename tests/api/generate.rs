@@ -110,6 +110,19 @@ async fn generated_engagements_are_consistent_and_readable() {
              WHERE m.minutes IS NOT NULL AND m.minutes_recorded_on > e.starts_on
          UNION ALL SELECT 'minutes without their day', count(*) FROM meetings
              WHERE (minutes IS NULL) <> (minutes_recorded_on IS NULL)
+         UNION ALL SELECT 'answered after today', count(*) FROM (
+             SELECT effective_on FROM recommendation_status_history UNION ALL SELECT issued_on FROM recommendations
+             UNION ALL SELECT responded_on FROM submissions UNION ALL SELECT submitted_on FROM submissions) d(day)
+             WHERE day > date '2026-12-01'
+         UNION ALL SELECT 'no response before the deadline', count(*) FROM recommendation_status_history h
+             JOIN recommendations r ON r.id = h.recommendation_id
+             WHERE h.status = 'no_response' AND h.effective_on <= r.due_on
+         UNION ALL SELECT 'days to a first answer', count(DISTINCT a.first_answered_on - r.issued_on)
+             FROM recommendation_answers a JOIN recommendations r ON r.id = a.recommendation_id
+         UNION ALL SELECT 'deadlines', count(DISTINCT due_on - issued_on) FROM recommendations
+         UNION ALL SELECT 'days to a response', count(DISTINCT responded_on - submitted_on) FROM submissions
+         UNION ALL SELECT 'late submissions', count(*) FROM submissions s
+             JOIN consultations c ON c.id = s.consultation_id WHERE s.submitted_on > c.closes_on
          UNION ALL SELECT 'seats ended', count(*) FROM council_members WHERE until < current_date
          UNION ALL SELECT 'organisation seats now', count(*) FROM council_members
              WHERE organization_id IS NOT NULL AND (until IS NULL OR until >= current_date)
@@ -149,7 +162,21 @@ async fn generated_engagements_are_consistent_and_readable() {
         0,
         "every meeting with minutes has the day they were recorded, and none without"
     );
+    assert_eq!(
+        (
+            n("answered after today"),
+            n("no response before the deadline")
+        ),
+        (0, 0),
+        "nothing is dated after the generator's today, and `no_response` follows the deadline, as the API requires"
+    );
+    // The medians of the statistics have something to tell apart.
+    for what in ["days to a first answer", "days to a response"] {
+        assert!(n(what) >= 10, "{what}: {}", n(what));
+    }
+    assert!(n("deadlines") >= 3, "deadlines: {}", n("deadlines"));
     for what in [
+        "late submissions",
         "confidential findings",
         "agency answers",
         "histories",
