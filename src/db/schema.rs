@@ -417,11 +417,23 @@ diesel::table! {
 }
 
 diesel::table! {
-    recommendation_answers (recommendation_id) {
+    recommendation_facts (recommendation_id) {
         recommendation_id -> Uuid,
         first_answered_on -> Nullable<Date>,
         agency_status -> Nullable<Text>,
         agency_first_answered_on -> Nullable<Date>,
+        engagement_id -> Uuid,
+        addressed_to_agency_id -> Uuid,
+        issuer_organization_id -> Nullable<Uuid>,
+        issued_on -> Date,
+        due_on -> Nullable<Date>,
+        status -> Text,
+        status_source -> Text,
+        priority -> Text,
+        kind -> Text,
+        region_code -> Nullable<Text>,
+        audience -> Int2,
+        planned_visit -> Bool,
     }
 }
 
@@ -627,7 +639,7 @@ diesel::joinable!(monitoring_visits -> councils (mandate_council_id));
 diesel::joinable!(monitoring_visits -> engagements (id));
 diesel::joinable!(monitoring_visits -> facilities (facility_id));
 diesel::joinable!(organizations -> regions (region_code));
-diesel::joinable!(recommendation_answers -> recommendations (recommendation_id));
+diesel::joinable!(recommendation_facts -> recommendations (recommendation_id));
 diesel::joinable!(recommendation_status_history -> recommendations (recommendation_id));
 diesel::joinable!(recommendations -> agencies (addressed_to_agency_id));
 diesel::joinable!(recommendations -> engagements (engagement_id));
@@ -676,7 +688,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     meetings,
     monitoring_visits,
     organizations,
-    recommendation_answers,
+    recommendation_facts,
     recommendation_status_history,
     recommendations,
     refresh_tokens,

@@ -7,7 +7,7 @@
 -- their ids, in which they are written, is the order they were recorded in.
 -- Dates span the ten years before 2026-12-01, the fixed "today" that decides what is still planned.
 
--- The statistics' tallies and recommendation answers are rebuilt once at the end, set-based, rather than kept
+-- The statistics' tallies and recommendation facts are rebuilt once at the end, set-based, rather than kept
 -- statement by statement while a million rows arrive.
 SET LOCAL hamkori.deferred_tallies = on;
 
@@ -17,7 +17,7 @@ SET LOCAL hamkori.deferred_tallies = on;
 -- - their foreign keys too: checked row by row, each reference costs a lookup and a row lock (tens of millions
 --   here); added back at the end, each is validated by one join over its whole table;
 -- - their triggers only keep derived rows (search entries, the party timeline, the tallies, the recommendation
---   answers): they are paused, and those rows are derived once, set-based, at the end.
+--   facts): they are paused, and those rows are derived once, set-based, at the end.
 -- All of it inside the loader's one transaction, which holds the tables' locks until it commits: a benchmark
 -- loader, not something to run beside users.
 SET LOCAL work_mem = '256MB';
@@ -412,5 +412,5 @@ DROP TABLE gen_loaded, gen_set_aside;
 
 SELECT engagement_tallies_rebuild();
 SELECT grant_tally_rebuild();
-SELECT recommendation_answers_rebuild();
+SELECT recommendation_facts_rebuild();
 SET LOCAL hamkori.deferred_tallies = off;

@@ -12,7 +12,8 @@ use super::lifecycle::RecommendationStatus;
 use crate::auth::{Caller, Role};
 use crate::db::Conn;
 use crate::db::schema::{
-    agencies, engagements, organizations, recommendation_status_history as history, recommendations,
+    agencies, engagements, organizations, recommendation_facts,
+    recommendation_status_history as history, recommendations,
 };
 use crate::db::sql::Fragment;
 use crate::db::sql::KeyValue;
@@ -278,7 +279,13 @@ pub struct RecommendationFilter {
 }
 
 /// The SQL for "overdue", matching [`is_overdue`].
-const OVERDUE: &str = "(recommendations.due_on < current_date AND recommendations.status NOT IN ('implemented', 'partially_implemented', 'rejected'))";
+/// SQL true for an overdue recommendation of `table` (`recommendations` or `recommendation_facts`): past its due
+/// date and not closed, as [`is_overdue`] decides.
+fn overdue(table: &str) -> String {
+    format!(
+        "({table}.due_on < current_date AND {table}.status NOT IN ('implemented', 'partially_implemented', 'rejected'))"
+    )
+}
 
 /// A stored recommendation as lists and gets read it: with its engagement's kind and the names of the addressed
 /// agency and the issuer.
@@ -364,60 +371,103 @@ pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Recom
 /// whatever it selects: the list and the statistics share them, so they count the same rows.
 /// `$in_agency` is the agency condition: `sql::in_agency` for a list's pages, `sql::in_agency_array` for a
 /// statistic's one scan.
+/// Adds the filters of `GET /recommendations` to a boxed query over `$table` (whose columns `$r` names): the list's
+/// `recommendations` joined with `engagements`, or the statistics' `recommendation_facts`; `$kind` is the
+/// engagement's kind column.
 macro_rules! filter_recommendations {
-    ($query:ident, $filter:expr, $in_agency:path) => {{
-        use recommendations::dsl as r;
+    ($query:ident, $filter:expr, $in_agency:path, $table:literal, $r:ident, $kind:expr) => {{
         let filter: &RecommendationFilter = $filter;
         if let Some(agency) = filter.addressed_to_agency_id {
             $query = $query.filter($in_agency(
-                "recommendations.addressed_to_agency_id",
+                concat!($table, ".addressed_to_agency_id"),
                 agency,
                 filter.include_subagencies.unwrap_or(true),
             ));
         }
         if let Some(status) = filter.status {
-            $query = $query.filter(r::status.eq(status));
+            $query = $query.filter($r::status.eq(status));
         }
         match filter.overdue {
-            Some(true) => $query = $query.filter(Fragment::new(OVERDUE)),
+            Some(true) => $query = $query.filter(Fragment::new(overdue($table))),
             Some(false) => {
-                $query = $query.filter(Fragment::new(format!("NOT coalesce({OVERDUE}, false)")))
+                $query = $query.filter(Fragment::new(format!(
+                    "NOT coalesce({}, false)",
+                    overdue($table)
+                )))
             }
             None => {}
         }
         if let Some(engagement) = filter.engagement_id {
-            $query = $query.filter(r::engagement_id.eq(engagement));
+            $query = $query.filter($r::engagement_id.eq(engagement));
         }
         if let Some(kind) = filter.kind {
-            $query = $query.filter(engagements::kind.eq(kind));
+            $query = $query.filter($kind.eq(kind));
         }
         if let Some(issuer) = filter.issuer_organization_id {
-            $query = $query.filter(r::issuer_organization_id.eq(issuer));
+            $query = $query.filter($r::issuer_organization_id.eq(issuer));
         }
         if let Some(source) = filter.status_source {
-            $query = $query.filter(r::status_source.eq(source));
+            $query = $query.filter($r::status_source.eq(source));
         }
         if let Some(from) = filter.from {
-            $query = $query.filter(r::issued_on.ge(from));
+            $query = $query.filter($r::issued_on.ge(from));
         }
         if let Some(to) = filter.to {
-            $query = $query.filter(r::issued_on.le(to));
+            $query = $query.filter($r::issued_on.le(to));
         }
     }};
 }
+
 /// The recommendations the caller may read, filtered as the list filters them, as the statistics' derived table:
-/// columns `id`, `addressed_to_agency_id`, `issued_on`, `due_on`, `status`, `priority`, `issuer_organization_id`,
-/// `status_source`, `created_at`, and the engagement's `kind` and `region_code`.
+/// columns `addressed_to_agency_id`, `issued_on`, `due_on`, `status`, `priority`, `issuer_organization_id`,
+/// `status_source`, the engagement's `kind` and `region_code`, and what the status history says of the answers
+/// (`first_answered_on`, `agency_status`, `agency_first_answered_on`).
+///
+/// Read from `recommendation_facts` alone where the caller's read rule depends only on visibility
+/// ([`facts_readable`]); otherwise from the recommendations joined with their engagements, under [`readable`].
 pub fn stats_rows(
     caller: &Caller,
     filter: &RecommendationFilter,
-) -> impl diesel::query_builder::QueryFragment<diesel::pg::Pg> + Send + 'static {
+) -> Box<dyn diesel::query_builder::QueryFragment<diesel::pg::Pg> + Send> {
+    use recommendation_facts::dsl as f;
+    let answers = (
+        f::first_answered_on,
+        f::agency_status,
+        f::agency_first_answered_on,
+    );
+    if let Some(rule) = facts_readable(caller) {
+        let mut query = f::recommendation_facts
+            .filter(rule)
+            .select((
+                f::addressed_to_agency_id,
+                f::issued_on,
+                f::due_on,
+                f::status,
+                f::priority,
+                f::issuer_organization_id,
+                f::status_source,
+                f::kind,
+                f::region_code,
+                answers,
+            ))
+            .into_boxed();
+        // The agency with its sub-agencies as an array: see `in_agency_array`.
+        filter_recommendations!(
+            query,
+            filter,
+            crate::db::sql::in_agency_array,
+            "recommendation_facts",
+            f,
+            f::kind
+        );
+        return Box::new(query);
+    }
     use recommendations::dsl as r;
     let mut query = r::recommendations
         .inner_join(engagements::table)
+        .inner_join(f::recommendation_facts)
         .filter(readable(caller))
         .select((
-            r::id,
             r::addressed_to_agency_id,
             r::issued_on,
             r::due_on,
@@ -425,14 +475,46 @@ pub fn stats_rows(
             r::priority,
             r::issuer_organization_id,
             r::status_source,
-            r::created_at,
             engagements::kind,
             engagements::region_code,
+            answers,
         ))
         .into_boxed();
-    // The agency with its sub-agencies as an array: see `in_agency_array`.
-    filter_recommendations!(query, filter, crate::db::sql::in_agency_array);
-    query
+    filter_recommendations!(
+        query,
+        filter,
+        crate::db::sql::in_agency_array,
+        "recommendations",
+        r,
+        engagements::kind
+    );
+    Box::new(query)
+}
+
+/// The statistics' read rule over `recommendation_facts`, for callers whose rule [`readable`] decides from
+/// visibility alone (its `audience`): anonymous readers, admins, analysts, agency officers (who also read what is
+/// addressed to their agency, unless from a planned visit), and members and secretaries with no organisation or
+/// councils. `None` for the others, whose rule depends on their parties: their rows are read through [`readable`].
+pub fn facts_readable(caller: &Caller) -> Option<Fragment> {
+    let Some(actor) = &caller.actor else {
+        return Some(Fragment::new("recommendation_facts.audience = 0"));
+    };
+    let open = "recommendation_facts.audience <= 1";
+    match actor.role {
+        Role::Admin => Some(Fragment::new("TRUE")),
+        Role::AgencyOfficer => Some(match actor.agency_id {
+            Some(agency) => Fragment::new(format!(
+                "({open} OR (recommendation_facts.addressed_to_agency_id = "
+            ))
+            .uuid(agency)
+            .sql(" AND NOT recommendation_facts.planned_visit))"),
+            None => Fragment::new(open),
+        }),
+        Role::Analyst => Some(Fragment::new(open)),
+        Role::NgoMember if actor.organization_id.is_none() => Some(Fragment::new(open)),
+        Role::Secretary if actor.council_ids.is_empty() => Some(Fragment::new(open)),
+        Role::NgoMember | Role::Secretary => None,
+    }
 }
 
 /// A keyset page (`limit + 1` rows) of the recommendations the caller may read: two queries.
@@ -448,7 +530,14 @@ pub async fn list(
         .filter(readable(caller))
         .select(read_select!())
         .into_boxed();
-    filter_recommendations!(query, filter, crate::db::sql::in_agency);
+    filter_recommendations!(
+        query,
+        filter,
+        crate::db::sql::in_agency,
+        "recommendations",
+        r,
+        engagements::kind
+    );
     if let Some(cursor) = after {
         let key = cursor
             .key

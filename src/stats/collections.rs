@@ -153,18 +153,16 @@ measures! {
 /// `GET /stats/recommendations`.
 pub struct Recommendations;
 
-/// The `FROM` items after `base` for recommendations: the status and first answer the measures count, read from
-/// `recommendation_answers` (what each recommendation's status history says, kept beside it).
+/// The `FROM` items after `base` for recommendations: the status and first answer the measures count, from what
+/// each recommendation's status history says (kept in `recommendation_facts`, read by `stats_rows`).
 pub fn recommendation_answers(answers: Answers) -> &'static str {
     match answers {
         Answers::Any => {
-            " base LEFT JOIN recommendation_answers ra ON ra.recommendation_id = base.id \
-             CROSS JOIN LATERAL (SELECT base.status, ra.first_answered_on AS first_answer_on) answer"
+            " base CROSS JOIN LATERAL (SELECT base.status, base.first_answered_on AS first_answer_on) answer"
         }
         Answers::Agency => {
-            " base LEFT JOIN recommendation_answers ra ON ra.recommendation_id = base.id \
-             CROSS JOIN LATERAL (SELECT coalesce(ra.agency_status, 'issued') AS status, \
-             ra.agency_first_answered_on AS first_answer_on) answer"
+            " base CROSS JOIN LATERAL (SELECT coalesce(base.agency_status, 'issued') AS status, \
+             base.agency_first_answered_on AS first_answer_on) answer"
         }
     }
 }

@@ -118,7 +118,7 @@ async fn generated_engagements_are_consistent_and_readable() {
              JOIN recommendations r ON r.id = h.recommendation_id
              WHERE h.status = 'no_response' AND h.effective_on <= r.due_on
          UNION ALL SELECT 'days to a first answer', count(DISTINCT a.first_answered_on - r.issued_on)
-             FROM recommendation_answers a JOIN recommendations r ON r.id = a.recommendation_id
+             FROM recommendation_facts a JOIN recommendations r ON r.id = a.recommendation_id
          UNION ALL SELECT 'deadlines', count(DISTINCT due_on - issued_on) FROM recommendations
          UNION ALL SELECT 'days to a response', count(DISTINCT responded_on - submitted_on) FROM submissions
          UNION ALL SELECT 'late submissions', count(*) FROM submissions s
@@ -196,7 +196,7 @@ async fn generated_engagements_are_consistent_and_readable() {
             "engagement_agency_tally",
             crate::tallies::AGENCY_TALLY_DRIFT,
         ),
-        ("recommendation_answers", crate::tallies::ANSWERS_DRIFT),
+        ("recommendation_facts", crate::tallies::FACTS_DRIFT),
         ("grant_tally", crate::tallies::GRANT_TALLY_DRIFT),
         (
             "grant_funder_tally",

@@ -137,29 +137,35 @@ async fn mix(app: &TestApp, w: &World) -> Mix {
     let b_public = hearing(&w.ngo_b, w.org_b, "public", "TJ-SU", "2026-05-10").await;
     // Council B turns restricted, with a public meeting: hidden with its council.
     app.restrict_council(&w.admin, w.council_b).await;
-    app.post(
-        &format!("/api/v1/councils/{}/meetings", w.council_b),
-        Some(&w.admin),
-        &json!({"title": "Заседание закрытого совета", "status": "held", "starts_at": "2026-06-01T10:00:00Z",
+    let res = app
+        .post(
+            &format!("/api/v1/councils/{}/meetings", w.council_b),
+            Some(&w.admin),
+            &json!({"title": "Заседание закрытого совета", "status": "held", "starts_at": "2026-06-01T10:00:00Z",
                 "region_code": "TJ-DU", "visibility": "public"}),
-    )
-    .await
-    .assert_status(201);
-    // Recommendations from each engagement, to both agencies.
-    for (engagement, agency) in [
-        (a_public, w.host_agency),
-        (a_public, w.other_agency),
-        (a_internal, w.host_agency),
-        (a_restricted, w.host_agency),
-        (b_restricted, w.other_agency),
-        (b_public, w.host_agency),
-        (w.restricted, w.host_agency),
+        )
+        .await;
+    res.assert_status(201);
+    let restricted_council_meeting = id_of(&res.json());
+    // Recommendations from each engagement, to both agencies; those to the other agency also internal or
+    // restricted themselves on a public engagement, and from the restricted council's public meeting.
+    for (engagement, agency, visibility) in [
+        (a_public, w.host_agency, "public"),
+        (a_public, w.other_agency, "public"),
+        (a_internal, w.host_agency, "public"),
+        (a_restricted, w.host_agency, "public"),
+        (b_restricted, w.other_agency, "public"),
+        (b_public, w.host_agency, "public"),
+        (w.restricted, w.host_agency, "public"),
+        (b_public, w.other_agency, "internal"),
+        (a_public, w.other_agency, "restricted"),
+        (restricted_council_meeting, w.other_agency, "public"),
     ] {
         app.post(
             &format!("/api/v1/engagements/{engagement}/recommendations"),
             Some(&w.admin),
             &json!({"text": "Рекомендация", "addressed_to_agency_id": agency, "issued_on": "2026-06-10",
-                    "visibility": "public"}),
+                    "visibility": visibility}),
         )
         .await
         .assert_status(201);
@@ -1742,7 +1748,7 @@ async fn readers_asking_one_question_at_once_wait_for_one_count() {
     assert!(bodies[0].contains("\"total\":"), "{}", bodies[0]);
     let counts = crate::support::take_statements()
         .into_iter()
-        .filter(|statement| statement.contains("recommendation_answers"))
+        .filter(|statement| statement.contains("recommendation_facts"))
         .count();
     assert_eq!(counts, 1, "one count for four readers");
 }

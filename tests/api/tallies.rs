@@ -44,10 +44,26 @@ pub const AGENCY_TALLY_DRIFT: &str = "WITH RECURSIVE up (engagement_id, agency_i
    SELECT count(*) FROM ((SELECT * FROM want EXCEPT ALL SELECT * FROM have) \
                          UNION ALL (SELECT * FROM have EXCEPT ALL SELECT * FROM want)) AS drift";
 
-/// Recommendations whose `recommendation_answers` row differs from what their status history says.
-pub const ANSWERS_DRIFT: &str = "SELECT count(*) FROM recommendations r \
-   LEFT JOIN recommendation_answers ra ON ra.recommendation_id = r.id \
-   WHERE ra.first_answered_on IS DISTINCT FROM (SELECT min(h.effective_on) FROM recommendation_status_history h \
+/// Recommendations whose `recommendation_facts` row is missing or differs from what their own row, their
+/// engagement, its council and their status history say (the read rule's audiences written out as the read rule
+/// states them, not as the migration computes them).
+pub const FACTS_DRIFT: &str = "SELECT count(*) FROM recommendations r \
+   JOIN engagements e ON e.id = r.engagement_id \
+   LEFT JOIN councils c ON c.id = e.council_id \
+   LEFT JOIN recommendation_facts ra ON ra.recommendation_id = r.id \
+   CROSS JOIN LATERAL (SELECT e.kind = 'monitoring_visit' AND e.status = 'planned' AS planned) p \
+   WHERE ra.recommendation_id IS NULL \
+      OR (ra.engagement_id, ra.addressed_to_agency_id, ra.issuer_organization_id, ra.issued_on, ra.due_on, \
+          ra.status, ra.status_source, ra.priority, ra.kind, ra.region_code, ra.planned_visit) \
+         IS DISTINCT FROM (r.engagement_id, r.addressed_to_agency_id, r.issuer_organization_id, r.issued_on, \
+          r.due_on, r.status, r.status_source, r.priority, e.kind, e.region_code, p.planned) \
+      OR ra.audience IS DISTINCT FROM CASE \
+           WHEN r.visibility = 'public' AND e.visibility = 'public' AND NOT p.planned \
+                AND (e.kind <> 'meeting' OR e.council_id IS NULL OR c.visibility = 'public') THEN 0 \
+           WHEN r.visibility IN ('public', 'internal') AND e.visibility IN ('public', 'internal') AND NOT p.planned \
+                AND (e.kind <> 'meeting' OR e.council_id IS NULL OR c.visibility <> 'restricted') THEN 1 \
+           ELSE 2 END \
+      OR ra.first_answered_on IS DISTINCT FROM (SELECT min(h.effective_on) FROM recommendation_status_history h \
            WHERE h.recommendation_id = r.id AND h.status NOT IN ('issued', 'no_response')) \
       OR ra.agency_status IS DISTINCT FROM (SELECT h.status FROM recommendation_status_history h \
            WHERE h.recommendation_id = r.id AND h.source = 'agency' ORDER BY h.changed_at DESC, h.id DESC LIMIT 1) \
@@ -55,7 +71,7 @@ pub const ANSWERS_DRIFT: &str = "SELECT count(*) FROM recommendations r \
            FROM recommendation_status_history h WHERE h.recommendation_id = r.id AND h.source = 'agency' \
            AND h.status NOT IN ('issued', 'no_response'))";
 
-/// Both tallies equal their definitions.
+/// Both tallies and the recommendation facts equal their definitions.
 async fn assert_exact(app: &TestApp, after: &str) {
     assert_eq!(
         app.count(TALLY_DRIFT).await,
@@ -75,6 +91,11 @@ async fn assert_exact(app: &TestApp, after: &str) {
         .await,
         0,
         "changes left pending after {after}"
+    );
+    assert_eq!(
+        app.count(FACTS_DRIFT).await,
+        0,
+        "recommendation_facts after {after}"
     );
 }
 
@@ -160,7 +181,8 @@ async fn the_tallies_follow_every_change_and_answer_as_the_rows_do() {
         }))
         .await;
     res.assert_status(201);
-    let hearing = format!("/api/v1/hearings/{}", id_of(&res.json()));
+    let hearing_id = id_of(&res.json());
+    let hearing = format!("/api/v1/hearings/{hearing_id}");
     let res = app
         .post(
             "/api/v1/hearings",
@@ -189,7 +211,7 @@ async fn the_tallies_follow_every_change_and_answer_as_the_rows_do() {
 
     // Answers to a recommendation, the agency's own and an administrator's record, are kept beside it as the
     // history says.
-    assert_eq!(app.count(ANSWERS_DRIFT).await, 0, "answers as created");
+    assert_eq!(app.count(FACTS_DRIFT).await, 0, "answers as created");
     for (token, status, on) in [
         (&w.officer_host, "acknowledged", "2026-05-02"),
         (&w.admin, "in_progress", "2026-07-01"),
@@ -202,11 +224,11 @@ async fn the_tallies_follow_every_change_and_answer_as_the_rows_do() {
         )
         .await
         .assert_status(200);
-        assert_eq!(app.count(ANSWERS_DRIFT).await, 0, "answers after {status}");
+        assert_eq!(app.count(FACTS_DRIFT).await, 0, "answers after {status}");
     }
     assert_eq!(
         app.count(&format!(
-            "SELECT count(*) FROM recommendation_answers WHERE recommendation_id = '{}' \
+            "SELECT count(*) FROM recommendation_facts WHERE recommendation_id = '{}' \
              AND first_answered_on = '2026-05-02' AND agency_status = 'partially_implemented'",
             w.recommendation
         ))
@@ -214,8 +236,42 @@ async fn the_tallies_follow_every_change_and_answer_as_the_rows_do() {
         1
     );
 
+    // A recommendation from the hearing: its facts follow the hearing's changes below, and its own.
+    let res = app
+        .post(
+            &format!("/api/v1/engagements/{hearing_id}/recommendations"),
+            Some(&w.admin),
+            &json!({"text": "Обеспечить доступ адвокатов", "addressed_to_agency_id": tree.child,
+                    "issued_on": "2026-04-03", "due_on": "2026-05-03", "visibility": "public"}),
+        )
+        .await;
+    res.assert_status(201);
+    let recommendation_id = id_of(&res.json());
+    let recommendation = format!("/api/v1/recommendations/{recommendation_id}");
+    assert_exact(&app, "a recommendation was made").await;
+    for (change, body) in [
+        (
+            "an internal recommendation",
+            json!({"visibility": "internal"}),
+        ),
+        (
+            "another addressee",
+            json!({"addressed_to_agency_id": tree.grandchild}),
+        ),
+        (
+            "a later deadline",
+            json!({"due_on": "2026-09-01", "priority": "high"}),
+        ),
+    ] {
+        app.patch_read(&recommendation, Some(&w.admin), &body)
+            .await
+            .assert_status(200);
+        assert_exact(&app, change).await;
+    }
+
     for (change, body) in [
         ("a new status", json!({"status": "held"})),
+        ("another region", json!({"region_code": "TJ-SU"})),
         ("a new day", json!({"starts_on": "2026-06-15"})),
         ("internal visibility", json!({"visibility": "internal"})),
         (
@@ -247,6 +303,21 @@ async fn the_tallies_follow_every_change_and_answer_as_the_rows_do() {
     assert_exact(&app, "an agency moved").await;
     assert_tallies_agree(&app, &w, &tree, "an agency moved").await;
 
+    // The API deletes no recommendation, and refuses to delete an engagement that has one: removed here by SQL, its
+    // facts go with it.
+    app.execute(&format!(
+        "DELETE FROM recommendation_status_history WHERE recommendation_id = '{recommendation_id}'; \
+         DELETE FROM recommendations WHERE id = '{recommendation_id}'"
+    ))
+    .await;
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM recommendation_facts WHERE recommendation_id = '{recommendation_id}'"
+        ))
+        .await,
+        0
+    );
+    assert_exact(&app, "a recommendation was deleted").await;
     app.delete_read(&hearing, Some(&w.ngo_a))
         .await
         .assert_status(204);
@@ -266,9 +337,9 @@ async fn the_tallies_follow_every_change_and_answer_as_the_rows_do() {
     )
     .await;
     assert_eq!(app.count(AGENCY_TALLY_DRIFT).await, 2);
-    app.execute("UPDATE recommendation_answers SET agency_status = 'rejected'")
+    app.execute("UPDATE recommendation_facts SET agency_status = 'rejected'")
         .await;
-    assert!(app.count(ANSWERS_DRIFT).await > 0);
+    assert!(app.count(FACTS_DRIFT).await > 0);
 }
 
 /// Two engagements moving between the same two tally rows in opposite directions at once: neither waits on the other
