@@ -18,6 +18,9 @@ ALTER TABLE recommendation_facts
     DROP COLUMN engagement_id, DROP COLUMN addressed_to_agency_id, DROP COLUMN issuer_organization_id,
     DROP COLUMN issued_on, DROP COLUMN due_on, DROP COLUMN status, DROP COLUMN status_source, DROP COLUMN priority,
     DROP COLUMN kind, DROP COLUMN region_code, DROP COLUMN audience, DROP COLUMN planned_visit;
+ALTER TABLE recommendation_facts
+    RENAME CONSTRAINT recommendation_facts_recommendation_id_fkey TO recommendation_answers_recommendation_id_fkey;
+ALTER INDEX recommendation_facts_pkey RENAME TO recommendation_answers_pkey;
 ALTER TABLE recommendation_facts RENAME TO recommendation_answers;
 
 -- The answers' own upkeep, as migration 2026-12-12-000002 made it.

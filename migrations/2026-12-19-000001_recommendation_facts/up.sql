@@ -4,6 +4,9 @@
 -- visibility, instead of joining every recommendation to its engagement's wide row. Rewritten by the statement that
 -- changes any of its sources, so it always equals what they give.
 ALTER TABLE recommendation_answers RENAME TO recommendation_facts;
+ALTER INDEX recommendation_answers_pkey RENAME TO recommendation_facts_pkey;
+ALTER TABLE recommendation_facts
+    RENAME CONSTRAINT recommendation_answers_recommendation_id_fkey TO recommendation_facts_recommendation_id_fkey;
 ALTER TABLE recommendation_facts
     ADD COLUMN engagement_id          uuid,
     ADD COLUMN addressed_to_agency_id uuid,
@@ -157,5 +160,10 @@ ALTER TABLE recommendation_facts
     ALTER COLUMN kind SET NOT NULL,
     ALTER COLUMN audience SET NOT NULL,
     ALTER COLUMN planned_visit SET NOT NULL;
--- One agency's recommendations (the statistics' agency filter), read with their audience.
-CREATE INDEX recommendation_facts_agency_idx ON recommendation_facts (addressed_to_agency_id, audience);
+-- One agency's recommendations (the statistics' agency filter) with their audience, and every column the statistics
+-- read: an index-only scan reads an agency's rows side by side, where the table has them scattered over most of its
+-- pages (the busiest agency's 15,000 public ones: 9 ms against 45-68 ms at a million engagements). Grouped by
+-- agency, the rows also come in the group's order.
+CREATE INDEX recommendation_facts_agency_idx ON recommendation_facts (addressed_to_agency_id, audience)
+    INCLUDE (issued_on, due_on, status, priority, issuer_organization_id, status_source, kind, region_code,
+             first_answered_on, agency_status, agency_first_answered_on);
