@@ -531,6 +531,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    submission_facts (id) {
+        id -> Uuid,
+        consultation_id -> Uuid,
+        submitted_on -> Date,
+        response_status -> Text,
+        responded_on -> Nullable<Date>,
+        response_source -> Nullable<Text>,
+        responsible_agency_id -> Uuid,
+        act_type -> Text,
+        level -> Text,
+        closes_on -> Date,
+        audience -> Int2,
+    }
+}
+
+diesel::table! {
     submission_organizations (submission_id, organization_id) {
         submission_id -> Uuid,
         organization_id -> Uuid,
@@ -646,6 +662,7 @@ diesel::joinable!(recommendations -> engagements (engagement_id));
 diesel::joinable!(recommendations -> organizations (issuer_organization_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(search_entries -> engagements (engagement_id));
+diesel::joinable!(submission_facts -> submissions (id));
 diesel::joinable!(submission_organizations -> organizations (organization_id));
 diesel::joinable!(submission_organizations -> submissions (submission_id));
 diesel::joinable!(submissions -> consultations (consultation_id));
@@ -695,6 +712,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     regions,
     search_entries,
     spheres,
+    submission_facts,
     submission_organizations,
     submissions,
     user_councils,

@@ -413,4 +413,5 @@ DROP TABLE gen_loaded, gen_set_aside;
 SELECT engagement_tallies_rebuild();
 SELECT grant_tally_rebuild();
 SELECT recommendation_facts_rebuild();
+SELECT submission_facts_rebuild();
 SET LOCAL hamkori.deferred_tallies = off;

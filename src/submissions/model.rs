@@ -14,7 +14,7 @@ use validator::Validate;
 use crate::auth::{Caller, Role};
 use crate::db::Conn;
 use crate::db::schema::{
-    consultations, organizations, submission_organizations as so, submissions,
+    consultations, organizations, submission_facts, submission_organizations as so, submissions,
 };
 use crate::db::sql::Fragment;
 use crate::db::sql::KeyValue;
@@ -315,19 +315,20 @@ pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Submi
         .ok_or(ApiError::NotFound)
 }
 
-/// The filters of [`SubmissionFilter`] on a boxed query over `submissions` joined with `consultations`, whatever
-/// it selects: the list and the statistics share them, so they count the same rows.
-/// `$in_agency` is the agency condition: `sql::in_agency` for a list's pages, `sql::in_agency_array` for a
-/// statistic's one scan.
+/// The filters of [`SubmissionFilter`] on a boxed query, whatever it selects: over `submissions` joined with
+/// `consultations` (the list, and the statistics of callers whose read rule depends on parties), or over
+/// `submission_facts` (the other statistics). They share them, so they count the same rows. `$in_agency` is the
+/// agency condition: `sql::in_agency` for a list's pages, `sql::in_agency_array` for a statistic's one scan;
+/// `$s` names the submission's columns and `$agency` the responsible agency's column.
 macro_rules! filter_submissions {
-    ($query:ident, $filter:expr, $in_agency:path) => {{
+    ($query:ident, $filter:expr, $in_agency:path, $s:ident, $agency:literal) => {{
         let filter: &SubmissionFilter = $filter;
         if let Some(id) = filter.consultation_id {
-            $query = $query.filter(submissions::consultation_id.eq(id));
+            $query = $query.filter($s::consultation_id.eq(id));
         }
         if let Some(org) = filter.organization_id {
             $query = $query.filter(
-                submissions::id.eq_any(
+                $s::id.eq_any(
                     so::table
                         .filter(so::organization_id.eq(org))
                         .select(so::submission_id),
@@ -335,14 +336,14 @@ macro_rules! filter_submissions {
             );
         }
         if let Some(status) = filter.response_status {
-            $query = $query.filter(submissions::response_status.eq(status));
+            $query = $query.filter($s::response_status.eq(status));
         }
         if let Some(source) = filter.response_source {
-            $query = $query.filter(submissions::response_source.eq(source));
+            $query = $query.filter($s::response_source.eq(source));
         }
         if let Some(agency) = filter.responsible_agency_id {
             $query = $query.filter($in_agency(
-                "consultations.responsible_agency_id",
+                $agency,
                 agency,
                 filter.include_subagencies.unwrap_or(true),
             ));
@@ -352,10 +353,39 @@ macro_rules! filter_submissions {
 /// The submissions the caller may read, filtered as the list filters them, as the statistics' derived table:
 /// columns `id`, `consultation_id`, `submitted_on`, `response_status`, `responded_on`, `response_source`, and the
 /// consultation's `responsible_agency_id`, `act_type`, `level` and `closes_on`.
+///
+/// Read from `submission_facts` alone where the caller's read rule depends only on visibility
+/// ([`facts_readable`]); otherwise from the submissions joined with their consultations, under [`readable`].
 pub fn stats_rows(
     caller: &Caller,
     filter: &SubmissionFilter,
-) -> impl diesel::query_builder::QueryFragment<diesel::pg::Pg> + Send + 'static {
+) -> Box<dyn diesel::query_builder::QueryFragment<diesel::pg::Pg> + Send> {
+    use submission_facts::dsl as f;
+    if let Some(rule) = facts_readable(caller) {
+        let mut query = f::submission_facts
+            .filter(rule)
+            .select((
+                f::id,
+                f::consultation_id,
+                f::submitted_on,
+                f::response_status,
+                f::responded_on,
+                f::response_source,
+                f::responsible_agency_id,
+                f::act_type,
+                f::level,
+                f::closes_on,
+            ))
+            .into_boxed();
+        filter_submissions!(
+            query,
+            filter,
+            crate::db::sql::in_agency_array,
+            f,
+            "submission_facts.responsible_agency_id"
+        );
+        return Box::new(query);
+    }
     let mut query = submissions::table
         .inner_join(consultations::table)
         .filter(readable(caller))
@@ -373,8 +403,31 @@ pub fn stats_rows(
         ))
         .into_boxed();
     // The agency with its sub-agencies as an array: see `in_agency_array`.
-    filter_submissions!(query, filter, crate::db::sql::in_agency_array);
-    query
+    filter_submissions!(
+        query,
+        filter,
+        crate::db::sql::in_agency_array,
+        submissions,
+        "consultations.responsible_agency_id"
+    );
+    Box::new(query)
+}
+
+/// The statistics' read rule over `submission_facts`, for callers whose rule [`readable`] decides from visibility
+/// alone (its `audience`, the consultation's): anonymous readers, admins, analysts, agency officers, and members
+/// and secretaries with no organisation or councils. `None` for the others.
+fn facts_readable(caller: &Caller) -> Option<Fragment> {
+    let Some(actor) = &caller.actor else {
+        return Some(Fragment::new("submission_facts.audience = 0"));
+    };
+    let open = || Some(Fragment::new("submission_facts.audience <= 1"));
+    match actor.role {
+        Role::Admin => Some(Fragment::new("TRUE")),
+        Role::Analyst | Role::AgencyOfficer => open(),
+        Role::NgoMember if actor.organization_id.is_none() => open(),
+        Role::Secretary if actor.council_ids.is_empty() => open(),
+        Role::NgoMember | Role::Secretary => None,
+    }
 }
 
 /// A keyset page (`limit + 1` rows) of the submissions the caller may read, newest first: two queries.
@@ -390,7 +443,13 @@ pub async fn list(
         .filter(readable(caller))
         .select((SubmissionRow::as_select(), consultations::closes_on))
         .into_boxed();
-    filter_submissions!(query, filter, crate::db::sql::in_agency);
+    filter_submissions!(
+        query,
+        filter,
+        crate::db::sql::in_agency,
+        submissions,
+        "consultations.responsible_agency_id"
+    );
     if let Some(cursor) = after {
         let key = cursor
             .key

@@ -197,6 +197,7 @@ async fn generated_engagements_are_consistent_and_readable() {
             crate::tallies::AGENCY_TALLY_DRIFT,
         ),
         ("recommendation_facts", crate::tallies::FACTS_DRIFT),
+        ("submission_facts", crate::tallies::SUBMISSION_FACTS_DRIFT),
         ("grant_tally", crate::tallies::GRANT_TALLY_DRIFT),
         (
             "grant_funder_tally",
