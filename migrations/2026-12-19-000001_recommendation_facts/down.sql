@@ -12,7 +12,7 @@ DROP FUNCTION recommendation_facts_old_rows();
 DROP FUNCTION recommendation_facts_new_rows();
 DROP FUNCTION recommendation_facts_rebuild();
 DROP FUNCTION recommendation_facts_resync(uuid[]);
-DROP FUNCTION recommendation_facts_of(uuid[]);
+DROP VIEW recommendation_facts_source;
 DROP INDEX recommendation_facts_agency_idx;
 ALTER TABLE recommendation_facts
     DROP COLUMN engagement_id, DROP COLUMN addressed_to_agency_id, DROP COLUMN issuer_organization_id,

@@ -34,9 +34,11 @@ DROP FUNCTION recommendation_answers_inserted();
 DROP FUNCTION recommendation_answers_rebuild();
 DROP FUNCTION recommendation_answers_resync(uuid[]);
 
--- The facts of the given recommendations (all of them when `ids` is null), computed from their sources.
-CREATE FUNCTION recommendation_facts_of(ids uuid[]) RETURNS SETOF recommendation_facts LANGUAGE sql STABLE AS $$
-    SELECT r.id,
+-- The facts of every recommendation, computed from their sources: the one definition that the resync below reads
+-- for a few recommendations (the planner takes the condition on `recommendation_id` into the view, so it reads
+-- those recommendations by their keys) and the rebuild for all.
+CREATE VIEW recommendation_facts_source AS
+    SELECT r.id AS recommendation_id,
            h.first_answered_on, h.agency_status, h.agency_first_answered_on,
            r.engagement_id, r.addressed_to_agency_id, r.issuer_organization_id, r.issued_on, r.due_on, r.status,
            r.status_source, r.priority, e.kind, e.region_code,
@@ -46,8 +48,8 @@ CREATE FUNCTION recommendation_facts_of(ids uuid[]) RETURNS SETOF recommendation
                 WHEN 'internal' IN (r.visibility, e.visibility)
                      OR (e.kind = 'meeting' AND c.visibility = 'internal') THEN 1
                 ELSE 0
-           END::smallint,
-           e.kind = 'monitoring_visit' AND e.status = 'planned'
+           END::smallint AS audience,
+           e.kind = 'monitoring_visit' AND e.status = 'planned' AS planned_visit
       FROM recommendations r
       JOIN engagements e ON e.id = r.engagement_id
       LEFT JOIN councils c ON c.id = e.council_id
@@ -59,21 +61,20 @@ CREATE FUNCTION recommendation_facts_of(ids uuid[]) RETURNS SETOF recommendation
                      AS agency_first_answered_on
             FROM recommendation_status_history h
            WHERE h.recommendation_id = r.id
-      ) h ON true
-     WHERE ids IS NULL OR r.id = ANY(ids);
-$$;
+      ) h ON true;
 
 -- Rewrites the facts of the given recommendations (nothing during a bulk load, which rebuilds them at its end with
 -- `recommendation_facts_rebuild`, as it does the tallies).
 CREATE FUNCTION recommendation_facts_resync(ids uuid[]) RETURNS void LANGUAGE sql AS $$
     DELETE FROM recommendation_facts WHERE recommendation_id = ANY(ids) AND NOT engagement_tallies_deferred();
     INSERT INTO recommendation_facts
-    SELECT * FROM recommendation_facts_of(ids) WHERE NOT engagement_tallies_deferred();
+    SELECT * FROM recommendation_facts_source
+     WHERE recommendation_id = ANY(ids) AND NOT engagement_tallies_deferred();
 $$;
 
 CREATE FUNCTION recommendation_facts_rebuild() RETURNS void LANGUAGE sql AS $$
     TRUNCATE recommendation_facts;
-    INSERT INTO recommendation_facts SELECT * FROM recommendation_facts_of(NULL);
+    INSERT INTO recommendation_facts SELECT * FROM recommendation_facts_source;
 $$;
 
 -- A recommendation written, or its status history: its own facts.

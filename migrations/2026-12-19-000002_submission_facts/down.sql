@@ -6,5 +6,5 @@ DROP FUNCTION submission_facts_consultation_changed();
 DROP FUNCTION submission_facts_written();
 DROP FUNCTION submission_facts_rebuild();
 DROP FUNCTION submission_facts_resync(uuid[]);
-DROP FUNCTION submission_facts_of(uuid[]);
+DROP VIEW submission_facts_source;
 DROP TABLE submission_facts;

@@ -17,32 +17,31 @@ CREATE TABLE submission_facts (
     audience              smallint NOT NULL
 );
 
--- The facts of the given submissions (all of them when `ids` is null), computed from their sources: the read rule
--- of a submission is its consultation's.
-CREATE FUNCTION submission_facts_of(ids uuid[]) RETURNS SETOF submission_facts LANGUAGE sql STABLE AS $$
+-- The facts of every submission, computed from their sources (the read rule of a submission is its
+-- consultation's): read for a few submissions by the resync, for all by the rebuild.
+CREATE VIEW submission_facts_source AS
     SELECT s.id, s.consultation_id, s.submitted_on, s.response_status, s.responded_on, s.response_source,
            c.responsible_agency_id, c.act_type, c.level, c.closes_on,
            CASE WHEN e.kind = 'monitoring_visit' AND e.status = 'planned' THEN 2
                 WHEN e.visibility = 'restricted' OR (e.kind = 'meeting' AND k.visibility = 'restricted') THEN 2
                 WHEN e.visibility = 'internal' OR (e.kind = 'meeting' AND k.visibility = 'internal') THEN 1
                 ELSE 0
-           END::smallint
+           END::smallint AS audience
       FROM submissions s
       JOIN consultations c ON c.id = s.consultation_id
       JOIN engagements e ON e.id = s.consultation_id
-      LEFT JOIN councils k ON k.id = e.council_id
-     WHERE ids IS NULL OR s.id = ANY(ids);
-$$;
+      LEFT JOIN councils k ON k.id = e.council_id;
 
 -- Rewrites the facts of the given submissions (nothing during a bulk load, which rebuilds them at its end).
 CREATE FUNCTION submission_facts_resync(ids uuid[]) RETURNS void LANGUAGE sql AS $$
     DELETE FROM submission_facts WHERE id = ANY(ids) AND NOT engagement_tallies_deferred();
-    INSERT INTO submission_facts SELECT * FROM submission_facts_of(ids) WHERE NOT engagement_tallies_deferred();
+    INSERT INTO submission_facts
+    SELECT * FROM submission_facts_source WHERE id = ANY(ids) AND NOT engagement_tallies_deferred();
 $$;
 
 CREATE FUNCTION submission_facts_rebuild() RETURNS void LANGUAGE sql AS $$
     TRUNCATE submission_facts;
-    INSERT INTO submission_facts SELECT * FROM submission_facts_of(NULL);
+    INSERT INTO submission_facts SELECT * FROM submission_facts_source;
 $$;
 
 -- A submission written: its own facts.
