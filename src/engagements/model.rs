@@ -560,31 +560,60 @@ pub fn may_ever_read(caller: &Caller, visibility: Visibility) -> bool {
     reads_own || open_visibilities(caller).contains(&visibility)
 }
 
-/// [`readable_sql`] over the rows of an engagement tally (`table` with the engagements' `visibility`, `kind` and
-/// `status`, and `council_visibility`: a meeting's council's visibility, null for other kinds), for the callers
-/// whose rule depends on nothing else; `None` for a rule that names the caller's own records (an organisation's
+/// How [`readable_sql`] treats a caller whose rule depends on a record's visibility alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenReader {
+    /// Not signed in: public records.
+    Anonymous,
+    /// Signed in with no records of its own (an analyst, an agency officer, a member or secretary without an
+    /// organisation or councils): public and internal records.
+    SignedIn,
+    /// An administrator: everything.
+    Admin,
+}
+
+/// The caller as an [`OpenReader`], or `None` for a rule that names the caller's own records (an organisation's
 /// member, a council's secretary), which only the rows themselves can answer.
-pub fn tally_readable_sql(caller: &Caller, table: &str) -> Option<Fragment> {
-    let hidden = not_planned_visit_hidden(table);
+pub fn open_reader(caller: &Caller) -> Option<OpenReader> {
     let Some(actor) = &caller.actor else {
-        return Some(Fragment::new(format!(
-            "({table}.visibility = 'public' AND {hidden} \
-             AND coalesce({table}.council_visibility, 'public') = 'public')"
-        )));
-    };
-    let open = || {
-        Some(Fragment::new(format!(
-            "({table}.visibility IN ('public', 'internal') AND {hidden} \
-             AND coalesce({table}.council_visibility, 'public') <> 'restricted')"
-        )))
+        return Some(OpenReader::Anonymous);
     };
     match actor.role {
-        Role::Admin => Some(Fragment::new("TRUE")),
-        Role::Analyst | Role::AgencyOfficer => open(),
-        Role::NgoMember if actor.organization_id.is_none() => open(),
-        Role::Secretary if actor.council_ids.is_empty() => open(),
+        Role::Admin => Some(OpenReader::Admin),
+        Role::Analyst | Role::AgencyOfficer => Some(OpenReader::SignedIn),
+        Role::NgoMember if actor.organization_id.is_none() => Some(OpenReader::SignedIn),
+        Role::Secretary if actor.council_ids.is_empty() => Some(OpenReader::SignedIn),
         Role::NgoMember | Role::Secretary => None,
     }
+}
+
+/// [`readable_sql`] over the rows of an engagement tally (`table` with the engagements' `visibility`, `kind` and
+/// `status`, and `council_visibility`: a meeting's council's visibility, null for other kinds), for the callers
+/// whose rule depends on nothing else ([`open_reader`]).
+pub fn tally_readable_sql(caller: &Caller, table: &str) -> Option<Fragment> {
+    let hidden = not_planned_visit_hidden(table);
+    Some(Fragment::new(match open_reader(caller)? {
+        OpenReader::Anonymous => format!(
+            "({table}.visibility = 'public' AND {hidden} \
+             AND coalesce({table}.council_visibility, 'public') = 'public')"
+        ),
+        OpenReader::SignedIn => format!(
+            "({table}.visibility IN ('public', 'internal') AND {hidden} \
+             AND coalesce({table}.council_visibility, 'public') <> 'restricted')"
+        ),
+        OpenReader::Admin => "TRUE".to_owned(),
+    }))
+}
+
+/// [`readable_sql`] over a kept `audience` column (0: anyone may read the record, 1: anyone signed in, 2: neither;
+/// `recommendation_facts`, `submission_facts`), for the callers whose rule depends on nothing else
+/// ([`open_reader`]).
+pub fn audience_readable(caller: &Caller, audience: &str) -> Option<Fragment> {
+    Some(Fragment::new(match open_reader(caller)? {
+        OpenReader::Anonymous => format!("{audience} = 0"),
+        OpenReader::SignedIn => format!("{audience} <= 1"),
+        OpenReader::Admin => "TRUE".to_owned(),
+    }))
 }
 
 /// Ends the read rule's `EXISTS` over the caller's own party rows. Postgres may answer a correlated `EXISTS` by

@@ -18,7 +18,7 @@ use crate::db::schema::{
 use crate::db::sql::Fragment;
 use crate::db::sql::KeyValue;
 use crate::domain::AnswerSource;
-use crate::engagements::model::readable_sql;
+use crate::engagements::model::{audience_readable, readable_sql};
 use crate::engagements::{EngagementKind, Visibility};
 use crate::http::export::{CsvRow, opt};
 use crate::http::extract::not_blank;
@@ -496,25 +496,20 @@ pub fn stats_rows(
 /// addressed to their agency, unless from a planned visit), and members and secretaries with no organisation or
 /// councils. `None` for the others, whose rule depends on their parties: their rows are read through [`readable`].
 pub fn facts_readable(caller: &Caller) -> Option<Fragment> {
-    let Some(actor) = &caller.actor else {
-        return Some(Fragment::new("recommendation_facts.audience = 0"));
-    };
-    let open = "recommendation_facts.audience <= 1";
-    match actor.role {
-        Role::Admin => Some(Fragment::new("TRUE")),
-        Role::AgencyOfficer => Some(match actor.agency_id {
-            Some(agency) => Fragment::new(format!(
-                "({open} OR (recommendation_facts.addressed_to_agency_id = "
-            ))
+    let rule = audience_readable(caller, "recommendation_facts.audience")?;
+    let officer = caller
+        .actor
+        .as_ref()
+        .filter(|a| a.role == Role::AgencyOfficer)
+        .and_then(|a| a.agency_id);
+    Some(match officer {
+        Some(agency) => Fragment::new("(")
+            .push(rule)
+            .sql(" OR (recommendation_facts.addressed_to_agency_id = ")
             .uuid(agency)
             .sql(" AND NOT recommendation_facts.planned_visit))"),
-            None => Fragment::new(open),
-        }),
-        Role::Analyst => Some(Fragment::new(open)),
-        Role::NgoMember if actor.organization_id.is_none() => Some(Fragment::new(open)),
-        Role::Secretary if actor.council_ids.is_empty() => Some(Fragment::new(open)),
-        Role::NgoMember | Role::Secretary => None,
-    }
+        None => rule,
+    })
 }
 
 /// A keyset page (`limit + 1` rows) of the recommendations the caller may read: two queries.

@@ -19,7 +19,7 @@ use crate::db::schema::{
 use crate::db::sql::Fragment;
 use crate::db::sql::KeyValue;
 use crate::domain::AnswerSource;
-use crate::engagements::model::readable_sql;
+use crate::engagements::model::{audience_readable, readable_sql};
 use crate::http::export::{CsvRow, join, opt};
 use crate::http::extract::not_blank;
 use crate::http::{ApiError, ApiResult, Cursor, Keyed};
@@ -355,13 +355,14 @@ macro_rules! filter_submissions {
 /// consultation's `responsible_agency_id`, `act_type`, `level` and `closes_on`.
 ///
 /// Read from `submission_facts` alone where the caller's read rule depends only on visibility
-/// ([`facts_readable`]); otherwise from the submissions joined with their consultations, under [`readable`].
+/// ([`audience_readable`]: their consultation's); otherwise from the submissions joined with their consultations,
+/// under [`readable`].
 pub fn stats_rows(
     caller: &Caller,
     filter: &SubmissionFilter,
 ) -> Box<dyn diesel::query_builder::QueryFragment<diesel::pg::Pg> + Send> {
     use submission_facts::dsl as f;
-    if let Some(rule) = facts_readable(caller) {
+    if let Some(rule) = audience_readable(caller, "submission_facts.audience") {
         let mut query = f::submission_facts
             .filter(rule)
             .select((
@@ -411,23 +412,6 @@ pub fn stats_rows(
         "consultations.responsible_agency_id"
     );
     Box::new(query)
-}
-
-/// The statistics' read rule over `submission_facts`, for callers whose rule [`readable`] decides from visibility
-/// alone (its `audience`, the consultation's): anonymous readers, admins, analysts, agency officers, and members
-/// and secretaries with no organisation or councils. `None` for the others.
-fn facts_readable(caller: &Caller) -> Option<Fragment> {
-    let Some(actor) = &caller.actor else {
-        return Some(Fragment::new("submission_facts.audience = 0"));
-    };
-    let open = || Some(Fragment::new("submission_facts.audience <= 1"));
-    match actor.role {
-        Role::Admin => Some(Fragment::new("TRUE")),
-        Role::Analyst | Role::AgencyOfficer => open(),
-        Role::NgoMember if actor.organization_id.is_none() => open(),
-        Role::Secretary if actor.council_ids.is_empty() => open(),
-        Role::NgoMember | Role::Secretary => None,
-    }
 }
 
 /// A keyset page (`limit + 1` rows) of the submissions the caller may read, newest first: two queries.
