@@ -1,8 +1,8 @@
 -- What the statistics count of each recommendation, in one narrow row: its own columns, its engagement's kind and
 -- region, who may read it (`audience`), and what its status history says of its answers (docs/statistics.md,
--- "Recommendation facts"). The statistics then read this table alone for callers whose read rule depends only on
--- visibility, instead of joining every recommendation to its engagement's wide row. Rewritten by the statement that
--- changes any of its sources, so it always equals what they give.
+-- "Recommendation and submission facts"). The statistics then read this table alone for callers whose read rule
+-- depends only on visibility, instead of joining every recommendation to its engagement's wide row. Rewritten by the
+-- statement that changes any of its sources, so it always equals what they give.
 ALTER TABLE recommendation_answers RENAME TO recommendation_facts;
 ALTER INDEX recommendation_answers_pkey RENAME TO recommendation_facts_pkey;
 ALTER TABLE recommendation_facts
