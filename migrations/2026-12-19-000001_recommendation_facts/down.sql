@@ -12,6 +12,7 @@ DROP FUNCTION recommendation_facts_old_rows();
 DROP FUNCTION recommendation_facts_new_rows();
 DROP FUNCTION recommendation_facts_rebuild();
 DROP FUNCTION recommendation_facts_resync(uuid[]);
+DROP FUNCTION facts_lock(text, uuid[]);
 DROP VIEW recommendation_facts_source;
 DROP INDEX recommendation_facts_agency_idx;
 ALTER TABLE recommendation_facts

@@ -63,9 +63,27 @@ CREATE VIEW recommendation_facts_source AS
            WHERE h.recommendation_id = r.id
       ) h ON true;
 
+-- Takes, in key order, the lock each rewrite of the facts of an engagement's recommendations (or a consultation's
+-- submissions) holds until its transaction ends. The rewrites come from writes that lock different rows (a
+-- recommendation's status change locks the recommendation, a meeting's change its engagement, a council's change
+-- the council), so without it two of them could rewrite the same facts at once: the second to delete a row would
+-- find it already replaced, and its insert would fail on the key. It also makes a rewrite of an engagement's facts
+-- wait for a recommendation still being created under it, so that the rewrite sees it once it commits, and the
+-- other way round. Each statement after it reads a new snapshot, which sees what the holder before committed.
+CREATE FUNCTION facts_lock(what text, ids uuid[]) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    id uuid;
+BEGIN
+    FOR id IN SELECT DISTINCT i FROM unnest(ids) AS i ORDER BY i LOOP
+        PERFORM pg_advisory_xact_lock(hashtextextended(what || ' ' || id, 0));
+    END LOOP;
+END
+$$;
+
 -- Rewrites the facts of the given recommendations (nothing during a bulk load, which rebuilds them at its end with
 -- `recommendation_facts_rebuild`, as it does the tallies).
 CREATE FUNCTION recommendation_facts_resync(ids uuid[]) RETURNS void LANGUAGE sql AS $$
+    SELECT facts_lock('recommendation_facts', ARRAY(SELECT engagement_id FROM recommendations WHERE id = ANY(ids)));
     DELETE FROM recommendation_facts WHERE recommendation_id = ANY(ids) AND NOT engagement_tallies_deferred();
     INSERT INTO recommendation_facts
     SELECT * FROM recommendation_facts_source
@@ -125,6 +143,8 @@ CREATE TRIGGER recommendation_status_history_facts_update
 -- recommendations they decide.
 CREATE FUNCTION recommendation_facts_engagement_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- Locked before its recommendations are read: one still being created is then committed and seen.
+    PERFORM facts_lock('recommendation_facts', ARRAY[NEW.id]);
     PERFORM recommendation_facts_resync(ARRAY(SELECT id FROM recommendations WHERE engagement_id = NEW.id));
     RETURN NULL;
 END
@@ -138,6 +158,8 @@ CREATE TRIGGER engagements_recommendation_facts
 
 CREATE FUNCTION recommendation_facts_council_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM facts_lock('recommendation_facts',
+                       ARRAY(SELECT id FROM engagements WHERE council_id = NEW.id AND kind = 'meeting'));
     PERFORM recommendation_facts_resync(ARRAY(
         SELECT r.id FROM engagements e JOIN recommendations r ON r.engagement_id = e.id
          WHERE e.council_id = NEW.id AND e.kind = 'meeting'));

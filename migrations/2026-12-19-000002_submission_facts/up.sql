@@ -34,6 +34,8 @@ CREATE VIEW submission_facts_source AS
 
 -- Rewrites the facts of the given submissions (nothing during a bulk load, which rebuilds them at its end).
 CREATE FUNCTION submission_facts_resync(ids uuid[]) RETURNS void LANGUAGE sql AS $$
+    -- By consultation, as `recommendation_facts_resync` locks by engagement (`facts_lock`).
+    SELECT facts_lock('submission_facts', ARRAY(SELECT consultation_id FROM submissions WHERE id = ANY(ids)));
     DELETE FROM submission_facts WHERE id = ANY(ids) AND NOT engagement_tallies_deferred();
     INSERT INTO submission_facts
     SELECT * FROM submission_facts_source WHERE id = ANY(ids) AND NOT engagement_tallies_deferred();
@@ -62,6 +64,7 @@ CREATE TRIGGER submissions_facts_update
 -- its submissions.
 CREATE FUNCTION submission_facts_consultation_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM facts_lock('submission_facts', ARRAY[NEW.id]);
     PERFORM submission_facts_resync(ARRAY(SELECT id FROM submissions WHERE consultation_id = NEW.id));
     RETURN NULL;
 END

@@ -7,7 +7,7 @@
 -- their ids, in which they are written, is the order they were recorded in.
 -- Dates span the ten years before 2026-12-01, the fixed "today" that decides what is still planned.
 
--- The statistics' tallies and recommendation facts are rebuilt once at the end, set-based, rather than kept
+-- The statistics' tallies and the recommendation and submission facts are rebuilt once at the end, set-based, rather than kept
 -- statement by statement while a million rows arrive.
 SET LOCAL hamkori.deferred_tallies = on;
 
@@ -233,7 +233,7 @@ FROM (
     -- five months after (most within six weeks); an answer that would fall after "today" has not come yet.
     CROSS JOIN LATERAL (
         SELECT sub.day AS submitted_on, sub.day + 3 + floor(150 * pg_temp.u(e.g * 4 + k, 64) ^ 2.5)::int AS answer_on
-        FROM (SELECT least(e.starts_on + floor(pg_temp.u(e.g * 4 + k, 60) * 34)::int, DATE '2026-12-01') AS day) sub
+        FROM (SELECT least(e.starts_on + floor(pg_temp.u(e.g * 4 + k, 60) * 35)::int, DATE '2026-12-01') AS day) sub
     ) AS d
     WHERE e.kind = 'consultation' AND e.status <> 'planned'
 ) AS s
@@ -346,8 +346,8 @@ WHERE ((e.kind IN ('meeting', 'hearing') AND e.status = 'held')
 -- A monitoring visit's operator is its facility's agency.
 UPDATE gen_r r SET agency = NULL WHERE kind = 'monitoring_visit';
 -- The first answer comes 2 days to about six months after the issue (most within two months), a later step 1-7
--- months after that; `no_response` only after the deadline, as the API requires. Steps that would fall after
--- "today" have not happened yet.
+-- months after that; `no_response` only as the first step after the issue, with a deadline, and after it, as the API
+-- requires. Steps that would fall after "today" have not happened yet.
 CREATE TEMP TABLE gen_h AS
 SELECT rg, recommendation_id, k, n_steps, status, source,
        CASE WHEN status = 'no_response' THEN greatest(effective_on, due_on + 1) ELSE effective_on END AS effective_on
@@ -358,7 +358,9 @@ FROM (
            CASE WHEN k = 1 THEN 'issued'
                 WHEN k < r.n_steps THEN (ARRAY['acknowledged','in_progress'])[1 + r.rg % 2]
                 WHEN r.u_final < 0.35 THEN 'implemented' WHEN r.u_final < 0.6 THEN 'partially_implemented'
-                WHEN r.u_final < 0.8 THEN 'in_progress' WHEN r.u_final < 0.9 THEN 'rejected' ELSE 'no_response' END AS status,
+                WHEN r.u_final < 0.8 THEN 'in_progress' WHEN r.u_final < 0.9 THEN 'rejected'
+                -- `no_response` only straight after the issue, and only with a deadline (then after it, below).
+                WHEN r.n_steps = 2 AND r.due_on IS NOT NULL THEN 'no_response' ELSE 'in_progress' END AS status,
            CASE WHEN k = 1 THEN 'secretary' WHEN pg_temp.u(r.rg * 4 + k, 92) < 0.6 THEN 'agency' ELSE 'ngo' END AS source
     FROM gen_r r CROSS JOIN LATERAL generate_series(1, r.n_steps) AS k
 ) AS h;

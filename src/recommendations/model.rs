@@ -367,13 +367,11 @@ pub async fn find(conn: &mut Conn, caller: &Caller, id: Uuid) -> ApiResult<Recom
         .ok_or(ApiError::NotFound)
 }
 
-/// The filters of [`RecommendationFilter`] on a boxed query over `recommendations` joined with `engagements`,
-/// whatever it selects: the list and the statistics share them, so they count the same rows.
-/// `$in_agency` is the agency condition: `sql::in_agency` for a list's pages, `sql::in_agency_array` for a
-/// statistic's one scan.
-/// Adds the filters of `GET /recommendations` to a boxed query over `$table` (whose columns `$r` names): the list's
-/// `recommendations` joined with `engagements`, or the statistics' `recommendation_facts`; `$kind` is the
-/// engagement's kind column.
+/// The filters of [`RecommendationFilter`] on a boxed query, whatever it selects: over `recommendations` joined
+/// with `engagements` (the list, and the statistics of callers whose read rule depends on parties), or over
+/// `recommendation_facts` (the other statistics). They share them, so they count the same rows. `$in_agency` is the
+/// agency condition: `sql::in_agency` for a list's pages, `sql::in_agency_array` for a statistic's one scan;
+/// `$table` names the table in SQL text, `$r` its columns, `$kind` the engagement's kind column.
 macro_rules! filter_recommendations {
     ($query:ident, $filter:expr, $in_agency:path, $table:literal, $r:ident, $kind:expr) => {{
         let filter: &RecommendationFilter = $filter;

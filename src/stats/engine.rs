@@ -85,7 +85,7 @@ impl Label {
 pub struct Dimension {
     /// Its name in `group_by`.
     pub name: &'static str,
-    /// The key: SQL over `base` and the collection's joins, cast to text.
+    /// The key: SQL over `base` and the collection's joins, grouped by as it is and written as text.
     pub key: &'static str,
     /// Any further `FROM` item the key needs (a dimension with several values per row), or "".
     pub join: &'static str,

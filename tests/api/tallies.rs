@@ -787,3 +787,53 @@ async fn a_grant_create_and_a_funder_change_at_once_never_deadlock() {
     assert_exact(&app, "a create and a funder change at once").await;
     assert_grants_exact(&app, "a create and a funder change at once").await;
 }
+
+/// A council's visibility changed (here by SQL, held open in a third session) while the agency answers a
+/// recommendation from one of its meetings: the two writes lock different rows (the council, the recommendation)
+/// but rewrite the same facts. The answer waits for the council's change, then rewrites the facts as they are;
+/// without that wait its insert failed on the facts' key (a 409).
+#[actix_web::test]
+async fn a_council_change_and_an_answer_rewriting_the_same_facts_at_once_both_land() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    assert_exact(&app, "the world was built").await;
+    let mut holder = AsyncPgConnection::establish(&format!("{}/{}", server_url(), app.db_name))
+        .await
+        .expect("a third session");
+    holder
+        .batch_execute(&format!(
+            "BEGIN; UPDATE councils SET visibility = 'restricted' WHERE id = '{}'",
+            w.council_a
+        ))
+        .await
+        .expect("change council A and hold it");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM recommendations r JOIN engagements e ON e.id = r.engagement_id \
+             WHERE r.id = '{}' AND e.council_id = '{}'",
+            w.recommendation, w.council_a
+        ))
+        .await,
+        1,
+        "the recommendation is from council A's meeting"
+    );
+    let pause = |ms| tokio::time::sleep(std::time::Duration::from_millis(ms));
+    let path = format!("/api/v1/recommendations/{}/status", w.recommendation);
+    let answer = json!({"status": "acknowledged", "note": "Принято к рассмотрению"});
+    let (answered, ()) = tokio::join!(app.post(&path, Some(&w.officer_host), &answer), async {
+        pause(600).await;
+        holder.batch_execute("COMMIT").await.expect("let go");
+    },);
+    answered.assert_status(200);
+    assert_exact(&app, "a council change and an answer at once").await;
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM recommendation_facts WHERE recommendation_id = '{}' \
+             AND audience = 2 AND status = 'acknowledged'",
+            w.recommendation
+        ))
+        .await,
+        1,
+        "both writes are in the facts"
+    );
+}
