@@ -278,7 +278,6 @@ pub struct RecommendationFilter {
     pub to: Option<NaiveDate>,
 }
 
-/// The SQL for "overdue", matching [`is_overdue`].
 /// SQL true for an overdue recommendation of `table` (`recommendations` or `recommendation_facts`): past its due
 /// date and not closed, as [`is_overdue`] decides.
 fn overdue(table: &str) -> String {
