@@ -286,6 +286,7 @@ async fn every_role_counts_what_its_own_lists_return() {
         ("ngo_a (owner)", Some(&w.ngo_a)),
         ("ngo_b (other org)", Some(&w.ngo_b)),
         ("officer_host", Some(&w.officer_host)),
+        ("officer_other", Some(&w.officer_other)),
         ("secretary_a", Some(&w.secretary_a)),
         ("secretary_b (restricted council)", Some(&w.secretary_b)),
         ("secretary of a and b", Some(&secretary_ab)),
@@ -297,7 +298,7 @@ async fn every_role_counts_what_its_own_lists_return() {
         // public hearings a and b, public grants 2, completed public visit 1, public consultation.
         "anonymous" => 6,
         // + internal: hearing a, meeting A, grant a, visit b.
-        "analyst" | "officer_host" => 10,
+        "analyst" | "officer_host" | "officer_other" => 10,
         // + council A's restricted meeting.
         "secretary_a" => 11,
         // + a's restricted hearing, grant, visit, and its planned visit.
@@ -385,7 +386,7 @@ async fn every_role_counts_what_its_own_lists_return() {
         // restricted meeting's: to the host agency.
         let expected_recs = match *who {
             "anonymous" => 2,
-            "analyst" | "secretary_b (restricted council)" => 4,
+            "analyst" | "officer_other" | "secretary_b (restricted council)" => 4,
             // The addressed agency reads every recommendation made to it, restricted ones too.
             "officer_host" => 6,
             "ngo_a (owner)" => 5,
@@ -395,6 +396,31 @@ async fn every_role_counts_what_its_own_lists_return() {
             _ => unreachable!(),
         };
         assert_eq!(recs.len(), expected_recs, "{who}: recommendations to host");
+        // To the other agency: public ones on a public and on a restricted hearing, an internal and a restricted
+        // one on public hearings, one from the restricted council's meeting. Its own officers read all five.
+        let to_other = assert_parity(
+            &app,
+            who,
+            *token,
+            (
+                &format!(
+                    "/api/v1/stats/recommendations?addressed_to_agency_id={}",
+                    w.other_agency
+                ),
+                &format!(
+                    "/api/v1/recommendations?addressed_to_agency_id={}",
+                    w.other_agency
+                ),
+            ),
+            ("status", "status", "total"),
+        )
+        .await;
+        match *who {
+            "anonymous" => assert_eq!(to_other.len(), 1, "{who}: recommendations to other"),
+            "analyst" | "officer_host" => assert_eq!(to_other.len(), 2, "{who}: to other"),
+            "officer_other" | "admin" => assert_eq!(to_other.len(), 5, "{who}: to other"),
+            _ => {}
+        }
 
         // Grants: counts and exact sums per currency, all and filtered.
         for filter in ["", "currency=TJS"] {
