@@ -63,19 +63,23 @@ CREATE VIEW recommendation_facts_source AS
            WHERE h.recommendation_id = r.id
       ) h ON true;
 
--- Takes, in key order, the lock each rewrite of the facts of an engagement's recommendations (or a consultation's
--- submissions) holds until its transaction ends. The rewrites come from writes that lock different rows (a
--- recommendation's status change locks the recommendation, a meeting's change its engagement, a council's change
--- the council), so without it two of them could rewrite the same facts at once: the second to delete a row would
--- find it already replaced, and its insert would fail on the key. It also makes a rewrite of an engagement's facts
--- wait for a recommendation still being created under it, so that the rewrite sees it once it commits, and the
--- other way round. Each statement after it reads a new snapshot, which sees what the holder before committed.
+-- Takes the locks each rewrite of the facts of an engagement's recommendations (or a consultation's submissions)
+-- holds until its transaction ends. The rewrites come from writes that lock different rows (a recommendation's
+-- status change locks the recommendation, a meeting's change its engagement, a council's change the council), so
+-- without them two could rewrite the same facts at once: the second to delete a row would find it already replaced,
+-- and its insert would fail on the key. They also make a rewrite of an engagement's facts wait for a recommendation
+-- still being created under it, so that the rewrite sees it once it commits, and the other way round. Each statement
+-- after them reads a new snapshot, which sees what the holder before committed.
+--
+-- An engagement's lock is one of 256, by a hash of its id, taken in order: a council's change rewrites the facts of
+-- all its meetings (20,000 at a million engagements), and a lock each would fill Postgres's lock table ("out of
+-- shared memory"). Two engagements sharing a lock only wait for each other.
 CREATE FUNCTION facts_lock(what text, ids uuid[]) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-    id uuid;
+    slot int;
 BEGIN
-    FOR id IN SELECT DISTINCT i FROM unnest(ids) AS i ORDER BY i LOOP
-        PERFORM pg_advisory_xact_lock(hashtextextended(what || ' ' || id, 0));
+    FOR slot IN SELECT DISTINCT hashtext(i::text) & 255 FROM unnest(ids) AS i ORDER BY 1 LOOP
+        PERFORM pg_advisory_xact_lock(hashtext(what), slot);
     END LOOP;
 END
 $$;

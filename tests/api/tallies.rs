@@ -837,3 +837,60 @@ async fn a_council_change_and_an_answer_rewriting_the_same_facts_at_once_both_la
         "both writes are in the facts"
     );
 }
+
+/// A council's visibility changes the facts of all its meetings' recommendations, under the locks their rewrites
+/// share: at most 256 of them, however many meetings (a million engagements' data set has 20,000 on one council,
+/// and a lock per meeting filled Postgres's lock table there: "out of shared memory").
+#[actix_web::test]
+async fn a_council_change_takes_a_bounded_number_of_locks_however_many_meetings() {
+    #[derive(diesel::QueryableByName)]
+    struct Held {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    app.execute(&format!(
+        "INSERT INTO engagements (id, kind, title, status, starts_on, visibility, council_id) \
+         SELECT gen_random_uuid(), 'meeting', 'Заседание № ' || n, 'held', DATE '2020-01-01' + n % 900, 'public', \
+                '{}' \
+         FROM generate_series(1, 1000) AS n",
+        w.council_a
+    ))
+    .await;
+    let mut conn = AsyncPgConnection::establish(&format!("{}/{}", server_url(), app.db_name))
+        .await
+        .expect("a session of its own");
+    conn.batch_execute(&format!(
+        "BEGIN; UPDATE councils SET visibility = 'restricted' WHERE id = '{}'",
+        w.council_a
+    ))
+    .await
+    .expect("change council A");
+    let held: Held = diesel_async::RunQueryDsl::get_result(
+        diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()",
+        ),
+        &mut conn,
+    )
+    .await
+    .expect("the locks held");
+    conn.batch_execute("ROLLBACK").await.expect("roll back");
+    assert!(
+        (1..=256).contains(&held.n),
+        "{} advisory locks for 1,001 meetings",
+        held.n
+    );
+
+    app.restrict_council(&w.admin, w.council_a).await;
+    assert_exact(&app, "a council of a thousand meetings was restricted").await;
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM recommendation_facts WHERE recommendation_id = '{}' AND audience = 2",
+            w.recommendation
+        ))
+        .await,
+        1,
+        "its meeting's recommendation is hidden with it"
+    );
+}
