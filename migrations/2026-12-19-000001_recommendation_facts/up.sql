@@ -119,6 +119,8 @@ $$;
 CREATE FUNCTION recommendation_facts_changed_rows() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_TABLE_NAME = 'recommendations' THEN
+        -- A recommendation moved by SQL to another engagement: the old engagement's rewrites are waited for too.
+        PERFORM facts_lock('recommendation_facts', ARRAY(SELECT engagement_id FROM old_rows));
         PERFORM recommendation_facts_resync(ARRAY(SELECT id FROM new_rows));
     ELSE
         PERFORM recommendation_facts_resync(ARRAY(SELECT recommendation_id FROM old_rows

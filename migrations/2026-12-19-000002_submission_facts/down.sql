@@ -3,6 +3,7 @@ DROP TRIGGER consultations_submission_facts ON consultations;
 DROP TRIGGER submissions_facts_update ON submissions;
 DROP TRIGGER submissions_facts_insert ON submissions;
 DROP FUNCTION submission_facts_consultation_changed();
+DROP FUNCTION submission_facts_changed();
 DROP FUNCTION submission_facts_written();
 DROP FUNCTION submission_facts_rebuild();
 DROP FUNCTION submission_facts_resync(uuid[]);

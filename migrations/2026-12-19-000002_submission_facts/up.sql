@@ -53,12 +53,20 @@ BEGIN
     RETURN NULL;
 END
 $$;
+CREATE FUNCTION submission_facts_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- A submission moved by SQL to another consultation: the old consultation's rewrites are waited for too.
+    PERFORM facts_lock('submission_facts', ARRAY(SELECT consultation_id FROM old_rows));
+    PERFORM submission_facts_resync(ARRAY(SELECT id FROM new_rows));
+    RETURN NULL;
+END
+$$;
 CREATE TRIGGER submissions_facts_insert
     AFTER INSERT ON submissions REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION submission_facts_written();
 CREATE TRIGGER submissions_facts_update
-    AFTER UPDATE ON submissions REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION submission_facts_written();
+    AFTER UPDATE ON submissions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION submission_facts_changed();
 
 -- A consultation's own columns, or its engagement's visibility (and what else decides who reads it): the facts of
 -- its submissions.
