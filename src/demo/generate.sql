@@ -7,8 +7,8 @@
 -- their ids, in which they are written, is the order they were recorded in.
 -- Dates span the ten years before 2026-12-01, the fixed "today" that decides what is still planned.
 
--- The statistics' tallies and the recommendation and submission facts are rebuilt once at the end, set-based, rather than kept
--- statement by statement while a million rows arrive.
+-- The statistics' tallies and the recommendation and submission facts are rebuilt once at the end, set-based,
+-- rather than kept statement by statement while a million rows arrive.
 SET LOCAL hamkori.deferred_tallies = on;
 
 -- The tables filled here (directly, or by their triggers) are made ready for a bulk load, and put back at the end:
